@@ -1,0 +1,33 @@
+# sandboxlib: `make demo` and `make test` work from a fresh clone with only
+# Python 3.11+, gcc and make; they create .venv and install what they need.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: all demo test typecheck unit venv clean
+
+all: test
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "installing sandboxlib and its pinned dependencies into $(VENV) ..."
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+demo: venv
+	$(PY) examples/demo.py
+
+typecheck: venv
+	$(PY) -m mypy sandboxlib
+
+unit: venv
+	$(PY) -m pytest -q
+
+test: typecheck unit
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache

@@ -1,0 +1,183 @@
+"""C types as they cross the sandbox boundary, and their sizes in a data model.
+
+A type is described once (``Prim``, ``Ptr``, ``FuncPtr``); its size, alignment and
+integer range come from the data model of the side it lives on: ``WASM32`` (ILP32,
+inside the sandbox) or ``HOST`` (the machine running Python, for the native backend).
+"""
+
+from __future__ import annotations
+
+import platform
+import struct
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Prim(Enum):
+    """C scalar types, by their base spelling."""
+
+    VOID = "void"
+    BOOL = "_Bool"
+    CHAR = "char"
+    SCHAR = "signed char"
+    UCHAR = "unsigned char"
+    SHORT = "short"
+    USHORT = "unsigned short"
+    INT = "int"
+    UINT = "unsigned int"
+    LONG = "long"
+    ULONG = "unsigned long"
+    LLONG = "long long"
+    ULLONG = "unsigned long long"
+    FLOAT = "float"
+    DOUBLE = "double"
+
+    @property
+    def is_float(self) -> bool:
+        return self in (Prim.FLOAT, Prim.DOUBLE)
+
+    @property
+    def is_integer(self) -> bool:
+        return not self.is_float and self is not Prim.VOID
+
+
+@dataclass(frozen=True)
+class Ptr:
+    """A data pointer; ``target`` is the pointee's C spelling (for messages and stubs)."""
+
+    target: str = "void"
+    const: bool = False
+
+
+@dataclass(frozen=True)
+class FuncPtr:
+    """A pointer to a function (a callback) with a known signature."""
+
+    sig: Signature
+
+
+CType = Prim | Ptr | FuncPtr
+
+
+@dataclass(frozen=True)
+class Signature:
+    """Parameter and result types of a C function."""
+
+    params: tuple[CType, ...]
+    result: CType = Prim.VOID
+    param_names: tuple[str, ...] = field(default=())
+
+    def name_of(self, index: int) -> str:
+        if index < len(self.param_names) and self.param_names[index]:
+            return self.param_names[index]
+        return f"arg{index}"
+
+
+@dataclass(frozen=True)
+class Function:
+    """A C function exported by a library."""
+
+    name: str
+    sig: Signature
+
+
+_UNSIGNED = {Prim.BOOL, Prim.UCHAR, Prim.USHORT, Prim.UINT, Prim.ULONG, Prim.ULLONG}
+
+
+@dataclass(frozen=True)
+class DataModel:
+    """Sizes of the C types on one side of the boundary."""
+
+    name: str
+    long_size: int
+    pointer_size: int
+    char_signed: bool
+    llong_align: int = 8
+    double_align: int = 8
+
+    def size(self, t: CType) -> int:
+        if isinstance(t, (Ptr, FuncPtr)):
+            return self.pointer_size
+        return {
+            Prim.VOID: 1, Prim.BOOL: 1, Prim.CHAR: 1, Prim.SCHAR: 1, Prim.UCHAR: 1,
+            Prim.SHORT: 2, Prim.USHORT: 2, Prim.INT: 4, Prim.UINT: 4,
+            Prim.LONG: self.long_size, Prim.ULONG: self.long_size,
+            Prim.LLONG: 8, Prim.ULLONG: 8, Prim.FLOAT: 4, Prim.DOUBLE: 8,
+        }[t]
+
+    def align(self, t: CType) -> int:
+        if t in (Prim.LLONG, Prim.ULLONG):
+            return self.llong_align
+        if t is Prim.DOUBLE:
+            return self.double_align
+        return self.size(t)
+
+    def is_signed(self, t: CType) -> bool:
+        if isinstance(t, (Ptr, FuncPtr)):
+            return False
+        if t is Prim.CHAR:
+            return self.char_signed
+        return t not in _UNSIGNED
+
+    def int_range(self, t: CType) -> tuple[int, int]:
+        """The inclusive range of an integer or pointer type."""
+        if t is Prim.BOOL:
+            return 0, 1
+        bits = 8 * self.size(t)
+        if self.is_signed(t):
+            return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+        return 0, (1 << bits) - 1
+
+
+WASM32 = DataModel("wasm32", long_size=4, pointer_size=4, char_signed=True)
+
+
+def _host_model() -> DataModel:
+    pointer = struct.calcsize("P")
+    long_size = struct.calcsize("l")
+    unsigned_char = platform.machine().lower() in ("aarch64", "arm64", "armv7l", "ppc64le", "s390x")
+    return DataModel("host", long_size=long_size, pointer_size=pointer, char_signed=not unsigned_char)
+
+
+HOST = _host_model()
+
+
+def c_decl(t: CType, name: str = "") -> str:
+    """C spelling of ``t`` for cffi on the host: pointers as ``void *``, and plain
+    ``char`` as the host's signed or unsigned char (cffi maps ``char`` to bytes)."""
+    if t is Prim.CHAR:
+        spelled = "signed char" if HOST.char_signed else "unsigned char"
+    elif isinstance(t, Prim):
+        spelled = t.value
+    elif isinstance(t, Ptr):
+        spelled = "const void *" if t.const else "void *"
+    else:
+        spelled = "void *"
+    return f"{spelled} {name}".rstrip()
+
+
+def function_type_decl(sig: Signature) -> str:
+    """A C function type, e.g. ``int(int, void *)``, for cffi callbacks."""
+    params = ", ".join(c_decl(p) for p in sig.params) or "void"
+    return f"{c_decl(sig.result)}({params})"
+
+
+def wasm_field(t: CType) -> str:
+    """The wasm value (as a raw-union field) that carries ``t`` on wasm32:
+    i32/u32 for 32-bit and smaller integers and pointers, i64/u64, f32, f64."""
+    if isinstance(t, (Ptr, FuncPtr)):
+        return "u32"
+    if t is Prim.FLOAT:
+        return "f32"
+    if t is Prim.DOUBLE:
+        return "f64"
+    if t is Prim.VOID:
+        raise ValueError("void has no wasm value")
+    wide = WASM32.size(t) == 8
+    signed = WASM32.is_signed(t)
+    return ("i64" if signed else "u64") if wide else ("i32" if signed else "u32")
+
+
+def wasm_valtype(t: CType) -> str:
+    """The wasm value type of ``t``: i32, i64, f32 or f64."""
+    return wasm_field(t).replace("u", "i")

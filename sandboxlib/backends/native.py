@@ -1,0 +1,111 @@
+"""The native backend: the same C compiled for the host with cffi. No isolation.
+
+It is the baseline of every comparison and a migration aid (RLBox's "noop
+sandbox"): the proxy, the taint checks and the argument checks are the same, but
+the library runs with the full rights of the process and a memory error in it is
+a memory error in Python. Limits and grants cannot be enforced here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..abi import HOST, Function, FuncPtr, Prim, Ptr, Signature, c_decl, function_type_decl
+from ..errors import BuildError
+from ..runtime.backend import HostFunction, RawFunction
+from ..runtime.config import Grants, Limits
+from ..toolchain.cext import build_extension
+
+if TYPE_CHECKING:
+    from ..library import Library
+
+
+class NativeMemory:
+    """The whole host address space: only NULL is refused by the shared checks."""
+
+    def region(self) -> tuple[int, int]:
+        return 0, 1 << (8 * HOST.pointer_size)
+
+
+def cdef_for(functions: tuple[Function, ...]) -> str:
+    decls = [f"{c_decl(fn.sig.result)} {fn.name}("
+             f"{', '.join(c_decl(t) for t in fn.sig.params) or 'void'});" for fn in functions
+             if fn.name not in ("malloc", "free")]
+    return "\n".join(["void *malloc(size_t size);", "void free(void *ptr);", *decls])
+
+
+class NativeInstance:
+    def __init__(self, module: Any) -> None:
+        self._ffi = module.ffi
+        self._lib = module.lib
+        self.memory = NativeMemory()
+        self._callbacks: dict[int, Any] = {}
+        self._pending: BaseException | None = None
+
+    def function(self, fn: Function) -> RawFunction:
+        c_fn = getattr(self._lib, fn.name)
+        ffi = self._ffi
+        pointer_params = [i for i, t in enumerate(fn.sig.params) if isinstance(t, (Ptr, FuncPtr))]
+        pointer_result = isinstance(fn.sig.result, (Ptr, FuncPtr))
+        cast = ffi.cast
+
+        def call(*args: Any) -> Any:
+            if pointer_params:
+                args = tuple(cast("void *", a) if i in pointer_params else a
+                             for i, a in enumerate(args))
+            result = c_fn(*args)
+            if self._pending is not None:  # a callback raised during the call
+                pending, self._pending = self._pending, None
+                raise pending
+            return int(cast("uintptr_t", result)) if pointer_result else result
+        return call
+
+    def add_callback(self, sig: Signature, target: HostFunction) -> int:
+        ffi = self._ffi
+        pointer_args = [i for i, t in enumerate(sig.params) if isinstance(t, (Ptr, FuncPtr))]
+        default = None if sig.result is Prim.VOID else 0
+
+        def trampoline(*args: Any) -> Any:
+            if self._pending is not None:
+                return default
+            try:
+                lowered = [int(ffi.cast("uintptr_t", a)) if i in pointer_args else a
+                           for i, a in enumerate(args)]
+                value = target(*lowered)
+                if isinstance(sig.result, (Ptr, FuncPtr)):
+                    return ffi.cast("void *", value)
+                return value
+            except BaseException as exc:  # cannot unwind through C: re-raised after the call
+                self._pending = exc
+                return default
+
+        cb = ffi.callback(function_type_decl(sig), trampoline)
+        address = int(ffi.cast("uintptr_t", cb))
+        self._callbacks[address] = cb
+        return address
+
+    def remove_callback(self, address: int) -> None:
+        self._callbacks.pop(address, None)
+
+    def close(self) -> None:
+        self._callbacks.clear()
+
+
+class NativeBackend:
+    name = "native"
+    isolated = False
+    model = HOST
+
+    def instantiate(self, library: Library, limits: Limits, grants: Grants) -> NativeInstance:
+        module = library.loaded("native")
+        if module is None:
+            if not library.sources:
+                raise BuildError(f"{library.name}: the native backend needs the C sources, and "
+                                 "this library was given none")
+            prelude = "#include <stdlib.h>\n" + "".join(
+                f'#include "{h.resolve()}"\n' for h in library.headers)
+            module = build_extension("native", library.name, cdef_for(library.functions),
+                                     prelude, library.sources, library.include_dirs,
+                                     library.defines, library.cflags)
+            library.remember("native", module)
+        return NativeInstance(module)

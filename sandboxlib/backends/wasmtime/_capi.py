@@ -1,0 +1,122 @@
+"""cffi (ABI mode) declarations of the few wasmtime C API calls on the hot paths.
+
+wasmtime-py drives everything through ctypes, which costs ~25 µs per call; these
+entry points, called on the same shared library wasmtime-py ships, cost well under
+a microsecond. Struct handles are passed as opaque bytes copied from wasmtime-py.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from typing import Any
+
+import cffi
+import wasmtime
+
+from wasmtime import _ffi as _wffi
+
+ffi = cffi.FFI()
+_EXTERN_WORDS = ctypes.sizeof(_wffi.wasmtime_extern_union) // 8
+FUNC_SIZE = ctypes.sizeof(_wffi.wasmtime_func_t)
+MEMORY_SIZE = ctypes.sizeof(_wffi.wasmtime_memory_t)
+EXTERN_FUNC, EXTERN_MEMORY = 0, 3
+ffi.cdef(f"""
+typedef struct {{ uint8_t kind; uint64_t of[{_EXTERN_WORDS}]; }} wasmtime_extern_t;
+typedef union {{
+    int32_t i32; uint32_t u32; int64_t i64; uint64_t u64; float f32; double f64;
+    uint8_t v128[16]; void *funcref;
+}} wasmtime_val_raw_t;
+typedef struct wasm_trap_t wasm_trap_t;
+typedef struct wasmtime_error_t wasmtime_error_t;
+typedef struct {{ size_t size; char *data; }} wasm_byte_vec_t;
+typedef wasm_trap_t *(*wasmtime_func_unchecked_callback_t)(void *, void *, wasmtime_val_raw_t *,
+                                                            size_t);
+
+wasmtime_error_t *wasmtime_func_call_unchecked(void *store, const void *func,
+    wasmtime_val_raw_t *args_and_results, size_t len, wasm_trap_t **trap);
+void wasmtime_func_new_unchecked(void *store, const void *type,
+    wasmtime_func_unchecked_callback_t callback, void *env, void (*finalizer)(void *),
+    void *ret);
+void *wasmtime_caller_context(void *caller);
+bool wasmtime_instance_export_get(const void *store, const void *instance, const char *name,
+                                  size_t name_len, wasmtime_extern_t *item);
+uint8_t *wasmtime_memory_data(const void *store, const void *memory);
+size_t wasmtime_memory_data_size(const void *store, const void *memory);
+void wasmtime_context_set_epoch_deadline(void *store, uint64_t ticks_beyond_current);
+wasm_trap_t *wasmtime_trap_new(const char *msg, size_t len);
+bool wasmtime_trap_code(const wasm_trap_t *, uint8_t *code);
+void wasm_trap_message(const wasm_trap_t *, wasm_byte_vec_t *out);
+void wasm_trap_delete(wasm_trap_t *);
+void wasmtime_error_message(const wasmtime_error_t *, wasm_byte_vec_t *out);
+void wasmtime_error_delete(wasmtime_error_t *);
+void wasm_byte_vec_delete(wasm_byte_vec_t *);
+""")
+
+
+def _library_path() -> str:
+    """The wasmtime shared library that wasmtime-py loaded."""
+    dll = getattr(_wffi, "dll", None)
+    name = getattr(dll, "_name", None)
+    if isinstance(name, str) and os.path.exists(name):
+        return name
+    raise ImportError("cannot locate the wasmtime shared library inside wasmtime-py")
+
+
+lib: Any = ffi.dlopen(_library_path())
+
+TRAP_CODES = {
+    0: "stack overflow", 1: "out-of-bounds memory access", 2: "misaligned memory access",
+    3: "out-of-bounds table access", 4: "indirect call to null", 5: "indirect call type mismatch",
+    6: "integer overflow", 7: "integer division by zero", 8: "invalid conversion to integer",
+    9: "unreachable", 10: "interrupt", 11: "out of fuel",
+}
+
+
+def address_of(ctypes_obj: Any) -> Any:
+    """A cffi ``void *`` for a ctypes pointer or structure owned by wasmtime-py."""
+    if isinstance(ctypes_obj, ctypes._Pointer):
+        value = ctypes.cast(ctypes_obj, ctypes.c_void_p).value
+    else:
+        value = ctypes.addressof(ctypes_obj)
+    return ffi.cast("void *", value or 0)
+
+
+def copy_struct(ctypes_struct: Any) -> Any:
+    """A cffi-owned copy of a small wasmtime handle struct (func, memory)."""
+    raw = ctypes.string_at(ctypes.addressof(ctypes_struct), ctypes.sizeof(ctypes_struct))
+    buf = ffi.new("uint8_t[]", len(raw))
+    ffi.memmove(buf, raw, len(raw))
+    return buf
+
+
+def func_from_bytes(buf: Any) -> wasmtime.Func:
+    """A wasmtime-py Func for a handle created through cffi (for table updates)."""
+    raw = _wffi.wasmtime_func_t.from_buffer_copy(ffi.buffer(buf, FUNC_SIZE))
+    return wasmtime.Func._from_raw(raw)
+
+
+def export_handle(ctx: Any, instance: Any, name: str, kind: int) -> Any:
+    """The handle bytes of export ``name`` if it exists with extern ``kind``, else None."""
+    item = ffi.new("wasmtime_extern_t *")
+    data = name.encode()
+    if not lib.wasmtime_instance_export_get(ctx, instance, data, len(data), item):
+        return None
+    if item.kind != kind:
+        return None
+    size = FUNC_SIZE if kind == EXTERN_FUNC else MEMORY_SIZE
+    buf = ffi.new("uint8_t[]", size)
+    ffi.memmove(buf, item.of, size)
+    return buf
+
+
+def take_message(kind: str, ptr: Any) -> str:
+    """Read and free the message of a trap or an error."""
+    vec = ffi.new("wasm_byte_vec_t *")
+    if kind == "trap":
+        lib.wasm_trap_message(ptr, vec)
+    else:
+        lib.wasmtime_error_message(ptr, vec)
+    text: str = ffi.unpack(vec.data, vec.size).decode(errors="replace").rstrip("\0")
+    lib.wasm_byte_vec_delete(vec)
+    return text

@@ -1,0 +1,259 @@
+"""A sandbox instance on wasmtime, with a fast call path through cffi."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import weakref
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import wasmtime
+
+from ...abi import WASM32, Function, Prim, Signature, wasm_field, wasm_valtype
+from ...errors import ResourceError, SandboxError, TrapError
+from ...runtime.backend import HostFunction, RawFunction
+from ...runtime.config import Grants, Limits
+from ...runtime.specialize import factory
+from . import _capi
+from ._capi import EXTERN_FUNC, EXTERN_MEMORY, ffi, lib
+from .engine import (EPOCH_TICK_SECONDS, EngineKind, compiled_module, engine,
+                     ensure_epoch_ticker, instance_pre)
+
+if TYPE_CHECKING:
+    from ...library import Library
+
+NO_DEADLINE = 1 << 48
+_VALTYPES = {"i32": wasmtime.ValType.i32(), "i64": wasmtime.ValType.i64(),
+             "f32": wasmtime.ValType.f32(), "f64": wasmtime.ValType.f64()}
+_INITIALIZE = Function("_initialize", Signature(()))
+
+# Callbacks: cffi trampoline -> registry slot -> (instance, target, fields)
+_registry: dict[int, tuple[weakref.ref[WasmtimeInstance], HostFunction, list[str], str | None]] = {}
+_slot_ids = itertools.count(1)
+
+
+@dataclass
+class LoadedModule:
+    """A compiled module, its pre-linked form, and its export signatures."""
+
+    kind: EngineKind
+    module: wasmtime.Module
+    pre: wasmtime.InstancePre
+    func_types: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for export in self.module.exports:
+            ty = export.type
+            if isinstance(ty, wasmtime.FuncType):
+                self.func_types[export.name] = ([str(p) for p in ty.params],
+                                                [str(r) for r in ty.results])
+
+    def check(self, fn: Function) -> None:
+        have = self.func_types.get(fn.name)
+        if have is None:
+            raise SandboxError(f"the module does not export a function {fn.name!r}")
+        want = ([wasm_valtype(t) for t in fn.sig.params],
+                [] if fn.sig.result is Prim.VOID else [wasm_valtype(fn.sig.result)])
+        if have != want:
+            raise SandboxError(f"{fn.name}: the module's export has type ({', '.join(have[0])}) "
+                               f"-> ({', '.join(have[1])}), but the C declaration needs "
+                               f"({', '.join(want[0])}) -> ({', '.join(want[1])})")
+
+
+class WasmtimeMemory:
+    __slots__ = ("_ctx", "_mem")
+
+    def __init__(self, ctx: Any, mem: Any) -> None:
+        self._ctx = ctx
+        self._mem = mem
+
+    def region(self) -> tuple[int, int]:
+        base = lib.wasmtime_memory_data(self._ctx, self._mem)
+        return int(ffi.cast("uintptr_t", base)), lib.wasmtime_memory_data_size(self._ctx, self._mem)
+
+
+class WasmtimeInstance:
+    """One store + instance; see ``sandboxlib.runtime.backend.Instance``."""
+
+    def __init__(self, loaded: LoadedModule, limits: Limits, grants: Grants) -> None:
+        self._loaded = loaded
+        self._store = store = wasmtime.Store(engine(loaded.kind))
+        store.set_wasi(_wasi_config(grants))
+        store.set_limits(memory_size=limits.memory_bytes)
+        if limits.fuel is not None:
+            store.set_fuel(limits.fuel)
+        self._deadline = NO_DEADLINE
+        if limits.timeout is not None:
+            ensure_epoch_ticker()
+            self._deadline = max(1, math.ceil(limits.timeout / EPOCH_TICK_SECONDS))
+        store.set_epoch_deadline(NO_DEADLINE)
+        self._ctx = _capi.address_of(store._context())
+        self._pending: BaseException | None = None
+        self._slots: dict[int, int] = {}  # table index -> registry slot
+        self._table: wasmtime.Table | None = None
+        try:
+            self._instance = loaded.pre.instantiate(store)
+        except wasmtime.Trap as exc:
+            raise TrapError(f"instantiation trapped: {exc}") from None
+        self._instance_handle = _capi.address_of(self._instance._instance)
+        mem = _capi.export_handle(self._ctx, self._instance_handle, "memory", EXTERN_MEMORY)
+        if mem is None:
+            raise SandboxError("the module exports no memory")
+        self.memory = WasmtimeMemory(self._ctx, mem)
+        if "_initialize" in loaded.func_types:
+            self.function(_INITIALIZE)()
+
+    # -- calls -------------------------------------------------------------------
+    def function(self, fn: Function) -> RawFunction:
+        self._loaded.check(fn)
+        handle = _capi.export_handle(self._ctx, self._instance_handle, fn.name, EXTERN_FUNC)
+        ins = tuple(wasm_field(t) for t in fn.sig.params)
+        out = None if fn.sig.result is Prim.VOID else wasm_field(fn.sig.result)
+        timed = self._deadline != NO_DEADLINE
+        make = factory(("wasmtime", ins, out, timed), _CALLER_FREE,
+                       lambda: _caller_source(ins, out, timed))
+        n = max(len(ins), 1 if out else 0, 1)
+        fn_: RawFunction = make(ffi.new("wasmtime_val_raw_t[]", n), ffi.new("wasm_trap_t **"),
+                                self._ctx, handle, lib.wasmtime_func_call_unchecked, self._fail,
+                                lib.wasmtime_context_set_epoch_deadline, self._deadline)
+        return fn_
+
+    def _fail(self, err: Any, trap: Any) -> None:
+        """Turn a failed call into the right exception (and free what wasmtime gave).
+        A callback's exception travels as a host trap and is re-raised as itself."""
+        pending, self._pending = self._pending, None
+        if err:
+            message = _capi.take_message("error", err)
+            lib.wasmtime_error_delete(err)
+            if pending is not None:
+                raise pending
+            raise SandboxError(f"wasmtime: {message}")
+        t = trap[0]
+        trap[0] = ffi.NULL
+        code = ffi.new("uint8_t *")
+        has_code = lib.wasmtime_trap_code(t, code)
+        message = _capi.take_message("trap", t)
+        lib.wasm_trap_delete(t)
+        if pending is not None:
+            raise pending
+        if has_code and code[0] == 11:
+            raise ResourceError("CPU limit: the sandbox ran out of fuel")
+        if has_code and code[0] == 10:
+            raise ResourceError("CPU limit: the call exceeded its time limit")
+        kind = _capi.TRAP_CODES.get(code[0], "trap") if has_code else "trap"
+        frames = [line.split(" - ", 1)[-1].strip() for line in message.splitlines()
+                  if " - " in line]
+        raise TrapError(f"{kind} in {frames[0]}" if frames else kind, kind)
+
+    # -- callbacks ---------------------------------------------------------------
+    def add_callback(self, sig: Signature, target: HostFunction) -> int:
+        if self._table is None:
+            table = self._instance.exports(self._store).get("__indirect_function_table")
+            if not isinstance(table, wasmtime.Table):
+                raise SandboxError("the module exports no function table; rebuild it with "
+                                   "sandboxlib's toolchain to use callbacks")
+            self._table = table
+        slot = next(_slot_ids)
+        fields = [wasm_field(t) for t in sig.params]
+        result = None if sig.result is Prim.VOID else wasm_field(sig.result)
+        _registry[slot] = (weakref.ref(self), target, fields, result)
+        functype = wasmtime.FuncType(
+            [_VALTYPES[wasm_valtype(t)] for t in sig.params],
+            [] if result is None else [_VALTYPES[wasm_valtype(sig.result)]])
+        handle = ffi.new("uint8_t[]", _capi.FUNC_SIZE)
+        lib.wasmtime_func_new_unchecked(self._ctx, _capi.address_of(functype.ptr()),
+                                        _trampoline, ffi.cast("void *", slot), ffi.NULL, handle)
+        index: int = self._table.grow(self._store, 1, _capi.func_from_bytes(handle))
+        self._slots[index] = slot
+        return index
+
+    def remove_callback(self, address: int) -> None:
+        slot = self._slots.pop(address, None)
+        if slot is not None and self._table is not None:
+            self._table.set(self._store, address, None)
+            _registry.pop(slot, None)
+
+    def close(self) -> None:
+        for slot in self._slots.values():
+            _registry.pop(slot, None)
+        self._slots.clear()
+
+
+_CALLER_FREE = ("buf", "trap", "ctx", "handle", "call_unchecked", "fail", "set_deadline",
+                "deadline")
+
+
+def _caller_source(ins: tuple[str, ...], out: str | None, timed: bool) -> str:
+    """Store args in a preallocated raw array, call ``wasmtime_func_call_unchecked``,
+    read the result: no per-call type lookups or boxing."""
+    n = max(len(ins), 1 if out else 0)
+    lines = [f"def fn({', '.join(f'a{i}' for i in range(len(ins)))}):"]
+    lines += [f"    buf[{i}].{f} = a{i}" for i, f in enumerate(ins)]
+    if timed:
+        lines.append("    set_deadline(ctx, deadline)")
+    lines.append(f"    err = call_unchecked(ctx, handle, buf, {n}, trap)")
+    lines.append("    if err or trap[0]:")
+    lines.append("        fail(err, trap)")
+    lines.append(f"    return buf[0].{out}" if out else "    return None")
+    return "\n".join(lines)
+
+
+def _trampoline_impl(env: Any, caller: Any, values: Any, count: int) -> Any:
+    entry = _registry.get(int(ffi.cast("uintptr_t", env)))
+    if entry is None:
+        return _trap_message("call to an unregistered callback")
+    ref, target, fields, result = entry
+    inst = ref()
+    try:
+        value = target(*(getattr(values[i], f) for i, f in enumerate(fields)))
+        if result is not None:
+            setattr(values[0], result, value)
+        return ffi.NULL
+    except BaseException as exc:  # carried across the wasm frames, re-raised by _fail
+        if inst is not None:
+            inst._pending = exc
+        return _trap_message(f"host callback raised {type(exc).__name__}")
+
+
+_trampoline = ffi.callback("wasm_trap_t *(void *, void *, wasmtime_val_raw_t *, size_t)",
+                           _trampoline_impl)
+
+
+def _trap_message(text: str) -> Any:
+    data = text.encode()
+    return lib.wasmtime_trap_new(data, len(data))
+
+
+def _wasi_config(grants: Grants) -> wasmtime.WasiConfig:
+    config = wasmtime.WasiConfig()
+    if grants.stdout:
+        config.inherit_stdout()
+    if grants.stderr:
+        config.inherit_stderr()
+    if grants.stdin:
+        config.inherit_stdin()
+    for d in grants.dirs:
+        config.preopen_dir(d.host_path, d.guest_path, fs_mutable=d.writable)
+    if grants.env:
+        config.env = [list(pair) for pair in grants.env]
+    return config
+
+
+class WasmtimeBackend:
+    """JIT-compiled wasm via wasmtime; modules compiled once per process and cached on disk."""
+
+    name = "wasmtime"
+    isolated = True
+    model = WASM32
+
+    def instantiate(self, library: Library, limits: Limits, grants: Grants) -> WasmtimeInstance:
+        kind = EngineKind(fuel=limits.fuel is not None)
+        key = f"wasmtime:{kind.tag()}:{grants.clock}:{grants.random}"
+        loaded = library.loaded(key)
+        if loaded is None:
+            module = compiled_module(kind, library.wasm_module())
+            loaded = LoadedModule(kind, module, instance_pre(kind, module, grants.clock,
+                                                             grants.random))
+            library.remember(key, loaded)
+        return WasmtimeInstance(loaded, limits, grants)

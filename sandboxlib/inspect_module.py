@@ -1,0 +1,55 @@
+"""What a wasm module asks of its host (imports) and offers (exports)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import wasmtime
+
+from .errors import BuildError
+
+# WASI calls by the capability that grants them (everything else needs nothing).
+CAPABILITIES = {
+    "fd_write": "stdout/stderr or a writable directory", "fd_read": "stdin or a directory",
+    "path_open": "a preopened directory", "fd_prestat_get": "a preopened directory",
+    "environ_get": "environment variables", "environ_sizes_get": "environment variables",
+    "clock_time_get": "clock", "clock_res_get": "clock", "poll_oneoff": "clock",
+    "random_get": "random", "proc_exit": "(exit: traps the sandbox)",
+}
+
+
+@dataclass(frozen=True)
+class ModuleReport:
+    imports: list[tuple[str, str, str]]  # module, name, what grants it
+    exports: list[tuple[str, str]]  # name, type
+
+
+def inspect_module(path: Path) -> ModuleReport:
+    try:
+        module = wasmtime.Module.from_file(wasmtime.Engine(), str(path))
+    except (wasmtime.WasmtimeError, OSError) as exc:
+        raise BuildError(f"{path}: cannot read the wasm module", str(exc)) from None
+    imports = []
+    for imp in module.imports:
+        if imp.module == "wasi_snapshot_preview1":
+            grant = CAPABILITIES.get(imp.name or "", "none (fails safely without a grant)")
+        else:
+            grant = "not provided by sandboxlib: instantiation fails"
+        imports.append((imp.module, imp.name or "", grant))
+    exports = [(e.name, describe(e.type)) for e in module.exports]
+    return ModuleReport(imports, exports)
+
+
+def describe(ty: object) -> str:
+    """A short text for an extern type: ``func(i32, i32) -> i32``, ``memory 2 pages``."""
+    if isinstance(ty, wasmtime.FuncType):
+        results = ", ".join(str(r) for r in ty.results) or "()"
+        return f"func({', '.join(str(p) for p in ty.params)}) -> {results}"
+    if isinstance(ty, wasmtime.MemoryType):
+        return f"memory, {ty.limits.min} page(s) at start"
+    if isinstance(ty, wasmtime.TableType):
+        return f"table of {ty.element}, {ty.limits.min} at start"
+    if isinstance(ty, wasmtime.GlobalType):
+        return f"global {ty.content}"
+    return type(ty).__name__

@@ -1,0 +1,68 @@
+"""A library description: its exported functions and how to build it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .abi import Function
+
+if TYPE_CHECKING:
+    from .runtime.config import Grants, Limits
+    from .runtime.sandbox import Sandbox
+
+DEFAULT_STACK_SIZE = 128 << 10
+BACKEND_ENV = "SANDBOXLIB_BACKEND"
+
+
+@dataclass(eq=False)
+class Library:
+    """A C library: functions to export, and either a built module or its sources.
+
+    ``wasm`` is a prebuilt module (as a generated package ships it); without one the
+    module is compiled from ``sources`` on first use. The native backend always
+    compiles ``sources`` (with ``headers`` included) for the host.
+    """
+
+    name: str
+    functions: tuple[Function, ...]
+    wasm: Path | None = None
+    sources: tuple[Path, ...] = ()
+    headers: tuple[Path, ...] = ()
+    include_dirs: tuple[Path, ...] = ()
+    defines: tuple[str, ...] = ()
+    cflags: tuple[str, ...] = ()
+    stack_size: int = DEFAULT_STACK_SIZE
+    _loaded: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def function(self, name: str) -> Function:
+        for fn in self.functions:
+            if fn.name == name:
+                return fn
+        raise KeyError(f"{self.name} has no function {name!r}")
+
+    def wasm_module(self) -> Path:
+        """The wasm module, built from the sources (cached by content) if not given."""
+        if self.wasm is None:
+            from .toolchain import build_wasm
+            self.wasm = build_wasm(
+                self.sources, exports=[fn.name for fn in self.functions], name=self.name,
+                include_dirs=self.include_dirs, defines=self.defines, cflags=self.cflags,
+                stack_size=self.stack_size)
+        return self.wasm
+
+    def loaded(self, key: str) -> Any:
+        """Per-backend state memoized on the library (compiled module, extension)."""
+        return self._loaded.get(key)
+
+    def remember(self, key: str, value: Any) -> None:
+        self._loaded[key] = value
+
+    def sandbox(self, backend: str | None = None, *, limits: Limits | None = None,
+                grants: Grants | None = None) -> Sandbox:
+        """A fresh sandbox of this library; ``backend`` defaults to $SANDBOXLIB_BACKEND."""
+        from .runtime.sandbox import Sandbox
+        return Sandbox(self, backend or os.environ.get(BACKEND_ENV, "wasmtime"),
+                       limits=limits, grants=grants)

@@ -1,0 +1,63 @@
+"""Per-sandbox limits and capability grants (nothing is granted by default)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+DEFAULT_MEMORY_LIMIT = 256 << 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one sandbox.
+
+    ``memory_bytes``: the most linear memory the sandbox may grow to (``memory.grow``
+    fails beyond it, so ``malloc`` returns NULL inside; a host-side allocation that
+    cannot be served raises ``ResourceError``). ``fuel``: instructions budget for the
+    sandbox's life (wasmtime). ``timeout``: wall seconds per call into the sandbox.
+    Exhausting fuel or time raises ``ResourceError``.
+    """
+
+    memory_bytes: int = DEFAULT_MEMORY_LIMIT
+    fuel: int | None = None
+    timeout: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.memory_bytes <= 0:
+            raise ValueError(f"memory_bytes must be positive, got {self.memory_bytes}")
+        if self.fuel is not None and self.fuel < 0:
+            raise ValueError(f"fuel must be >= 0, got {self.fuel}")
+        if self.timeout is not None and self.timeout <= 0:
+            raise ValueError(f"timeout must be positive, got {self.timeout}")
+
+
+@dataclass(frozen=True)
+class Preopen:
+    """A host directory visible inside the sandbox at ``guest_path``."""
+
+    host_path: str
+    guest_path: str
+    writable: bool = False
+
+    def __post_init__(self) -> None:
+        if not os.path.isdir(self.host_path):
+            raise ValueError(f"preopened directory {self.host_path!r} does not exist")
+
+
+@dataclass(frozen=True)
+class Grants:
+    """Capabilities granted to one sandbox; the default grants nothing."""
+
+    stdout: bool = False
+    stderr: bool = False
+    stdin: bool = False
+    dirs: tuple[Preopen, ...] = ()
+    env: tuple[tuple[str, str], ...] = field(default=())
+    clock: bool = False
+    random: bool = False
+
+    @staticmethod
+    def env_from_host(*names: str) -> tuple[tuple[str, str], ...]:
+        """The named host environment variables (those that are set), for ``env=``."""
+        return tuple((n, os.environ[n]) for n in names if n in os.environ)

@@ -1,0 +1,156 @@
+"""Converting Python values to C arguments and C results to tainted values.
+
+Every converter range-checks for the C type in the backend's data model and names
+the function, the argument and the value when it refuses. Pointer arguments accept
+NULL (``None``), a pointer the same sandbox returned, a host-owned ``Allocation``
+in it, a registered callback, or, for ``const`` pointers, bytes/str that are copied
+in for the duration of the call.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Callable
+
+from ..abi import CType, DataModel, FuncPtr, Prim, Ptr
+from ..errors import ArgumentError, TaintError
+from ..taint import Tainted, TaintedPtr
+
+if TYPE_CHECKING:
+    from .sandbox import Allocation, CallbackHandle, Sandbox
+
+Temps = list["Allocation"]
+Converter = Callable[[object, Temps], "int | float"]
+Lifter = Callable[["int | float | None"], object]
+
+FLT_MAX = 3.4028234663852886e38
+
+
+def _describe(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def int_converter(t: Prim, model: DataModel, where: str) -> Converter:
+    lo, hi = model.int_range(t)
+
+    def convert(value: object, temps: Temps) -> int:
+        if type(value) is int and lo <= value <= hi:
+            return value
+        if isinstance(value, Tainted):
+            raise TaintError(f"{where}: tainted value {value!r} passed without verification")
+        if isinstance(value, bool) or (type(value) is not int and isinstance(value, int)):
+            value = int(value)
+            if lo <= value <= hi:
+                return value
+        if not isinstance(value, int):
+            raise ArgumentError(f"{where}: expected an int for C type '{t.value}', "
+                                f"got {type(value).__name__} {_describe(value)}")
+        raise ArgumentError(f"{where}: {value} does not fit C type '{t.value}' "
+                            f"({model.name}: {lo}..{hi})")
+    return convert
+
+
+def float_converter(t: Prim, where: str) -> Converter:
+    def convert(value: object, temps: Temps) -> float:
+        if isinstance(value, Tainted):
+            raise TaintError(f"{where}: tainted value {value!r} passed without verification")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ArgumentError(f"{where}: expected a float for C type '{t.value}', "
+                                f"got {type(value).__name__} {_describe(value)}")
+        try:
+            f = float(value)
+        except OverflowError:
+            raise ArgumentError(f"{where}: {value} does not fit C type '{t.value}'") from None
+        if t is Prim.FLOAT and math.isfinite(f) and abs(f) > FLT_MAX:
+            raise ArgumentError(f"{where}: {value} does not fit C type 'float'")
+        return f
+    return convert
+
+
+def pointer_converter(t: Ptr | FuncPtr, sandbox: Sandbox, where: str) -> Converter:
+    from .sandbox import Allocation, CallbackHandle
+    hi = sandbox.model.int_range(t)[1]
+    memory = sandbox.memory
+    accepts_data = isinstance(t, Ptr) and t.const
+
+    def convert(value: object, temps: Temps) -> int:
+        if value is None:
+            return 0
+        if isinstance(value, TaintedPtr):
+            if not value.belongs_to(memory):
+                raise TaintError(f"{where}: pointer {value!r} belongs to another sandbox")
+            return value.unverified_safe_because("a sandbox's own pointer may go back to it")
+        if isinstance(value, Allocation):
+            return value.address_in(sandbox, where)
+        if isinstance(value, CallbackHandle):
+            return value.address_in(sandbox, where)
+        if isinstance(value, Tainted):
+            raise TaintError(f"{where}: tainted value {value!r} passed as a pointer")
+        if type(value) is int:
+            if 0 <= value <= hi:
+                return value
+            raise ArgumentError(f"{where}: address {value} does not fit a {model_name} pointer")
+        if isinstance(value, (bytes, bytearray, memoryview, str)):
+            if not accepts_data:
+                raise ArgumentError(f"{where}: {type(value).__name__} can only be passed for a "
+                                    f"const pointer; for '{_spelling(t)}' pass "
+                                    "sandbox.alloc()/copy_in() and read it back")
+            data = value.encode() if isinstance(value, str) else bytes(value)
+            temp = sandbox.copy_in(data, nul_terminate=True)
+            temps.append(temp)
+            return temp.address
+        raise ArgumentError(f"{where}: cannot pass {type(value).__name__} "
+                            f"{_describe(value)} as '{_spelling(t)}'")
+
+    model_name = sandbox.model.name
+    return convert
+
+
+def _spelling(t: Ptr | FuncPtr) -> str:
+    if isinstance(t, FuncPtr):
+        return "function pointer"
+    return f"{'const ' if t.const else ''}{t.target} *"
+
+
+def converter(t: CType, sandbox: Sandbox, where: str) -> Converter:
+    if isinstance(t, (Ptr, FuncPtr)):
+        return pointer_converter(t, sandbox, where)
+    if t is Prim.VOID:
+        raise ArgumentError(f"{where}: a parameter cannot have type void")
+    if t.is_float:
+        return float_converter(t, where)
+    return int_converter(t, sandbox.model, where)
+
+
+def lifter(t: CType, sandbox: Sandbox, origin: str) -> Lifter:
+    """Turn a raw result of type ``t`` into ``None``, ``Tainted`` or ``TaintedPtr``."""
+    if t is Prim.VOID:
+        return lambda raw: None
+    if isinstance(t, (Ptr, FuncPtr)):
+        memory = sandbox.memory
+        return lambda raw: TaintedPtr(int(raw or 0), memory, origin)
+    if t.is_float:
+        return lambda raw: Tainted(float(raw or 0.0), origin)
+    if t is Prim.BOOL:
+        return lambda raw: Tainted(int(raw or 0) & 0xFF != 0, origin)
+    size = sandbox.model.size(t)
+    if size >= 4:
+        return lambda raw: Tainted(int(raw or 0), origin)
+    bits, signed = 8 * size, sandbox.model.is_signed(t)
+    return lambda raw: Tainted(_truncate(int(raw or 0), bits, signed), origin)
+
+
+def _truncate(value: int, bits: int, signed: bool) -> int:
+    """What a C caller sees of a sub-int result: the low ``bits``, re-signed."""
+    value &= (1 << bits) - 1
+    if signed and value >> (bits - 1):
+        value -= 1 << bits
+    return value
+
+
+def truncate_to(t: Prim, model: DataModel, value: int) -> int:
+    """Truncate an integer to C type ``t`` (for values read raw from the machine)."""
+    if t is Prim.BOOL:
+        return int(value & 0xFF != 0)
+    return _truncate(value, 8 * model.size(t), model.is_signed(t))

@@ -1,0 +1,96 @@
+"""Bounds-checked access to a sandbox's linear memory, shared by every backend.
+
+Every access is checked against the memory's *current* size for the whole span
+(Python integers cannot overflow, so ``address + length`` is exact). The native
+backend has no sandbox memory: its region is the whole address space and only
+NULL and negative values are refused (it isolates nothing by design).
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Protocol
+
+import cffi
+
+from ..errors import BoundsError, TaintError
+
+_ffi = cffi.FFI()
+
+
+class RawMemory(Protocol):
+    """What a backend exposes: where its memory is and how large it is right now."""
+
+    def region(self) -> tuple[int, int]:
+        """(host address of byte 0, size in bytes) at this moment."""
+        ...
+
+
+class Memory:
+    """Checked reads and writes of one sandbox's memory."""
+
+    __slots__ = ("_raw", "_label")
+
+    def __init__(self, raw: RawMemory, label: str) -> None:
+        self._raw = raw
+        self._label = label
+
+    @property
+    def size(self) -> int:
+        return self._raw.region()[1]
+
+    def _span(self, address: int, length: int, what: str) -> int:
+        """Host address of ``[address, address+length)`` after checking it lies inside."""
+        if type(address) is not int or type(length) is not int:
+            raise BoundsError(f"{self._label}: {what}: address and length must be int, "
+                              f"got {address!r}, {length!r}")
+        base, size = self._raw.region()
+        if address < 0 or length < 0 or address + length > size:
+            raise BoundsError(f"{self._label}: {what}: span [0x{address:x}, +{length}) is outside "
+                              f"the sandbox memory of {size} bytes")
+        if address == 0 and length:
+            raise BoundsError(f"{self._label}: {what}: NULL pointer")
+        return base + address
+
+    def read(self, address: int, length: int) -> bytes:
+        """Copy ``length`` bytes out of the sandbox."""
+        host = self._span(address, length, f"read of {length} bytes")
+        return _ffi.buffer(_ffi.cast("char *", host), length)[:] if length else b""
+
+    def write(self, address: int, data: bytes | bytearray | memoryview) -> None:
+        """Copy ``data`` into the sandbox at ``address``."""
+        length = len(data)
+        host = self._span(address, length, f"write of {length} bytes")
+        if length:
+            _ffi.memmove(_ffi.cast("char *", host), data, length)
+
+    def view(self, address: int, length: int) -> memoryview:
+        """A zero-copy view of sandbox memory, valid until the sandbox next runs."""
+        host = self._span(address, length, f"view of {length} bytes")
+        return memoryview(_ffi.buffer(_ffi.cast("char *", host), length))
+
+    def read_cstring(self, address: int, max_len: int) -> bytes:
+        """A NUL-terminated string of at most ``max_len`` bytes (the NUL excluded)."""
+        if type(max_len) is not int or max_len < 0:
+            raise TaintError(f"{self._label}: max_len must be a non-negative int, got {max_len!r}")
+        base, size = self._raw.region()
+        if type(address) is not int or address <= 0 or address >= size:
+            raise BoundsError(f"{self._label}: string pointer 0x{address:x} is outside the "
+                              f"sandbox memory of {size} bytes" if isinstance(address, int)
+                              else f"{self._label}: string pointer {address!r} is not an int")
+        limit = min(max_len + 1, size - address)
+        text: bytes = _ffi.string(_ffi.cast("char *", base + address), limit)
+        if len(text) == max_len + 1:
+            raise TaintError(f"{self._label}: string at 0x{address:x} is longer than "
+                             f"max_len={max_len}")
+        if len(text) == limit:
+            raise BoundsError(f"{self._label}: string at 0x{address:x} runs off the end of the "
+                              f"sandbox memory ({size} bytes) without a NUL")
+        return text
+
+    def read_struct(self, address: int, fmt: str) -> tuple[object, ...]:
+        """Unpack a ``struct`` format (little-endian as in wasm) at ``address``."""
+        return struct.unpack(fmt, self.read(address, struct.calcsize(fmt)))
+
+    def write_struct(self, address: int, fmt: str, *values: object) -> None:
+        self.write(address, struct.pack(fmt, *values))

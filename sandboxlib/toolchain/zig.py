@@ -1,0 +1,80 @@
+"""C to wasm32-wasi reactor modules with the zig C compiler that pip installs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterable, Sequence
+from importlib.metadata import version
+from pathlib import Path
+
+from ..errors import BuildError
+from ..progress import progress
+from .cache import cache_root, content_key, discard, entry_dir, publish, scratch_dir
+
+ALWAYS_EXPORTED = ("malloc", "free")
+BASE_FLAGS = ("--target=wasm32-wasi", "-mexec-model=reactor", "-O2", "-s")
+
+
+def compiler_version() -> str:
+    return f"ziglang {version('ziglang')}"
+
+
+def zig_cc() -> list[str]:
+    """The command that runs zig's C compiler, with its cache inside ours."""
+    return [sys.executable, "-m", "ziglang", "cc"]
+
+
+def zig_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("ZIG_GLOBAL_CACHE_DIR", str(cache_root() / "zig"))
+    return env
+
+
+def link_flags(exports: Iterable[str], stack_size: int) -> list[str]:
+    flags = [f"-Wl,--export={name}" for name in dict.fromkeys([*exports, *ALWAYS_EXPORTED])]
+    return [*flags, "-Wl,--export-table", "-Wl,--growable-table",
+            f"-Wl,-z,stack-size={stack_size}"]
+
+
+def compile_flags(include_dirs: Iterable[Path], defines: Iterable[str],
+                  cflags: Iterable[str]) -> list[str]:
+    return [*BASE_FLAGS, *(f"-I{d}" for d in include_dirs), *(f"-D{d}" for d in defines),
+            *cflags]
+
+
+def build_wasm(sources: Sequence[Path], *, exports: Iterable[str], name: str = "module",
+               include_dirs: Iterable[Path] = (), defines: Iterable[str] = (),
+               cflags: Iterable[str] = (), stack_size: int = 128 << 10) -> Path:
+    """Compile ``sources`` into a reactor module exporting ``exports``, ``malloc``
+    and ``free``; returns the cached module path. Raises BuildError with the
+    compiler's output on failure."""
+    if not sources:
+        raise BuildError(f"{name}: no C sources given")
+    sources = [Path(s).resolve() for s in sources]
+    for s in sources:
+        if not s.is_file():
+            raise BuildError(f"{name}: source file {s} does not exist")
+    include_dirs = [Path(d).resolve() for d in include_dirs]
+    flags = [*compile_flags(include_dirs, defines, cflags), *link_flags(exports, stack_size)]
+    key = content_key("wasm", sources, include_dirs, [compiler_version(), *flags])
+    final = entry_dir("wasm", key)
+    module = final / f"{name}.wasm"
+    if module.is_file():
+        return module
+    tmp = scratch_dir("wasm")
+    try:
+        out = tmp / f"{name}.wasm"
+        cmd = [*zig_cc(), *flags, *map(str, sources), "-o", str(out)]
+        label = (f"compiling {name} to wasm32 ({len(sources)} file(s); the first build on a "
+                 "machine also compiles the wasm libc, about 30 s)")
+        with progress(label):
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=zig_env())
+        if proc.returncode != 0 or not out.is_file():
+            raise BuildError(f"{name}: the wasm32 C compiler failed (exit {proc.returncode})",
+                             proc.stderr + proc.stdout)
+        publish(tmp, final)
+    finally:
+        discard(tmp)
+    return module

@@ -1,0 +1,60 @@
+"""The wasm toolchain: reactor modules with chosen exports, cached by content."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import wasmtime
+
+from sandboxlib import BuildError
+from sandboxlib.toolchain import build_wasm
+
+
+def exports_of(path: Path) -> set[str]:
+    module = wasmtime.Module.from_file(wasmtime.Engine(), str(path))
+    return {e.name for e in module.exports}
+
+
+def test_reactor_module_exports_what_was_asked(tmp_path: Path) -> None:
+    src = tmp_path / "twice.c"
+    src.write_text("int twice(int v) { return 2 * v; }\nint hidden(int v) { return v; }\n")
+    wasm = build_wasm([src], exports=["twice"], name="twice")
+    names = exports_of(wasm)
+    assert {"twice", "malloc", "free", "memory", "_initialize"} <= names
+    assert "hidden" not in names and "_start" not in names
+
+
+def test_same_inputs_are_not_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = tmp_path / "cached.c"
+    src.write_text("int one(void) { return 1; }\n")
+    first = build_wasm([src], exports=["one"], name="cached")
+
+    def no_compiler(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the compiler ran for inputs already built")
+
+    monkeypatch.setattr(subprocess, "run", no_compiler)
+    assert build_wasm([src], exports=["one"], name="cached") == first
+
+
+def test_changed_header_means_a_rebuild(tmp_path: Path) -> None:
+    (tmp_path / "value.h").write_text("#define VALUE 1\n")
+    src = tmp_path / "uses.c"
+    src.write_text('#include "value.h"\nint value(void) { return VALUE; }\n')
+    first = build_wasm([src], exports=["value"], name="uses")
+    (tmp_path / "value.h").write_text("#define VALUE 2\n")
+    assert build_wasm([src], exports=["value"], name="uses") != first
+
+
+def test_compiler_error_carries_the_compilers_message(tmp_path: Path) -> None:
+    src = tmp_path / "broken.c"
+    src.write_text("int broken(void) { return undeclared_thing; }\n")
+    with pytest.raises(BuildError) as err:
+        build_wasm([src], exports=["broken"], name="broken")
+    assert "undeclared_thing" in str(err.value) and "broken.c" in err.value.output
+
+
+def test_missing_source_is_a_build_error(tmp_path: Path) -> None:
+    with pytest.raises(BuildError, match="does not exist"):
+        build_wasm([tmp_path / "nope.c"], exports=["x"])
