@@ -102,9 +102,15 @@ class NativeBackend:
             if not library.sources:
                 raise BuildError(f"{library.name}: the native backend needs the C sources, and "
                                  "this library was given none")
-            prelude = "#include <stdlib.h>\n" + "".join(
-                f'#include "{h.resolve()}"\n' for h in library.headers)
-            module = build_extension("native", library.name, cdef_for(library.functions),
+            # A function-like macro shadowing a function (zlib's gzgetc) would capture
+            # cffi's call; the function itself is what is wrapped.
+            # Without headers, the declarations are the prototypes (ABI-compatible).
+            cdef = cdef_for(library.functions)
+            prelude = "#include <stdlib.h>\n" + ("".join(
+                f'#include "{h.resolve()}"\n' for h in library.headers) + "".join(
+                f"#undef {fn.name}\n" for fn in library.functions) if library.headers
+                else cdef + "\n")
+            module = build_extension("native", library.name, cdef,
                                      prelude, library.sources, library.include_dirs,
                                      library.defines, library.cflags)
             library.remember("native", module)

@@ -17,7 +17,7 @@ from ..errors import ArgumentError, TaintError
 from ..taint import Tainted, TaintedPtr
 
 if TYPE_CHECKING:
-    from .sandbox import Allocation, CallbackHandle, Sandbox
+    from .sandbox import Allocation, Sandbox
 
 Temps = list["Allocation"]
 Converter = Callable[[object, Temps], "int | float"]
@@ -69,7 +69,6 @@ def float_converter(t: Prim, where: str) -> Converter:
 
 
 def pointer_converter(t: Ptr | FuncPtr, sandbox: Sandbox, where: str) -> Converter:
-    from .sandbox import Allocation, CallbackHandle
     hi = sandbox.model.int_range(t)[1]
     memory = sandbox.memory
     accepts_data = isinstance(t, Ptr) and t.const
@@ -81,10 +80,10 @@ def pointer_converter(t: Ptr | FuncPtr, sandbox: Sandbox, where: str) -> Convert
             if not value.belongs_to(memory):
                 raise TaintError(f"{where}: pointer {value!r} belongs to another sandbox")
             return value.unverified_safe_because("a sandbox's own pointer may go back to it")
-        if isinstance(value, Allocation):
-            return value.address_in(sandbox, where)
-        if isinstance(value, CallbackHandle):
-            return value.address_in(sandbox, where)
+        address_in = getattr(value, "address_in", None)  # Allocation, CallbackHandle, Struct
+        if address_in is not None:
+            address: int = address_in(sandbox, where)
+            return address
         if isinstance(value, Tainted):
             raise TaintError(f"{where}: tainted value {value!r} passed as a pointer")
         if type(value) is int:

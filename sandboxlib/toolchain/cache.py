@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 CACHE_ENV = "SANDBOXLIB_CACHE"
+FORMAT = "2"  # bump when the layout of cache entries changes
 
 
 def cache_root() -> Path:
@@ -36,7 +37,7 @@ def content_key(kind: str, sources: Iterable[Path], include_dirs: Iterable[Path]
     """Hash of everything a build reads: sources, headers beside them and in the
     include directories, and the settings (flags, exports, compiler version)."""
     sources = [Path(s) for s in sources]
-    h = hashlib.sha256(kind.encode())
+    h = hashlib.sha256(f"{FORMAT}\0{kind}".encode())
     for item in settings:
         h.update(b"\0s" + item.encode())
     dirs = [s.parent for s in sources] + [Path(d) for d in include_dirs]

@@ -65,6 +65,7 @@ def build_extension(kind: str, name: str, cdef: str, prelude: str, sources: Sequ
     final = entry_dir(kind, key)
     path = final / f"{modname}{suffix}"
     if not path.is_file():
+        discard(final)  # an incomplete entry (interrupted build) is rebuilt
         _compile(kind, name, modname, cdef, prelude, sources, include_dirs, defines, cflags,
                  final, suffix)
     return _import(modname, path)

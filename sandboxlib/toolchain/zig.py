@@ -60,12 +60,13 @@ def build_wasm(sources: Sequence[Path], *, exports: Iterable[str], name: str = "
     flags = [*compile_flags(include_dirs, defines, cflags), *link_flags(exports, stack_size)]
     key = content_key("wasm", sources, include_dirs, [compiler_version(), *flags])
     final = entry_dir("wasm", key)
-    module = final / f"{name}.wasm"
+    module = final / "module.wasm"  # the name is not part of the key: same inputs, same file
     if module.is_file():
         return module
+    discard(final)  # an incomplete entry (interrupted build) is rebuilt
     tmp = scratch_dir("wasm")
     try:
-        out = tmp / f"{name}.wasm"
+        out = tmp / "module.wasm"
         cmd = [*zig_cc(), *flags, *map(str, sources), "-o", str(out)]
         label = (f"compiling {name} to wasm32 ({len(sources)} file(s); the first build on a "
                  "machine also compiles the wasm libc, about 30 s)")

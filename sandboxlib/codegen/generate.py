@@ -1,0 +1,122 @@
+"""From headers and sources to an importable package ``OUT/NAME/`` in one step.
+
+The package is assembled in a temporary directory beside its destination and
+moved into place only when complete, so a failure writes nothing half-done.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import BuildError
+from ..toolchain import build_wasm
+from .emit import Plan, emit_proxy, emit_stub, make_plan
+from .parse import parse_api
+from .preprocess import preprocess
+
+
+@dataclass
+class WrapRequest:
+    """What to wrap (the CLI's ``wrap`` arguments, or a spec file's)."""
+
+    name: str
+    headers: list[Path]
+    sources: list[Path]
+    include_dirs: list[Path] = field(default_factory=list)
+    defines: list[str] = field(default_factory=list)
+    cflags: list[str] = field(default_factory=list)
+    exports: list[str] | None = None
+    stack_size: int = 128 << 10
+    skip: list[str] = field(default_factory=list)
+    origin: str = "--export"  # where exports/skips were named, for error messages
+
+    def check(self) -> None:
+        if not self.name.isidentifier():
+            raise BuildError(f"library name {self.name!r} is not a Python identifier")
+        for kind, paths in (("header", self.headers), ("source", self.sources)):
+            for p in paths:
+                if not p.is_file():
+                    raise BuildError(f"{kind} file {p} does not exist")
+        if not self.headers:
+            raise BuildError("at least one --header is needed")
+        if not self.sources:
+            raise BuildError("at least one --source is needed")
+
+
+def plan_for(req: WrapRequest) -> Plan:
+    """Parse the headers and decide what the proxy exports."""
+    req.check()
+    api = parse_api(preprocess(req.headers, req.include_dirs, req.defines), req.headers)
+    declared = {f.name for f in api.functions}
+    unknown = [e for e in [*(req.exports or []), *req.skip] if e not in declared]
+    if unknown:
+        raise BuildError(f"{req.origin}: function(s) {', '.join(unknown)} are not declared in "
+                         f"{', '.join(str(h) for h in req.headers)}")
+    exports = [f.name for f in api.functions if (req.exports is None or f.name in req.exports)
+               and f.name not in req.skip]
+    return make_plan(api, req.name, [str(h) for h in req.headers], exports)
+
+
+def wrap(req: WrapRequest, out: Path) -> tuple[Path, Plan]:
+    """Generate, build and write ``out/NAME``; returns its path and the plan."""
+    plan = plan_for(req)
+    if not plan.functions:
+        raise BuildError(f"no function of {req.name} can be proxied")
+    wasm = build_wasm(req.sources, exports=[f.name for f in plan.functions], name=req.name,
+                      include_dirs=req.include_dirs, defines=req.defines, cflags=req.cflags,
+                      stack_size=req.stack_size)
+    out.mkdir(parents=True, exist_ok=True)
+    final = out / req.name
+    staging = Path(tempfile.mkdtemp(prefix=f".{req.name}-", dir=out))
+    try:
+        plan.build = _copy_sources(req, staging)
+        (staging / "__init__.py").write_text(emit_proxy(plan))
+        (staging / "__init__.pyi").write_text(emit_stub(plan))
+        (staging / "py.typed").write_text("")
+        shutil.copyfile(wasm, staging / "module.wasm")
+        if final.exists():
+            shutil.rmtree(final)
+        staging.rename(final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return final, plan
+
+
+def _copy_sources(req: WrapRequest, staging: Path) -> dict[str, list[str]]:
+    """Copy the C sources and headers into ``csrc/`` so the native backend can build
+    the package anywhere; returns the package-relative paths."""
+    dirs: dict[Path, str] = {}
+
+    def place(path: Path) -> str:
+        folder = path.resolve().parent
+        if folder not in dirs:
+            dirs[folder] = f"csrc/d{len(dirs)}"
+            (staging / dirs[folder]).mkdir(parents=True)
+            for h in folder.glob("*.h"):
+                shutil.copyfile(h, staging / dirs[folder] / h.name)
+        target = f"{dirs[folder]}/{path.name}"
+        shutil.copyfile(path, staging / target)
+        return target
+
+    sources = [place(s) for s in req.sources]
+    headers = [place(h) for h in req.headers]
+    includes: list[str] = []
+    for d in req.include_dirs:
+        folder = d.resolve()
+        if folder not in dirs:
+            dirs[folder] = f"csrc/d{len(dirs)}"
+            (staging / dirs[folder]).mkdir(parents=True)
+            for h in folder.glob("*.h"):
+                shutil.copyfile(h, staging / dirs[folder] / h.name)
+        includes.append(dirs[folder])
+    return {"sources": sources, "headers": headers,
+            "include_dirs": sorted(set(includes) | {str(Path(s).parent) for s in sources}),
+            "defines": list(req.defines), "cflags": list(req.cflags)}
+
+
+def wrap_many(reqs: Sequence[WrapRequest], out: Path) -> list[Path]:
+    return [wrap(r, out)[0] for r in reqs]

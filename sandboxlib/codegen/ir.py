@@ -1,0 +1,136 @@
+"""The generator's intermediate representation: plain dataclasses, read by emitters.
+
+Types are kept as the header spells them (typedef names, struct tags) and resolved
+to ``abi`` types for calls; layouts are computed per data model in ``layout``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..abi import Prim
+
+
+@dataclass(frozen=True)
+class Location:
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Scalar:
+    prim: Prim
+    spelling: str = ""  # the typedef name it was written as (uLong, int32_t), if any
+
+
+@dataclass(frozen=True)
+class Pointer:
+    target: CType
+    const: bool = False  # the pointee is const
+
+
+@dataclass(frozen=True)
+class Array:
+    element: CType
+    length: int | None  # None: flexible or unsized
+
+
+@dataclass(frozen=True)
+class StructRef:
+    """A struct or union by tag; its definition lives in ``Api.structs``."""
+
+    tag: str
+    union: bool = False
+
+
+@dataclass(frozen=True)
+class EnumRef:
+    tag: str
+
+
+@dataclass(frozen=True)
+class FuncType:
+    params: tuple[Param, ...]
+    result: CType
+    variadic: bool = False
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: CType
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """A type the generator cannot proxy safely; ``reason`` says why."""
+
+    reason: str
+
+
+CType = Scalar | Pointer | Array | StructRef | EnumRef | FuncType | Unsupported
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: CType
+    bits: int | None = None  # a bitfield's width
+
+
+@dataclass
+class Struct:
+    tag: str
+    union: bool
+    fields: list[Field] | None  # None: opaque (declared, never defined)
+    location: Location | None = None
+
+
+@dataclass
+class Enum:
+    tag: str
+    values: dict[str, int]
+    location: Location | None = None
+
+
+@dataclass
+class Function:
+    name: str
+    type: FuncType
+    location: Location | None = None
+
+
+@dataclass
+class Constant:
+    name: str
+    value: int | float | str
+    location: Location | None = None
+
+
+@dataclass
+class Skipped:
+    name: str
+    reason: str
+    location: Location | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        return f"{where}{self.name}: {self.reason}"
+
+
+@dataclass
+class Api:
+    """Everything a set of headers declares that the proxy exposes."""
+
+    functions: list[Function] = field(default_factory=list)
+    structs: dict[str, Struct] = field(default_factory=dict)
+    enums: dict[str, Enum] = field(default_factory=dict)
+    typedefs: dict[str, CType] = field(default_factory=dict)
+    constants: list[Constant] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def function(self, name: str) -> Function | None:
+        return next((f for f in self.functions if f.name == name), None)

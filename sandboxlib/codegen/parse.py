@@ -1,0 +1,227 @@
+"""C declarations (pycparser AST) to the IR."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pycparser import c_ast, c_parser
+
+from ..abi import WASM32, Prim
+from ..errors import BuildError
+from . import ir
+from .macros import constants_from_headers
+from .preprocess import VA_LIST_MARKER, Preprocessed
+
+_SCALARS: dict[tuple[str, ...], Prim] = {}
+
+
+def _scalar_table() -> dict[tuple[str, ...], Prim]:
+    spellings = {
+        Prim.VOID: ["void"], Prim.BOOL: ["_Bool"], Prim.CHAR: ["char"],
+        Prim.SCHAR: ["signed char"], Prim.UCHAR: ["unsigned char"],
+        Prim.SHORT: ["short", "short int", "signed short", "signed short int"],
+        Prim.USHORT: ["unsigned short", "unsigned short int"],
+        Prim.INT: ["int", "signed", "signed int"], Prim.UINT: ["unsigned", "unsigned int"],
+        Prim.LONG: ["long", "long int", "signed long", "signed long int"],
+        Prim.ULONG: ["unsigned long", "unsigned long int"],
+        Prim.LLONG: ["long long", "long long int", "signed long long", "signed long long int"],
+        Prim.ULLONG: ["unsigned long long", "unsigned long long int"],
+        Prim.FLOAT: ["float"], Prim.DOUBLE: ["double"],
+    }
+    return {tuple(sorted(s.split())): p for p, names in spellings.items() for s in names}
+
+
+def parse_api(pre: Preprocessed, headers: Sequence[Path]) -> ir.Api:
+    """Parse preprocessed headers; functions and constants come only from ``headers``."""
+    try:
+        ast = c_parser.CParser().parse(pre.text, "<headers>")
+    except Exception as exc:  # pycparser raises ParseError("file:line:col: message")
+        raise BuildError(f"the header does not parse: {exc}") from None
+    builder = _Builder({str(h.resolve()) for h in headers})
+    for node in ast.ext:
+        builder.top_level(node)
+    builder.api.constants = constants_from_headers(headers, pre.macros)
+    return builder.api
+
+
+class _Builder:
+    def __init__(self, own_files: set[str]) -> None:
+        self.own_files = own_files
+        self.api = ir.Api()
+        self.anon = 0
+        global _SCALARS
+        _SCALARS = _SCALARS or _scalar_table()
+
+    def location(self, node: Any) -> ir.Location | None:
+        coord = getattr(node, "coord", None)
+        if coord is None or not coord.file:
+            return None
+        return ir.Location(str(coord.file), int(coord.line or 0))
+
+    def is_own(self, node: Any) -> bool:
+        loc = self.location(node)
+        return loc is not None and str(Path(loc.file).resolve()) in self.own_files
+
+    def top_level(self, node: Any) -> None:
+        if isinstance(node, c_ast.Typedef):
+            self.api.typedefs[node.name] = self.resolve(node.type, typedef_name=node.name)
+        elif isinstance(node, c_ast.Decl):
+            if isinstance(node.type, c_ast.FuncDecl):
+                if not node.name or not self.is_own(node) or self.api.function(node.name):
+                    return
+                if "static" in node.storage or ("inline" in node.funcspec
+                                                and "extern" not in node.storage):
+                    self.api.skipped.append(ir.Skipped(
+                        node.name, "inline/static function: the library exports no symbol",
+                        self.location(node)))
+                    return
+                self.function(node)
+            elif isinstance(node.type, (c_ast.Struct, c_ast.Union, c_ast.Enum)):
+                self.resolve_base(node.type, "")  # a bare definition: struct s {...};
+            else:
+                self.resolve(node.type)  # registers struct/enum definitions
+                if node.name and self.is_own(node):
+                    self.api.skipped.append(ir.Skipped(
+                        node.name, "global variables are not proxied", self.location(node)))
+
+    def function(self, node: Any) -> None:
+        ftype = self.resolve(node.type)
+        assert isinstance(ftype, ir.FuncType)
+        self.api.functions.append(ir.Function(node.name, ftype, self.location(node)))
+
+    # -- types -------------------------------------------------------------------
+    def resolve(self, node: Any, typedef_name: str = "") -> ir.CType:
+        if isinstance(node, c_ast.TypeDecl):
+            return self.resolve_base(node.type, typedef_name)
+        if isinstance(node, (c_ast.Struct, c_ast.Union, c_ast.Enum)):
+            return self.resolve_base(node, typedef_name)
+        if isinstance(node, c_ast.PtrDecl):
+            target = node.type
+            const = isinstance(target, c_ast.TypeDecl) and "const" in (target.quals or [])
+            return ir.Pointer(self.resolve(target), const)
+        if isinstance(node, c_ast.ArrayDecl):
+            element = self.resolve(node.type)
+            if node.dim is None:
+                return ir.Array(element, None)
+            try:
+                return ir.Array(element, self.const_int(node.dim))
+            except BuildError as exc:
+                return ir.Unsupported(f"array size: {exc}")
+        if isinstance(node, c_ast.FuncDecl):
+            params: list[ir.Param] = []
+            variadic = False
+            for i, p in enumerate(node.args.params if node.args else []):
+                if isinstance(p, c_ast.EllipsisParam):
+                    variadic = True
+                    continue
+                t = self.resolve(p.type)
+                if isinstance(t, ir.Scalar) and t.prim is Prim.VOID and not p.name:
+                    continue  # f(void)
+                if isinstance(t, ir.Array):
+                    t = ir.Pointer(t.element)  # array parameters decay
+                if isinstance(t, ir.FuncType):
+                    t = ir.Pointer(t)
+                params.append(ir.Param(p.name or f"arg{i}", t))
+            return ir.FuncType(tuple(params), self.resolve(node.type), variadic)
+        if isinstance(node, c_ast.Typename):
+            return self.resolve(node.type)
+        return ir.Unsupported(f"unsupported declarator {type(node).__name__}")
+
+    def resolve_base(self, node: Any, typedef_name: str) -> ir.CType:
+        if isinstance(node, c_ast.IdentifierType):
+            names = tuple(node.names)
+            if len(names) == 1 and names[0] == VA_LIST_MARKER:
+                return ir.Unsupported("va_list cannot cross the boundary")
+            if len(names) == 1 and names[0] in self.api.typedefs:
+                target = self.api.typedefs[names[0]]
+                return ir.Scalar(target.prim, names[0]) if isinstance(target, ir.Scalar) else target
+            prim = _SCALARS.get(tuple(sorted(names)))
+            if prim is None:
+                if "double" in names and "long" in names:
+                    return ir.Unsupported("long double is a 128-bit float on wasm32")
+                return ir.Unsupported(f"unknown type {' '.join(names)}")
+            return ir.Scalar(prim)
+        if isinstance(node, c_ast.Struct | c_ast.Union):
+            union = isinstance(node, c_ast.Union)
+            tag = node.name or typedef_name or self.anonymous()
+            if node.decls is not None:
+                fields = [self.field(d, tag) for d in node.decls]
+                self.api.structs[tag] = ir.Struct(tag, union, fields, self.location(node))
+            elif tag not in self.api.structs:
+                self.api.structs[tag] = ir.Struct(tag, union, None, self.location(node))
+            return ir.StructRef(tag, union)
+        if isinstance(node, c_ast.Enum):
+            tag = node.name or typedef_name or self.anonymous()
+            if node.values is not None:
+                values: dict[str, int] = {}
+                nxt = 0
+                for e in node.values.enumerators:
+                    nxt = self.const_int(e.value, values) if e.value is not None else nxt
+                    values[e.name] = nxt
+                    nxt += 1
+                self.api.enums[tag] = ir.Enum(tag, values, self.location(node))
+            return ir.EnumRef(tag)
+        return ir.Unsupported(f"unsupported type {type(node).__name__}")
+
+    def field(self, decl: Any, parent: str) -> ir.Field:
+        name = decl.name or self.anonymous()
+        # an anonymous struct/union member type is named after its place: parent_field
+        t = self.resolve(decl.type, typedef_name=f"{parent}_{name.strip('_')}")
+        bits = self.const_int(decl.bitsize) if decl.bitsize is not None else None
+        return ir.Field(name, t, bits)
+
+    def sizeof(self, node: Any) -> int:
+        """sizeof(type) on wasm32, for scalars and pointers (what headers size arrays by)."""
+        t = self.resolve(node.type) if isinstance(node, c_ast.Typename) else None
+        if isinstance(t, ir.Scalar):
+            return WASM32.size(t.prim)
+        if isinstance(t, ir.Pointer):
+            return WASM32.pointer_size
+        raise BuildError(f"{getattr(node, 'coord', '?')}: sizeof of this type is not supported")
+
+    def anonymous(self) -> str:
+        self.anon += 1
+        return f"anon{self.anon}"
+
+    def const_int(self, node: Any, scope: dict[str, int] | None = None) -> int:
+        """Evaluate an integer constant expression from the AST (array sizes, enums)."""
+        if node is None:
+            return 0
+        if isinstance(node, c_ast.Constant):
+            text = node.value.rstrip("uUlL")
+            if node.type == "char":
+                return ord(node.value.strip("'")[-1])
+            return int(text, 0) if not text.startswith("0") or text == "0" or text[1:2] in "xXbB" \
+                else int(text, 8)
+        if isinstance(node, c_ast.ID):
+            for values in [scope or {}, *(e.values for e in self.api.enums.values())]:
+                if node.name in values:
+                    return values[node.name]
+            raise BuildError(f"{node.coord}: cannot evaluate {node.name} as a constant")
+        if isinstance(node, c_ast.UnaryOp):
+            v = self.const_int(node.expr, scope)
+            ops = {"-": -v, "+": v, "~": ~v, "!": int(not v)}
+            if node.op in ops:
+                return ops[node.op]
+            if node.op == "sizeof":
+                return self.sizeof(node.expr)
+        if isinstance(node, c_ast.BinaryOp):
+            a, b = self.const_int(node.left, scope), self.const_int(node.right, scope)
+            binops = {"+": a + b, "-": a - b, "*": a * b, "<<": a << b if b >= 0 else 0,
+                      ">>": a >> b if b >= 0 else 0, "&": a & b, "|": a | b, "^": a ^ b,
+                      "==": int(a == b), "!=": int(a != b), "<": int(a < b), ">": int(a > b),
+                      "<=": int(a <= b), ">=": int(a >= b), "&&": int(bool(a and b)),
+                      "||": int(bool(a or b))}
+            if node.op in binops:
+                return binops[node.op]
+            if node.op in ("/", "%") and b:
+                q = abs(a) // abs(b) * (1 if (a >= 0) == (b >= 0) else -1)
+                return q if node.op == "/" else a - q * b
+        if isinstance(node, c_ast.Cast):
+            return self.const_int(node.expr, scope)
+        if isinstance(node, c_ast.TernaryOp):
+            chosen = node.iftrue if self.const_int(node.cond, scope) else node.iffalse
+            return self.const_int(chosen, scope)
+        raise BuildError(f"{getattr(node, 'coord', '?')}: unsupported constant expression")

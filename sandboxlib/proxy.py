@@ -1,0 +1,83 @@
+"""The base of generated proxies: a sandbox with one method per C function.
+
+A generated class subclasses ``LibraryProxy`` and declares one method per C
+function; the first call binds the sandbox's fast caller into the instance, so
+later calls go straight to it. Helpers (``alloc``, ``copy_in``, ``callback``,
+``new``, ``view``) are shared by every generated package.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, TypeVar, Union
+
+from .abi import Signature
+from .runtime.sandbox import Allocation, CallbackHandle, Sandbox
+from .structs import ArrayOf, Struct
+from .taint import TaintedPtr
+
+S = TypeVar("S", bound=Struct)
+
+# What a generated method accepts for a pointer parameter (see runtime/marshal.py).
+PointerArg = Union[TaintedPtr, Allocation, Struct, CallbackHandle, int, None]
+ConstData = Union[PointerArg, bytes, bytearray, memoryview, str]
+CallbackArg = Union[CallbackHandle, None]
+
+__all__ = ["ArrayOf", "CallbackArg", "ConstData", "LibraryProxy", "PointerArg", "Struct"]
+
+
+class LibraryProxy:
+    """A sandboxed library: C functions as methods, every result tainted."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+
+    def _bind(self, name: str) -> Callable[..., Any]:
+        fn = self.sandbox.bind(self.sandbox.library.function(name))
+        self.__dict__[name] = fn  # later lookups find the fast caller first
+        return fn
+
+    # -- lifecycle ----------------------------------------------------------------
+    def close(self) -> None:
+        self.sandbox.close()
+
+    def __enter__(self: _P) -> _P:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def poisoned(self) -> str | None:
+        return self.sandbox.poisoned
+
+    # -- memory -------------------------------------------------------------------
+    def alloc(self, size: int) -> Allocation:
+        """``size`` bytes inside the sandbox, owned by the host."""
+        return self.sandbox.alloc(size)
+
+    def copy_in(self, data: bytes | bytearray | memoryview, nul_terminate: bool = False) -> Allocation:
+        """A host-owned copy of ``data`` inside the sandbox."""
+        return self.sandbox.copy_in(data, nul_terminate)
+
+    def free(self, pointer: TaintedPtr) -> None:
+        """Free a pointer the library returned, with the sandbox's ``free``."""
+        self.sandbox.free(pointer)
+
+    def new(self, struct: type[S]) -> tuple[S, Allocation]:
+        """A zeroed struct allocated in the sandbox: (view, allocation to free)."""
+        size = struct.sizeof(self.sandbox.model)
+        alloc = self.sandbox.copy_in(bytes(size))
+        return struct(self.sandbox, alloc.address), alloc
+
+    def view(self, struct: type[S], pointer: TaintedPtr | Allocation | int) -> S:
+        """View sandbox memory at ``pointer`` as ``struct`` (bounds-checked)."""
+        if isinstance(pointer, Allocation):
+            pointer = pointer.address_in(self.sandbox, f"view({struct.__name__})")
+        return struct(self.sandbox, pointer)
+
+    def callback(self, fn: Callable[..., Any], sig: Signature, name: str = "") -> CallbackHandle:
+        """Make ``fn`` a C function pointer of type ``sig`` (arguments arrive tainted)."""
+        return self.sandbox.callback(fn, sig, name)
+
+
+_P = TypeVar("_P", bound=LibraryProxy)

@@ -1,0 +1,213 @@
+"""C structs seen through sandbox memory: layouts per data model, typed field views.
+
+A generated struct class lists its fields with their C types; the layout (offsets,
+size, alignment) is computed for the data model of the sandbox it is viewed in
+(wasm32 inside the sandbox, the host's for the native backend). Reading a field
+copies it out of sandbox memory (bounds-checked) and returns it tainted; nested
+structs return views; writing a field range-checks the value for its C type.
+"""
+
+from __future__ import annotations
+
+import struct as _struct
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Union
+
+from .abi import DataModel, FuncPtr, Prim, Ptr
+from .errors import ArgumentError, BoundsError
+from .taint import Tainted, TaintedPtr
+
+if TYPE_CHECKING:
+    from .runtime.sandbox import Sandbox
+
+
+@dataclass(frozen=True)
+class ArrayOf:
+    """A fixed-size array field: ``element[length]``."""
+
+    element: FieldType
+    length: int
+
+
+FieldType = Union[Prim, Ptr, FuncPtr, ArrayOf, type["Struct"]]
+
+
+@dataclass(frozen=True)
+class Layout:
+    size: int
+    align: int
+    offsets: dict[str, int]
+
+
+def size_align(t: FieldType, model: DataModel) -> tuple[int, int]:
+    """sizeof and alignof of a field type in ``model``."""
+    if isinstance(t, ArrayOf):
+        size, align = size_align(t.element, model)
+        return size * t.length, align
+    if isinstance(t, type) and issubclass(t, Struct):
+        lay = t.layout(model)
+        return lay.size, lay.align
+    assert isinstance(t, (Prim, Ptr, FuncPtr))
+    return model.size(t), model.align(t)
+
+
+def compute_layout(fields: tuple[tuple[str, FieldType], ...], union: bool,
+                   model: DataModel) -> Layout:
+    """The C layout rules: each member at the next multiple of its alignment (all at
+    0 in a union); the size rounded up to the largest alignment."""
+    offset, size, align = 0, 0, 1
+    offsets: dict[str, int] = {}
+    for name, t in fields:
+        fsize, falign = size_align(t, model)
+        align = max(align, falign)
+        if union:
+            offsets[name] = 0
+            size = max(size, fsize)
+        else:
+            offset = (offset + falign - 1) // falign * falign
+            offsets[name] = offset
+            offset += fsize
+            size = offset
+    size = (size + align - 1) // align * align
+    return Layout(size, align, offsets)
+
+
+class _FieldDescriptor:
+    def __init__(self, name: str, t: FieldType) -> None:
+        self.name = name
+        self.type = t
+
+    def __get__(self, view: Struct | None, owner: type) -> Any:
+        if view is None:
+            return self
+        return view._read(self.name, self.type)
+
+    def __set__(self, view: Struct, value: object) -> None:
+        view._write(self.name, self.type, value)
+
+
+class Struct:
+    """Base of generated struct classes: a view of one struct in sandbox memory."""
+
+    _fields_: ClassVar[tuple[tuple[str, FieldType], ...]] = ()
+    _union_: ClassVar[bool] = False
+    _layouts: ClassVar[dict[str, Layout]]
+
+    __slots__ = ("_sandbox", "_address")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._layouts = {}
+        for name, t in cls._fields_:
+            setattr(cls, name, _FieldDescriptor(name, t))
+
+    @classmethod
+    def layout(cls, model: DataModel) -> Layout:
+        lay = cls._layouts.get(model.name)
+        if lay is None:
+            lay = cls._layouts[model.name] = compute_layout(cls._fields_, cls._union_, model)
+        return lay
+
+    @classmethod
+    def sizeof(cls, model: DataModel) -> int:
+        return cls.layout(model).size
+
+    def __init__(self, sandbox: Sandbox, address: int | TaintedPtr) -> None:
+        if isinstance(address, TaintedPtr):
+            if not address.belongs_to(sandbox.memory):
+                raise BoundsError(f"{type(self).__name__}: pointer belongs to another sandbox")
+            address = address.unverified_safe_because("checked against memory on every access")
+        size = self.layout(sandbox.model).size
+        if sandbox.isolated:
+            sandbox.memory.read(address, 0 if size == 0 else 1)  # NULL/out of range early
+            if address + size > sandbox.memory.size:
+                raise BoundsError(f"{type(self).__name__} at 0x{address:x} ({size} bytes) runs "
+                                  "past the end of sandbox memory")
+        self._sandbox = sandbox
+        self._address = address
+
+    @property
+    def address(self) -> int:
+        return self._address
+
+    def address_in(self, sandbox: Sandbox, where: str) -> int:
+        if sandbox is not self._sandbox:
+            raise ArgumentError(f"{where}: struct view belongs to another sandbox")
+        return self._address
+
+    def _offset(self, name: str) -> int:
+        return self._address + self.layout(self._sandbox.model).offsets[name]
+
+    def _read(self, name: str, t: FieldType) -> Any:
+        return read_value(self._sandbox, self._offset(name), t,
+                          f"{type(self).__name__}.{name}")
+
+    def _write(self, name: str, t: FieldType, value: object) -> None:
+        write_value(self._sandbox, self._offset(name), t, value, f"{type(self).__name__}.{name}")
+
+    def snapshot(self) -> dict[str, Any]:
+        """Every field, read once (a consistent copy for checking)."""
+        return {name: self._read(name, t) for name, t in self._fields_}
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} at 0x{self._address:x}>"
+
+
+def _scalar_format(t: Prim, model: DataModel) -> str:
+    order = "<" if model.name == "wasm32" or sys.byteorder == "little" else ">"
+    if t is Prim.FLOAT:
+        return order + "f"
+    if t is Prim.DOUBLE:
+        return order + "d"
+    codes = {1: "b", 2: "h", 4: "i", 8: "q"}
+    code = codes[model.size(t)]
+    return order + (code if model.is_signed(t) else code.upper())
+
+
+def read_value(sb: Sandbox, address: int, t: FieldType, origin: str) -> Any:
+    """Read a value of type ``t`` at ``address``: tainted scalars and pointers, views
+    for nested structs, a tainted list (or bytes for char arrays) for arrays."""
+    if isinstance(t, type) and issubclass(t, Struct):
+        return t(sb, address)
+    if isinstance(t, ArrayOf):
+        if t.element in (Prim.CHAR, Prim.SCHAR, Prim.UCHAR):
+            return Tainted(sb.memory.read(address, t.length), origin)
+        step = size_align(t.element, sb.model)[0]
+        items = [read_value(sb, address + i * step, t.element, origin) for i in range(t.length)]
+        return Tainted([i.unverified_safe_because("re-tainted as a list")
+                        if isinstance(i, Tainted) else i for i in items], origin)
+    if isinstance(t, (Ptr, FuncPtr)):
+        raw = int.from_bytes(sb.memory.read(address, sb.model.pointer_size),
+                             "little" if sb.model.name == "wasm32" else sys.byteorder)
+        return TaintedPtr(raw, sb.memory, origin)
+    fmt = _scalar_format(t, sb.model)
+    value = _struct.unpack(fmt, sb.memory.read(address, _struct.calcsize(fmt)))[0]
+    return Tainted(bool(value) if t is Prim.BOOL else value, origin)
+
+
+def write_value(sb: Sandbox, address: int, t: FieldType, value: object, where: str) -> None:
+    """Write ``value`` (range-checked for ``t``) at ``address``."""
+    from .runtime.marshal import converter
+    if isinstance(t, (ArrayOf, type)):
+        if isinstance(t, ArrayOf) and isinstance(value, (bytes, bytearray)) \
+                and t.element in (Prim.CHAR, Prim.SCHAR, Prim.UCHAR):
+            if len(value) > t.length:
+                raise ArgumentError(f"{where}: {len(value)} bytes do not fit char[{t.length}]")
+            sb.memory.write(address, bytes(value).ljust(t.length, b"\0"))
+            return
+        raise ArgumentError(f"{where}: assign the fields of a nested struct or array one by one")
+    temps: list[Any] = []
+    checked = converter(t, sb, where)(value, temps)
+    if temps:
+        for temp in temps:
+            temp.free()
+        raise ArgumentError(f"{where}: bytes cannot be stored in a struct field; "
+                            "use sandbox.copy_in() and store the allocation")
+    if isinstance(t, (Ptr, FuncPtr)):
+        assert isinstance(checked, int)
+        sb.memory.write(address, checked.to_bytes(sb.model.pointer_size,
+                                                  "little" if sb.model.name == "wasm32"
+                                                  else sys.byteorder))
+        return
+    sb.memory.write(address, _struct.pack(_scalar_format(t, sb.model), checked))

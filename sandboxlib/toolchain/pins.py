@@ -1,0 +1,41 @@
+"""Third-party C sources the project builds, pinned by version and sha256.
+
+The hashes are those of the upstream tarballs in Debian's archive; each was checked
+against the archive's signed release metadata (InRelease → Sources → tarball).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SourcePin:
+    """One upstream tarball: ``package``'s ``filename`` in Debian's pool."""
+
+    name: str      # the library's name in sandboxlib (spec files refer to it)
+    package: str   # the Debian source package
+    version: str   # the upstream version
+    filename: str  # the file under pool/main/<letter>/<package>/
+    sha256: str
+    size: int      # in bytes; a download that grows past it is cut off
+    topdir: str    # the directory the tarball extracts to
+
+
+ZLIB = SourcePin(
+    name="zlib", package="zlib", version="1.2.13",
+    filename="zlib_1.2.13.dfsg.orig.tar.bz2",
+    sha256="71feb7947e3c00ef125f83b79a4e529bde31171e5babe48b391f06758d1ab0a1",
+    size=1239825, topdir="zlib-1.2.13.dfsg",
+)
+
+# A tag archive of the upstream repository (so ~8 MB, with test data); the C
+# library is under expat/lib/ in it.
+EXPAT = SourcePin(
+    name="expat", package="expat", version="2.5.0",
+    filename="expat_2.5.0.orig.tar.gz",
+    sha256="ab00ee05c7067fd10a35c5d2a4922ebba746ddd50ff83b79c828da17bbdf1757",
+    size=8320988, topdir="libexpat-R_2_5_0",
+)
+
+PINS: dict[str, SourcePin] = {pin.name: pin for pin in (ZLIB, EXPAT)}

@@ -1,0 +1,310 @@
+"""The code generator: headers to typed proxies, checked against the compilers."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from libs import C_SRC, ROOT, fn
+
+from sandboxlib import WASM32, HOST, Library, Prim, Ptr, Tainted, TaintedPtr
+from sandboxlib.codegen.generate import WrapRequest, wrap
+from sandboxlib.structs import Struct
+
+CONSTRUCTS = C_SRC / "constructs"
+SKIPS = {
+    "cn_printf": "variadic", "cn_vprintf": "va_list", "cn_by_value": "by value",
+    "cn_long_double": "long double", "cn_global_counter": "global variable",
+    "cn_inline_twice": "inline", "struct cn_bits": "bitfield",
+}
+
+
+def plain(t: Tainted[Any]) -> Any:
+    return t.unverified_safe_because("test inspects the raw value")
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "sandboxlib", *args], capture_output=True,
+                          text=True, cwd=cwd)
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    out = tmp_path_factory.mktemp("generated")
+    proc = run_cli("wrap", "constructs", "--header", str(CONSTRUCTS / "constructs.h"),
+                   "--source", str(CONSTRUCTS / "constructs.c"), "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    (out / "wrap.stderr").write_text(proc.stderr)
+    sys.path.insert(0, str(out))
+    yield out
+    sys.path.remove(str(out))
+
+
+@pytest.fixture(scope="session")
+def cn(generated: Path) -> ModuleType:
+    return importlib.import_module("constructs")
+
+
+def test_skipped_constructs_are_named_with_a_reason(generated: Path, cn: ModuleType) -> None:
+    stderr = (generated / "wrap.stderr").read_text()
+    for name, reason in SKIPS.items():
+        line = next((ln for ln in stderr.splitlines() if f": {name}:" in ln), "")
+        assert "warning: skipped" in line and "constructs.h:" in line, (name, stderr)
+        assert reason.split()[0] in line.replace("-", " ").lower() or reason in line, line
+        assert not hasattr(cn.Constructs, name)
+
+
+def test_every_supported_function_has_a_method(cn: ModuleType) -> None:
+    names = {f.name for f in cn.FUNCTIONS}
+    assert {"cn_sum", "cn_wide", "cn_record_fill", "cn_handle_new", "cn_visit_all",
+            "cn_next_color", "cn_name", "cn_copy", "cn_asm_label", "cn_noreturn_check"} <= names
+    for name in names:
+        assert callable(getattr(cn.Constructs, name))
+
+
+def _probe(cn: ModuleType, backend: str, tmp: Path) -> tuple[list[int], list[str]]:
+    """Compile a probe with the target's compiler: sizeof/alignof/offsetof of every
+    generated struct and field, and every integer constant, read back at run time."""
+    exprs: list[str] = []
+    labels: list[str] = []
+    for name in ("cn_inner", "cn_record", "cn_number"):
+        cls = getattr(cn, name)
+        ctype = f"struct {name}" if name != "cn_number" else "union cn_number"
+        exprs += [f"sizeof({ctype})", f"_Alignof({ctype})"]
+        labels += [f"{name}.size", f"{name}.align"]
+        for field, _ in cls._fields_:
+            exprs.append(f"offsetof({ctype}, {field})")
+            labels.append(f"{name}.{field}")
+    exprs += ["sizeof(((cn_record *)0)->u)", "sizeof(((cn_record *)0)->pair)"]
+    labels += ["cn_record_u.size", "cn_record_pair.size"]
+    for const in ("CN_ANSWER", "CN_HEX", "CN_NEG", "CN_SHIFT", "CN_DERIVED", "CN_CAST",
+                  "CN_GREEN", "CN_BLUE", "CN_ANON_B"):
+        exprs.append(f"(long long)({const})")
+        labels.append(const)
+    src = tmp / f"probe_{backend}.c"
+    src.write_text('#include <stddef.h>\n#include "constructs.h"\n'
+                   f"static const long long probe[] = {{{', '.join(exprs)}}};\n"
+                   "const long long *probe_values(void) { return probe; }\n")
+    lib = Library(f"probe_{backend}", (fn("probe_values", Ptr("long long", const=True)),),
+                  sources=(src,), include_dirs=(CONSTRUCTS,))
+    with lib.sandbox(backend) as sb:
+        p = sb.probe_values()
+        raw = plain(p.copy_bytes(8 * len(exprs)))
+    values = [int.from_bytes(raw[i:i + 8], sys.byteorder if backend == "native" else "little",
+                             signed=True) for i in range(0, len(raw), 8)]
+    return values, labels
+
+
+@pytest.mark.parametrize("backend,model", [("wasmtime", WASM32), ("native", HOST)])
+def test_struct_layouts_and_constants_match_the_compiler(cn: ModuleType, backend: str,
+                                                         model: Any, tmp_path: Path) -> None:
+    values, labels = _probe(cn, backend, tmp_path)
+    truth = dict(zip(labels, values))
+    for name in ("cn_inner", "cn_record", "cn_number"):
+        lay = getattr(cn, name).layout(model)
+        assert (lay.size, lay.align) == (truth[f"{name}.size"], truth[f"{name}.align"]), name
+        for field, offset in lay.offsets.items():
+            assert offset == truth[f"{name}.{field}"], f"{name}.{field}"
+    assert cn.cn_record_u.sizeof(model) == truth["cn_record_u.size"]
+    assert cn.cn_record_pair.sizeof(model) == truth["cn_record_pair.size"]
+    for const in ("CN_ANSWER", "CN_HEX", "CN_NEG", "CN_SHIFT", "CN_DERIVED", "CN_CAST",
+                  "CN_GREEN", "CN_BLUE", "CN_ANON_B"):
+        assert getattr(cn, const) == truth[const], const
+    if model is WASM32:
+        assert truth["cn_record.size"] != cn.cn_record.sizeof(HOST)  # the models do differ
+
+
+def test_non_integer_constants(cn: ModuleType) -> None:
+    assert cn.CN_NAME == "constructs"
+    assert cn.CN_RATIO == 0.25
+    assert cn.CN_LONG == 1234567890123
+    assert not hasattr(cn, "CN_FUNCLIKE")
+
+
+@pytest.mark.parametrize("backend", ["wasmtime", "native"])
+def test_generated_proxy_round_trips_real_data(cn: ModuleType, backend: str) -> None:
+    with cn.sandbox(backend) as lib:
+        assert plain(lib.cn_sum(b"".join(v.to_bytes(4, sys.byteorder if backend == "native"
+                                                    else "little", signed=True)
+                                         for v in (1, -2, 30)), 3)) == 29
+        assert plain(lib.cn_wide(-(2**40))) == -3 * 2**40
+        assert plain(lib.cn_next_color(cn.CN_RED)) == cn.CN_GREEN
+        assert plain(lib.cn_name().copy_string(32)) == b"constructs"
+        record, alloc = lib.new(cn.cn_record)
+        lib.cn_record_fill(record)
+        assert plain(record.c) == ord("R")
+        assert plain(record.wide) == -5000000000
+        assert plain(record.shorts) == [1, -2, 3]
+        assert plain(record.inner.tag) == 7 and plain(record.inner.value) == 2.5
+        assert plain(record.name.copy_string(16)) == b"record"
+        assert plain(record.u.as_float) == 1.0 and plain(record.u.as_bits) == 0x3F800000
+        assert (plain(record.pair.lo), plain(record.pair.hi)) == (10, 20)
+        assert plain(record.l) == -1
+        assert plain(record.color) == cn.CN_BLUE
+        assert plain(record.bytes) == b"abcde"
+        assert record.visit.is_null()
+        record.pair.lo = 65535
+        assert plain(record.pair.lo) == 65535
+        with pytest.raises(Exception, match="does not fit"):
+            record.pair.lo = 65536
+        alloc.free()
+
+
+@pytest.mark.parametrize("backend", ["wasmtime", "native"])
+def test_opaque_handles_and_callbacks(cn: ModuleType, backend: str) -> None:
+    with cn.sandbox(backend) as lib:
+        handle = lib.cn_handle_new(10)
+        assert isinstance(handle, TaintedPtr)
+        seen: list[int] = []
+
+        def visit(user: TaintedPtr, value: Tainted[int]) -> int:
+            seen.append(value.verify(lambda v: 0 <= v < 100))
+            return 1
+
+        cb = lib.callback(visit, cn.cn_visit)
+        assert plain(lib.cn_visit_all(handle, 3, cb, None)) == 3
+        assert seen == [10, 11, 12]
+        assert plain(lib.cn_handle_next(handle)) == 13
+        lib.cn_handle_free(handle)
+
+
+def test_generated_code_is_readable(generated: Path) -> None:
+    source = (generated / "constructs" / "__init__.py").read_text()
+    assert source.startswith('"""constructs: sandboxed proxy generated by sandboxlib')
+    assert "DO NOT EDIT" in source
+    long_lines = [ln for ln in source.splitlines() if len(ln) > 100]
+    assert not long_lines, long_lines
+    compile(source, "constructs/__init__.py", "exec")
+    assert (generated / "constructs" / "module.wasm").is_file()
+    assert (generated / "constructs" / "py.typed").is_file()
+
+
+GOOD = """
+import constructs
+with constructs.sandbox() as lib:
+    n = lib.cn_sum(b"\\x01\\x00\\x00\\x00", 1)
+    count: int = n.verify(lambda v: 0 <= v < 10)
+    lib.cn_wide(count)
+"""
+BAD = """
+import constructs
+with constructs.sandbox() as lib:
+    n = lib.cn_sum(b"\\x01\\x00\\x00\\x00", 1)
+    lib.cn_wide(n)
+"""
+
+
+def test_mypy_accepts_the_package_and_rejects_unverified_taint(generated: Path,
+                                                               tmp_path: Path) -> None:
+    env = {**os.environ, "MYPYPATH": str(generated)}
+    for name, text in (("good.py", GOOD), ("bad.py", BAD)):
+        (tmp_path / name).write_text(text)
+    cmd = [sys.executable, "-m", "mypy", "--strict", "--no-incremental",
+           "--cache-dir", str(tmp_path / ".mypy")]
+    ok = subprocess.run([*cmd, str(tmp_path / "good.py")], capture_output=True, text=True,
+                        env=env)
+    assert ok.returncode == 0, ok.stdout
+    bad = subprocess.run([*cmd, str(tmp_path / "bad.py")], capture_output=True, text=True,
+                         env=env)
+    assert bad.returncode == 1
+    assert 'Argument 1 to "cn_wide" of "Constructs" has incompatible type "Tainted[int]"; ' \
+           'expected "int"' in bad.stdout, bad.stdout
+    stub = subprocess.run([*cmd, "-p", "constructs"], capture_output=True, text=True, env=env)
+    assert stub.returncode == 0, stub.stdout
+
+
+def test_header_that_does_not_parse(tmp_path: Path) -> None:
+    (tmp_path / "bad.h").write_text("int ok(int v);\nint broken(int v;\n")
+    (tmp_path / "bad.c").write_text("int ok(int v) { return v; }\n")
+    proc = run_cli("wrap", "bad", "--header", str(tmp_path / "bad.h"), "--source",
+                   str(tmp_path / "bad.c"), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2
+    assert "bad.h:2" in proc.stderr, proc.stderr
+    assert not (tmp_path / "out" / "bad").exists()
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    proc = run_cli("wrap", "gone", "--header", str(tmp_path / "gone.h"), "--source",
+                   str(tmp_path / "gone.c"), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2 and "gone.h does not exist" in proc.stderr
+    assert not (tmp_path / "out" / "gone").exists()
+
+
+def test_spec_naming_an_unknown_function(tmp_path: Path) -> None:
+    spec = tmp_path / "constructs.toml"
+    spec.write_text(f"""
+[library]
+name = "constructs"
+headers = ["{CONSTRUCTS / 'constructs.h'}"]
+sources = ["{CONSTRUCTS / 'constructs.c'}"]
+
+[functions.cn_no_such_function]
+skip = true
+""")
+    proc = run_cli("gen", str(spec), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2
+    assert str(spec) in proc.stderr and "cn_no_such_function" in proc.stderr
+    assert not (tmp_path / "out" / "constructs").exists()
+
+
+def test_spec_with_a_toml_error_names_the_line(tmp_path: Path) -> None:
+    spec = tmp_path / "broken.toml"
+    spec.write_text('[library]\nname = \nheaders = []\n')
+    proc = run_cli("gen", str(spec), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2 and f"{spec}:2:" in proc.stderr, proc.stderr
+
+
+def test_inspect_lists_imports_and_exports(generated: Path) -> None:
+    proc = run_cli("inspect", str(generated / "constructs" / "module.wasm"))
+    assert proc.returncode == 0
+    assert "cn_sum" in proc.stdout and "func(i32, i32) -> i32" in proc.stdout
+    assert "imports" in proc.stdout
+
+
+def test_wrap_a_real_library_zlib(tmp_path: Path) -> None:
+    """A new user's first try on a real, widely used library fetched pinned."""
+    import zlib
+
+    from sandboxlib.toolchain import PINS, fetch_pin
+    src = fetch_pin(PINS["zlib"])
+    names = ["adler32", "compress", "crc32", "deflate", "infback", "inffast", "inflate",
+             "inftrees", "trees", "uncompr", "zutil", "gzclose", "gzlib", "gzread", "gzwrite"]
+    proc = run_cli("wrap", "zlib_raw", "--header", str(src / "zlib.h"), "--source",
+                   *(str(src / f"{n}.c") for n in names), "--include", str(src),
+                   "--define", "HAVE_UNISTD_H", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    sys.path.insert(0, str(tmp_path))
+    try:
+        z = importlib.import_module("zlib_raw")
+    finally:
+        sys.path.remove(str(tmp_path))
+    header = (src / "zlib.h").read_text()
+    declared = {f.name for f in z.FUNCTIONS}
+    assert {"deflateInit_", "inflate", "compress2", "uncompress", "crc32", "adler32",
+            "gzopen", "zlibVersion"} <= declared
+    assert "gzprintf" not in declared and "gzprintf" in proc.stderr
+    for name in declared:
+        assert name in header
+    data = bytes(range(256)) * 300 + b"tail"
+    with z.sandbox("wasmtime") as lib:
+        assert plain(lib.zlibVersion().copy_string(16)) == zlib.ZLIB_VERSION.encode()
+        bound = lib.compressBound(len(data)).verify(lambda v: len(data) < v < 2 * len(data))
+        with lib.alloc(bound) as dest, lib.alloc(4) as dest_len:
+            dest_len.write_int(Prim.ULONG, bound)
+            assert plain(lib.compress2(dest, dest_len, data, len(data), 9)) == z.Z_OK
+            n = dest_len.read_int(Prim.ULONG).verify(lambda v: 0 < v <= bound)
+            compressed = plain(dest.read(n))
+        assert compressed == zlib.compress(data, 9)
+        assert plain(lib.crc32(0, data, len(data))) == zlib.crc32(data)
+        assert plain(lib.adler32(1, data, len(data))) == zlib.adler32(data)
+        stream, alloc = lib.new(z.z_stream_s)
+        assert z.z_stream_s.sizeof(WASM32) == 56 and plain(stream.total_in) == 0
+        alloc.free()

@@ -1,0 +1,270 @@
+"""Pinned third-party sources: finding the Debian archive, verifying, safe extraction."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tarfile
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sandboxlib.errors import BuildError
+from sandboxlib.toolchain.fetch import (
+    MIRROR_ENV, debian_mirror, fetch_debian_source, fetch_pin, pool_path,
+)
+from sandboxlib.toolchain.pins import PINS, ZLIB
+
+# Made-up archive addresses (".invalid" never resolves).
+MAIN = "http://main.mirror.invalid/debian"
+SECURITY = "http://main.mirror.invalid/debian-security"
+OTHER = "http://other.mirror.invalid/debian"
+USER_MIRROR = os.environ.get(MIRROR_ENV, "")  # honoured by the real fetch only
+
+
+# -- finding the archive in an apt configuration ------------------------------------
+
+
+def apt_dir(tmp_path: Path, files: dict[str, str]) -> Path:
+    root = tmp_path / "apt"
+    (root / "sources.list.d").mkdir(parents=True)
+    for name, text in files.items():
+        (root / name).write_text(text)
+    return root
+
+
+@pytest.fixture(autouse=True)
+def no_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv(MIRROR_ENV, raising=False)
+    monkeypatch.setenv("SANDBOXLIB_CACHE", str(tmp_path / "cache"))
+
+
+def test_deb822_prefers_the_main_distribution_over_security(tmp_path: Path) -> None:
+    root = apt_dir(tmp_path, {"sources.list.d/debian.sources": f"""\
+Types: deb
+URIs: {SECURITY}
+Suites: bookworm-security
+Components: main
+
+Types: deb
+# a comment inside a stanza
+URIs: {MAIN}
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+"""})
+    assert debian_mirror(root) == MAIN
+
+
+def test_one_line_format_with_options(tmp_path: Path) -> None:
+    root = apt_dir(tmp_path, {"sources.list": f"""\
+# deb {OTHER} bookworm main
+deb {SECURITY} bookworm-security main
+deb-src [ arch=amd64 signed-by=/usr/share/keyrings/x.gpg ] {MAIN}/ bookworm main  # trailing
+"""})
+    assert debian_mirror(root) == MAIN
+
+
+def test_disabled_files_and_stanzas_are_ignored(tmp_path: Path) -> None:
+    root = apt_dir(tmp_path, {
+        "sources.list.d/a.sources.disabled": f"Types: deb\nURIs: {OTHER}\nSuites: bookworm\n",
+        "sources.list.d/b.list.save": f"deb {OTHER} bookworm main\n",
+        "sources.list.d/c.sources": f"Types: deb\nURIs: {OTHER}\nSuites: bookworm\nEnabled: no\n",
+        "sources.list.d/d.list": f"deb [enabled=no] {OTHER} bookworm main\n",
+        "sources.list.d/e.sources": f"Types: deb\nURIs: {MAIN}\nSuites: trixie\n",
+    })
+    assert debian_mirror(root) == MAIN
+
+
+def test_third_party_archives_are_not_taken_for_debian(tmp_path: Path) -> None:
+    root = apt_dir(tmp_path, {
+        "sources.list": "deb http://packages.vendor.invalid/apt vendor-tools main\n",
+        "sources.list.d/node.sources": "Types: deb\nURIs: http://node.invalid/x\nSuites: nodistro\n",
+    })
+    with pytest.raises(BuildError, match=MIRROR_ENV):
+        debian_mirror(root)
+
+
+def test_environment_override_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = apt_dir(tmp_path, {"sources.list": f"deb {MAIN} bookworm main\n"})
+    monkeypatch.setenv(MIRROR_ENV, OTHER + "/")
+    assert debian_mirror(root) == OTHER
+    monkeypatch.setenv(MIRROR_ENV, "ftp://x.invalid/debian")
+    with pytest.raises(BuildError, match=MIRROR_ENV):
+        debian_mirror(root)
+
+
+def test_pool_layout() -> None:
+    assert pool_path("zlib", "z_1.orig.tar.gz") == "pool/main/z/zlib/z_1.orig.tar.gz"
+    assert pool_path("libpng1.6", "f+x~1.tar.xz") == "pool/main/libp/libpng1.6/f+x~1.tar.xz"
+
+
+# -- fetching from an archive served on 127.0.0.1 -------------------------------------
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A directory served over http on 127.0.0.1, set as the override archive."""
+    root = tmp_path / "archive"
+    root.mkdir()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    monkeypatch.setenv(MIRROR_ENV, f"http://127.0.0.1:{server.server_address[1]}")
+    try:
+        yield root
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def publish_tarball(archive: Path, package: str, filename: str,
+                    members: list[tuple[tarfile.TarInfo, bytes]]) -> str:
+    """Write a .tar.gz of ``members`` into the archive's pool; return its sha256."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for info, data in members:
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    path = archive / pool_path(package, filename)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(buf.getvalue())
+    return hashlib.sha256(buf.getvalue()).hexdigest()
+
+
+def entry(name: str, kind: bytes = tarfile.REGTYPE, link: str = "") -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname, info.mode = kind, link, 0o755 if kind == tarfile.DIRTYPE else 0o644
+    return info
+
+
+GOOD = [(entry("demo-1.0", tarfile.DIRTYPE), b""), (entry("demo-1.0/demo.h"), b"#define DEMO 1\n"),
+        (entry("demo-1.0/README", tarfile.SYMTYPE, "demo.h"), b"")]
+
+
+def cache_leftovers(tmp_path: Path) -> list[str]:
+    sources = tmp_path / "cache" / "sources"
+    return sorted(p.name for p in sources.iterdir()) if sources.exists() else []
+
+
+def test_fetch_verifies_extracts_and_then_needs_no_network(
+        archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sha = publish_tarball(archive, "demo", "demo_1.0.orig.tar.gz", GOOD)
+    top = fetch_debian_source("demo", "demo_1.0.orig.tar.gz", sha)
+    assert top.name == "demo-1.0"
+    assert (top / "demo.h").read_bytes() == b"#define DEMO 1\n"
+    assert (top / "README").is_symlink()
+    assert cache_leftovers(tmp_path) == [sha]  # the tarball and scratch dirs are gone
+    monkeypatch.setenv(MIRROR_ENV, "http://127.0.0.1:9")  # nothing listens there
+    assert fetch_debian_source("demo", "demo_1.0.orig.tar.gz", sha.upper()) == top
+
+
+def test_sha256_mismatch_is_refused_and_nothing_is_left(archive: Path, tmp_path: Path) -> None:
+    actual = publish_tarball(archive, "demo", "demo_1.0.orig.tar.gz", GOOD)
+    wrong = "0" * 64
+    with pytest.raises(BuildError, match="sha256 mismatch") as err:
+        fetch_debian_source("demo", "demo_1.0.orig.tar.gz", wrong)
+    assert wrong in str(err.value) and actual in str(err.value)
+    assert cache_leftovers(tmp_path) == []
+
+
+UNSAFE = {
+    "parent": [(entry("../escape"), b"x")],
+    "nested parent": [(entry("demo/../../escape"), b"x")],
+    "absolute": [(entry("/tmp/escape"), b"x")],
+    "symlink out": [(entry("demo/link", tarfile.SYMTYPE, "../../escape"), b"")],
+    "absolute symlink": [(entry("demo/link", tarfile.SYMTYPE, "/etc"), b"")],
+    "hard link out": [(entry("demo/link", tarfile.LNKTYPE, "../escape"), b"")],
+    "device": [(entry("demo/null", tarfile.CHRTYPE), b"")],
+}
+
+
+@pytest.mark.parametrize("members", UNSAFE.values(), ids=UNSAFE.keys())
+def test_unsafe_members_are_refused(archive: Path, tmp_path: Path,
+                                    members: list[tuple[tarfile.TarInfo, bytes]]) -> None:
+    sha = publish_tarball(archive, "demo", "demo_1.0.orig.tar.gz", [*GOOD, *members])
+    with pytest.raises(BuildError, match="refusing to extract"):
+        fetch_debian_source("demo", "demo_1.0.orig.tar.gz", sha)
+    assert cache_leftovers(tmp_path) == []
+    assert not list(tmp_path.rglob("escape"))
+
+
+def test_missing_file_names_the_url_and_the_override(archive: Path) -> None:
+    with pytest.raises(BuildError, match=f"HTTP 404.*{MIRROR_ENV}") as err:
+        fetch_debian_source("demo", "demo_9.orig.tar.gz", "0" * 64)
+    assert "/pool/main/d/demo/demo_9.orig.tar.gz" in str(err.value)
+
+
+def test_unreachable_archive_names_the_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(MIRROR_ENV, "http://127.0.0.1:9")
+    with pytest.raises(BuildError, match=f"could not download.*{MIRROR_ENV}"):
+        fetch_debian_source("demo", "demo_1.0.orig.tar.gz", "0" * 64)
+
+
+def test_bad_names_are_refused() -> None:
+    for package, filename in [("../x", "f.tar.gz"), ("demo", "../f.tar.gz"), ("demo", ".f")]:
+        with pytest.raises(BuildError):
+            fetch_debian_source(package, filename, "0" * 64)
+    with pytest.raises(BuildError, match="sha256"):
+        fetch_debian_source("demo", "f.tar.gz", "abc")
+
+
+def test_concurrent_fetches_agree(archive: Path, tmp_path: Path) -> None:
+    sha = publish_tarball(archive, "demo", "demo_1.0.orig.tar.gz", GOOD)
+    barrier = threading.Barrier(3)
+    results: list[Path | BaseException] = []
+
+    def worker() -> None:
+        barrier.wait()
+        try:
+            results.append(fetch_debian_source("demo", "demo_1.0.orig.tar.gz", sha))
+        except BaseException as e:  # reported by the assertion below
+            results.append(e)
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(results)) == 1 and isinstance(results[0], Path), results
+    assert (results[0] / "demo.h").is_file()
+    assert cache_leftovers(tmp_path) == [sha]
+
+
+# -- the real thing, through this machine's Debian archive ---------------------------
+
+
+def test_pins_are_well_formed() -> None:
+    for name, pin in PINS.items():
+        assert name == pin.name and len(pin.sha256) == 64 and pin.size > 0
+        assert pin.version in pin.filename
+
+
+def test_real_zlib_fetch_through_the_configured_archive(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    if USER_MIRROR:
+        monkeypatch.setenv(MIRROR_ENV, USER_MIRROR)
+    try:
+        url = f"{debian_mirror()}/{pool_path(ZLIB.package, ZLIB.filename)}"
+        urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=10).close()
+    except (BuildError, urllib.error.URLError, OSError) as e:
+        if not isinstance(e, urllib.error.HTTPError):  # a 404 is a real failure: run on
+            pytest.skip(f"the Debian archive is not reachable from here ({e}); "
+                        f"set {MIRROR_ENV} to a reachable one to run this test")
+    top = fetch_pin(ZLIB)
+    assert top.name == ZLIB.topdir
+    assert f'#define ZLIB_VERSION "{ZLIB.version}"' in (top / "zlib.h").read_text()
