@@ -39,7 +39,7 @@ def _wrap(args: argparse.Namespace) -> int:
                       [Path(i) for i in args.include], list(args.define), [],
                       args.export or None)
     if args.spec:
-        req.skip = load_annotations(Path(args.spec))
+        req.annotations = load_annotations(Path(args.spec))
         req.origin = args.spec
     path, plan = wrap(req, Path(args.out))
     _report(path, plan)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any, Callable, TypeVar, Union
 
-from .abi import Signature
+from .abi import Prim, Signature
+from .errors import ArgumentError
 from .runtime.sandbox import Allocation, CallbackHandle, Sandbox
 from .structs import ArrayOf, Struct
-from .taint import TaintedPtr
+from .taint import Tainted, TaintedPtr
 
 S = TypeVar("S", bound=Struct)
 
@@ -22,7 +23,8 @@ PointerArg = Union[TaintedPtr, Allocation, Struct, CallbackHandle, int, None]
 ConstData = Union[PointerArg, bytes, bytearray, memoryview, str]
 CallbackArg = Union[CallbackHandle, None]
 
-__all__ = ["ArrayOf", "CallbackArg", "ConstData", "LibraryProxy", "PointerArg", "Struct"]
+__all__ = ["ArrayOf", "CallbackArg", "ConstData", "Helpers", "LibraryProxy", "PointerArg",
+           "Struct"]
 
 
 class LibraryProxy:
@@ -81,3 +83,31 @@ class LibraryProxy:
 
 
 _P = TypeVar("_P", bound=LibraryProxy)
+
+
+class Helpers:
+    """Base of generated high-level helpers (``lib.helpers``)."""
+
+    def __init__(self, lib: LibraryProxy) -> None:
+        self._lib: Any = lib
+
+    def _count(self, data: bytes | bytearray | memoryview, element: Prim) -> int:
+        """How many ``element`` values ``data`` holds (it must hold a whole number)."""
+        size: int = self._lib.sandbox.model.size(element)
+        if len(data) % size:
+            raise ArgumentError(f"{len(data)} bytes are not a whole number of "
+                                f"{element.value} ({size} bytes each)")
+        return len(data) // size
+
+    def _string(self, pointer: TaintedPtr, max_len: int, free: str | None) -> Tainted[bytes] | None:
+        """Copy a returned C string out, then free it (with ``free``, a library
+        function, or the sandbox's own ``free``)."""
+        if pointer.is_null():
+            return None
+        try:
+            return pointer.copy_string(max_len)
+        finally:
+            if free == "free":
+                self._lib.free(pointer)
+            elif free is not None:
+                getattr(self._lib, free)(pointer)

@@ -308,3 +308,63 @@ def test_wrap_a_real_library_zlib(tmp_path: Path) -> None:
         stream, alloc = lib.new(z.z_stream_s)
         assert z.z_stream_s.sizeof(WASM32) == 56 and plain(stream.total_in) == 0
         alloc.free()
+
+
+ANNOTATED = """
+[library]
+name = "cn_helpers"
+headers = ["{h}"]
+sources = ["{c}"]
+
+[functions.cn_sum]
+buffers = {{ values = "count" }}
+
+[functions.cn_divmod]
+out = ["remainder"]
+
+[functions.cn_join]
+returns = {{ string = true, max_len = 64, free = "cn_free" }}
+
+[functions.cn_handle_next]
+nullable = []
+
+[functions.cn_printf]
+skip = true
+"""
+
+
+@pytest.mark.parametrize("backend", ["wasmtime", "native"])
+def test_annotations_make_high_level_helpers(tmp_path: Path, backend: str) -> None:
+    spec = tmp_path / "cn_helpers.toml"
+    spec.write_text(ANNOTATED.format(h=CONSTRUCTS / "constructs.h", c=CONSTRUCTS / "constructs.c"))
+    proc = run_cli("gen", str(spec), "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    sys.path.insert(0, str(tmp_path))
+    try:
+        mod = importlib.import_module("cn_helpers")
+    finally:
+        sys.path.remove(str(tmp_path))
+    with mod.sandbox(backend) as lib:
+        order = sys.byteorder if backend == "native" else "little"
+        data = b"".join(v.to_bytes(4, order, signed=True) for v in (5, 6, 7))
+        assert plain(lib.helpers.cn_sum(data)) == 18  # count filled in from len(data)
+        quotient, remainder = lib.helpers.cn_divmod(17, 5)
+        assert (plain(quotient), plain(remainder)) == (3, 2)
+        joined = lib.helpers.cn_join("sand", "box")
+        assert joined is not None and plain(joined) == b"sandbox"
+        with pytest.raises(Exception, match="may not be NULL"):
+            lib.helpers.cn_handle_next(None)
+        assert plain(lib.cn_divmod(9, 2, lib.alloc(4))) == 4  # the low-level method is intact
+        from sandboxlib import TaintError
+        with pytest.raises(TaintError, match="longer than max_len"):
+            lib.helpers.cn_join("x" * 40, "y" * 40)
+
+
+def test_annotation_naming_an_unknown_parameter(tmp_path: Path) -> None:
+    spec = tmp_path / "bad_ann.toml"
+    spec.write_text(ANNOTATED.format(h=CONSTRUCTS / "constructs.h", c=CONSTRUCTS / "constructs.c")
+                    .replace('out = ["remainder"]', 'out = ["rest"]'))
+    proc = run_cli("gen", str(spec), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2
+    assert "[functions.cn_divmod]" in proc.stderr and "'rest'" in proc.stderr
+    assert not (tmp_path / "out" / "cn_helpers").exists()

@@ -55,6 +55,22 @@ int32_t cn_visit_all(cn_handle *h, int32_t n, cn_visit visit, void *user) {
 cn_color cn_next_color(cn_color c) { return c == CN_RED ? CN_GREEN : CN_BLUE; }
 const char *cn_name(void) { return CN_NAME; }
 
+int32_t cn_divmod(int32_t a, int32_t b, int32_t *remainder) {
+    *remainder = a % b;
+    return a / b;
+}
+
+char *cn_join(const char *a, const char *b) {
+    size_t na = strlen(a), nb = strlen(b);
+    char *out = malloc(na + nb + 1);
+    if (!out) return NULL;
+    memcpy(out, a, na);
+    memcpy(out + na, b, nb + 1);
+    return out;
+}
+
+void cn_free(void *p) { free(p); }
+
 int cn_printf(const char *fmt, ...) { (void)fmt; return 0; }
 int cn_vprintf(const char *fmt, va_list ap) { (void)fmt; (void)ap; return 0; }
 cn_number cn_by_value(cn_number n) { return n; }

@@ -81,6 +81,9 @@ void cn_handle_free(cn_handle *h);
 int32_t cn_visit_all(cn_handle *h, int32_t n, cn_visit visit, void *user);
 cn_color cn_next_color(cn_color c);
 const char *cn_name(void);
+int32_t cn_divmod(int32_t a, int32_t b, int32_t *remainder);
+char *cn_join(const char *a, const char *b);
+void cn_free(void *p);
 
 /* skipped, each with a warning */
 int cn_printf(const char *fmt, ...);

@@ -16,6 +16,8 @@ from .. import __version__
 from ..abi import CType, FuncPtr, Prim, Ptr, Signature
 from ..structs import ArrayOf
 from . import ir
+from .annotations import Annotation, check_annotation
+from .helpers import helper_source, helper_stub
 from .lower import CannotProxy, Lowering, prototype, spell
 
 WIDTH = 99
@@ -36,6 +38,8 @@ class FunctionPlan:
     sig: Signature
     doc: str
     params: list[str]  # Python parameter names
+    annotation: Annotation | None = None
+    pointee: dict[str, Prim] = field(default_factory=dict)  # pointer-to-integer params
 
 
 @dataclass
@@ -57,7 +61,14 @@ def pyname(name: str) -> str:
     return f"{name}_" if keyword.iskeyword(name) or name in ("self",) else name
 
 
-def make_plan(api: ir.Api, name: str, headers: list[str], exports: list[str] | None) -> Plan:
+def _pointees(fn: ir.Function) -> dict[str, Prim]:
+    return {p.name: p.type.target.prim for p in fn.type.params
+            if isinstance(p.type, ir.Pointer) and isinstance(p.type.target, ir.Scalar)
+            and p.type.target.prim.is_integer}
+
+
+def make_plan(api: ir.Api, name: str, headers: list[str], exports: list[str] | None,
+              annotations: dict[str, Annotation] | None = None, where: str = "spec") -> Plan:
     """Decide what to export; skipped declarations are recorded with their reason."""
     lower = Lowering(api)
     plan = Plan(name, "".join(p.capitalize() for p in name.replace("-", "_").split("_")) or "Lib",
@@ -74,8 +85,13 @@ def make_plan(api: ir.Api, name: str, headers: list[str], exports: list[str] | N
             continue
         params = [pyname(p) for p in sig.param_names]
         plan.functions.append(FunctionPlan(fn.name, sig, f"{prototype(fn)}  [{_where(fn.location)}]",
-                                           params))
+                                           params, (annotations or {}).get(fn.name),
+                                           _pointees(fn)))
         names.add(fn.name)
+    exported = {fp.name for fp in plan.functions}
+    for fp in plan.functions:
+        if fp.annotation is not None:
+            check_annotation(fp.name, fp.annotation, fp.sig, fp.pointee, exported, where)
     for const in api.constants:
         if const.name not in names:
             plan.constants.append(const)
@@ -256,9 +272,9 @@ def _header(plan: Plan, what: str) -> list[str]:
 def emit_proxy(plan: Plan) -> str:
     out = _header(plan, "sandboxed proxy")
     out += ["", "from __future__ import annotations", "", "from pathlib import Path", "",
-            "from sandboxlib import (FuncPtr, Function, Grants, Library, Limits, Prim, Ptr,",
-            "                        Signature)",
-            "from sandboxlib.proxy import ArrayOf, LibraryProxy, Struct", "",
+            "from sandboxlib import (ArgumentError, FuncPtr, Function, Grants, Library, Limits, Prim,",
+            "                        Ptr, Signature)",
+            "from sandboxlib.proxy import ArrayOf, Helpers, LibraryProxy, Struct", "",
             "_HERE = Path(__file__).resolve().parent", ""]
     if plan.constants:
         out += ["# -- constants ---------------------------------------------------------------"]
@@ -295,6 +311,18 @@ def emit_proxy(plan: Plan) -> str:
         out += ["", f"    def {pyname(fp.name)}(self{', ' if args else ''}{args}):  # type: ignore",
                 doc,
                 f"        return self._bind({fp.name!r})({args})"]
+    helped = [fp for fp in plan.functions if fp.annotation and fp.annotation.has_helper]
+    out += ["", "    @property", f"    def helpers(self) -> {plan.class_name}Helpers:",
+            '        """High-level helpers generated from the spec\'s annotations."""',
+            f"        return {plan.class_name}Helpers(self)", "", "",
+            f"class {plan.class_name}Helpers(Helpers):",
+            '    """Bytes in, values out: helpers from the spec\'s annotations."""']
+    for fp in helped:
+        assert fp.annotation is not None
+        out += ["", *helper_source(fp.name, pyname(fp.name), fp.params, list(fp.sig.params),
+                                   fp.annotation, fp.pointee)]
+    if not helped:
+        out += ["", "    pass"]
     out += ["", "", "def sandbox(backend=None, *, limits=None, grants=None):  # type: ignore",
             f'    """A fresh {plan.name} sandbox.',
             "",
@@ -310,7 +338,8 @@ def emit_stub(plan: Plan) -> str:
     out = _header(plan, "type stubs")
     out += ["", "from typing import Any, NoReturn", "",
             "from sandboxlib import Grants, Library, Limits, Signature, Tainted, TaintedPtr",
-            "from sandboxlib.proxy import CallbackArg, ConstData, LibraryProxy, PointerArg, Struct",
+            "from sandboxlib.proxy import (CallbackArg, ConstData, Helpers, LibraryProxy, PointerArg,",
+            "                              Struct)",
             ""]
     for c in plan.constants:
         out.append(f"{c.name}: {type(c.value).__name__}")
@@ -330,7 +359,16 @@ def emit_stub(plan: Plan) -> str:
         params = [f"{p}: {param_stub(t)}" for p, t in zip(fp.params, fp.sig.params)]
         out += _wrap(f"def {pyname(fp.name)}(", ["self", *params],
                      f") -> {result_stub(fp.sig.result)}: ...", "    ")
-    if not plan.functions:
+    out += ["    @property", f"    def helpers(self) -> {plan.class_name}Helpers: ...", "",
+            f"class {plan.class_name}Helpers(Helpers):"]
+    helped = [fp for fp in plan.functions if fp.annotation and fp.annotation.has_helper]
+    for fp in helped:
+        assert fp.annotation is not None
+        stubs = {p: param_stub(t) for p, t in zip(fp.params, fp.sig.params)}
+        hname, typed, result = helper_stub(pyname(fp.name), fp.params, list(fp.sig.params),
+                                           fp.annotation, stubs, result_stub(fp.sig.result))
+        out += _wrap(f"def {hname}(", ["self", *typed], f") -> {result}: ...", "    ")
+    if not helped:
         out.append("    ...")
     out += ["", "def sandbox(backend: str | None = ..., *, limits: Limits | None = ...,",
             f"            grants: Grants | None = ...) -> {plan.class_name}: ...", ""]

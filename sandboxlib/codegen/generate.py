@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..errors import BuildError
 from ..toolchain import build_wasm
+from .annotations import Annotation
 from .emit import Plan, emit_proxy, emit_stub, make_plan
 from .parse import parse_api
 from .preprocess import preprocess
@@ -31,8 +32,8 @@ class WrapRequest:
     cflags: list[str] = field(default_factory=list)
     exports: list[str] | None = None
     stack_size: int = 128 << 10
-    skip: list[str] = field(default_factory=list)
-    origin: str = "--export"  # where exports/skips were named, for error messages
+    annotations: dict[str, Annotation] = field(default_factory=dict)
+    origin: str = "--export"  # where exports/annotations were named, for error messages
 
     def check(self) -> None:
         if not self.name.isidentifier():
@@ -52,13 +53,15 @@ def plan_for(req: WrapRequest) -> Plan:
     req.check()
     api = parse_api(preprocess(req.headers, req.include_dirs, req.defines), req.headers)
     declared = {f.name for f in api.functions}
-    unknown = [e for e in [*(req.exports or []), *req.skip] if e not in declared]
+    unknown = [e for e in [*(req.exports or []), *req.annotations] if e not in declared]
     if unknown:
         raise BuildError(f"{req.origin}: function(s) {', '.join(unknown)} are not declared in "
                          f"{', '.join(str(h) for h in req.headers)}")
+    skip = {name for name, ann in req.annotations.items() if ann.skip}
     exports = [f.name for f in api.functions if (req.exports is None or f.name in req.exports)
-               and f.name not in req.skip]
-    return make_plan(api, req.name, [str(h) for h in req.headers], exports)
+               and f.name not in skip]
+    return make_plan(api, req.name, [str(h) for h in req.headers], exports, req.annotations,
+                     req.origin)
 
 
 def wrap(req: WrapRequest, out: Path) -> tuple[Path, Plan]:

@@ -27,11 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BuildError
+from .annotations import Annotation, parse_annotation
 from .generate import WrapRequest
 
 _LIBRARY_KEYS = {"name", "headers", "sources", "include", "defines", "cflags", "exports",
                  "stack_size"}
-_FUNCTION_KEYS = {"skip"}
 
 
 @dataclass
@@ -52,22 +52,16 @@ def _read(path: Path) -> dict[str, Any]:
         raise BuildError(f"{path}:{line}: {exc}") from None
 
 
-def _skipped(data: dict[str, Any], path: Path) -> list[str]:
+def _annotations(data: dict[str, Any], path: Path) -> dict[str, Annotation]:
     functions = data.get("functions", {})
     if not isinstance(functions, dict):
         raise BuildError(f"{path}: [functions] must be a table")
-    skip = []
-    for fname, ann in functions.items():
-        if not isinstance(ann, dict) or set(ann) - _FUNCTION_KEYS:
-            raise BuildError(f"{path}: [functions.{fname}] may only set {sorted(_FUNCTION_KEYS)}")
-        if ann.get("skip"):
-            skip.append(fname)
-    return skip
+    return {name: parse_annotation(name, table, str(path)) for name, table in functions.items()}
 
 
-def load_annotations(path: Path) -> list[str]:
-    """Only the function annotations of a spec (for ``wrap --spec``): names to skip."""
-    return _skipped(_read(path), path)
+def load_annotations(path: Path) -> dict[str, Annotation]:
+    """Only the function annotations of a spec (for ``wrap --spec``)."""
+    return _annotations(_read(path), path)
 
 
 def load_spec(path: Path) -> Spec:
@@ -86,11 +80,11 @@ def load_spec(path: Path) -> Spec:
     def paths(key: str) -> list[Path]:
         return [root / p for p in _strings(lib, key, path)]
 
-    skip = _skipped(data, path)
+    annotations = _annotations(data, path)
     exports = _strings(lib, "exports", path) if "exports" in lib else None
     req = WrapRequest(name, paths("headers"), paths("sources"), paths("include"),
                       _strings(lib, "defines", path), _strings(lib, "cflags", path), exports,
-                      int(lib.get("stack_size", 128 << 10)), skip, str(path))
+                      int(lib.get("stack_size", 128 << 10)), annotations, str(path))
     return Spec(path, req)
 
 

@@ -1,0 +1,79 @@
+"""High-level helpers emitted from annotations: bytes in, plain tainted values out."""
+
+from __future__ import annotations
+
+import textwrap
+
+from ..abi import FuncPtr, Prim, Ptr
+from .annotations import Annotation
+
+
+def helper_params(names: list[str], ann: Annotation) -> list[str]:
+    """The helper's parameters: the C ones minus lengths filled in and out-parameters."""
+    dropped = set(ann.buffers.values()) | set(ann.out)
+    return [n for n in names if n not in dropped]
+
+
+def helper_source(name: str, pyname: str, params: list[str], types: list[object],
+                  ann: Annotation, pointee: dict[str, Prim]) -> list[str]:
+    """Source lines of one helper method."""
+    kept = helper_params(params, ann)
+    doc = textwrap.fill(_describe(name, ann), 99, initial_indent='        """',
+                        subsequent_indent="        ")
+    lines = [f"    def {pyname}(self{''.join(', ' + p for p in kept)}):  # type: ignore",
+             doc + ('"""' if len(doc) < 96 and "\n" not in doc else '\n        """'),
+             "        lib = self._lib"]
+    for p, t in zip(params, types):
+        if p in kept and isinstance(t, (Ptr, FuncPtr)) and p not in ann.nullable:
+            lines += [f"        if {p} is None:",
+                      f"            raise ArgumentError({name + '(): ' + p + ' may not be NULL'!r})"]
+    for data, length in ann.buffers.items():  # the length counts elements of the pointee
+        lines += [f"        if isinstance({data}, str):", f"            {data} = {data}.encode()"]
+        if data in pointee and pointee[data] not in (Prim.CHAR, Prim.SCHAR, Prim.UCHAR):
+            lines += [f"        {length} = self._count({data}, Prim.{pointee[data].name})"]
+        else:
+            lines += [f"        {length} = len({data})"]
+    for p in ann.out:
+        lines.append(f"        {p} = lib.alloc(lib.sandbox.model.size(Prim.{pointee[p].name}))")
+    args = params
+    body = [f"r = lib.{pyname}({', '.join(args)})"]
+    if ann.string:
+        free = "None" if ann.free is None else repr(ann.free)
+        body.append(f"r = self._string(r, {ann.max_len}, {free})")
+    outs = [f"{p}.read_int(Prim.{pointee[p].name})" for p in ann.out]
+    body.append(f"return ({', '.join(['r', *outs])})" if outs else "return r")
+    if ann.out:
+        lines.append("        try:")
+        lines += [f"            {b}" for b in body]
+        lines.append("        finally:")
+        lines += [f"            {p}.free()" for p in ann.out]
+    else:
+        lines += [f"        {b}" for b in body]
+    return lines
+
+
+def _describe(name: str, ann: Annotation) -> str:
+    parts = [f"{data} as bytes ({length}: their count)" for data, length in ann.buffers.items()]
+    if ann.out:
+        parts.append(f"returns (result, {', '.join(ann.out)})")
+    if ann.string:
+        parts.append(f"the result copied out as a string (at most {ann.max_len} bytes)"
+                     + (f" and freed with {ann.free}" if ann.free else ""))
+    return f"{name}: {'; '.join(parts) or 'NULL checks'}."
+
+
+def helper_stub(pyname: str, params: list[str], types: list[object], ann: Annotation,
+                param_stub: dict[str, str], result: str) -> tuple[str, list[str], str]:
+    """(name, typed parameters, return type) of a helper for the ``.pyi``."""
+    kept = helper_params(params, ann)
+    typed = []
+    for p in kept:
+        stub = "bytes | bytearray | memoryview | str" if p in ann.buffers else param_stub[p]
+        if p in ann.nullable and "None" not in stub:
+            stub += " | None"
+        typed.append(f"{p}: {stub}")
+    if ann.string:
+        result = "Tainted[bytes] | None"
+    if ann.out:
+        result = f"tuple[{', '.join([result, *['Tainted[int]'] * len(ann.out)])}]"
+    return pyname, typed, result
