@@ -1,0 +1,2 @@
+"""Sandboxed real libraries, drop-in for Python's own modules: ``wrapped.zlib``,
+``wrapped.expat``. Each is generated from a spec file beside it on first use."""
