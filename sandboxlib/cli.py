@@ -64,6 +64,16 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from .bench import report, run_suite
+    metrics = run_suite(quick=not args.full)
+    print(report.as_json(metrics) if args.json else report.table(metrics))
+    if args.plot:
+        report.plot(metrics, Path(args.plot))
+        print(f"plot written to {args.plot}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sandboxlib", description="Use untrusted C libraries in-process, isolated by "
@@ -94,6 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("spec", help="a spec file (TOML)")
     p.add_argument("--out", required=True, help="the directory to write NAME/ into")
     p.set_defaults(run=_gen)
+
+    p = sub.add_parser("bench", help="measure calls, sandbox creation and bulk work vs native")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.add_argument("--plot", metavar="FILE.png", help="draw the ratios to native (matplotlib)")
+    p.add_argument("--full", action="store_true", help="longer measurements, less noise")
+    p.set_defaults(run=_bench)
     return parser
 
 

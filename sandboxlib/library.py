@@ -35,6 +35,7 @@ class Library:
     defines: tuple[str, ...] = ()
     cflags: tuple[str, ...] = ()
     stack_size: int = DEFAULT_STACK_SIZE
+    preinit: bool = True  # run the start-up once and start every sandbox from its image
     _loaded: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def function(self, name: str) -> Function:
@@ -43,15 +44,21 @@ class Library:
                 return fn
         raise KeyError(f"{self.name} has no function {name!r}")
 
-    def wasm_module(self) -> Path:
-        """The wasm module, built from the sources (cached by content) if not given."""
+    def wasm_module(self, grants: Grants | None = None) -> Path:
+        """The module sandboxes run: built from the sources if not given (cached by
+        content), then pre-initialized unless ``preinit`` is off or ``grants`` give
+        directories or environment variables (libc discovers those at start-up, so
+        such sandboxes run the start-up themselves)."""
         if self.wasm is None:
             from .toolchain import build_wasm
             self.wasm = build_wasm(
                 self.sources, exports=[fn.name for fn in self.functions], name=self.name,
                 include_dirs=self.include_dirs, defines=self.defines, cflags=self.cflags,
                 stack_size=self.stack_size)
-        return self.wasm
+        if not self.preinit or (grants is not None and (grants.dirs or grants.env)):
+            return self.wasm
+        from .toolchain.preinit import preinitialized
+        return preinitialized(self.wasm)
 
     def loaded(self, key: str) -> Any:
         """Per-backend state memoized on the library (compiled module, extension)."""

@@ -249,10 +249,11 @@ class WasmtimeBackend:
 
     def instantiate(self, library: Library, limits: Limits, grants: Grants) -> WasmtimeInstance:
         kind = EngineKind(fuel=limits.fuel is not None)
-        key = f"wasmtime:{kind.tag()}:{grants.clock}:{grants.random}"
+        wasm = library.wasm_module(grants)
+        key = f"wasmtime:{kind.tag()}:{grants.clock}:{grants.random}:{wasm}"
         loaded = library.loaded(key)
         if loaded is None:
-            module = compiled_module(kind, library.wasm_module())
+            module = compiled_module(kind, wasm)
             loaded = LoadedModule(kind, module, instance_pre(kind, module, grants.clock,
                                                              grants.random))
             library.remember(key, loaded)

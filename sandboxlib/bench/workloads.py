@@ -1,0 +1,114 @@
+"""The workloads measured: a trivial call, a string in and out, a callback round
+trip, creating a sandbox; each runnable on any backend and on raw baselines."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from functools import cache
+from pathlib import Path
+from typing import Any, Callable
+
+from ..abi import FuncPtr, Function, Prim, Ptr, Signature
+from ..library import Library
+from ..toolchain.cache import cache_root
+
+HERE = Path(__file__).resolve().parent
+CALLBACK = Signature((Prim.INT,), Prim.INT, ("v",))
+FUNCTIONS = (
+    Function("bench_add", Signature((Prim.INT, Prim.INT), Prim.INT, ("a", "b"))),
+    Function("bench_echo", Signature((Ptr("char", const=True), Ptr("char"), Prim.ULONG),
+                                     Prim.ULONG, ("in", "out", "cap"))),
+    Function("bench_call_back", Signature((FuncPtr(CALLBACK), Prim.INT), Prim.INT, ("cb", "v"))),
+)
+
+
+@cache
+def workload_library() -> Library:
+    return Library("bench_workload", FUNCTIONS, sources=(HERE / "workload.c",),
+                   headers=(HERE / "workload.h",))
+
+
+Op = Callable[[], object]
+
+
+def call_ops(backend: str) -> tuple[dict[str, Op], Callable[[], None]]:
+    """Per-call operations on a sandbox of ``backend``, and a function closing it."""
+    sb = workload_library().sandbox(backend)
+    add, echo, call_back = sb.bench_add, sb.bench_echo, sb.bench_call_back
+    out = sb.alloc(64)
+    cb = sb.callback(lambda v: v.verify_range(-1000, 1000) * 2, CALLBACK, "double")
+
+    def string_in_out() -> object:
+        n = echo(b"hello, sandbox", out, 64).verify_range(0, 63)
+        return out.read(n)
+
+    ops: dict[str, Op] = {
+        "call_trivial": lambda: add(2, 3),
+        "call_string": string_in_out,
+        "call_callback": lambda: call_back(cb, 20),
+    }
+    return ops, sb.close
+
+
+def raw_cffi_op() -> Op:
+    """The reference: the native function called directly through cffi."""
+    from ..backends.native import NativeBackend
+    lib = workload_library()
+    NativeBackend().instantiate(lib, *_default_config())
+    module: Any = lib.loaded("native")
+    add = module.lib.bench_add
+    return lambda: add(2, 3)
+
+
+def raw_wasmtime_ops() -> dict[str, Op]:
+    """What a user writes without sandboxlib: wasmtime-py driven by hand."""
+    import wasmtime
+    engine = wasmtime.Engine()
+    module = wasmtime.Module.from_file(engine, str(workload_library().wasm_module()))
+    linker = wasmtime.Linker(engine)
+    linker.define_wasi()
+
+    def instantiate() -> tuple[wasmtime.Store, Any]:
+        store = wasmtime.Store(engine)
+        store.set_wasi(wasmtime.WasiConfig())
+        instance = linker.instantiate(store, module)
+        init = instance.exports(store)["_initialize"]
+        assert isinstance(init, wasmtime.Func)
+        init(store)
+        return store, instance
+
+    store, instance = instantiate()
+    add = instance.exports(store)["bench_add"]
+    assert isinstance(add, wasmtime.Func)
+    return {"call_trivial": lambda: add(store, 2, 3), "sandbox_create": instantiate}
+
+
+def create_op(backend: str) -> Op:
+    lib = workload_library()
+    return lambda: lib.sandbox(backend).close()
+
+
+@cache
+def spawn_helper() -> Path:
+    """A native helper program doing the trivial work (the process-per-call baseline)."""
+    exe = cache_root() / "bench" / "spawn_helper"
+    if not exe.is_file():
+        exe.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            built = Path(tmp) / "spawn_helper"
+            subprocess.run([shutil.which("cc") or "gcc", "-O2", str(HERE / "spawn_helper.c"),
+                            "-o", str(built)], check=True)
+            shutil.move(str(built), exe)
+    return exe
+
+
+def spawn_op() -> Op:
+    exe = str(spawn_helper())
+    return lambda: subprocess.run([exe, "2", "3"], capture_output=True, check=True)
+
+
+def _default_config() -> tuple[Any, Any]:
+    from ..runtime.config import Grants, Limits
+    return Limits(), Grants()

@@ -1,0 +1,272 @@
+"""Pre-initialization: run a module's start-up once, bake the result into the module.
+
+Like Wizer: instantiate the module with no capabilities, run ``_initialize`` (libc
+and the library's constructors), then write a new module whose data segments hold
+the initialized memory and whose globals start at their initialized values, with
+``_initialize`` no longer exported. Every sandbox then starts from that image
+(mapped copy-on-write by wasmtime, one copy by wasm2c) and runs no start-up code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import wasmtime
+
+from ..errors import BuildError
+from .cache import entry_dir
+
+FORMAT = "1"
+SEC_MEMORY, SEC_GLOBAL, SEC_EXPORT, SEC_START, SEC_CODE, SEC_DATA, SEC_DATACOUNT = \
+    5, 6, 7, 8, 10, 11, 12
+_PAGE = 65536
+_GAP = 64  # zero bytes that split a data segment
+
+
+def _leb_u(data: bytes, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return result, pos
+
+
+def _leb_s(data: bytes, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            if byte & 0x40:
+                result -= 1 << shift
+            return result, pos
+
+
+def _enc_u(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _enc_s(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        done = (value == 0 and not byte & 0x40) or (value == -1 and byte & 0x40)
+        out.append(byte | (0 if done else 0x80))
+        if done:
+            return bytes(out)
+
+
+def _name(s: str) -> bytes:
+    return _enc_u(len(s)) + s.encode()
+
+
+@dataclass
+class _Global:
+    valtype: int  # 0x7f i32, 0x7e i64, 0x7d f32, 0x7c f64
+    mutable: bool
+    init: bytes  # the init expression, including its end opcode
+
+
+def _sections(wasm: bytes) -> list[tuple[int, bytes]]:
+    if wasm[:8] != b"\0asm\x01\0\0\0":
+        raise BuildError("not a wasm module (bad magic or version)")
+    pos, out = 8, []
+    while pos < len(wasm):
+        sid = wasm[pos]
+        size, pos = _leb_u(wasm, pos + 1)
+        out.append((sid, wasm[pos:pos + size]))
+        pos += size
+    return out
+
+
+def _assemble(sections: list[tuple[int, bytes]]) -> bytes:
+    return b"\0asm\x01\0\0\0" + b"".join(bytes([sid]) + _enc_u(len(b)) + b for sid, b in sections)
+
+
+def _const_expr_end(body: bytes, pos: int) -> int:
+    """The index after a constant expression's ``end`` (0x0b)."""
+    while body[pos] != 0x0B:
+        op = body[pos]
+        pos += 1
+        if op in (0x41, 0x42):  # i32.const / i64.const
+            _, pos = _leb_s(body, pos)
+        elif op == 0x43:
+            pos += 4
+        elif op == 0x44:
+            pos += 8
+        elif op == 0x23:  # global.get
+            _, pos = _leb_u(body, pos)
+        else:
+            raise BuildError(f"pre-initialization: unsupported constant opcode 0x{op:02x}")
+    return pos + 1
+
+
+def _globals(body: bytes) -> list[_Global]:
+    count, pos = _leb_u(body, 0)
+    out = []
+    for _ in range(count):
+        valtype, mutable = body[pos], body[pos + 1] == 1
+        end = _const_expr_end(body, pos + 2)
+        out.append(_Global(valtype, mutable, body[pos + 2:end]))
+        pos = end
+    return out
+
+
+def _exports(body: bytes) -> list[tuple[str, int, int]]:
+    count, pos = _leb_u(body, 0)
+    out = []
+    for _ in range(count):
+        n, pos = _leb_u(body, pos)
+        name = body[pos:pos + n].decode()
+        pos += n
+        kind = body[pos]
+        index, pos = _leb_u(body, pos + 1)
+        out.append((name, kind, index))
+    return out
+
+
+def _encode_exports(exports: list[tuple[str, int, int]]) -> bytes:
+    return _enc_u(len(exports)) + b"".join(_name(n) + bytes([k]) + _enc_u(i) for n, k, i in exports)
+
+
+def _check_active_data(body: bytes) -> None:
+    count, pos = _leb_u(body, 0)
+    for _ in range(count):
+        flags, pos = _leb_u(body, pos)
+        if flags != 0:
+            raise BuildError("pre-initialization needs active data segments in memory 0")
+        pos = _const_expr_end(body, pos)
+        size, pos = _leb_u(body, pos)
+        pos += size
+
+
+def _data_section(memory: bytes) -> tuple[bytes, int]:
+    """Active segments covering the non-zero runs of ``memory``."""
+    segments: list[tuple[int, bytes]] = []
+    i, n = 0, len(memory)
+    stripped = memory.rstrip(b"\0")
+    while i < len(stripped):
+        while i < len(stripped) and stripped[i] == 0:
+            i += 1
+        start = i
+        zeros = 0
+        while i < len(stripped) and zeros < _GAP:
+            zeros = zeros + 1 if stripped[i] == 0 else 0
+            i += 1
+        end = i - zeros if zeros >= _GAP else i
+        segments.append((start, stripped[start:end]))
+    assert n >= len(stripped)
+    body = _enc_u(len(segments)) + b"".join(
+        b"\0\x41" + _enc_s(off if off < 1 << 31 else off - (1 << 32)) + b"\x0b" +
+        _enc_u(len(data)) + data for off, data in segments)
+    return body, len(segments)
+
+
+def _memory_section(body: bytes, pages: int) -> bytes:
+    count, pos = _leb_u(body, 0)
+    if count != 1:
+        raise BuildError("pre-initialization needs exactly one memory")
+    flags = body[pos]
+    _, after = _leb_u(body, pos + 1)
+    rest = body[after:]
+    return _enc_u(1) + bytes([flags]) + _enc_u(pages) + rest
+
+
+def _const(valtype: int, value: int | float) -> bytes:
+    import struct
+    if valtype == 0x7F:
+        return b"\x41" + _enc_s(int(value)) + b"\x0b"
+    if valtype == 0x7E:
+        return b"\x42" + _enc_s(int(value)) + b"\x0b"
+    if valtype == 0x7D:
+        return b"\x43" + struct.pack("<f", float(value)) + b"\x0b"
+    return b"\x44" + struct.pack("<d", float(value)) + b"\x0b"
+
+
+def preinitialize(wasm: bytes) -> bytes:
+    """The module with its start-up already run (see the module docstring)."""
+    sections = _sections(wasm)
+    by_id = {sid: body for sid, body in sections}
+    exports = _exports(by_id.get(SEC_EXPORT, b"\0"))
+    if not any(n == "_initialize" for n, _, _ in exports) or SEC_START in by_id:
+        return wasm
+    globals_ = _globals(by_id.get(SEC_GLOBAL, b"\0"))
+    if SEC_DATA in by_id:
+        _check_active_data(by_id[SEC_DATA])
+    # 1. instrument: export every mutable global so its value can be read back
+    probes = [(f"__sandboxlib_global{i}", 3, i) for i, g in enumerate(globals_) if g.mutable]
+    instrumented = _assemble([(sid, _encode_exports(exports + probes) if sid == SEC_EXPORT
+                               else body) for sid, body in sections])
+    # 2. run the start-up with no capabilities (a module importing more than WASI
+    #    is left as it is: its missing imports are for the backend to report)
+    engine = wasmtime.Engine()
+    module = wasmtime.Module(engine, instrumented)
+    if any(i.module != "wasi_snapshot_preview1" for i in module.imports):
+        return wasm
+    store = wasmtime.Store(engine)
+    store.set_wasi(wasmtime.WasiConfig())
+    linker = wasmtime.Linker(engine)
+    linker.define_wasi()
+    try:
+        instance = linker.instantiate(store, module)
+        found = instance.exports(store)
+        init, memory = found["_initialize"], found["memory"]
+        assert isinstance(init, wasmtime.Func) and isinstance(memory, wasmtime.Memory)
+        init(store)
+    except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
+        raise BuildError("pre-initialization: the module's start-up failed", str(exc)) from None
+    image = bytes(memory.read(store, 0, memory.data_len(store)))
+    values = {}
+    for name, _, index in probes:
+        g = found[name]
+        assert isinstance(g, wasmtime.Global)
+        values[index] = g.value(store)
+    # 3. write the initialized module
+    new_globals = [_const(g.valtype, values[i]) if i in values else g.init
+                   for i, g in enumerate(globals_)]
+    data, segments = _data_section(image)
+    out: list[tuple[int, bytes]] = []
+    for sid, body in sections:
+        if sid == SEC_GLOBAL:
+            body = _enc_u(len(globals_)) + b"".join(
+                bytes([g.valtype, 1 if g.mutable else 0]) + init_
+                for g, init_ in zip(globals_, new_globals))
+        elif sid == SEC_EXPORT:
+            body = _encode_exports([e for e in exports if e[0] != "_initialize"])
+        elif sid == SEC_MEMORY:
+            body = _memory_section(body, len(image) // _PAGE)
+        elif sid == SEC_DATACOUNT:
+            body = _enc_u(segments)
+        elif sid == SEC_DATA:
+            body = data
+        out.append((sid, body))
+        if sid == SEC_CODE and SEC_DATA not in by_id:
+            out.append((SEC_DATA, data))  # the data section follows the code section
+    return _assemble(out)
+
+
+def preinitialized(path: Path) -> Path:
+    """``path`` pre-initialized, cached by content."""
+    wasm = path.read_bytes()
+    key = hashlib.sha256(FORMAT.encode() + b"\0" + wasm).hexdigest()[:32]
+    final = entry_dir("preinit", key) / "module.wasm"
+    if not final.is_file():
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = final.with_suffix(f".tmp{id(wasm)}")
+        tmp.write_bytes(preinitialize(wasm))
+        tmp.replace(final)
+    return final
