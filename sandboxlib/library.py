@@ -44,21 +44,26 @@ class Library:
                 return fn
         raise KeyError(f"{self.name} has no function {name!r}")
 
-    def wasm_module(self, grants: Grants | None = None) -> Path:
-        """The module sandboxes run: built from the sources if not given (cached by
-        content), then pre-initialized unless ``preinit`` is off or ``grants`` give
-        directories or environment variables (libc discovers those at start-up, so
-        such sandboxes run the start-up themselves)."""
+    def built_module(self) -> Path:
+        """The module as compiled (or given), before pre-initialization."""
         if self.wasm is None:
             from .toolchain import build_wasm
             self.wasm = build_wasm(
                 self.sources, exports=[fn.name for fn in self.functions], name=self.name,
                 include_dirs=self.include_dirs, defines=self.defines, cflags=self.cflags,
                 stack_size=self.stack_size)
+        return self.wasm
+
+    def wasm_module(self, grants: Grants | None = None) -> Path:
+        """The module sandboxes run: built from the sources if not given (cached by
+        content), then pre-initialized unless ``preinit`` is off or ``grants`` give
+        directories or environment variables (libc discovers those at start-up, so
+        such sandboxes run the start-up themselves)."""
+        built = self.built_module()
         if not self.preinit or (grants is not None and (grants.dirs or grants.env)):
-            return self.wasm
+            return built
         from .toolchain.preinit import preinitialized
-        return preinitialized(self.wasm)
+        return preinitialized(built)
 
     def loaded(self, key: str) -> Any:
         """Per-backend state memoized on the library (compiled module, extension)."""

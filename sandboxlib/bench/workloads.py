@@ -66,7 +66,7 @@ def raw_wasmtime_ops() -> dict[str, Op]:
     """What a user writes without sandboxlib: wasmtime-py driven by hand."""
     import wasmtime
     engine = wasmtime.Engine()
-    module = wasmtime.Module.from_file(engine, str(workload_library().wasm_module()))
+    module = wasmtime.Module.from_file(engine, str(workload_library().built_module()))
     linker = wasmtime.Linker(engine)
     linker.define_wasi()
 
