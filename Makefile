@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: all demo test typecheck unit venv clean
+.PHONY: all demo test typecheck unit bench venv clean
 
 all: test
 
@@ -28,6 +28,11 @@ unit: venv
 	$(PY) -m pytest -q
 
 test: typecheck unit
+
+# Benchmarks (not part of `make test`: timings belong here, not in unit tests).
+bench: venv
+	$(PY) -m sandboxlib bench
+	$(PY) -m pytest -q benchmarks --benchmark-columns=median,iqr,rounds
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache
