@@ -7,6 +7,7 @@ value coming back is ``Tainted`` until the host verifies it.
 from .abi import HOST, WASM32, CType, DataModel, Function, FuncPtr, Prim, Ptr, Signature
 from .errors import (ArgumentError, BoundsError, BuildError, CapabilityError, PoisonedError,
                      ResourceError, SandboxError, TaintError, TrapError)
+from .handles import Handle, HandleTable
 from .library import Library
 from .runtime import Allocation, CallbackHandle, Grants, Limits, Memory, Preopen, Sandbox
 from .taint import Tainted, TaintedPtr
@@ -16,7 +17,7 @@ __version__ = "0.1.0"
 __all__ = [
     "HOST", "WASM32", "Allocation", "ArgumentError", "BoundsError", "BuildError",
     "CType", "CallbackHandle", "CapabilityError", "DataModel", "FuncPtr", "Function",
-    "Grants", "Library", "Limits", "Memory", "PoisonedError", "Preopen", "Prim", "Ptr",
-    "ResourceError", "Sandbox", "SandboxError", "Signature", "TaintError", "Tainted",
-    "TaintedPtr", "TrapError", "__version__",
+    "Grants", "Handle", "HandleTable", "Library", "Limits", "Memory", "PoisonedError",
+    "Preopen", "Prim", "Ptr", "ResourceError", "Sandbox", "SandboxError", "Signature",
+    "TaintError", "Tainted", "TaintedPtr", "TrapError", "__version__",
 ]

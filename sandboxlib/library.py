@@ -62,8 +62,12 @@ class Library:
         built = self.built_module()
         if not self.preinit or (grants is not None and (grants.dirs or grants.env)):
             return built
-        from .toolchain.preinit import preinitialized
-        return preinitialized(built)
+        image = self.loaded("preinit")
+        if image is None:
+            from .toolchain.preinit import preinitialized
+            image = preinitialized(built)
+            self.remember("preinit", image)
+        return image  # type: ignore[no-any-return]
 
     def loaded(self, key: str) -> Any:
         """Per-backend state memoized on the library (compiled module, extension)."""

@@ -12,6 +12,7 @@ from typing import Any, Callable, TypeVar, Union
 
 from .abi import Prim, Signature
 from .errors import ArgumentError
+from .handles import Handle, HandleTable
 from .runtime.sandbox import Allocation, CallbackHandle, Sandbox
 from .structs import ArrayOf, Struct
 from .taint import Tainted, TaintedPtr
@@ -19,7 +20,7 @@ from .taint import Tainted, TaintedPtr
 S = TypeVar("S", bound=Struct)
 
 # What a generated method accepts for a pointer parameter (see runtime/marshal.py).
-PointerArg = Union[TaintedPtr, Allocation, Struct, CallbackHandle, int, None]
+PointerArg = Union[TaintedPtr, Allocation, Struct, CallbackHandle, Handle[Any], int, None]
 ConstData = Union[PointerArg, bytes, bytearray, memoryview, str]
 CallbackArg = Union[CallbackHandle, None]
 
@@ -80,6 +81,11 @@ class LibraryProxy:
     def callback(self, fn: Callable[..., Any], sig: Signature, name: str = "") -> CallbackHandle:
         """Make ``fn`` a C function pointer of type ``sig`` (arguments arrive tainted)."""
         return self.sandbox.callback(fn, sig, name)
+
+    @property
+    def handles(self) -> HandleTable:
+        """Host objects passed in as opaque handles (``handles.new(obj)``, ``.get(value, T)``)."""
+        return self.sandbox.handles
 
 
 _P = TypeVar("_P", bound=LibraryProxy)

@@ -120,7 +120,10 @@ class Struct:
             address = address.unverified_safe_because("checked against memory on every access")
         size = self.layout(sandbox.model).size
         if sandbox.isolated:
-            sandbox.memory.read(address, 0 if size == 0 else 1)  # NULL/out of range early
+            try:
+                sandbox.memory.read(address, 0 if size == 0 else 1)  # NULL/out of range early
+            except BoundsError as exc:
+                raise BoundsError(f"{type(self).__name__}: {exc}") from None
             if address + size > sandbox.memory.size:
                 raise BoundsError(f"{type(self).__name__} at 0x{address:x} ({size} bytes) runs "
                                   "past the end of sandbox memory")

@@ -12,7 +12,7 @@ from libs import hostile_library, sample_library  # noqa: E402
 
 from sandboxlib import Library, Sandbox  # noqa: E402
 
-ISOLATING_BACKENDS = ["wasmtime"]
+ISOLATING_BACKENDS = ["wasmtime", "wasm2c"]
 ALL_BACKENDS = [*ISOLATING_BACKENDS, "native"]
 
 

@@ -6,12 +6,71 @@ them here lets the runtime be tested on its own.
 
 from __future__ import annotations
 
+import gc
+import importlib
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
+
+import pytest
 
 from sandboxlib import FuncPtr, Function, Library, Prim, Ptr, Signature
 
 ROOT = Path(__file__).resolve().parent.parent
 C_SRC = ROOT / "c_src"
+HOSTILE = C_SRC / "hostile"
+
+# Generated packages of c_src/hostile/: name -> (header, sources)
+HOSTILE_PACKAGES = {
+    "hostile": ("hostile.h", ("hostile.c", "hostile_abi.c")),
+    "hostile_alloc": ("hostile_alloc.h", ("hostile_alloc.c",)),
+    "hostile_import": ("hostile_import.h", ("hostile_import.c",)),
+}
+_generated: dict[str, ModuleType] = {}
+
+
+def hostile_package(name: str, root: Path) -> ModuleType:
+    """The package ``sandboxlib wrap`` makes of ``c_src/hostile/<name>.h``, generated
+    under ``root`` and imported once per test session, as a user would."""
+    if name not in _generated:
+        header, sources = HOSTILE_PACKAGES[name]
+        proc = subprocess.run(
+            [sys.executable, "-m", "sandboxlib", "wrap", name, "--header", str(HOSTILE / header),
+             "--source", *(str(HOSTILE / s) for s in sources), "--out", str(root)],
+            capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        sys.path.insert(0, str(root))
+        try:
+            _generated[name] = importlib.import_module(name)
+        finally:
+            sys.path.remove(str(root))
+    return _generated[name]
+
+
+def release_hostile_packages() -> None:
+    """Forget the generated packages and what their libraries loaded, so that
+    engines and compiled modules are freed before the interpreter shuts down."""
+    for name, module in _generated.items():
+        sys.modules.pop(name, None)
+        module.LIBRARY._loaded.clear()
+    _generated.clear()
+    gc.collect()
+
+
+# Fixtures shared by the tests of generated hostile packages (import them by name).
+@pytest.fixture(scope="session")
+def packages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Where the hostile packages are generated (once per session)."""
+    yield tmp_path_factory.getbasetemp() / "hostile-packages"
+    release_hostile_packages()
+
+
+@pytest.fixture(scope="session")
+def H(packages: Path) -> ModuleType:
+    """The generated package of c_src/hostile/hostile.h."""
+    return hostile_package("hostile", packages)
 
 P = Prim
 BINOP = Signature((P.INT, P.INT), P.INT, ("a", "b"))

@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
+import math
 import operator
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+from libs import ROOT
 
 from sandboxlib import TaintError, Tainted
 
 
 def test_implicit_uses_are_refused() -> None:
     t = Tainted(5, "test")
-    for use in (bool, int, float, operator.index, len, iter, hash):
+    for use in (bool, int, float, complex, bytes, operator.index, len, iter, reversed, hash,
+                operator.neg, operator.pos, abs, operator.invert, round, math.trunc,
+                math.floor, math.ceil):
         with pytest.raises((TaintError, TypeError)):
             use(t)  # type: ignore[operator]
-    for op in (operator.eq, operator.ne, operator.lt, operator.add, operator.mul,
-               operator.and_, operator.lshift, operator.floordiv):
+    for op in (operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge,
+               operator.add, operator.sub, operator.mul, operator.truediv, operator.floordiv,
+               operator.mod, operator.pow, divmod, operator.and_, operator.or_, operator.xor,
+               operator.lshift, operator.rshift):
         with pytest.raises(TaintError):
             op(t, 1)
+        with pytest.raises(TaintError):
+            op(1, t)  # the reflected operator refuses too
+    with pytest.raises(TaintError):
+        1 in t  # type: ignore[operator]
     with pytest.raises(TaintError):
         [1, 2, 3][t]  # type: ignore[index]
     with pytest.raises(TaintError):
@@ -51,3 +64,53 @@ def test_map_keeps_the_taint() -> None:
     t = Tainted(3).map(lambda v: v * 2)
     assert isinstance(t, Tainted)
     assert t.verify(lambda v: v == 6) == 6
+
+
+TYPED_OK = """
+from sandboxlib import Tainted, TaintedPtr
+
+
+def use(t: Tainted[int], p: TaintedPtr) -> int:
+    n: int = t.verify(lambda v: 0 <= v < 10)
+    data: bytes = p.copy_and_verify(n, lambda b: b.isalnum())
+    if p.is_null():
+        return 0
+    return n + len(data) + t.verify_range(0, 9) + t.unverified_safe_because("example")
+"""
+# Each line uses a tainted value as if it were plain; mypy must reject every one.
+TYPED_BAD = {
+    "x: int = t": 'expression has type "Tainted[int]", variable has type "int"',
+    "y = t + 1": 'Unsupported operand types for + ("Tainted[int]" and "int")',
+    "z = -t": 'Unsupported operand type for unary - ("Tainted[int]")',
+    "i = int(t)": 'No overload variant of "int" matches argument type "Tainted[int]"',
+    "f = float(t)": 'Argument 1 to "float" has incompatible type "Tainted[int]"',
+    "if t: pass": 'which does not implement __bool__ or __len__',
+    "e = t == 5": 'Non-overlapping equality check (left operand type: "Tainted[int]"',
+    "m = t < 3": 'Unsupported operand types for > ("int" and "Tainted[int]")',
+    "w = [1, 2][t]": 'No overload variant of "__getitem__" of "list" matches argument type',
+    "q = p + 4": 'Unsupported operand types for + ("TaintedPtr" and "int")',
+    "p.copy_bytes(t)": 'Argument 1 to "copy_bytes" of "TaintedPtr" has incompatible type',
+    "b: bytes = s": 'expression has type "Tainted[bytes]", variable has type "bytes"',
+    "for c in s: pass": '"Tainted[bytes]" has no attribute "__iter__" (not iterable)',
+}
+
+
+def test_mypy_rejects_unverified_use_of_tainted_values(tmp_path: Path) -> None:
+    (tmp_path / "good.py").write_text(TYPED_OK)
+    lines = ["from sandboxlib import Tainted, TaintedPtr", "",
+             "def use(t: Tainted[int], p: TaintedPtr, s: Tainted[bytes]) -> None:"]
+    lines += [f"    {code}" for code in TYPED_BAD]
+    (tmp_path / "bad.py").write_text("\n".join(lines) + "\n")
+    cmd = [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"),
+           "--enable-error-code", "truthy-bool", "--no-incremental",
+           "--cache-dir", str(tmp_path / ".mypy")]
+    ok = subprocess.run([*cmd, str(tmp_path / "good.py")], capture_output=True, text=True,
+                        cwd=ROOT)
+    assert ok.returncode == 0, ok.stdout
+    bad = subprocess.run([*cmd, str(tmp_path / "bad.py")], capture_output=True, text=True,
+                         cwd=ROOT)
+    assert bad.returncode == 1
+    for number, (code, message) in enumerate(TYPED_BAD.items(), start=len(lines) - len(TYPED_BAD)
+                                             + 1):
+        reported = [ln for ln in bad.stdout.splitlines() if f"bad.py:{number}: error:" in ln]
+        assert any(message in ln for ln in reported), (code, bad.stdout)

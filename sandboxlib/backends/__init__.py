@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..errors import SandboxError
 from ..runtime.backend import Backend
 
-BACKENDS = ("wasmtime", "native")
+BACKENDS = ("wasmtime", "wasm2c", "native")
 _instances: dict[str, Backend] = {}
 
 
@@ -15,6 +15,9 @@ def get_backend(name: str) -> Backend:
         if name == "wasmtime":
             from .wasmtime import WasmtimeBackend
             _instances[name] = WasmtimeBackend()
+        elif name == "wasm2c":
+            from .wasm2c import Wasm2cBackend
+            _instances[name] = Wasm2cBackend()
         elif name == "native":
             from .native import NativeBackend
             _instances[name] = NativeBackend()

@@ -136,6 +136,7 @@ def _structs_used(api: ir.Api, plan: Plan) -> list[str]:
     exported function, in dependency order (nested structs first)."""
     own = {str(Path(h).resolve()) for h in plan.headers}
     order: list[str] = []
+    entered: set[str] = set()  # a struct that points to itself is visited once
 
     def visit(t: ir.CType) -> None:
         if isinstance(t, (ir.Pointer, ir.Array)):
@@ -144,7 +145,8 @@ def _structs_used(api: ir.Api, plan: Plan) -> list[str]:
             for p in t.params:
                 visit(p.type)
             visit(t.result)
-        elif isinstance(t, ir.StructRef) and t.tag not in order and t.tag in api.structs:
+        elif isinstance(t, ir.StructRef) and t.tag not in entered and t.tag in api.structs:
+            entered.add(t.tag)
             for f in api.structs[t.tag].fields or []:
                 visit(f.type)
             if t.tag not in order:

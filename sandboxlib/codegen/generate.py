@@ -6,6 +6,7 @@ moved into place only when complete, so a failure writes nothing half-done.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -103,6 +104,7 @@ def _copy_sources(req: WrapRequest, staging: Path) -> dict[str, list[str]]:
                 shutil.copyfile(h, staging / dirs[folder] / h.name)
         target = f"{dirs[folder]}/{path.name}"
         shutil.copyfile(path, staging / target)
+        _copy_included(path, staging / dirs[folder])
         return target
 
     sources = [place(s) for s in req.sources]
@@ -119,6 +121,19 @@ def _copy_sources(req: WrapRequest, staging: Path) -> dict[str, list[str]]:
     return {"sources": sources, "headers": headers,
             "include_dirs": sorted(set(includes) | {str(Path(s).parent) for s in sources}),
             "defines": list(req.defines), "cflags": list(req.cflags)}
+
+
+def _copy_included(source: Path, folder: Path) -> None:
+    """Copy the non-header files ``source`` includes from its own folder (expat's
+    xmltok.c includes xmltok_impl.c), recursively."""
+    for name in _INCLUDE.findall(source.read_text(errors="replace")):
+        found = source.parent / name
+        if "/" not in name and found.is_file() and not (folder / name).exists():
+            shutil.copyfile(found, folder / name)
+            _copy_included(found, folder)
+
+
+_INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
 def wrap_many(reqs: Sequence[WrapRequest], out: Path) -> list[Path]:

@@ -18,6 +18,9 @@ def helper_source(name: str, pyname: str, params: list[str], types: list[object]
                   ann: Annotation, pointee: dict[str, Prim]) -> list[str]:
     """Source lines of one helper method."""
     kept = helper_params(params, ann)
+    # Filled-in lengths and out-parameters are locals: private names, so that a C
+    # parameter called ``len`` or ``lib`` shadows nothing the helper uses.
+    local = {p: p if p in kept else f"_{p}" for p in params}
     doc = textwrap.fill(_describe(name, ann), 99, initial_indent='        """',
                         subsequent_indent="        ")
     lines = [f"    def {pyname}(self{''.join(', ' + p for p in kept)}):  # type: ignore",
@@ -30,23 +33,22 @@ def helper_source(name: str, pyname: str, params: list[str], types: list[object]
     for data, length in ann.buffers.items():  # the length counts elements of the pointee
         lines += [f"        if isinstance({data}, str):", f"            {data} = {data}.encode()"]
         if data in pointee and pointee[data] not in (Prim.CHAR, Prim.SCHAR, Prim.UCHAR):
-            lines += [f"        {length} = self._count({data}, Prim.{pointee[data].name})"]
+            lines += [f"        {local[length]} = self._count({data}, Prim.{pointee[data].name})"]
         else:
-            lines += [f"        {length} = len({data})"]
+            lines += [f"        {local[length]} = len({data})"]
     for p in ann.out:
-        lines.append(f"        {p} = lib.alloc(lib.sandbox.model.size(Prim.{pointee[p].name}))")
-    args = params
-    body = [f"r = lib.{pyname}({', '.join(args)})"]
+        lines.append(f"        {local[p]} = lib.alloc(lib.sandbox.model.size(Prim.{pointee[p].name}))")
+    body = [f"r = lib.{pyname}({', '.join(local[p] for p in params)})"]
     if ann.string:
         free = "None" if ann.free is None else repr(ann.free)
         body.append(f"r = self._string(r, {ann.max_len}, {free})")
-    outs = [f"{p}.read_int(Prim.{pointee[p].name})" for p in ann.out]
+    outs = [f"{local[p]}.read_int(Prim.{pointee[p].name})" for p in ann.out]
     body.append(f"return ({', '.join(['r', *outs])})" if outs else "return r")
     if ann.out:
         lines.append("        try:")
         lines += [f"            {b}" for b in body]
         lines.append("        finally:")
-        lines += [f"            {p}.free()" for p in ann.out]
+        lines += [f"            {local[p]}.free()" for p in ann.out]
     else:
         lines += [f"        {b}" for b in body]
     return lines

@@ -6,6 +6,7 @@ name = "zlib"
 headers = ["zlib.h"]            # relative to the source root
 sources = ["adler32.c", "crc32.c"]
 include = ["."]
+local_include = ["config"]      # relative to the spec file: our own headers (a config.h)
 defines = ["HAVE_UNISTD_H"]
 exports = ["crc32", "adler32"]  # optional; default: every function the headers declare
 
@@ -30,8 +31,8 @@ from ..errors import BuildError
 from .annotations import Annotation, parse_annotation
 from .generate import WrapRequest
 
-_LIBRARY_KEYS = {"name", "headers", "sources", "include", "defines", "cflags", "exports",
-                 "stack_size"}
+_LIBRARY_KEYS = {"name", "headers", "sources", "include", "local_include", "defines", "cflags",
+                 "exports", "stack_size"}
 
 
 @dataclass
@@ -81,8 +82,9 @@ def load_spec(path: Path) -> Spec:
         return [root / p for p in _strings(lib, key, path)]
 
     annotations = _annotations(data, path)
+    local = [path.parent.resolve() / p for p in _strings(lib, "local_include", path)]
     exports = _strings(lib, "exports", path) if "exports" in lib else None
-    req = WrapRequest(name, paths("headers"), paths("sources"), paths("include"),
+    req = WrapRequest(name, paths("headers"), paths("sources"), [*paths("include"), *local],
                       _strings(lib, "defines", path), _strings(lib, "cflags", path), exports,
                       int(lib.get("stack_size", 128 << 10)), annotations, str(path))
     return Spec(path, req)

@@ -16,12 +16,14 @@ class Limits:
     fails beyond it, so ``malloc`` returns NULL inside; a host-side allocation that
     cannot be served raises ``ResourceError``). ``fuel``: instructions budget for the
     sandbox's life (wasmtime). ``timeout``: wall seconds per call into the sandbox.
-    Exhausting fuel or time raises ``ResourceError``.
+    ``max_callback_depth``: how deeply callbacks may nest (a callback calling into
+    the sandbox, which calls back...). Exceeding any raises ``ResourceError``.
     """
 
     memory_bytes: int = DEFAULT_MEMORY_LIMIT
     fuel: int | None = None
     timeout: float | None = None
+    max_callback_depth: int = 64
 
     def __post_init__(self) -> None:
         if self.memory_bytes <= 0:
@@ -30,6 +32,8 @@ class Limits:
             raise ValueError(f"fuel must be >= 0, got {self.fuel}")
         if self.timeout is not None and self.timeout <= 0:
             raise ValueError(f"timeout must be positive, got {self.timeout}")
+        if self.max_callback_depth < 1:
+            raise ValueError(f"max_callback_depth must be >= 1, got {self.max_callback_depth}")
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Callable
 
-from ..abi import CType, DataModel, FuncPtr, Prim, Ptr
-from ..errors import ArgumentError, TaintError
+from ..abi import CType, DataModel, FuncPtr, Prim, Ptr, Signature, wasm_valtype
+from ..errors import ArgumentError, BoundsError, ResourceError, TaintError
 from ..taint import Tainted, TaintedPtr
 
 if TYPE_CHECKING:
@@ -68,10 +68,18 @@ def float_converter(t: Prim, where: str) -> Converter:
     return convert
 
 
+def _wasm_shape(sig: Signature) -> str:
+    """The machine-level type of a function (what call_indirect compares)."""
+    result = "()" if sig.result is Prim.VOID else wasm_valtype(sig.result)
+    return f"({', '.join(wasm_valtype(p) for p in sig.params)}) -> {result}"
+
+
 def pointer_converter(t: Ptr | FuncPtr, sandbox: Sandbox, where: str) -> Converter:
+    from .sandbox import CallbackHandle
     hi = sandbox.model.int_range(t)[1]
     memory = sandbox.memory
     accepts_data = isinstance(t, Ptr) and t.const
+    want = _wasm_shape(t.sig) if isinstance(t, FuncPtr) else None
 
     def convert(value: object, temps: Temps) -> int:
         if value is None:
@@ -79,10 +87,22 @@ def pointer_converter(t: Ptr | FuncPtr, sandbox: Sandbox, where: str) -> Convert
         if isinstance(value, TaintedPtr):
             if not value.belongs_to(memory):
                 raise TaintError(f"{where}: pointer {value!r} belongs to another sandbox")
-            return value.unverified_safe_because("a sandbox's own pointer may go back to it")
-        address_in = getattr(value, "address_in", None)  # Allocation, CallbackHandle, Struct
-        if address_in is not None:
-            address: int = address_in(sandbox, where)
+            address: int = value.unverified_safe_because("its own pointer may go back to it")
+            if not 0 <= address <= hi:
+                raise ArgumentError(f"{where}: pointer {value!r} was moved outside the "
+                                    f"{model_name} address range")
+            return address
+        if want is not None and not isinstance(value, (CallbackHandle, int)):
+            raise ArgumentError(f"{where}: expected a callback (sandbox.callback(...)) for a "
+                                f"function pointer, got {type(value).__name__} "
+                                f"{_describe(value)}")
+        if want is not None and isinstance(value, CallbackHandle) \
+                and _wasm_shape(value.sig) != want:
+            raise ArgumentError(f"{where}: callback {value.name} has type "
+                                f"{_wasm_shape(value.sig)}, the function pointer needs {want}")
+        address_in = getattr(value, "address_in", None)  # Allocation, CallbackHandle, Struct,
+        if address_in is not None:                       # Handle
+            address = address_in(sandbox, where)
             return address
         if isinstance(value, Tainted):
             raise TaintError(f"{where}: tainted value {value!r} passed as a pointer")
@@ -96,11 +116,15 @@ def pointer_converter(t: Ptr | FuncPtr, sandbox: Sandbox, where: str) -> Convert
                                     f"const pointer; for '{_spelling(t)}' pass "
                                     "sandbox.alloc()/copy_in() and read it back")
             data = value.encode() if isinstance(value, str) else bytes(value)
-            temp = sandbox.copy_in(data, nul_terminate=True)
+            try:
+                temp = sandbox.copy_in(data, nul_terminate=True)
+            except (BoundsError, ResourceError) as exc:
+                raise type(exc)(f"{where}: copying {len(data)} bytes in: {exc}") from None
             temps.append(temp)
             return temp.address
         raise ArgumentError(f"{where}: cannot pass {type(value).__name__} "
-                            f"{_describe(value)} as '{_spelling(t)}'")
+                            f"{_describe(value)} as '{_spelling(t)}' (a host object goes in "
+                            "as a handle: sandbox.handles.new(obj))")
 
     model_name = sandbox.model.name
     return convert

@@ -13,7 +13,7 @@ from typing import Protocol
 
 import cffi
 
-from ..errors import BoundsError, TaintError
+from ..errors import BoundsError, PoisonedError, TaintError
 
 _ffi = cffi.FFI()
 
@@ -26,14 +26,48 @@ class RawMemory(Protocol):
         ...
 
 
+class _Released:
+    """The memory of a closed sandbox: every access refuses (it may be unmapped)."""
+
+    __slots__ = ("_label",)
+
+    def __init__(self, label: str) -> None:
+        self._label = label
+
+    def region(self) -> tuple[int, int]:
+        raise PoisonedError(f"{self._label}: the sandbox is closed; its memory is gone")
+
+
 class Memory:
     """Checked reads and writes of one sandbox's memory."""
 
-    __slots__ = ("_raw", "_label")
+    __slots__ = ("_raw", "_label", "_whole")
 
     def __init__(self, raw: RawMemory, label: str) -> None:
         self._raw = raw
         self._label = label
+        self._whole: tuple[int, memoryview] | None = None
+
+    def close(self) -> None:
+        """Refuse every later access: pointers into a closed sandbox outlive its
+        memory, and reading through them must not touch freed host memory."""
+        self._raw = _Released(self._label)
+        self._whole = None
+
+    def whole(self) -> memoryview:
+        """The whole memory as one zero-copy view, indexed by sandbox address (slices
+        are bounds-checked by Python). Valid until the sandbox next runs, like
+        ``view``; the same view is returned while the memory has not moved or grown,
+        so taking it costs one region query. Not on the native backend (its "memory"
+        is the host's address space)."""
+        base, size = self._raw.region()
+        whole = self._whole
+        if whole is None or whole[0] != base or len(whole[1]) != size:
+            if size >= 1 << 48:
+                raise BoundsError(f"{self._label}: this memory is the host address space; "
+                                  "read it with bounds-checked spans")
+            whole = self._whole = (base, memoryview(_ffi.buffer(_ffi.cast("char *", base), size)))
+        return whole[1]
 
     @property
     def size(self) -> int:

@@ -6,9 +6,10 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..abi import CType, Function, FuncPtr, Prim, Ptr, Signature
-from ..errors import (ArgumentError, PoisonedError, ResourceError, SandboxError, TaintError,
-                      TrapError)
-from ..taint import Tainted, TaintedPtr
+from ..errors import (ArgumentError, BoundsError, PoisonedError, ResourceError, SandboxError,
+                      TaintError, TrapError)
+from ..handles import HandleTable
+from ..taint import Tainted, TaintedPtr, short_repr
 from .config import Grants, Limits
 from .marshal import Temps, converter, lifter, truncate_to
 from .memory import Memory
@@ -70,6 +71,29 @@ def _call_source(shape: tuple[str, ...], plain_result: bool) -> str:
                   "        for t in temps:",
                   "            t.free()"]
     return "\n".join(lines)
+
+
+_CALLBACK_FREE = ("sb", "call", "lifts", "max_depth", "too_deep", "poisoned", "finish")
+
+
+def _callback_source(arity: int, has_result: bool) -> str:
+    """Source of a callback target: depth limit, arguments lifted to tainted values
+    (straight-line, no per-call loop), poison check, result conversion."""
+    args = ", ".join(f"a{i}" for i in range(arity))
+    lifted = ", ".join(f"lifts[{i}](a{i})" for i in range(arity))
+    return "\n".join([
+        f"def fn({args}):",
+        "    depth = sb._callback_depth",
+        "    if depth >= max_depth:",
+        "        too_deep(depth)",
+        "    sb._callback_depth = depth + 1",
+        "    try:",
+        f"        value = call({lifted})",
+        "    finally:",
+        "        sb._callback_depth -= 1",
+        "    if sb._poisoned is not None:",
+        "        poisoned()",
+        "    return finish(value)" if has_result else "    return None"])
 
 
 class Allocation:
@@ -181,6 +205,8 @@ class Sandbox:
         self.grants = grants or Grants()
         self._poisoned: str | None = None
         self._closed = False
+        self._handles: HandleTable | None = None
+        self._callback_depth = 0
         self._allocations: dict[int, Allocation] = {}
         self._callbacks: dict[int, CallbackHandle] = {}
         self._bound: dict[str, Callable[..., Any]] = {}
@@ -210,6 +236,13 @@ class Sandbox:
         if self._poisoned is None:
             self._poisoned = reason
 
+    @property
+    def handles(self) -> HandleTable:
+        """This sandbox's table of host objects passed in as opaque handles."""
+        if self._handles is None:
+            self._handles = HandleTable(self)
+        return self._handles
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True
@@ -220,6 +253,9 @@ class Sandbox:
             self._callbacks.clear()
             self._allocations.clear()
             self._bound.clear()
+            if self._handles is not None:
+                self._handles.close()
+            self.memory.close()  # pointers into it may outlive the instance
             self._instance.close()
 
     def __enter__(self) -> Sandbox:
@@ -285,14 +321,20 @@ class Sandbox:
                            "use one sandbox per thread")
 
     def _escaped(self, name: str, exc: BaseException) -> BaseException:
-        """Poison the sandbox for whatever escaped a call; the exception to raise."""
+        """Poison the sandbox for whatever escaped a call; the exception to raise.
+        What already poisoned it (in a nested call made by a callback) passes through
+        the outer calls unchanged."""
+        if self._poisoned is not None:
+            return exc
         if isinstance(exc, TrapError):
             self.poison(f"trap in {name}(): {exc}")
             return TrapError(f"{name}(): {exc}", exc.kind)
         if isinstance(exc, ResourceError):
             self.poison(f"limit reached in {name}(): {exc}")
-            return ResourceError(f"{name}(): {exc}")
-        self.poison(f"{type(exc).__name__} raised in a callback during {name}()")
+            return ResourceError(f"{name}(): {exc} ({self.limits})")
+        self.poison(f"{type(exc).__name__} escaped {name}(): {short_repr(str(exc))}")
+        exc.add_note(f"sandboxlib: raised while the {self.library.name} sandbox ran {name}(); "
+                     "the sandbox is poisoned")
         return exc
 
     def _guarded(self, name: str, raw: Callable[..., Any], args: list[Any]) -> Any:
@@ -326,8 +368,12 @@ class Sandbox:
         if not address:
             raise ResourceError(f"alloc(): the sandbox could not allocate {size} bytes "
                                 f"(memory limit {self.limits.memory_bytes} bytes)")
-        if self.isolated:
-            self.memory.view(address, size)  # a hostile malloc must return a span inside memory
+        if self.isolated:  # a hostile malloc must return a span inside memory
+            try:
+                self.memory.view(address, size)
+            except BoundsError as exc:
+                raise BoundsError(f"alloc(): the sandbox's malloc({size}) returned "
+                                  f"0x{address:x}: {exc}") from None
         alloc = Allocation(self, address, size)
         self._allocations[address] = alloc
         return alloc
@@ -367,10 +413,15 @@ class Sandbox:
         result = None if sig.result is Prim.VOID else converter(
             sig.result, self, f"{where} return value")
 
-        def target(*raw: Any) -> Any:
-            value = fn(*(lift(r) for lift, r in zip(lifts, raw)))
-            if result is None:
-                return None
+        def too_deep(depth: int) -> None:
+            raise ResourceError(f"{where}: the sandbox called back {depth} levels deep")
+
+        def poisoned() -> None:  # a nested call failed and the callback went on
+            raise PoisonedError(f"{where}: the sandbox was poisoned during the callback "
+                                f"({self._poisoned})")
+
+        def finish(value: Any) -> Any:
+            assert result is not None
             temps: Temps = []
             out = result(value, temps)
             if temps:
@@ -380,6 +431,11 @@ class Sandbox:
                                     "pointer (it would be freed); return a sandbox pointer")
             return out
 
+        arity = len(sig.params)
+        make = factory(("sandbox-callback", arity, result is not None), _CALLBACK_FREE,
+                       lambda: _callback_source(arity, result is not None))
+        target = make(self, fn, lifts, self.limits.max_callback_depth, too_deep, poisoned,
+                      finish)
         address = self._instance.add_callback(sig, target)
         handle = CallbackHandle(self, address, sig, label)
         self._callbacks[address] = handle

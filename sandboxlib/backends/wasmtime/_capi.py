@@ -41,7 +41,7 @@ void wasmtime_func_new_unchecked(void *store, const void *type,
 void *wasmtime_caller_context(void *caller);
 bool wasmtime_instance_export_get(const void *store, const void *instance, const char *name,
                                   size_t name_len, wasmtime_extern_t *item);
-uint8_t *wasmtime_memory_data(const void *store, const void *memory);
+uintptr_t wasmtime_memory_data(const void *store, const void *memory);  /* uint8_t * */
 size_t wasmtime_memory_data_size(const void *store, const void *memory);
 void wasmtime_context_set_epoch_deadline(void *store, uint64_t ticks_beyond_current);
 wasm_trap_t *wasmtime_trap_new(const char *msg, size_t len);
@@ -50,6 +50,7 @@ void wasm_trap_message(const wasm_trap_t *, wasm_byte_vec_t *out);
 void wasm_trap_delete(wasm_trap_t *);
 void wasmtime_error_message(const wasmtime_error_t *, wasm_byte_vec_t *out);
 void wasmtime_error_delete(wasmtime_error_t *);
+bool wasmtime_error_exit_status(const wasmtime_error_t *, int *status);
 void wasm_byte_vec_delete(wasm_byte_vec_t *);
 """)
 

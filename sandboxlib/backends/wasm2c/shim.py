@@ -1,0 +1,188 @@
+"""The generated part of the C shim between cffi and the translated module, and
+its cffi declarations.
+
+Per module it emits: one trap-catching wrapper per exported function the library
+declares (typed with the C signedness of the declaration, so cffi converts values
+directly), one stub per WASI import (forwarding to Python), and one trampoline
+per function type of the module (a callback in a table slot calls Python).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...abi import Function, Prim, wasm_field
+from ._csrc import MODULE_NAME, RUNTIME
+from .translate import CDecl, Translation
+from .wasmfile import FuncType
+
+_FIELD_CTYPE = {"i32": "int32_t", "u32": "uint32_t", "i64": "int64_t", "u64": "uint64_t",
+                "f32": "float", "f64": "double"}
+_WASM_CTYPE = {"i32": "u32", "i64": "u64", "f32": "f32", "f64": "f64"}
+_WASM_ENUM = {"i32": "WASM_RT_I32", "i64": "WASM_RT_I64", "f32": "WASM_RT_F32",
+              "f64": "WASM_RT_F64"}
+WASM_RT_TRAPS = (  # wasm-rt's trap codes, read from the compiled extension
+    "WASM_RT_TRAP_OOB", "WASM_RT_TRAP_INT_OVERFLOW", "WASM_RT_TRAP_DIV_BY_ZERO",
+    "WASM_RT_TRAP_INVALID_CONVERSION", "WASM_RT_TRAP_UNREACHABLE", "WASM_RT_TRAP_CALL_INDIRECT",
+    "WASM_RT_TRAP_NULL_REF", "WASM_RT_TRAP_UNCAUGHT_EXCEPTION", "WASM_RT_TRAP_UNALIGNED",
+    "WASM_RT_TRAP_EXHAUSTION")
+
+_BASE_CDEF = """
+typedef union { int32_t i32; uint32_t u32; int64_t i64; uint64_t u64; float f32; double f64; }
+    sbx_val;
+typedef struct { uint32_t trap; ...; } sbx_state;
+typedef struct { uint8_t *data; uint64_t size; ...; } wasm_rt_memory_t;
+typedef struct { uintptr_t handle; uint32_t index; } sbx_cb;
+typedef ... sbx_instance;
+sbx_instance *sbx_new(uint64_t max_pages, uintptr_t handle);
+void sbx_instantiate(sbx_instance *);
+sbx_state *sbx_state_of(sbx_instance *);
+void sbx_set_fuel(sbx_instance *, int64_t);
+void sbx_interrupt(sbx_instance *);
+int sbx_interrupted(sbx_instance *);
+void sbx_close(sbx_instance *);
+void sbx_delete(sbx_instance *);
+extern "Python" int64_t sbx_py_import(uintptr_t, int, sbx_val *);
+extern "Python" int sbx_py_callback(uintptr_t, uint32_t, sbx_val *);
+"""
+
+
+@dataclass(frozen=True)
+class Wrapped:
+    """An export with a generated wrapper ``sbx_x<index>``."""
+
+    index: int
+    function: Function
+
+    @property
+    def symbol(self) -> str:
+        return f"sbx_x{self.index}"
+
+
+@dataclass(frozen=True)
+class Shim:
+    prelude: str
+    cdef: str
+    wrapped: dict[tuple[str, tuple[tuple[str, ...], str | None]], Wrapped]
+    trampolines: dict[FuncType, int]  # callback signature -> trampoline number
+
+
+def fields(fn: Function) -> tuple[tuple[str, ...], str | None]:
+    """The raw-value fields of ``fn``'s parameters and result."""
+    return (tuple(wasm_field(t) for t in fn.sig.params),
+            None if fn.sig.result is Prim.VOID else wasm_field(fn.sig.result))
+
+
+def generate(tr: Translation, functions: list[Function], types: tuple[FuncType, ...]) -> Shim:
+    """The shim for ``functions`` (already checked against the exports' types)."""
+    c: list[str] = [RUNTIME]
+    cdef: list[str] = [_BASE_CDEF, *(f"static const int {name};" for name in WASM_RT_TRAPS)]
+    host_struct = tr.imports[0].decl.first_param if tr.imports else None
+    import_arg = f", ({host_struct})&s->state" if host_struct else ""
+    c.append(f"""
+sbx_instance* sbx_new(uint64_t max_pages, uintptr_t handle) {{
+  sbx_instance* s = calloc(1, sizeof *s);
+  if (!s)
+    return NULL;
+  s->state.max_pages = max_pages;
+  s->state.handle = handle;
+  return s;
+}}
+
+void sbx_instantiate(sbx_instance* s) {{
+  SBX_CALL(s, return, wasm2c_{MODULE_NAME}_instantiate(&s->module{import_arg}))
+}}""")
+    for index, imp in enumerate(tr.imports):
+        c.append(_import_stub(index, imp.decl))
+    wrapped: dict[tuple[str, tuple[tuple[str, ...], str | None]], Wrapped] = {}
+    for fn in functions:
+        w = wrapped[fn.name, fields(fn)] = Wrapped(len(wrapped), fn)
+        c_src, decl = _wrapper(w, tr.exports[fn.name])
+        c.append(c_src)
+        cdef.append(decl)
+    if "memory" in tr.exports:
+        c.append(f"wasm_rt_memory_t* sbx_memory(sbx_instance* s) {{\n"
+                 f"  return {tr.exports['memory'].symbol}(&s->module);\n}}")
+        cdef.append("wasm_rt_memory_t *sbx_memory(sbx_instance *);")
+    trampolines: dict[FuncType, int] = {}
+    table = tr.exports.get("__indirect_function_table")
+    if table is not None:
+        for t in types:
+            if (t not in trampolines and len(t.results) <= 1
+                    and all(v in _WASM_CTYPE for v in (*t.params, *t.results))):
+                trampolines[t] = len(trampolines)
+        c.append(_callbacks(trampolines, table))
+        cdef.append("int64_t sbx_add_callback(sbx_instance *, int, sbx_cb *);\n"
+                    "void sbx_remove_callback(sbx_instance *, uint32_t);")
+    return Shim("\n".join(c), "\n".join(cdef), wrapped, trampolines)
+
+
+def _import_stub(index: int, decl: CDecl) -> str:
+    params = "".join(f", {t} a{i}" for i, t in enumerate(decl.params))
+    stores = "".join(f"  v[{i}].{t} = a{i};\n" for i, t in enumerate(decl.params))
+    tail = "  (void)r;\n" if decl.result == "void" else f"  return ({decl.result})r;\n"
+    return (f"{decl.result} {decl.symbol}({decl.first_param} env{params}) {{\n"
+            f"  sbx_val v[{max(len(decl.params), 1)}];\n{stores}"
+            f"  int64_t r = sbx_py_import(((sbx_state*)env)->handle, {index}, v);\n"
+            "  if (r < 0)\n    sbx_trap((wasm_rt_trap_t)-r);\n"
+            f"{tail}}}")
+
+
+def _wrapper(w: Wrapped, decl: CDecl) -> tuple[str, str]:
+    ins, out = fields(w.function)
+    ctypes = [_FIELD_CTYPE[f] for f in ins]
+    result = _FIELD_CTYPE[out] if out else "void"
+    params = "".join(f", {t} a{i}" for i, t in enumerate(ctypes))
+    args = "".join(f", ({decl.params[i]})a{i}" for i in range(len(ins)))
+    call = f"{decl.symbol}(&s->module{args})"
+    if out:
+        body = (f"  {result} r = 0;\n  SBX_CALL(s, return r, r = ({result}){call})\n"
+                "  return r;\n")
+    else:
+        body = f"  SBX_CALL(s, return, {call})\n"
+    c_src = f"{result} {w.symbol}(sbx_instance* s{params}) {{\n{body}}}"
+    return c_src, f"{result} {w.symbol}(sbx_instance *{''.join(', ' + t for t in ctypes)});"
+
+
+def _callbacks(trampolines: dict[FuncType, int], table: CDecl) -> str:
+    out = ["static const char sbx_no_type[32] = \"sandboxlib: no such wasm type\";",
+           "static void sbx_no_call(void) {\n  sbx_trap((wasm_rt_trap_t)SBX_TRAP_TYPE);\n}"]
+    cases = []
+    for t, k in trampolines.items():
+        result = _WASM_CTYPE[t.results[0]] if t.results else "void"
+        params = "".join(f", {_WASM_CTYPE[p]} a{i}" for i, p in enumerate(t.params))
+        stores = "".join(f"  v[{i}].{_WASM_CTYPE[p]} = a{i};\n" for i, p in enumerate(t.params))
+        ret = f"  return v[0].{result};\n" if t.results else ""
+        out.append(f"static {result} sbx_cb{k}(void* env{params}) {{\n"
+                   "  sbx_cb* cb = (sbx_cb*)env;\n"
+                   f"  sbx_val v[{max(len(t.params), 1)}];\n{stores}"
+                   "  if (sbx_py_callback(cb->handle, cb->index, v))\n"
+                   "    sbx_trap((wasm_rt_trap_t)SBX_TRAP_HOST);\n"
+                   f"{ret}}}")
+        enums = "".join(f", {_WASM_ENUM[v]}" for v in (*t.params, *t.results))
+        cases.append(f"    case {k}:\n      type = wasm2c_{MODULE_NAME}_get_func_type("
+                     f"{len(t.params)}, {len(t.results)}{enums});\n"
+                     f"      fn = (wasm_rt_function_ptr_t)sbx_cb{k};\n      break;")
+    nl = "\n"
+    out.append(f"""
+int64_t sbx_add_callback(sbx_instance* s, int k, sbx_cb* cb) {{
+  wasm_rt_func_type_t type = NULL;
+  wasm_rt_function_ptr_t fn = (wasm_rt_function_ptr_t)sbx_no_call;
+  switch (k) {{
+{nl.join(cases)}
+  }}
+  if (!type) {{ /* no call site can expect this signature: every call mismatches */
+    type = sbx_no_type;
+    fn = (wasm_rt_function_ptr_t)sbx_no_call;
+  }}
+  wasm_rt_funcref_t ref = {{type, fn, {{NULL}}, cb}};
+  uint32_t index = wasm_rt_grow_funcref_table({table.symbol}(&s->module), 1, ref);
+  return index == UINT32_MAX ? -1 : (int64_t)index;
+}}
+
+void sbx_remove_callback(sbx_instance* s, uint32_t index) {{
+  wasm_rt_funcref_table_t* table = {table.symbol}(&s->module);
+  if (index < table->size)
+    table->data[index] = wasm_rt_funcref_null_value;
+}}""")
+    return "\n".join(out)

