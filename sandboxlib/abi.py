@@ -94,16 +94,21 @@ class DataModel:
     char_signed: bool
     llong_align: int = 8
     double_align: int = 8
+    _sizes: dict[Prim, int] = field(init=False, repr=False, compare=False, hash=False)
 
-    def size(self, t: CType) -> int:
-        if isinstance(t, (Ptr, FuncPtr)):
-            return self.pointer_size
-        return {
+    def __post_init__(self) -> None:
+        sizes = {
             Prim.VOID: 1, Prim.BOOL: 1, Prim.CHAR: 1, Prim.SCHAR: 1, Prim.UCHAR: 1,
             Prim.SHORT: 2, Prim.USHORT: 2, Prim.INT: 4, Prim.UINT: 4,
             Prim.LONG: self.long_size, Prim.ULONG: self.long_size,
             Prim.LLONG: 8, Prim.ULLONG: 8, Prim.FLOAT: 4, Prim.DOUBLE: 8,
-        }[t]
+        }
+        object.__setattr__(self, "_sizes", sizes)
+
+    def size(self, t: CType) -> int:
+        if isinstance(t, (Ptr, FuncPtr)):
+            return self.pointer_size
+        return self._sizes[t]
 
     def align(self, t: CType) -> int:
         if t in (Prim.LLONG, Prim.ULLONG):

@@ -68,7 +68,7 @@ def float_converter(t: Prim, where: str) -> Converter:
     return convert
 
 
-def _wasm_shape(sig: Signature) -> str:
+def wasm_shape(sig: Signature) -> str:
     """The machine-level type of a function (what call_indirect compares)."""
     result = "()" if sig.result is Prim.VOID else wasm_valtype(sig.result)
     return f"({', '.join(wasm_valtype(p) for p in sig.params)}) -> {result}"
@@ -79,7 +79,7 @@ def pointer_converter(t: Ptr | FuncPtr, sandbox: Sandbox, where: str) -> Convert
     hi = sandbox.model.int_range(t)[1]
     memory = sandbox.memory
     accepts_data = isinstance(t, Ptr) and t.const
-    want = _wasm_shape(t.sig) if isinstance(t, FuncPtr) else None
+    want = wasm_shape(t.sig) if isinstance(t, FuncPtr) else None
 
     def convert(value: object, temps: Temps) -> int:
         if value is None:
@@ -96,10 +96,9 @@ def pointer_converter(t: Ptr | FuncPtr, sandbox: Sandbox, where: str) -> Convert
             raise ArgumentError(f"{where}: expected a callback (sandbox.callback(...)) for a "
                                 f"function pointer, got {type(value).__name__} "
                                 f"{_describe(value)}")
-        if want is not None and isinstance(value, CallbackHandle) \
-                and _wasm_shape(value.sig) != want:
+        if want is not None and isinstance(value, CallbackHandle) and value.shape != want:
             raise ArgumentError(f"{where}: callback {value.name} has type "
-                                f"{_wasm_shape(value.sig)}, the function pointer needs {want}")
+                                f"{value.shape}, the function pointer needs {want}")
         address_in = getattr(value, "address_in", None)  # Allocation, CallbackHandle, Struct,
         if address_in is not None:                       # Handle
             address = address_in(sandbox, where)
@@ -117,11 +116,9 @@ def pointer_converter(t: Ptr | FuncPtr, sandbox: Sandbox, where: str) -> Convert
                                     "sandbox.alloc()/copy_in() and read it back")
             data = value.encode() if isinstance(value, str) else bytes(value)
             try:
-                temp = sandbox.copy_in(data, nul_terminate=True)
+                return sandbox.temp_copy(data, temps)
             except (BoundsError, ResourceError) as exc:
                 raise type(exc)(f"{where}: copying {len(data)} bytes in: {exc}") from None
-            temps.append(temp)
-            return temp.address
         raise ArgumentError(f"{where}: cannot pass {type(value).__name__} "
                             f"{_describe(value)} as '{_spelling(t)}' (a host object goes in "
                             "as a handle: sandbox.handles.new(obj))")

@@ -16,6 +16,7 @@ import cffi
 from ..errors import BoundsError, PoisonedError, TaintError
 
 _ffi = cffi.FFI()
+_CHARP = _ffi.typeof("char *")
 
 
 class RawMemory(Protocol):
@@ -66,7 +67,7 @@ class Memory:
             if size >= 1 << 48:
                 raise BoundsError(f"{self._label}: this memory is the host address space; "
                                   "read it with bounds-checked spans")
-            whole = self._whole = (base, memoryview(_ffi.buffer(_ffi.cast("char *", base), size)))
+            whole = self._whole = (base, memoryview(_ffi.buffer(_ffi.cast(_CHARP, base), size)))
         return whole[1]
 
     @property
@@ -89,19 +90,19 @@ class Memory:
     def read(self, address: int, length: int) -> bytes:
         """Copy ``length`` bytes out of the sandbox."""
         host = self._span(address, length, f"read of {length} bytes")
-        return _ffi.buffer(_ffi.cast("char *", host), length)[:] if length else b""
+        return _ffi.buffer(_ffi.cast(_CHARP, host), length)[:] if length else b""
 
     def write(self, address: int, data: bytes | bytearray | memoryview) -> None:
         """Copy ``data`` into the sandbox at ``address``."""
         length = len(data)
         host = self._span(address, length, f"write of {length} bytes")
         if length:
-            _ffi.memmove(_ffi.cast("char *", host), data, length)
+            _ffi.memmove(_ffi.cast(_CHARP, host), data, length)
 
     def view(self, address: int, length: int) -> memoryview:
         """A zero-copy view of sandbox memory, valid until the sandbox next runs."""
         host = self._span(address, length, f"view of {length} bytes")
-        return memoryview(_ffi.buffer(_ffi.cast("char *", host), length))
+        return memoryview(_ffi.buffer(_ffi.cast(_CHARP, host), length))
 
     def read_cstring(self, address: int, max_len: int) -> bytes:
         """A NUL-terminated string of at most ``max_len`` bytes (the NUL excluded)."""
@@ -113,7 +114,7 @@ class Memory:
                               f"sandbox memory of {size} bytes" if isinstance(address, int)
                               else f"{self._label}: string pointer {address!r} is not an int")
         limit = min(max_len + 1, size - address)
-        text: bytes = _ffi.string(_ffi.cast("char *", base + address), limit)
+        text: bytes = _ffi.string(_ffi.cast(_CHARP, base + address), limit)
         if len(text) == max_len + 1:
             raise TaintError(f"{self._label}: string at 0x{address:x} is longer than "
                              f"max_len={max_len}")

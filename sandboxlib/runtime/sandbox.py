@@ -11,7 +11,7 @@ from ..errors import (ArgumentError, BoundsError, PoisonedError, ResourceError, 
 from ..handles import HandleTable
 from ..taint import Tainted, TaintedPtr, short_repr
 from .config import Grants, Limits
-from .marshal import Temps, converter, lifter, truncate_to
+from .marshal import Temps, converter, lifter, truncate_to, wasm_shape
 from .memory import Memory
 from .specialize import factory
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ..library import Library
     from .backend import Instance
 
+SCRATCH_SIZE = 4096  # bytes of call arguments copied in without a malloc
 MALLOC = Function("malloc", Signature((Prim.ULONG,), Ptr(), ("size",)))
 FREE = Function("free", Signature((Ptr(),), Prim.VOID, ("ptr",)))
 
@@ -45,18 +46,16 @@ def _call_source(shape: tuple[str, ...], plain_result: bool) -> str:
              f"    {', '.join(args)}{',' if len(args) == 1 else ''} = args" if args else "",
              "    if sb._poisoned is not None or sb._closed:",
              "        sb._check_usable()"]
-    if temps:
-        lines.append("    temps = []")
+    indent = "    "
+    if temps:  # data copied in for the call lives in the scratch area, or in temps
+        lines += ["    temps = []", "    mark = sb._scratch_top", "    try:"]
+        indent = "        "
     for i, kind in enumerate(shape):
         if kind == "i":
-            lines.append(f"    if type(a{i}) is not int or not lo[{i}] <= a{i} <= hi[{i}]:")
-            lines.append(f"        a{i} = conv[{i}](a{i}, None)")
+            lines.append(f"{indent}if type(a{i}) is not int or not lo[{i}] <= a{i} <= hi[{i}]:")
+            lines.append(f"{indent}    a{i} = conv[{i}](a{i}, None)")
         else:
-            lines.append(f"    a{i} = conv[{i}](a{i}, {'temps' if kind == 'p' else 'None'})")
-    indent = "    "
-    if temps:
-        lines.append("    try:")
-        indent = "        "
+            lines.append(f"{indent}a{i} = conv[{i}](a{i}, {'temps' if kind == 'p' else 'None'})")
     lines += [f"{indent}if not acquire(False):",
               f"{indent}    busy()",
               f"{indent}try:",
@@ -68,6 +67,7 @@ def _call_source(shape: tuple[str, ...], plain_result: bool) -> str:
               f"{indent}return {'Tainted(r, origin)' if plain_result else 'lift(r)'}"]
     if temps:
         lines += ["    finally:",
+                  "        sb._scratch_top = mark",
                   "        for t in temps:",
                   "            t.free()"]
     return "\n".join(lines)
@@ -166,13 +166,14 @@ class Allocation:
 class CallbackHandle:
     """A Python callable made callable from the sandbox as a C function pointer."""
 
-    __slots__ = ("_sandbox", "address", "sig", "name")
+    __slots__ = ("_sandbox", "address", "sig", "name", "shape")
 
     def __init__(self, sandbox: Sandbox, address: int, sig: Signature, name: str) -> None:
         self._sandbox = sandbox
         self.address = address
         self.sig = sig
         self.name = name
+        self.shape = wasm_shape(sig)  # compared on every call that passes it
 
     def address_in(self, sandbox: Sandbox, where: str) -> int:
         if sandbox is not self._sandbox:
@@ -211,6 +212,8 @@ class Sandbox:
         self._callbacks: dict[int, CallbackHandle] = {}
         self._bound: dict[str, Callable[..., Any]] = {}
         self._raw_cache: dict[str, Callable[..., Any]] = {}
+        self._scratch: Allocation | None = None  # see temp_copy
+        self._scratch_top = 0
         self._lock = threading.RLock()
         self._instance: Instance = self.backend.instantiate(library, self.limits, self.grants)
         self.memory = Memory(self._instance.memory, f"{library.name}[{backend}]")
@@ -377,6 +380,25 @@ class Sandbox:
         alloc = Allocation(self, address, size)
         self._allocations[address] = alloc
         return alloc
+
+    def temp_copy(self, data: bytes, temps: Temps) -> int:
+        """Copy ``data`` + NUL in for the duration of one call: into the sandbox's
+        scratch area (reset when the call returns; nested calls stack on top), or
+        into an allocation added to ``temps`` when it does not fit."""
+        need = (len(data) + 8) & ~7
+        top = self._scratch_top
+        if top + need > SCRATCH_SIZE:
+            temp = self.copy_in(data, nul_terminate=True)
+            temps.append(temp)
+            return temp.address
+        if self._scratch is None:
+            self._scratch = self.alloc(SCRATCH_SIZE)
+        address = self._scratch.address + top
+        self.memory.write(address, data + b"\0" if len(data) < 256 else data)
+        if len(data) >= 256:
+            self.memory.write(address + len(data), b"\0")
+        self._scratch_top = top + need
+        return address
 
     def copy_in(self, data: bytes | bytearray | memoryview, nul_terminate: bool = False) -> Allocation:
         """Copy ``data`` into a new allocation (one copy, no intermediate)."""
