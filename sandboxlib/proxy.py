@@ -62,6 +62,11 @@ class LibraryProxy:
         """A host-owned copy of ``data`` inside the sandbox."""
         return self.sandbox.copy_in(data, nul_terminate)
 
+    def borrow(self, pointer: TaintedPtr | Allocation | int, length: int) -> Tainted[memoryview]:
+        """A zero-copy view of sandbox memory, released at the next call (see
+        ``Sandbox.borrow``)."""
+        return self.sandbox.borrow(pointer, length)
+
     def free(self, pointer: TaintedPtr) -> None:
         """Free a pointer the library returned, with the sandbox's ``free``."""
         self.sandbox.free(pointer)

@@ -45,7 +45,9 @@ def _call_source(shape: tuple[str, ...], plain_result: bool) -> str:
              "        arity(len(args))",
              f"    {', '.join(args)}{',' if len(args) == 1 else ''} = args" if args else "",
              "    if sb._poisoned is not None or sb._closed:",
-             "        sb._check_usable()"]
+             "        sb._check_usable()",
+             "    if sb._borrowed:",
+             "        sb._release_borrowed()"]
     indent = "    "
     if temps:  # data copied in for the call lives in the scratch area, or in temps
         lines += ["    temps = []", "    mark = sb._scratch_top", "    try:"]
@@ -212,6 +214,7 @@ class Sandbox:
         self._callbacks: dict[int, CallbackHandle] = {}
         self._bound: dict[str, Callable[..., Any]] = {}
         self._raw_cache: dict[str, Callable[..., Any]] = {}
+        self._borrowed: list[memoryview] = []  # see borrow
         self._scratch: Allocation | None = None  # see temp_copy
         self._scratch_top = 0
         self._lock = threading.RLock()
@@ -249,6 +252,7 @@ class Sandbox:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
+            self._release_borrowed()
             for handle in list(self._callbacks.values()):
                 handle.address = 0
             for alloc in list(self._allocations.values()):
@@ -343,6 +347,8 @@ class Sandbox:
     def _guarded(self, name: str, raw: Callable[..., Any], args: list[Any]) -> Any:
         """Run a raw call with the same locking and poisoning as generated callers."""
         self._check_usable()
+        if self._borrowed:
+            self._release_borrowed()
         if not self._lock.acquire(blocking=False):
             self._busy()
         try:
@@ -380,6 +386,29 @@ class Sandbox:
         alloc = Allocation(self, address, size)
         self._allocations[address] = alloc
         return alloc
+
+    def borrow(self, pointer: TaintedPtr | Allocation | int, length: int) -> Tainted[memoryview]:
+        """A zero-copy view of ``length`` bytes of sandbox memory (bounds-checked),
+        valid until the next call into this sandbox: it is released then, so using it
+        afterwards raises ``ValueError``. Slices taken from it are not released with
+        it; copy (``bytes(view)``) what must outlive the next call."""
+        if isinstance(pointer, TaintedPtr):
+            if not pointer.belongs_to(self.memory):
+                raise TaintError(f"borrow(): {pointer!r} belongs to another sandbox")
+            address = pointer.unverified_safe_because("bounds-checked by the view")
+        elif isinstance(pointer, Allocation):
+            address = pointer.address_in(self, "borrow()")
+        else:
+            address = pointer
+        self._check_usable()
+        view = self.memory.view(address, length)
+        self._borrowed.append(view)
+        return Tainted(view, f"borrow(0x{address:x}, {length})")
+
+    def _release_borrowed(self) -> None:
+        views, self._borrowed = self._borrowed, []
+        for view in views:
+            view.release()
 
     def temp_copy(self, data: bytes, temps: Temps) -> int:
         """Copy ``data`` + NUL in for the duration of one call: into the sandbox's
