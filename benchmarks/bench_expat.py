@@ -1,0 +1,132 @@
+"""Parse a 10 MiB XML document with start/end/character-data handlers: sandboxed
+expat on each backend against CPython's ``pyexpat`` (the same expat, 2.5.0).
+
+``measure()`` returns the median seconds per parse of each, measured in one run
+(``sandboxlib bench`` calls it); ``python benchmarks/bench_expat.py`` prints them.
+"""
+
+from __future__ import annotations
+
+import functools
+import statistics
+import sys
+import time
+import xml.parsers.expat as pyexpat
+from pathlib import Path
+from typing import Any, Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sandboxlib.backends import BACKENDS  # noqa: E402
+from wrapped import expat  # noqa: E402
+
+DOC_BYTES = 10 << 20
+
+
+def make_document(size: int = DOC_BYTES) -> bytes:
+    """A catalogue of records (elements, attributes, text, an entity), ``size`` bytes or
+    a little more."""
+    parts = [b'<?xml version="1.0" encoding="utf-8"?>\n<catalog xmlns="urn:example:catalog">\n']
+    total, i = len(parts[0]), 0
+    while total < size:
+        record = (f'  <item id="{i}" kind="{("book", "disc", "map")[i % 3]}" stock="{i % 17}">'
+                  f'<title>Title number {i} &amp; more</title>'
+                  f'<price currency="EUR">{i % 100}.{i % 97:02d}</price>'
+                  f'<desc>Some descriptive text for item {i}, caf\u00e9 included.</desc>'
+                  f'</item>\n').encode()
+        parts.append(record)
+        total += len(record)
+        i += 1
+    parts.append(b"</catalog>\n")
+    return b"".join(parts)
+
+
+class Counter:
+    """The handlers: count events and characters (work a real consumer would do)."""
+
+    def __init__(self) -> None:
+        self.starts = self.ends = self.chars = 0
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        self.starts += 1
+
+    def end(self, name: str) -> None:
+        self.ends += 1
+
+    def data(self, text: str) -> None:
+        self.chars += len(text)
+
+    def install(self, parser: Any) -> None:
+        parser.StartElementHandler = self.start
+        parser.EndElementHandler = self.end
+        parser.CharacterDataHandler = self.data
+
+
+def parse_with(create: Callable[[], Any], doc: bytes, handlers: bool = True) -> Counter:
+    counter = Counter()
+    parser = create()
+    if handlers:
+        counter.install(parser)
+    parser.Parse(doc, True)
+    close = getattr(parser, "close", None)
+    if close is not None:
+        close()
+    return counter
+
+
+def contenders() -> dict[str, Callable[[], Any]]:
+    """How to create a parser: pyexpat, then sandboxed expat on every backend."""
+    made: dict[str, Callable[[], Any]] = {"pyexpat": pyexpat.ParserCreate}
+    for backend in BACKENDS:
+        made[backend] = functools.partial(expat.ParserCreate, backend=backend)
+    return made
+
+
+def measure(rounds: int = 3, size: int = DOC_BYTES, handlers: bool = True) -> dict[str, float]:
+    """Median seconds to parse the document, per contender: "pyexpat" and each
+    backend's name. ``handlers=False`` parses with none (the library alone, no
+    callbacks)."""
+    doc = make_document(size)
+    results: dict[str, float] = {}
+    expected = parse_with(pyexpat.ParserCreate, doc, handlers)
+    for name, create in contenders().items():
+        got = parse_with(create, doc, handlers)  # warm-up (builds, JIT cache) and a check
+        if vars(got) != vars(expected):
+            raise AssertionError(f"{name}: events differ from pyexpat's: {vars(got)} != "
+                                 f"{vars(expected)}")
+        samples = []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            parse_with(create, doc, handlers)
+            samples.append(time.perf_counter() - start)
+        results[name] = statistics.median(samples)
+    return results
+
+
+def creation_seconds(backend: str, n: int = 200) -> float:
+    """Median seconds to create (and close) a parser on ``backend``."""
+    expat.ParserCreate(backend=backend).close()
+    samples = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(n):
+            expat.ParserCreate(backend=backend).close()
+        samples.append((time.perf_counter() - start) / n)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    for handlers in (True, False):
+        results = measure(handlers=handlers)
+        base, native = results["pyexpat"], results.get("native")
+        print(f"parse {DOC_BYTES >> 20} MiB, {'start/end/chardata' if handlers else 'no'} "
+              "handlers (median of 3):")
+        for name, seconds in results.items():
+            vs_native = f"  {seconds / native:5.2f}x native" if native else ""
+            print(f"  {name:<10} {seconds * 1e3:9.1f} ms  {seconds / base:6.2f}x pyexpat{vs_native}")
+    for backend in BACKENDS:
+        print(f"  create+close a parser on {backend}: {creation_seconds(backend) * 1e6:.1f} us")
+
+
+if __name__ == "__main__":
+    main()
