@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import itertools
 import math
@@ -84,6 +85,7 @@ class WasmtimeInstance:
     def __init__(self, loaded: LoadedModule, limits: Limits, grants: Grants) -> None:
         self._loaded = loaded
         self._store = store = wasmtime.Store(engine(loaded.kind))
+        _live.add(self)
         store.set_wasi(_wasi_config(grants))
         store.set_limits(memory_size=limits.memory_bytes)
         if limits.fuel is not None:
@@ -270,6 +272,21 @@ def _wasi_config(grants: Grants) -> wasmtime.WasiConfig:
     return config
 
 
+_live: weakref.WeakSet[WasmtimeInstance] = weakref.WeakSet()
+_modules: list[LoadedModule] = []
+
+
+@atexit.register
+def _release_before_exit() -> None:
+    """Free wasmtime objects while wasmtime-py's bindings still exist: at interpreter
+    exit its modules may be torn down before the stores and modules we cache."""
+    for inst in list(_live):
+        del inst._store
+    for loaded in _modules:
+        del loaded.pre, loaded.module
+    _modules.clear()
+
+
 class WasmtimeBackend:
     """JIT-compiled wasm via wasmtime; modules compiled once per process and cached on disk."""
 
@@ -287,4 +304,5 @@ class WasmtimeBackend:
             loaded = LoadedModule(kind, module, instance_pre(kind, module, grants.clock,
                                                              grants.random))
             library.remember(key, loaded)
+            _modules.append(loaded)
         return WasmtimeInstance(loaded, limits, grants)
