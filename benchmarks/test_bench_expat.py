@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from bench_expat import contenders, make_document, parse_with
+from sandboxlib.bench.expat_bulk import contenders, make_document, parse_with
 
 CONTENDERS = contenders()
 

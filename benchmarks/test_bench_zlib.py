@@ -9,7 +9,7 @@ import zlib
 from typing import Any, Callable
 
 import pytest
-from bench_zlib import LEVEL, make_payload
+from sandboxlib.bench.zlib_bulk import LEVEL, make_payload
 
 import wrapped.zlib as wz
 from sandboxlib.backends import BACKENDS

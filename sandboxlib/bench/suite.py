@@ -55,13 +55,15 @@ def _stderr(line: str) -> None:
     print(f"bench: {line}", file=sys.stderr, flush=True)
 
 
-def run_suite(quick: bool = True, progress: Progress = _stderr,
-              extra: list[Callable[[Progress], list[Metric]]] | None = None) -> list[Metric]:
-    """Measure every metric; ``extra`` suites (zlib, expat) add their own rows.
+def run_suite(quick: bool = True, progress: Progress = _stderr, bulk: bool = True) -> list[Metric]:
+    """Measure every metric, and the wrapped real libraries unless ``bulk`` is off.
 
-    Backends: ``native`` is the same proxy on the native backend (no isolation),
-    ``cffi`` the native function called directly, ``wasmtime-py`` wasmtime driven by
-    hand without sandboxlib, ``process`` a native helper spawned per call."""
+    Backends: for calls and sandbox creation ``native`` is the same proxy on the
+    native backend (no isolation), ``cffi`` the native function called directly,
+    ``wasmtime-py`` wasmtime driven by hand without sandboxlib, ``process`` a native
+    helper spawned per call; for bulk work ``native`` is CPython's own module (the
+    same zlib 1.2.13 / expat 2.5.0, natively) and ``native-backend`` the wrapper on
+    the native backend."""
     budget = 0.25 if quick else 1.0
     metrics: list[Metric] = []
 
@@ -85,9 +87,35 @@ def run_suite(quick: bool = True, progress: Progress = _stderr,
         record("sandbox_create", backend, median_seconds(create_op(backend), budget))
     record("sandbox_create", "wasmtime-py", median_seconds(raw["sandbox_create"], budget))
     record("sandbox_create", "process", median_seconds(spawn_op(), budget, rounds=5))
-    for suite in extra or []:
-        metrics += suite(progress)
+    if bulk:
+        metrics += bulk_metrics(progress, quick)
     return with_ratios(metrics)
+
+
+def bulk_metrics(progress: Progress, quick: bool) -> list[Metric]:
+    """zlib 1 MiB compress/decompress and a 10 MiB expat parse with handlers, per
+    backend, against CPython's modules measured in the same run."""
+    from .expat_bulk import measure as parse_10mib
+    from .zlib_bulk import bench_zlib
+    rows: list[Metric] = []
+
+    def record(name: str, backend: str, seconds: float) -> None:
+        rows.append(Metric(name, backend, seconds * 1e3, "ms"))
+        progress(f"{name:<20} {backend:<14} {seconds * 1e3:10.2f} ms")
+
+    cpython: dict[str, list[float]] = {"compress": [], "decompress": []}
+    for backend in ISOLATING:
+        r = bench_zlib(backend, rounds=5 if quick else 9)
+        record("zlib_compress_1mib", backend, r["compress"])
+        record("zlib_decompress_1mib", backend, r["decompress"])
+        cpython["compress"].append(r["cpython_compress"])
+        cpython["decompress"].append(r["cpython_decompress"])
+    for op, samples in cpython.items():
+        record(f"zlib_{op}_1mib", "native", statistics.median(samples))
+    for who, seconds in parse_10mib(rounds=1 if quick else 3).items():
+        record("expat_parse_10mib", {"pyexpat": "native", "native": "native-backend"}.get(who, who),
+               seconds)
+    return rows
 
 
 def with_ratios(metrics: list[Metric]) -> list[Metric]:

@@ -2,23 +2,20 @@
 expat on each backend against CPython's ``pyexpat`` (the same expat, 2.5.0).
 
 ``measure()`` returns the median seconds per parse of each, measured in one run
-(``sandboxlib bench`` calls it); ``python benchmarks/bench_expat.py`` prints them.
+(``sandboxlib bench`` calls it); ``python -m sandboxlib.bench.expat_bulk`` prints them.
 """
 
 from __future__ import annotations
 
 import functools
 import statistics
-import sys
 import time
 import xml.parsers.expat as pyexpat
-from pathlib import Path
 from typing import Any, Callable
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from wrapped import expat
 
-from sandboxlib.backends import BACKENDS  # noqa: E402
-from wrapped import expat  # noqa: E402
+from ..backends import BACKENDS
 
 DOC_BYTES = 10 << 20
 

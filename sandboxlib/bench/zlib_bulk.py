@@ -2,7 +2,7 @@
 CPython's ``zlib`` (the same zlib, 1.2.13), measured interleaved in one run.
 
 ``bench_zlib(backend)`` returns the medians and ratios for one backend (``sandboxlib
-bench`` calls it); ``measure()`` does every backend; ``python benchmarks/bench_zlib.py``
+bench`` calls it); ``measure()`` does every backend; ``python -m sandboxlib.bench.zlib_bulk``
 prints them.
 """
 
@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import random
 import statistics
-import sys
 import time
 import zlib
-from pathlib import Path
 from typing import Callable
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import wrapped.zlib as wz
 
-import wrapped.zlib as wz  # noqa: E402
-from sandboxlib.backends import BACKENDS  # noqa: E402
+from ..backends import BACKENDS
 
 SIZE = 1 << 20
 LEVEL = 6
