@@ -13,10 +13,11 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
-from sandboxlib import FuncPtr, Function, Library, Prim, Ptr, Signature
+from sandboxlib import FuncPtr, Function, Library, Prim, Ptr, Signature, Tainted
 
 ROOT = Path(__file__).resolve().parent.parent
 C_SRC = ROOT / "c_src"
@@ -41,11 +42,7 @@ def hostile_package(name: str, root: Path) -> ModuleType:
              "--source", *(str(HOSTILE / s) for s in sources), "--out", str(root)],
             capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
-        sys.path.insert(0, str(root))
-        try:
-            _generated[name] = importlib.import_module(name)
-        finally:
-            sys.path.remove(str(root))
+        _generated[name] = import_from(root, name)
     return _generated[name]
 
 
@@ -145,3 +142,17 @@ def hostile_library() -> Library:
     d = C_SRC / "hostile"
     return Library("hostile", HOSTILE_FUNCTIONS, sources=(d / "hostile.c",),
                    headers=(d / "hostile.h",), include_dirs=(d,))
+
+
+def plain(t: Tainted[Any]) -> Any:
+    """The raw value of a tainted result, for a test to compare."""
+    return t.unverified_safe_because("the test inspects the raw value")
+
+
+def import_from(directory: Path, name: str) -> ModuleType:
+    """Import package ``name`` that a test generated into ``directory``."""
+    sys.path.insert(0, str(directory))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(directory))

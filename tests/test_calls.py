@@ -7,11 +7,10 @@ import struct
 
 import pytest
 
+from libs import plain
+
 from sandboxlib import ArgumentError, Prim, Sandbox, Signature, TaintError, Tainted, TaintedPtr
 
-
-def plain(t: Tainted[object]) -> object:
-    return t.unverified_safe_because("test inspects the raw value")
 
 
 INTS = [

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from libs import C_SRC, ROOT, fn
+from libs import C_SRC, ROOT, fn, import_from, plain
 
 from sandboxlib import WASM32, HOST, Library, Prim, Ptr, Tainted, TaintedPtr
 from sandboxlib.codegen.generate import WrapRequest, wrap
@@ -26,9 +26,6 @@ SKIPS = {
     "cn_inline_twice": "inline", "struct cn_bits": "bitfield",
 }
 
-
-def plain(t: Tainted[Any]) -> Any:
-    return t.unverified_safe_because("test inspects the raw value")
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -281,11 +278,7 @@ def test_wrap_a_real_library_zlib(tmp_path: Path) -> None:
                    *(str(src / f"{n}.c") for n in names), "--include", str(src),
                    "--define", "HAVE_UNISTD_H", "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
-    sys.path.insert(0, str(tmp_path))
-    try:
-        z = importlib.import_module("zlib_raw")
-    finally:
-        sys.path.remove(str(tmp_path))
+    z = import_from(tmp_path, "zlib_raw")
     header = (src / "zlib.h").read_text()
     declared = {f.name for f in z.FUNCTIONS}
     assert {"deflateInit_", "inflate", "compress2", "uncompress", "crc32", "adler32",
@@ -339,11 +332,7 @@ def test_annotations_make_high_level_helpers(tmp_path: Path, backend: str) -> No
     spec.write_text(ANNOTATED.format(h=CONSTRUCTS / "constructs.h", c=CONSTRUCTS / "constructs.c"))
     proc = run_cli("gen", str(spec), "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
-    sys.path.insert(0, str(tmp_path))
-    try:
-        mod = importlib.import_module("cn_helpers")
-    finally:
-        sys.path.remove(str(tmp_path))
+    mod = import_from(tmp_path, "cn_helpers")
     with mod.sandbox(backend) as lib:
         order = sys.byteorder if backend == "native" else "little"
         data = b"".join(v.to_bytes(4, order, signed=True) for v in (5, 6, 7))

@@ -24,7 +24,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from libs import H, ROOT, hostile_package, packages  # noqa: F401 (fixtures)
+from libs import H, ROOT, hostile_package, packages, plain  # noqa: F401 fixtures
 
 from sandboxlib import (ArgumentError, BoundsError, CapabilityError, Grants, Limits,
                         PoisonedError, Preopen, ResourceError, SandboxError, TaintError,
@@ -33,9 +33,6 @@ from sandboxlib import (ArgumentError, BoundsError, CapabilityError, Grants, Lim
 MiB = 1 << 20
 INDIRECT = r"indirect call|call_indirect|table"  # how backends name a failed call_indirect
 
-
-def plain(t: Tainted[Any]) -> Any:
-    return t.unverified_safe_because("the test inspects the raw value")
 
 
 @pytest.fixture

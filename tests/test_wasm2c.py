@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from libs import HOSTILE_CB, fn
+from libs import HOSTILE_CB, fn, plain
 
 from sandboxlib import (CapabilityError, Grants, Library, Limits, PoisonedError, Preopen, Prim,
                         Ptr, ResourceError, Tainted, TrapError)
@@ -23,9 +23,6 @@ ATTACKS = [("hostile_unreachable", (), "unreachable"),
            ("hostile_divide", (1, 0), "integer division by zero"),
            ("hostile_recurse", (0,), "stack overflow")]
 
-
-def plain(t: Tainted[object]) -> object:
-    return t.unverified_safe_because("test inspects the raw value")
 
 
 def test_a_trap_in_one_of_100_sandboxes_leaves_the_other_99_answering(
