@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import io
 import random
+import struct
 import weakref
 import xml.parsers.expat as pyexpat
 from typing import Any
@@ -270,6 +271,47 @@ def test_handlers_changed_while_parsing(backend: str) -> None:
     assert logs[0] == logs[1]
 
 
+def test_batches_and_positions_across_many_events(backend: str) -> None:
+    """More events than one batch of the event log holds, and text longer than its
+    text buffer: the events, and the positions handlers see, are pyexpat's."""
+    doc = (b"<r>" + b"".join(b"<e a='%d'>t%d\n</e>" % (i, i) for i in range(5000))
+           + b"<big>" + b"y" * 200_000 + b"</big></r>")
+    logs = []
+    for module in (pyexpat, wx):
+        parser = make(module, backend)
+        log: list[Event] = []
+
+        def add(*event: Any, _p: Any = parser, _log: list[Event] = log) -> None:
+            _log.append((*event, _p.CurrentLineNumber, _p.CurrentColumnNumber,
+                         _p.CurrentByteIndex))
+        parser.StartElementHandler = lambda name, attrs: add("start", name, attrs)
+        parser.EndElementHandler = lambda name: add("end", name)
+        parser.CharacterDataHandler = lambda text: add("text", len(text))
+        log.append(("result", parser.Parse(doc[:70_000], False)))
+        log.append(("result", parser.Parse(doc[70_000:], True)))
+        log.append(("after", parser.CurrentLineNumber, parser.CurrentByteIndex))
+        logs.append(log)
+    assert logs[0] == logs[1]
+
+
+def test_default_handler_set_and_unset_between_parse_calls(backend: str) -> None:
+    """A default handler takes the per-event path, the others the event log: parsing
+    switches between them from one Parse() to the next."""
+    logs = []
+    for module in (pyexpat, wx):
+        parser = make(module, backend)
+        log: list[Event] = []
+        record(parser, log, ["StartElementHandler", "CharacterDataHandler"])
+        log.append(("result", parser.Parse(b"<r><!-- c --><a>x&amp;</a>", False)))
+        parser.DefaultHandler = lambda data: log.append(("default", data))
+        log.append(("result", parser.Parse(b"<!-- d --><b>y&amp;</b><?pi?>", False)))
+        parser.DefaultHandler = None
+        parser.CommentHandler = lambda data: log.append(("comment", data))
+        log.append(("result", parser.Parse(b"<!-- e --><c>z</c></r>", True)))
+        logs.append(log)
+    assert logs[0] == logs[1]
+
+
 # -- generated documents ------------------------------------------------------------
 
 _NAME = st.text("abcXYZ_\u00e9\u4e2d", min_size=1, max_size=6).filter(lambda s: not s[0].isdigit())
@@ -433,6 +475,19 @@ def test_memory_limit(isolating: str) -> None:
     assert wx.ParserCreate(backend=isolating, limits=limits).Parse(b"<a/>", True) == 1
 
 
+@pytest.mark.parametrize("isolating", ISOLATING)
+def test_event_log_out_of_memory(isolating: str) -> None:
+    """Text expat has in memory but the event log has no room left to copy: an
+    ExpatError ("out of memory"), nothing half-delivered."""
+    parser = wx.ParserCreate(backend=isolating, limits=Limits(memory_bytes=4 << 20))
+    pieces: list[str] = []
+    parser.CharacterDataHandler = pieces.append
+    with pytest.raises(wx.ExpatError, match="out of memory") as info:
+        parser.Parse(b"<a>", False)
+        parser.Parse(b"x" * 1_100_000, False)
+    assert info.value.code == 1 and pieces == []
+
+
 # -- handler exceptions, poisoning, lifecycle ----------------------------------------
 
 
@@ -545,6 +600,43 @@ def test_reader_refuses_bad_pointers_and_lengths(isolating: str) -> None:
     memory.write(64, b"\xff\xfe\x00")
     with pytest.raises(TaintError, match="UTF-8"):
         reader.text(window, TaintedPtr(64, memory), "test")
+
+
+@pytest.mark.parametrize("isolating", ISOLATING)
+def test_corrupt_event_log_is_refused(isolating: str) -> None:
+    """Every count, kind, length and pointer of the event log is checked before use: a
+    corrupt batch is a SandboxError, nothing of it reaches a handler."""
+    parser = wx.ParserCreate(backend=isolating)
+    got: list[Event] = []
+    parser.StartElementHandler = lambda *args: got.append(args)
+    memory = parser.sandbox.memory
+    base = parser.sandbox.alloc(4096).address
+
+    def batch(records: list[list[int]], text: bytes, count: int | None = None,
+              where: int = base) -> None:
+        memory.write(base, struct.pack(f"<{len(records) * 6}q", *sum(records, [])))
+        memory.write(base + 2048, text)
+        parser._events.on_batch(Tainted(len(records) if count is None else count),
+                                TaintedPtr(where, memory), Tainted(len(text)),
+                                TaintedPtr(base + 2048, memory))
+
+    batch([[1, 1, 0, 0, 3, 0]], b"a\0k\0v\0")
+    assert got == [("a", {"k": "v"})]
+    for records, text in [([[1, 1, 0, 0, 2, 0]], b"a\0k\0"),         # attribute, no value
+                          ([[1, 1, 0, 0, 1, 0]], b"a\0b\0"),         # a string left over
+                          ([[1, 1, 0, 0, 1, 0]], b""),               # a string missing
+                          ([[2, 1, 0, 0, 1, 0]], b"a"),              # no terminator
+                          ([[3, 1, 0, 0, 1, 2]], b"\xff\xfe\0"),     # not UTF-8
+                          ([[99, 1, 0, 0, 0, 0]], b""),              # unknown kind
+                          ([[10 | 4 << 8, 1, 0, 0, 2, 0]], b"a\0b\0"),  # NULL mask too wide
+                          ([[1, 1, 0, 0, -1, 0], [2, 1, 0, 0, 2, 0]], b"a\0")]:  # negative
+        with pytest.raises(TaintError):
+            batch(records, text)
+    with pytest.raises(TaintError):
+        batch([[1, 1, 0, 0, 1, 0]], b"a\0", count=1 << 40)
+    with pytest.raises(BoundsError):
+        batch([[1, 1, 0, 0, 1, 0]], b"a\0", where=memory.size - 8)
+    assert got == [("a", {"k": "v"})]
 
 
 @pytest.mark.parametrize("isolating", ISOLATING)

@@ -7,6 +7,8 @@ headers = ["zlib.h"]            # relative to the source root
 sources = ["adler32.c", "crc32.c"]
 include = ["."]
 local_include = ["config"]      # relative to the spec file: our own headers (a config.h)
+local_headers = ["shim/shim.h"] # relative to the spec file: our own API, proxied too
+local_sources = ["shim/shim.c"] # relative to the spec file: our own C, built in
 defines = ["HAVE_UNISTD_H"]
 exports = ["crc32", "adler32"]  # optional; default: every function the headers declare
 
@@ -31,8 +33,8 @@ from ..errors import BuildError
 from .annotations import Annotation, parse_annotation
 from .generate import WrapRequest
 
-_LIBRARY_KEYS = {"name", "headers", "sources", "include", "local_include", "defines", "cflags",
-                 "exports", "stack_size"}
+_LIBRARY_KEYS = {"name", "headers", "sources", "include", "local_include", "local_headers",
+                 "local_sources", "defines", "cflags", "exports", "stack_size"}
 
 
 @dataclass
@@ -81,10 +83,14 @@ def load_spec(path: Path) -> Spec:
     def paths(key: str) -> list[Path]:
         return [root / p for p in _strings(lib, key, path)]
 
+    def local(key: str) -> list[Path]:
+        return [path.parent.resolve() / p for p in _strings(lib, key, path)]
+
     annotations = _annotations(data, path)
-    local = [path.parent.resolve() / p for p in _strings(lib, "local_include", path)]
     exports = _strings(lib, "exports", path) if "exports" in lib else None
-    req = WrapRequest(name, paths("headers"), paths("sources"), [*paths("include"), *local],
+    req = WrapRequest(name, [*paths("headers"), *local("local_headers")],
+                      [*paths("sources"), *local("local_sources")],
+                      [*paths("include"), *local("local_include")],
                       _strings(lib, "defines", path), _strings(lib, "cflags", path), exports,
                       int(lib.get("stack_size", 128 << 10)), annotations, str(path))
     return Spec(path, req)

@@ -8,39 +8,54 @@ p.Parse(b"<doc xmlns='urn:x' a='1'/>", True)
 ```
 
 Each parser owns one sandbox (an instance of expat compiled to wasm32, or the
-native build on the ``native`` backend). Handlers are sandbox callbacks: expat calls
-into the host, every pointer and length it passes is bounds-checked, every string
-is copied out with a maximum length and decoded as strict UTF-8. Events, errors and
-positions are those of ``pyexpat`` (the same expat version, fed the same way).
+native build on the ``native`` backend). Events are batched inside the sandbox: our
+event log (``shim/event_log.c``) registers its own expat handlers, which record each
+event (its kind, its strings, expat's line, column and byte index at it) in sandbox
+memory and call the host once per batch (when the log is full, and at the end of
+each parsing step). The host copies the batch out, checks it whole (counts, kinds,
+lengths, strict UTF-8), then calls the handlers in order, each looked up when its
+event is dispatched; ``CurrentLineNumber`` and friends inside a handler are the
+recorded positions. With a ``DefaultHandler`` or ``DefaultHandlerExpand`` set, what
+expat reports depends on which handlers it has, so then each handler is registered
+in expat itself and every event is one call into the host (the per-event path,
+pointers and lengths bounds-checked per event). Events, errors and positions are
+those of ``pyexpat`` (the same expat version, fed the same way), with one
+exception: the path is chosen at each parsing step, so a default handler set (or
+cleared) *inside* a handler takes effect from the next ``Parse()`` call (or 1 MiB
+step of one).
 
 Errors: malformed input raises ``ExpatError`` (``code``, ``lineno``, ``offset``, a
 message like pyexpat's); it is a ``sandboxlib.SandboxError`` and also an
 ``xml.parsers.expat.ExpatError``. An exception raised by a handler propagates out
-of ``Parse`` as it does with pyexpat; that parser's sandbox is then poisoned and
-the parser raises ``PoisonedError`` on every later use (create a new one). A trap
-inside expat raises ``TrapError``, a CPU limit ``ResourceError``; the host and
-other parsers are unaffected. Running out of sandbox memory is expat's
-``XML_ERROR_NO_MEMORY``; feeding more than ``max_input`` bytes is
-``XML_ERROR_INPUT_TOO_LARGE`` (ours). expat's own billion-laughs protection is on
-(``SetBillionLaughsProtection`` tunes it).
+of ``Parse`` as it does with pyexpat (the rest of its batch is never delivered);
+that parser's sandbox is then poisoned and the parser raises ``PoisonedError`` on
+every later use (create a new one). A trap inside expat raises ``TrapError``, a CPU
+limit ``ResourceError``; the host and other parsers are unaffected. Running out of
+sandbox memory is expat's ``XML_ERROR_NO_MEMORY``; feeding more than ``max_input``
+bytes is ``XML_ERROR_INPUT_TOO_LARGE`` (ours). expat's own billion-laughs protection
+is on (``SetBillionLaughsProtection`` tunes it; a change made inside a handler
+applies after the events already in that handler's batch).
 
 The sandbox has no entropy: the host salts expat's hash tables (``XML_SetHashSalt``
 with a value from ``secrets``, as pyexpat does with Python's hash secret), and the
 module imports nothing at all (see ``config/expat_config.h``). Encodings expat does
 not know come from Python's single-byte codecs, as in pyexpat.
 
-Cost: parsing itself runs at 1.7-2x native speed, but every event is a call from
-the sandbox into Python (a few microseconds, against ~0.2 for pyexpat), so
-handler-heavy parsing is dominated by those calls; a parser costs 0.1-0.2 ms to
-create (its own sandbox: documents never share one).
+Cost: parsing itself runs at 1.7-2x native speed; with start/end/character-data
+handlers, a large document parses in 1.5-1.9x pyexpat's time (the Python dispatch
+loop is most of the difference; on the per-event path each event is a call from the
+sandbox costing a few microseconds). A parser costs 0.1-0.2 ms to create (its own
+sandbox: documents never share one).
 """
 
 from __future__ import annotations
 
 import secrets
 import struct
+import sys
 import weakref
 import xml.parsers.expat as _pyexpat
+from array import array
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
@@ -57,6 +72,7 @@ SPEC = Path(__file__).resolve().parent / "expat.toml"
 DEFAULT_MEMORY = 256 << 20      # sandbox memory limit per parser
 DEFAULT_MAX_INPUT = 1 << 30     # bytes one parser accepts over its life
 XML_ERROR_INPUT_TOO_LARGE = 1000  # ours, outside expat's numbering
+_XML_ERROR_NO_MEMORY = 1        # expat's, reported when the event log cannot grow
 MAX_CHUNK = 1 << 20             # Parse() feeds expat at most this much per call, as pyexpat
 FILE_CHUNK = 2048               # ParseFile() reads this much per call, as pyexpat
 
@@ -106,7 +122,7 @@ def _decode(raw: bytes, what: str) -> str:
 
 
 class _Reader:
-    """Copies strings and pointer arrays out of one sandbox's memory.
+    """Copies strings, pointer arrays and event-log batches out of one sandbox's memory.
 
     Every pointer and length is the sandbox's, so unchecked until used: a string is
     at most ``max_len`` bytes (the sandbox's memory limit: none can be longer) and
@@ -129,6 +145,7 @@ class _Reader:
         self.ptr_size = sandbox.model.pointer_size
         self.ptr_fmt = "<Q" if self.ptr_size == 8 else "<I"
         self.int_order = "<" if sandbox.isolated else "="  # wasm32 is little-endian
+        self.swap = sandbox.isolated and sys.byteorder == "big"
 
     def window(self) -> memoryview | None:
         return self.memory.whole() if self.isolated else None
@@ -160,6 +177,11 @@ class _Reader:
         if window is not None and 0 < address and address + n <= len(window):
             return _decode(window[address:address + n].tobytes(), what), n
         return _decode(self._read(address, n, what), what), n
+
+    def span(self, ptr: TaintedPtr, length: int, what: str) -> bytes:
+        """``length`` bytes at ``ptr``, exactly bounds-checked (a batch of the log)."""
+        address = ptr.unverified_safe_because("Memory.read checks the whole span")
+        return self._read(address, length, what) if length else b""
 
     def _read(self, address: int, n: int, what: str) -> bytes:
         try:
@@ -197,6 +219,9 @@ class _Events:
     """Per-parser handler state and the sandbox callbacks. It holds no reference to
     the sandbox, so a parser nobody references is collected (and its sandbox with it)."""
 
+    __slots__ = ("reader", "handlers", "ordered_attributes", "buffer", "buffer_used",
+                 "buffer_size", "records", "at", "__weakref__")
+
     def __init__(self, reader: _Reader) -> None:
         self.reader = reader
         self.handlers: dict[str, Handler | None] = {}
@@ -204,6 +229,8 @@ class _Events:
         self.buffer: list[str] | None = None  # buffer_text: pending text and its size
         self.buffer_used = 0
         self.buffer_size = 8192
+        self.records = memoryview(b"").cast("q")  # the batch being dispatched (on_batch)
+        self.at = -1  # where its current event's record starts (-1: not dispatching)
 
     # character data, with pyexpat's buffer_text semantics (sizes in UTF-8 bytes)
     def flush(self) -> None:
@@ -216,11 +243,15 @@ class _Events:
                 handler(text)
 
     def on_characters(self, user: TaintedPtr, s: TaintedPtr, length: Tainted[int]) -> None:
+        if self.handlers.get("CharacterDataHandler") is not None:
+            reader = self.reader
+            self.characters(*reader.data(reader.window(), s, length, "character data"))
+
+    def characters(self, text: str, n: int) -> None:
+        """Character data (``n`` bytes of UTF-8), to the handler or the buffer."""
         handler = self.handlers.get("CharacterDataHandler")
         if handler is None:
             return
-        reader = self.reader
-        text, n = reader.data(reader.window(), s, length, "character data")
         buffer = self.buffer
         if buffer is None:
             handler(text)
@@ -307,6 +338,148 @@ class _Events:
             i += 1
         del window
         handler(*args)
+
+    def on_batch(self, count: Tainted[int], records: TaintedPtr, text_len: Tainted[int],
+                 text: TaintedPtr) -> None:
+        """A batch of the event log (shim/event_log.h): copy it out and check it whole,
+        then dispatch each event to the handler set *now* (handlers may change on the
+        way). Records stay packed; only kinds and string counts become Python ints."""
+        reader = self.reader
+        n = count.verify_range(0, reader.max_len // (_FIELDS * 8))
+        records_raw = reader.span(records, n * _FIELDS * 8, "event records")
+        blob = reader.span(text, text_len.verify_range(0, reader.max_len), "event text")
+        if reader.swap:
+            swapped = array("q", records_raw)
+            swapped.byteswap()
+            numbers = memoryview(swapped)
+        else:
+            numbers = memoryview(records_raw).cast("q")
+        kinds, counts = numbers[0::_FIELDS].tolist(), numbers[4::_FIELDS].tolist()
+        strs = _decode(blob, "event text").split("\0")
+        # with this, and each event taking exactly its count (>= 0) of strings in turn,
+        # every string is used once, in order
+        if (blob and blob[-1]) or sum(counts) != len(strs) - 1:
+            raise TaintError("expat event log: its records do not match its text")
+        self.records = numbers
+        try:
+            self._dispatch(kinds, counts, strs)
+        finally:
+            self.at = -1
+
+    def _dispatch(self, kinds: list[int], counts: list[int], strs: list[str]) -> None:
+        handlers = self.handlers
+        j = 0
+        for at, kind, k in zip(range(0, len(kinds) * _FIELDS, _FIELDS), kinds, counts):
+            self.at = at
+            if kind == _EV_CHARS:
+                if k != 1:
+                    raise TaintError("expat event log: character data without its text")
+                if self.buffer is None:
+                    handler = handlers.get("CharacterDataHandler")
+                    if handler is not None:
+                        handler(strs[j])
+                else:
+                    self._buffered(strs[j], at)
+                j += 1
+            elif kind == _EV_START:
+                if k < 1 or not k & 1:
+                    raise TaintError("expat event log: an attribute without a value")
+                handler = handlers.get("StartElementHandler")
+                if handler is not None:
+                    if self.buffer:
+                        handler = self._flushed("StartElementHandler")
+                    if k == 1:
+                        attrs: Any = [] if self.ordered_attributes else {}
+                    elif self.ordered_attributes:
+                        attrs = strs[j + 1:j + k]
+                    else:
+                        items = iter(strs[j + 1:j + k])
+                        attrs = dict(zip(items, items))
+                    if handler is not None:
+                        handler(strs[j], attrs)
+                j += k
+            elif kind == _EV_END:
+                if k != 1:
+                    raise TaintError("expat event log: an end element without its name")
+                handler = handlers.get("EndElementHandler")
+                if handler is not None:
+                    if self.buffer:
+                        handler = self._flushed("EndElementHandler")
+                    if handler is not None:
+                        handler(strs[j])
+                j += 1
+            else:
+                name, args = self._other(kind, k, strs, j, self.records[at + 5])
+                j += k
+                handler = handlers.get(name)
+                if handler is not None:
+                    if self.buffer:
+                        handler = self._flushed(name)
+                    if handler is not None:
+                        handler(*args)
+
+    def _buffered(self, text: str, at: int) -> None:
+        """Batched character data with buffer_text on (its UTF-8 size is recorded)."""
+        size = self.records[at + 5]
+        if not len(text) <= size <= 4 * len(text):
+            raise TaintError("expat event log: wrong character data length")
+        self.characters(text, size)
+
+    def _flushed(self, name: str) -> Handler | None:
+        """Flush buffered text before another event, then that event's handler (the
+        text's handler may have changed it)."""
+        self.flush()
+        return self.handlers.get(name)
+
+    @staticmethod
+    def _other(kind: int, k: int, strs: list[str], j: int, extra: int) -> tuple[str, list[Any]]:
+        """The handler and arguments of an event other than start, end and text."""
+        entry = _LOGGED.get(kind & 0xFF)
+        if entry is None:
+            raise TaintError(f"expat event log: unknown event kind {kind}")
+        name, arity, has_int = entry
+        mask = kind >> 8  # bit i: string argument i is NULL
+        if not 0 <= mask < 1 << arity or k != arity - bin(mask).count("1"):
+            raise TaintError(f"expat event log: bad record of kind {kind}")
+        args: list[Any] = []
+        for i in range(arity):
+            if mask >> i & 1:
+                args.append(None)
+            else:
+                args.append(strs[j])
+                j += 1
+        if has_int:
+            if not -(1 << 31) <= extra < 1 << 31:
+                raise TaintError(f"expat event log: {name} argument out of range")
+            args.append(extra)
+        return name, args
+
+    def position(self, field: int, low: int) -> int | None:
+        """A position recorded with the event being dispatched (None: not dispatching)."""
+        if self.at < 0:
+            return None
+        value = self.records[self.at + field]
+        if not low <= value < 1 << 63:
+            raise TaintError(f"expat event log: position {value} out of range")
+        return value
+
+
+# The event log's records (shim/event_log.h): fields per record, and the kinds
+_FIELDS = 6
+_EV_START, _EV_END, _EV_CHARS = 1, 2, 3
+# other kinds -> (handler, number of string arguments (each may be NULL), int argument?)
+_LOGGED: dict[int, tuple[str, int, bool]] = {
+    4: ("ProcessingInstructionHandler", 2, False),
+    5: ("CommentHandler", 1, False),
+    6: ("StartCdataSectionHandler", 0, False),
+    7: ("EndCdataSectionHandler", 0, False),
+    8: ("StartNamespaceDeclHandler", 2, False),
+    9: ("EndNamespaceDeclHandler", 1, False),
+    10: ("XmlDeclHandler", 2, True),
+    11: ("StartDoctypeDeclHandler", 3, True),
+    12: ("EndDoctypeDeclHandler", 0, False),
+    13: ("SkippedEntityHandler", 1, True),
+}
 
 
 def _weakly(events: _Events, method: str, *first: Any) -> Callable[..., Any]:
@@ -398,6 +571,8 @@ class XMLParserType:
         self._parsing = False
         self._failed: ExpatError | None = None
         self._callbacks: dict[str, Any] = {}
+        self._registered: set[str] = set()  # handlers registered one event at a time
+        self._batched = False  # the event log's handlers are registered instead
         lib = self._lib
         if namespace_separator is None:
             parser = lib.XML_ParserCreate(encoding)
@@ -416,6 +591,11 @@ class XMLParserType:
         lib.XML_SetUnknownEncodingHandler(parser, lib.callback(
             _weakly(self._events, "on_unknown_encoding"), _generated().XML_UnknownEncodingHandler,
             "UnknownEncodingHandler"), None)
+        self._log: TaintedPtr = lib.SBX_LogCreate(parser, lib.callback(
+            _weakly(self._events, "on_batch"), _generated().SBX_LogFlush, "EventLog"))
+        if self._log.is_null():
+            lib.close()
+            raise MemoryError("SBX_LogCreate failed")
         self._finalizer = weakref.finalize(self, _release, lib, parser)
 
     # -- handlers ---------------------------------------------------------------------
@@ -425,13 +605,37 @@ class XMLParserType:
         events = self._events
         if name == "CharacterDataHandler":
             events.flush()  # pending text goes to the handler it was collected for
-        had = events.handlers.get(name) is not None
         events.handlers[name] = handler
-        setter = getattr(self._lib, _HANDLERS[name][0])
-        if handler is not None and not had:
-            setter(self._parser, self._callback(name))
-        elif handler is None and had:
-            setter(self._parser, None)
+        if not self._batched:
+            self._register(name, handler is not None)
+
+    def _register(self, name: str, on: bool) -> None:
+        """Register (or not) the per-event sandbox callback for ``name``."""
+        if on != (name in self._registered):
+            setter = getattr(self._lib, _HANDLERS[name][0])
+            setter(self._parser, self._callback(name) if on else None)
+            (self._registered.add if on else self._registered.discard)(name)
+
+    def _choose_path(self) -> None:
+        """Before each parsing step: batch the events in the sandbox's event log
+        unless a default handler is set (what it is given depends on which other
+        handlers expat has, so those are registered one by one, each event a call
+        into the host), or no handler is (then nothing is registered)."""
+        handlers = self._events.handlers
+        batched = (handlers.get("DefaultHandler") is None
+                   and handlers.get("DefaultHandlerExpand") is None
+                   and any(h is not None for h in handlers.values()))
+        if batched == self._batched:
+            return
+        if batched:
+            for name in list(self._registered):
+                self._register(name, False)
+            self._lib.SBX_LogAttach(self._log)
+        else:
+            self._lib.SBX_LogDetach(self._log)
+            for name, handler in handlers.items():
+                self._register(name, handler is not None)
+        self._batched = batched
 
     def _callback(self, name: str) -> Any:
         """The sandbox callback for ``name``, registered once per parser."""
@@ -538,14 +742,27 @@ class XMLParserType:
         lib, parser = self._lib, self._parser
         n = len(chunk)
         if n == 0:
-            status = lib.XML_Parse(parser, None, 0, final)
+            self._choose_path()
+            if self._batched:
+                status = lib.SBX_LogParse(self._log, None, 0, final)
+            else:
+                status = lib.XML_Parse(parser, None, 0, final)
+            result: int = status.verify_in((0, 1, 2))
+            return result
+        buf: TaintedPtr = lib.XML_GetBuffer(parser, n)
+        if buf.is_null():
+            return 0
+        lib.sandbox.memory.write(buf.unverified_safe_because(
+            "Memory.write bounds-checks the whole span against sandbox memory"), chunk)
+        return self._parse_buffer(n, final)
+
+    def _parse_buffer(self, n: int, final: int) -> int:
+        """XML_ParseBuffer, through the event log when batching."""
+        self._choose_path()
+        if self._batched:
+            status = self._lib.SBX_LogParseBuffer(self._log, n, final)
         else:
-            buf: TaintedPtr = lib.XML_GetBuffer(parser, n)
-            if buf.is_null():
-                return 0
-            lib.sandbox.memory.write(buf.unverified_safe_because(
-                "Memory.write bounds-checks the whole span against sandbox memory"), chunk)
-            status = lib.XML_ParseBuffer(parser, n, final)
+            status = self._lib.XML_ParseBuffer(self._parser, n, final)
         result: int = status.verify_in((0, 1, 2))
         return result
 
@@ -596,7 +813,7 @@ class XMLParserType:
                 if data:
                     memory.write(buf.unverified_safe_because(
                         "Memory.write bounds-checks the whole span"), data)
-                status = lib.XML_ParseBuffer(parser, len(data), int(not data)).verify_in((0, 1, 2))
+                status = self._parse_buffer(len(data), int(not data))
                 if not status or not data:
                     break
         finally:
@@ -605,7 +822,8 @@ class XMLParserType:
 
     def _result(self, status: int) -> int:
         if not status:
-            raise self._error(self.ErrorCode)
+            failed = self._batched and self._lib.SBX_LogFailed(self._log).verify_in((0, 1))
+            raise self._error(_XML_ERROR_NO_MEMORY if failed else self.ErrorCode)
         self._events.flush()
         return status
 
@@ -625,17 +843,23 @@ class XMLParserType:
     def ErrorCode(self) -> int:
         return self._number("XML_GetErrorCode")
 
+    def _position(self, field: int, fn: str, low: int = 0) -> int:
+        """Inside a handler of a batched event, where expat was at that event (the
+        log records it); otherwise where expat is now."""
+        value = self._events.position(field, low)
+        return self._number(fn, low) if value is None else value
+
     @property
     def ErrorLineNumber(self) -> int:
-        return self._number("XML_GetCurrentLineNumber")
+        return self._position(1, "XML_GetCurrentLineNumber")
 
     @property
     def ErrorColumnNumber(self) -> int:
-        return self._number("XML_GetCurrentColumnNumber")
+        return self._position(2, "XML_GetCurrentColumnNumber")
 
     @property
     def ErrorByteIndex(self) -> int:
-        return self._number("XML_GetCurrentByteIndex", -1)
+        return self._position(3, "XML_GetCurrentByteIndex", -1)
 
     CurrentLineNumber = ErrorLineNumber
     CurrentColumnNumber = ErrorColumnNumber
