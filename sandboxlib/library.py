@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .abi import Function
+from .runtime.sandbox import Sandbox
 
 if TYPE_CHECKING:
     from .runtime.config import Grants, Limits
-    from .runtime.sandbox import Sandbox
 
 DEFAULT_STACK_SIZE = 128 << 10
 BACKEND_ENV = "SANDBOXLIB_BACKEND"
@@ -79,6 +79,5 @@ class Library:
     def sandbox(self, backend: str | None = None, *, limits: Limits | None = None,
                 grants: Grants | None = None) -> Sandbox:
         """A fresh sandbox of this library; ``backend`` defaults to $SANDBOXLIB_BACKEND."""
-        from .runtime.sandbox import Sandbox
         return Sandbox(self, backend or os.environ.get(BACKEND_ENV, "wasmtime"),
                        limits=limits, grants=grants)

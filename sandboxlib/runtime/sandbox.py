@@ -6,6 +6,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..abi import CType, Function, FuncPtr, Prim, Ptr, Signature
+from ..backends import get_backend
 from ..errors import (ArgumentError, BoundsError, PoisonedError, ResourceError, SandboxError,
                       TaintError, TrapError)
 from ..handles import HandleTable
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from .backend import Instance
 
 SCRATCH_SIZE = 4096  # bytes of call arguments copied in without a malloc
+DEFAULT_LIMITS, DEFAULT_GRANTS = Limits(), Grants()  # frozen: shared by every sandbox
 MALLOC = Function("malloc", Signature((Prim.ULONG,), Ptr(), ("size",)))
 FREE = Function("free", Signature((Ptr(),), Prim.VOID, ("ptr",)))
 
@@ -200,12 +202,11 @@ class Sandbox:
 
     def __init__(self, library: Library, backend: str = "wasmtime", *,
                  limits: Limits | None = None, grants: Grants | None = None) -> None:
-        from ..backends import get_backend
         self.library = library
         self.backend = get_backend(backend)
         self.model = self.backend.model
-        self.limits = limits or Limits()
-        self.grants = grants or Grants()
+        self.limits = limits or DEFAULT_LIMITS
+        self.grants = grants or DEFAULT_GRANTS
         self._poisoned: str | None = None
         self._closed = False
         self._handles: HandleTable | None = None
@@ -252,10 +253,11 @@ class Sandbox:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            self._release_borrowed()
-            for handle in list(self._callbacks.values()):
+            if self._borrowed:
+                self._release_borrowed()
+            for handle in self._callbacks.values():
                 handle.address = 0
-            for alloc in list(self._allocations.values()):
+            for alloc in self._allocations.values():
                 alloc.address = 0
             self._callbacks.clear()
             self._allocations.clear()

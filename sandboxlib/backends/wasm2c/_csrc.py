@@ -127,6 +127,7 @@ RUNTIME = r"""
 #include <pthread.h>
 #include <setjmp.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include "sbx.h"
 
 /* Native stack a call may use (wasmtime allows 512 KiB of its larger frames), and
@@ -244,7 +245,92 @@ bool sbx_call_indirect_failed(const wasm_rt_funcref_table_t* table,
 }
 
 /* Linear memory: address space for the sandbox's limit is reserved once (so the
-   memory never moves), and pages are made accessible as it grows. */
+   memory never moves), and pages are made accessible as it grows. A closed
+   sandbox's reservation is kept for the next one of the same reservation size
+   (SBX_SPARES of them at most), scrubbed first so it reads as zeros again (the
+   next instantiation writes the data image). Discarding pages of an anonymous
+   private mapping zeroes them on Linux only; elsewhere reservations are unmapped. */
+#if defined(__linux__)
+#define SBX_SPARES 16
+#else
+#define SBX_SPARES 0
+#endif
+#define SBX_SCRUB_LIMIT ((size_t)4 << 20) /* memories scrubbed page by page, at most */
+#define SBX_KEEP_PAGES 16 /* resident pages zeroed and kept, at most; others discarded */
+
+typedef struct {
+  uint8_t* data;
+  size_t reserve; /* bytes reserved */
+  size_t open;    /* bytes at the start that are readable and writable (all zero) */
+} sbx_spare;
+
+static sbx_spare sbx_spares[SBX_SPARES + 1]; /* + 1: never an empty array */
+static int sbx_spare_count;
+static pthread_mutex_t sbx_spare_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Take a zeroed reservation of `reserve` bytes kept by a closed sandbox into
+   `out`; 0 if there is none. */
+static int sbx_take_spare(size_t reserve, sbx_spare* out) {
+  int found = 0;
+  pthread_mutex_lock(&sbx_spare_lock);
+  for (int i = sbx_spare_count - 1; i >= 0; i--) {
+    if (sbx_spares[i].reserve == reserve) {
+      *out = sbx_spares[i];
+      sbx_spares[i] = sbx_spares[--sbx_spare_count];
+      found = 1;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&sbx_spare_lock);
+  return found;
+}
+
+/* Make the first `size` bytes at `data` read as zeros; 0 on success. A light
+   memory (few resident pages) has those pages cleared in place, which spares the
+   next sandbox their page faults, and all the others discarded (a page in swap is
+   not resident: discarding drops it too); a heavier one is discarded whole. */
+static int sbx_scrub(uint8_t* data, size_t size) {
+  static __thread unsigned char vec[SBX_SCRUB_LIMIT / 4096];
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  if (size <= SBX_SCRUB_LIMIT && page >= 4096 && WASM_DEFAULT_PAGE_SIZE % page == 0 &&
+      mincore(data, size, vec) == 0) {
+    size_t pages = size / page, count = 0;
+    for (size_t i = 0; i < pages; i++)
+      count += vec[i] & 1;
+    if (count <= SBX_KEEP_PAGES) {
+      size_t run = 0; /* first page of the run of non-resident pages before page i */
+      for (size_t i = 0; i <= pages; i++) {
+        if (i < pages && !(vec[i] & 1))
+          continue;
+        if (i > run && madvise(data + run * page, (i - run) * page, MADV_DONTNEED) != 0)
+          return -1;
+        if (i < pages)
+          memset(data + i * page, 0, page);
+        run = i + 1;
+      }
+      return 0;
+    }
+  }
+  return madvise(data, size, MADV_DONTNEED);
+}
+
+/* Keep a reservation for reuse once scrubbed; 0 if it is not kept. */
+static int sbx_keep_spare(uint8_t* data, size_t reserve, size_t open) {
+  pthread_mutex_lock(&sbx_spare_lock);
+  int room = sbx_spare_count < SBX_SPARES;
+  pthread_mutex_unlock(&sbx_spare_lock);
+  if (!room || (open && sbx_scrub(data, open) != 0))
+    return 0;
+  int kept = 0;
+  pthread_mutex_lock(&sbx_spare_lock);
+  if (sbx_spare_count < SBX_SPARES) {
+    sbx_spares[sbx_spare_count++] = (sbx_spare){data, reserve, open};
+    kept = 1;
+  }
+  pthread_mutex_unlock(&sbx_spare_lock);
+  return kept;
+}
+
 void sbx_allocate_memory(sbx_state* st, wasm_rt_memory_t* mem, uint64_t initial,
                          uint64_t max, bool is64, uint32_t page_size) {
   if (is64 || page_size != WASM_DEFAULT_PAGE_SIZE)
@@ -252,20 +338,27 @@ void sbx_allocate_memory(sbx_state* st, wasm_rt_memory_t* mem, uint64_t initial,
   uint64_t limit = max < st->max_pages ? max : st->max_pages;
   if (initial > limit)
     sbx_trap((wasm_rt_trap_t)SBX_TRAP_MEMORY);
-  size_t reserve = (size_t)(limit ? limit : 1) * page_size;
-  uint8_t* data = mmap(NULL, reserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                       -1, 0);
-  if (data == MAP_FAILED)
+  size_t reserve = (size_t)(limit ? limit : 1) * page_size, size = initial * page_size;
+  sbx_spare spare = {NULL, reserve, 0};
+  if (!sbx_take_spare(reserve, &spare)) {
+    spare.data = mmap(NULL, reserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                      -1, 0);
+    if (spare.data == MAP_FAILED)
+      sbx_trap((wasm_rt_trap_t)SBX_TRAP_MEMORY);
+  }
+  if ((spare.open > size && mprotect(spare.data + size, spare.open - size, PROT_NONE) != 0) ||
+      (spare.open < size &&
+       mprotect(spare.data + spare.open, size - spare.open, PROT_READ | PROT_WRITE) != 0)) {
+    munmap(spare.data, reserve);
     sbx_trap((wasm_rt_trap_t)SBX_TRAP_MEMORY);
-  mem->data = data;
-  mem->data_end = data + reserve;
+  }
+  mem->data = spare.data;
+  mem->data_end = spare.data + reserve;
   mem->page_size = page_size;
   mem->max_pages = limit;
   mem->is64 = false;
-  if (initial && mprotect(data, initial * page_size, PROT_READ | PROT_WRITE) != 0)
-    sbx_trap((wasm_rt_trap_t)SBX_TRAP_MEMORY);
   mem->pages = initial;
-  mem->size = initial * page_size;
+  mem->size = size;
 }
 
 uint64_t sbx_grow_memory(wasm_rt_memory_t* mem, uint64_t delta) {
@@ -283,18 +376,17 @@ uint64_t sbx_grow_memory(wasm_rt_memory_t* mem, uint64_t delta) {
 }
 
 void sbx_free_memory(wasm_rt_memory_t* mem) {
-  if (mem->data)
-    munmap(mem->data, (size_t)(mem->data_end - mem->data));
+  if (mem->data) {
+    size_t reserve = (size_t)(mem->data_end - mem->data);
+    if (!sbx_keep_spare(mem->data, reserve, (size_t)mem->size))
+      munmap(mem->data, reserve);
+  }
   mem->data = mem->data_end = NULL;
   mem->pages = mem->size = 0;
 }
 
 sbx_state* sbx_state_of(sbx_instance* s) {
   return &s->state;
-}
-
-void sbx_set_fuel(sbx_instance* s, int64_t fuel) {
-  s->state.fuel = fuel;
 }
 
 /* From the watchdog thread: make the running call trap at its next call or loop

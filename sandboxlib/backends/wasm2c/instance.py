@@ -39,26 +39,25 @@ _KINDS = {  # trap code name -> TrapError.kind, as the wasmtime backend names th
 # Host calls from C find their instance by key (the C state holds the key).
 _live: dict[int, weakref.ref[Wasm2cInstance]] = {}
 _keys = itertools.count(1)
-# The module a library runs under given grants, resolved once: finding it reads and
-# hashes the module file, which would cost more than the instance itself.
-_modules: weakref.WeakKeyDictionary[Library, dict[tuple[Grants, int], LoadedModule]] = \
-    weakref.WeakKeyDictionary()
+# Per library, the module it runs under given (grants, meter), resolved once: finding
+# it reads and hashes the module file, which would cost more than the instance itself.
+_VARIANTS = "wasm2c:variants"
 NO_FUEL_LIMIT = (1 << 63) - 1
 
 
 class Wasm2cMemory:
     """The instance's linear memory: reserved once, so its base never moves."""
 
-    __slots__ = ("_mem", "_base", "_address_of", "_owner")
+    __slots__ = ("_mem", "_base", "_cast", "_owner")
 
-    def __init__(self, mem: Any, address_of: Any, owner: Any) -> None:
-        self._mem, self._address_of, self._owner = mem, address_of, owner
+    def __init__(self, mem: Any, cast: Any, owner: Any) -> None:
+        self._mem, self._cast, self._owner = mem, cast, owner  # cast: the module's ffi.cast
         self._base = 0
 
     def region(self) -> tuple[int, int]:
         base: int = self._base
         if not base:
-            base = self._base = self._address_of(self._mem.data)
+            base = self._base = int(self._cast("uintptr_t", self._mem.data))
         return base, self._mem.size
 
 
@@ -74,17 +73,17 @@ class Wasm2cInstance:
         self._pending: BaseException | None = None
         self._callbacks: dict[int, tuple[HostFunction, list[str], str | None, Any]] = {}
         self._key = next(_keys)
-        raw = lib.sbx_new(min(limits.memory_bytes // PAGE, MAX_PAGES), self._key)
+        raw = lib.sbx_new(min(limits.memory_bytes // PAGE, MAX_PAGES), self._key,
+                          NO_FUEL_LIMIT if limits.fuel is None else limits.fuel)
         if raw == ffi.NULL:
             raise ResourceError("cannot allocate a wasm2c instance")
         self._inst = ffi.gc(raw, lib.sbx_delete)
         self._state = lib.sbx_state_of(raw)
         self._closed = False
         self._wasi: wasi.WasiHost | None = None
-        self.memory = Wasm2cMemory(lib.sbx_memory(raw), _address_reader(ffi), self._inst)
+        self.memory = Wasm2cMemory(lib.sbx_memory(raw), ffi.cast, self._inst)
         _live[self._key] = weakref.ref(self)
         try:
-            lib.sbx_set_fuel(raw, NO_FUEL_LIMIT if limits.fuel is None else limits.fuel)
             if loaded.imports:
                 self._wasi = wasi.WasiHost(grants, Memory(self.memory, "WASI call"))
             self._imports = [self._wasi.handler(n) for n in loaded.imports] if self._wasi else []
@@ -203,14 +202,6 @@ def _caller_source(n: int, timed: bool) -> str:
                       "    return r"])
 
 
-def _address_reader(ffi: Any) -> Any:
-    cast = ffi.cast
-
-    def address(pointer: Any) -> int:
-        return int(cast("uintptr_t", pointer))
-    return address
-
-
 def _instance(handle: int) -> Wasm2cInstance | None:
     ref = _live.get(handle)
     return ref() if ref is not None else None
@@ -248,7 +239,10 @@ class Wasm2cBackend:
 
     def instantiate(self, library: Library, limits: Limits, grants: Grants) -> Wasm2cInstance:
         meter = 1 if limits.fuel is not None else 2 if limits.timeout is not None else 0
-        variants = _modules.setdefault(library, {})
+        variants: dict[tuple[Grants, int], LoadedModule] | None = library.loaded(_VARIANTS)
+        if variants is None:
+            variants = {}
+            library.remember(_VARIANTS, variants)
         loaded = variants.get((grants, meter))
         if loaded is None:
             loaded = variants[grants, meter] = self._load(library, grants, meter)

@@ -34,10 +34,9 @@ typedef struct { uint32_t trap; ...; } sbx_state;
 typedef struct { uint8_t *data; uint64_t size; ...; } wasm_rt_memory_t;
 typedef struct { uintptr_t handle; uint32_t index; } sbx_cb;
 typedef ... sbx_instance;
-sbx_instance *sbx_new(uint64_t max_pages, uintptr_t handle);
+sbx_instance *sbx_new(uint64_t max_pages, uintptr_t handle, int64_t fuel);
 void sbx_instantiate(sbx_instance *);
 sbx_state *sbx_state_of(sbx_instance *);
-void sbx_set_fuel(sbx_instance *, int64_t);
 void sbx_interrupt(sbx_instance *);
 int sbx_interrupted(sbx_instance *);
 void sbx_close(sbx_instance *);
@@ -80,12 +79,13 @@ def generate(tr: Translation, functions: list[Function], types: tuple[FuncType, 
     host_struct = tr.imports[0].decl.first_param if tr.imports else None
     import_arg = f", ({host_struct})&s->state" if host_struct else ""
     c.append(f"""
-sbx_instance* sbx_new(uint64_t max_pages, uintptr_t handle) {{
+sbx_instance* sbx_new(uint64_t max_pages, uintptr_t handle, int64_t fuel) {{
   sbx_instance* s = calloc(1, sizeof *s);
   if (!s)
     return NULL;
   s->state.max_pages = max_pages;
   s->state.handle = handle;
+  s->state.fuel = fuel;
   return s;
 }}
 

@@ -52,7 +52,22 @@ void wasmtime_error_message(const wasmtime_error_t *, wasm_byte_vec_t *out);
 void wasmtime_error_delete(wasmtime_error_t *);
 bool wasmtime_error_exit_status(const wasmtime_error_t *, int *status);
 void wasm_byte_vec_delete(wasm_byte_vec_t *);
+typedef struct {{ uint64_t store_id; size_t index; }} wasmtime_instance_t;
+void *wasmtime_store_new(void *engine, void *data, void (*finalizer)(void *));
+void *wasmtime_store_context(void *store);
+void wasmtime_store_limiter(void *store, int64_t memory_size, int64_t table_elements,
+                            int64_t instances, int64_t tables, int64_t memories);
+void wasmtime_store_delete(void *store);
+wasmtime_error_t *wasmtime_context_set_fuel(void *store, uint64_t fuel);
+void *wasi_config_new(void);
+void wasi_config_inherit_stdin(void *config);
+void wasi_config_inherit_stdout(void *config);
+void wasi_config_inherit_stderr(void *config);
+wasmtime_error_t *wasmtime_context_set_wasi(void *store, void *wasi);
+wasmtime_error_t *wasmtime_instance_pre_instantiate(const void *pre, void *store,
+    wasmtime_instance_t *instance, wasm_trap_t **trap);
 """)
+assert ffi.sizeof("wasmtime_instance_t") == ctypes.sizeof(_wffi.wasmtime_instance_t)
 
 
 def _library_path() -> str:
@@ -65,6 +80,9 @@ def _library_path() -> str:
 
 
 lib: Any = ffi.dlopen(_library_path())
+# C types resolved once (``ffi.new`` with a type string parses it on every call)
+EXTERN_P, BYTES = ffi.typeof("wasmtime_extern_t *"), ffi.typeof("uint8_t[]")
+INSTANCE_P, TRAP_PP = ffi.typeof("wasmtime_instance_t *"), ffi.typeof("wasm_trap_t **")
 
 TRAP_CODES = {
     0: "stack overflow", 1: "out-of-bounds memory access", 2: "misaligned memory access",
@@ -99,14 +117,14 @@ def func_from_bytes(buf: Any) -> wasmtime.Func:
 
 def export_handle(ctx: Any, instance: Any, name: str, kind: int) -> Any:
     """The handle bytes of export ``name`` if it exists with extern ``kind``, else None."""
-    item = ffi.new("wasmtime_extern_t *")
+    item = ffi.new(EXTERN_P)
     data = name.encode()
     if not lib.wasmtime_instance_export_get(ctx, instance, data, len(data), item):
         return None
     if item.kind != kind:
         return None
     size = FUNC_SIZE if kind == EXTERN_FUNC else MEMORY_SIZE
-    buf = ffi.new("uint8_t[]", size)
+    buf = ffi.new(BYTES, size)
     ffi.memmove(buf, item.of, size)
     return buf
 

@@ -8,11 +8,12 @@ import itertools
 import math
 import weakref
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, cast
 
 import wasmtime
 from wasmtime import _ffi as _wffi
 from wasmtime._extern import wrap_extern
+from wasmtime._store import StoreContext
 
 from ...abi import WASM32, Function, Prim, Signature, wasm_field, wasm_valtype
 from ...errors import ResourceError, SandboxError, TrapError
@@ -40,14 +41,20 @@ _slot_ids = itertools.count(1)
 
 @dataclass
 class LoadedModule:
-    """A compiled module, its pre-linked form, and its export signatures."""
+    """A compiled module, its pre-linked form, and its export signatures; ``engine_ptr``
+    and ``pre_ptr`` are their C pointers for cffi (kept alive by this object and the
+    engine cache)."""
 
     kind: EngineKind
     module: wasmtime.Module
     pre: wasmtime.InstancePre
     func_types: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
+    engine_ptr: Any = field(init=False)
+    pre_ptr: Any = field(init=False)
 
     def __post_init__(self) -> None:
+        self.engine_ptr = _capi.address_of(engine(self.kind).ptr())
+        self.pre_ptr = _capi.address_of(self.pre.ptr())
         for export in self.module.exports:
             ty = export.type
             if isinstance(ty, wasmtime.FuncType):
@@ -80,41 +87,51 @@ class WasmtimeMemory:
 
 
 class WasmtimeInstance:
-    """One store + instance; see ``sandboxlib.runtime.backend.Instance``."""
+    """One store + instance; see ``sandboxlib.runtime.backend.Instance``.
+
+    The store is created, configured and instantiated through cffi (wasmtime-py's
+    ctypes path costs several times more); wasmtime-py only serves the rare table
+    operations of callbacks and WASI configurations with directories or variables.
+    """
 
     def __init__(self, loaded: LoadedModule, limits: Limits, grants: Grants) -> None:
         self._loaded = loaded
-        self._store = store = wasmtime.Store(engine(loaded.kind))
+        raw = lib.wasmtime_store_new(loaded.engine_ptr, _NULL, _NULL)
+        if raw == _NULL:
+            raise ResourceError("cannot allocate a wasmtime store")
+        self._store = ffi.gc(raw, lib.wasmtime_store_delete)
         _live.add(self)
-        store.set_wasi(_wasi_config(grants))
-        store.set_limits(memory_size=limits.memory_bytes)
+        self._ctx = ctx = lib.wasmtime_store_context(raw)
+        _check(lib.wasmtime_context_set_wasi(ctx, _wasi_config(grants)))
+        lib.wasmtime_store_limiter(raw, limits.memory_bytes, -1, -1, -1, -1)
         if limits.fuel is not None:
-            store.set_fuel(limits.fuel)
+            _check(lib.wasmtime_context_set_fuel(ctx, limits.fuel))
         self._deadline = NO_DEADLINE
         if limits.timeout is not None:
             ensure_epoch_ticker()
             self._deadline = max(1, math.ceil(limits.timeout / EPOCH_TICK_SECONDS))
-        store.set_epoch_deadline(NO_DEADLINE)
-        self._ctx = _capi.address_of(store._context())
+        lib.wasmtime_context_set_epoch_deadline(ctx, NO_DEADLINE)
         self._pending: BaseException | None = None
         self._slots: dict[int, int] = {}  # table index -> registry slot
         self._table: wasmtime.Table | None = None
-        try:
-            self._instance = loaded.pre.instantiate(store)
-        except wasmtime.Trap as exc:
-            raise TrapError(f"instantiation trapped: {exc}") from None
-        self._instance_handle = _capi.address_of(self._instance._instance)
-        mem = _capi.export_handle(self._ctx, self._instance_handle, "memory", EXTERN_MEMORY)
+        self._instance = ffi.new(_capi.INSTANCE_P)
+        trap = ffi.new(_capi.TRAP_PP)
+        _check(lib.wasmtime_instance_pre_instantiate(loaded.pre_ptr, ctx, self._instance, trap))
+        if trap[0]:
+            message = _capi.take_message("trap", trap[0])
+            lib.wasm_trap_delete(trap[0])
+            raise TrapError(f"instantiation trapped: {message}")
+        mem = _capi.export_handle(ctx, self._instance, "memory", EXTERN_MEMORY)
         if mem is None:
             raise SandboxError("the module exports no memory")
-        self.memory = WasmtimeMemory(self._ctx, mem)
+        self.memory = WasmtimeMemory(ctx, mem)
         if "_initialize" in loaded.func_types:
             self.function(_INITIALIZE)()
 
     # -- calls -------------------------------------------------------------------
     def function(self, fn: Function) -> RawFunction:
         self._loaded.check(fn)
-        handle = _capi.export_handle(self._ctx, self._instance_handle, fn.name, EXTERN_FUNC)
+        handle = _capi.export_handle(self._ctx, self._instance, fn.name, EXTERN_FUNC)
         ins = tuple(wasm_field(t) for t in fn.sig.params)
         out = None if fn.sig.result is Prim.VOID else wasm_field(fn.sig.result)
         timed = self._deadline != NO_DEADLINE
@@ -160,7 +177,7 @@ class WasmtimeInstance:
     # -- callbacks ---------------------------------------------------------------
     def add_callback(self, sig: Signature, target: HostFunction) -> int:
         if self._table is None:
-            table = _export(self._store, self._instance, "__indirect_function_table")
+            table = _export(self._context(), self._instance, "__indirect_function_table")
             if not isinstance(table, wasmtime.Table):
                 raise SandboxError("the module exports no function table; rebuild it with "
                                    "sandboxlib's toolchain to use callbacks")
@@ -177,15 +194,21 @@ class WasmtimeInstance:
         handle = ffi.new("uint8_t[]", _capi.FUNC_SIZE)
         lib.wasmtime_func_new_unchecked(self._ctx, _capi.address_of(functype.ptr()),
                                         _trampoline_fn, ffi.cast("void *", slot), ffi.NULL, handle)
-        index: int = self._table.grow(self._store, 1, _capi.func_from_bytes(handle))
+        index: int = self._table.grow(self._context(), 1, _capi.func_from_bytes(handle))
         self._slots[index] = slot
         return index
 
     def remove_callback(self, address: int) -> None:
         slot = self._slots.pop(address, None)
         if slot is not None and self._table is not None:
-            self._table.set(self._store, address, None)
+            # typed as taking a Store, but it only reads _context(), as grow does
+            self._table.set(cast(Any, self._context()), address, None)
             _registry.pop(slot, None)
+
+    def _context(self) -> StoreContext:
+        """The store as wasmtime-py sees it (for its table operations)."""
+        address = int(ffi.cast("uintptr_t", self._ctx))
+        return StoreContext(ctypes.cast(address, ctypes.POINTER(_wffi.wasmtime_context_t)))
 
     def close(self) -> None:
         for slot in self._slots.values():
@@ -221,12 +244,13 @@ def _invoke_source(fields: tuple[str, ...], result: str | None) -> str:
 _NULL = ffi.NULL
 
 
-def _export(store: wasmtime.Store, instance: wasmtime.Instance, name: str) -> Any:
-    """One export as a wasmtime-py object (``Instance.exports`` wraps every export
-    through ctypes, ~0.5 ms for a module with a few dozen)."""
+def _export(store: StoreContext, instance: Any, name: str) -> Any:
+    """One export of ``instance`` (a cffi ``wasmtime_instance_t *``) as a wasmtime-py
+    object."""
     item = _wffi.wasmtime_extern_t()
+    raw = _wffi.wasmtime_instance_t.from_buffer_copy(ffi.buffer(instance))
     data = name.encode()
-    if not _wffi.wasmtime_instance_export_get(store._context(), ctypes.byref(instance._instance),
+    if not _wffi.wasmtime_instance_export_get(store._context(), ctypes.byref(raw),
                                               data, len(data), ctypes.byref(item)):
         return None
     return wrap_extern(item)
@@ -257,7 +281,21 @@ def _trap_message(text: str) -> Any:
     return lib.wasmtime_trap_new(data, len(data))
 
 
-def _wasi_config(grants: Grants) -> wasmtime.WasiConfig:
+def _wasi_config(grants: Grants) -> Any:
+    """A new WASI configuration for ``grants`` (the store that receives it owns it)."""
+    if grants.dirs or grants.env:
+        return _capi.address_of(_py_wasi_config(grants)._consume())
+    config = lib.wasi_config_new()
+    if grants.stdout:
+        lib.wasi_config_inherit_stdout(config)
+    if grants.stderr:
+        lib.wasi_config_inherit_stderr(config)
+    if grants.stdin:
+        lib.wasi_config_inherit_stdin(config)
+    return config
+
+
+def _py_wasi_config(grants: Grants) -> wasmtime.WasiConfig:
     config = wasmtime.WasiConfig()
     if grants.stdout:
         config.inherit_stdout()
@@ -272,7 +310,18 @@ def _wasi_config(grants: Grants) -> wasmtime.WasiConfig:
     return config
 
 
+def _check(err: Any) -> None:
+    """Raise a wasmtime error returned by a C API call (and free it)."""
+    if err:
+        message = _capi.take_message("error", err)
+        lib.wasmtime_error_delete(err)
+        raise SandboxError(f"wasmtime: {message}")
+
+
 _live: weakref.WeakSet[WasmtimeInstance] = weakref.WeakSet()
+# Per library, the module it runs under given (engine kind, grants), resolved once:
+# finding it reads and hashes the module file.
+_VARIANTS = "wasmtime:variants"
 _modules: list[LoadedModule] = []
 
 
@@ -281,7 +330,7 @@ def _release_before_exit() -> None:
     """Free wasmtime objects while wasmtime-py's bindings still exist: at interpreter
     exit its modules may be torn down before the stores and modules we cache."""
     for inst in list(_live):
-        del inst._store
+        ffi.release(inst._store)
     for loaded in _modules:
         del loaded.pre, loaded.module
     _modules.clear()
@@ -296,13 +345,24 @@ class WasmtimeBackend:
 
     def instantiate(self, library: Library, limits: Limits, grants: Grants) -> WasmtimeInstance:
         kind = EngineKind(fuel=limits.fuel is not None)
+        variants: dict[tuple[EngineKind, Grants], LoadedModule] | None = library.loaded(_VARIANTS)
+        if variants is None:
+            variants = {}
+            library.remember(_VARIANTS, variants)
+        loaded = variants.get((kind, grants))
+        if loaded is None:
+            loaded = variants[kind, grants] = self._load(library, kind, grants)
+        return WasmtimeInstance(loaded, limits, grants)
+
+    @staticmethod
+    def _load(library: Library, kind: EngineKind, grants: Grants) -> LoadedModule:
         wasm = library.wasm_module(grants)
         key = f"wasmtime:{kind.tag()}:{grants.clock}:{grants.random}:{wasm}"
-        loaded = library.loaded(key)
+        loaded: LoadedModule | None = library.loaded(key)
         if loaded is None:
             module = compiled_module(kind, wasm)
             loaded = LoadedModule(kind, module, instance_pre(kind, module, grants.clock,
                                                              grants.random))
             library.remember(key, loaded)
             _modules.append(loaded)
-        return WasmtimeInstance(loaded, limits, grants)
+        return loaded

@@ -1,0 +1,19 @@
+"""Creating sandboxes: a module whose initial memory exceeds the limit is refused with
+a SandboxError on every isolating backend, and the refusal leaves nothing behind."""
+
+from __future__ import annotations
+
+import pytest
+
+from libs import plain
+
+from sandboxlib import Library, Limits, SandboxError
+
+
+def test_initial_memory_above_the_limit_is_a_sandbox_error(hostile_lib: Library,
+                                                           isolating_backend: str) -> None:
+    for _ in range(3):
+        with pytest.raises(SandboxError, match="memory"):
+            hostile_lib.sandbox(isolating_backend, limits=Limits(memory_bytes=1 << 16))
+    with hostile_lib.sandbox(isolating_backend) as sb:
+        assert plain(sb.hostile_ok(21)) == 42
