@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,7 +133,3 @@ def _copy_included(source: Path, folder: Path) -> None:
 
 
 _INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
-
-
-def wrap_many(reqs: Sequence[WrapRequest], out: Path) -> list[Path]:
-    return [wrap(r, out)[0] for r in reqs]

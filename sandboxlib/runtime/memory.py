@@ -123,9 +123,6 @@ class Memory:
                               f"sandbox memory ({size} bytes) without a NUL")
         return text
 
-    def read_struct(self, address: int, fmt: str) -> tuple[object, ...]:
-        """Unpack a ``struct`` format (little-endian as in wasm) at ``address``."""
-        return struct.unpack(fmt, self.read(address, struct.calcsize(fmt)))
-
     def write_struct(self, address: int, fmt: str, *values: object) -> None:
+        """Pack a ``struct`` format at ``address`` (bounds-checked like ``write``)."""
         self.write(address, struct.pack(fmt, *values))
