@@ -17,16 +17,18 @@ from types import ModuleType
 from .. import __version__
 from ..errors import BuildError
 from ..toolchain.cache import content_key, entry_dir
+from ..toolchain.zig import compiler_version
 from .generate import wrap
 from .spec import load_spec
 
 _GENERATOR = Path(__file__).resolve().parent
+_TOOLCHAIN = _GENERATOR.parent / "toolchain"
 
 
 def generator_fingerprint() -> str:
-    """Changes whenever the generator's own code does."""
-    h = hashlib.sha256(__version__.encode())
-    for path in sorted(_GENERATOR.glob("*.py")):
+    """Changes whenever the generator's or the toolchain's code (flags) does."""
+    h = hashlib.sha256(f"{__version__}\0{compiler_version()}".encode())
+    for path in sorted([*_GENERATOR.glob("*.py"), *_TOOLCHAIN.glob("*.py")]):
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
 

@@ -14,7 +14,11 @@ from ..progress import progress
 from .cache import cache_root, content_key, discard, entry_dir, publish, scratch_dir
 
 ALWAYS_EXPORTED = ("malloc", "free")
-BASE_FLAGS = ("--target=wasm32-wasi", "-mexec-model=reactor", "-O2", "-s")
+# Post-MVP features every supported runtime has (wasmtime; wasm2c via wabt): bulk memory
+# turns memcpy/memset into single instructions, SIMD lets loops vectorize. Measured on
+# zlib 1 MiB level 6: wasmtime 1.38x -> 1.25x CPython, wasm2c 1.32x -> 1.28x.
+BASE_FLAGS = ("--target=wasm32-wasi", "-mexec-model=reactor", "-O2", "-s", "-mbulk-memory",
+              "-msimd128", "-mnontrapping-fptoint", "-msign-ext")
 
 
 def compiler_version() -> str:
