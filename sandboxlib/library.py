@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from .abi import Function
 from .runtime.sandbox import Sandbox
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 
 DEFAULT_STACK_SIZE = 128 << 10
 BACKEND_ENV = "SANDBOXLIB_BACKEND"
+T = TypeVar("T")
 
 
 @dataclass(eq=False)
@@ -36,7 +38,7 @@ class Library:
     cflags: tuple[str, ...] = ()
     stack_size: int = DEFAULT_STACK_SIZE
     preinit: bool = True  # run the start-up once and start every sandbox from its image
-    _loaded: dict[str, Any] = field(default_factory=dict, repr=False)
+    _loaded: dict[Hashable, Any] = field(default_factory=dict, repr=False)
 
     def function(self, name: str) -> Function:
         for fn in self.functions:
@@ -62,19 +64,17 @@ class Library:
         built = self.built_module()
         if not self.preinit or (grants is not None and (grants.dirs or grants.env)):
             return built
-        image = self.loaded("preinit")
-        if image is None:
-            from .toolchain.preinit import preinitialized
-            image = preinitialized(built)
-            self.remember("preinit", image)
-        return image  # type: ignore[no-any-return]
+        from .toolchain.preinit import preinitialized
+        return self.memo("preinit", lambda: preinitialized(built))
 
-    def loaded(self, key: str) -> Any:
-        """Per-backend state memoized on the library (compiled module, extension)."""
-        return self._loaded.get(key)
+    def memo(self, key: Hashable, build: Callable[[], T]) -> T:
+        """State memoized on the library by ``key`` (the pre-initialized module, a
+        backend's compiled module per settings): ``build()`` runs once per key."""
+        value = self._loaded.get(key)
+        if value is None:
+            value = self._loaded[key] = build()
+        return cast(T, value)
 
-    def remember(self, key: str, value: Any) -> None:
-        self._loaded[key] = value
 
     def sandbox(self, backend: str | None = None, *, limits: Limits | None = None,
                 grants: Grants | None = None) -> Sandbox:

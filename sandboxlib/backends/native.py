@@ -97,21 +97,25 @@ class NativeBackend:
     model = HOST
 
     def instantiate(self, library: Library, limits: Limits, grants: Grants) -> NativeInstance:
-        module = library.loaded("native")
-        if module is None:
-            if not library.sources:
-                raise BuildError(f"{library.name}: the native backend needs the C sources, and "
-                                 "this library was given none")
-            # A function-like macro shadowing a function (zlib's gzgetc) would capture
-            # cffi's call; the function itself is what is wrapped.
-            # Without headers, the declarations are the prototypes (ABI-compatible).
-            cdef = cdef_for(library.functions)
-            prelude = "#include <stdlib.h>\n" + ("".join(
-                f'#include "{h.resolve()}"\n' for h in library.headers) + "".join(
-                f"#undef {fn.name}\n" for fn in library.functions) if library.headers
-                else cdef + "\n")
-            module = build_extension("native", library.name, cdef,
-                                     prelude, library.sources, library.include_dirs,
-                                     library.defines, library.cflags)
-            library.remember("native", module)
-        return NativeInstance(module)
+        return NativeInstance(native_module(library))
+
+
+def native_module(library: Library) -> Any:
+    """The library compiled for the host as a cffi extension (built once per library)."""
+    return library.memo("native", lambda: _build(library))
+
+
+def _build(library: Library) -> Any:
+    if not library.sources:
+        raise BuildError(f"{library.name}: the native backend needs the C sources, and "
+                         "this library was given none")
+    # A function-like macro shadowing a function (zlib's gzgetc) would capture cffi's
+    # call; the function itself is what is wrapped. Without headers, the declarations
+    # are the prototypes (ABI-compatible).
+    cdef = cdef_for(library.functions)
+    prelude = "#include <stdlib.h>\n" + ("".join(
+        f'#include "{h.resolve()}"\n' for h in library.headers) + "".join(
+        f"#undef {fn.name}\n" for fn in library.functions) if library.headers
+        else cdef + "\n")
+    return build_extension("native", library.name, cdef, prelude, library.sources,
+                           library.include_dirs, library.defines, library.cflags)

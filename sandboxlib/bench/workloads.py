@@ -54,11 +54,8 @@ def call_ops(backend: str) -> tuple[dict[str, Op], Callable[[], None]]:
 
 def raw_cffi_op() -> Op:
     """The reference: the native function called directly through cffi."""
-    from ..backends.native import NativeBackend
-    lib = workload_library()
-    NativeBackend().instantiate(lib, *_default_config())
-    module: Any = lib.loaded("native")
-    add = module.lib.bench_add
+    from ..backends.native import native_module
+    add = native_module(workload_library()).lib.bench_add
     return lambda: add(2, 3)
 
 
@@ -107,8 +104,3 @@ def spawn_helper() -> Path:
 def spawn_op() -> Op:
     exe = str(spawn_helper())
     return lambda: subprocess.run([exe, "2", "3"], capture_output=True, check=True)
-
-
-def _default_config() -> tuple[Any, Any]:
-    from ..runtime.config import Grants, Limits
-    return Limits(), Grants()

@@ -41,7 +41,6 @@ _live: dict[int, weakref.ref[Wasm2cInstance]] = {}
 _keys = itertools.count(1)
 # Per library, the module it runs under given (grants, meter), resolved once: finding
 # it reads and hashes the module file, which would cost more than the instance itself.
-_VARIANTS = "wasm2c:variants"
 NO_FUEL_LIMIT = (1 << 63) - 1
 
 
@@ -239,23 +238,17 @@ class Wasm2cBackend:
 
     def instantiate(self, library: Library, limits: Limits, grants: Grants) -> Wasm2cInstance:
         meter = 1 if limits.fuel is not None else 2 if limits.timeout is not None else 0
-        variants: dict[tuple[Grants, int], LoadedModule] | None = library.loaded(_VARIANTS)
-        if variants is None:
-            variants = {}
-            library.remember(_VARIANTS, variants)
-        loaded = variants.get((grants, meter))
-        if loaded is None:
-            loaded = variants[grants, meter] = self._load(library, grants, meter)
+        loaded = library.memo(("wasm2c", grants, meter),
+                              lambda: self._load(library, grants, meter))
         return Wasm2cInstance(loaded, limits, grants)
 
     @staticmethod
     def _load(library: Library, grants: Grants, meter: int) -> LoadedModule:
         wasm = library.wasm_module(grants)
-        key = f"wasm2c:{meter}:{wasm}"
-        loaded: LoadedModule | None = library.loaded(key)
-        if loaded is None:
+
+        def fresh() -> LoadedModule:
             loaded = load(library, wasm, meter)
             loaded.ffi.def_extern(name="sbx_py_import")(_dispatch_import)
             loaded.ffi.def_extern(name="sbx_py_callback")(_dispatch_callback)
-            library.remember(key, loaded)
-        return loaded
+            return loaded
+        return library.memo(("wasm2c", meter, wasm), fresh)

@@ -321,7 +321,6 @@ def _check(err: Any) -> None:
 _live: weakref.WeakSet[WasmtimeInstance] = weakref.WeakSet()
 # Per library, the module it runs under given (engine kind, grants), resolved once:
 # finding it reads and hashes the module file.
-_VARIANTS = "wasmtime:variants"
 _modules: list[LoadedModule] = []
 
 
@@ -345,24 +344,18 @@ class WasmtimeBackend:
 
     def instantiate(self, library: Library, limits: Limits, grants: Grants) -> WasmtimeInstance:
         kind = EngineKind(fuel=limits.fuel is not None)
-        variants: dict[tuple[EngineKind, Grants], LoadedModule] | None = library.loaded(_VARIANTS)
-        if variants is None:
-            variants = {}
-            library.remember(_VARIANTS, variants)
-        loaded = variants.get((kind, grants))
-        if loaded is None:
-            loaded = variants[kind, grants] = self._load(library, kind, grants)
+        loaded = library.memo(("wasmtime", kind, grants),
+                              lambda: self._load(library, kind, grants))
         return WasmtimeInstance(loaded, limits, grants)
 
     @staticmethod
     def _load(library: Library, kind: EngineKind, grants: Grants) -> LoadedModule:
         wasm = library.wasm_module(grants)
-        key = f"wasmtime:{kind.tag()}:{grants.clock}:{grants.random}:{wasm}"
-        loaded: LoadedModule | None = library.loaded(key)
-        if loaded is None:
+
+        def fresh() -> LoadedModule:
             module = compiled_module(kind, wasm)
             loaded = LoadedModule(kind, module, instance_pre(kind, module, grants.clock,
                                                              grants.random))
-            library.remember(key, loaded)
             _modules.append(loaded)
-        return loaded
+            return loaded
+        return library.memo(("wasmtime", kind, grants.clock, grants.random, wasm), fresh)
