@@ -201,7 +201,7 @@ def per_request_section(requests: int = 400) -> None:
         took = time.perf_counter() - start
         print(f"  {backend:<9} {requests / took:8.0f} requests/s ({took / requests * 1e6:.0f} µs "
               f"each incl. a new sandbox): {ok} decoded, {failed} rejected as corrupt")
-    print("  (spawning a process per request costs ~0.7-0.8 ms before any work: see "
+    print("  (spawning a process per request costs ~0.8-0.9 ms before any work: see "
           "`sandboxlib bench`)")
 
 
