@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -156,3 +157,11 @@ def import_from(directory: Path, name: str) -> ModuleType:
         return importlib.import_module(name)
     finally:
         sys.path.remove(str(directory))
+
+
+def run_mypy(cache: Path, *args: str, mypypath: Path | None = None
+             ) -> subprocess.CompletedProcess[str]:
+    """mypy with ``args`` (flags and targets), uncached, from the repository root."""
+    env = {**os.environ, **({"MYPYPATH": str(mypypath)} if mypypath else {})}
+    return subprocess.run([sys.executable, "-m", "mypy", "--no-incremental", "--cache-dir",
+                           str(cache), *args], capture_output=True, text=True, env=env, cwd=ROOT)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from libs import C_SRC, ROOT, fn, import_from, plain
+from libs import C_SRC, ROOT, fn, import_from, plain, run_mypy
 
 from sandboxlib import WASM32, HOST, Library, Prim, Ptr, Tainted, TaintedPtr
 from sandboxlib.codegen.generate import WrapRequest, wrap
@@ -201,20 +200,16 @@ with constructs.sandbox() as lib:
 
 def test_mypy_accepts_the_package_and_rejects_unverified_taint(generated: Path,
                                                                tmp_path: Path) -> None:
-    env = {**os.environ, "MYPYPATH": str(generated)}
     for name, text in (("good.py", GOOD), ("bad.py", BAD)):
         (tmp_path / name).write_text(text)
-    cmd = [sys.executable, "-m", "mypy", "--strict", "--no-incremental",
-           "--cache-dir", str(tmp_path / ".mypy")]
-    ok = subprocess.run([*cmd, str(tmp_path / "good.py")], capture_output=True, text=True,
-                        env=env)
+    cache = tmp_path / ".mypy"
+    ok = run_mypy(cache, "--strict", str(tmp_path / "good.py"), mypypath=generated)
     assert ok.returncode == 0, ok.stdout
-    bad = subprocess.run([*cmd, str(tmp_path / "bad.py")], capture_output=True, text=True,
-                         env=env)
+    bad = run_mypy(cache, "--strict", str(tmp_path / "bad.py"), mypypath=generated)
     assert bad.returncode == 1
     assert 'Argument 1 to "cn_wide" of "Constructs" has incompatible type "Tainted[int]"; ' \
            'expected "int"' in bad.stdout, bad.stdout
-    stub = subprocess.run([*cmd, "-p", "constructs"], capture_output=True, text=True, env=env)
+    stub = run_mypy(cache, "--strict", "-p", "constructs", mypypath=generated)
     assert stub.returncode == 0, stub.stdout
 
 

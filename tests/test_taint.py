@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import math
 import operator
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from libs import ROOT
+from libs import ROOT, run_mypy
 
 from sandboxlib import TaintError, Tainted
 
@@ -101,14 +99,10 @@ def test_mypy_rejects_unverified_use_of_tainted_values(tmp_path: Path) -> None:
              "def use(t: Tainted[int], p: TaintedPtr, s: Tainted[bytes]) -> None:"]
     lines += [f"    {code}" for code in TYPED_BAD]
     (tmp_path / "bad.py").write_text("\n".join(lines) + "\n")
-    cmd = [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"),
-           "--enable-error-code", "truthy-bool", "--no-incremental",
-           "--cache-dir", str(tmp_path / ".mypy")]
-    ok = subprocess.run([*cmd, str(tmp_path / "good.py")], capture_output=True, text=True,
-                        cwd=ROOT)
+    flags = ("--config-file", str(ROOT / "pyproject.toml"), "--enable-error-code", "truthy-bool")
+    ok = run_mypy(tmp_path / ".mypy", *flags, str(tmp_path / "good.py"))
     assert ok.returncode == 0, ok.stdout
-    bad = subprocess.run([*cmd, str(tmp_path / "bad.py")], capture_output=True, text=True,
-                         cwd=ROOT)
+    bad = run_mypy(tmp_path / ".mypy", *flags, str(tmp_path / "bad.py"))
     assert bad.returncode == 1
     for number, (code, message) in enumerate(TYPED_BAD.items(), start=len(lines) - len(TYPED_BAD)
                                              + 1):
