@@ -31,12 +31,16 @@ __all__ = ["ArrayOf", "CallbackArg", "ConstData", "Helpers", "LibraryProxy", "Po
 class LibraryProxy:
     """A sandboxed library: C functions as methods, every result tainted."""
 
+    sandbox: Sandbox
+
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
 
-    def _bind(self, name: str) -> Callable[..., Any]:
+    def _bind(self, name: str, attr: str = "") -> Callable[..., Any]:
+        """The fast caller of C function ``name``, cached as the instance attribute
+        ``attr`` (the method's name, if the generator renamed it)."""
         fn = self.sandbox.bind(self.sandbox.library.function(name))
-        self.__dict__[name] = fn  # later lookups find the fast caller first
+        self.__dict__[attr or name] = fn  # later lookups find the fast caller first
         return fn
 
     # -- lifecycle ----------------------------------------------------------------
@@ -99,8 +103,10 @@ _P = TypeVar("_P", bound=LibraryProxy)
 class Helpers:
     """Base of generated high-level helpers (``lib.helpers``)."""
 
+    _lib: Any
+
     def __init__(self, lib: LibraryProxy) -> None:
-        self._lib: Any = lib
+        self._lib = lib
 
     def _count(self, data: bytes | bytearray | memoryview, element: Prim) -> int:
         """How many ``element`` values ``data`` holds (it must hold a whole number)."""

@@ -8,6 +8,7 @@ a memory error in Python. Limits and grants cannot be enforced here.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..abi import HOST, Function, FuncPtr, Prim, Ptr, Signature, c_decl, function_type_decl
@@ -25,6 +26,10 @@ class NativeMemory:
 
     def region(self) -> tuple[int, int]:
         return 0, 1 << (8 * HOST.pointer_size)
+
+    def pin(self) -> None:
+        """Host memory has no sandbox lifetime to keep."""
+        return None
 
 
 def cdef_for(functions: tuple[Function, ...]) -> str:
@@ -113,9 +118,18 @@ def _build(library: Library) -> Any:
     # call; the function itself is what is wrapped. Without headers, the declarations
     # are the prototypes (ABI-compatible).
     cdef = cdef_for(library.functions)
-    prelude = "#include <stdlib.h>\n" + ("".join(
-        f'#include "{h.resolve()}"\n' for h in library.headers) + "".join(
+    prelude = "#include <stdlib.h>\n" + ("".join(map(_include, library.headers)) + "".join(
         f"#undef {fn.name}\n" for fn in library.functions) if library.headers
         else cdef + "\n")
     return build_extension("native", library.name, cdef, prelude, library.sources,
                            library.include_dirs, library.defines, library.cflags)
+
+
+def _include(header: Path) -> str:
+    """The ``#include`` line of ``header``: a path no ``#include`` can spell (a quote or
+    a line break in it) is refused, never written into the C source."""
+    path = str(header.resolve())
+    if any(c in path for c in '"\r\n'):
+        raise BuildError(f"header {path!r}: a quote or line break in its path cannot be "
+                         "#included; rename it")
+    return f'#include "{path}"\n'

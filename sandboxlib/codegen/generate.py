@@ -6,6 +6,7 @@ moved into place only when complete, so a failure writes nothing half-done.
 
 from __future__ import annotations
 
+import keyword
 import re
 import shutil
 import tempfile
@@ -36,7 +37,7 @@ class WrapRequest:
     origin: str = "--export"  # where exports/annotations were named, for error messages
 
     def check(self) -> None:
-        if not self.name.isidentifier():
+        if not self.name.isidentifier() or keyword.iskeyword(self.name):
             raise BuildError(f"library name {self.name!r} is not a Python identifier")
         for kind, paths in (("header", self.headers), ("source", self.sources)):
             for p in paths:
@@ -77,8 +78,8 @@ def wrap(req: WrapRequest, out: Path) -> tuple[Path, Plan]:
     staging = Path(tempfile.mkdtemp(prefix=f".{req.name}-", dir=out))
     try:
         plan.build = _copy_sources(req, staging)
-        (staging / "__init__.py").write_text(emit_proxy(plan))
-        (staging / "__init__.pyi").write_text(emit_stub(plan))
+        (staging / "__init__.py").write_text(emit_proxy(plan), encoding="utf-8")
+        (staging / "__init__.pyi").write_text(emit_stub(plan), encoding="utf-8")
         (staging / "py.typed").write_text("")
         shutil.copyfile(wasm, staging / "module.wasm")
         if final.exists():

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-import textwrap
-
 from ..abi import FuncPtr, Prim, Ptr
 from .annotations import Annotation
+from .names import docstring
+
+# The names a helper's body uses besides its parameters: parameters are named apart
+# from them (``names.python_names``), so a C parameter called ``len`` or ``lib``
+# shadows nothing.
+HELPER_LOCALS = frozenset({"self", "lib", "r", "len", "isinstance", "str", "ArgumentError",
+                           "Prim"})
 
 
 def helper_params(names: list[str], ann: Annotation) -> list[str]:
@@ -16,15 +21,11 @@ def helper_params(names: list[str], ann: Annotation) -> list[str]:
 
 def helper_source(name: str, pyname: str, params: list[str], types: list[object],
                   ann: Annotation, pointee: dict[str, Prim]) -> list[str]:
-    """Source lines of one helper method."""
+    """Source lines of one helper method; ``params`` and ``ann`` use the helper's
+    parameter names (filled-in lengths and out-parameters are its locals)."""
     kept = helper_params(params, ann)
-    # Filled-in lengths and out-parameters are locals: private names, so that a C
-    # parameter called ``len`` or ``lib`` shadows nothing the helper uses.
-    local = {p: p if p in kept else f"_{p}" for p in params}
-    doc = textwrap.fill(_describe(name, ann), 99, initial_indent='        """',
-                        subsequent_indent="        ")
     lines = [f"    def {pyname}(self{''.join(', ' + p for p in kept)}):  # type: ignore",
-             doc + ('"""' if len(doc) < 96 and "\n" not in doc else '\n        """'),
+             docstring(_describe(name, ann), "        ", 99),
              "        lib = self._lib"]
     for p, t in zip(params, types):
         if p in kept and isinstance(t, (Ptr, FuncPtr)) and p not in ann.nullable:
@@ -33,22 +34,22 @@ def helper_source(name: str, pyname: str, params: list[str], types: list[object]
     for data, length in ann.buffers.items():  # the length counts elements of the pointee
         lines += [f"        if isinstance({data}, str):", f"            {data} = {data}.encode()"]
         if data in pointee and pointee[data] not in (Prim.CHAR, Prim.SCHAR, Prim.UCHAR):
-            lines += [f"        {local[length]} = self._count({data}, Prim.{pointee[data].name})"]
+            lines += [f"        {length} = self._count({data}, Prim.{pointee[data].name})"]
         else:
-            lines += [f"        {local[length]} = len({data})"]
+            lines += [f"        {length} = len({data})"]
     for p in ann.out:
-        lines.append(f"        {local[p]} = lib.alloc(lib.sandbox.model.size(Prim.{pointee[p].name}))")
-    body = [f"r = lib.{pyname}({', '.join(local[p] for p in params)})"]
+        lines.append(f"        {p} = lib.alloc(lib.sandbox.model.size(Prim.{pointee[p].name}))")
+    body = [f"r = lib.{pyname}({', '.join(params)})"]
     if ann.string:
         free = "None" if ann.free is None else repr(ann.free)
         body.append(f"r = self._string(r, {ann.max_len}, {free})")
-    outs = [f"{local[p]}.read_int(Prim.{pointee[p].name})" for p in ann.out]
+    outs = [f"{p}.read_int(Prim.{pointee[p].name})" for p in ann.out]
     body.append(f"return ({', '.join(['r', *outs])})" if outs else "return r")
     if ann.out:
         lines.append("        try:")
         lines += [f"            {b}" for b in body]
         lines.append("        finally:")
-        lines += [f"            {local[p]}.free()" for p in ann.out]
+        lines += [f"            {p}.free()" for p in ann.out]
     else:
         lines += [f"        {b}" for b in body]
     return lines
@@ -65,15 +66,15 @@ def _describe(name: str, ann: Annotation) -> str:
 
 
 def helper_stub(pyname: str, params: list[str], types: list[object], ann: Annotation,
-                param_stub: dict[str, str], result: str) -> tuple[str, list[str], str]:
-    """(name, typed parameters, return type) of a helper for the ``.pyi``."""
+                param_stub: dict[str, str], result: str) -> tuple[str, list[tuple[str, str]], str]:
+    """(name, [(parameter, type)], return type) of a helper for the ``.pyi``."""
     kept = helper_params(params, ann)
     typed = []
     for p in kept:
         stub = "bytes | bytearray | memoryview | str" if p in ann.buffers else param_stub[p]
         if p in ann.nullable and "None" not in stub:
             stub += " | None"
-        typed.append(f"{p}: {stub}")
+        typed.append((p, stub))
     if ann.string:
         result = "Tainted[bytes] | None"
     if ann.out:

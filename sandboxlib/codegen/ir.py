@@ -122,6 +122,19 @@ class Skipped:
 
 
 @dataclass
+class Renamed:
+    """A C name given another Python name (``names.python_names``)."""
+
+    what: str  # "function alloc", "parameter self of f", "field _address of struct s"
+    python: str
+    location: Location | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        return f"{where}{self.what} -> {self.python}"
+
+
+@dataclass
 class Api:
     """Everything a set of headers declares that the proxy exposes."""
 

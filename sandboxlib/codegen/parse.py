@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,8 @@ class _Builder:
         coord = getattr(node, "coord", None)
         if coord is None or not coord.file:
             return None
-        return ir.Location(str(coord.file), int(coord.line or 0))
+        # the file name as the compiler's line marker escaped it ('\\' and '"')
+        return ir.Location(re.sub(r"\\(.)", r"\1", str(coord.file)), int(coord.line or 0))
 
     def is_own(self, node: Any) -> bool:
         loc = self.location(node)

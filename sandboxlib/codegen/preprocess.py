@@ -49,11 +49,24 @@ def preprocess(headers: Sequence[Path], include_dirs: Iterable[Path] = (),
             raise BuildError(f"header {h} does not exist")
     flags = ["--target=wasm32-wasi", "-x", "c", *(f"-I{Path(d).resolve()}" for d in include_dirs),
              *(f"-I{h.resolve().parent}" for h in headers), *(f"-D{d}" for d in defines)]
+    links: dict[str, str] = {}  # link -> header
     with tempfile.TemporaryDirectory() as tmp:
+        spelled = []
+        for i, h in enumerate(headers):
+            path = str(h.resolve())
+            if '"' in path:  # an #include line has no escapes: include it through a link
+                link = Path(tmp, f"header{i}.h")
+                link.symlink_to(path)
+                links[str(link)] = path
+                path = str(link)
+            spelled.append(path)
         wrapper = Path(tmp) / "sandboxlib_headers.c"
-        wrapper.write_text("".join(f'#include "{h.resolve()}"\n' for h in headers))
+        wrapper.write_text("".join(f'#include "{path}"\n' for path in spelled))
         text = _run([*zig_cc(), *flags, "-E", str(wrapper)])
         macro_dump = _run([*zig_cc(), *flags, "-E", "-dM", str(wrapper)])
+    for linked, header in links.items():  # line markers name the header, escaped as C does
+        escaped = header.replace("\\", "\\\\").replace('"', '\\"')
+        text = text.replace(f'"{linked}"', f'"{escaped}"')
     return Preprocessed(PRELUDE + clean(text), parse_macro_dump(macro_dump))
 
 

@@ -61,6 +61,9 @@ def build_wasm(sources: Sequence[Path], *, exports: Iterable[str], name: str = "
     for s in sources:
         if not s.is_file():
             raise BuildError(f"{name}: source file {s} does not exist")
+        if any(c in str(s) for c in '"\\\r\n'):
+            raise BuildError(f"{name}: source file {str(s)!r}: zig's C compiler cannot take a "
+                             "path with a quote, backslash or line break; rename it")
     include_dirs = [Path(d).resolve() for d in include_dirs]
     flags = [*compile_flags(include_dirs, defines, cflags), *link_flags(exports, stack_size)]
     key = content_key("wasm", sources, include_dirs, [compiler_version(), *flags])
