@@ -6,13 +6,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Callable, Hashable
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from .abi import Function
+from .runtime.config import Grants, Limits
 from .runtime.sandbox import Sandbox
-
-if TYPE_CHECKING:
-    from .runtime.config import Grants, Limits
 
 DEFAULT_STACK_SIZE = 128 << 10
 BACKEND_ENV = "SANDBOXLIB_BACKEND"
@@ -56,16 +54,21 @@ class Library:
                 stack_size=self.stack_size)
         return self.wasm
 
-    def wasm_module(self, grants: Grants | None = None) -> Path:
-        """The module sandboxes run: built from the sources if not given (cached by
-        content), then pre-initialized unless ``preinit`` is off or ``grants`` give
-        directories or environment variables (libc discovers those at start-up, so
-        such sandboxes run the start-up themselves)."""
+    def wasm_module(self, grants: Grants | None = None, limits: Limits | None = None) -> Path:
+        """The module a sandbox with ``grants`` and ``limits`` runs: built from the
+        sources if not given (cached by content), then pre-initialized (its start-up
+        run once, with no capabilities, under the first sandbox's limits: see
+        ``toolchain.preinit``). A sandbox runs the built module and its start-up
+        itself if ``preinit`` is off, if it was granted anything (so that its
+        constructors see what it was granted) or if the image does not fit its
+        memory limit."""
         built = self.built_module()
-        if not self.preinit or (grants is not None and (grants.dirs or grants.env)):
+        limits = limits or Limits()
+        if not self.preinit or (grants is not None and grants != Grants()):
             return built
         from .toolchain.preinit import preinitialized
-        return self.memo("preinit", lambda: preinitialized(built))
+        image, needs = self.memo("preinit", lambda: preinitialized(built, limits, self.name))
+        return image if needs <= limits.memory_bytes else built
 
     def memo(self, key: Hashable, build: Callable[[], T]) -> T:
         """State memoized on the library by ``key`` (the pre-initialized module, a

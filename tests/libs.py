@@ -24,11 +24,18 @@ ROOT = Path(__file__).resolve().parent.parent
 C_SRC = ROOT / "c_src"
 HOSTILE = C_SRC / "hostile"
 
-# Generated packages of c_src/hostile/: name -> (header, sources)
-HOSTILE_PACKAGES = {
+# Generated packages of c_src/hostile/: name -> (header, sources[, defines])
+HOSTILE_PACKAGES: dict[str, tuple[str, tuple[str, ...]] | tuple[str, tuple[str, ...],
+                                                                  tuple[str, ...]]] = {
     "hostile": ("hostile.h", ("hostile.c", "hostile_abi.c")),
     "hostile_alloc": ("hostile_alloc.h", ("hostile_alloc.c",)),
     "hostile_import": ("hostile_import.h", ("hostile_import.c",)),
+    "hostile_startup": ("hostile_startup.h", ("hostile_startup.c",)),
+    "hostile_startup_spin": ("hostile_startup.h", ("hostile_startup.c",),
+                             ("HOSTILE_STARTUP_SPIN",)),
+    "hostile_startup_fill": ("hostile_startup.h", ("hostile_startup.c",),
+                             ("HOSTILE_STARTUP_FILL",)),
+    "hostile_wasi": ("hostile_wasi.h", ("hostile_wasi.c",)),
 }
 _generated: dict[str, ModuleType] = {}
 
@@ -37,10 +44,11 @@ def hostile_package(name: str, root: Path) -> ModuleType:
     """The package ``sandboxlib wrap`` makes of ``c_src/hostile/<name>.h``, generated
     under ``root`` and imported once per test session, as a user would."""
     if name not in _generated:
-        header, sources = HOSTILE_PACKAGES[name]
+        header, sources, *defines = HOSTILE_PACKAGES[name]
         proc = subprocess.run(
             [sys.executable, "-m", "sandboxlib", "wrap", name, "--header", str(HOSTILE / header),
-             "--source", *(str(HOSTILE / s) for s in sources), "--out", str(root)],
+             "--source", *(str(HOSTILE / s) for s in sources), "--out", str(root),
+             *(f"--define={d}" for group in defines for d in group)],
             capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
         _generated[name] = import_from(root, name)

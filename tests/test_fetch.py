@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import os
@@ -17,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from sandboxlib.errors import BuildError
+from sandboxlib.errors import BuildError, SandboxError
 from sandboxlib.toolchain.fetch import (
-    MIRROR_ENV, debian_mirror, fetch_debian_source, fetch_pin, pool_path,
+    MAX_MEMBERS, MIRROR_ENV, debian_mirror, fetch_debian_source, fetch_pin, pool_path,
 )
 from sandboxlib.toolchain.pins import PINS, ZLIB
 
@@ -201,6 +202,22 @@ def test_unsafe_members_are_refused(archive: Path, tmp_path: Path,
         fetch_debian_source("demo", "demo_1.0.orig.tar.gz", sha)
     assert cache_leftovers(tmp_path) == []
     assert not list(tmp_path.rglob("escape"))
+
+
+def test_an_archive_of_too_many_members_is_refused_and_nothing_is_extracted(
+        archive: Path, tmp_path: Path) -> None:
+    header = entry("demo/empty").tobuf(tarfile.GNU_FORMAT)  # one 512-byte block, no data
+    tarball = gzip.compress(header * 300_000 + bytes(1024), compresslevel=1)
+    path = archive / pool_path("demo", "demo_1.0.orig.tar.gz")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(tarball)
+    sha = hashlib.sha256(tarball).hexdigest()
+    with pytest.raises(BuildError, match=f"demo_1.0.orig.tar.gz: has more than "
+                                         f"{MAX_MEMBERS} members") as err:
+        fetch_debian_source("demo", "demo_1.0.orig.tar.gz", sha)
+    assert isinstance(err.value, SandboxError)
+    assert cache_leftovers(tmp_path) == []
+    assert not list((tmp_path / "cache").rglob("demo"))
 
 
 def test_missing_file_names_the_url_and_the_override(archive: Path) -> None:

@@ -248,6 +248,50 @@ void hostile_store_cb(hostile_cb cb) { stored = cb; }
 
 int32_t hostile_call_stored(int32_t v) { return stored(v); }
 
+int32_t hostile_call_then_stored(hostile_cb first, int32_t v) {
+    first(v);
+    return stored(v);
+}
+
+/* -- the function table ------------------------------------------------------ */
+
+#define HOSTILE_REFTYPES __attribute__((target("reference-types")))
+
+HOSTILE_REFTYPES int32_t hostile_table_size(void) {
+    int32_t r;
+    __asm__ volatile("table.size __indirect_function_table\n"
+                     "local.set %0\n" : "=r"(r));
+    return r;
+}
+
+/* table.grow by n empty slots: the old size, or -1 if refused */
+HOSTILE_REFTYPES int32_t hostile_table_grow(uint32_t n) {
+    int32_t r;
+    __asm__ volatile("ref.null_func\n"
+                     "local.get %1\n"
+                     "table.grow __indirect_function_table\n"
+                     "local.set %0\n" : "=r"(r) : "r"(n));
+    return r;
+}
+
+/* grow by chunk until refused: the elements gained */
+int64_t hostile_table_bomb(uint32_t chunk) {
+    int64_t total = 0;
+    while (hostile_table_grow(chunk) != -1) total += chunk;
+    return total;
+}
+
+/* a new slot holding what slot `from` holds (a callback the host may later remove) */
+HOSTILE_REFTYPES int32_t hostile_table_copy_slot(uint32_t from) {
+    int32_t r;
+    __asm__ volatile("local.get %1\n"
+                     "table.get __indirect_function_table\n"
+                     "i32.const 1\n"
+                     "table.grow __indirect_function_table\n"
+                     "local.set %0\n" : "=r"(r) : "r"(from));
+    return r;
+}
+
 typedef int64_t (*hostile_other_cb)(int64_t a, double b);
 
 int32_t hostile_call_wrong_type(hostile_cb cb) {

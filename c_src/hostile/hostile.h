@@ -110,6 +110,14 @@ int32_t hostile_call_stored(int32_t v);
 int32_t hostile_call_wrong_type(hostile_cb cb);
 int32_t hostile_call_data(hostile_data_cb cb, int32_t which);
 int32_t hostile_call_user(hostile_user_cb cb, void *user, int32_t forge);
+/* first(v), then the stored callback: first may close the sandbox in between */
+int32_t hostile_call_then_stored(hostile_cb first, int32_t v);
+
+/* the function table, grown and copied by the library itself */
+int32_t hostile_table_size(void);
+int32_t hostile_table_grow(uint32_t n);
+int64_t hostile_table_bomb(uint32_t chunk);
+int32_t hostile_table_copy_slot(uint32_t from);
 
 /* host handles seen as pointers */
 void *hostile_echo_ptr(void *p);

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 
 DEFAULT_MEMORY_LIMIT = 256 << 20
+DEFAULT_TABLE_LIMIT = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -17,13 +18,19 @@ class Limits:
     cannot be served raises ``ResourceError``). ``fuel``: instructions budget for the
     sandbox's life (wasmtime). ``timeout``: wall seconds per call into the sandbox.
     ``max_callback_depth``: how deeply callbacks may nest (a callback calling into
-    the sandbox, which calls back...). Exceeding any raises ``ResourceError``.
+    the sandbox, which calls back...). ``table_elements``: the most elements any
+    table of the sandbox may hold (the function table grows by one per registered
+    callback, and by what the library's ``table.grow`` asks); each element costs
+    8-32 bytes of host memory beside ``memory_bytes``, and growth past the limit
+    fails as growth past a declared maximum does. Exceeding any raises
+    ``ResourceError``.
     """
 
     memory_bytes: int = DEFAULT_MEMORY_LIMIT
     fuel: int | None = None
     timeout: float | None = None
     max_callback_depth: int = 64
+    table_elements: int = DEFAULT_TABLE_LIMIT
 
     def __post_init__(self) -> None:
         if self.memory_bytes <= 0:
@@ -32,6 +39,8 @@ class Limits:
             raise ValueError(f"fuel must be >= 0, got {self.fuel}")
         if self.timeout is not None and self.timeout <= 0:
             raise ValueError(f"timeout must be positive, got {self.timeout}")
+        if not 1 <= self.table_elements < 1 << 32:
+            raise ValueError(f"table_elements must be in [1, 2**32), got {self.table_elements}")
         if self.max_callback_depth < 1:
             raise ValueError(f"max_callback_depth must be >= 1, got {self.max_callback_depth}")
 

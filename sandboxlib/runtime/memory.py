@@ -9,7 +9,7 @@ NULL and negative values are refused (it isolates nothing by design).
 from __future__ import annotations
 
 import struct
-from typing import Protocol
+from typing import Any, Protocol
 
 import cffi
 
@@ -26,6 +26,12 @@ class RawMemory(Protocol):
         """(host address of byte 0, size in bytes) at this moment."""
         ...
 
+    def pin(self) -> Any:
+        """A cdata pointer at byte 0 that keeps the memory mapped, at the same
+        address and never given to another sandbox, for as long as it lives (buffers
+        made over it hold it); None for the host's own memory (native backend)."""
+        ...
+
 
 class _Released:
     """The memory of a closed sandbox: every access refuses (it may be unmapped)."""
@@ -37,6 +43,9 @@ class _Released:
 
     def region(self) -> tuple[int, int]:
         raise PoisonedError(f"{self._label}: the sandbox is closed; its memory is gone")
+
+    def pin(self) -> Any:
+        return self.region()
 
 
 class Memory:
@@ -57,17 +66,27 @@ class Memory:
 
     def whole(self) -> memoryview:
         """The whole memory as one zero-copy view, indexed by sandbox address (slices
-        are bounds-checked by Python). Valid until the sandbox next runs, like
-        ``view``; the same view is returned while the memory has not moved or grown,
-        so taking it costs one region query. Not on the native backend (its "memory"
-        is the host's address space)."""
+        are bounds-checked by Python). The view and every slice of it keep this
+        sandbox's memory mapped while they live, even past ``close()``: they never
+        show another sandbox's memory. The same view is returned while the memory
+        has not grown, so taking it costs one region query. Not on the native backend
+        (its "memory" is the host's address space)."""
+        whole = self._pinned_whole()
+        if whole is None:
+            raise BoundsError(f"{self._label}: this memory is the host address space; "
+                              "read it with bounds-checked spans")
+        return whole
+
+    def _pinned_whole(self) -> memoryview | None:
+        """The cached whole view (remade, with a new pin, when the memory grew), or
+        None for host memory."""
         base, size = self._raw.region()
         whole = self._whole
         if whole is None or whole[0] != base or len(whole[1]) != size:
-            if size >= 1 << 48:
-                raise BoundsError(f"{self._label}: this memory is the host address space; "
-                                  "read it with bounds-checked spans")
-            whole = self._whole = (base, memoryview(_ffi.buffer(_ffi.cast(_CHARP, base), size)))
+            keeper = self._raw.pin()
+            if keeper is None:
+                return None
+            whole = self._whole = (base, memoryview(_ffi.buffer(keeper, size)))
         return whole[1]
 
     @property
@@ -100,9 +119,14 @@ class Memory:
             _ffi.memmove(_ffi.cast(_CHARP, host), data, length)
 
     def view(self, address: int, length: int) -> memoryview:
-        """A zero-copy view of sandbox memory, valid until the sandbox next runs."""
+        """A zero-copy view of sandbox memory: a slice of ``whole()``, so it keeps
+        this sandbox's memory alive as ``whole()`` does (on the native backend, a
+        view of host memory)."""
         host = self._span(address, length, f"view of {length} bytes")
-        return memoryview(_ffi.buffer(_ffi.cast(_CHARP, host), length))
+        whole = self._pinned_whole()
+        if whole is None:
+            return memoryview(_ffi.buffer(_ffi.cast(_CHARP, host), length))
+        return whole[address:address + length]
 
     def read_cstring(self, address: int, max_len: int) -> bytes:
         """A NUL-terminated string of at most ``max_len`` bytes (the NUL excluded)."""

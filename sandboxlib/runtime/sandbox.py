@@ -219,7 +219,15 @@ class Sandbox:
         self._scratch: Allocation | None = None  # see temp_copy
         self._scratch_top = 0
         self._lock = threading.RLock()
-        self._instance: Instance = self.backend.instantiate(library, self.limits, self.grants)
+        try:
+            self._instance: Instance = self.backend.instantiate(library, self.limits,
+                                                                self.grants)
+        except (TrapError, ResourceError) as exc:
+            if str(exc).startswith(f"{library.name}:"):
+                raise
+            where = f"{library.name}: starting a sandbox (instance and library start-up)"
+            raise (TrapError(f"{where}: {exc}", exc.kind) if isinstance(exc, TrapError)
+                   else ResourceError(f"{where}: {exc} ({self.limits})")) from None
         self.memory = Memory(self._instance.memory, f"{library.name}[{backend}]")
 
     # -- lifecycle ---------------------------------------------------------------
@@ -375,6 +383,9 @@ class Sandbox:
         lo, hi = self.model.int_range(Prim.ULONG)
         if size > hi:
             raise ResourceError(f"alloc(): {size} bytes cannot exist in a {self.model.name} sandbox")
+        if self.isolated and size > self.limits.memory_bytes:
+            raise ResourceError(f"alloc(): {size} bytes exceed the memory limit of "
+                                f"{self.limits.memory_bytes} bytes")
         address = self._guarded("malloc", self._raw(MALLOC), [max(size, 1)])
         if not address:
             raise ResourceError(f"alloc(): the sandbox could not allocate {size} bytes "

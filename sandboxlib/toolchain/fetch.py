@@ -29,6 +29,7 @@ APT_DIR = Path("/etc/apt")
 TIMEOUT = 30.0                  # seconds, per network operation
 MAX_DOWNLOAD = 256 << 20        # when the caller gives no expected size
 MAX_EXTRACTED = 1 << 30         # sum of member sizes
+MAX_MEMBERS = 20_000            # files, directories and links (zlib and expat: under 200)
 SCHEMES = ("http", "https", "file")
 
 # Release names and aliases: a suite named so (or "<name>-updates" ...) is Debian's.
@@ -213,10 +214,14 @@ def _refusal(member: tarfile.TarInfo) -> str | None:
 def _extract(tarball: Path, dest: Path) -> None:
     try:
         with tarfile.open(tarball, "r:*") as tar:
-            members = tar.getmembers()
-            for m in members:
+            members: list[tarfile.TarInfo] = []
+            for m in tar:  # read lazily: stop at the limit before holding every header
+                if len(members) == MAX_MEMBERS:
+                    raise BuildError(f"{tarball.name}: has more than {MAX_MEMBERS} members "
+                                     "(the limit); refusing to extract it")
                 if (why := _refusal(m)) is not None:
                     raise BuildError(f"{tarball.name}: refusing to extract {m.name!r}: {why}")
+                members.append(m)
             if sum(m.size for m in members) > MAX_EXTRACTED:
                 raise BuildError(f"{tarball.name}: extracts to more than {MAX_EXTRACTED} bytes")
             dest.mkdir()

@@ -1,24 +1,36 @@
 """Pre-initialization: run a module's start-up once, bake the result into the module.
 
-Like Wizer: instantiate the module with no capabilities, run ``_initialize`` (libc
-and the library's constructors), then write a new module whose data segments hold
-the initialized memory and whose globals start at their initialized values, with
-``_initialize`` no longer exported. Every sandbox then starts from that image
-(mapped copy-on-write by wasmtime, one copy by wasm2c) and runs no start-up code.
+Like Wizer: instantiate the module with no capabilities (no clock, no randomness,
+no files, no environment: nothing a sandbox was not granted is baked into the
+image) under the limits of the sandbox that asked (memory, tables, fuel, and its
+timeout or ``STARTUP_TIMEOUT``), run ``_initialize`` (libc and the library's
+constructors), then write a new module whose data segments hold the initialized
+memory and whose globals start at their initialized values, with ``_initialize``
+no longer exported. Every sandbox then starts from that image (mapped
+copy-on-write by wasmtime, one copy by wasm2c) and runs no start-up code. A
+start-up that runs out of time or fuel raises ``ResourceError`` and nothing is
+cached. One that ends using more than half the memory limit makes no image: a
+growth it asked for may have been refused, so what it built could depend on the
+limit; every sandbox then runs its own start-up under its own limits, as does a
+sandbox whose memory limit is below the image's size.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import wasmtime
 
-from ..errors import BuildError
+from ..errors import BuildError, ResourceError
+from ..runtime.config import Limits
 from .cache import entry_dir
+from .wasi_linker import wasi_linker
 
-FORMAT = "1"
+FORMAT = "2"
+STARTUP_TIMEOUT = 60.0  # seconds a start-up may run when the sandbox sets no timeout
 SEC_MEMORY, SEC_GLOBAL, SEC_EXPORT, SEC_START, SEC_CODE, SEC_DATA, SEC_DATACOUNT = \
     5, 6, 7, 8, 10, 11, 12
 _PAGE = 65536
@@ -197,7 +209,69 @@ def _const(valtype: int, value: int | float) -> bytes:
     return b"\x44" + struct.pack("<d", float(value)) + b"\x0b"
 
 
-def preinitialize(wasm: bytes) -> bytes:
+class _LimitDependent(Exception):
+    """The start-up came near the memory limit: its result may depend on it."""
+
+
+def _run_startup(instrumented: bytes, probed: list[int], limits: Limits, name: str
+                 ) -> tuple[bytes, dict[int, int | float]] | None:
+    """Run the start-up of ``instrumented`` under ``limits``, with no capabilities:
+    the memory image and the values of the ``probed`` globals (None if the module
+    needs more than WASI: its missing imports are for the backend to report)."""
+    config = wasmtime.Config()
+    config.epoch_interruption = True
+    config.consume_fuel = limits.fuel is not None
+    engine = wasmtime.Engine(config)
+    module = wasmtime.Module(engine, instrumented)
+    if any(i.module != "wasi_snapshot_preview1" for i in module.imports):
+        return None
+    store = wasmtime.Store(engine)
+    store.set_wasi(wasmtime.WasiConfig())
+    store.set_limits(memory_size=limits.memory_bytes, table_elements=limits.table_elements)
+    if limits.fuel is not None:
+        store.set_fuel(limits.fuel)
+    store.set_epoch_deadline(1)
+    timeout = limits.timeout or STARTUP_TIMEOUT
+    alarm = threading.Timer(timeout, engine.increment_epoch)
+    alarm.daemon = True
+    alarm.start()
+    where = f"{name}: library start-up (pre-initialization)"
+    try:
+        instance = wasi_linker(engine, clock=False, random=False).instantiate(store, module)
+        found = instance.exports(store)
+        init, memory = found["_initialize"], found["memory"]
+        assert isinstance(init, wasmtime.Func) and isinstance(memory, wasmtime.Memory)
+        init(store)
+    except wasmtime.Trap as exc:
+        if exc.trap_code is wasmtime.TrapCode.INTERRUPT:
+            raise ResourceError(f"{where} ran past its time limit of {timeout} s") from None
+        if exc.trap_code is wasmtime.TrapCode.OUT_OF_FUEL:
+            raise ResourceError(f"{where} ran out of fuel ({limits.fuel})") from None
+        raise BuildError(f"{where} failed", str(exc)) from None
+    except wasmtime.WasmtimeError as exc:  # instantiation refused: tables or memory
+        raise ResourceError(f"{where} does not fit the limits ({limits}): {exc}") from None
+    finally:
+        alarm.cancel()
+    size = memory.data_len(store)
+    if 2 * size > limits.memory_bytes:  # grows near the limit may have been refused
+        raise _LimitDependent()
+    return bytes(memory.read(store, 0, size)), {
+        index: _global_value(found[_probe(index)], store) for index in probed}
+
+
+def _probe(index: int) -> str:
+    """The export name under which global ``index`` is read back."""
+    return f"__sandboxlib_global{index}"
+
+
+def _global_value(g: object, store: wasmtime.Store) -> int | float:
+    assert isinstance(g, wasmtime.Global)
+    value = g.value(store)
+    assert isinstance(value, (int, float))
+    return value
+
+
+def preinitialize(wasm: bytes, limits: Limits = Limits(), name: str = "module") -> bytes:
     """The module with its start-up already run (see the module docstring)."""
     sections = _sections(wasm)
     by_id = {sid: body for sid, body in sections}
@@ -208,33 +282,14 @@ def preinitialize(wasm: bytes) -> bytes:
     if SEC_DATA in by_id:
         _check_active_data(by_id[SEC_DATA])
     # 1. instrument: export every mutable global so its value can be read back
-    probes = [(f"__sandboxlib_global{i}", 3, i) for i, g in enumerate(globals_) if g.mutable]
+    probes = [(_probe(i), 3, i) for i, g in enumerate(globals_) if g.mutable]
     instrumented = _assemble([(sid, _encode_exports(exports + probes) if sid == SEC_EXPORT
                                else body) for sid, body in sections])
-    # 2. run the start-up with no capabilities (a module importing more than WASI
-    #    is left as it is: its missing imports are for the backend to report)
-    engine = wasmtime.Engine()
-    module = wasmtime.Module(engine, instrumented)
-    if any(i.module != "wasi_snapshot_preview1" for i in module.imports):
+    # 2. run the start-up (a module importing more than WASI is left as it is)
+    ran = _run_startup(instrumented, [i for _, _, i in probes], limits, name)
+    if ran is None:
         return wasm
-    store = wasmtime.Store(engine)
-    store.set_wasi(wasmtime.WasiConfig())
-    linker = wasmtime.Linker(engine)
-    linker.define_wasi()
-    try:
-        instance = linker.instantiate(store, module)
-        found = instance.exports(store)
-        init, memory = found["_initialize"], found["memory"]
-        assert isinstance(init, wasmtime.Func) and isinstance(memory, wasmtime.Memory)
-        init(store)
-    except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
-        raise BuildError("pre-initialization: the module's start-up failed", str(exc)) from None
-    image = bytes(memory.read(store, 0, memory.data_len(store)))
-    values = {}
-    for name, _, index in probes:
-        g = found[name]
-        assert isinstance(g, wasmtime.Global)
-        values[index] = g.value(store)
+    image, values = ran
     # 3. write the initialized module
     new_globals = [_const(g.valtype, values[i]) if i in values else g.init
                    for i, g in enumerate(globals_)]
@@ -259,14 +314,27 @@ def preinitialize(wasm: bytes) -> bytes:
     return _assemble(out)
 
 
-def preinitialized(path: Path) -> Path:
-    """``path`` pre-initialized, cached by content."""
+def preinitialized(path: Path, limits: Limits, name: str) -> tuple[Path, int]:
+    """``path`` pre-initialized under ``limits`` (see the module docstring), cached
+    by content, and the memory its sandboxes start with; ``(path, 0)`` itself if the
+    start-up came near the memory limit (not cached: a later process may have room)."""
     wasm = path.read_bytes()
     key = hashlib.sha256(FORMAT.encode() + b"\0" + wasm).hexdigest()[:32]
     final = entry_dir("preinit", key) / "module.wasm"
     if not final.is_file():
+        try:
+            image = preinitialize(wasm, limits, name)
+        except _LimitDependent:
+            return path, 0
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = final.with_suffix(f".tmp{id(wasm)}")
-        tmp.write_bytes(preinitialize(wasm))
+        tmp.write_bytes(image)
         tmp.replace(final)
-    return final
+    return final, initial_memory(final.read_bytes())
+
+
+def initial_memory(wasm: bytes) -> int:
+    """The bytes of memory a module's instances start with."""
+    body = dict(_sections(wasm)).get(SEC_MEMORY, b"\0")
+    count, pos = _leb_u(body, 0)
+    return _leb_u(body, pos + 1)[0] * _PAGE if count else 0

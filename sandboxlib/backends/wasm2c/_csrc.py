@@ -42,6 +42,8 @@ TRAPS = {
     "SBX_TRAP_MEMORY": 0x107,  # initial memory above the limit, or no address space left
     "SBX_TRAP_UNSUPPORTED": 0x108,  # a 64-bit or custom-page-size memory
     "SBX_TRAP_FUEL": 0x109,  # fuel ran out, or the watchdog interrupted the call
+    "SBX_TRAP_UNREGISTERED": 0x10A,  # a callback removed, or of a closed instance, was called
+    "SBX_TRAP_TABLE_LIMIT": 0x10B,  # a table of the module is larger than the limit
 }
 
 SBX_H = r"""/* sandboxlib: instance layout and hooks shared by the module and the shim. */
@@ -50,17 +52,36 @@ SBX_H = r"""/* sandboxlib: instance layout and hooks shared by the module and th
 #include "module.h"
 
 @TRAPS@
+typedef struct sbx_cb sbx_cb;
+
 typedef struct {
   uintptr_t stack_limit; /* lowest native stack address the running call may use */
   uint64_t max_pages;    /* memory limit of this sandbox, in wasm pages */
+  uint32_t max_table;    /* most elements any table of this sandbox may hold */
   uintptr_t handle;      /* key of the Python object in the backend's registry */
-  uint32_t depth;        /* calls into this instance now on the stack */
+  uint32_t depth;        /* calls into this instance now on the stack (one thread) */
+  uint32_t users;        /* calls and table updates in progress, from any thread (atomic) */
   uint32_t trap;         /* trap code of the last call, 0 if it returned */
-  uint32_t closed;       /* 1: closing (freed when the last call returns), 2: freed */
+  uint32_t closed;       /* 0 open, 1 closing (released when unused), 2 released (atomic) */
+  uint32_t pins;         /* host buffers over the memory still alive (under sbx_pin_lock) */
+  uint32_t refs;         /* Python's reference and the pins': freed at 0 (sbx_pin_lock) */
+  uint32_t memory_orphaned; /* released while pinned: the last unpin frees the memory */
+  wasm_rt_memory_t* memory; /* the linear memory while it is mapped */
+  sbx_cb* callbacks;     /* every callback record ever made, freed at release */
   volatile int64_t fuel; /* metered builds: units left (a call or a loop iteration each) */
   int64_t fuel_saved;    /* fuel when the watchdog interrupted */
   volatile uint32_t interrupted;
 } sbx_state;
+
+/* A host callback in a table slot. Records belong to their instance and live until
+   it is released, so a slot (or a copy of it the module made) never points at
+   freed memory; a removed record, or one of a closed instance, traps. */
+struct sbx_cb {
+  sbx_state* owner;
+  uint32_t index;        /* the slot it was registered in: its key in Python */
+  volatile uint32_t removed;
+  sbx_cb* next;
+};
 
 typedef struct {
   w2c_m module;
@@ -83,7 +104,11 @@ bool sbx_call_indirect_failed(const wasm_rt_funcref_table_t* table,
 void sbx_allocate_memory(sbx_state* st, wasm_rt_memory_t* mem, uint64_t initial,
                          uint64_t max, bool is64, uint32_t page_size);
 uint64_t sbx_grow_memory(wasm_rt_memory_t* mem, uint64_t delta);
-void sbx_free_memory(wasm_rt_memory_t* mem);
+void sbx_free_memory(sbx_state* st, wasm_rt_memory_t* mem);
+void sbx_allocate_funcref_table(sbx_state* st, wasm_rt_funcref_table_t* table,
+                                uint32_t elements, uint32_t max);
+void sbx_allocate_externref_table(sbx_state* st, wasm_rt_externref_table_t* table,
+                                  uint32_t elements, uint32_t max);
 #endif
 """.replace("@TRAPS@", "enum {\n" + "".join(f"  {k} = {v},\n" for k, v in TRAPS.items()) + "};\n")
 
@@ -119,7 +144,11 @@ HOOKS = r"""/* sandboxlib hooks (inserted into wasm2c's output) */
 #define wasm_rt_allocate_memory(mem, initial, max, is64, page_size) \
   sbx_allocate_memory(SBX_STATE(instance), mem, initial, max, is64, page_size)
 #define wasm_rt_grow_memory sbx_grow_memory
-#define wasm_rt_free_memory sbx_free_memory
+#define wasm_rt_free_memory(mem) sbx_free_memory(SBX_STATE(instance), mem)
+#define wasm_rt_allocate_funcref_table(table, elements, max) \
+  sbx_allocate_funcref_table(SBX_STATE(instance), table, elements, max)
+#define wasm_rt_allocate_externref_table(table, elements, max) \
+  sbx_allocate_externref_table(SBX_STATE(instance), table, elements, max)
 
 """
 
@@ -138,11 +167,6 @@ RUNTIME = r"""
 typedef union {
   int32_t i32; uint32_t u32; int64_t i64; uint64_t u64; float f32; double f64;
 } sbx_val;
-
-typedef struct {
-  uintptr_t handle;
-  uint32_t index;
-} sbx_cb;
 
 typedef struct sbx_frame {
   sigjmp_buf buf;
@@ -197,10 +221,46 @@ static uintptr_t sbx_thread_floor(void) {
   return sbx_stack_floor;
 }
 
+/* Lifetime: an instance closed while in use (a host callback closed it, or another
+   thread did) is released by whoever stops using it last. `users` and `closed` are
+   sequentially consistent atomics: a user that saw the instance open is counted
+   before close() looks, so memory and tables are never freed under running code. */
+static void sbx_release(sbx_instance* s) {
+  wasm2c_m_free(&s->module);
+  for (sbx_cb *cb = s->state.callbacks, *next; cb; cb = next) {
+    next = cb->next;
+    free(cb);
+  }
+  s->state.callbacks = NULL;
+}
+
+static void sbx_try_release(sbx_instance* s) {
+  uint32_t closing = 1;
+  if (__atomic_load_n(&s->state.users, __ATOMIC_SEQ_CST) == 0 &&
+      __atomic_compare_exchange_n(&s->state.closed, &closing, 2, false, __ATOMIC_SEQ_CST,
+                                  __ATOMIC_SEQ_CST))
+    sbx_release(s);
+}
+
+/* Count a user of s; 0 (and no user counted) if s is closed. */
+static int sbx_hold(sbx_instance* s) {
+  __atomic_add_fetch(&s->state.users, 1, __ATOMIC_SEQ_CST);
+  if (__atomic_load_n(&s->state.closed, __ATOMIC_SEQ_CST) == 0)
+    return 1;
+  if (__atomic_sub_fetch(&s->state.users, 1, __ATOMIC_SEQ_CST) == 0)
+    sbx_try_release(s);
+  return 0;
+}
+
+static void sbx_drop(sbx_instance* s) {
+  if (__atomic_sub_fetch(&s->state.users, 1, __ATOMIC_SEQ_CST) == 0)
+    sbx_try_release(s);
+}
+
 /* Push a frame for a call into s; returns a trap code if the call cannot start. */
 static int sbx_enter(sbx_instance* s, sbx_frame* f) {
   sbx_state* st = &s->state;
-  if (UNLIKELY(st->closed))
+  if (!sbx_hold(s))
     return SBX_TRAP_CLOSED;
   if (st->depth == 0) {
 #if SBX_METERED
@@ -210,8 +270,10 @@ static int sbx_enter(sbx_instance* s, sbx_frame* f) {
     }
 #endif
     uintptr_t here = SBX_SP(), floor = sbx_thread_floor();
-    if (here <= floor)
+    if (here <= floor) {
+      sbx_drop(s);
       return SBX_TRAP_STACK;
+    }
     st->stack_limit = here - floor > SBX_STACK_BUDGET ? here - SBX_STACK_BUDGET : floor;
   }
   st->depth++;
@@ -220,16 +282,11 @@ static int sbx_enter(sbx_instance* s, sbx_frame* f) {
   return 0;
 }
 
-static void sbx_release(sbx_instance* s) {
-  s->state.closed = 2;
-  wasm2c_m_free(&s->module);
-}
-
 static void sbx_leave(sbx_instance* s, sbx_frame* f) {
   sbx_top = f->prev;
   s->state.trap = (uint32_t)f->code;
-  if (--s->state.depth == 0 && s->state.closed == 1)
-    sbx_release(s);
+  s->state.depth--;
+  sbx_drop(s);
 }
 
 bool sbx_call_indirect_failed(const wasm_rt_funcref_table_t* table,
@@ -331,6 +388,80 @@ static int sbx_keep_spare(uint8_t* data, size_t reserve, size_t open) {
   return kept;
 }
 
+static pthread_mutex_t sbx_pin_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void sbx_unmap_memory(wasm_rt_memory_t* mem) {
+  if (mem->data) {
+    size_t reserve = (size_t)(mem->data_end - mem->data);
+    if (!sbx_keep_spare(mem->data, reserve, (size_t)mem->size))
+      munmap(mem->data, reserve);
+  }
+  mem->data = mem->data_end = NULL;
+  mem->pages = mem->size = 0;
+}
+
+/* A host buffer over the memory keeps it mapped, and its reservation out of reuse,
+   until the buffer is gone, even past close(); it holds a reference to the
+   instance too. 0 if the memory is already gone. */
+int sbx_pin(sbx_instance* s) {
+  pthread_mutex_lock(&sbx_pin_lock);
+  int ok = s->state.memory != NULL && !s->state.memory_orphaned;
+  if (ok) {
+    s->state.pins++;
+    s->state.refs++;
+  }
+  pthread_mutex_unlock(&sbx_pin_lock);
+  return ok;
+}
+
+/* Drop one reference (Python's, or a pin's when `pin`); the last frees the instance. */
+static void sbx_unref(sbx_instance* s, int pin) {
+  wasm_rt_memory_t* orphan = NULL;
+  pthread_mutex_lock(&sbx_pin_lock);
+  if (pin && --s->state.pins == 0 && s->state.memory_orphaned) {
+    orphan = s->state.memory;
+    s->state.memory = NULL;
+    s->state.memory_orphaned = 0;
+  }
+  int last = --s->state.refs == 0;
+  pthread_mutex_unlock(&sbx_pin_lock);
+  if (orphan)
+    sbx_unmap_memory(orphan);
+  if (last)
+    free(s);
+}
+
+void sbx_unpin(sbx_instance* s) {
+  sbx_unref(s, 1);
+}
+
+void sbx_free_memory(sbx_state* st, wasm_rt_memory_t* mem) {
+  pthread_mutex_lock(&sbx_pin_lock);
+  int pinned = st->pins > 0;
+  if (pinned)
+    st->memory_orphaned = 1;
+  else
+    st->memory = NULL;
+  pthread_mutex_unlock(&sbx_pin_lock);
+  if (!pinned)
+    sbx_unmap_memory(mem);
+}
+
+/* Tables: none may hold more than the sandbox's limit, whatever the module declares
+   (growth past it fails as growth past a declared maximum does). */
+#define SBX_TABLE_ALLOCATOR(kind)                                                  \
+  void sbx_allocate_##kind##_table(sbx_state* st, wasm_rt_##kind##_table_t* table, \
+                                   uint32_t elements, uint32_t max) {              \
+    if (elements > st->max_table)                                                  \
+      sbx_trap((wasm_rt_trap_t)SBX_TRAP_TABLE_LIMIT);                              \
+    wasm_rt_allocate_##kind##_table(table, elements,                               \
+                                    max < st->max_table ? max : st->max_table);    \
+    if (elements && !table->data)                                                  \
+      sbx_trap((wasm_rt_trap_t)SBX_TRAP_MEMORY);                                   \
+  }
+SBX_TABLE_ALLOCATOR(funcref)
+SBX_TABLE_ALLOCATOR(externref)
+
 void sbx_allocate_memory(sbx_state* st, wasm_rt_memory_t* mem, uint64_t initial,
                          uint64_t max, bool is64, uint32_t page_size) {
   if (is64 || page_size != WASM_DEFAULT_PAGE_SIZE)
@@ -359,6 +490,7 @@ void sbx_allocate_memory(sbx_state* st, wasm_rt_memory_t* mem, uint64_t initial,
   mem->is64 = false;
   mem->pages = initial;
   mem->size = size;
+  st->memory = mem;
 }
 
 uint64_t sbx_grow_memory(wasm_rt_memory_t* mem, uint64_t delta) {
@@ -373,16 +505,6 @@ uint64_t sbx_grow_memory(wasm_rt_memory_t* mem, uint64_t delta) {
   mem->pages = old + delta;
   mem->size = size;
   return old;
-}
-
-void sbx_free_memory(wasm_rt_memory_t* mem) {
-  if (mem->data) {
-    size_t reserve = (size_t)(mem->data_end - mem->data);
-    if (!sbx_keep_spare(mem->data, reserve, (size_t)mem->size))
-      munmap(mem->data, reserve);
-  }
-  mem->data = mem->data_end = NULL;
-  mem->pages = mem->size = 0;
 }
 
 sbx_state* sbx_state_of(sbx_instance* s) {
@@ -406,15 +528,15 @@ int sbx_interrupted(sbx_instance* s) {
 /* Free the instance's memory and tables now, or when its running calls return
    (a host callback may close the sandbox that called it). */
 void sbx_close(sbx_instance* s) {
-  if (!s->state.closed) {
-    s->state.closed = 1;
-    if (s->state.depth == 0)
-      sbx_release(s);
-  }
+  uint32_t open = 0;
+  if (__atomic_compare_exchange_n(&s->state.closed, &open, 1, false, __ATOMIC_SEQ_CST,
+                                  __ATOMIC_SEQ_CST))
+    sbx_try_release(s);
 }
 
+/* Python gives up the instance: closed now, freed with its last reference. */
 void sbx_delete(sbx_instance* s) {
   sbx_close(s);
-  free(s);
+  sbx_unref(s, 0);
 }
 """

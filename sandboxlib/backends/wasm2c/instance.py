@@ -7,7 +7,7 @@ import weakref
 from typing import Any
 
 from ...abi import WASM32, Function, Prim, Signature, wasm_field
-from ...errors import ResourceError, SandboxError, TrapError
+from ...errors import PoisonedError, ResourceError, SandboxError, TrapError
 from ...library import Library
 from ...runtime.backend import HostFunction, RawFunction
 from ...runtime.config import Grants, Limits
@@ -34,6 +34,7 @@ _KINDS = {  # trap code name -> TrapError.kind, as the wasmtime backend names th
     "SBX_TRAP_TABLE": "out-of-bounds table access",
     "SBX_TRAP_NULL": "indirect call to null",
     "SBX_TRAP_TYPE": "indirect call type mismatch",
+    "SBX_TRAP_UNREGISTERED": "unregistered callback",
 }
 
 # Host calls from C find their instance by key (the C state holds the key).
@@ -47,17 +48,25 @@ NO_FUEL_LIMIT = (1 << 63) - 1
 class Wasm2cMemory:
     """The instance's linear memory: reserved once, so its base never moves."""
 
-    __slots__ = ("_mem", "_base", "_cast", "_owner")
+    __slots__ = ("_mem", "_base", "_loaded", "_owner")
 
-    def __init__(self, mem: Any, cast: Any, owner: Any) -> None:
-        self._mem, self._cast, self._owner = mem, cast, owner  # cast: the module's ffi.cast
+    def __init__(self, mem: Any, loaded: LoadedModule, owner: Any) -> None:
+        self._mem, self._loaded, self._owner = mem, loaded, owner
         self._base = 0
 
     def region(self) -> tuple[int, int]:
         base: int = self._base
         if not base:
-            base = self._base = int(self._cast("uintptr_t", self._mem.data))
+            base = self._base = int(self._loaded.ffi.cast("uintptr_t", self._mem.data))
         return base, self._mem.size
+
+    def pin(self) -> Any:
+        """A ``char *`` at the memory's base that keeps the memory mapped (and its
+        reservation out of reuse) while it lives, past close() too."""
+        ffi, lib, owner = self._loaded.ffi, self._loaded.lib, self._owner
+        if not lib.sbx_pin(owner):
+            raise PoisonedError("the sandbox is closed; its memory is gone")
+        return ffi.gc(ffi.cast("char *", self._mem.data), lambda _: lib.sbx_unpin(owner))
 
 
 class Wasm2cInstance:
@@ -70,21 +79,25 @@ class Wasm2cInstance:
         if not hasattr(lib, "sbx_memory"):
             raise SandboxError("the module exports no memory")
         self._pending: BaseException | None = None
-        self._callbacks: dict[int, tuple[HostFunction, list[str], str | None, Any]] = {}
+        self._callbacks: dict[int, tuple[HostFunction, list[str], str | None]] = {}
         self._key = next(_keys)
-        raw = lib.sbx_new(min(limits.memory_bytes // PAGE, MAX_PAGES), self._key,
-                          NO_FUEL_LIMIT if limits.fuel is None else limits.fuel)
+        raw = lib.sbx_new(min(limits.memory_bytes // PAGE, MAX_PAGES), limits.table_elements,
+                          self._key, NO_FUEL_LIMIT if limits.fuel is None else limits.fuel)
         if raw == ffi.NULL:
             raise ResourceError("cannot allocate a wasm2c instance")
-        self._inst = ffi.gc(raw, lib.sbx_delete)
-        self._state = lib.sbx_state_of(raw)
+        # Not ffi.gc: a collected cycle finalizes its objects in any order, and a
+        # Sandbox or a memory pin of the same cycle may still call in; __del__ gives
+        # up Python's reference and C frees the instance when its last one goes.
+        self._inst: Any = raw
         self._closed = False
+        self._state = lib.sbx_state_of(raw)
         self._wasi: wasi.WasiHost | None = None
-        self.memory = Wasm2cMemory(lib.sbx_memory(raw), ffi.cast, self._inst)
+        self.memory = Wasm2cMemory(lib.sbx_memory(raw), loaded, self._inst)
         _live[self._key] = weakref.ref(self)
         try:
             if loaded.imports:
-                self._wasi = wasi.WasiHost(grants, Memory(self.memory, "WASI call"))
+                self._wasi = wasi.WasiHost(grants, Memory(self.memory, "WASI call"),
+                                           self._interrupted)
             self._imports = [self._wasi.handler(n) for n in loaded.imports] if self._wasi else []
             lib.sbx_instantiate(raw)
             if self._state.trap:
@@ -108,6 +121,10 @@ class Wasm2cInstance:
     def _interrupt(self) -> None:
         self._loaded.lib.sbx_interrupt(self._inst)
 
+    def _interrupted(self) -> bool:
+        """Whether the watchdog interrupted the running call (its deadline passed)."""
+        return bool(self._loaded.lib.sbx_interrupted(self._inst))
+
     def _fail(self) -> None:
         """Raise what the last call's trap means (a callback's exception as itself)."""
         traps = self._loaded.traps
@@ -129,6 +146,9 @@ class Wasm2cInstance:
                                     f"({self._limits.timeout} s)")
             raise ResourceError(f"CPU limit: the sandbox ran out of fuel ({self._limits.fuel} "
                                 "units: one per call and per loop iteration)")
+        if code == traps["SBX_TRAP_TABLE_LIMIT"]:
+            raise ResourceError("a table of the module is larger than the limit of "
+                                f"{self._limits.table_elements} elements")
         if code == traps["SBX_TRAP_UNSUPPORTED"]:
             raise SandboxError("64-bit and custom-page-size memories are not supported")
         kind = next((k for name, k in _KINDS.items() if traps[name] == code), "trap")
@@ -136,26 +156,22 @@ class Wasm2cInstance:
 
     def _host_import(self, index: int, values: Any) -> int:
         params = self._loaded.translation.imports[index].decl.params  # u32, u64: sbx_val fields
-        result = wasi.call(self._imports[index], [getattr(values[i], f)
-                                                  for i, f in enumerate(params)])
-        if result == wasi.EXIT:
-            return -self._loaded.traps["SBX_TRAP_EXIT"]
-        return result
+        result = self._imports[index](*[getattr(values[i], f) for i, f in enumerate(params)])
+        return -self._loaded.traps[wasi.TRAPS[result]] if result < 0 else result
 
     # -- callbacks ---------------------------------------------------------------
     def add_callback(self, sig: Signature, target: HostFunction) -> int:
-        lib, ffi = self._loaded.lib, self._loaded.ffi
+        lib = self._loaded.lib
         if not hasattr(lib, "sbx_add_callback"):
             raise SandboxError("the module exports no function table; rebuild it with "
                                "sandboxlib's toolchain to use callbacks")
         k = self._loaded.shim.trampolines.get(wasm_type(sig), -1)
-        cb = ffi.new("sbx_cb *", {"handle": self._key})
-        index = int(lib.sbx_add_callback(self._inst, k, cb))
+        index = int(lib.sbx_add_callback(self._inst, k))
         if index < 0:
-            raise ResourceError("the sandbox's function table cannot grow")
-        cb.index = index
+            raise ResourceError("the sandbox's function table cannot grow (limit: "
+                                f"{self._limits.table_elements} elements)")
         result = None if sig.result is Prim.VOID else wasm_field(sig.result)
-        self._callbacks[index] = (target, [wasm_field(t) for t in sig.params], result, cb)
+        self._callbacks[index] = (target, [wasm_field(t) for t in sig.params], result)
         return index
 
     def remove_callback(self, address: int) -> None:
@@ -163,9 +179,10 @@ class Wasm2cInstance:
             self._loaded.lib.sbx_remove_callback(self._inst, address)
 
     def _host_callback(self, index: int, values: Any) -> None:
-        if index not in self._callbacks:
-            raise SandboxError(f"the sandbox called callback slot {index} after it was removed")
-        target, params, result, _ = self._callbacks[index]
+        entry = self._callbacks.get(index)
+        if entry is None:
+            raise TrapError("unregistered callback", "unregistered callback")
+        target, params, result = entry
         value = target(*(getattr(values[i], f) for i, f in enumerate(params)))
         if result is not None:
             setattr(values[0], result, value)
@@ -178,6 +195,12 @@ class Wasm2cInstance:
             if self._wasi is not None:
                 self._wasi.close()
             _live.pop(self._key, None)
+
+    def __del__(self) -> None:
+        if getattr(self, "_inst", None) is not None:
+            self.close()
+            self._loaded.lib.sbx_delete(self._inst)
+            self._inst = None
 
 
 _CALLER_FREE = ("call", "inst", "state", "fail", "arm", "disarm", "key", "timeout", "interrupt")
@@ -238,13 +261,13 @@ class Wasm2cBackend:
 
     def instantiate(self, library: Library, limits: Limits, grants: Grants) -> Wasm2cInstance:
         meter = 1 if limits.fuel is not None else 2 if limits.timeout is not None else 0
-        loaded = library.memo(("wasm2c", grants, meter),
-                              lambda: self._load(library, grants, meter))
+        loaded = library.memo(("wasm2c", grants, meter, limits.memory_bytes),
+                              lambda: self._load(library, grants, limits, meter))
         return Wasm2cInstance(loaded, limits, grants)
 
     @staticmethod
-    def _load(library: Library, grants: Grants, meter: int) -> LoadedModule:
-        wasm = library.wasm_module(grants)
+    def _load(library: Library, grants: Grants, limits: Limits, meter: int) -> LoadedModule:
+        wasm = library.wasm_module(grants, limits)
 
         def fresh() -> LoadedModule:
             loaded = load(library, wasm, meter)

@@ -32,14 +32,15 @@ typedef union { int32_t i32; uint32_t u32; int64_t i64; uint64_t u64; float f32;
     sbx_val;
 typedef struct { uint32_t trap; ...; } sbx_state;
 typedef struct { uint8_t *data; uint64_t size; ...; } wasm_rt_memory_t;
-typedef struct { uintptr_t handle; uint32_t index; } sbx_cb;
 typedef ... sbx_instance;
-sbx_instance *sbx_new(uint64_t max_pages, uintptr_t handle, int64_t fuel);
+sbx_instance *sbx_new(uint64_t max_pages, uint32_t max_table, uintptr_t handle, int64_t fuel);
 void sbx_instantiate(sbx_instance *);
 sbx_state *sbx_state_of(sbx_instance *);
 void sbx_interrupt(sbx_instance *);
 int sbx_interrupted(sbx_instance *);
 void sbx_close(sbx_instance *);
+int sbx_pin(sbx_instance *);
+void sbx_unpin(sbx_instance *);
 void sbx_delete(sbx_instance *);
 extern "Python" int64_t sbx_py_import(uintptr_t, int, sbx_val *);
 extern "Python" int sbx_py_callback(uintptr_t, uint32_t, sbx_val *);
@@ -79,11 +80,13 @@ def generate(tr: Translation, functions: list[Function], types: tuple[FuncType, 
     host_struct = tr.imports[0].decl.first_param if tr.imports else None
     import_arg = f", ({host_struct})&s->state" if host_struct else ""
     c.append(f"""
-sbx_instance* sbx_new(uint64_t max_pages, uintptr_t handle, int64_t fuel) {{
+sbx_instance* sbx_new(uint64_t max_pages, uint32_t max_table, uintptr_t handle, int64_t fuel) {{
   sbx_instance* s = calloc(1, sizeof *s);
   if (!s)
     return NULL;
   s->state.max_pages = max_pages;
+  s->state.max_table = max_table;
+  s->state.refs = 1;
   s->state.handle = handle;
   s->state.fuel = fuel;
   return s;
@@ -112,7 +115,7 @@ void sbx_instantiate(sbx_instance* s) {{
                     and all(v in _WASM_CTYPE for v in (*t.params, *t.results))):
                 trampolines[t] = len(trampolines)
         c.append(_callbacks(trampolines, table))
-        cdef.append("int64_t sbx_add_callback(sbx_instance *, int, sbx_cb *);\n"
+        cdef.append("int64_t sbx_add_callback(sbx_instance *, int);\n"
                     "void sbx_remove_callback(sbx_instance *, uint32_t);")
     return Shim("\n".join(c), "\n".join(cdef), wrapped, trampolines)
 
@@ -155,8 +158,10 @@ def _callbacks(trampolines: dict[FuncType, int], table: CDecl) -> str:
         ret = f"  return v[0].{result};\n" if t.results else ""
         out.append(f"static {result} sbx_cb{k}(void* env{params}) {{\n"
                    "  sbx_cb* cb = (sbx_cb*)env;\n"
+                   "  if (cb->removed || __atomic_load_n(&cb->owner->closed, __ATOMIC_SEQ_CST))\n"
+                   "    sbx_trap((wasm_rt_trap_t)SBX_TRAP_UNREGISTERED);\n"
                    f"  sbx_val v[{max(len(t.params), 1)}];\n{stores}"
-                   "  if (sbx_py_callback(cb->handle, cb->index, v))\n"
+                   "  if (sbx_py_callback(cb->owner->handle, cb->index, v))\n"
                    "    sbx_trap((wasm_rt_trap_t)SBX_TRAP_HOST);\n"
                    f"{ret}}}")
         enums = "".join(f", {_WASM_ENUM[v]}" for v in (*t.params, *t.results))
@@ -165,7 +170,8 @@ def _callbacks(trampolines: dict[FuncType, int], table: CDecl) -> str:
                      f"      fn = (wasm_rt_function_ptr_t)sbx_cb{k};\n      break;")
     nl = "\n"
     out.append(f"""
-int64_t sbx_add_callback(sbx_instance* s, int k, sbx_cb* cb) {{
+/* A new slot calling Python callback trampoline k; -1 if the table cannot grow. */
+int64_t sbx_add_callback(sbx_instance* s, int k) {{
   wasm_rt_func_type_t type = NULL;
   wasm_rt_function_ptr_t fn = (wasm_rt_function_ptr_t)sbx_no_call;
   switch (k) {{
@@ -175,14 +181,38 @@ int64_t sbx_add_callback(sbx_instance* s, int k, sbx_cb* cb) {{
     type = sbx_no_type;
     fn = (wasm_rt_function_ptr_t)sbx_no_call;
   }}
+  sbx_cb* cb = calloc(1, sizeof *cb);
+  if (!cb || !sbx_hold(s)) {{
+    free(cb);
+    return -1;
+  }}
+  cb->owner = &s->state;
   wasm_rt_funcref_t ref = {{type, fn, {{NULL}}, cb}};
   uint32_t index = wasm_rt_grow_funcref_table({table.symbol}(&s->module), 1, ref);
+  if (index == UINT32_MAX) {{
+    free(cb);
+  }} else {{
+    cb->index = index;
+    cb->next = s->state.callbacks;
+    s->state.callbacks = cb;
+  }}
+  sbx_drop(s);
   return index == UINT32_MAX ? -1 : (int64_t)index;
 }}
 
+/* Calls through the record registered at `index` trap from now on, from whichever
+   slot the module copied it to; its own slot is emptied. */
 void sbx_remove_callback(sbx_instance* s, uint32_t index) {{
+  if (!sbx_hold(s))
+    return;
   wasm_rt_funcref_table_t* table = {table.symbol}(&s->module);
-  if (index < table->size)
-    table->data[index] = wasm_rt_funcref_null_value;
+  for (sbx_cb* cb = s->state.callbacks; cb; cb = cb->next) {{
+    if (cb->index == index && !cb->removed) {{
+      cb->removed = 1;
+      if (index < table->size && table->data[index].module_instance == cb)
+        table->data[index] = wasm_rt_funcref_null_value;
+    }}
+  }}
+  sbx_drop(s);
 }}""")
     return "\n".join(out)

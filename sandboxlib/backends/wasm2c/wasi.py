@@ -6,7 +6,14 @@ not granted is an empty stdin and a discarding stdout/stderr; files exist only
 under granted directories (read-only unless granted writable; ``..`` and
 symbolic links cannot leave them); the environment holds only the granted
 variables; clock and randomness answer ENOTCAPABLE unless granted. A pointer
-from the module outside its memory gets EFAULT.
+from the module outside its memory gets EFAULT (wasmtime traps).
+
+Every call does bounded host work whatever its arguments, as in wasmtime: an
+iovec array, path or buffer larger than one call's budget (wasmtime's 128 MiB of
+hostcall fuel) is ENOMEM, and so is a random_get above 64 MiB (wasmtime traps);
+fd_read and fd_write move only the first non-empty iovec, found without copying
+the array out; long work is done in chunks, and a call whose time limit passed
+ends with the timeout trap (ResourceError), checked on entry and between chunks.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ _NAMES = (
 WASI_ERRNO = {name: code for code, name in enumerate(_NAMES)}
 _HOST_ALIASES = {"EOPNOTSUPP": "NOTSUP", "EWOULDBLOCK": "AGAIN"}
 
-SUCCESS, EBADF, EFAULT, EINVAL, EIO = 0, 8, 21, 28, 29
+SUCCESS, EBADF, EFAULT, EILSEQ, EINVAL, EIO = 0, 8, 21, 25, 28, 29
 ENAMETOOLONG, ENOTSUP, EPERM, ESPIPE, ENOTCAPABLE = 37, 58, 63, 70, 76
 
 # file types, fd flags, open flags, rights
@@ -52,7 +59,13 @@ _READ_RIGHTS = RIGHT_FD_READ | RIGHT_FD_READDIR
 _WRITE_RIGHTS = (RIGHT_FD_DATASYNC | RIGHT_FD_WRITE | RIGHT_FD_ALLOCATE
                  | RIGHT_FD_FILESTAT_SET_SIZE)
 EXIT = -1  # returned by proc_exit: the call ends with an exit trap
+TIMED_OUT = -2  # returned once the call's time limit passed: it ends with the timeout trap
+TRAPS = {EXIT: "SBX_TRAP_EXIT", TIMED_OUT: "SBX_TRAP_FUEL"}  # what a negative result raises
+BUDGET = 128 << 20  # bytes of arguments one call may make the host handle (wasmtime's)
 MAX_TRANSFER = 16 << 20  # bytes one fd_read/fd_write moves at most (a short count is legal)
+MAX_RANDOM = 64 << 20  # bytes one random_get fills at most (wasmtime traps above)
+PATH_MAX = 4096  # a path this long is ENAMETOOLONG, as the kernel answers wasmtime
+CHUNK = 1 << 20  # bytes of host work between two checks of the time limit
 
 # name -> wasm type (every call returns an errno as i32, but proc_exit)
 SIGNATURES: dict[str, FuncType] = {
@@ -71,6 +84,14 @@ _CLOCKS: dict[int, Callable[[], int]] = {0: time.time_ns, 1: time.monotonic_ns,
 _FILETYPES = {stat.S_IFDIR: DIRECTORY, stat.S_IFREG: REGULAR_FILE, stat.S_IFCHR: CHARACTER_DEVICE,
               stat.S_IFBLK: BLOCK_DEVICE, stat.S_IFLNK: SYMBOLIC_LINK,
               stat.S_IFSOCK: SOCKET_STREAM}
+
+
+class _TimedOut(Exception):
+    """The running call's time limit passed while the host worked for it."""
+
+
+def _too_large(what: str, size: int) -> OSError:
+    return OSError(errno.ENOMEM, f"{what} of {size} bytes is more than one call may handle")
 
 
 def wasi_errno(exc: OSError) -> int:
@@ -95,10 +116,12 @@ class _Fd:
 
 class WasiHost:
     """The WASI world of one sandbox, as ``grants`` allow; handlers take the wasm
-    arguments and return a WASI errno (``EXIT`` for proc_exit)."""
+    arguments and return a WASI errno, or ``EXIT``/``TIMED_OUT`` (see ``TRAPS``).
+    ``expired`` tells whether the running call's time limit has passed."""
 
-    def __init__(self, grants: Grants, memory: Memory) -> None:
+    def __init__(self, grants: Grants, memory: Memory, expired: Callable[[], bool]) -> None:
         self.memory = memory
+        self._expired = expired
         self.exit_code: int | None = None
         self._clock, self._random = grants.clock, grants.random
         self._env = [f"{k}={v}".encode() + b"\0" for k, v in grants.env]
@@ -117,14 +140,28 @@ class WasiHost:
                                             preopen_name=d.guest_path.encode())
 
     def handler(self, name: str) -> Callable[..., int]:
+        """The named call, checked against the time limit first; host OS errors become
+        their WASI errno, pointers outside the sandbox's memory EFAULT."""
         fn: Callable[..., int] = getattr(self, name)
-        return fn
+
+        def run(*args: int) -> int:
+            try:
+                self._check_time()
+                return fn(*args)
+            except BoundsError:
+                return EFAULT
+            except OSError as exc:
+                return wasi_errno(exc)
+            except _TimedOut:
+                return TIMED_OUT
+        return run
 
     def close(self) -> None:
         for fd in self._fds.values():
             if fd.owned and fd.host is not None:
                 os.close(fd.host)
         self._fds.clear()
+        self.memory.close()  # its views pin the sandbox's memory
 
     def __del__(self) -> None:
         self.close()
@@ -133,15 +170,33 @@ class WasiHost:
     def _put(self, address: int, fmt: str, *values: int) -> None:
         self.memory.write_struct(address, fmt, *values)
 
-    def _iovecs(self, iovs: int, count: int) -> list[tuple[int, int]]:
-        """The buffers of an iovec array, checked to lie in memory, cut to MAX_TRANSFER."""
-        vecs, total = [], 0
-        for base, length in struct.iter_unpack("<II", self.memory.read(iovs, 8 * count)):
-            self.memory.view(base, length)
-            length = min(length, MAX_TRANSFER - total)
-            vecs.append((base, length))
-            total += length
-        return vecs
+    def _check_time(self) -> None:
+        if self._expired():
+            raise _TimedOut
+
+    def _first_buffer(self, iovs: int, count: int) -> tuple[int, int]:
+        """(base, length) of the first non-empty buffer of an iovec array, (0, 0) if
+        all are empty: what wasmtime moves. The array is charged to the call's budget
+        whole (ENOMEM), then read in place, in growing chunks, up to that entry only
+        (EFAULT at the first entry outside memory); the buffer is charged what is left."""
+        if 8 * count > BUDGET:
+            raise _too_large("an iovec array", 8 * count)
+        whole = self.memory.whole()
+        at, left, step = iovs, count, 8
+        while left:
+            n = min(left, step, (len(whole) - at) // 8)
+            if n <= 0:
+                raise BoundsError(f"iovec at 0x{at:x} is outside the sandbox memory")
+            lengths = whole[at:at + 8 * n].cast("I")[1::2].tobytes()
+            empty = (len(lengths) - len(lengths.lstrip(b"\0"))) // 4
+            if empty < n:
+                base, length = struct.unpack_from("<II", whole, at + 8 * empty)
+                if length > BUDGET - 8 * count:
+                    raise _too_large("an iovec", length)
+                return base, length
+            at, left, step = at + 8 * n, left - n, min(2 * step, CHUNK // 8)
+            self._check_time()
+        return 0, 0
 
     def _free_fd(self) -> int:
         fd = 3
@@ -151,27 +206,23 @@ class WasiHost:
 
     # -- streams ---------------------------------------------------------------
     def fd_write(self, fd: int, iovs: int, count: int, written_at: int) -> int:
+        base, length = self._first_buffer(iovs, count)
         f = self._fds.get(fd)
         if f is None or not f.rights & RIGHT_FD_WRITE:
             return EBADF
-        data = b"".join(self.memory.read(base, length) for base, length in
-                        self._iovecs(iovs, count))
-        n = len(data) if f.host is None else os.write(f.host, data)
+        data = self.memory.view(base, length)
+        n = length if f.host is None else os.write(f.host, data[:MAX_TRANSFER])
         self._put(written_at, "<I", n)
         return SUCCESS
 
     def fd_read(self, fd: int, iovs: int, count: int, read_at: int) -> int:
+        base, length = self._first_buffer(iovs, count)
         f = self._fds.get(fd)
         if f is None or not f.rights & RIGHT_FD_READ:
             return EBADF
-        vecs = self._iovecs(iovs, count)
-        data = b"" if f.host is None else os.read(f.host, sum(n for _, n in vecs))
-        done = 0
-        for base, length in vecs:
-            chunk = data[done:done + length]
-            self.memory.write(base, chunk)
-            done += len(chunk)
-        self._put(read_at, "<I", done)
+        n = 0 if f.host is None or not length else os.readv(
+            f.host, [self.memory.view(base, length)[:MAX_TRANSFER]])
+        self._put(read_at, "<I", n)
         return SUCCESS
 
     def fd_seek(self, fd: int, offset: int, whence: int, result_at: int) -> int:
@@ -236,12 +287,21 @@ class WasiHost:
 
     def path_open(self, dirfd: int, dirflags: int, path_at: int, path_len: int, oflags: int,
                   rights: int, inheriting: int, fdflags: int, fd_at: int) -> int:
+        if path_len > BUDGET:
+            raise _too_large("a path", path_len)
         d = self._fds.get(dirfd)
         if d is None:
             return EBADF
         if d.filetype != DIRECTORY or d.host is None:
             return WASI_ERRNO["NOTDIR"]
+        self.memory.view(path_at, path_len)
+        if path_len >= PATH_MAX:
+            return ENAMETOOLONG
         path = self.memory.read(path_at, path_len)
+        try:
+            path.decode()
+        except UnicodeDecodeError:
+            return EILSEQ
         read, write = bool(rights & _READ_RIGHTS), bool(rights & _WRITE_RIGHTS)
         if not d.writable_tree and (write or oflags & (O_CREAT | O_TRUNC)):
             return EPERM
@@ -306,21 +366,15 @@ class WasiHost:
     def random_get(self, at: int, length: int) -> int:
         if not self._random:
             return ENOTCAPABLE
-        self.memory.view(at, length)
-        self.memory.write(at, os.urandom(length))
+        if length > MAX_RANDOM:
+            raise _too_large("random_get", length)
+        if length:
+            self.memory.view(at, length)
+        for done in range(0, length, CHUNK):
+            self._check_time()
+            self.memory.write(at + done, os.urandom(min(CHUNK, length - done)))
         return SUCCESS
 
     def proc_exit(self, code: int) -> int:
         self.exit_code = code
         return EXIT
-
-
-def call(handler: Callable[..., int], args: list[int]) -> int:
-    """Run a handler: host OS errors become their WASI errno, pointers outside the
-    sandbox's memory EFAULT."""
-    try:
-        return handler(*args)
-    except BoundsError:
-        return EFAULT
-    except OSError as exc:
-        return wasi_errno(exc)

@@ -18,9 +18,9 @@ import wasmtime
 from ...errors import BuildError, CapabilityError
 from ...progress import progress
 from ...toolchain.cache import entry_dir
+from ...toolchain.wasi_linker import wasi_linker
 
 EPOCH_TICK_SECONDS = 0.01
-ENOTCAPABLE = 76  # WASI errno returned by capabilities that were not granted
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class EngineKind:
     fuel: bool
 
     def tag(self) -> str:
-        return f"epoch{'-fuel' if self.fuel else ''}"
+        return f"epoch-fixed{'-fuel' if self.fuel else ''}"
 
 
 _engines: dict[EngineKind, wasmtime.Engine] = {}
@@ -42,6 +42,8 @@ def engine(kind: EngineKind) -> wasmtime.Engine:
         config.epoch_interruption = True
         config.consume_fuel = kind.fuel
         config.cranelift_opt_level = "speed"
+        # views of a memory (Memory.whole) hold its address: grow in place or fail
+        config.memory_may_move = False
         _engines[kind] = wasmtime.Engine(config)
     return _engines[kind]
 
@@ -87,31 +89,10 @@ def compiled_module(kind: EngineKind, wasm: Path) -> wasmtime.Module:
     return module
 
 
-def _deny(*_: object) -> int:
-    return ENOTCAPABLE
-
-
-_I32, _I64 = wasmtime.ValType.i32(), wasmtime.ValType.i64()
-DENIABLE = {
-    # WASI calls reachable without any preopen or inherited stream: clocks and
-    # randomness. Replaced by stubs returning ENOTCAPABLE unless granted.
-    "clock": [("clock_time_get", [_I32, _I64, _I32]), ("clock_res_get", [_I32, _I32]),
-              ("poll_oneoff", [_I32, _I32, _I32, _I32])],
-    "random": [("random_get", [_I32, _I32])],
-}
-
-
 def instance_pre(kind: EngineKind, module: wasmtime.Module, clock: bool,
                  random: bool) -> wasmtime.InstancePre:
     """A linker with WASI (minus what is not granted) pre-resolved against ``module``."""
-    linker = wasmtime.Linker(engine(kind))
-    linker.define_wasi()
-    linker.allow_shadowing = True
-    for capability, granted in (("clock", clock), ("random", random)):
-        if not granted:
-            for name, params in DENIABLE[capability]:
-                linker.define_func("wasi_snapshot_preview1", name,
-                                   wasmtime.FuncType(params, [_I32]), _deny)
+    linker = wasi_linker(engine(kind), clock=clock, random=random)
     try:
         return linker.instantiate_pre(module)
     except wasmtime.WasmtimeError as exc:

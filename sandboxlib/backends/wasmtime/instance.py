@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ...library import Library
 
 NO_DEADLINE = 1 << 48
+UNREGISTERED = "unregistered callback"  # the trap kind of a call through a removed one
 _VALTYPES = {"i32": wasmtime.ValType.i32(), "i64": wasmtime.ValType.i64(),
              "f32": wasmtime.ValType.f32(), "f64": wasmtime.ValType.f64()}
 _INITIALIZE = Function("_initialize", Signature(()))
@@ -74,16 +75,24 @@ class LoadedModule:
 
 
 class WasmtimeMemory:
-    __slots__ = ("_ctx", "_mem")
+    __slots__ = ("_ctx", "_mem", "_store")
 
-    def __init__(self, ctx: Any, mem: Any) -> None:
+    def __init__(self, ctx: Any, mem: Any, store: Any) -> None:
         self._ctx = ctx
         self._mem = mem
+        self._store = store
 
     def region(self) -> tuple[int, int]:
         # _capi declares the data pointer's type as uintptr_t: an int, no cast
         return lib.wasmtime_memory_data(self._ctx, self._mem), lib.wasmtime_memory_data_size(
             self._ctx, self._mem)
+
+    def pin(self) -> Any:
+        """A ``char *`` at the memory's base that keeps the store (so the memory, which
+        never moves: see the engine) alive while it lives."""
+        store = self._store
+        return ffi.gc(ffi.cast("char *", lib.wasmtime_memory_data(self._ctx, self._mem)),
+                      lambda _: store)
 
 
 class WasmtimeInstance:
@@ -96,6 +105,7 @@ class WasmtimeInstance:
 
     def __init__(self, loaded: LoadedModule, limits: Limits, grants: Grants) -> None:
         self._loaded = loaded
+        self._limits = limits
         raw = lib.wasmtime_store_new(loaded.engine_ptr, _NULL, _NULL)
         if raw == _NULL:
             raise ResourceError("cannot allocate a wasmtime store")
@@ -103,7 +113,7 @@ class WasmtimeInstance:
         _live.add(self)
         self._ctx = ctx = lib.wasmtime_store_context(raw)
         _check(lib.wasmtime_context_set_wasi(ctx, _wasi_config(grants)))
-        lib.wasmtime_store_limiter(raw, limits.memory_bytes, -1, -1, -1, -1)
+        lib.wasmtime_store_limiter(raw, limits.memory_bytes, limits.table_elements, -1, -1, -1)
         if limits.fuel is not None:
             _check(lib.wasmtime_context_set_fuel(ctx, limits.fuel))
         self._deadline = NO_DEADLINE
@@ -112,11 +122,16 @@ class WasmtimeInstance:
             self._deadline = max(1, math.ceil(limits.timeout / EPOCH_TICK_SECONDS))
         lib.wasmtime_context_set_epoch_deadline(ctx, NO_DEADLINE)
         self._pending: BaseException | None = None
+        self._depth = [0]  # timed calls on the stack: only the outermost sets the deadline
         self._slots: dict[int, int] = {}  # table index -> registry slot
         self._table: wasmtime.Table | None = None
         self._instance = ffi.new(_capi.INSTANCE_P)
         trap = ffi.new(_capi.TRAP_PP)
-        _check(lib.wasmtime_instance_pre_instantiate(loaded.pre_ptr, ctx, self._instance, trap))
+        err = lib.wasmtime_instance_pre_instantiate(loaded.pre_ptr, ctx, self._instance, trap)
+        if err:  # imports are resolved already: what is left is the store's limits
+            message = _capi.take_message("error", err)
+            lib.wasmtime_error_delete(err)
+            raise ResourceError(f"wasmtime: {message}")
         if trap[0]:
             message = _capi.take_message("trap", trap[0])
             lib.wasm_trap_delete(trap[0])
@@ -124,7 +139,7 @@ class WasmtimeInstance:
         mem = _capi.export_handle(ctx, self._instance, "memory", EXTERN_MEMORY)
         if mem is None:
             raise SandboxError("the module exports no memory")
-        self.memory = WasmtimeMemory(ctx, mem)
+        self.memory = WasmtimeMemory(ctx, mem, self._store)
         if "_initialize" in loaded.func_types:
             self.function(_INITIALIZE)()
 
@@ -140,7 +155,8 @@ class WasmtimeInstance:
         n = max(len(ins), 1 if out else 0, 1)
         fn_: RawFunction = make(ffi.new("wasmtime_val_raw_t[]", n), ffi.new("wasm_trap_t **"),
                                 self._ctx, handle, lib.wasmtime_func_call_unchecked, self._fail,
-                                lib.wasmtime_context_set_epoch_deadline, self._deadline)
+                                lib.wasmtime_context_set_epoch_deadline, self._deadline,
+                                self._depth)
         return fn_
 
     def _fail(self, err: Any, trap: Any) -> None:
@@ -156,6 +172,8 @@ class WasmtimeInstance:
                 raise pending
             if exited:  # WASI proc_exit: the library called exit(); the host goes on
                 raise TrapError(f"the library called exit({status[0]})", "exit")
+            if UNREGISTERED in message:  # our trampoline's trap, reported as an error
+                raise TrapError(UNREGISTERED, UNREGISTERED)
             raise SandboxError(f"wasmtime: {message}")
         t = trap[0]
         trap[0] = ffi.NULL
@@ -194,7 +212,12 @@ class WasmtimeInstance:
         handle = ffi.new("uint8_t[]", _capi.FUNC_SIZE)
         lib.wasmtime_func_new_unchecked(self._ctx, _capi.address_of(functype.ptr()),
                                         _trampoline_fn, ffi.cast("void *", slot), ffi.NULL, handle)
-        index: int = self._table.grow(self._context(), 1, _capi.func_from_bytes(handle))
+        try:
+            index: int = self._table.grow(self._context(), 1, _capi.func_from_bytes(handle))
+        except wasmtime.WasmtimeError:
+            _registry.pop(slot, None)
+            raise ResourceError("the sandbox's function table cannot grow (limit: "
+                                f"{self._limits.table_elements} elements)") from None
         self._slots[index] = slot
         return index
 
@@ -217,7 +240,7 @@ class WasmtimeInstance:
 
 
 _CALLER_FREE = ("buf", "trap", "ctx", "handle", "call_unchecked", "fail", "set_deadline",
-                "deadline")
+                "deadline", "depth")
 
 
 def _caller_source(ins: tuple[str, ...], out: str | None, timed: bool) -> str:
@@ -226,9 +249,13 @@ def _caller_source(ins: tuple[str, ...], out: str | None, timed: bool) -> str:
     n = max(len(ins), 1 if out else 0)
     lines = [f"def fn({', '.join(f'a{i}' for i in range(len(ins)))}):"]
     lines += [f"    buf[{i}].{f} = a{i}" for i, f in enumerate(ins)]
-    if timed:
-        lines.append("    set_deadline(ctx, deadline)")
-    lines.append(f"    err = call_unchecked(ctx, handle, buf, {n}, trap)")
+    call = f"err = call_unchecked(ctx, handle, buf, {n}, trap)"
+    if timed:  # a call made from a callback runs under its outer call's deadline
+        lines += ["    if not depth[0]:", "        set_deadline(ctx, deadline)",
+                  "    depth[0] += 1", "    try:", f"        {call}", "    finally:",
+                  "        depth[0] -= 1"]
+    else:
+        lines.append(f"    {call}")
     lines.append("    if err or trap[0]:")
     lines.append("        fail(err, trap)")
     lines.append(f"    return buf[0].{out}" if out else "    return None")
@@ -259,7 +286,7 @@ def _export(store: StoreContext, instance: Any, name: str) -> Any:
 def _trampoline_impl(env: int, caller: Any, values: Any, count: int) -> Any:
     entry = _registry.get(env)
     if entry is None:
-        return _trap_message("call to an unregistered callback")
+        return _trap_message(f"call to an {UNREGISTERED}")
     try:
         entry[1](values)
         return _NULL
@@ -344,13 +371,14 @@ class WasmtimeBackend:
 
     def instantiate(self, library: Library, limits: Limits, grants: Grants) -> WasmtimeInstance:
         kind = EngineKind(fuel=limits.fuel is not None)
-        loaded = library.memo(("wasmtime", kind, grants),
-                              lambda: self._load(library, kind, grants))
+        loaded = library.memo(("wasmtime", kind, grants, limits.memory_bytes),
+                              lambda: self._load(library, kind, grants, limits))
         return WasmtimeInstance(loaded, limits, grants)
 
     @staticmethod
-    def _load(library: Library, kind: EngineKind, grants: Grants) -> LoadedModule:
-        wasm = library.wasm_module(grants)
+    def _load(library: Library, kind: EngineKind, grants: Grants, limits: Limits
+              ) -> LoadedModule:
+        wasm = library.wasm_module(grants, limits)
 
         def fresh() -> LoadedModule:
             module = compiled_module(kind, wasm)
