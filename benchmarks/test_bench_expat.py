@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sandboxlib.bench.expat_bulk import contenders, make_document, parse_with
+
+from wrapped.expat.bench import contenders, make_document, parse_with
 
 CONTENDERS = contenders()
 

@@ -9,10 +9,10 @@ import zlib
 from typing import Any, Callable
 
 import pytest
-from sandboxlib.bench.zlib_bulk import LEVEL, make_payload
 
 import wrapped.zlib as wz
 from sandboxlib.backends import BACKENDS
+from wrapped.zlib.bench import LEVEL, make_payload
 
 CONTENDERS = ["cpython", *BACKENDS]
 DATA = make_payload()

@@ -7,7 +7,7 @@ value coming back is ``Tainted`` until the host verifies it.
 from .abi import HOST, WASM32, CType, DataModel, Function, FuncPtr, Prim, Ptr, Signature
 from .errors import (ArgumentError, BoundsError, BuildError, CapabilityError, PoisonedError,
                      ResourceError, SandboxError, TaintError, TrapError)
-from .handles import Handle, HandleTable
+from .runtime.handles import Handle, HandleTable
 from .library import Library
 from .runtime import Allocation, CallbackHandle, Grants, Limits, Memory, Preopen, Sandbox
 from .taint import Tainted, TaintedPtr

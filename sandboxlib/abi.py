@@ -186,3 +186,15 @@ def wasm_field(t: CType) -> str:
 def wasm_valtype(t: CType) -> str:
     """The wasm value type of ``t``: i32, i64, f32 or f64."""
     return wasm_field(t).replace("u", "i")
+
+
+def wasm_shape(sig: Signature) -> str:
+    """The machine-level type of a function (what call_indirect compares)."""
+    result = "()" if sig.result is Prim.VOID else wasm_valtype(sig.result)
+    return f"({', '.join(wasm_valtype(p) for p in sig.params)}) -> {result}"
+
+
+# What every module sandboxlib builds exports beside the library's own functions.
+MALLOC = Function("malloc", Signature((Prim.ULONG,), Ptr(), ("size",)))
+FREE = Function("free", Signature((Ptr(),), Prim.VOID, ("ptr",)))
+INITIALIZE = Function("_initialize", Signature(()))  # a reactor's start-up

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .codegen.emit import Plan, warn_skipped
+from .codegen.plan import Plan, warn_skipped
 from .codegen.generate import WrapRequest, plan_for, wrap
 from .codegen.spec import load_annotations, load_spec
 from .errors import SandboxError

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
 
 class SandboxError(Exception):
     """Base of every error sandboxlib raises."""
@@ -27,10 +29,35 @@ class BoundsError(TaintError):
     """A pointer or length from the sandbox reaches outside the sandbox's memory."""
 
 
+class TrapKind(str, Enum):
+    """Why sandboxed code trapped, named the same on every backend (a ``str``, so
+    ``exc.kind == "unreachable"`` reads naturally)."""
+
+    OUT_OF_BOUNDS = "out-of-bounds memory access"
+    MISALIGNED = "misaligned memory access"
+    TABLE_OUT_OF_BOUNDS = "out-of-bounds table access"
+    INDIRECT_CALL_TO_NULL = "indirect call to null"
+    INDIRECT_CALL_TYPE = "indirect call type mismatch"
+    INTEGER_OVERFLOW = "integer overflow"
+    DIVISION_BY_ZERO = "integer division by zero"
+    INVALID_CONVERSION = "invalid conversion to integer"
+    UNREACHABLE = "unreachable"
+    STACK_OVERFLOW = "stack overflow"
+    NULL_REFERENCE = "null reference"
+    UNCAUGHT_EXCEPTION = "uncaught exception"
+    UNREGISTERED_CALLBACK = "unregistered callback"
+    EXIT = "exit"
+    HOST = "host"  # a host function failed without an exception to re-raise
+    OTHER = "trap"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 class TrapError(SandboxError):
     """The sandboxed code trapped; the sandbox is poisoned and cannot be used again."""
 
-    def __init__(self, message: str, kind: str = "trap") -> None:
+    def __init__(self, message: str, kind: TrapKind = TrapKind.OTHER) -> None:
         super().__init__(message)
         self.kind = kind
 

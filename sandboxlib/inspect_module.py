@@ -8,15 +8,7 @@ from pathlib import Path
 import wasmtime
 
 from .errors import BuildError
-
-# WASI calls by the capability that grants them (everything else needs nothing).
-CAPABILITIES = {
-    "fd_write": "stdout/stderr or a writable directory", "fd_read": "stdin or a directory",
-    "path_open": "a preopened directory", "fd_prestat_get": "a preopened directory",
-    "environ_get": "environment variables", "environ_sizes_get": "environment variables",
-    "clock_time_get": "clock", "clock_res_get": "clock", "poll_oneoff": "clock",
-    "random_get": "random", "proc_exit": "(exit: traps the sandbox)",
-}
+from .toolchain.wasi_calls import CALLS, MODULE
 
 
 @dataclass(frozen=True)
@@ -32,8 +24,10 @@ def inspect_module(path: Path) -> ModuleReport:
         raise BuildError(f"{path}: cannot read the wasm module", str(exc)) from None
     imports = []
     for imp in module.imports:
-        if imp.module == "wasi_snapshot_preview1":
-            grant = CAPABILITIES.get(imp.name or "", "none (fails safely without a grant)")
+        if imp.module == MODULE and (imp.name or "") in CALLS:
+            grant = CALLS[imp.name or ""].granted_by
+        elif imp.module == MODULE:
+            grant = "not provided by sandboxlib: instantiation fails"
         else:
             grant = "not provided by sandboxlib: instantiation fails"
         imports.append((imp.module, imp.name or "", grant))

@@ -9,7 +9,7 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar, cast
 
 from .abi import Function
-from .runtime.config import Grants, Limits
+from .config import Grants, Limits
 from .runtime.sandbox import Sandbox
 
 DEFAULT_STACK_SIZE = 128 << 10

@@ -12,9 +12,10 @@ from typing import Any, Callable, TypeVar, Union
 
 from .abi import Prim, Signature
 from .errors import ArgumentError
-from .handles import Handle, HandleTable
-from .runtime.sandbox import Allocation, CallbackHandle, Sandbox
-from .structs import ArrayOf, Struct
+from .runtime.handles import Handle, HandleTable
+from .runtime.objects import Allocation, CallbackHandle
+from .runtime.sandbox import Sandbox
+from .runtime.structs import ArrayOf, Struct
 from .taint import Tainted, TaintedPtr
 
 S = TypeVar("S", bound=Struct)

@@ -14,12 +14,19 @@ the copy (no double fetch), and it may be passed back to the same sandbox only.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Container, Generic, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Container, Generic, NoReturn, Protocol, TypeVar
 
 from .errors import SandboxError, TaintError
 
-if TYPE_CHECKING:
-    from .runtime.memory import Memory
+
+class Memory(Protocol):
+    """What a tainted pointer reads through: one sandbox's bounds-checked memory
+    (``sandboxlib.backends.memory.Memory``)."""
+
+    def read(self, address: int, length: int) -> bytes: ...
+
+    def read_cstring(self, address: int, max_len: int) -> bytes: ...
+
 
 T = TypeVar("T")
 U = TypeVar("U")

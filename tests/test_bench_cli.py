@@ -1,8 +1,10 @@
 """`sandboxlib bench --json`: the schema other tools read (timings are not checked
-here; thresholds belong to benchmarks/, not to unit tests)."""
+here; thresholds belong to benchmarks/, not to unit tests), and where its workloads
+come from: the wrapped libraries register theirs, sandboxlib never imports them."""
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -28,3 +30,39 @@ def test_bench_json_schema(tmp_path: Path) -> None:
     assert ("sandbox_create", "process") in backends and ("call_trivial", "cffi") in backends
     assert "bench:" in proc.stderr  # progress while it runs
     assert plot.stat().st_size > 10_000 and plot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_wrapped_workloads_register_through_entry_points() -> None:
+    """The zlib and expat workloads reach `sandboxlib bench` as entry points."""
+    from sandboxlib.bench.plugins import registered
+    found = dict(registered())
+    assert {"zlib", "expat"} <= set(found)
+    assert found["zlib"].__module__ == "wrapped.zlib.bench"
+    assert found["expat"].__module__ == "wrapped.expat.bench"
+
+
+def _imports_wrapped(node: ast.AST) -> bool:
+    """An import of ``wrapped`` or ``wrapped.*``, or a call importing it by a literal name."""
+    def named(name: str | None) -> bool:
+        return name is not None and (name == "wrapped" or name.startswith("wrapped."))
+
+    if isinstance(node, ast.Import):
+        return any(named(alias.name) for alias in node.names)
+    if isinstance(node, ast.ImportFrom):
+        return node.level == 0 and named(node.module)
+    if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+        fn = node.func
+        called = fn.attr if isinstance(fn, ast.Attribute) else getattr(fn, "id", "")
+        arg = node.args[0].value
+        return called in ("import_module", "__import__") and isinstance(arg, str) and named(arg)
+    return False
+
+
+def test_sandboxlib_never_imports_wrapped() -> None:
+    """Layering: wrapped/ builds on sandboxlib, never the other way round."""
+    root = Path(__file__).resolve().parent.parent / "sandboxlib"
+    offenders = [f"{path.relative_to(root.parent)}:{getattr(node, 'lineno', '?')}"
+                 for path in sorted(root.rglob("*.py"))
+                 for node in ast.walk(ast.parse(path.read_text(), str(path)))
+                 if _imports_wrapped(node)]
+    assert not offenders, offenders

@@ -22,13 +22,14 @@ import pytest
 from libs import C_SRC, ROOT, import_from, plain, run_mypy
 
 from sandboxlib import Allocation, Signature
-from sandboxlib.codegen.emit import emit_proxy, emit_stub
+from sandboxlib.codegen.emit_py import emit_proxy
+from sandboxlib.codegen.emit_pyi import emit_stub
 from sandboxlib.codegen.generate import WrapRequest, plan_for
 from sandboxlib.codegen.names import python_names
-from sandboxlib.handles import HandleTable
-from sandboxlib.proxy import LibraryProxy
-from sandboxlib.runtime.sandbox import CallbackHandle, Sandbox
-from sandboxlib.structs import Struct
+from sandboxlib.runtime.handles import HandleTable
+from sandboxlib.proxy import LibraryProxy, Struct
+from sandboxlib.runtime.objects import CallbackHandle
+from sandboxlib.runtime.sandbox import Sandbox
 
 NAMES = C_SRC / "names"
 INJECT = "x'+__import__('os').system('touch PWNED')+'"

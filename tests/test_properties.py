@@ -19,7 +19,7 @@ from libs import H, packages, plain  # noqa: F401 fixtures
 
 from sandboxlib import (WASM32, ArgumentError, BoundsError, FuncPtr, Prim, Ptr, SandboxError,
                         TaintError, Tainted, TaintedPtr)
-from sandboxlib.structs import ArrayOf
+from sandboxlib.runtime.structs import ArrayOf
 
 FEW = settings(max_examples=100, deadline=None, database=None)
 FLT_MAX = 3.4028234663852886e38

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import SandboxError
-from ..runtime.backend import Backend
+from .base import Backend
 
 BACKENDS = ("wasmtime", "wasm2c", "native")
 _instances: dict[str, Backend] = {}

@@ -9,16 +9,15 @@ a memory error in Python. Limits and grants cannot be enforced here.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..abi import HOST, Function, FuncPtr, Prim, Ptr, Signature, c_decl, function_type_decl
 from ..errors import BuildError
-from ..runtime.backend import HostFunction, RawFunction
-from ..runtime.config import Grants, Limits
+from .base import HostFunction, LibraryModule, RawFunction
+from .hostcalls import HostCalls
+from ..config import Grants, Limits
 from ..toolchain.cext import build_extension
 
-if TYPE_CHECKING:
-    from ..library import Library
 
 
 class NativeMemory:
@@ -45,7 +44,7 @@ class NativeInstance:
         self._lib = module.lib
         self.memory = NativeMemory()
         self._callbacks: dict[int, Any] = {}
-        self._pending: BaseException | None = None
+        self._hostcalls = HostCalls()  # only its exception relay: callbacks are cffi's
 
     def function(self, fn: Function) -> RawFunction:
         c_fn = getattr(self._lib, fn.name)
@@ -59,8 +58,8 @@ class NativeInstance:
                 args = tuple(cast("void *", a) if i in pointer_params else a
                              for i, a in enumerate(args))
             result = c_fn(*args)
-            if self._pending is not None:  # a callback raised during the call
-                pending, self._pending = self._pending, None
+            pending = self._hostcalls.take()
+            if pending is not None:  # a callback raised during the call
                 raise pending
             return int(cast("uintptr_t", result)) if pointer_result else result
         return call
@@ -71,7 +70,7 @@ class NativeInstance:
         default = None if sig.result is Prim.VOID else 0
 
         def trampoline(*args: Any) -> Any:
-            if self._pending is not None:
+            if self._hostcalls.failed:
                 return default
             try:
                 lowered = [int(ffi.cast("uintptr_t", a)) if i in pointer_args else a
@@ -81,7 +80,7 @@ class NativeInstance:
                     return ffi.cast("void *", value)
                 return value
             except BaseException as exc:  # cannot unwind through C: re-raised after the call
-                self._pending = exc
+                self._hostcalls.hold(exc)
                 return default
 
         cb = ffi.callback(function_type_decl(sig), trampoline)
@@ -101,16 +100,16 @@ class NativeBackend:
     isolated = False
     model = HOST
 
-    def instantiate(self, library: Library, limits: Limits, grants: Grants) -> NativeInstance:
+    def instantiate(self, library: LibraryModule, limits: Limits, grants: Grants) -> NativeInstance:
         return NativeInstance(native_module(library))
 
 
-def native_module(library: Library) -> Any:
+def native_module(library: LibraryModule) -> Any:
     """The library compiled for the host as a cffi extension (built once per library)."""
     return library.memo("native", lambda: _build(library))
 
 
-def _build(library: Library) -> Any:
+def _build(library: LibraryModule) -> Any:
     if not library.sources:
         raise BuildError(f"{library.name}: the native backend needs the C sources, and "
                          "this library was given none")

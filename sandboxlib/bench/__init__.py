@@ -1,6 +1,12 @@
 """The benchmark suite behind ``sandboxlib bench`` and ``benchmarks/``: workloads and
-measurements shared by both, so the numbers printed and the numbers tested agree."""
+measurements shared by both, so the numbers printed and the numbers tested agree.
 
-from .suite import Metric, run_suite
+Packages that sandbox a real library add their own workloads through the entry-point
+group ``sandboxlib.bench`` (see ``plugins``); sandboxlib never imports them."""
 
-__all__ = ["Metric", "run_suite"]
+from .plugins import GROUP, Record, Workload
+from .suite import ISOLATING, Metric, run_suite
+from .timing import interleaved_medians, median_seconds
+
+__all__ = ["GROUP", "ISOLATING", "Metric", "Record", "Workload", "interleaved_medians",
+           "median_seconds", "run_suite"]

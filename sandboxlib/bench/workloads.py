@@ -13,6 +13,7 @@ from typing import Any, Callable
 from ..abi import FuncPtr, Function, Prim, Ptr, Signature
 from ..library import Library
 from ..toolchain.cache import cache_root
+from .timing import Op
 
 HERE = Path(__file__).resolve().parent
 CALLBACK = Signature((Prim.INT,), Prim.INT, ("v",))
@@ -28,9 +29,6 @@ FUNCTIONS = (
 def workload_library() -> Library:
     return Library("bench_workload", FUNCTIONS, sources=(HERE / "workload.c",),
                    headers=(HERE / "workload.h",))
-
-
-Op = Callable[[], object]
 
 
 def call_ops(backend: str) -> tuple[dict[str, Op], Callable[[], None]]:

@@ -1,7 +1,10 @@
 """From headers and sources to an importable package ``OUT/NAME/`` in one step.
 
-The package is assembled in a temporary directory beside its destination and
-moved into place only when complete, so a failure writes nothing half-done.
+The stages in order: ``preprocess`` (zig, for wasm32), ``parse`` (to the IR),
+``plan`` (with ``lower``), then ``emit_py`` and ``emit_pyi``; the module is built by
+the toolchain. The package is assembled in a temporary directory beside its
+destination and moved into place only when complete, so a failure writes nothing
+half-done.
 """
 
 from __future__ import annotations
@@ -15,9 +18,12 @@ from pathlib import Path
 
 from ..errors import BuildError
 from ..toolchain import build_wasm
+from . import ir
 from .annotations import Annotation
-from .emit import Plan, emit_proxy, emit_stub, make_plan
+from .emit_py import emit_proxy
+from .emit_pyi import emit_stub
 from .parse import parse_api
+from .plan import Plan, make_plan
 from .preprocess import preprocess
 
 
@@ -50,9 +56,15 @@ class WrapRequest:
 
 
 def plan_for(req: WrapRequest) -> Plan:
-    """Parse the headers and decide what the proxy exports."""
+    """Preprocess and parse the headers, and decide what the proxy exports."""
     req.check()
-    api = parse_api(preprocess(req.headers, req.include_dirs, req.defines), req.headers)
+    return plan_api(req, parse_api(preprocess(req.headers, req.include_dirs, req.defines),
+                                   req.headers))
+
+
+def plan_api(req: WrapRequest, api: ir.Api) -> Plan:
+    """The plan for ``api`` (the parsed headers of ``req``): the exports and
+    annotations ``req`` names must be declared; annotated ``skip`` functions are left out."""
     declared = {f.name for f in api.functions}
     unknown = [e for e in [*(req.exports or []), *req.annotations] if e not in declared]
     if unknown:
@@ -77,7 +89,7 @@ def wrap(req: WrapRequest, out: Path) -> tuple[Path, Plan]:
     final = out / req.name
     staging = Path(tempfile.mkdtemp(prefix=f".{req.name}-", dir=out))
     try:
-        plan.build = _copy_sources(req, staging)
+        plan.build = copy_sources(req, staging)
         (staging / "__init__.py").write_text(emit_proxy(plan), encoding="utf-8")
         (staging / "__init__.pyi").write_text(emit_stub(plan), encoding="utf-8")
         (staging / "py.typed").write_text("")
@@ -90,34 +102,29 @@ def wrap(req: WrapRequest, out: Path) -> tuple[Path, Plan]:
     return final, plan
 
 
-def _copy_sources(req: WrapRequest, staging: Path) -> dict[str, list[str]]:
-    """Copy the C sources and headers into ``csrc/`` so the native backend can build
-    the package anywhere; returns the package-relative paths."""
+def copy_sources(req: WrapRequest, staging: Path) -> dict[str, list[str]]:
+    """Copy the C sources and headers into ``staging/csrc/`` so the native backend can
+    build the package anywhere (each source folder becomes ``csrc/dN`` with its
+    headers); returns the package-relative paths, for ``Plan.build``."""
     dirs: dict[Path, str] = {}
 
-    def place(path: Path) -> str:
-        folder = path.resolve().parent
+    def folder_of(folder: Path) -> str:
         if folder not in dirs:
             dirs[folder] = f"csrc/d{len(dirs)}"
             (staging / dirs[folder]).mkdir(parents=True)
             for h in folder.glob("*.h"):
                 shutil.copyfile(h, staging / dirs[folder] / h.name)
-        target = f"{dirs[folder]}/{path.name}"
-        shutil.copyfile(path, staging / target)
-        _copy_included(path, staging / dirs[folder])
-        return target
+        return dirs[folder]
+
+    def place(path: Path) -> str:
+        folder = folder_of(path.resolve().parent)
+        shutil.copyfile(path, staging / folder / path.name)
+        _copy_included(path, staging / folder)
+        return f"{folder}/{path.name}"
 
     sources = [place(s) for s in req.sources]
     headers = [place(h) for h in req.headers]
-    includes: list[str] = []
-    for d in req.include_dirs:
-        folder = d.resolve()
-        if folder not in dirs:
-            dirs[folder] = f"csrc/d{len(dirs)}"
-            (staging / dirs[folder]).mkdir(parents=True)
-            for h in folder.glob("*.h"):
-                shutil.copyfile(h, staging / dirs[folder] / h.name)
-        includes.append(dirs[folder])
+    includes = [folder_of(d.resolve()) for d in req.include_dirs]
     return {"sources": sources, "headers": headers,
             "include_dirs": sorted(set(includes) | {str(Path(s).parent) for s in sources}),
             "defines": list(req.defines), "cflags": list(req.cflags)}

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from ..abi import FuncPtr, Prim, Ptr
+from collections.abc import Sequence
+
+from ..abi import CType, FuncPtr, Prim, Ptr
 from .annotations import Annotation
+from .formatting import WIDTH
 from .names import docstring
 
 # The names a helper's body uses besides its parameters: parameters are named apart
@@ -19,13 +22,14 @@ def helper_params(names: list[str], ann: Annotation) -> list[str]:
     return [n for n in names if n not in dropped]
 
 
-def helper_source(name: str, pyname: str, params: list[str], types: list[object],
+def helper_source(name: str, pyname: str, params: list[str], types: Sequence[CType],
                   ann: Annotation, pointee: dict[str, Prim]) -> list[str]:
-    """Source lines of one helper method; ``params`` and ``ann`` use the helper's
-    parameter names (filled-in lengths and out-parameters are its locals)."""
+    """Source lines of one helper method (``types``: the C function's parameter types);
+    ``params`` and ``ann`` use the helper's parameter names (filled-in lengths and
+    out-parameters are its locals)."""
     kept = helper_params(params, ann)
     lines = [f"    def {pyname}(self{''.join(', ' + p for p in kept)}):  # type: ignore",
-             docstring(_describe(name, ann), "        ", 99),
+             docstring(_describe(name, ann), "        ", WIDTH),
              "        lib = self._lib"]
     for p, t in zip(params, types):
         if p in kept and isinstance(t, (Ptr, FuncPtr)) and p not in ann.nullable:
@@ -65,9 +69,10 @@ def _describe(name: str, ann: Annotation) -> str:
     return f"{name}: {'; '.join(parts) or 'NULL checks'}."
 
 
-def helper_stub(pyname: str, params: list[str], types: list[object], ann: Annotation,
-                param_stub: dict[str, str], result: str) -> tuple[str, list[tuple[str, str]], str]:
-    """(name, [(parameter, type)], return type) of a helper for the ``.pyi``."""
+def helper_stub(params: list[str], ann: Annotation, param_stub: dict[str, str],
+                result: str) -> tuple[list[tuple[str, str]], str]:
+    """([(parameter, stub type)], return stub type) of a helper for the ``.pyi``, from
+    the stub types of the C function's parameters (by helper name) and result."""
     kept = helper_params(params, ann)
     typed = []
     for p in kept:
@@ -79,4 +84,4 @@ def helper_stub(pyname: str, params: list[str], types: list[object], ann: Annota
         result = "Tainted[bytes] | None"
     if ann.out:
         result = f"tuple[{', '.join([result, *['Tainted[int]'] * len(ann.out)])}]"
-    return pyname, typed, result
+    return typed, result

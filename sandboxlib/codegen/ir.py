@@ -1,7 +1,9 @@
-"""The generator's intermediate representation: plain dataclasses, read by emitters.
+"""The generator's intermediate representation: plain dataclasses.
 
-Types are kept as the header spells them (typedef names, struct tags) and resolved
-to ``abi`` types for calls; layouts are computed per data model in ``layout``.
+``parse`` builds it from the headers; ``lower`` and ``plan`` read it. Types are kept
+as the header spells them (typedef names, struct tags); ``lower`` resolves them to
+``abi`` types. No layout is computed here: a generated struct class computes its
+layout per data model at run time (``Struct.layout``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
-"""IR types to the runtime's types (``abi`` for calls, ``structs`` for fields).
+"""IR types to the runtime's types: ``abi`` types for calls, field types for structs.
 
-Anything that cannot be proxied safely raises ``CannotProxy`` with the reason;
-the generator then skips the function or struct and warns, never guessing.
+A parameter or result that cannot be proxied safely raises ``CannotProxy`` with the
+reason; a struct that cannot get a view class has its reason returned by
+``struct_problem``. The plan then skips the declaration and warns, never guessing.
 """
 
 from __future__ import annotations
@@ -14,6 +15,24 @@ from . import ir
 
 class CannotProxy(Exception):
     """Why a declaration is skipped."""
+
+
+@dataclass(frozen=True)
+class Nested:
+    """A struct or union field, by tag (the plan names its view class)."""
+
+    tag: str
+
+
+@dataclass(frozen=True)
+class FixedArray:
+    """A fixed-size array field: ``element[length]``."""
+
+    element: FieldType
+    length: int
+
+
+FieldType = CType | Nested | FixedArray
 
 
 def spell(t: ir.CType) -> str:
@@ -44,6 +63,7 @@ def declare(t: ir.CType, name: str) -> str:
 
 
 def prototype(fn: ir.Function) -> str:
+    """The C prototype of ``fn`` (for the generated method's docstring)."""
     params = ", ".join(declare(p.type, p.name) for p in fn.type.params)
     return f"{spell(fn.type.result)} {fn.name}({params or 'void'}{', ...' if fn.type.variadic else ''})"
 
@@ -84,6 +104,15 @@ class Lowering:
         params = tuple(self.value(p.type, f"parameter '{p.name}'") for p in ft.params)
         result = self.value(ft.result, "the result")
         return Signature(params, result, tuple(p.name for p in ft.params))
+
+    def field(self, t: ir.CType) -> FieldType:
+        """A field's type, for a struct ``struct_problem`` accepted."""
+        if isinstance(t, ir.StructRef):
+            return Nested(t.tag)
+        if isinstance(t, ir.Array):
+            assert t.length is not None
+            return FixedArray(self.field(t.element), t.length)
+        return self.value(t, "field")
 
     def struct_problem(self, tag: str) -> str | None:
         """Why struct ``tag`` cannot get a view class, or None if it can."""

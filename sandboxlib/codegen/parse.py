@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +13,12 @@ from pycparser import c_ast, c_parser
 from ..abi import WASM32, Prim
 from ..errors import BuildError
 from . import ir
-from .macros import constants_from_headers
+from .macros import char_value, constants_from_headers
 from .preprocess import VA_LIST_MARKER, Preprocessed
-
-_SCALARS: dict[tuple[str, ...], Prim] = {}
 
 
 def _scalar_table() -> dict[tuple[str, ...], Prim]:
+    """Each spelling of a scalar type, as its sorted words, to its ``Prim``."""
     spellings = {
         Prim.VOID: ["void"], Prim.BOOL: ["_Bool"], Prim.CHAR: ["char"],
         Prim.SCHAR: ["signed char"], Prim.UCHAR: ["unsigned char"],
@@ -34,8 +34,38 @@ def _scalar_table() -> dict[tuple[str, ...], Prim]:
     return {tuple(sorted(s.split())): p for p, names in spellings.items() for s in names}
 
 
+_SCALARS = _scalar_table()
+
+
+def _int_literal(text: str) -> int | None:
+    """The value of a C integer literal (decimal, hex, octal, binary; any suffix)."""
+    text = text.rstrip("uUlL")
+    octal = text.startswith("0") and text[1:2] not in ("", "x", "X", "b", "B")
+    try:
+        return int(text, 8 if octal else 0)
+    except ValueError:
+        return None
+
+
+def _shift(a: int, b: int, left: bool) -> int:
+    if b >= 64:
+        raise ValueError(f"a shift by {b}")
+    return 0 if b < 0 else a << b if left else a >> b
+
+
+_BINARY: dict[str, Callable[[int, int], int]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "&": operator.and_,
+    "|": operator.or_, "^": operator.xor, "<<": lambda a, b: _shift(a, b, True),
+    ">>": lambda a, b: _shift(a, b, False), "==": lambda a, b: int(a == b),
+    "!=": lambda a, b: int(a != b), "<": lambda a, b: int(a < b), ">": lambda a, b: int(a > b),
+    "<=": lambda a, b: int(a <= b), ">=": lambda a, b: int(a >= b),
+    "&&": lambda a, b: int(bool(a and b)), "||": lambda a, b: int(bool(a or b)),
+}
+
+
 def parse_api(pre: Preprocessed, headers: Sequence[Path]) -> ir.Api:
-    """Parse preprocessed headers; functions and constants come only from ``headers``."""
+    """Parse preprocessed headers; functions, globals and constants come only from
+    ``headers`` (``#define`` constants are read from their text), types from anywhere."""
     try:
         ast = c_parser.CParser().parse(pre.text, "<headers>")
     except Exception as exc:  # pycparser raises ParseError("file:line:col: message")
@@ -52,8 +82,6 @@ class _Builder:
         self.own_files = own_files
         self.api = ir.Api()
         self.anon = 0
-        global _SCALARS
-        _SCALARS = _SCALARS or _scalar_table()
 
     def location(self, node: Any) -> ir.Location | None:
         coord = getattr(node, "coord", None)
@@ -192,35 +220,36 @@ class _Builder:
         if node is None:
             return 0
         if isinstance(node, c_ast.Constant):
-            text = node.value.rstrip("uUlL")
-            if node.type == "char":
-                return ord(node.value.strip("'")[-1])
-            return int(text, 0) if not text.startswith("0") or text == "0" or text[1:2] in "xXbB" \
-                else int(text, 8)
+            value = char_value(node.value) if node.value.startswith("'") else \
+                _int_literal(node.value)
+            if value is None:
+                raise BuildError(f"{node.coord}: unsupported constant {node.value}")
+            return value
         if isinstance(node, c_ast.ID):
             for values in [scope or {}, *(e.values for e in self.api.enums.values())]:
                 if node.name in values:
                     return values[node.name]
             raise BuildError(f"{node.coord}: cannot evaluate {node.name} as a constant")
         if isinstance(node, c_ast.UnaryOp):
+            if node.op == "sizeof":  # of a type: its operand is no value
+                return self.sizeof(node.expr)
             v = self.const_int(node.expr, scope)
             ops = {"-": -v, "+": v, "~": ~v, "!": int(not v)}
             if node.op in ops:
                 return ops[node.op]
-            if node.op == "sizeof":
-                return self.sizeof(node.expr)
         if isinstance(node, c_ast.BinaryOp):
             a, b = self.const_int(node.left, scope), self.const_int(node.right, scope)
-            binops = {"+": a + b, "-": a - b, "*": a * b, "<<": a << b if b >= 0 else 0,
-                      ">>": a >> b if b >= 0 else 0, "&": a & b, "|": a | b, "^": a ^ b,
-                      "==": int(a == b), "!=": int(a != b), "<": int(a < b), ">": int(a > b),
-                      "<=": int(a <= b), ">=": int(a >= b), "&&": int(bool(a and b)),
-                      "||": int(bool(a or b))}
-            if node.op in binops:
-                return binops[node.op]
-            if node.op in ("/", "%") and b:
+            if node.op in ("/", "%") and b:  # C truncates toward zero
                 q = abs(a) // abs(b) * (1 if (a >= 0) == (b >= 0) else -1)
                 return q if node.op == "/" else a - q * b
+            if node.op in _BINARY:
+                try:
+                    value = _BINARY[node.op](a, b)
+                except ValueError as exc:
+                    raise BuildError(f"{node.coord}: {exc} is out of range") from None
+                if not -(1 << 63) <= value < 1 << 64:
+                    raise BuildError(f"{node.coord}: {value:#x} does not fit 64 bits")
+                return value
         if isinstance(node, c_ast.Cast):
             return self.const_int(node.expr, scope)
         if isinstance(node, c_ast.TernaryOp):

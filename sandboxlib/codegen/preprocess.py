@@ -67,6 +67,12 @@ def preprocess(headers: Sequence[Path], include_dirs: Iterable[Path] = (),
     for linked, header in links.items():  # line markers name the header, escaped as C does
         escaped = header.replace("\\", "\\\\").replace('"', '\\"')
         text = text.replace(f'"{linked}"', f'"{escaped}"')
+    return from_compiler_output(text, macro_dump)
+
+
+def from_compiler_output(text: str, macro_dump: str) -> Preprocessed:
+    """What ``parse`` reads, from the compiler's ``-E`` output (with line markers) and
+    its ``-E -dM`` macro dump."""
     return Preprocessed(PRELUDE + clean(text), parse_macro_dump(macro_dump))
 
 
@@ -78,6 +84,7 @@ def _run(cmd: list[str]) -> str:
 
 
 def parse_macro_dump(dump: str) -> dict[str, str]:
+    """Object-like macros of a ``-dM`` dump: name -> body."""
     macros: dict[str, str] = {}
     for line in dump.splitlines():
         m = re.match(r"#define\s+([A-Za-z_]\w*)(\s+(.*))?$", line)
@@ -94,8 +101,7 @@ def clean(text: str) -> str:
             out.append("")  # pragmas and other directives
         else:
             out.append(line)
-    tokens = [t for t in _TOKEN.findall("\n".join(out))]
-    return _strip_bodies(_strip_extensions(tokens))
+    return _strip_bodies(_strip_extensions(_TOKEN.findall("\n".join(out))))
 
 
 def _skip_group(tokens: list[str], i: int, open_: str, close: str) -> tuple[int, int]:

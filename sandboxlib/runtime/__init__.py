@@ -1,7 +1,8 @@
 """The backend-neutral runtime: sandboxes, memory, marshalling, limits and grants."""
 
-from .config import Grants, Limits, Preopen
-from .memory import Memory
-from .sandbox import Allocation, CallbackHandle, Sandbox
+from ..config import Grants, Limits, Preopen
+from ..backends.memory import Memory
+from .objects import Allocation, CallbackHandle
+from .sandbox import Sandbox
 
 __all__ = ["Allocation", "CallbackHandle", "Grants", "Limits", "Memory", "Preopen", "Sandbox"]

@@ -9,73 +9,18 @@ in for the duration of the call.
 
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
-from ..abi import CType, DataModel, FuncPtr, Prim, Ptr, Signature, wasm_valtype
+from ..abi import CType, FuncPtr, Prim, Ptr, wasm_shape
 from ..errors import ArgumentError, BoundsError, ResourceError, TaintError
 from ..taint import Tainted, TaintedPtr
+from .objects import CallbackHandle, Owner, Temps
+from .scalars import Converter, describe, float_converter, int_converter, truncate
 
-if TYPE_CHECKING:
-    from .sandbox import Allocation, Sandbox
-
-Temps = list["Allocation"]
-Converter = Callable[[object, Temps], "int | float"]
 Lifter = Callable[["int | float | None"], object]
 
-FLT_MAX = 3.4028234663852886e38
 
-
-def _describe(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def int_converter(t: Prim, model: DataModel, where: str) -> Converter:
-    lo, hi = model.int_range(t)
-
-    def convert(value: object, temps: Temps) -> int:
-        if type(value) is int and lo <= value <= hi:
-            return value
-        if isinstance(value, Tainted):
-            raise TaintError(f"{where}: tainted value {value!r} passed without verification")
-        if isinstance(value, bool) or (type(value) is not int and isinstance(value, int)):
-            value = int(value)
-            if lo <= value <= hi:
-                return value
-        if not isinstance(value, int):
-            raise ArgumentError(f"{where}: expected an int for C type '{t.value}', "
-                                f"got {type(value).__name__} {_describe(value)}")
-        raise ArgumentError(f"{where}: {value} does not fit C type '{t.value}' "
-                            f"({model.name}: {lo}..{hi})")
-    return convert
-
-
-def float_converter(t: Prim, where: str) -> Converter:
-    def convert(value: object, temps: Temps) -> float:
-        if isinstance(value, Tainted):
-            raise TaintError(f"{where}: tainted value {value!r} passed without verification")
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ArgumentError(f"{where}: expected a float for C type '{t.value}', "
-                                f"got {type(value).__name__} {_describe(value)}")
-        try:
-            f = float(value)
-        except OverflowError:
-            raise ArgumentError(f"{where}: {value} does not fit C type '{t.value}'") from None
-        if t is Prim.FLOAT and math.isfinite(f) and abs(f) > FLT_MAX:
-            raise ArgumentError(f"{where}: {value} does not fit C type 'float'")
-        return f
-    return convert
-
-
-def wasm_shape(sig: Signature) -> str:
-    """The machine-level type of a function (what call_indirect compares)."""
-    result = "()" if sig.result is Prim.VOID else wasm_valtype(sig.result)
-    return f"({', '.join(wasm_valtype(p) for p in sig.params)}) -> {result}"
-
-
-def pointer_converter(t: Ptr | FuncPtr, sandbox: Sandbox, where: str) -> Converter:
-    from .sandbox import CallbackHandle
+def pointer_converter(t: Ptr | FuncPtr, sandbox: Owner, where: str) -> Converter:
     hi = sandbox.model.int_range(t)[1]
     memory = sandbox.memory
     accepts_data = isinstance(t, Ptr) and t.const
@@ -95,7 +40,7 @@ def pointer_converter(t: Ptr | FuncPtr, sandbox: Sandbox, where: str) -> Convert
         if want is not None and not isinstance(value, (CallbackHandle, int)):
             raise ArgumentError(f"{where}: expected a callback (sandbox.callback(...)) for a "
                                 f"function pointer, got {type(value).__name__} "
-                                f"{_describe(value)}")
+                                f"{describe(value)}")
         if want is not None and isinstance(value, CallbackHandle) and value.shape != want:
             raise ArgumentError(f"{where}: callback {value.name} has type "
                                 f"{value.shape}, the function pointer needs {want}")
@@ -120,7 +65,7 @@ def pointer_converter(t: Ptr | FuncPtr, sandbox: Sandbox, where: str) -> Convert
             except (BoundsError, ResourceError) as exc:
                 raise type(exc)(f"{where}: copying {len(data)} bytes in: {exc}") from None
         raise ArgumentError(f"{where}: cannot pass {type(value).__name__} "
-                            f"{_describe(value)} as '{_spelling(t)}' (a host object goes in "
+                            f"{describe(value)} as '{_spelling(t)}' (a host object goes in "
                             "as a handle: sandbox.handles.new(obj))")
 
     model_name = sandbox.model.name
@@ -133,7 +78,7 @@ def _spelling(t: Ptr | FuncPtr) -> str:
     return f"{'const ' if t.const else ''}{t.target} *"
 
 
-def converter(t: CType, sandbox: Sandbox, where: str) -> Converter:
+def converter(t: CType, sandbox: Owner, where: str) -> Converter:
     if isinstance(t, (Ptr, FuncPtr)):
         return pointer_converter(t, sandbox, where)
     if t is Prim.VOID:
@@ -143,7 +88,7 @@ def converter(t: CType, sandbox: Sandbox, where: str) -> Converter:
     return int_converter(t, sandbox.model, where)
 
 
-def lifter(t: CType, sandbox: Sandbox, origin: str) -> Lifter:
+def lifter(t: CType, sandbox: Owner, origin: str) -> Lifter:
     """Turn a raw result of type ``t`` into ``None``, ``Tainted`` or ``TaintedPtr``."""
     if t is Prim.VOID:
         return lambda raw: None
@@ -158,19 +103,4 @@ def lifter(t: CType, sandbox: Sandbox, origin: str) -> Lifter:
     if size >= 4:
         return lambda raw: Tainted(int(raw or 0), origin)
     bits, signed = 8 * size, sandbox.model.is_signed(t)
-    return lambda raw: Tainted(_truncate(int(raw or 0), bits, signed), origin)
-
-
-def _truncate(value: int, bits: int, signed: bool) -> int:
-    """What a C caller sees of a sub-int result: the low ``bits``, re-signed."""
-    value &= (1 << bits) - 1
-    if signed and value >> (bits - 1):
-        value -= 1 << bits
-    return value
-
-
-def truncate_to(t: Prim, model: DataModel, value: int) -> int:
-    """Truncate an integer to C type ``t`` (for values read raw from the machine)."""
-    if t is Prim.BOOL:
-        return int(value & 0xFF != 0)
-    return _truncate(value, 8 * model.size(t), model.is_signed(t))
+    return lambda raw: Tainted(truncate(int(raw or 0), bits, signed), origin)

@@ -3,194 +3,24 @@
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
-from ..abi import CType, Function, FuncPtr, Prim, Ptr, Signature
+from ..abi import FREE, MALLOC, Function, Prim, Signature
 from ..backends import get_backend
+from ..backends.base import Instance, LibraryModule
+from ..backends.memory import Memory
+from ..config import Grants, Limits
 from ..errors import (ArgumentError, BoundsError, PoisonedError, ResourceError, SandboxError,
                       TaintError, TrapError)
-from ..handles import HandleTable
 from ..taint import Tainted, TaintedPtr, short_repr
-from .config import Grants, Limits
-from .marshal import Temps, converter, lifter, truncate_to, wasm_shape
-from .memory import Memory
-from .specialize import factory
-
-if TYPE_CHECKING:
-    from ..library import Library
-    from .backend import Instance
+from .callers import CALL_FREE, CALLBACK_FREE, call_source, callback_source, param_shape
+from .handles import HandleTable
+from .marshal import converter, lifter
+from .objects import Allocation, CallbackHandle, Temps
+from ..specialize import factory
 
 SCRATCH_SIZE = 4096  # bytes of call arguments copied in without a malloc
 DEFAULT_LIMITS, DEFAULT_GRANTS = Limits(), Grants()  # frozen: shared by every sandbox
-MALLOC = Function("malloc", Signature((Prim.ULONG,), Ptr(), ("size",)))
-FREE = Function("free", Signature((Ptr(),), Prim.VOID, ("ptr",)))
-
-
-_CALL_FREE = ("sb", "raw", "conv", "lo", "hi", "acquire", "release", "busy", "escaped", "name",
-              "origin", "Tainted", "lift", "arity")
-
-
-def _param_shape(t: CType) -> str:
-    """How a generated caller checks a parameter: i(nt) inline, c(onverter), p(ointer)."""
-    if isinstance(t, (Ptr, FuncPtr)):
-        return "p"
-    return "i" if t.is_integer else "c"
-
-
-def _call_source(shape: tuple[str, ...], plain_result: bool) -> str:
-    """Source of a checked caller: usable-check, inline int range checks (the
-    converter only on the slow path), lock, raw call, poisoning, tainted result."""
-    args = [f"a{i}" for i in range(len(shape))]
-    temps = "p" in shape
-    lines = ["def fn(*args):",
-             f"    if len(args) != {len(shape)}:",
-             "        arity(len(args))",
-             f"    {', '.join(args)}{',' if len(args) == 1 else ''} = args" if args else "",
-             "    if sb._poisoned is not None or sb._closed:",
-             "        sb._check_usable()",
-             "    if sb._borrowed:",
-             "        sb._release_borrowed()"]
-    indent = "    "
-    if temps:  # data copied in for the call lives in the scratch area, or in temps
-        lines += ["    temps = []", "    mark = sb._scratch_top", "    try:"]
-        indent = "        "
-    for i, kind in enumerate(shape):
-        if kind == "i":
-            lines.append(f"{indent}if type(a{i}) is not int or not lo[{i}] <= a{i} <= hi[{i}]:")
-            lines.append(f"{indent}    a{i} = conv[{i}](a{i}, None)")
-        else:
-            lines.append(f"{indent}a{i} = conv[{i}](a{i}, {'temps' if kind == 'p' else 'None'})")
-    lines += [f"{indent}if not acquire(False):",
-              f"{indent}    busy()",
-              f"{indent}try:",
-              f"{indent}    r = raw({', '.join(args)})",
-              f"{indent}except BaseException as exc:",
-              f"{indent}    raise escaped(name, exc) from None",
-              f"{indent}finally:",
-              f"{indent}    release()",
-              f"{indent}return {'Tainted(r, origin)' if plain_result else 'lift(r)'}"]
-    if temps:
-        lines += ["    finally:",
-                  "        sb._scratch_top = mark",
-                  "        for t in temps:",
-                  "            t.free()"]
-    return "\n".join(lines)
-
-
-_CALLBACK_FREE = ("sb", "call", "lifts", "max_depth", "too_deep", "poisoned", "finish")
-
-
-def _callback_source(arity: int, has_result: bool) -> str:
-    """Source of a callback target: depth limit, arguments lifted to tainted values
-    (straight-line, no per-call loop), poison check, result conversion."""
-    args = ", ".join(f"a{i}" for i in range(arity))
-    lifted = ", ".join(f"lifts[{i}](a{i})" for i in range(arity))
-    return "\n".join([
-        f"def fn({args}):",
-        "    depth = sb._callback_depth",
-        "    if depth >= max_depth:",
-        "        too_deep(depth)",
-        "    sb._callback_depth = depth + 1",
-        "    try:",
-        f"        value = call({lifted})",
-        "    finally:",
-        "        sb._callback_depth -= 1",
-        "    if sb._poisoned is not None:",
-        "        poisoned()",
-        "    return finish(value)" if has_result else "    return None"])
-
-
-class Allocation:
-    """A block of sandbox memory the host allocated with the sandbox's ``malloc``."""
-
-    __slots__ = ("_sandbox", "address", "size")
-
-    def __init__(self, sandbox: Sandbox, address: int, size: int) -> None:
-        self._sandbox = sandbox
-        self.address = address
-        self.size = size
-
-    def address_in(self, sandbox: Sandbox, where: str) -> int:
-        if sandbox is not self._sandbox:
-            raise ArgumentError(f"{where}: allocation belongs to another sandbox")
-        if not self.address:
-            raise ArgumentError(f"{where}: allocation was already freed")
-        return self.address
-
-    def write(self, data: bytes | bytearray | memoryview, offset: int = 0) -> None:
-        """Copy ``data`` in at ``offset`` (must fit inside the allocation)."""
-        if offset < 0 or offset + len(data) > self.size:
-            raise ArgumentError(f"write of {len(data)} bytes at offset {offset} does not fit "
-                                f"an allocation of {self.size} bytes")
-        self._sandbox.memory.write(self._live() + offset, data)
-
-    def read(self, length: int | None = None, offset: int = 0) -> Tainted[bytes]:
-        """Copy bytes out; the sandbox may have written them, so they are tainted."""
-        n = self.size - offset if length is None else length
-        if offset < 0 or n < 0 or offset + n > self.size:
-            raise ArgumentError(f"read of {n} bytes at offset {offset} does not fit an "
-                                f"allocation of {self.size} bytes")
-        return Tainted(self._sandbox.memory.read(self._live() + offset, n), "allocation")
-
-    def read_int(self, t: Prim, offset: int = 0) -> Tainted[int]:
-        """An integer of C type ``t`` stored at ``offset`` (out-parameters)."""
-        size = self._sandbox.model.size(t)
-        raw = int.from_bytes(self.read(size, offset).unverified_safe_because(
-            "re-tainted below"), "little", signed=False)
-        return Tainted(truncate_to(t, self._sandbox.model, raw), "allocation")
-
-    def write_int(self, t: Prim, value: int, offset: int = 0) -> None:
-        model = self._sandbox.model
-        conv = converter(t, self._sandbox, "write_int")
-        checked = conv(value, [])
-        assert isinstance(checked, int)
-        self.write((checked & ((1 << 8 * model.size(t)) - 1)).to_bytes(model.size(t), "little"),
-                   offset)
-
-    def _live(self) -> int:
-        if not self.address:
-            raise ArgumentError("allocation was already freed")
-        return self.address
-
-    def free(self) -> None:
-        if self.address:
-            address, self.address = self.address, 0
-            self._sandbox._free_allocation(self, address)
-
-    def __enter__(self) -> Allocation:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.free()
-
-    def __repr__(self) -> str:
-        return f"Allocation(0x{self.address:x}, {self.size} bytes)"
-
-
-class CallbackHandle:
-    """A Python callable made callable from the sandbox as a C function pointer."""
-
-    __slots__ = ("_sandbox", "address", "sig", "name", "shape")
-
-    def __init__(self, sandbox: Sandbox, address: int, sig: Signature, name: str) -> None:
-        self._sandbox = sandbox
-        self.address = address
-        self.sig = sig
-        self.name = name
-        self.shape = wasm_shape(sig)  # compared on every call that passes it
-
-    def address_in(self, sandbox: Sandbox, where: str) -> int:
-        if sandbox is not self._sandbox:
-            raise ArgumentError(f"{where}: callback {self.name} belongs to another sandbox")
-        if not self.address:
-            raise ArgumentError(f"{where}: callback {self.name} was unregistered")
-        return self.address
-
-    def unregister(self) -> None:
-        """Remove the callback; a later call to it from the sandbox traps."""
-        if self.address:
-            address, self.address = self.address, 0
-            self._sandbox._remove_callback(self, address)
 
 
 class Sandbox:
@@ -200,7 +30,7 @@ class Sandbox:
     raised) the sandbox is poisoned: every later use raises ``PoisonedError``.
     """
 
-    def __init__(self, library: Library, backend: str = "wasmtime", *,
+    def __init__(self, library: LibraryModule, backend: str = "wasmtime", *,
                  limits: Limits | None = None, grants: Grants | None = None) -> None:
         self.library = library
         self.backend = get_backend(backend)
@@ -234,6 +64,10 @@ class Sandbox:
     @property
     def isolated(self) -> bool:
         return self.backend.isolated
+
+    @property
+    def label(self) -> str:
+        return self.library.name
 
     @property
     def poisoned(self) -> str | None:
@@ -297,10 +131,6 @@ class Sandbox:
             raise AttributeError(f"{self.library.name} has no function {name!r}") from None
         return self.bind(fn)
 
-    def call(self, name: str, *args: object) -> Any:
-        """Call exported function ``name``; the result is tainted."""
-        return self.bind(self.library.function(name))(*args)
-
     def bind(self, fn: Function) -> Callable[..., Any]:
         """A fast callable for ``fn`` (memoized per sandbox)."""
         bound = self._bound.get(fn.name)
@@ -313,14 +143,14 @@ class Sandbox:
         sig = fn.sig
         where = [f"{fn.name}(): argument {i + 1} '{sig.name_of(i)}'"
                  for i in range(len(sig.params))]
-        shape = tuple(_param_shape(t) for t in sig.params)
+        shape = tuple(param_shape(t) for t in sig.params)
         plain_result = (isinstance(sig.result, Prim) and sig.result.is_integer
                         and sig.result is not Prim.BOOL and self.model.size(sig.result) >= 4)
         def arity(given: int) -> None:
             raise ArgumentError(f"{fn.name}() takes {len(shape)} argument(s), got {given}")
 
-        make = factory(("sandbox-call", shape, plain_result), _CALL_FREE,
-                       lambda: _call_source(shape, plain_result))
+        make = factory(("sandbox-call", shape, plain_result), CALL_FREE,
+                       lambda: call_source(shape, plain_result))
         bounds = [self.model.int_range(t) if s == "i" else (0, 0)
                   for t, s in zip(sig.params, shape)]
         call: Callable[..., Any] = make(
@@ -496,8 +326,8 @@ class Sandbox:
             return out
 
         arity = len(sig.params)
-        make = factory(("sandbox-callback", arity, result is not None), _CALLBACK_FREE,
-                       lambda: _callback_source(arity, result is not None))
+        make = factory(("sandbox-callback", arity, result is not None), CALLBACK_FREE,
+                       lambda: callback_source(arity, result is not None))
         target = make(self, fn, lifts, self.limits.max_callback_depth, too_deep, poisoned,
                       finish)
         address = self._instance.add_callback(sig, target)

@@ -25,65 +25,16 @@ from pathlib import Path
 import wasmtime
 
 from ..errors import BuildError, ResourceError
-from ..runtime.config import Limits
+from ..config import Limits
 from .cache import entry_dir
 from .wasi_linker import wasi_linker
+from .wasmbinary import (PAGE, SEC_CODE, SEC_DATA, SEC_DATACOUNT, SEC_EXPORT, SEC_GLOBAL,
+                         SEC_MEMORY, SEC_START, assemble, const_expr_end, enc_s, enc_u,
+                         encode_name, initial_memory, leb_u, sections)
 
 FORMAT = "2"
 STARTUP_TIMEOUT = 60.0  # seconds a start-up may run when the sandbox sets no timeout
-SEC_MEMORY, SEC_GLOBAL, SEC_EXPORT, SEC_START, SEC_CODE, SEC_DATA, SEC_DATACOUNT = \
-    5, 6, 7, 8, 10, 11, 12
-_PAGE = 65536
 _GAP = 64  # zero bytes that split a data segment
-
-
-def _leb_u(data: bytes, pos: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return result, pos
-
-
-def _leb_s(data: bytes, pos: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            if byte & 0x40:
-                result -= 1 << shift
-            return result, pos
-
-
-def _enc_u(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def _enc_s(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        done = (value == 0 and not byte & 0x40) or (value == -1 and byte & 0x40)
-        out.append(byte | (0 if done else 0x80))
-        if done:
-            return bytes(out)
-
-
-def _name(s: str) -> bytes:
-    return _enc_u(len(s)) + s.encode()
 
 
 @dataclass
@@ -93,76 +44,43 @@ class _Global:
     init: bytes  # the init expression, including its end opcode
 
 
-def _sections(wasm: bytes) -> list[tuple[int, bytes]]:
-    if wasm[:8] != b"\0asm\x01\0\0\0":
-        raise BuildError("not a wasm module (bad magic or version)")
-    pos, out = 8, []
-    while pos < len(wasm):
-        sid = wasm[pos]
-        size, pos = _leb_u(wasm, pos + 1)
-        out.append((sid, wasm[pos:pos + size]))
-        pos += size
-    return out
-
-
-def _assemble(sections: list[tuple[int, bytes]]) -> bytes:
-    return b"\0asm\x01\0\0\0" + b"".join(bytes([sid]) + _enc_u(len(b)) + b for sid, b in sections)
-
-
-def _const_expr_end(body: bytes, pos: int) -> int:
-    """The index after a constant expression's ``end`` (0x0b)."""
-    while body[pos] != 0x0B:
-        op = body[pos]
-        pos += 1
-        if op in (0x41, 0x42):  # i32.const / i64.const
-            _, pos = _leb_s(body, pos)
-        elif op == 0x43:
-            pos += 4
-        elif op == 0x44:
-            pos += 8
-        elif op == 0x23:  # global.get
-            _, pos = _leb_u(body, pos)
-        else:
-            raise BuildError(f"pre-initialization: unsupported constant opcode 0x{op:02x}")
-    return pos + 1
-
-
 def _globals(body: bytes) -> list[_Global]:
-    count, pos = _leb_u(body, 0)
+    count, pos = leb_u(body, 0)
     out = []
     for _ in range(count):
         valtype, mutable = body[pos], body[pos + 1] == 1
-        end = _const_expr_end(body, pos + 2)
+        end = const_expr_end(body, pos + 2)
         out.append(_Global(valtype, mutable, body[pos + 2:end]))
         pos = end
     return out
 
 
 def _exports(body: bytes) -> list[tuple[str, int, int]]:
-    count, pos = _leb_u(body, 0)
+    count, pos = leb_u(body, 0)
     out = []
     for _ in range(count):
-        n, pos = _leb_u(body, pos)
+        n, pos = leb_u(body, pos)
         name = body[pos:pos + n].decode()
         pos += n
         kind = body[pos]
-        index, pos = _leb_u(body, pos + 1)
+        index, pos = leb_u(body, pos + 1)
         out.append((name, kind, index))
     return out
 
 
 def _encode_exports(exports: list[tuple[str, int, int]]) -> bytes:
-    return _enc_u(len(exports)) + b"".join(_name(n) + bytes([k]) + _enc_u(i) for n, k, i in exports)
+    return enc_u(len(exports)) + b"".join(encode_name(n) + bytes([k]) + enc_u(i)
+                                            for n, k, i in exports)
 
 
 def _check_active_data(body: bytes) -> None:
-    count, pos = _leb_u(body, 0)
+    count, pos = leb_u(body, 0)
     for _ in range(count):
-        flags, pos = _leb_u(body, pos)
+        flags, pos = leb_u(body, pos)
         if flags != 0:
             raise BuildError("pre-initialization needs active data segments in memory 0")
-        pos = _const_expr_end(body, pos)
-        size, pos = _leb_u(body, pos)
+        pos = const_expr_end(body, pos)
+        size, pos = leb_u(body, pos)
         pos += size
 
 
@@ -182,28 +100,28 @@ def _data_section(memory: bytes) -> tuple[bytes, int]:
         end = i - zeros if zeros >= _GAP else i
         segments.append((start, stripped[start:end]))
     assert n >= len(stripped)
-    body = _enc_u(len(segments)) + b"".join(
-        b"\0\x41" + _enc_s(off if off < 1 << 31 else off - (1 << 32)) + b"\x0b" +
-        _enc_u(len(data)) + data for off, data in segments)
+    body = enc_u(len(segments)) + b"".join(
+        b"\0\x41" + enc_s(off if off < 1 << 31 else off - (1 << 32)) + b"\x0b" +
+        enc_u(len(data)) + data for off, data in segments)
     return body, len(segments)
 
 
 def _memory_section(body: bytes, pages: int) -> bytes:
-    count, pos = _leb_u(body, 0)
+    count, pos = leb_u(body, 0)
     if count != 1:
         raise BuildError("pre-initialization needs exactly one memory")
     flags = body[pos]
-    _, after = _leb_u(body, pos + 1)
+    _, after = leb_u(body, pos + 1)
     rest = body[after:]
-    return _enc_u(1) + bytes([flags]) + _enc_u(pages) + rest
+    return enc_u(1) + bytes([flags]) + enc_u(pages) + rest
 
 
 def _const(valtype: int, value: int | float) -> bytes:
     import struct
     if valtype == 0x7F:
-        return b"\x41" + _enc_s(int(value)) + b"\x0b"
+        return b"\x41" + enc_s(int(value)) + b"\x0b"
     if valtype == 0x7E:
-        return b"\x42" + _enc_s(int(value)) + b"\x0b"
+        return b"\x42" + enc_s(int(value)) + b"\x0b"
     if valtype == 0x7D:
         return b"\x43" + struct.pack("<f", float(value)) + b"\x0b"
     return b"\x44" + struct.pack("<d", float(value)) + b"\x0b"
@@ -273,8 +191,8 @@ def _global_value(g: object, store: wasmtime.Store) -> int | float:
 
 def preinitialize(wasm: bytes, limits: Limits = Limits(), name: str = "module") -> bytes:
     """The module with its start-up already run (see the module docstring)."""
-    sections = _sections(wasm)
-    by_id = {sid: body for sid, body in sections}
+    parts = sections(wasm)
+    by_id = {sid: body for sid, body in parts}
     exports = _exports(by_id.get(SEC_EXPORT, b"\0"))
     if not any(n == "_initialize" for n, _, _ in exports) or SEC_START in by_id:
         return wasm
@@ -283,8 +201,8 @@ def preinitialize(wasm: bytes, limits: Limits = Limits(), name: str = "module") 
         _check_active_data(by_id[SEC_DATA])
     # 1. instrument: export every mutable global so its value can be read back
     probes = [(_probe(i), 3, i) for i, g in enumerate(globals_) if g.mutable]
-    instrumented = _assemble([(sid, _encode_exports(exports + probes) if sid == SEC_EXPORT
-                               else body) for sid, body in sections])
+    instrumented = assemble([(sid, _encode_exports(exports + probes) if sid == SEC_EXPORT
+                               else body) for sid, body in parts])
     # 2. run the start-up (a module importing more than WASI is left as it is)
     ran = _run_startup(instrumented, [i for _, _, i in probes], limits, name)
     if ran is None:
@@ -295,23 +213,23 @@ def preinitialize(wasm: bytes, limits: Limits = Limits(), name: str = "module") 
                    for i, g in enumerate(globals_)]
     data, segments = _data_section(image)
     out: list[tuple[int, bytes]] = []
-    for sid, body in sections:
+    for sid, body in parts:
         if sid == SEC_GLOBAL:
-            body = _enc_u(len(globals_)) + b"".join(
+            body = enc_u(len(globals_)) + b"".join(
                 bytes([g.valtype, 1 if g.mutable else 0]) + init_
                 for g, init_ in zip(globals_, new_globals))
         elif sid == SEC_EXPORT:
             body = _encode_exports([e for e in exports if e[0] != "_initialize"])
         elif sid == SEC_MEMORY:
-            body = _memory_section(body, len(image) // _PAGE)
+            body = _memory_section(body, len(image) // PAGE)
         elif sid == SEC_DATACOUNT:
-            body = _enc_u(segments)
+            body = enc_u(segments)
         elif sid == SEC_DATA:
             body = data
         out.append((sid, body))
         if sid == SEC_CODE and SEC_DATA not in by_id:
             out.append((SEC_DATA, data))  # the data section follows the code section
-    return _assemble(out)
+    return assemble(out)
 
 
 def preinitialized(path: Path, limits: Limits, name: str) -> tuple[Path, int]:
@@ -331,10 +249,3 @@ def preinitialized(path: Path, limits: Limits, name: str) -> tuple[Path, int]:
         tmp.write_bytes(image)
         tmp.replace(final)
     return final, initial_memory(final.read_bytes())
-
-
-def initial_memory(wasm: bytes) -> int:
-    """The bytes of memory a module's instances start with."""
-    body = dict(_sections(wasm)).get(SEC_MEMORY, b"\0")
-    count, pos = _leb_u(body, 0)
-    return _leb_u(body, pos + 1)[0] * _PAGE if count else 0

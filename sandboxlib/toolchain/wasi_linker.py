@@ -6,16 +6,9 @@ from __future__ import annotations
 
 import wasmtime
 
-ENOTCAPABLE = 76  # WASI errno returned by capabilities that were not granted
+from .wasi_calls import CALLS, ENOTCAPABLE, MODULE
 
-_I32, _I64 = wasmtime.ValType.i32(), wasmtime.ValType.i64()
-DENIABLE = {
-    # WASI calls reachable without any preopen or inherited stream: clocks and
-    # randomness. Replaced by stubs returning ENOTCAPABLE unless granted.
-    "clock": [("clock_time_get", [_I32, _I64, _I32]), ("clock_res_get", [_I32, _I32]),
-              ("poll_oneoff", [_I32, _I32, _I32, _I32])],
-    "random": [("random_get", [_I32, _I32])],
-}
+_VALTYPES = {"i32": wasmtime.ValType.i32(), "i64": wasmtime.ValType.i64()}
 
 
 def _deny(*_: object) -> int:
@@ -27,9 +20,10 @@ def wasi_linker(engine: wasmtime.Engine, *, clock: bool, random: bool) -> wasmti
     linker = wasmtime.Linker(engine)
     linker.define_wasi()
     linker.allow_shadowing = True
-    for capability, granted in (("clock", clock), ("random", random)):
-        if not granted:
-            for name, params in DENIABLE[capability]:
-                linker.define_func("wasi_snapshot_preview1", name,
-                                   wasmtime.FuncType(params, [_I32]), _deny)
+    granted = {"clock": clock, "random": random}
+    for name, call in CALLS.items():
+        if call.ambient is not None and not granted[call.ambient]:
+            ty = call.wasm_type
+            linker.define_func(MODULE, name, wasmtime.FuncType(
+                [_VALTYPES[p] for p in ty.params], [_VALTYPES[r] for r in ty.results]), _deny)
     return linker

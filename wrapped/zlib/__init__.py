@@ -15,22 +15,33 @@ CPython calls it). Differences:
 - ``error`` derives from ``sandboxlib.SandboxError``; it is also raised when the
   sandbox fails (trap, limit, a value that did not verify) and where CPython raises
   MemoryError for zlib running out of memory (the sandbox's memory, not the host's).
+
+The modules: this one has the one-shot functions; ``_streaming`` the ``Compress`` and
+``Decompress`` objects; ``_core`` the sandboxes and the z_stream driver; ``_output``
+CPython's output buffer; ``_args`` and ``_constants`` what CPython's module has;
+``_errors`` ``error``; ``_library`` the generated package and the part of its proxy
+used here, declared by hand. ``bench`` is this library's workload for
+``sandboxlib bench``.
 """
 
 from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Final, SupportsIndex, TypeVar
-
-from sandboxlib import SandboxError
+from typing import TYPE_CHECKING
 
 from . import _core
-from ._core import (GENERATED, Z_BUF_ERROR, Z_MEM_ERROR, Z_NEED_DICT, Z_OK, Z_STREAM_END,
-                    Z_STREAM_ERROR, LimitExceeded, Output, Session, Stream, borrowed, error,
-                    insist, output_bound, zlib_error)
+from ._args import as_buffer, c_int, output_limit, over_message
+from ._constants import (CHECKSUM_CHUNK, DEF_BUF_SIZE, DEF_MEM_LEVEL, DEFAULT_MAX_OUTPUT,
+                         DEFLATED, MAX_WBITS, Z_BEST_COMPRESSION, Z_BEST_SPEED, Z_BLOCK,
+                         Z_DEFAULT_COMPRESSION, Z_DEFAULT_STRATEGY, Z_FILTERED, Z_FINISH, Z_FIXED,
+                         Z_FULL_FLUSH, Z_HUFFMAN_ONLY, Z_NO_COMPRESSION, Z_NO_FLUSH,
+                         Z_PARTIAL_FLUSH, Z_RLE, Z_SYNC_FLUSH, Z_TREES, ZLIB_VERSION)
+from ._core import borrowed
+from ._errors import error, insist, zlib_error
+from ._library import Z_BUF_ERROR, Z_MEM_ERROR, Z_OK, Z_STREAM_END, Z_STREAM_ERROR
+from ._output import Output, output_bound
+from ._streaming import Compress, Decompress
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
@@ -43,34 +54,6 @@ __all__ = [
     "Z_RLE", "Z_SYNC_FLUSH", "Z_TREES", "Compress", "Decompress", "adler32", "compress",
     "compressobj", "crc32", "decompress", "decompressobj", "error",
 ]
-
-# -- constants (from the header the sandboxed zlib was built with) ------------------
-ZLIB_VERSION: Final[str] = GENERATED.ZLIB_VERSION
-DEFLATED: Final[int] = GENERATED.Z_DEFLATED
-MAX_WBITS: Final = 15            # zconf.h
-DEF_MEM_LEVEL: Final = 8         # zutil.h
-DEF_BUF_SIZE: Final = 16 * 1024  # CPython's initial decompression buffer
-Z_NO_COMPRESSION: Final[int] = GENERATED.Z_NO_COMPRESSION
-Z_BEST_SPEED: Final[int] = GENERATED.Z_BEST_SPEED
-Z_BEST_COMPRESSION: Final[int] = GENERATED.Z_BEST_COMPRESSION
-Z_DEFAULT_COMPRESSION: Final[int] = GENERATED.Z_DEFAULT_COMPRESSION
-Z_FILTERED: Final[int] = GENERATED.Z_FILTERED
-Z_HUFFMAN_ONLY: Final[int] = GENERATED.Z_HUFFMAN_ONLY
-Z_RLE: Final[int] = GENERATED.Z_RLE
-Z_FIXED: Final[int] = GENERATED.Z_FIXED
-Z_DEFAULT_STRATEGY: Final[int] = GENERATED.Z_DEFAULT_STRATEGY
-Z_NO_FLUSH: Final[int] = GENERATED.Z_NO_FLUSH
-Z_PARTIAL_FLUSH: Final[int] = GENERATED.Z_PARTIAL_FLUSH
-Z_SYNC_FLUSH: Final[int] = GENERATED.Z_SYNC_FLUSH
-Z_FULL_FLUSH: Final[int] = GENERATED.Z_FULL_FLUSH
-Z_FINISH: Final[int] = GENERATED.Z_FINISH
-Z_BLOCK: Final[int] = GENERATED.Z_BLOCK
-Z_TREES: Final[int] = GENERATED.Z_TREES
-
-DEFAULT_MAX_OUTPUT = 256 << 20
-"""Default bomb guard of ``decompress``/``decompressobj``: at most this many bytes out."""
-CHECKSUM_CHUNK = 4 << 20
-"""crc32/adler32 go through one sandbox buffer of at most this many bytes."""
 
 _runtime_version: str | None = None
 
@@ -95,49 +78,13 @@ def __getattr__(name: str) -> str:
     return _runtime_version
 
 
-# -- arguments ----------------------------------------------------------------------
-
-
-def _buffer(data: ReadableBuffer) -> memoryview:
-    """``data`` as a flat byte view (CPython's ``Py_buffer`` conversion)."""
-    try:
-        view = memoryview(data)
-    except TypeError:
-        raise TypeError("a bytes-like object is required, not "
-                        f"'{type(data).__name__}'") from None
-    if not view.c_contiguous:
-        raise BufferError("the buffer is not C-contiguous")
-    return view if view.format == "B" and view.ndim == 1 else view.cast("B")
-
-
-def _c_int(value: SupportsIndex) -> int:
-    """An ``int`` argument as CPython's ``int`` converter takes it."""
-    n = operator.index(value)
-    if not -0x80000000 <= n <= 0x7FFFFFFF:
-        raise OverflowError("Python int too large to convert to C int")
-    return n
-
-
-def _limit(max_output: int | None) -> int | None:
-    if max_output is None:
-        return None
-    n = operator.index(max_output)
-    if n < 0:
-        raise ValueError("max_output must be non-negative or None")
-    return n
-
-
-def _over(limit: int | None) -> str:
-    return f"decompressed data exceeds max_output={limit} bytes (a decompression bomb?)"
-
-
 # -- one-shot functions -------------------------------------------------------------
 
 
 def compress(data: ReadableBuffer, /, level: int = Z_DEFAULT_COMPRESSION,
              wbits: int = MAX_WBITS, *, backend: str | None = None) -> bytes:
     """Compress ``data``; the same bytes as ``zlib.compress``."""
-    view, level, wbits = _buffer(data), _c_int(level), _c_int(wbits)
+    view, level, wbits = as_buffer(data), c_int(level), c_int(wbits)
     with borrowed(backend, "compressing data") as session:
         stream = session.scratch()
         code = stream.deflate_init(level, DEFLATED, wbits, DEF_MEM_LEVEL,
@@ -175,8 +122,8 @@ def decompress(data: ReadableBuffer, /, wbits: int = MAX_WBITS, bufsize: int = D
                *, max_output: int | None = DEFAULT_MAX_OUTPUT,
                backend: str | None = None) -> bytes:
     """Decompress ``data``; at most ``max_output`` bytes, else ``error``."""
-    view, wbits, bufsize = _buffer(data), _c_int(wbits), operator.index(bufsize)
-    limit = _limit(max_output)
+    view, wbits, bufsize = as_buffer(data), c_int(wbits), operator.index(bufsize)
+    limit = output_limit(max_output)
     if bufsize < 0:
         raise ValueError("bufsize must be non-negative")
     with borrowed(backend, "decompressing data") as session:
@@ -187,7 +134,7 @@ def decompress(data: ReadableBuffer, /, wbits: int = MAX_WBITS, bufsize: int = D
         if code != Z_OK:
             raise zlib_error(code, "while preparing to decompress data", stream.message())
         out = Output(min(max(bufsize, 1), _core.FIRST_BLOCK_MAX), limit=limit,
-                     over=_over(limit))
+                     over=over_message(limit))
         stream.feed(view)
         while True:
             flush = Z_FINISH if stream.arrange() == 0 else Z_NO_FLUSH
@@ -212,7 +159,7 @@ def decompress(data: ReadableBuffer, /, wbits: int = MAX_WBITS, bufsize: int = D
 
 
 def _checksum(name: str, data: ReadableBuffer, value: int, backend: str | None) -> int:
-    view, value = _buffer(data), operator.index(value) & 0xFFFFFFFF
+    view, value = as_buffer(data), operator.index(value) & 0xFFFFFFFF
     with borrowed(backend, f"computing {name}") as session:
         lib = session.lib
         fn = lib.crc32_z if name == "crc32" else lib.adler32_z
@@ -234,372 +181,6 @@ def adler32(data: ReadableBuffer, value: int = 1, /, *, backend: str | None = No
     return _checksum("adler32", data, value, backend)
 
 
-# -- streaming objects ----------------------------------------------------------------
-
-
-_S = TypeVar("_S", bound="_Streaming")
-
-
-class _Streaming:
-    """A z_stream that lives across calls, in a sandbox of its own (or shared with
-    its copies). A failed sandbox breaks the object; it is never called again."""
-
-    _DEFLATING = True
-
-    def __init__(self, stream: Stream) -> None:
-        self._stream: Stream | None = stream
-        self._lock = stream.session.lock
-        self._broken: str | None = None
-
-    @classmethod
-    def _start(cls, backend: str | None) -> Stream:
-        session = Session(backend)
-        try:
-            return Stream(session)
-        except BaseException as exc:
-            session.close()
-            if isinstance(exc, SandboxError) and not isinstance(exc, error):
-                raise error(f"cannot start a zlib stream: {exc}") from exc
-            raise
-
-    @contextmanager
-    def _use(self, what: str) -> Iterator[Stream | None]:
-        """The live stream (None once ended), locked; failures break the object."""
-        with self._lock:
-            if self._broken is not None:
-                raise error(f"this {type(self).__name__} object cannot be used: {self._broken}")
-            stream = self._stream
-            try:
-                yield stream
-            except LimitExceeded as exc:
-                self._break(str(exc), discard=False)
-                raise
-            except error:
-                raise
-            except SandboxError as exc:
-                self._break(f"its sandbox failed while {what} ({exc})", discard=True)
-                raise error(f"zlib sandbox failed while {what}: {exc}") from exc
-
-    def _break(self, reason: str, discard: bool) -> None:
-        self._broken = reason
-        stream, self._stream = self._stream, None
-        if stream is not None:
-            if discard:
-                stream.session.close()
-            stream.release()
-
-    def _finish(self) -> None:
-        """After deflateEnd/inflateEnd: the sandbox-side state is gone."""
-        stream, self._stream = self._stream, None
-        if stream is not None:
-            stream.release()
-
-    def _init_error(self, code: int, what: str) -> BaseException:
-        assert self._stream is not None
-        if code == Z_MEM_ERROR:
-            return error(f"Can't allocate memory for {what} object")
-        if code == Z_STREAM_ERROR:
-            return ValueError("Invalid initialization option")
-        return zlib_error(code, f"while creating {what} object", self._stream.message())
-
-    @classmethod
-    def _adopt(cls: type[_S], stream: Stream) -> _S:
-        """An object of this class around ``stream`` (the caller sets the rest)."""
-        obj = cls.__new__(cls)
-        _Streaming.__init__(obj, stream)
-        return obj
-
-    def _copy_stream(self) -> Stream:
-        """A new z_stream in the same sandbox with this one's state (deflateCopy/inflateCopy)."""
-        with self._use("copying") as stream:
-            if stream is None:
-                raise ValueError("Inconsistent stream state")
-            twin = Stream(stream.session)
-            try:
-                code = twin.copy_from(stream, self._DEFLATING)
-                if code == Z_STREAM_ERROR:
-                    raise ValueError("Inconsistent stream state")
-                if code == Z_MEM_ERROR:
-                    kind = "compression" if self._DEFLATING else "decompression"
-                    raise error(f"Can't allocate memory for {kind} object")
-                if code != Z_OK:
-                    raise zlib_error(code, "while copying", stream.message())
-            except BaseException:
-                twin.release()
-                raise
-            return twin
-
-    def __del__(self) -> None:
-        try:
-            if self._stream is not None:
-                self._stream.session.release()  # no sandbox calls from a finalizer
-                self._stream = None
-        except Exception:
-            pass
-
-
-class Compress(_Streaming):
-    """A compressor (``compressobj()``), as ``zlib.Compress``."""
-
-    def __init__(self, level: int = Z_DEFAULT_COMPRESSION, method: int = DEFLATED,
-                 wbits: int = MAX_WBITS, memLevel: int = DEF_MEM_LEVEL,
-                 strategy: int = Z_DEFAULT_STRATEGY, zdict: ReadableBuffer | None = None, *,
-                 backend: str | None = None) -> None:
-        self._total_in = self._total_out = self._calls = 0
-        args = [_c_int(v) for v in (level, method, wbits, memLevel, strategy)]
-        dictionary = None if zdict is None else _buffer(zdict)
-        if dictionary is not None and len(dictionary) > _core.UINT_MAX:
-            raise OverflowError("zdict length does not fit in an unsigned int")
-        super().__init__(self._start(backend))
-        try:
-            with self._use("creating a compression object") as stream:
-                assert stream is not None
-                code = stream.deflate_init(*args)
-                if code != Z_OK:
-                    raise self._init_error(code, "compression")
-                if dictionary is not None:
-                    code = stream.set_dictionary(True, dictionary)
-                    if code != Z_OK:
-                        raise ValueError("Invalid dictionary" if code == Z_STREAM_ERROR
-                                         else "deflateSetDictionary()")
-        except BaseException:
-            self._finish()
-            raise
-
-    def _out(self, size_in: int) -> Output:
-        self._total_in += size_in
-        self._calls += 1
-        return Output.grown(limit=output_bound(self._total_in, self._calls) - self._total_out,
-                            over="compressed output exceeds deflate's bound")
-
-    def _deflate(self, stream: Stream, flush: int, out: Output, what: str) -> int:
-        while True:
-            if out.avail == 0:
-                out.grow()
-            code = stream.call(True, flush, out)
-            if code == Z_STREAM_ERROR:
-                raise zlib_error(code, what, stream.message())
-            if out.avail != 0:
-                return code
-
-    def compress(self, data: ReadableBuffer, /) -> bytes:
-        """Compress ``data``; some of it may stay buffered until ``flush()``."""
-        view = _buffer(data)
-        with self._use("compressing data") as stream:
-            if stream is None:
-                raise zlib_error(Z_STREAM_ERROR, "while compressing data", None)
-            out = self._out(len(view))
-            stream.feed(view)
-            while True:
-                stream.arrange()
-                self._deflate(stream, Z_NO_FLUSH, out, "while compressing data")
-                insist(stream.avail_in == 0, "deflate left input with output room")
-                if stream.unarranged == 0:
-                    break
-            self._total_out += len(out.data)
-            return bytes(out.data)
-
-    def flush(self, mode: int = Z_FINISH, /) -> bytes:
-        """Flush with ``mode``; after Z_FINISH the object cannot be used again."""
-        mode = _c_int(mode)
-        if mode == Z_NO_FLUSH:
-            return b""
-        with self._use("flushing") as stream:
-            if stream is None:
-                raise zlib_error(Z_STREAM_ERROR, "while flushing", None)
-            out = self._out(0)
-            stream.feed(memoryview(b""))
-            code = self._deflate(stream, mode, out, "while flushing")
-            self._total_out += len(out.data)
-            if code == Z_STREAM_END and mode == Z_FINISH:
-                code = stream.end(True)
-                if code != Z_OK:
-                    raise zlib_error(code, "while finishing compression", stream.message())
-                self._finish()
-            elif code not in (Z_OK, Z_BUF_ERROR):
-                raise zlib_error(code, "while flushing", stream.message())
-            return bytes(out.data)
-
-    def copy(self) -> Compress:
-        """A copy of the compressor's state (sharing its sandbox)."""
-        twin = self._adopt(self._copy_stream())
-        twin._total_in, twin._total_out, twin._calls = self._total_in, self._total_out, self._calls
-        return twin
-
-    __copy__ = copy
-
-    def __deepcopy__(self, memo: object) -> Compress:
-        return self.copy()
-
-
-class Decompress(_Streaming):
-    """A decompressor (``decompressobj()``), as ``zlib.Decompress``, with the
-    output guard ``max_output`` over its whole life."""
-
-    _DEFLATING = False
-
-    def __init__(self, wbits: int = MAX_WBITS, zdict: ReadableBuffer = b"", *,
-                 max_output: int | None = DEFAULT_MAX_OUTPUT,
-                 backend: str | None = None) -> None:
-        try:
-            self._zdict = _buffer(zdict) if len(memoryview(zdict)) else None
-        except TypeError:
-            raise TypeError("zdict argument must support the buffer protocol") from None
-        self._limit = _limit(max_output)
-        self._produced = 0
-        self._unused_data = b""
-        self._unconsumed_tail = b""
-        self._eof = False
-        wbits = _c_int(wbits)
-        if self._zdict is not None and len(self._zdict) > _core.UINT_MAX:
-            raise OverflowError("zdict length does not fit in an unsigned int")
-        super().__init__(self._start(backend))
-        try:
-            with self._use("creating a decompression object") as stream:
-                assert stream is not None
-                code = stream.inflate_init(wbits)
-                if code != Z_OK:
-                    raise self._init_error(code, "decompression")
-                if self._zdict is not None and wbits < 0:
-                    self._set_zdict(stream)
-        except BaseException:
-            self._finish()
-            raise
-
-    @property
-    def unused_data(self) -> bytes:
-        """Bytes after the end of the compressed stream."""
-        return self._unused_data
-
-    @property
-    def unconsumed_tail(self) -> bytes:
-        """Input not yet decompressed because ``max_length`` was reached."""
-        return self._unconsumed_tail
-
-    @property
-    def eof(self) -> bool:
-        """Whether the end of the compressed stream was reached."""
-        return self._eof
-
-    def _set_zdict(self, stream: Stream) -> None:
-        assert self._zdict is not None
-        code = stream.set_dictionary(False, self._zdict)
-        if code != Z_OK:
-            raise zlib_error(code, "while setting zdict", stream.message())
-
-    def _output(self, first: int | None, max_length: int = -1) -> Output:
-        limit = None if self._limit is None else self._limit - self._produced
-        if first is None:
-            return Output.grown(max_length, limit, _over(self._limit))
-        return Output(first, max_length, limit, _over(self._limit))
-
-    def _save(self, stream: Stream, data: memoryview, code: int) -> None:
-        """CPython's ``save_unconsumed_input``, from the host's copy of the input."""
-        if code == Z_STREAM_END and stream.avail_in > 0:
-            self._unused_data += data[stream.pos:]
-            stream.avail_in = 0
-        if stream.avail_in > 0 or self._unconsumed_tail:
-            self._unconsumed_tail = bytes(data[stream.pos:])
-
-    def decompress(self, data: ReadableBuffer, /, max_length: int = 0) -> bytes:
-        """Decompress ``data``: at most ``max_length`` bytes if it is not 0 (the rest of
-        the input goes to ``unconsumed_tail``)."""
-        view, max_length = _buffer(data), operator.index(max_length)
-        if max_length < 0:
-            raise ValueError("max_length must be non-negative")
-        if max_length == 0:
-            max_length = -1
-        with self._use("decompressing data") as stream:
-            if stream is None:  # CPython: inflate fails on the ended stream, input is saved
-                if len(view) or self._unconsumed_tail:
-                    self._unconsumed_tail = bytes(view)
-                raise zlib_error(Z_STREAM_ERROR, "while decompressing data", None)
-            out = self._output(None, max_length)
-            stream.feed(view)
-            code = self._inflate(stream, out, max_length)
-            self._save(stream, view, code)
-            self._produced += len(out.data)
-            if code == Z_STREAM_END:
-                self._eof = True
-            elif code not in (Z_OK, Z_BUF_ERROR):
-                raise zlib_error(code, "while decompressing data", stream.message())
-            return bytes(out.data)
-
-    def _inflate(self, stream: Stream, out: Output, max_length: int) -> int:
-        """CPython's decompress loop; returns the last code (its ``goto save``)."""
-        code, dict_set = Z_OK, False
-        while True:
-            stream.arrange()
-            while True:
-                if out.avail == 0:
-                    if len(out.data) == max_length:
-                        return code
-                    out.grow()
-                code = stream.call(False, Z_SYNC_FLUSH, out)
-                if code == Z_NEED_DICT and self._zdict is not None:
-                    insist(not dict_set, "inflate asked for the dictionary twice")
-                    self._set_zdict(stream)
-                    dict_set = True
-                elif code not in (Z_OK, Z_BUF_ERROR, Z_STREAM_END):
-                    return code
-                if out.avail != 0 and code != Z_NEED_DICT:
-                    break
-            if code == Z_STREAM_END or stream.unarranged == 0:
-                return code
-
-    def flush(self, length: int = DEF_BUF_SIZE, /) -> bytes:
-        """Decompress what is left of ``unconsumed_tail``; ends the stream at its end."""
-        length = operator.index(length)
-        if length <= 0:
-            raise ValueError("length must be greater than zero")
-        with self._use("flushing") as stream:
-            if stream is None:
-                return b""  # CPython: inflate on an ended stream fails; flush ignores it
-            data = memoryview(self._unconsumed_tail)
-            out = self._output(min(length, _core.FIRST_BLOCK_MAX))
-            stream.feed(data)
-            code = Z_OK
-            while True:
-                flush = Z_FINISH if stream.arrange() == 0 else Z_NO_FLUSH
-                code = self._drain(stream, out, flush)
-                if code not in (Z_OK, Z_BUF_ERROR, Z_STREAM_END):
-                    break
-                if code == Z_STREAM_END or stream.unarranged == 0:
-                    break
-            self._save(stream, data, code)
-            self._produced += len(out.data)
-            if code == Z_STREAM_END:
-                self._eof = True
-                code = stream.end(False)
-                message = stream.message() if code != Z_OK else None
-                self._finish()
-                if code != Z_OK:
-                    raise zlib_error(code, "while finishing decompression", message)
-            return bytes(out.data)
-
-    @staticmethod
-    def _drain(stream: Stream, out: Output, flush: int) -> int:
-        while True:
-            if out.avail == 0:
-                out.grow()
-            code = stream.call(False, flush, out)
-            if code not in (Z_OK, Z_BUF_ERROR, Z_STREAM_END) or out.avail != 0:
-                return code
-
-    def copy(self) -> Decompress:
-        """A copy of the decompressor's state (sharing its sandbox)."""
-        twin = self._adopt(self._copy_stream())
-        twin._zdict, twin._limit = self._zdict, self._limit
-        twin._produced, twin._eof = self._produced, self._eof
-        twin._unused_data, twin._unconsumed_tail = self._unused_data, self._unconsumed_tail
-        return twin
-
-    __copy__ = copy
-
-    def __deepcopy__(self, memo: object) -> Decompress:
-        return self.copy()
-
-
 def compressobj(level: int = Z_DEFAULT_COMPRESSION, method: int = DEFLATED,
                 wbits: int = MAX_WBITS, memLevel: int = DEF_MEM_LEVEL,
                 strategy: int = Z_DEFAULT_STRATEGY, zdict: ReadableBuffer | None = None, *,
@@ -614,4 +195,3 @@ def decompressobj(wbits: int = MAX_WBITS, zdict: ReadableBuffer = b"", *,
     """A decompressor object, in a sandbox of its own; ``max_output`` bounds all it
     will ever return."""
     return Decompress(wbits, zdict, max_output=max_output, backend=backend)
-

@@ -3,7 +3,9 @@
 Before every deflate/inflate call the host writes ``next_in``, ``avail_in``,
 ``next_out`` and ``avail_out`` itself (the sandbox's own copies of them are never
 reused), and everything read back -- the return code, ``avail_in``, ``avail_out``,
-``msg`` -- is checked against what was given before the host acts on it.
+``msg`` -- is checked against what was given before the host acts on it. The two
+(pointer, length) pairs are packed into the struct's bytes here, past the generated
+struct layer (see ``_Pairs``).
 """
 
 from __future__ import annotations
@@ -16,25 +18,15 @@ import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
-from sandboxlib import Allocation, Limits, SandboxError, Tainted, TaintError, TaintedPtr
-from sandboxlib.codegen.packages import load_generated
+from sandboxlib import Allocation, Limits, SandboxError, Tainted
 from sandboxlib.library import BACKEND_ENV
 
-GENERATED: Any = load_generated(Path(__file__).with_name("zlib.toml"))
-"""The generated low-level proxy package (typed by the protocols below)."""
-
-Z_OK: int = GENERATED.Z_OK
-Z_STREAM_END: int = GENERATED.Z_STREAM_END
-Z_NEED_DICT: int = GENERATED.Z_NEED_DICT
-Z_STREAM_ERROR: int = GENERATED.Z_STREAM_ERROR
-Z_DATA_ERROR: int = GENERATED.Z_DATA_ERROR
-Z_MEM_ERROR: int = GENERATED.Z_MEM_ERROR
-Z_BUF_ERROR: int = GENERATED.Z_BUF_ERROR
-Z_VERSION_ERROR: int = GENERATED.Z_VERSION_ERROR
-VERSION: bytes = GENERATED.ZLIB_VERSION.encode()
+from ._errors import error
+from ._library import (COPY_CODES, DEFLATE_CODES, DICT_CODES, END_CODES, GENERATED, INFLATE_CODES,
+                       INIT_CODES, VERSION, ZlibProxy)
+from ._output import Output
 
 UINT_MAX = 0xFFFFFFFF
 MEMORY_LIMIT = 1 << 30
@@ -44,127 +36,7 @@ RETAIN_LIMIT = 64 << 20
 FIRST_BLOCK_MAX = 16 << 20
 """Cap on an initial output block (``bufsize``/``length``): it only sets speed."""
 
-# What each zlib function may return; anything else means the sandbox misbehaved.
-DEFLATE_CODES = frozenset({Z_OK, Z_STREAM_END, Z_STREAM_ERROR, Z_BUF_ERROR})
-INFLATE_CODES = frozenset({Z_OK, Z_STREAM_END, Z_NEED_DICT, Z_STREAM_ERROR, Z_DATA_ERROR,
-                           Z_MEM_ERROR, Z_BUF_ERROR})
-INIT_CODES = frozenset({Z_OK, Z_STREAM_ERROR, Z_MEM_ERROR, Z_VERSION_ERROR})
-END_CODES = frozenset({Z_OK, Z_STREAM_ERROR, Z_DATA_ERROR})
-DICT_CODES = frozenset({Z_OK, Z_STREAM_ERROR, Z_DATA_ERROR})
-COPY_CODES = frozenset({Z_OK, Z_STREAM_ERROR, Z_MEM_ERROR})
-
-# CPython's output block sizes (Include/internal/pycore_blocks_output_buffer.h).
-_KB, _MB = 1 << 10, 1 << 20
-BLOCKS = (32 * _KB, 64 * _KB, 256 * _KB, 1 * _MB, 4 * _MB, 8 * _MB, 16 * _MB, 16 * _MB,
-          32 * _MB, 32 * _MB, 32 * _MB, 32 * _MB, 64 * _MB, 64 * _MB, 128 * _MB, 128 * _MB,
-          256 * _MB)
-
 _MESSAGE = re.compile(rb"[\x20-\x7e]*")
-
-
-class error(SandboxError):
-    """Raised by wrapped.zlib for zlib errors, and for a sandbox that failed (a trap,
-    a limit, a value that did not verify)."""
-
-
-error.__module__ = "wrapped.zlib"
-
-
-class LimitExceeded(error):
-    """The output guard (``max_output``) stopped a decompression."""
-
-
-# -- the boundary: the generated proxy as this package uses it ----------------------
-
-
-class ZStream(Protocol):
-    """The generated ``z_stream_s`` view: fields read back tainted."""
-
-    @property
-    def avail_in(self) -> Tainted[int]: ...
-    @avail_in.setter
-    def avail_in(self, value: int) -> None: ...
-    @property
-    def next_in(self) -> TaintedPtr: ...
-    @next_in.setter
-    def next_in(self, value: int) -> None: ...
-    @property
-    def avail_out(self) -> Tainted[int]: ...
-    @avail_out.setter
-    def avail_out(self, value: int) -> None: ...
-    @property
-    def next_out(self) -> TaintedPtr: ...
-    @next_out.setter
-    def next_out(self, value: int) -> None: ...
-    @property
-    def msg(self) -> TaintedPtr: ...
-
-
-class Memory(Protocol):
-    def read(self, address: int, length: int) -> bytes: ...
-    def write(self, address: int, data: bytes | bytearray | memoryview) -> None: ...
-    def view(self, address: int, length: int) -> memoryview: ...
-    @property
-    def size(self) -> int: ...
-
-
-class SandboxView(Protocol):
-    memory: Memory
-    isolated: bool
-    model: Any
-    library: Any
-
-
-class ZlibHelpers(Protocol):
-    def zlibVersion(self) -> Tainted[bytes] | None: ...
-
-
-class ZlibProxy(Protocol):
-    """The generated ``Zlib`` proxy: the functions the spec exports."""
-
-    sandbox: SandboxView
-    helpers: ZlibHelpers
-
-    def close(self) -> None: ...
-    def alloc(self, size: int) -> Allocation: ...
-    def new(self, struct: Any) -> tuple[ZStream, Allocation]: ...
-    @property
-    def poisoned(self) -> str | None: ...
-
-    def deflateInit2_(self, strm: ZStream, level: int, method: int, windowBits: int,
-                      memLevel: int, strategy: int, version: Allocation,
-                      stream_size: int) -> Tainted[int]: ...
-    def deflate(self, strm: ZStream, flush: int) -> Tainted[int]: ...
-    def deflateEnd(self, strm: ZStream) -> Tainted[int]: ...
-    def deflateSetDictionary(self, strm: ZStream, dictionary: Allocation,
-                             dictLength: int) -> Tainted[int]: ...
-    def deflateCopy(self, dest: ZStream, source: ZStream) -> Tainted[int]: ...
-    def inflateInit2_(self, strm: ZStream, windowBits: int, version: Allocation,
-                      stream_size: int) -> Tainted[int]: ...
-    def inflate(self, strm: ZStream, flush: int) -> Tainted[int]: ...
-    def inflateEnd(self, strm: ZStream) -> Tainted[int]: ...
-    def inflateSetDictionary(self, strm: ZStream, dictionary: Allocation,
-                             dictLength: int) -> Tainted[int]: ...
-    def inflateCopy(self, dest: ZStream, source: ZStream) -> Tainted[int]: ...
-    def crc32_z(self, crc: int, buf: Allocation, len: int) -> Tainted[int]: ...
-    def adler32_z(self, adler: int, buf: Allocation, len: int) -> Tainted[int]: ...
-
-
-def insist(ok: bool, what: str) -> None:
-    """A check on the sandbox's behaviour that real zlib always passes."""
-    if not ok:
-        raise TaintError(f"zlib in the sandbox misbehaved: {what}")
-
-
-def zlib_error(code: int, what: str, msg: str | None) -> error:
-    """The error CPython's zlib raises for ``code`` (same wording)."""
-    if code == Z_VERSION_ERROR:
-        msg = "library version mismatch"
-    if msg is None:
-        msg = {Z_BUF_ERROR: "incomplete or truncated stream",
-               Z_STREAM_ERROR: "inconsistent stream state",
-               Z_DATA_ERROR: "invalid input data"}.get(code)
-    return error(f"Error {code} {what}" if msg is None else f"Error {code} {what}: {msg}")
 
 
 # -- sandboxes ----------------------------------------------------------------------
@@ -261,64 +133,24 @@ def borrowed(backend: str | None, what: str) -> Iterator[Session]:
         session.close()
 
 
-# -- output -------------------------------------------------------------------------
-
-
-class Output:
-    """CPython's block output buffer, so zlib sees the same ``avail_out`` at every call
-    as under CPython (level 0 output depends on it); each block lives in sandbox
-    memory and is copied out as it fills. ``limit`` caps the total: the last block is
-    cut to one byte past it, and producing that byte raises ``LimitExceeded``."""
-
-    def __init__(self, first: int, max_length: int = -1, limit: int | None = None,
-                 over: str = "") -> None:
-        self.data = bytearray()
-        self.blocks = 1
-        self.allocated = first
-        self.max_length = max_length
-        self.limit = limit
-        self.over = over
-        self.used = 0
-        self.size = self._cut(first)
-
-    @classmethod
-    def grown(cls, max_length: int = -1, limit: int | None = None, over: str = "") -> Output:
-        """CPython's ``OutputBuffer_InitAndGrow``: a first block of 32 KiB (or max_length)."""
-        first = max_length if 0 <= max_length < BLOCKS[0] else BLOCKS[0]
-        return cls(first, max_length, limit, over)
-
-    def _cut(self, size: int) -> int:
-        if self.limit is not None:
-            size = min(size, self.limit - len(self.data) + 1)
-        return size
-
-    @property
-    def avail(self) -> int:
-        return self.size - self.used
-
-    def grow(self) -> None:
-        size = BLOCKS[min(self.blocks, len(BLOCKS) - 1)]
-        if self.max_length >= 0:
-            size = min(size, self.max_length - self.allocated)
-        self.blocks += 1
-        self.allocated += size
-        self.used = 0
-        self.size = self._cut(size)
-
-    def take(self, produced: memoryview) -> None:
-        self.data += produced
-        self.used += len(produced)
-        if self.limit is not None and len(self.data) > self.limit:
-            raise LimitExceeded(self.over)
-
-
 # -- one z_stream ---------------------------------------------------------------------
 
 
 class _Pairs:
-    """The two (pointer, length) pairs set before every call -- next_in/avail_in and
-    next_out/avail_out -- packed at the offsets of the generated struct's layout:
-    one memory write per pair instead of a checked setter per field (~7 us each)."""
+    """How the host writes the two (pointer, length) pairs before every call --
+    next_in/avail_in and next_out/avail_out: packed with ``struct`` at the offsets of
+    the generated struct's layout, one memory write per pair, instead of through the
+    generated field setters (a checked call per field through the struct layer, a
+    few microseconds each; four of them per call showed on small inputs).
+    ``Stream._count`` reads the lengths back the same way.
+
+    This goes around the struct layer, by hand: it takes the offsets from the
+    generated layout but assumes the rest itself (each count is an unsigned 32-bit
+    int right after its pointer, checked below; the byte order) and skips the
+    setters' range checks, which holds only because every value written is the
+    host's own (addresses in its allocations, counts at most UINT_MAX) and every
+    value read back is verified. A stopgap until the struct layer is made fast
+    (another issue); then set the fields through ``Stream.z`` and delete this."""
 
     def __init__(self, model: Any) -> None:
         layout = GENERATED.z_stream_s.layout(model)
@@ -475,9 +307,3 @@ class Stream:
                     alloc.free()
         self._in = self._out = None
         session.release()
-
-
-def output_bound(total_in: int, calls: int) -> int:
-    """More than deflate can emit for ``total_in`` bytes over ``calls`` calls (zlib's
-    deflateBound for any parameters, plus flush markers and the gzip wrapper)."""
-    return total_in + ((total_in + 7) >> 3) + ((total_in + 63) >> 6) + 1024 + 64 * calls

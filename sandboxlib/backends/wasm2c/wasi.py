@@ -27,10 +27,11 @@ import time
 from typing import Callable
 
 from ...errors import BoundsError
-from ...runtime.config import Grants
-from ...runtime.memory import Memory
+from ...config import Grants
+from ..memory import Memory
 from .beneath import open_beneath
-from .wasmfile import FuncType
+from ...toolchain.wasi_calls import CALLS, MODULE
+from ...toolchain.wasmbinary import FuncType
 
 _NAMES = (
     "SUCCESS 2BIG ACCES ADDRINUSE ADDRNOTAVAIL AFNOSUPPORT AGAIN ALREADY BADF BADMSG BUSY "
@@ -67,17 +68,6 @@ MAX_RANDOM = 64 << 20  # bytes one random_get fills at most (wasmtime traps abov
 PATH_MAX = 4096  # a path this long is ENAMETOOLONG, as the kernel answers wasmtime
 CHUNK = 1 << 20  # bytes of host work between two checks of the time limit
 
-# name -> wasm type (every call returns an errno as i32, but proc_exit)
-SIGNATURES: dict[str, FuncType] = {
-    name: FuncType(tuple("i64" if c == "I" else "i32" for c in params),
-                   () if name == "proc_exit" else ("i32",))
-    for name, params in {
-        "fd_write": "iiii", "fd_read": "iiii", "fd_close": "i", "fd_seek": "iIii",
-        "fd_fdstat_get": "ii", "fd_fdstat_set_flags": "ii", "fd_prestat_get": "ii",
-        "fd_prestat_dir_name": "iii", "path_open": "iiiiiIIii", "environ_get": "ii",
-        "environ_sizes_get": "ii", "clock_time_get": "iIi", "random_get": "ii", "proc_exit": "i",
-    }.items()}
-MODULE = "wasi_snapshot_preview1"
 
 _CLOCKS: dict[int, Callable[[], int]] = {0: time.time_ns, 1: time.monotonic_ns,
                                          2: time.process_time_ns, 3: time.thread_time_ns}
@@ -378,3 +368,9 @@ class WasiHost:
     def proc_exit(self, code: int) -> int:
         self.exit_code = code
         return EXIT
+
+
+def served_type(module: str, name: str) -> FuncType | None:
+    """The wasm type of import ``module.name`` if this host serves it, else None."""
+    call = CALLS.get(name) if module == MODULE else None
+    return call.wasm_type if call is not None and hasattr(WasiHost, name) else None

@@ -1,4 +1,6 @@
-"""cffi (ABI mode) declarations of the few wasmtime C API calls on the hot paths.
+"""cffi (ABI mode) declarations of the few wasmtime C API calls on the hot paths,
+and every use of wasmtime-py's private internals (its ctypes bindings, handle
+wrappers), so that an upgrade of wasmtime-py has one place to check.
 
 wasmtime-py drives everything through ctypes, which costs ~25 µs per call; these
 entry points, called on the same shared library wasmtime-py ships, cost well under
@@ -15,6 +17,10 @@ import cffi
 import wasmtime
 
 from wasmtime import _ffi as _wffi
+from wasmtime._extern import wrap_extern
+from wasmtime._store import StoreContext
+
+from ...errors import TrapKind
 
 ffi = cffi.FFI()
 _EXTERN_WORDS = ctypes.sizeof(_wffi.wasmtime_extern_union) // 8
@@ -84,11 +90,12 @@ lib: Any = ffi.dlopen(_library_path())
 EXTERN_P, BYTES = ffi.typeof("wasmtime_extern_t *"), ffi.typeof("uint8_t[]")
 INSTANCE_P, TRAP_PP = ffi.typeof("wasmtime_instance_t *"), ffi.typeof("wasm_trap_t **")
 
-TRAP_CODES = {
-    0: "stack overflow", 1: "out-of-bounds memory access", 2: "misaligned memory access",
-    3: "out-of-bounds table access", 4: "indirect call to null", 5: "indirect call type mismatch",
-    6: "integer overflow", 7: "integer division by zero", 8: "invalid conversion to integer",
-    9: "unreachable", 10: "interrupt", 11: "out of fuel",
+TRAP_INTERRUPT, TRAP_OUT_OF_FUEL = 10, 11  # wasmtime_trap_code_t: the deadline, the fuel
+TRAP_CODES = {  # wasmtime_trap_code_t -> what it means
+    0: TrapKind.STACK_OVERFLOW, 1: TrapKind.OUT_OF_BOUNDS, 2: TrapKind.MISALIGNED,
+    3: TrapKind.TABLE_OUT_OF_BOUNDS, 4: TrapKind.INDIRECT_CALL_TO_NULL,
+    5: TrapKind.INDIRECT_CALL_TYPE, 6: TrapKind.INTEGER_OVERFLOW, 7: TrapKind.DIVISION_BY_ZERO,
+    8: TrapKind.INVALID_CONVERSION, 9: TrapKind.UNREACHABLE,
 }
 
 
@@ -99,14 +106,6 @@ def address_of(ctypes_obj: Any) -> Any:
     else:
         value = ctypes.addressof(ctypes_obj)
     return ffi.cast("void *", value or 0)
-
-
-def copy_struct(ctypes_struct: Any) -> Any:
-    """A cffi-owned copy of a small wasmtime handle struct (func, memory)."""
-    raw = ctypes.string_at(ctypes.addressof(ctypes_struct), ctypes.sizeof(ctypes_struct))
-    buf = ffi.new("uint8_t[]", len(raw))
-    ffi.memmove(buf, raw, len(raw))
-    return buf
 
 
 def func_from_bytes(buf: Any) -> wasmtime.Func:
@@ -139,3 +138,26 @@ def take_message(kind: str, ptr: Any) -> str:
     text: str = ffi.unpack(vec.data, vec.size).decode(errors="replace").rstrip("\0")
     lib.wasm_byte_vec_delete(vec)
     return text
+
+
+def store_context(ctx: Any) -> StoreContext:
+    """A wasmtime-py view of a store context created through cffi."""
+    address = int(ffi.cast("uintptr_t", ctx))
+    return StoreContext(ctypes.cast(address, ctypes.POINTER(_wffi.wasmtime_context_t)))
+
+
+def consume(config: wasmtime.WasiConfig) -> Any:
+    """The C pointer of a wasmtime-py WASI configuration, which the caller now owns."""
+    return config._consume()
+
+
+def export(store: StoreContext, instance: Any, name: str) -> Any:
+    """One export of ``instance`` (a cffi ``wasmtime_instance_t *``) as a wasmtime-py
+    object."""
+    item = _wffi.wasmtime_extern_t()
+    raw = _wffi.wasmtime_instance_t.from_buffer_copy(ffi.buffer(instance))
+    data = name.encode()
+    if not _wffi.wasmtime_instance_export_get(store._context(), ctypes.byref(raw),
+                                              data, len(data), ctypes.byref(item)):
+        return None
+    return wrap_extern(item)

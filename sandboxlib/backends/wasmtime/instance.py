@@ -3,40 +3,35 @@
 from __future__ import annotations
 
 import atexit
-import ctypes
 import itertools
 import math
 import weakref
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, cast
+from typing import Any, cast
 
 import wasmtime
-from wasmtime import _ffi as _wffi
-from wasmtime._extern import wrap_extern
-from wasmtime._store import StoreContext
 
-from ...abi import WASM32, Function, Prim, Signature, wasm_field, wasm_valtype
-from ...errors import ResourceError, SandboxError, TrapError
-from ...runtime.backend import HostFunction, RawFunction
-from ...runtime.config import Grants, Limits
-from ...runtime.specialize import factory
+from ...abi import INITIALIZE, WASM32, Function, Prim, Signature, wasm_field, wasm_valtype
+from ...errors import ResourceError, SandboxError, TrapError, TrapKind
+from ...toolchain.wasmbinary import FuncType
+from ..base import HostFunction, LibraryModule, RawFunction, check_export
+from ..hostcalls import HostCalls
+from ...config import Grants, Limits
+from ...specialize import factory
 from . import _capi
 from ._capi import EXTERN_FUNC, EXTERN_MEMORY, ffi, lib
 from .engine import (EPOCH_TICK_SECONDS, EngineKind, compiled_module, engine,
                      ensure_epoch_ticker, instance_pre)
 
-if TYPE_CHECKING:
-    from ...library import Library
 
 NO_DEADLINE = 1 << 48
-UNREGISTERED = "unregistered callback"  # the trap kind of a call through a removed one
+UNREGISTERED = TrapKind.UNREGISTERED_CALLBACK.value  # our trampoline's trap message
 _VALTYPES = {"i32": wasmtime.ValType.i32(), "i64": wasmtime.ValType.i64(),
              "f32": wasmtime.ValType.f32(), "f64": wasmtime.ValType.f64()}
-_INITIALIZE = Function("_initialize", Signature(()))
 
-# Callbacks: cffi trampoline -> registry slot -> (instance, invoke); ``invoke`` reads the
-# raw arguments and calls the target, straight-line code generated per signature shape.
-_registry: dict[int, tuple[weakref.ref[WasmtimeInstance], Callable[[Any], None]]] = {}
+# Callbacks: the cffi trampoline gets a registry slot (never reused), finds the
+# instance that registered it, and runs its callback for that slot.
+_registry: dict[int, weakref.ref[WasmtimeInstance]] = {}
 _slot_ids = itertools.count(1)
 
 
@@ -49,7 +44,7 @@ class LoadedModule:
     kind: EngineKind
     module: wasmtime.Module
     pre: wasmtime.InstancePre
-    func_types: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
+    func_types: dict[str, FuncType] = field(default_factory=dict)
     engine_ptr: Any = field(init=False)
     pre_ptr: Any = field(init=False)
 
@@ -59,19 +54,11 @@ class LoadedModule:
         for export in self.module.exports:
             ty = export.type
             if isinstance(ty, wasmtime.FuncType):
-                self.func_types[export.name] = ([str(p) for p in ty.params],
-                                                [str(r) for r in ty.results])
+                self.func_types[export.name] = FuncType(tuple(str(p) for p in ty.params),
+                                                        tuple(str(r) for r in ty.results))
 
     def check(self, fn: Function) -> None:
-        have = self.func_types.get(fn.name)
-        if have is None:
-            raise SandboxError(f"the module does not export a function {fn.name!r}")
-        want = ([wasm_valtype(t) for t in fn.sig.params],
-                [] if fn.sig.result is Prim.VOID else [wasm_valtype(fn.sig.result)])
-        if have != want:
-            raise SandboxError(f"{fn.name}: the module's export has type ({', '.join(have[0])}) "
-                               f"-> ({', '.join(have[1])}), but the C declaration needs "
-                               f"({', '.join(want[0])}) -> ({', '.join(want[1])})")
+        check_export(fn, self.func_types.get(fn.name))
 
 
 class WasmtimeMemory:
@@ -96,7 +83,7 @@ class WasmtimeMemory:
 
 
 class WasmtimeInstance:
-    """One store + instance; see ``sandboxlib.runtime.backend.Instance``.
+    """One store + instance; see ``sandboxlib.backends.base.Instance``.
 
     The store is created, configured and instantiated through cffi (wasmtime-py's
     ctypes path costs several times more); wasmtime-py only serves the rare table
@@ -121,7 +108,7 @@ class WasmtimeInstance:
             ensure_epoch_ticker()
             self._deadline = max(1, math.ceil(limits.timeout / EPOCH_TICK_SECONDS))
         lib.wasmtime_context_set_epoch_deadline(ctx, NO_DEADLINE)
-        self._pending: BaseException | None = None
+        self._hostcalls = HostCalls()  # callbacks by registry slot
         self._depth = [0]  # timed calls on the stack: only the outermost sets the deadline
         self._slots: dict[int, int] = {}  # table index -> registry slot
         self._table: wasmtime.Table | None = None
@@ -141,7 +128,7 @@ class WasmtimeInstance:
             raise SandboxError("the module exports no memory")
         self.memory = WasmtimeMemory(ctx, mem, self._store)
         if "_initialize" in loaded.func_types:
-            self.function(_INITIALIZE)()
+            self.function(INITIALIZE)()
 
     # -- calls -------------------------------------------------------------------
     def function(self, fn: Function) -> RawFunction:
@@ -162,7 +149,7 @@ class WasmtimeInstance:
     def _fail(self, err: Any, trap: Any) -> None:
         """Turn a failed call into the right exception (and free what wasmtime gave).
         A callback's exception travels as a host trap and is re-raised as itself."""
-        pending, self._pending = self._pending, None
+        pending = self._hostcalls.take()
         if err:
             status = ffi.new("int *")
             exited = lib.wasmtime_error_exit_status(err, status)
@@ -171,9 +158,9 @@ class WasmtimeInstance:
             if pending is not None:
                 raise pending
             if exited:  # WASI proc_exit: the library called exit(); the host goes on
-                raise TrapError(f"the library called exit({status[0]})", "exit")
+                raise TrapError(f"the library called exit({status[0]})", TrapKind.EXIT)
             if UNREGISTERED in message:  # our trampoline's trap, reported as an error
-                raise TrapError(UNREGISTERED, UNREGISTERED)
+                raise TrapError(UNREGISTERED, TrapKind.UNREGISTERED_CALLBACK)
             raise SandboxError(f"wasmtime: {message}")
         t = trap[0]
         trap[0] = ffi.NULL
@@ -183,11 +170,11 @@ class WasmtimeInstance:
         lib.wasm_trap_delete(t)
         if pending is not None:
             raise pending
-        if has_code and code[0] == 11:
+        if has_code and code[0] == _capi.TRAP_OUT_OF_FUEL:
             raise ResourceError("CPU limit: the sandbox ran out of fuel")
-        if has_code and code[0] == 10:
+        if has_code and code[0] == _capi.TRAP_INTERRUPT:
             raise ResourceError("CPU limit: the call exceeded its time limit")
-        kind = _capi.TRAP_CODES.get(code[0], "trap") if has_code else "trap"
+        kind = _capi.TRAP_CODES.get(code[0], TrapKind.OTHER) if has_code else TrapKind.OTHER
         frames = [line.split(" - ", 1)[-1].strip() for line in message.splitlines()
                   if " - " in line]
         raise TrapError(f"{kind} in {frames[0]}" if frames else kind, kind)
@@ -195,27 +182,24 @@ class WasmtimeInstance:
     # -- callbacks ---------------------------------------------------------------
     def add_callback(self, sig: Signature, target: HostFunction) -> int:
         if self._table is None:
-            table = _export(self._context(), self._instance, "__indirect_function_table")
+            table = _capi.export(self._context(), self._instance, "__indirect_function_table")
             if not isinstance(table, wasmtime.Table):
                 raise SandboxError("the module exports no function table; rebuild it with "
                                    "sandboxlib's toolchain to use callbacks")
             self._table = table
         slot = next(_slot_ids)
-        fields = tuple(wasm_field(t) for t in sig.params)
-        result = None if sig.result is Prim.VOID else wasm_field(sig.result)
-        make = factory(("wasmtime-callback", fields, result), ("target",),
-                       lambda: _invoke_source(fields, result))
-        _registry[slot] = (weakref.ref(self), make(target))
+        self._hostcalls.add(slot, sig, target)
+        _registry[slot] = weakref.ref(self)
         functype = wasmtime.FuncType(
             [_VALTYPES[wasm_valtype(t)] for t in sig.params],
-            [] if result is None else [_VALTYPES[wasm_valtype(sig.result)]])
+            [] if sig.result is Prim.VOID else [_VALTYPES[wasm_valtype(sig.result)]])
         handle = ffi.new("uint8_t[]", _capi.FUNC_SIZE)
         lib.wasmtime_func_new_unchecked(self._ctx, _capi.address_of(functype.ptr()),
                                         _trampoline_fn, ffi.cast("void *", slot), ffi.NULL, handle)
         try:
             index: int = self._table.grow(self._context(), 1, _capi.func_from_bytes(handle))
         except wasmtime.WasmtimeError:
-            _registry.pop(slot, None)
+            self._forget(slot)
             raise ResourceError("the sandbox's function table cannot grow (limit: "
                                 f"{self._limits.table_elements} elements)") from None
         self._slots[index] = slot
@@ -226,16 +210,19 @@ class WasmtimeInstance:
         if slot is not None and self._table is not None:
             # typed as taking a Store, but it only reads _context(), as grow does
             self._table.set(cast(Any, self._context()), address, None)
-            _registry.pop(slot, None)
+            self._forget(slot)
 
-    def _context(self) -> StoreContext:
+    def _context(self) -> Any:
         """The store as wasmtime-py sees it (for its table operations)."""
-        address = int(ffi.cast("uintptr_t", self._ctx))
-        return StoreContext(ctypes.cast(address, ctypes.POINTER(_wffi.wasmtime_context_t)))
+        return _capi.store_context(self._ctx)
+
+    def _forget(self, slot: int) -> None:
+        _registry.pop(slot, None)
+        self._hostcalls.remove(slot)
 
     def close(self) -> None:
         for slot in self._slots.values():
-            _registry.pop(slot, None)
+            self._forget(slot)
         self._slots.clear()
 
 
@@ -262,38 +249,19 @@ def _caller_source(ins: tuple[str, ...], out: str | None, timed: bool) -> str:
     return "\n".join(lines)
 
 
-def _invoke_source(fields: tuple[str, ...], result: str | None) -> str:
-    """``fn(values)``: the raw arguments read field by field, the result stored back."""
-    call = f"target({', '.join(f'values[{i}].{f}' for i, f in enumerate(fields))})"
-    return f"def fn(values):\n    {f'values[0].{result} = ' if result else ''}{call}"
-
-
 _NULL = ffi.NULL
 
 
-def _export(store: StoreContext, instance: Any, name: str) -> Any:
-    """One export of ``instance`` (a cffi ``wasmtime_instance_t *``) as a wasmtime-py
-    object."""
-    item = _wffi.wasmtime_extern_t()
-    raw = _wffi.wasmtime_instance_t.from_buffer_copy(ffi.buffer(instance))
-    data = name.encode()
-    if not _wffi.wasmtime_instance_export_get(store._context(), ctypes.byref(raw),
-                                              data, len(data), ctypes.byref(item)):
-        return None
-    return wrap_extern(item)
-
-
 def _trampoline_impl(env: int, caller: Any, values: Any, count: int) -> Any:
-    entry = _registry.get(env)
-    if entry is None:
+    ref = _registry.get(env)
+    inst = ref() if ref is not None else None
+    if inst is None:
         return _trap_message(f"call to an {UNREGISTERED}")
     try:
-        entry[1](values)
+        inst._hostcalls.invoke(env, values)
         return _NULL
     except BaseException as exc:  # carried across the wasm frames, re-raised by _fail
-        inst = entry[0]()
-        if inst is not None:
-            inst._pending = exc
+        inst._hostcalls.hold(exc)
         return _trap_message(f"host callback raised {type(exc).__name__}")
 
 
@@ -311,7 +279,7 @@ def _trap_message(text: str) -> Any:
 def _wasi_config(grants: Grants) -> Any:
     """A new WASI configuration for ``grants`` (the store that receives it owns it)."""
     if grants.dirs or grants.env:
-        return _capi.address_of(_py_wasi_config(grants)._consume())
+        return _capi.address_of(_capi.consume(_py_wasi_config(grants)))
     config = lib.wasi_config_new()
     if grants.stdout:
         lib.wasi_config_inherit_stdout(config)
@@ -369,14 +337,14 @@ class WasmtimeBackend:
     isolated = True
     model = WASM32
 
-    def instantiate(self, library: Library, limits: Limits, grants: Grants) -> WasmtimeInstance:
+    def instantiate(self, library: LibraryModule, limits: Limits, grants: Grants) -> WasmtimeInstance:
         kind = EngineKind(fuel=limits.fuel is not None)
         loaded = library.memo(("wasmtime", kind, grants, limits.memory_bytes),
                               lambda: self._load(library, kind, grants, limits))
         return WasmtimeInstance(loaded, limits, grants)
 
     @staticmethod
-    def _load(library: Library, kind: EngineKind, grants: Grants, limits: Limits
+    def _load(library: LibraryModule, kind: EngineKind, grants: Grants, limits: Limits
               ) -> LoadedModule:
         wasm = library.wasm_module(grants, limits)
 

@@ -14,13 +14,11 @@ issue, one that was released, or one naming an object of another type raises
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import Any, Generic, TypeVar, overload
 
-from .errors import ArgumentError, ResourceError, TaintError
-from .taint import Tainted, TaintedPtr, short_repr
-
-if TYPE_CHECKING:
-    from .runtime.sandbox import Sandbox
+from ..errors import ArgumentError, ResourceError, TaintError
+from ..taint import Tainted, TaintedPtr, short_repr
+from .objects import Owner
 
 T = TypeVar("T")
 
@@ -38,7 +36,7 @@ class Handle(Generic[T]):
         self.index = index
         self.obj = obj
 
-    def address_in(self, sandbox: Sandbox, where: str) -> int:
+    def address_in(self, sandbox: object, where: str) -> int:
         """The index the sandbox sees (what the marshaller passes for this argument)."""
         if sandbox is not self._table.sandbox:
             raise ArgumentError(f"{where}: handle {self!r} belongs to another sandbox")
@@ -66,7 +64,7 @@ class HandleTable:
 
     __slots__ = ("sandbox", "_entries")
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: Owner) -> None:
         self.sandbox = sandbox
         self._entries: dict[int, Handle[Any]] = {}
 
@@ -119,7 +117,7 @@ class HandleTable:
 
     @property
     def _name(self) -> str:
-        return f"the {self.sandbox.library.name} sandbox"
+        return f"the {self.sandbox.label} sandbox"
 
     def _drop(self, handle: Handle[Any]) -> None:
         if handle.index and self._entries.get(handle.index) is handle:

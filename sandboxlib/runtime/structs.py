@@ -12,14 +12,13 @@ from __future__ import annotations
 import struct as _struct
 import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Union
+from typing import Any, ClassVar, Union
 
-from .abi import DataModel, FuncPtr, Prim, Ptr
-from .errors import ArgumentError, BoundsError
-from .taint import Tainted, TaintedPtr
-
-if TYPE_CHECKING:
-    from .runtime.sandbox import Sandbox
+from ..abi import DataModel, FuncPtr, Prim, Ptr
+from ..errors import ArgumentError, BoundsError
+from ..taint import Tainted, TaintedPtr
+from .marshal import converter
+from .objects import Owner
 
 
 @dataclass(frozen=True)
@@ -113,7 +112,7 @@ class Struct:
     def sizeof(cls, model: DataModel) -> int:
         return cls.layout(model).size
 
-    def __init__(self, sandbox: Sandbox, address: int | TaintedPtr) -> None:
+    def __init__(self, sandbox: Owner, address: int | TaintedPtr) -> None:
         if isinstance(address, TaintedPtr):
             if not address.belongs_to(sandbox.memory):
                 raise BoundsError(f"{type(self).__name__}: pointer belongs to another sandbox")
@@ -134,7 +133,7 @@ class Struct:
     def address(self) -> int:
         return self._address
 
-    def address_in(self, sandbox: Sandbox, where: str) -> int:
+    def address_in(self, sandbox: object, where: str) -> int:
         if sandbox is not self._sandbox:
             raise ArgumentError(f"{where}: struct view belongs to another sandbox")
         return self._address
@@ -168,7 +167,7 @@ def _scalar_format(t: Prim, model: DataModel) -> str:
     return order + (code if model.is_signed(t) else code.upper())
 
 
-def read_value(sb: Sandbox, address: int, t: FieldType, origin: str) -> Any:
+def read_value(sb: Owner, address: int, t: FieldType, origin: str) -> Any:
     """Read a value of type ``t`` at ``address``: tainted scalars and pointers, views
     for nested structs, a tainted list (or bytes for char arrays) for arrays."""
     if isinstance(t, type) and issubclass(t, Struct):
@@ -189,9 +188,8 @@ def read_value(sb: Sandbox, address: int, t: FieldType, origin: str) -> Any:
     return Tainted(bool(value) if t is Prim.BOOL else value, origin)
 
 
-def write_value(sb: Sandbox, address: int, t: FieldType, value: object, where: str) -> None:
+def write_value(sb: Owner, address: int, t: FieldType, value: object, where: str) -> None:
     """Write ``value`` (range-checked for ``t``) at ``address``."""
-    from .runtime.marshal import converter
     if isinstance(t, (ArrayOf, type)):
         if isinstance(t, ArrayOf) and isinstance(value, (bytes, bytearray)) \
                 and t.element in (Prim.CHAR, Prim.SCHAR, Prim.UCHAR):

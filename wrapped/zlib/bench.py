@@ -1,22 +1,21 @@
 """Compress (level 6) and decompress 1 MiB: sandboxed zlib on a backend against
 CPython's ``zlib`` (the same zlib, 1.2.13), measured interleaved in one run.
 
-``bench_zlib(backend)`` returns the medians and ratios for one backend (``sandboxlib
-bench`` calls it); ``measure()`` does every backend; ``python -m sandboxlib.bench.zlib_bulk``
-prints them.
+``bench_zlib(backend)`` returns the medians and ratios for one backend;
+``workload`` adds them to ``sandboxlib bench`` (entry-point group ``sandboxlib.bench``);
+``measure()`` does every backend; ``python -m wrapped.zlib.bench`` prints them.
 """
 
 from __future__ import annotations
 
 import random
 import statistics
-import time
 import zlib
-from typing import Callable
+
+from sandboxlib.backends import BACKENDS
+from sandboxlib.bench import ISOLATING, Record, interleaved_medians
 
 import wrapped.zlib as wz
-
-from ..backends import BACKENDS
 
 SIZE = 1 << 20
 LEVEL = 6
@@ -35,18 +34,6 @@ def make_payload(size: int = SIZE, seed: int = 1) -> bytes:
     return bytes(out[:size])
 
 
-def _interleaved(ops: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
-    """Median seconds of each op, taking one sample of every op per round (so that
-    the machine's slow and fast moments fall on all of them alike)."""
-    samples: dict[str, list[float]] = {name: [] for name in ops}
-    for _ in range(rounds):
-        for name, op in ops.items():
-            start = time.perf_counter()
-            op()
-            samples[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in samples.items()}
-
-
 def bench_zlib(backend: str, rounds: int = 9, size: int = SIZE) -> dict[str, float]:
     """Median seconds to compress (level 6) and decompress ``size`` bytes with
     ``wrapped.zlib`` on ``backend`` and with CPython's zlib, and the ratios.
@@ -60,7 +47,7 @@ def bench_zlib(backend: str, rounds: int = 9, size: int = SIZE) -> dict[str, flo
         raise AssertionError(f"{backend}: compressed bytes differ from CPython's zlib")
     if wz.decompress(packed, backend=backend) != data:
         raise AssertionError(f"{backend}: decompression differs from the input")
-    medians = _interleaved({
+    medians = interleaved_medians({
         "cpython_compress": lambda: zlib.compress(data, LEVEL),
         "compress": lambda: wz.compress(data, LEVEL, backend=backend),
         "cpython_decompress": lambda: zlib.decompress(packed),
@@ -69,6 +56,20 @@ def bench_zlib(backend: str, rounds: int = 9, size: int = SIZE) -> dict[str, flo
     medians["compress_ratio"] = medians["compress"] / medians["cpython_compress"]
     medians["decompress_ratio"] = medians["decompress"] / medians["cpython_decompress"]
     return medians
+
+
+def workload(record: Record, quick: bool) -> None:
+    """``sandboxlib bench``: ``zlib_compress_1mib`` and ``zlib_decompress_1mib`` on
+    each isolating backend; "native" is CPython's zlib (its median over those runs)."""
+    cpython: dict[str, list[float]] = {"compress": [], "decompress": []}
+    for backend in ISOLATING:
+        r = bench_zlib(backend, rounds=5 if quick else 9)
+        record("zlib_compress_1mib", backend, r["compress"], "ms")
+        record("zlib_decompress_1mib", backend, r["decompress"], "ms")
+        cpython["compress"].append(r["cpython_compress"])
+        cpython["decompress"].append(r["cpython_decompress"])
+    for op, samples in cpython.items():
+        record(f"zlib_{op}_1mib", "native", statistics.median(samples), "ms")
 
 
 def measure(rounds: int = 9) -> dict[str, dict[str, float]]:

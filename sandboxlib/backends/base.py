@@ -1,0 +1,108 @@
+"""The narrow interface every backend implements; everything else is shared.
+
+Values crossing this interface are plain Python numbers with C semantics: an
+``unsigned int`` is 0..2**32-1, a pointer is an unsigned address (a sandbox offset,
+or a host address on the native backend). Range checks happen before the backend
+sees a value; the backend only lowers it to its machine representation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+from ..abi import DataModel, Function, Signature
+from ..config import Grants, Limits
+from ..errors import SandboxError
+from ..toolchain.wasmbinary import FuncType, wasm_type
+from .memory import RawMemory
+
+T = TypeVar("T")
+Number = int | float
+RawFunction = Callable[..., Number | None]
+HostFunction = Callable[..., Number | None]
+
+
+class LibraryModule(Protocol):
+    """What a backend needs of a library (``sandboxlib.Library`` is one): its C
+    sources for the host, its module for a sandbox, and a place to keep what it
+    compiled from them."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def functions(self) -> tuple[Function, ...]: ...
+
+    def function(self, name: str) -> Function:
+        """The function ``name`` (KeyError if the library has none)."""
+        ...
+
+    @property
+    def sources(self) -> tuple[Path, ...]: ...
+
+    @property
+    def headers(self) -> tuple[Path, ...]: ...
+
+    @property
+    def include_dirs(self) -> tuple[Path, ...]: ...
+
+    @property
+    def defines(self) -> tuple[str, ...]: ...
+
+    @property
+    def cflags(self) -> tuple[str, ...]: ...
+
+    def wasm_module(self, grants: Grants | None = None, limits: Limits | None = None) -> Path:
+        """The wasm module a sandbox with ``grants`` and ``limits`` runs."""
+        ...
+
+    def memo(self, key: Hashable, build: Callable[[], T]) -> T:
+        """``build()``'s result, made once per ``key`` for this library."""
+        ...
+
+
+class Instance(Protocol):
+    """One live instance of a library on a backend."""
+
+    @property
+    def memory(self) -> RawMemory:
+        """The instance's memory region."""
+        ...
+
+    def function(self, fn: Function) -> RawFunction:
+        """A callable for export ``fn``; traps raise TrapError/ResourceError."""
+        ...
+
+    def add_callback(self, sig: Signature, target: HostFunction) -> int:
+        """Make ``target`` callable from sandboxed code; returns its function pointer."""
+        ...
+
+    def remove_callback(self, address: int) -> None:
+        """Make the function pointer unusable (a later call through it traps)."""
+        ...
+
+    def close(self) -> None:
+        ...
+
+
+class Backend(Protocol):
+    """A way to run a library: compiled once per library, instantiated per sandbox."""
+
+    name: str
+    isolated: bool
+    model: DataModel
+
+    def instantiate(self, library: LibraryModule, limits: Limits, grants: Grants) -> Instance:
+        ...
+
+
+def check_export(fn: Function, have: FuncType | None) -> None:
+    """SandboxError unless the module exports ``fn`` with the wasm type its C
+    declaration needs (a module built by an attacker may lie about its types)."""
+    if have is None:
+        raise SandboxError(f"the module does not export a function {fn.name!r}")
+    if have != wasm_type(fn.sig):
+        raise SandboxError(f"{fn.name}: the module's export has type {have}, but the C "
+                           f"declaration needs {wasm_type(fn.sig)}")

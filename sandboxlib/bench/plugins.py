@@ -1,0 +1,36 @@
+"""Workloads other packages add to ``sandboxlib bench``, found through the entry-point
+group ``sandboxlib.bench`` (so sandboxlib never imports the packages it measures).
+
+An entry point names a ``Workload``: a callable ``(record, quick)`` that measures and
+calls ``record(name, backend, seconds, unit)`` once per result. The row whose backend
+is ``"native"`` is the reference the other rows of the same name are divided by
+(for a wrapped library: the module CPython ships, e.g. ``zlib``); ``quick`` asks for
+fewer rounds. ``wrapped.zlib`` and ``wrapped.expat`` register theirs in
+``pyproject.toml``::
+
+    [project.entry-points."sandboxlib.bench"]
+    zlib = "wrapped.zlib.bench:workload"
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+from typing import Callable, Protocol, cast
+
+GROUP = "sandboxlib.bench"
+
+
+class Record(Protocol):
+    """Adds one result to the suite (``unit``: how it is shown, "us" or "ms")."""
+
+    def __call__(self, name: str, backend: str, seconds: float, unit: str = "us") -> None: ...
+
+
+Workload = Callable[[Record, bool], None]
+
+
+def registered() -> list[tuple[str, Workload]]:
+    """The installed workloads and their entry-point names, in name order (installers
+    do not keep the declared order)."""
+    found = sorted(entry_points(group=GROUP), key=lambda ep: ep.name)
+    return [(ep.name, cast(Workload, ep.load())) for ep in found]

@@ -1,0 +1,127 @@
+"""The proxy module (``__init__.py``) of a generated package, from its plan.
+
+Constants, callback signatures, one ``Struct`` subclass per struct, the ``FUNCTIONS``
+and ``LIBRARY`` declarations, one ``LibraryProxy`` subclass with a method per C
+function, the helpers class and ``sandbox()``. Everything taken from the input is a
+name chosen by the plan or a literal (``names.literal``, ``names.docstring``).
+"""
+
+from __future__ import annotations
+
+from ..abi import CType, Prim, Ptr, Signature
+from .formatting import WIDTH, bracketed, module_header, pretty
+from .helpers import helper_source
+from .lower import FieldType, FixedArray, Nested
+from .names import docstring, literal
+from .plan import PROXY_IMPORTS, Plan
+
+
+def type_expr(t: CType) -> str:
+    """Python source that rebuilds a runtime type."""
+    if isinstance(t, Prim):
+        return f"Prim.{t.name}"
+    if isinstance(t, Ptr):
+        return f"Ptr({t.target!r}{', const=True' if t.const else ''})"
+    return f"FuncPtr({sig_expr(t.sig)})"
+
+
+def sig_expr(sig: Signature) -> str:
+    """Python source that rebuilds a ``Signature``."""
+    params = ", ".join(type_expr(p) for p in sig.params) + ("," if len(sig.params) == 1 else "")
+    return f"Signature(({params}), {type_expr(sig.result)}, {tuple(sig.param_names)!r})"
+
+
+def field_expr(t: FieldType, classes: dict[str, str]) -> str:
+    """Python source for a struct field's type (``classes``: view class by tag)."""
+    if isinstance(t, Nested):
+        return classes[t.tag]
+    if isinstance(t, FixedArray):
+        return f"ArrayOf({field_expr(t.element, classes)}, {t.length})"
+    return type_expr(t)
+
+
+def emit_proxy(plan: Plan) -> str:
+    """The source of the package's ``__init__.py``."""
+    out = module_header(plan.name, "sandboxed proxy", plan.headers, PROXY_IMPORTS)
+    out += ["_HERE = Path(__file__).resolve().parent", ""]
+    out += _constants(plan) + _callbacks(plan) + _structs(plan)
+    out += _library(plan) + _proxy_class(plan) + _helpers_class(plan)
+    out += ["", "", "def sandbox(backend=None, *, limits=None, grants=None):  # type: ignore",
+            f'    """A fresh {plan.name} sandbox.',
+            "",
+            '    backend: "wasmtime", "wasm2c" or "native" (default: $SANDBOXLIB_BACKEND, else',
+            '    wasmtime); limits: sandboxlib.Limits; grants: sandboxlib.Grants (default: none).',
+            '    """',
+            f"    return {plan.class_name}(LIBRARY.sandbox(backend, limits=limits, grants=grants))",
+            ""]
+    return "\n".join(line.rstrip() for line in out)
+
+
+def _constants(plan: Plan) -> list[str]:
+    if not plan.constants:
+        return []
+    return ["# -- constants ---------------------------------------------------------------",
+            *(f"{c.name} = {literal(c.value)}" for c in plan.constants), ""]
+
+
+def _callbacks(plan: Plan) -> list[str]:
+    if not plan.callbacks:
+        return []
+    out = ["# -- callback types (register with lib.callback(fn, TYPE)) --------------------"]
+    for name, sig in plan.callbacks.items():
+        out += pretty(f"{name} = {sig_expr(sig)}", "")
+    return out + [""]
+
+
+def _structs(plan: Plan) -> list[str]:
+    out: list[str] = []
+    classes = plan.struct_classes()
+    for sp in plan.structs:
+        out += ["", "", f"class {sp.pyname}(Struct):", docstring(sp.doc, "    ", WIDTH), ""]
+        if sp.union:
+            out.append("    _union_ = True")
+        out += bracketed("_fields_ = (", [f"({n!r}, {field_expr(t, classes)})"
+                                          for n, t in sp.fields], ")", "    ")
+    return out
+
+
+def _library(plan: Plan) -> list[str]:
+    """``FUNCTIONS`` and ``LIBRARY``: what the runtime loads and builds."""
+    out = ["", "", "FUNCTIONS = ("]
+    for fp in plan.functions:
+        out += bracketed("Function(", [repr(fp.name), sig_expr(fp.sig)], "),", "    ")
+    out += [")", "", "LIBRARY = Library(", f"    {plan.name!r},", "    FUNCTIONS,",
+            '    wasm=_HERE / "module.wasm",']
+    for key in ("sources", "headers", "include_dirs"):
+        paths = [f"_HERE / {p!r}" for p in plan.build.get(key, [])]
+        out += bracketed(f"{key}=(", paths, "),", "    ")
+    for key in ("defines", "cflags"):
+        out.append(f"    {key}={tuple(plan.build.get(key, []))!r},")
+    return out + [")"]
+
+
+def _proxy_class(plan: Plan) -> list[str]:
+    out = ["", "", f"class {plan.class_name}(LibraryProxy):",
+           f'    """The {plan.name} library in a sandbox: one method per C function; every '
+           'result is tainted."""',
+           "", "    @property", f"    def helpers(self) -> {plan.helpers_name}:",
+           '        """High-level helpers generated from the spec\'s annotations."""',
+           f"        return {plan.helpers_name}(self)"]
+    for fp in plan.functions:
+        args = ", ".join(fp.params)
+        attr = "" if fp.pyname == fp.name else f", {fp.pyname!r}"
+        out += ["", f"    def {fp.pyname}(self{', ' if args else ''}{args}):  # type: ignore",
+                docstring(fp.doc, "        ", WIDTH),
+                f"        return self._bind({fp.name!r}{attr})({args})"]
+    return out
+
+
+def _helpers_class(plan: Plan) -> list[str]:
+    out = ["", "", f"class {plan.helpers_name}(Helpers):",
+           '    """Bytes in, values out: helpers from the spec\'s annotations."""']
+    helped = [fp for fp in plan.functions if fp.has_helper]
+    for fp in helped:
+        assert fp.annotation is not None
+        out += ["", *helper_source(fp.name, fp.pyname, fp.helper_params, fp.sig.params,
+                                   fp.annotation, fp.pointee)]
+    return out if helped else out + ["", "    pass"]

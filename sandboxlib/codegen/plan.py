@@ -1,0 +1,289 @@
+"""What a generated package contains, decided once for both emitters.
+
+``make_plan`` reads the IR and decides what is exported (functions whose signature
+lowers, constants, enum values, callback types, structs that can have a view class),
+under which Python names (``names.python_names``, the one rename rule), with which
+runtime types; skipped declarations are recorded with their reason and renamed ones
+with their Python name. The emitters only spell the plan out.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ..abi import Prim, Signature
+from ..proxy import Helpers, LibraryProxy, Struct
+from . import ir
+from .annotations import Annotation, check_annotation
+from .helpers import HELPER_LOCALS, helper_params
+from .lower import CannotProxy, FieldType, Lowering, prototype
+from .names import BUILTINS, members, python_names
+
+# What the generated modules import (the emitters write exactly these lines) and the
+# names they define themselves: a C name that would shadow one of them, or a Python
+# builtin, is renamed.
+PROXY_IMPORTS = (("__future__", ("annotations",)), ("pathlib", ("Path",)),
+                 ("sandboxlib", ("ArgumentError", "FuncPtr", "Function", "Grants", "Library",
+                                 "Limits", "Prim", "Ptr", "Signature")),
+                 ("sandboxlib.proxy", ("ArrayOf", "Helpers", "LibraryProxy", "Struct")))
+STUB_IMPORTS = (("typing", ("Any", "NoReturn")),
+                ("sandboxlib", ("Grants", "Library", "Limits", "Signature", "Tainted",
+                                "TaintedPtr")),
+                ("sandboxlib.proxy", ("CallbackArg", "ConstData", "Helpers", "LibraryProxy",
+                                      "PointerArg", "Struct")))
+MODULE_NAMES = (BUILTINS | {n for _, names in PROXY_IMPORTS + STUB_IMPORTS for n in names}
+                | {"builtins", "_HERE", "FUNCTIONS", "LIBRARY", "sandbox"})
+# Names the stubs' annotations use besides builtins (inside a class, a builtin that a
+# member shadows is written ``builtins.NAME``): a method or field must not take them.
+ANNOTATION_NAMES = frozenset({"builtins", "Any", "NoReturn", "Tainted", "TaintedPtr",
+                              "PointerArg", "ConstData", "CallbackArg"})
+PROXY_MEMBERS = members(LibraryProxy, Helpers) | ANNOTATION_NAMES | {"helpers"}
+STRUCT_MEMBERS = members(Struct) | ANNOTATION_NAMES
+
+
+@dataclass
+class StructPlan:
+    tag: str
+    pyname: str
+    union: bool
+    fields: list[tuple[str, FieldType]]  # (Python name, lowered type)
+    doc: str
+
+
+@dataclass
+class FunctionPlan:
+    name: str  # the C name, which the module exports
+    pyname: str  # the method's name
+    sig: Signature
+    doc: str
+    params: list[str]  # Python parameter names
+    annotation: Annotation | None = None  # naming the helper's parameters
+    pointee: dict[str, Prim] = field(default_factory=dict)  # helper's pointer-to-integer params
+    helper_params: list[str] = field(default_factory=list)
+
+    @property
+    def has_helper(self) -> bool:
+        return self.annotation is not None and self.annotation.has_helper
+
+
+@dataclass
+class Plan:
+    """Everything the emitters need, decided once."""
+
+    name: str
+    class_name: str = ""
+    helpers_name: str = ""
+    headers: list[str] = field(default_factory=list)
+    constants: list[ir.Constant] = field(default_factory=list)  # under their Python names
+    callbacks: dict[str, Signature] = field(default_factory=dict)  # by Python name
+    structs: list[StructPlan] = field(default_factory=list)  # nested structs first
+    functions: list[FunctionPlan] = field(default_factory=list)
+    skipped: list[ir.Skipped] = field(default_factory=list)
+    renamed: list[ir.Renamed] = field(default_factory=list)
+    # sources, headers, include_dirs (package-relative), defines, cflags: filled in by
+    # ``generate`` once the sources are copied into the package
+    build: dict[str, list[str]] = field(default_factory=dict)
+
+    def python_names(self, entries: list[tuple[str, str, ir.Location | None]],
+                     reserved: Collection[str]) -> list[str]:
+        """``names.python_names`` of entries (what, C name, location), recording renames."""
+        py = python_names([name for _, name, _ in entries], reserved)
+        self.renamed += [ir.Renamed(what, p, loc) for (what, name, loc), p in zip(entries, py)
+                         if p != name]
+        return py
+
+    def struct_classes(self) -> dict[str, str]:
+        """The view class name of each planned struct, by tag."""
+        return {sp.tag: sp.pyname for sp in self.structs}
+
+
+def make_plan(api: ir.Api, name: str, headers: list[str], exports: list[str] | None,
+              annotations: dict[str, Annotation] | None = None, where: str = "spec") -> Plan:
+    """Decide what to export (``exports``: C function names, None for all) and under
+    which Python names. ``headers``: the headers the package is generated from (their
+    structs are emitted even if no function uses them); ``where``: the file that named
+    the annotations, for error messages."""
+    lower = Lowering(api)
+    plan = Plan(name, headers=headers, skipped=list(api.skipped))
+    exported = _lowered_functions(api, lower, exports, plan.skipped)
+    taken = {fn.name for fn, _ in exported}  # C names of the module's namespace
+    constants = _constants(api, taken)
+    callbacks = _callbacks(api, lower, taken)
+    tags = _viewable_structs(api, lower, headers, {fn.name for fn, _ in exported}, plan.skipped)
+
+    lib_class = "".join(p.capitalize() for p in name.replace("-", "_").split("_")) or "Lib"
+    module = iter(plan.python_names(
+        [(f"class {lib_class}", lib_class, None),
+         (f"class {lib_class}Helpers", f"{lib_class}Helpers", None),
+         *[(f"constant {c.name}", c.name, c.location) for c in constants],
+         *[(f"callback type {n}", n, None) for n in callbacks],
+         *[(f"struct {tag}", f"struct_{tag}" if tag in taken else tag,  # C's tag namespace
+            api.structs[tag].location) for tag in tags]], MODULE_NAMES))
+    plan.class_name, plan.helpers_name = next(module), next(module)
+    plan.constants = [replace(c, name=next(module)) for c in constants]
+    plan.callbacks = {next(module): sig for sig in callbacks.values()}
+    for tag in tags:
+        s = api.structs[tag]
+        plan.structs.append(StructPlan(tag, next(module), s.union, [],
+                                       f"{'union' if s.union else 'struct'} {tag}  "
+                                       f"[{_where(s.location)}]"))
+    classes = {plan.class_name, plan.helpers_name, *(sp.pyname for sp in plan.structs)}
+    _plan_functions(plan, exported, classes, annotations or {}, where)
+    _plan_fields(plan, api, lower, classes)
+    return plan
+
+
+def _lowered_functions(api: ir.Api, lower: Lowering, exports: list[str] | None,
+                       skipped: list[ir.Skipped]) -> list[tuple[ir.Function, Signature]]:
+    """The exported functions whose signature lowers; the others are skipped."""
+    wanted = None if exports is None else set(exports)
+    out: list[tuple[ir.Function, Signature]] = []
+    for fn in api.functions:
+        if wanted is not None and fn.name not in wanted:
+            continue
+        try:
+            out.append((fn, lower.signature(fn.type)))
+        except CannotProxy as why:
+            skipped.append(ir.Skipped(fn.name, str(why), fn.location))
+    return out
+
+
+def _constants(api: ir.Api, taken: set[str]) -> list[ir.Constant]:
+    """``#define`` constants, then enum values (not starting with ``_``), each C name
+    once and none that a function has; adds their names to ``taken``."""
+    out: list[ir.Constant] = []
+    for const in api.constants:
+        if const.name not in taken:
+            out.append(const)
+            taken.add(const.name)
+    for enum in api.enums.values():
+        for item, value in enum.values.items():
+            if item not in taken and not item.startswith("_"):
+                out.append(ir.Constant(item, value, enum.location))
+                taken.add(item)
+    return out
+
+
+def _callbacks(api: ir.Api, lower: Lowering, taken: set[str]) -> dict[str, Signature]:
+    """Function-pointer typedefs whose signature lowers, by C name; adds their names
+    to ``taken``."""
+    out: dict[str, Signature] = {}
+    for tname, t in api.typedefs.items():
+        if isinstance(t, ir.Pointer) and isinstance(t.target, ir.FuncType) and tname not in taken:
+            try:
+                out[tname] = lower.signature(t.target)
+                taken.add(tname)
+            except CannotProxy:
+                pass
+    return out
+
+
+def _viewable_structs(api: ir.Api, lower: Lowering, headers: list[str], exported: set[str],
+                      skipped: list[ir.Skipped]) -> list[str]:
+    """Tags of the structs that get a view class; a defined struct that cannot is
+    skipped (an opaque one is silently left out: pointers to it are opaque anyway)."""
+    tags: list[str] = []
+    for tag in _structs_used(api, headers, exported):
+        s = api.structs[tag]
+        problem = lower.struct_problem(tag)
+        if problem and s.fields is not None:
+            skipped.append(ir.Skipped(f"struct {tag}", f"no view class: {problem}", s.location))
+        elif not problem:
+            tags.append(tag)
+    return tags
+
+
+def _structs_used(api: ir.Api, headers: list[str], exported: set[str]) -> list[str]:
+    """Struct tags to consider: defined in the given headers, or reachable from an
+    exported function, in dependency order (nested structs first)."""
+    own = {str(Path(h).resolve()) for h in headers}
+    order: list[str] = []
+    entered: set[str] = set()  # a struct that points to itself is visited once
+
+    def visit(t: ir.CType) -> None:
+        if isinstance(t, (ir.Pointer, ir.Array)):
+            visit(t.target if isinstance(t, ir.Pointer) else t.element)
+        elif isinstance(t, ir.FuncType):
+            for p in t.params:
+                visit(p.type)
+            visit(t.result)
+        elif isinstance(t, ir.StructRef) and t.tag not in entered and t.tag in api.structs:
+            entered.add(t.tag)
+            for f in api.structs[t.tag].fields or []:
+                visit(f.type)
+            if t.tag not in order:
+                order.append(t.tag)
+
+    for fn in api.functions:
+        if fn.name in exported:
+            visit(fn.type)
+    for tag, s in api.structs.items():
+        if s.location and str(Path(s.location.file).resolve()) in own:
+            visit(ir.StructRef(tag, s.union))
+    return order
+
+
+def _plan_functions(plan: Plan, exported: list[tuple[ir.Function, Signature]],
+                    classes: set[str], annotations: dict[str, Annotation], where: str) -> None:
+    """Name the methods and their parameters; check and restate the annotations."""
+    methods = plan.python_names([(f"function {fn.name}", fn.name, fn.location)
+                                 for fn, _ in exported], PROXY_MEMBERS | classes)
+    by_c_name = {fn.name: py for (fn, _), py in zip(exported, methods)}
+    for (fn, sig), pyname in zip(exported, methods):
+        params = plan.python_names([(f"parameter {p} of {fn.name}", p, fn.location)
+                                    for p in sig.param_names], {"self"})
+        fp = FunctionPlan(fn.name, pyname, sig, f"{prototype(fn)}  [{_where(fn.location)}]",
+                          params, annotations.get(fn.name))
+        if fp.annotation is not None:
+            check_annotation(fn.name, fp.annotation, sig, _pointees(fn), set(by_c_name), where)
+            _name_helper(plan, fp, fn, by_c_name)
+        plan.functions.append(fp)
+
+
+def _name_helper(plan: Plan, fp: FunctionPlan, fn: ir.Function, methods: dict[str, str]) -> None:
+    """Name the helper's parameters (its own namespace: the names its body uses are
+    taken) and restate the annotation with them; renames of the parameters the helper
+    takes are recorded."""
+    assert fp.annotation is not None
+    ann, c_names = fp.annotation, list(fp.sig.param_names)
+    fp.helper_params = python_names(c_names, HELPER_LOCALS)
+    h = dict(zip(c_names, fp.helper_params))
+    kept = helper_params(c_names, ann)
+    plan.renamed += [ir.Renamed(f"parameter {c} of helpers.{fn.name}", h[c], fn.location)
+                     for c in kept if h[c] != c]
+    fp.pointee = {h[p]: prim for p, prim in _pointees(fn).items()}
+    fp.annotation = replace(ann, buffers={h[d]: h[n] for d, n in ann.buffers.items()},
+                            out=[h[p] for p in ann.out], nullable=[h[p] for p in ann.nullable],
+                            free=methods.get(ann.free or "", ann.free))
+
+
+def _plan_fields(plan: Plan, api: ir.Api, lower: Lowering, classes: set[str]) -> None:
+    """Name each struct's fields (one namespace per struct) and lower their types."""
+    for sp in plan.structs:
+        s = api.structs[sp.tag]
+        fields = s.fields or []
+        pynames = plan.python_names([(f"field {f.name} of struct {sp.tag}", f.name, s.location)
+                                     for f in fields], STRUCT_MEMBERS | classes)
+        sp.fields = [(py, lower.field(f.type)) for f, py in zip(fields, pynames)]
+
+
+def _pointees(fn: ir.Function) -> dict[str, Prim]:
+    """The parameters of ``fn`` that point to an integer type, with that type."""
+    return {p.name: p.type.target.prim for p in fn.type.params
+            if isinstance(p.type, ir.Pointer) and isinstance(p.type.target, ir.Scalar)
+            and p.type.target.prim.is_integer}
+
+
+def _where(loc: ir.Location | None) -> str:
+    return f"{Path(loc.file).name}:{loc.line}" if loc else "?"
+
+
+def warn_skipped(plan: Plan) -> None:
+    """One warning line on stderr per renamed name and per skipped declaration."""
+    for r in plan.renamed:
+        print(f"sandboxlib: warning: renamed {r}", file=sys.stderr)
+    for s in plan.skipped:
+        print(f"sandboxlib: warning: skipped {s}", file=sys.stderr)

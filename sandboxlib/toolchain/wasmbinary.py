@@ -1,0 +1,143 @@
+"""The one reader (and writer) of the wasm binary format sandboxlib needs: LEB128
+numbers, sections, constant expressions, function types, the initial memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..abi import Prim, Signature, wasm_valtype
+from ..errors import BuildError
+
+MAGIC = b"\0asm\x01\0\0\0"
+SEC_TYPE, SEC_MEMORY, SEC_GLOBAL, SEC_EXPORT, SEC_START, SEC_CODE, SEC_DATA, SEC_DATACOUNT = \
+    1, 5, 6, 7, 8, 10, 11, 12
+PAGE = 65536
+_VALTYPES = {0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128",
+             0x70: "funcref", 0x6F: "externref"}
+
+
+def _leb(data: bytes, pos: int, signed: bool) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            if signed and byte & 0x40:
+                result -= 1 << shift
+            return result, pos
+
+
+def leb_u(data: bytes, pos: int) -> tuple[int, int]:
+    """An unsigned LEB128 number at ``pos``, and the position after it."""
+    return _leb(data, pos, False)
+
+
+def leb_s(data: bytes, pos: int) -> tuple[int, int]:
+    """A signed LEB128 number at ``pos``, and the position after it."""
+    return _leb(data, pos, True)
+
+
+def enc_u(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def enc_s(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        done = (value == 0 and not byte & 0x40) or (value == -1 and byte & 0x40)
+        out.append(byte | (0 if done else 0x80))
+        if done:
+            return bytes(out)
+
+
+def encode_name(s: str) -> bytes:
+    return enc_u(len(s)) + s.encode()
+
+
+def sections(wasm: bytes) -> list[tuple[int, bytes]]:
+    if wasm[:8] != MAGIC:
+        raise BuildError("not a wasm module (bad magic or version)")
+    pos, out = 8, []
+    while pos < len(wasm):
+        sid = wasm[pos]
+        size, pos = leb_u(wasm, pos + 1)
+        out.append((sid, wasm[pos:pos + size]))
+        pos += size
+    return out
+
+
+def assemble(parts: list[tuple[int, bytes]]) -> bytes:
+    return MAGIC + b"".join(bytes([sid]) + enc_u(len(b)) + b for sid, b in parts)
+
+
+def const_expr_end(body: bytes, pos: int) -> int:
+    """The index after a constant expression's ``end`` (0x0b)."""
+    while body[pos] != 0x0B:
+        op = body[pos]
+        pos += 1
+        if op in (0x41, 0x42):  # i32.const / i64.const
+            _, pos = leb_s(body, pos)
+        elif op == 0x43:
+            pos += 4
+        elif op == 0x44:
+            pos += 8
+        elif op == 0x23:  # global.get
+            _, pos = leb_u(body, pos)
+        else:
+            raise BuildError(f"pre-initialization: unsupported constant opcode 0x{op:02x}")
+    return pos + 1
+
+
+
+
+@dataclass(frozen=True)
+class FuncType:
+    params: tuple[str, ...]
+    results: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"({', '.join(self.params)}) -> ({', '.join(self.results)})"
+
+
+def wasm_type(sig: Signature) -> FuncType:
+    """The wasm function type that carries a C signature."""
+    return FuncType(tuple(wasm_valtype(t) for t in sig.params),
+                    () if sig.result is Prim.VOID else (wasm_valtype(sig.result),))
+
+
+def function_types(wasm: bytes) -> tuple[FuncType, ...]:
+    """The module's type section, in order."""
+    body = dict(sections(wasm)).get(SEC_TYPE, b"\0")
+
+    def valtypes(pos: int) -> tuple[tuple[str, ...], int]:
+        count, pos = leb_u(body, pos)
+        if any(body[pos + i] not in _VALTYPES for i in range(count)):
+            raise BuildError("unsupported wasm value type in the type section")
+        return tuple(_VALTYPES[body[pos + i]] for i in range(count)), pos + count
+
+    count, pos = leb_u(body, 0)
+    types = []
+    for _ in range(count):
+        if body[pos] != 0x60:
+            raise BuildError("unsupported wasm type (only function types are)")
+        params, pos = valtypes(pos + 1)
+        results, pos = valtypes(pos)
+        types.append(FuncType(params, results))
+    return tuple(types)
+
+
+def initial_memory(wasm: bytes) -> int:
+    """The bytes of memory a module's instances start with."""
+    body = dict(sections(wasm)).get(SEC_MEMORY, b"\0")
+    count, pos = leb_u(body, 0)
+    return leb_u(body, pos + 1)[0] * PAGE if count else 0
