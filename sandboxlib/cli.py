@@ -1,39 +1,110 @@
-"""The ``sandboxlib`` command line."""
+"""The ``sandboxlib`` command line.
+
+Every failure is one line on stderr, ``sandboxlib: error: ...``: status 2 for bad
+input (a ``SandboxError``), 1 for an OS error or a missing optional dependency (both
+checked before the work starts where they can be), 130 for Ctrl-C.
+"""
 
 from __future__ import annotations
 
 import argparse
+import errno
+import importlib
+import os
 import sys
 from pathlib import Path
 
 from . import __version__
 from .codegen.plan import Plan, warn_skipped
-from .codegen.generate import WrapRequest, plan_for, wrap
+from .codegen.generate import WrapRequest, check_package_name, plan_for, wrap
 from .codegen.spec import load_annotations, load_spec
 from .errors import SandboxError
+from .progress import is_quiet, set_quiet
 from .toolchain import build_wasm
+
+
+class MissingDependency(Exception):
+    """An optional dependency a command needs is not installed."""
+
+
+def _require(module: str, extra: str, option: str) -> None:
+    """Fail before any work if ``option`` needs ``module`` and it cannot be imported."""
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise MissingDependency(f"{option} needs {module}, which is not installed: "
+                                f"pip install 'sandboxlib[{extra}]'") from None
+
+
+def _os_error(code: int, path: Path) -> OSError:
+    return OSError(code, os.strerror(code), str(path))
+
+
+def _check_out_dir(out: Path) -> None:
+    """Fail before any work if ``out`` cannot be (made) a writable directory."""
+    existing = out
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise _os_error(errno.ENOTDIR, out)
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise _os_error(errno.EACCES, out)
+
+
+def _check_out_file(path: Path) -> None:
+    """Fail before any work if the file ``path`` cannot be written."""
+    if path.is_dir():
+        raise _os_error(errno.EISDIR, path)
+    folder = path.parent
+    if not folder.exists():
+        raise _os_error(errno.ENOENT, path)
+    if not folder.is_dir():
+        raise _os_error(errno.ENOTDIR, path)
+    if not os.access(path if path.exists() else folder, os.W_OK):
+        raise _os_error(errno.EACCES, path)
+
+
+def _check_name(name: str, force: bool) -> None:
+    """Refuse a package name that cannot be imported or hides a module (warn if forced)."""
+    warning = check_package_name(name, force)
+    if warning:
+        print(f"sandboxlib: warning: {warning} (--force)", file=sys.stderr)
+
+
+def _out(text: str | None = None) -> None:
+    """Print a line on stdout (None: flush it); a failure (a full disk) names standard
+    output."""
+    try:
+        if text is None:
+            sys.stdout.flush()
+        else:
+            print(text)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, "standard output") from None
 
 
 def _inspect(args: argparse.Namespace) -> int:
     from .inspect_module import inspect_module
     report = inspect_module(Path(args.module))
-    print(f"{args.module}: {len(report.imports)} import(s), {len(report.exports)} export(s)")
-    print("imports (capabilities the module requests):")
+    _out(f"{args.module}: {len(report.imports)} import(s), {len(report.exports)} export(s)")
+    _out("imports (capabilities the module requests):")
     for module, name, grant in report.imports or [("-", "none", "")]:
-        print(f"  {module}.{name:<24} {grant}")
-    print("exports:")
+        _out(f"  {module}.{name:<24} {grant}")
+    _out("exports:")
     for name, ty in report.exports:
-        print(f"  {name:<32} {ty}")
+        _out(f"  {name:<32} {ty}")
     return 0
 
 
 def _report(path: Path, plan: Plan) -> None:
     warn_skipped(plan)
-    print(f"wrote {path}/: {len(plan.functions)} function(s), {len(plan.structs)} struct(s), "
-          f"{len(plan.constants)} constant(s), {len(plan.skipped)} skipped")
+    _out(f"wrote {path}/: {len(plan.functions)} function(s), {len(plan.structs)} struct(s), "
+         f"{len(plan.constants)} constant(s), {len(plan.skipped)} skipped")
 
 
 def _wrap(args: argparse.Namespace) -> int:
+    _check_name(args.name, args.force)
+    _check_out_dir(Path(args.out))
     sources = [Path(s) for group in args.source for s in group]
     req = WrapRequest(args.name, [Path(h) for h in args.header], sources,
                       [Path(i) for i in args.include], list(args.define), [],
@@ -47,7 +118,9 @@ def _wrap(args: argparse.Namespace) -> int:
 
 
 def _gen(args: argparse.Namespace) -> int:
+    _check_out_dir(Path(args.out))
     spec = load_spec(Path(args.spec))
+    _check_name(spec.request.name, args.force)
     path, plan = wrap(spec.request, Path(args.out))
     _report(path, plan)
     return 0
@@ -60,18 +133,27 @@ def _build(args: argparse.Namespace) -> int:
     wasm = build_wasm(req.sources, exports=[f.name for f in plan.functions], name=req.name,
                       include_dirs=req.include_dirs, defines=req.defines, cflags=req.cflags,
                       stack_size=req.stack_size)
-    print(wasm)
+    _out(str(wasm))
     return 0
 
 
 def _bench(args: argparse.Namespace) -> int:
     from .bench import report, run_suite
-    metrics = run_suite(quick=not args.full)
-    print(report.as_json(metrics) if args.json else report.table(metrics))
+    if args.plot:
+        _require("matplotlib", "plot", "--plot")
+        _check_out_file(Path(args.plot))
+    metrics = (run_suite(quick=not args.full, progress=lambda line: None) if is_quiet()
+               else run_suite(quick=not args.full))
+    _out(report.as_json(metrics) if args.json else report.table(metrics))
     if args.plot:
         report.plot(metrics, Path(args.plot))
-        print(f"plot written to {args.plot}", file=sys.stderr)
+        if not is_quiet():
+            print(f"plot written to {args.plot}", file=sys.stderr)
     return 0
+
+
+QUIET_HELP = "no progress lines (warnings and errors still shown)"
+FORCE_HELP = "accept a package name that shadows a standard-library or installed module"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,12 +161,18 @@ def build_parser() -> argparse.ArgumentParser:
         prog="sandboxlib", description="Use untrusted C libraries in-process, isolated by "
                                        "WebAssembly, behind generated typed proxies.")
     parser.add_argument("--version", action="version", version=f"sandboxlib {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help=QUIET_HELP)
+    common = argparse.ArgumentParser(add_help=False)  # --quiet also after the command
+    common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help=QUIET_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("inspect", help="list a module's imports (capabilities) and exports")
+    p = sub.add_parser("inspect", parents=[common],
+                       help="list a module's imports (capabilities) and exports")
     p.add_argument("module", help="a .wasm file")
     p.set_defaults(run=_inspect)
 
-    p = sub.add_parser("wrap", help="headers + C sources -> an importable package DIR/NAME/")
+    p = sub.add_parser("wrap", parents=[common],
+                       help="headers + C sources -> an importable package DIR/NAME/")
     p.add_argument("name", help="the package name (a Python identifier)")
     p.add_argument("--header", action="append", required=True, help="a C header (repeatable)")
     p.add_argument("--source", action="append", required=True, nargs="+",
@@ -94,18 +182,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--export", action="append", help="export only these functions (repeatable)")
     p.add_argument("--spec", help="a spec file whose annotations apply (sources still from here)")
     p.add_argument("--out", required=True, help="the directory to write NAME/ into")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.set_defaults(run=_wrap)
 
-    p = sub.add_parser("build", help="fetch (pinned) and compile a spec's library to wasm")
+    p = sub.add_parser("build", parents=[common],
+                       help="fetch (pinned) and compile a spec's library to wasm")
     p.add_argument("spec", help="a spec file (TOML)")
     p.set_defaults(run=_build)
 
-    p = sub.add_parser("gen", help="generate a spec's package into OUT/NAME/")
+    p = sub.add_parser("gen", parents=[common], help="generate a spec's package into OUT/NAME/")
     p.add_argument("spec", help="a spec file (TOML)")
     p.add_argument("--out", required=True, help="the directory to write NAME/ into")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.set_defaults(run=_gen)
 
-    p = sub.add_parser("bench", help="measure calls, sandbox creation and bulk work vs native")
+    p = sub.add_parser("bench", parents=[common],
+                       help="measure calls, sandbox creation and bulk work vs native")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--plot", metavar="FILE.png", help="draw the ratios to native (matplotlib)")
     p.add_argument("--full", action="store_true", help="longer measurements, less noise")
@@ -113,13 +205,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def _describe(exc: OSError) -> str:
+    """``PATH: reason`` (or ``SRC -> DST: reason``), like the shell's tools."""
+    names = [os.fsdecode(n) if isinstance(n, bytes) else str(n)
+             for n in (exc.filename, exc.filename2) if n is not None]
+    reason = exc.strerror or str(exc)
+    return f"{' -> '.join(names)}: {reason}" if names else reason
+
+
+def _fail(message: str, code: int) -> int:
     try:
+        _out()
+    except OSError:  # stdout is unwritable (a full disk, a closed pipe): drop what is left
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    print(f"sandboxlib: {message}", file=sys.stderr, flush=True)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit status (see the module's docstring)."""
+    try:
+        args = build_parser().parse_args(argv)
+        if args.quiet:
+            set_quiet()
         code: int = args.run(args)
+        _out()
     except SandboxError as exc:
-        print(f"sandboxlib: error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(f"error: {exc}", 2)
+    except MissingDependency as exc:
+        return _fail(f"error: {exc}", 1)
+    except OSError as exc:
+        return _fail(f"error: {_describe(exc)}", 1)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
     return code
 
 

@@ -10,6 +10,7 @@ from typing import Any, TypeVar, cast
 
 from .abi import Function
 from .config import Grants, Limits
+from .once import Memo
 from .runtime.sandbox import Sandbox
 
 DEFAULT_STACK_SIZE = 128 << 10
@@ -36,7 +37,7 @@ class Library:
     cflags: tuple[str, ...] = ()
     stack_size: int = DEFAULT_STACK_SIZE
     preinit: bool = True  # run the start-up once and start every sandbox from its image
-    _loaded: dict[Hashable, Any] = field(default_factory=dict, repr=False)
+    _loaded: Memo[Hashable, Any] = field(default_factory=Memo, repr=False)
 
     def function(self, name: str) -> Function:
         for fn in self.functions:
@@ -72,12 +73,9 @@ class Library:
 
     def memo(self, key: Hashable, build: Callable[[], T]) -> T:
         """State memoized on the library by ``key`` (the pre-initialized module, a
-        backend's compiled module per settings): ``build()`` runs once per key."""
-        value = self._loaded.get(key)
-        if value is None:
-            value = self._loaded[key] = build()
-        return cast(T, value)
-
+        backend's compiled module per settings): ``build()`` runs once per key, also
+        when threads ask at once (see ``Memo``)."""
+        return cast(T, self._loaded.get(key, build))
 
     def sandbox(self, backend: str | None = None, *, limits: Limits | None = None,
                 grants: Grants | None = None) -> Sandbox:

@@ -141,10 +141,10 @@ HOSTILE_FUNCTIONS = (
 )
 
 
-def sample_library() -> Library:
+def sample_library(defines: tuple[str, ...] = ()) -> Library:
     d = C_SRC / "sample"
     return Library("sample", SAMPLE_FUNCTIONS, sources=(d / "sample.c",),
-                   headers=(d / "sample.h",), include_dirs=(d,))
+                   headers=(d / "sample.h",), include_dirs=(d,), defines=defines)
 
 
 def hostile_library() -> Library:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from libs import C_SRC, ROOT, fn, import_from, plain, run_mypy
+from libs import C_SRC, ROOT, H, fn, import_from, packages, plain, run_mypy  # noqa: F401
 
 from sandboxlib import WASM32, HOST, Library, Prim, Ptr, Tainted, TaintedPtr
 from sandboxlib.codegen.generate import WrapRequest, wrap
@@ -376,3 +376,18 @@ def test_annotation_naming_an_unknown_parameter(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "[functions.cn_divmod]" in proc.stderr and "'rest'" in proc.stderr
     assert not (tmp_path / "out" / "cn_helpers").exists()
+
+
+def test_generated_methods_take_positional_arguments_only(H: ModuleType, tmp_path: Path) -> None:
+    """As in C: a keyword argument is refused on every call (the first call replaces
+    the method with a fast caller), and the stub says so to mypy."""
+    with H.sandbox("wasm2c") as lib:
+        for _ in range(2):
+            with pytest.raises(TypeError):
+                lib.hostile_ok(v=1)
+            assert plain(lib.hostile_ok(1)) == 2
+    script = tmp_path / "kw.py"
+    script.write_text("import hostile\nwith hostile.sandbox() as lib:\n    lib.hostile_ok(v=1)\n")
+    out = run_mypy(tmp_path / ".mypy", "--strict", str(script),
+                   mypypath=Path(H.__file__).parent.parent).stdout
+    assert 'Unexpected keyword argument "v"' in out, out

@@ -524,7 +524,7 @@ def test_emit_proxy_binds_renamed_methods_to_c_names() -> None:
     tree = ast.parse(source)
     methods = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
     alloc = methods["alloc_"]
-    assert [a.arg for a in alloc.args.args] == ["self", "self_", "n"]
+    assert [a.arg for a in alloc.args.posonlyargs + alloc.args.args] == ["self", "self_", "n"]
     assert ast.unparse(alloc.body[-1]) == "return self._bind('alloc', 'alloc_')(self_, n)"
     assert ast.unparse(methods["add"].body[-1]) == "return self._bind('add')(a, b)"
 
@@ -584,7 +584,7 @@ def stub_of(plan: Plan) -> dict[str, str]:
         for fn in (n for n in cls.body if isinstance(n, ast.FunctionDef)):
             setter = any(ast.unparse(d).endswith(".setter") for d in fn.decorator_list)
             key = f"{cls.name}.{fn.name}" + ("=" if setter else "")
-            args = ", ".join(ast.unparse(a) for a in fn.args.args[1:])
+            args = ", ".join(ast.unparse(a) for a in (fn.args.posonlyargs + fn.args.args)[1:])
             out[key] = f"({args}) -> {ast.unparse(fn.returns) if fn.returns else ''}"
     return out
 
@@ -652,7 +652,7 @@ def test_emit_stub_unshadows_builtins() -> None:
     assert "    def int(self, value: builtins.int) -> None: ..." in text
     assert "    def bytes(self) -> Tainted[builtins.bytes]: ..." in text
     assert "    def property(self) -> Tainted[float]: ..." in text  # float is not shadowed
-    assert "    def f(self, x: builtins.int) -> Tainted[float]: ..." in text
+    assert "    def f(self, x: builtins.int, /) -> Tainted[float]: ..." in text
     assert "    def int(self) -> Tainted[builtins.int]: ...\n" \
            "    def property(self) -> TaintedPtr" in text
     ast.parse(text)

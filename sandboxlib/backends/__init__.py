@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 from ..errors import SandboxError
+from ..once import Memo
 from .base import Backend
 
 BACKENDS = ("wasmtime", "wasm2c", "native")
-_instances: dict[str, Backend] = {}
+_instances: Memo[str, Backend] = Memo()
 
 
 def get_backend(name: str) -> Backend:
     """The backend called ``name`` (one object per process)."""
-    if name not in _instances:
-        if name == "wasmtime":
-            from .wasmtime import WasmtimeBackend
-            _instances[name] = WasmtimeBackend()
-        elif name == "wasm2c":
-            from .wasm2c import Wasm2cBackend
-            _instances[name] = Wasm2cBackend()
-        elif name == "native":
-            from .native import NativeBackend
-            _instances[name] = NativeBackend()
-        else:
-            raise SandboxError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
-    return _instances[name]
+    return _instances.get(name, lambda: _new_backend(name))
+
+
+def _new_backend(name: str) -> Backend:
+    if name == "wasmtime":
+        from .wasmtime import WasmtimeBackend
+        return WasmtimeBackend()
+    if name == "wasm2c":
+        from .wasm2c import Wasm2cBackend
+        return Wasm2cBackend()
+    if name == "native":
+        from .native import NativeBackend
+        return NativeBackend()
+    raise SandboxError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any, Callable
 
 from ..abi import FuncPtr, Function, Prim, Ptr, Signature
 from ..library import Library
-from ..toolchain.cache import cache_root
+from ..toolchain.cache import build_entry, content_key
 from .timing import Op
 
 HERE = Path(__file__).resolve().parent
@@ -88,15 +87,12 @@ def create_op(backend: str) -> Op:
 @cache
 def spawn_helper() -> Path:
     """A native helper program doing the trivial work (the process-per-call baseline)."""
-    exe = cache_root() / "bench" / "spawn_helper"
-    if not exe.is_file():
-        exe.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory() as tmp:
-            built = Path(tmp) / "spawn_helper"
-            subprocess.run([shutil.which("cc") or "gcc", "-O2", str(HERE / "spawn_helper.c"),
-                            "-o", str(built)], check=True)
-            shutil.move(str(built), exe)
-    return exe
+    cmd = [shutil.which("cc") or "gcc", "-O2", str(HERE / "spawn_helper.c"), "-o"]
+    key = content_key("bench", [HERE / "spawn_helper.c"], [], cmd)
+
+    def build(tmp: Path) -> None:
+        subprocess.run([*cmd, str(tmp / "spawn_helper")], check=True)
+    return build_entry("bench", key, "spawn_helper", build) / "spawn_helper"
 
 
 def spawn_op() -> Op:

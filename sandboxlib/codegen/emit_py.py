@@ -110,7 +110,9 @@ def _proxy_class(plan: Plan) -> list[str]:
     for fp in plan.functions:
         args = ", ".join(fp.params)
         attr = "" if fp.pyname == fp.name else f", {fp.pyname!r}"
-        out += ["", f"    def {fp.pyname}(self{', ' if args else ''}{args}):  # type: ignore",
+        # positional-only, as in C (the fast caller that replaces it takes no keywords)
+        out += ["", f"    def {fp.pyname}(self{', ' if args else ''}{args}{', /' if args else ''}):"
+                    "  # type: ignore",
                 docstring(fp.doc, "        ", WIDTH),
                 f"        return self._bind({fp.name!r}{attr})({args})"]
     return out

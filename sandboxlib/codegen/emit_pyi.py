@@ -85,7 +85,7 @@ def _proxy_class(plan: Plan) -> list[str]:
     t = _unshadow(fp.pyname for fp in plan.functions)
     for fp in plan.functions:
         params = [f"{p}: {t(param_stub(ty))}" for p, ty in zip(fp.params, fp.sig.params)]
-        out += bracketed(f"def {fp.pyname}(", ["self", *params],
+        out += bracketed(f"def {fp.pyname}(", ["self", *params, *(["/"] if params else [])],
                          f") -> {t(result_stub(fp.sig.result))}: ...", "    ")
     return out
 

@@ -9,9 +9,11 @@ half-done.
 
 from __future__ import annotations
 
+import importlib.metadata
 import keyword
 import re
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,8 +45,7 @@ class WrapRequest:
     origin: str = "--export"  # where exports/annotations were named, for error messages
 
     def check(self) -> None:
-        if not self.name.isidentifier() or keyword.iskeyword(self.name):
-            raise BuildError(f"library name {self.name!r} is not a Python identifier")
+        check_identifier(self.name)
         for kind, paths in (("header", self.headers), ("source", self.sources)):
             for p in paths:
                 if not p.is_file():
@@ -53,6 +54,39 @@ class WrapRequest:
             raise BuildError("at least one --header is needed")
         if not self.sources:
             raise BuildError("at least one --source is needed")
+
+
+def check_identifier(name: str) -> None:
+    """Refuse a library name that cannot be a Python package name."""
+    if not name.isidentifier():
+        raise BuildError(f"library name {name!r} is not a Python identifier")
+    if keyword.iskeyword(name):
+        raise BuildError(f"library name {name!r} is a Python keyword")
+
+
+def shadowed_module(name: str) -> str | None:
+    """What a top-level package ``name`` would hide: a standard-library module or an
+    installed top-level module (described), else None."""
+    if name in sys.stdlib_module_names or name in sys.builtin_module_names:
+        return f"the standard-library module {name}"
+    dists = importlib.metadata.packages_distributions().get(name)
+    if dists:
+        return f"the installed module {name} (from {', '.join(sorted(set(dists)))})"
+    return None
+
+
+def check_package_name(name: str, force: bool = False) -> str | None:
+    """Refuse ``name`` for a package written to be imported by name: not an identifier,
+    a keyword, or hiding another module; with ``force`` the last is allowed and the
+    warning to show is returned."""
+    check_identifier(name)
+    shadowed = shadowed_module(name)
+    if shadowed is None:
+        return None
+    if not force:
+        raise BuildError(f"library name {name!r} shadows {shadowed}; choose another name "
+                         "or pass --force")
+    return f"library name {name!r} shadows {shadowed}"
 
 
 def plan_for(req: WrapRequest) -> Plan:

@@ -3,7 +3,8 @@
 ``load_generated(spec)`` is what a hand-written wrapper (``wrapped.zlib``) imports
 its low-level proxy with: the first call fetches the pinned sources, builds the
 module and generates the package into the cache (showing progress); later calls
-import it straight from there.
+import it straight from there. Threads and processes asking at once generate it once,
+and a process imports it once.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ from types import ModuleType
 
 from .. import __version__
 from ..errors import BuildError
-from ..toolchain.cache import content_key, entry_dir
+from ..once import Memo
+from ..toolchain.cache import build_entry, content_key
 from ..toolchain.zig import compiler_version
 from .generate import wrap
 from .spec import load_spec
 
 _GENERATOR = Path(__file__).resolve().parent
 _TOOLCHAIN = _GENERATOR.parent / "toolchain"
+_imported: Memo[str, ModuleType] = Memo()
 
 
 def generator_fingerprint() -> str:
@@ -39,18 +42,24 @@ def load_generated(spec_path: Path) -> ModuleType:
     req = spec.request
     key = content_key("generated", req.sources, [*req.include_dirs, *(h.parent for h in req.headers)],
                       [spec_path.read_text(), generator_fingerprint()])
-    out = entry_dir("generated", key)
-    package = out / req.name
-    if not (package / "__init__.py").is_file():
-        wrap(req, out)
+
+    def generate(tmp: Path) -> None:
+        wrap(req, tmp)
+    package = build_entry("generated", key, f"{req.name}/__init__.py", generate) / req.name
     modname = f"_sandboxlib_generated_{req.name}_{key[:12]}"
-    if modname in sys.modules:
-        return sys.modules[modname]
+    return _imported.get(modname, lambda: _import(modname, package))
+
+
+def _import(modname: str, package: Path) -> ModuleType:
     found = importlib.util.spec_from_file_location(modname, package / "__init__.py",
                                                    submodule_search_locations=[str(package)])
     if found is None or found.loader is None:
         raise BuildError(f"cannot import the generated package {package}")
     module = importlib.util.module_from_spec(found)
     sys.modules[modname] = module
-    found.loader.exec_module(module)
+    try:
+        found.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[modname]
+        raise
     return module

@@ -6,20 +6,23 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import filelock
+import platformdirs
+
+from ..progress import progress
 
 CACHE_ENV = "SANDBOXLIB_CACHE"
 FORMAT = "2"  # bump when the layout of cache entries changes
 
 
 def cache_root() -> Path:
-    """$SANDBOXLIB_CACHE, else $XDG_CACHE_HOME/sandboxlib, else ~/.cache/sandboxlib."""
-    if os.environ.get(CACHE_ENV):
-        root = Path(os.environ[CACHE_ENV])
-    else:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        root = Path(base) / "sandboxlib"
+    """$SANDBOXLIB_CACHE, else the platform's user cache directory for sandboxlib
+    (platformdirs: ~/.cache/sandboxlib or $XDG_CACHE_HOME/sandboxlib on Linux)."""
+    root = Path(os.environ.get(CACHE_ENV) or platformdirs.user_cache_dir("sandboxlib"))
     root.mkdir(parents=True, exist_ok=True)
     return root
 
@@ -68,3 +71,43 @@ def scratch_dir(kind: str) -> Path:
 
 def discard(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
+
+
+def build_entry(kind: str, key: str, done: str, build: Callable[[Path], None]) -> Path:
+    """The entry ``kind/key``, built once however many threads and processes ask at once.
+
+    An entry holding ``done`` (a path inside it, "" for the entry itself) is returned
+    as it is. Otherwise the entry's file lock is taken (another builder waits, then
+    finds the entry) and ``build(tmp)`` fills a scratch directory that is published
+    as the entry, replacing what an interrupted build left; if it raises, nothing is
+    published."""
+    final = entry_dir(kind, key)
+    if (final / done).exists():
+        return final
+    with _locked(cache_root() / ".locks" / kind / key, f"{kind}/{key}"):
+        if not (final / done).exists():
+            discard(final)
+            tmp = scratch_dir(kind)
+            try:
+                build(tmp)
+                publish(tmp, final)
+            finally:
+                discard(tmp)
+    return final
+
+
+@contextmanager
+def _locked(path: Path, what: str) -> Iterator[None]:
+    """Hold the file lock at ``path`` (shown as progress while another holds it).
+    Lock files stay (removing one could let two holders in), apart from the entries."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(path, preserve_lock_file=True)
+    try:
+        lock.acquire(blocking=False)
+    except filelock.Timeout:
+        with progress(f"waiting for a concurrent build of {what}"):
+            lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()

@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 
 from ..errors import BuildError
 from ..progress import progress
-from .cache import cache_root, discard, publish, scratch_dir
+from .cache import build_entry, discard, scratch_dir
 from .pins import SourcePin
 
 MIRROR_ENV = "SANDBOXLIB_DEBIAN_MIRROR"
@@ -224,7 +224,6 @@ def _extract(tarball: Path, dest: Path) -> None:
                 members.append(m)
             if sum(m.size for m in members) > MAX_EXTRACTED:
                 raise BuildError(f"{tarball.name}: extracts to more than {MAX_EXTRACTED} bytes")
-            dest.mkdir()
             tar.extractall(dest, members=members, filter="data")
     except (tarfile.TarError, OSError) as e:
         raise BuildError(f"{tarball.name}: cannot extract: {e}") from e
@@ -251,24 +250,20 @@ def fetch_debian_source(package: str, filename: str, sha256: str,
         raise BuildError(f"{filename!r} is not a plain file name")
     if not _SHA256.fullmatch(sha256):
         raise BuildError(f"{sha256!r} is not a sha256 (64 hex digits)")
-    final = cache_root() / "sources" / sha256
-    if final.is_dir():
-        return _top_dir(final)
-    url = f"{debian_mirror()}/{pool_path(package, filename)}"
-    tmp = scratch_dir("sources")
-    try:
-        tarball = tmp / filename
-        actual = _download(url, tarball, MAX_DOWNLOAD if size is None else size)
-        if actual != sha256:
-            tarball.unlink()
-            raise BuildError(f"{filename}: sha256 mismatch (downloaded from {url}, deleted):\n"
-                             f"  expected {sha256}\n  actual   {actual}")
-        _extract(tarball, tmp / "tree")
-        tarball.unlink()
-        publish(tmp / "tree", final)
-    finally:
-        discard(tmp)
-    return _top_dir(final)
+
+    def fetch(tree: Path) -> None:
+        url = f"{debian_mirror()}/{pool_path(package, filename)}"
+        download = scratch_dir("sources")
+        try:
+            tarball = download / filename
+            actual = _download(url, tarball, MAX_DOWNLOAD if size is None else size)
+            if actual != sha256:
+                raise BuildError(f"{filename}: sha256 mismatch (downloaded from {url}, "
+                                 f"deleted):\n  expected {sha256}\n  actual   {actual}")
+            _extract(tarball, tree)
+        finally:
+            discard(download)
+    return _top_dir(build_entry("sources", sha256, "", fetch))
 
 
 def fetch_pin(pin: SourcePin) -> Path:

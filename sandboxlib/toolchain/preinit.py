@@ -26,7 +26,7 @@ import wasmtime
 
 from ..errors import BuildError, ResourceError
 from ..config import Limits
-from .cache import entry_dir
+from .cache import build_entry
 from .wasi_linker import wasi_linker
 from .wasmbinary import (PAGE, SEC_CODE, SEC_DATA, SEC_DATACOUNT, SEC_EXPORT, SEC_GLOBAL,
                          SEC_MEMORY, SEC_START, assemble, const_expr_end, enc_s, enc_u,
@@ -238,14 +238,11 @@ def preinitialized(path: Path, limits: Limits, name: str) -> tuple[Path, int]:
     start-up came near the memory limit (not cached: a later process may have room)."""
     wasm = path.read_bytes()
     key = hashlib.sha256(FORMAT.encode() + b"\0" + wasm).hexdigest()[:32]
-    final = entry_dir("preinit", key) / "module.wasm"
-    if not final.is_file():
-        try:
-            image = preinitialize(wasm, limits, name)
-        except _LimitDependent:
-            return path, 0
-        final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = final.with_suffix(f".tmp{id(wasm)}")
-        tmp.write_bytes(image)
-        tmp.replace(final)
+
+    def build(tmp: Path) -> None:
+        (tmp / "module.wasm").write_bytes(preinitialize(wasm, limits, name))
+    try:
+        final = build_entry("preinit", key, "module.wasm", build) / "module.wasm"
+    except _LimitDependent:
+        return path, 0
     return final, initial_memory(final.read_bytes())

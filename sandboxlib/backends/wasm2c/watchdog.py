@@ -4,11 +4,13 @@ A timed call is armed just before it enters the sandbox and disarmed when it
 returns; every tick the thread interrupts the armed calls whose deadline passed
 (the metered build then traps at the call's next function call or loop
 iteration). Arming and firing share a lock, so a call is only ever interrupted
-while it is armed.
+while it is armed. A forked child starts its own thread (the parent's does not
+run there) with its own lock.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from typing import Callable
@@ -21,6 +23,13 @@ class Watchdog:
         self._lock = threading.Lock()
         self._armed: dict[int, tuple[float, Callable[[], None]]] = {}
         self._thread: threading.Thread | None = None
+        os.register_at_fork(after_in_child=self._after_fork)
+
+    def _after_fork(self) -> None:
+        """In a forked child: only the forking thread runs there, and no call is armed."""
+        self._lock = threading.Lock()
+        self._armed = {}
+        self._thread = None
 
     def arm(self, key: int, seconds: float, interrupt: Callable[[], None]) -> bool:
         """Time the call now starting on instance ``key``; False if a call of that
@@ -37,7 +46,7 @@ class Watchdog:
 
     def disarm(self, key: int) -> None:
         with self._lock:
-            del self._armed[key]
+            self._armed.pop(key, None)  # absent if forked while armed
 
     def _run(self) -> None:
         while True:

@@ -1,12 +1,14 @@
 """Engines, compiled modules (serialized once, deserialized after) and InstancePre.
 
 One engine per configuration (with or without fuel); both enable epoch
-interruption for per-call deadlines, ticked by one background thread.
+interruption for per-call deadlines, ticked by one background thread (started
+again in a forked child, where the parent's does not run).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -16,8 +18,9 @@ from pathlib import Path
 import wasmtime
 
 from ...errors import BuildError, CapabilityError
+from ...once import Memo
 from ...progress import progress
-from ...toolchain.cache import entry_dir
+from ...toolchain.cache import build_entry, discard
 from ...toolchain.wasi_linker import wasi_linker
 
 EPOCH_TICK_SECONDS = 0.01
@@ -31,26 +34,32 @@ class EngineKind:
         return f"epoch-fixed{'-fuel' if self.fuel else ''}"
 
 
-_engines: dict[EngineKind, wasmtime.Engine] = {}
+_engines: Memo[EngineKind, wasmtime.Engine] = Memo()
 _ticker_lock = threading.Lock()
 _ticker_started = False
 
 
 def engine(kind: EngineKind) -> wasmtime.Engine:
-    if kind not in _engines:
-        config = wasmtime.Config()
-        config.epoch_interruption = True
-        config.consume_fuel = kind.fuel
-        config.cranelift_opt_level = "speed"
-        # views of a memory (Memory.whole) hold its address: grow in place or fail
-        config.memory_may_move = False
-        _engines[kind] = wasmtime.Engine(config)
-    return _engines[kind]
+    """The process's one engine for ``kind`` (modules of one engine cannot be
+    instantiated in another)."""
+    return _engines.get(kind, lambda: _new_engine(kind))
+
+
+def _new_engine(kind: EngineKind) -> wasmtime.Engine:
+    config = wasmtime.Config()
+    config.epoch_interruption = True
+    config.consume_fuel = kind.fuel
+    config.cranelift_opt_level = "speed"
+    # views of a memory (Memory.whole) hold its address: grow in place or fail
+    config.memory_may_move = False
+    return wasmtime.Engine(config)
 
 
 def ensure_epoch_ticker() -> None:
-    """Start (once) the thread that advances every engine's epoch."""
+    """Start (once per process) the thread that advances every engine's epoch."""
     global _ticker_started
+    if _ticker_started:
+        return
     with _ticker_lock:
         if _ticker_started:
             return
@@ -59,10 +68,19 @@ def ensure_epoch_ticker() -> None:
     def tick() -> None:
         while True:
             time.sleep(EPOCH_TICK_SECONDS)
-            for eng in list(_engines.values()):
+            for eng in _engines.values():
                 eng.increment_epoch()
 
     threading.Thread(target=tick, name="sandboxlib-epoch", daemon=True).start()
+
+
+def _forget_ticker() -> None:
+    """In a forked child: the parent's ticker thread is not there; start anew."""
+    global _ticker_lock, _ticker_started
+    _ticker_lock, _ticker_started = threading.Lock(), False
+
+
+os.register_at_fork(after_in_child=_forget_ticker)
 
 
 def compiled_module(kind: EngineKind, wasm: Path) -> wasmtime.Module:
@@ -71,22 +89,24 @@ def compiled_module(kind: EngineKind, wasm: Path) -> wasmtime.Module:
     data = wasm.read_bytes()
     key = hashlib.sha256(b"\0".join([data, version("wasmtime").encode(),
                                      kind.tag().encode()])).hexdigest()[:32]
-    cached = entry_dir("wasmtime", key) / "module.cwasm"
-    if cached.is_file():
+    made: list[wasmtime.Module] = []
+
+    def build(tmp: Path) -> None:
         try:
-            return wasmtime.Module.deserialize_file(eng, str(cached))
+            with progress(f"compiling {wasm.name} with wasmtime"):
+                made.append(wasmtime.Module(eng, data))
+        except wasmtime.WasmtimeError as exc:
+            raise BuildError(f"{wasm}: not a valid wasm module", str(exc)) from None
+        (tmp / "module.cwasm").write_bytes(made[0].serialize())
+
+    while True:
+        entry = build_entry("wasmtime", key, "module.cwasm", build)
+        if made:
+            return made[0]
+        try:
+            return wasmtime.Module.deserialize_file(eng, str(entry / "module.cwasm"))
         except wasmtime.WasmtimeError:
-            cached.unlink(missing_ok=True)
-    try:
-        with progress(f"compiling {wasm.name} with wasmtime"):
-            module = wasmtime.Module(eng, data)
-    except wasmtime.WasmtimeError as exc:
-        raise BuildError(f"{wasm}: not a valid wasm module", str(exc)) from None
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(f".{threading.get_ident()}.tmp")
-    tmp.write_bytes(module.serialize())
-    tmp.replace(cached)
-    return module
+            discard(entry)  # damaged, or another build of wasmtime's: compiled again
 
 
 def instance_pre(kind: EngineKind, module: wasmtime.Module, clock: bool,

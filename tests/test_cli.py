@@ -1,0 +1,199 @@
+"""The command line as a user meets it (issue 15, item 5): one-line errors with an exit
+status (2 bad input, 1 an OS error or a missing optional dependency, 130 Ctrl-C),
+checked before the work starts; ``--quiet``; package names that cannot be imported or
+would hide another module; where the cache lives."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import platformdirs
+import pytest
+
+from libs import C_SRC
+
+from sandboxlib.cli import build_parser
+from sandboxlib.progress import QUIET_ENV, progress, set_quiet
+from sandboxlib.toolchain.cache import CACHE_ENV, cache_root
+
+SAMPLE = C_SRC / "sample"
+CLI = [sys.executable, "-m", "sandboxlib"]
+
+
+def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None,
+            stdout: int | None = subprocess.PIPE) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], stdout=stdout, stderr=subprocess.PIPE, text=True,
+                          cwd=cwd, env=env, timeout=300)
+
+
+def wrap_sample(name: str, cwd: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return run_cli("wrap", name, "--header", str(SAMPLE / "sample.h"), "--source",
+                   str(SAMPLE / "sample.c"), "--out", str(out), *extra, cwd=cwd)
+
+
+# -- OS errors and missing dependencies: one line, status 1, before the work --------------
+
+def test_unwritable_out_fails_before_any_work(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("")
+    out = tmp_path / "afile" / "out"
+    proc = wrap_sample("sample", tmp_path, out)
+    assert (proc.returncode, proc.stderr) == (1, f"sandboxlib: error: {out}: Not a directory\n")
+
+
+def test_gen_into_an_unwritable_out(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("")
+    out = tmp_path / "afile" / "out"
+    proc = run_cli("gen", str(tmp_path / "missing.toml"), "--out", str(out), cwd=tmp_path)
+    assert (proc.returncode, proc.stderr) == (1, f"sandboxlib: error: {out}: Not a directory\n")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_full_disk_on_stdout(tmp_path: Path) -> None:
+    (tmp_path / "empty.wasm").write_bytes(b"\0asm\x01\0\0\0")
+    with open("/dev/full", "w") as full:
+        proc = run_cli("inspect", "empty.wasm", cwd=tmp_path, stdout=full.fileno())
+    assert (proc.returncode, proc.stderr) == (
+        1, "sandboxlib: error: standard output: No space left on device\n")
+
+
+def test_missing_spec_file_is_bad_input(tmp_path: Path) -> None:
+    proc = run_cli("gen", "missing.toml", "--out", "out", cwd=tmp_path)
+    assert (proc.returncode, proc.stderr) == (
+        2, "sandboxlib: error: spec file missing.toml does not exist\n")
+
+
+def test_plot_into_a_missing_folder_fails_before_the_benchmark(tmp_path: Path) -> None:
+    plot = tmp_path / "nowhere" / "ratios.png"
+    proc = run_cli("bench", "--plot", str(plot), cwd=tmp_path)
+    assert (proc.returncode, proc.stderr) == (
+        1, f"sandboxlib: error: {plot}: No such file or directory\n")
+
+
+def test_plot_without_matplotlib_fails_before_the_benchmark(tmp_path: Path) -> None:
+    """matplotlib hidden by a module that fails to import, as when it is not installed."""
+    hide = tmp_path / "hide"
+    hide.mkdir()
+    (hide / "matplotlib.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'matplotlib'\", name='matplotlib')\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(hide), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    start = time.monotonic()
+    proc = run_cli("bench", "--plot", "ratios.png", cwd=tmp_path, env=env)
+    assert (proc.returncode, proc.stderr) == (
+        1, "sandboxlib: error: --plot needs matplotlib, which is not installed: "
+           "pip install 'sandboxlib[plot]'\n")
+    assert proc.stdout == "" and time.monotonic() - start < 30
+
+
+# -- Ctrl-C and --quiet ------------------------------------------------------------------
+
+def _interrupt_bench(*options: str, wait: float | None = None) -> tuple[int, str, float]:
+    """Start ``sandboxlib bench``; send SIGINT once it is measuring (after its first
+    progress line, or after ``wait`` seconds); return its status, its stderr and the
+    seconds until the signal."""
+    start = time.monotonic()
+    proc = subprocess.Popen([*CLI, *options, "bench", "--json"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        first = ""
+        if wait is None:
+            first = proc.stderr.readline()  # the bench's first metric: measuring has begun
+            assert first.startswith("bench: "), first
+        else:
+            time.sleep(wait)
+        waited = time.monotonic() - start
+        proc.send_signal(signal.SIGINT)
+        _, rest = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc.returncode, first + rest, waited
+
+
+def test_ctrl_c_ends_with_130_and_one_line_and_quiet_silences_progress() -> None:
+    status, stderr, first_line = _interrupt_bench()
+    assert status == 130, stderr
+    assert "Traceback" not in stderr and stderr.endswith("\nsandboxlib: interrupted\n")
+    assert [line for line in stderr.splitlines() if not line.startswith("bench: ")] == [
+        "sandboxlib: interrupted"]
+    # --quiet: interrupted well after the point where the first progress line came above
+    status, stderr, _ = _interrupt_bench("--quiet", wait=first_line + 2.0)
+    assert (status, stderr) == (130, "sandboxlib: interrupted\n")
+
+
+def test_quiet_before_or_after_the_command() -> None:
+    parse = build_parser().parse_args
+    assert parse(["--quiet", "bench"]).quiet and parse(["bench", "-q"]).quiet
+    assert not parse(["bench"]).quiet
+
+
+def test_quiet_is_one_setting_for_progress(capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    def shown() -> str:
+        with progress("a step", quiet_below=0.0):
+            time.sleep(0.2)
+        return capsys.readouterr().err
+
+    monkeypatch.delenv(QUIET_ENV, raising=False)
+    assert shown().startswith("sandboxlib: a step ...\n")
+    monkeypatch.setenv(QUIET_ENV, "1")
+    assert shown() == ""
+    monkeypatch.delenv(QUIET_ENV)
+    set_quiet()
+    try:
+        assert shown() == ""
+    finally:
+        set_quiet(False)
+
+
+# -- package names -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, problem", [
+    ("class", "is a Python keyword"),
+    ("1x", "is not a Python identifier"),
+    ("zlib", "shadows the standard-library module zlib; choose another name or pass --force"),
+    ("pytest", "shadows the installed module pytest (from pytest); choose another name or "
+               "pass --force"),
+])
+def test_package_name_refused(tmp_path: Path, name: str, problem: str) -> None:
+    proc = wrap_sample(name, tmp_path, tmp_path / "out")
+    assert (proc.returncode, proc.stderr) == (2, f"sandboxlib: error: library name {name!r} "
+                                                 f"{problem}\n")
+    assert not (tmp_path / "out").exists()
+
+
+def test_spec_naming_a_standard_module_is_refused_by_gen(tmp_path: Path) -> None:
+    spec = tmp_path / "zlib.toml"
+    spec.write_text(f'[library]\nname = "zlib"\nheaders = ["{SAMPLE / "sample.h"}"]\n'
+                    f'sources = ["{SAMPLE / "sample.c"}"]\n')
+    proc = run_cli("gen", str(spec), "--out", "out", cwd=tmp_path)
+    assert (proc.returncode, proc.stderr) == (
+        2, "sandboxlib: error: library name 'zlib' shadows the standard-library module zlib; "
+           "choose another name or pass --force\n")
+
+
+def test_force_accepts_a_shadowing_name_with_a_warning(tmp_path: Path) -> None:
+    proc = wrap_sample("zlib", tmp_path, tmp_path / "out", "--force", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ("sandboxlib: warning: library name 'zlib' shadows the "
+                           "standard-library module zlib (--force)\n")
+    assert (tmp_path / "out" / "zlib" / "__init__.py").is_file()
+
+
+# -- the cache's location ----------------------------------------------------------------
+
+def test_cache_location(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(CACHE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_root() == Path(platformdirs.user_cache_dir("sandboxlib"))
+    if sys.platform.startswith("linux"):
+        assert cache_root() == tmp_path / "xdg" / "sandboxlib"
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "mine"))
+    assert cache_root() == tmp_path / "mine" and (tmp_path / "mine").is_dir()
