@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: all demo test typecheck unit bench venv clean
+.PHONY: all demo dask test typecheck unit bench venv clean
 
 all: test
 
@@ -15,11 +15,15 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "installing sandboxlib and its pinned dependencies into $(VENV) ..."
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,dask]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
 demo: venv
 	$(PY) examples/demo.py
+
+# Past one machine: untrusted inputs on a Dask LocalCluster, 1 then 2 workers (< 1 min).
+dask: venv
+	$(PY) examples/dask_requests.py
 
 typecheck: venv
 	$(PY) -m mypy sandboxlib

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar, cast
@@ -25,6 +25,13 @@ class Library:
     ``wasm`` is a prebuilt module (as a generated package ships it); without one the
     module is compiled from ``sources`` on first use. The native backend always
     compiles ``sources`` (with ``headers`` included) for the host.
+
+    A library pickles as its description alone (the fields above): what it built or
+    loaded in this process (``memo``) stays here, and an unpickled copy starts with
+    an empty memo of its own; it finds its builds in the build cache (by content),
+    so a worker process on this machine, or one sharing the cache, does not compile
+    again. Its paths must exist where it is unpickled (see ``sandboxlib.workers``
+    for naming a library by import path instead).
     """
 
     name: str
@@ -47,13 +54,13 @@ class Library:
 
     def built_module(self) -> Path:
         """The module as compiled (or given), before pre-initialization."""
-        if self.wasm is None:
-            from .toolchain import build_wasm
-            self.wasm = build_wasm(
-                self.sources, exports=[fn.name for fn in self.functions], name=self.name,
-                include_dirs=self.include_dirs, defines=self.defines, cflags=self.cflags,
-                stack_size=self.stack_size)
-        return self.wasm
+        if self.wasm is not None:
+            return self.wasm
+        from .toolchain import build_wasm
+        return self.memo("built", lambda: build_wasm(
+            self.sources, exports=[fn.name for fn in self.functions], name=self.name,
+            include_dirs=self.include_dirs, defines=self.defines, cflags=self.cflags,
+            stack_size=self.stack_size))
 
     def wasm_module(self, grants: Grants | None = None, limits: Limits | None = None) -> Path:
         """The module a sandbox with ``grants`` and ``limits`` runs: built from the
@@ -76,6 +83,18 @@ class Library:
         backend's compiled module per settings): ``build()`` runs once per key, also
         when threads ask at once (see ``Memo``)."""
         return cast(T, self._loaded.get(key, build))
+
+    def description(self) -> tuple[Hashable, ...]:
+        """The fields that say what this library is (all but the memo): equal
+        descriptions build and run the same module."""
+        return tuple(getattr(self, f.name) for f in fields(self) if f.name != "_loaded")
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "_loaded"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._loaded = Memo()
 
     def sandbox(self, backend: str | None = None, *, limits: Limits | None = None,
                 grants: Grants | None = None) -> Sandbox:
