@@ -16,11 +16,10 @@ from pathlib import Path
 
 from . import __version__
 from .codegen.plan import Plan, warn_skipped
-from .codegen.generate import WrapRequest, check_package_name, plan_for, wrap
+from .codegen.generate import WrapRequest, build_module, check_package_name, plan_for, wrap
 from .codegen.spec import load_annotations, load_spec
 from .errors import SandboxError
 from .progress import is_quiet, set_quiet
-from .toolchain import build_wasm
 
 
 class MissingDependency(Exception):
@@ -129,10 +128,8 @@ def _gen(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace) -> int:
     spec = load_spec(Path(args.spec))
     plan = plan_for(spec.request)
-    req = spec.request
-    wasm = build_wasm(req.sources, exports=[f.name for f in plan.functions], name=req.name,
-                      include_dirs=req.include_dirs, defines=req.defines, cflags=req.cflags,
-                      stack_size=req.stack_size)
+    wasm = build_module(spec.request, plan)  # leaves out what the sources do not define
+    warn_skipped(plan)
     _out(str(wasm))
     return 0
 

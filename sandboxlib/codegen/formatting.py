@@ -7,6 +7,7 @@ output does not depend on an external one).
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
@@ -60,9 +61,11 @@ def pretty(expr: str, indent: str, suffix: str = "") -> list[str]:
 def bracketed(head: str, items: Sequence[str], tail: str, indent: str) -> list[str]:
     """``head`` + the non-empty ``items`` joined by commas + ``tail``: on one line if it
     fits, else one item per line (each formatted by ``pretty``). A tuple display
-    (``head`` ending in ``=(``) of one item gets its trailing comma."""
+    (``head`` ending in a ``(`` that no name or bracket precedes: ``x = (``,
+    ``sources=(``, not ``Function(``) of one item gets its trailing comma."""
     items = [i for i in items if i]
-    body = ", ".join(items) + ("," if len(items) == 1 and head.endswith("=(") else "")
+    tuple_display = re.search(r"(^|[^\w)\]])\($", head) is not None
+    body = ", ".join(items) + ("," if len(items) == 1 and tuple_display else "")
     expr = f"{head}{body}{tail}"
     if len(indent) + len(expr) <= WIDTH:
         return [f"{indent}{expr}"]

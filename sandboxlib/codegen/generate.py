@@ -2,30 +2,36 @@
 
 The stages in order: ``preprocess`` (zig, for wasm32), ``parse`` (to the IR),
 ``plan`` (with ``lower``), then ``emit_py`` and ``emit_pyi``; the module is built by
-the toolchain. The package is assembled in a temporary directory beside its
-destination and moved into place only when complete, so a failure writes nothing
-half-done.
+the toolchain, exporting the functions the sources define (a function the headers
+declare but the sources do not define is left out with a warning). The package is
+assembled in a temporary directory beside its destination, imported there (code that
+does not load is a BuildError naming the file) and moved into place only when
+complete, so a failure writes nothing half-done.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import keyword
 import re
 import shutil
 import sys
 import tempfile
+import traceback
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import BuildError
 from ..toolchain import build_wasm
+from ..toolchain.wasmbinary import exported_functions
 from . import ir
 from .annotations import Annotation
 from .emit_py import emit_proxy
 from .emit_pyi import emit_stub
 from .parse import parse_api
-from .plan import Plan, make_plan
+from .plan import Plan, drop_undefined, make_plan
 from .preprocess import preprocess
 
 
@@ -116,9 +122,7 @@ def wrap(req: WrapRequest, out: Path) -> tuple[Path, Plan]:
     plan = plan_for(req)
     if not plan.functions:
         raise BuildError(f"no function of {req.name} can be proxied")
-    wasm = build_wasm(req.sources, exports=[f.name for f in plan.functions], name=req.name,
-                      include_dirs=req.include_dirs, defines=req.defines, cflags=req.cflags,
-                      stack_size=req.stack_size)
+    wasm = build_module(req, plan)
     out.mkdir(parents=True, exist_ok=True)
     final = out / req.name
     staging = Path(tempfile.mkdtemp(prefix=f".{req.name}-", dir=out))
@@ -128,12 +132,59 @@ def wrap(req: WrapRequest, out: Path) -> tuple[Path, Plan]:
         (staging / "__init__.pyi").write_text(emit_stub(plan), encoding="utf-8")
         (staging / "py.typed").write_text("")
         shutil.copyfile(wasm, staging / "module.wasm")
+        check_importable(staging, final)
         if final.exists():
             shutil.rmtree(final)
         staging.rename(final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return final, plan
+
+
+def build_module(req: WrapRequest, plan: Plan) -> Path:
+    """Compile the module, exporting the planned functions the sources define; the
+    others (declared, not defined) are dropped from ``plan`` (``plan.drop_undefined``)."""
+    wasm = build_wasm(req.sources, exports=[f.name for f in plan.functions], name=req.name,
+                      include_dirs=req.include_dirs, defines=req.defines, cflags=req.cflags,
+                      stack_size=req.stack_size, if_defined=True)
+    drop_undefined(plan, exported_functions(wasm.read_bytes()))
+    if not plan.functions:
+        raise BuildError(f"{req.name}: the sources define none of the functions the headers "
+                         f"declare ({', '.join(plan.undefined)})")
+    return wasm
+
+
+def check_importable(staging: Path, final: Path) -> None:
+    """Compile the staged stubs and import the staged package (under a name of its
+    own, forgotten afterwards): generated code that does not load is a BuildError
+    naming the file (as it will be called), never a package written."""
+    stub = staging / "__init__.pyi"
+    try:
+        compile(stub.read_text(encoding="utf-8"), str(final / stub.name), "exec")
+    except SyntaxError as exc:
+        raise BuildError(f"the generated {final / stub.name} does not compile: line "
+                         f"{exc.lineno}: {exc.msg}") from None
+    module_name = f"_sandboxlib_check_{uuid.uuid4().hex}"
+    spec = importlib.util.spec_from_file_location(module_name, staging / "__init__.py",
+                                                  submodule_search_locations=[str(staging)])
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        if isinstance(exc, SyntaxError):
+            line, why = exc.lineno, exc.msg
+        else:  # the innermost line of the generated module that raised
+            frames = [f for f in traceback.extract_tb(exc.__traceback__)
+                      if Path(f.filename) == staging / "__init__.py"]
+            line, why = (frames[-1].lineno if frames else None), f"{type(exc).__name__}: {exc}"
+        lines = (staging / "__init__.py").read_text(encoding="utf-8").splitlines()
+        text = lines[line - 1].strip() if line and 0 < line <= len(lines) else ""
+        raise BuildError(f"the generated {final / '__init__.py'} cannot be imported: line "
+                         f"{line or '?'}: {why}", f"    {text}" if text else "") from None
+    finally:
+        sys.modules.pop(module_name, None)
 
 
 def copy_sources(req: WrapRequest, staging: Path) -> dict[str, list[str]]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..abi import Prim, Signature
+from ..errors import BuildError
 from ..proxy import Helpers, LibraryProxy, Struct
 from . import ir
 from .annotations import Annotation, check_annotation
@@ -63,6 +64,7 @@ class FunctionPlan:
     annotation: Annotation | None = None  # naming the helper's parameters
     pointee: dict[str, Prim] = field(default_factory=dict)  # helper's pointer-to-integer params
     helper_params: list[str] = field(default_factory=list)
+    location: ir.Location | None = None
 
     @property
     def has_helper(self) -> bool:
@@ -83,6 +85,7 @@ class Plan:
     functions: list[FunctionPlan] = field(default_factory=list)
     skipped: list[ir.Skipped] = field(default_factory=list)
     renamed: list[ir.Renamed] = field(default_factory=list)
+    undefined: list[str] = field(default_factory=list)  # declared, not defined: left out
     # sources, headers, include_dirs (package-relative), defines, cflags: filled in by
     # ``generate`` once the sources are copied into the package
     build: dict[str, list[str]] = field(default_factory=dict)
@@ -111,8 +114,9 @@ def make_plan(api: ir.Api, name: str, headers: list[str], exports: list[str] | N
     exported = _lowered_functions(api, lower, exports, plan.skipped)
     taken = {fn.name for fn, _ in exported}  # C names of the module's namespace
     constants = _constants(api, taken)
-    callbacks = _callbacks(api, lower, taken)
-    tags = _viewable_structs(api, lower, headers, {fn.name for fn, _ in exported}, plan.skipped)
+    used = _structs_used(api, headers, {fn.name for fn, _ in exported})
+    callbacks = _callbacks(api, lower, taken, used)
+    tags = _viewable_structs(api, lower, used, plan.skipped)
 
     lib_class = "".join(p.capitalize() for p in name.replace("-", "_").split("_")) or "Lib"
     module = iter(plan.python_names(
@@ -167,26 +171,34 @@ def _constants(api: ir.Api, taken: set[str]) -> list[ir.Constant]:
     return out
 
 
-def _callbacks(api: ir.Api, lower: Lowering, taken: set[str]) -> dict[str, Signature]:
-    """Function-pointer typedefs whose signature lowers, by C name; adds their names
-    to ``taken``."""
+def _callbacks(api: ir.Api, lower: Lowering, taken: set[str],
+               structs: list[str]) -> dict[str, Signature]:
+    """The function types the headers name, whose signature lowers, by C name: typedefs
+    of a function type (``typedef int f(int);``) or of a function pointer, then the
+    function-pointer fields of ``structs`` as ``TAG_FIELD``; adds their names to
+    ``taken``."""
+    named: list[tuple[str, ir.CType]] = list(api.typedefs.items())
+    named += [(f"{tag}_{f.name}", f.type) for tag in structs
+              for f in api.structs[tag].fields or []]
     out: dict[str, Signature] = {}
-    for tname, t in api.typedefs.items():
-        if isinstance(t, ir.Pointer) and isinstance(t.target, ir.FuncType) and tname not in taken:
+    for tname, t in named:
+        ft = t.target if isinstance(t, ir.Pointer) else t
+        if isinstance(ft, ir.FuncType) and tname not in taken:
             try:
-                out[tname] = lower.signature(t.target)
+                out[tname] = lower.signature(ft)
                 taken.add(tname)
             except CannotProxy:
                 pass
     return out
 
 
-def _viewable_structs(api: ir.Api, lower: Lowering, headers: list[str], exported: set[str],
+def _viewable_structs(api: ir.Api, lower: Lowering, used: list[str],
                       skipped: list[ir.Skipped]) -> list[str]:
-    """Tags of the structs that get a view class; a defined struct that cannot is
-    skipped (an opaque one is silently left out: pointers to it are opaque anyway)."""
+    """Tags of the structs (of ``used``) that get a view class; a defined struct that
+    cannot is skipped (an opaque one is silently left out: pointers to it are opaque
+    anyway)."""
     tags: list[str] = []
-    for tag in _structs_used(api, headers, exported):
+    for tag in used:
         s = api.structs[tag]
         problem = lower.struct_problem(tag)
         if problem and s.fields is not None:
@@ -236,7 +248,7 @@ def _plan_functions(plan: Plan, exported: list[tuple[ir.Function, Signature]],
         params = plan.python_names([(f"parameter {p} of {fn.name}", p, fn.location)
                                     for p in sig.param_names], {"self"})
         fp = FunctionPlan(fn.name, pyname, sig, f"{prototype(fn)}  [{_where(fn.location)}]",
-                          params, annotations.get(fn.name))
+                          params, annotations.get(fn.name), location=fn.location)
         if fp.annotation is not None:
             check_annotation(fn.name, fp.annotation, sig, _pointees(fn), set(by_c_name), where)
             _name_helper(plan, fp, fn, by_c_name)
@@ -277,6 +289,29 @@ def _pointees(fn: ir.Function) -> dict[str, Prim]:
             and p.type.target.prim.is_integer}
 
 
+def drop_undefined(plan: Plan, defined: Collection[str]) -> None:
+    """Leave out the planned functions the module does not export (declared by the
+    headers, not defined by the sources): each is skipped with its reason and listed in
+    ``plan.undefined``. A helper that frees with one of them is an error."""
+    gone = [fp for fp in plan.functions if fp.name not in defined]
+    if not gone:
+        return
+    names = {fp.name for fp in gone}
+    plan.functions = [fp for fp in plan.functions if fp.name not in names]
+    plan.undefined += [fp.name for fp in gone]
+    plan.skipped += [ir.Skipped(fp.name, "declared but not defined by the sources",
+                                fp.location) for fp in gone]
+    plan.renamed = [r for r in plan.renamed if not any(
+        r.what == f"function {n}" or r.what.endswith(f" of {n}")
+        or r.what.endswith(f" of helpers.{n}") for n in names)]
+    pynames = {fp.pyname: fp.name for fp in gone}
+    for fp in plan.functions:
+        free = fp.annotation.free if fp.annotation else None
+        if free in pynames:
+            raise BuildError(f"the helper of {fp.name} frees with {pynames[free]}, which the "
+                             "sources do not define")
+
+
 def _where(loc: ir.Location | None) -> str:
     return f"{Path(loc.file).name}:{loc.line}" if loc else "?"
 
@@ -287,3 +322,6 @@ def warn_skipped(plan: Plan) -> None:
         print(f"sandboxlib: warning: renamed {r}", file=sys.stderr)
     for s in plan.skipped:
         print(f"sandboxlib: warning: skipped {s}", file=sys.stderr)
+    if plan.undefined:
+        print(f"sandboxlib: warning: {len(plan.undefined)} declared function(s) not defined by "
+              f"the sources, left out: {', '.join(plan.undefined)}", file=sys.stderr)

@@ -52,10 +52,8 @@ class Sandbox:
         try:
             self._instance: Instance = self.backend.instantiate(library, self.limits,
                                                                 self.grants)
-        except (TrapError, ResourceError) as exc:
-            if str(exc).startswith(f"{library.name}:"):
-                raise
-            where = f"{library.name}: starting a sandbox (instance and library start-up)"
+        except (TrapError, ResourceError) as exc:  # instantiation or the library's start-up
+            where = f"{library.name}: starting a sandbox (its instance and start-up)"
             raise (TrapError(f"{where}: {exc}", exc.kind) if isinstance(exc, TrapError)
                    else ResourceError(f"{where}: {exc} ({self.limits})")) from None
         self.memory = Memory(self._instance.memory, f"{library.name}[{backend}]")

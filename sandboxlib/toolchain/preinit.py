@@ -31,6 +31,8 @@ from .wasi_linker import wasi_linker
 from .wasmbinary import (PAGE, SEC_CODE, SEC_DATA, SEC_DATACOUNT, SEC_EXPORT, SEC_GLOBAL,
                          SEC_MEMORY, SEC_START, assemble, const_expr_end, enc_s, enc_u,
                          encode_name, initial_memory, leb_u, sections)
+from .wasmbinary import encode_exports as _encode_exports
+from .wasmbinary import parse_exports as _exports
 
 FORMAT = "2"
 STARTUP_TIMEOUT = 60.0  # seconds a start-up may run when the sandbox sets no timeout
@@ -53,24 +55,6 @@ def _globals(body: bytes) -> list[_Global]:
         out.append(_Global(valtype, mutable, body[pos + 2:end]))
         pos = end
     return out
-
-
-def _exports(body: bytes) -> list[tuple[str, int, int]]:
-    count, pos = leb_u(body, 0)
-    out = []
-    for _ in range(count):
-        n, pos = leb_u(body, pos)
-        name = body[pos:pos + n].decode()
-        pos += n
-        kind = body[pos]
-        index, pos = leb_u(body, pos + 1)
-        out.append((name, kind, index))
-    return out
-
-
-def _encode_exports(exports: list[tuple[str, int, int]]) -> bytes:
-    return enc_u(len(exports)) + b"".join(encode_name(n) + bytes([k]) + enc_u(i)
-                                            for n, k, i in exports)
 
 
 def _check_active_data(body: bytes) -> None:
@@ -153,7 +137,7 @@ def _run_startup(instrumented: bytes, probed: list[int], limits: Limits, name: s
     alarm = threading.Timer(timeout, engine.increment_epoch)
     alarm.daemon = True
     alarm.start()
-    where = f"{name}: library start-up (pre-initialization)"
+    where = "the library's start-up (pre-initialization)"  # the Sandbox names the library
     try:
         instance = wasi_linker(engine, clock=False, random=False).instantiate(store, module)
         found = instance.exports(store)
@@ -165,9 +149,9 @@ def _run_startup(instrumented: bytes, probed: list[int], limits: Limits, name: s
             raise ResourceError(f"{where} ran past its time limit of {timeout} s") from None
         if exc.trap_code is wasmtime.TrapCode.OUT_OF_FUEL:
             raise ResourceError(f"{where} ran out of fuel ({limits.fuel})") from None
-        raise BuildError(f"{where} failed", str(exc)) from None
+        raise BuildError(f"{name}: {where} failed", str(exc)) from None
     except wasmtime.WasmtimeError as exc:  # instantiation refused: tables or memory
-        raise ResourceError(f"{where} does not fit the limits ({limits}): {exc}") from None
+        raise ResourceError(f"{where} does not fit the limits: {exc}") from None
     finally:
         alarm.cancel()
     size = memory.data_len(store)

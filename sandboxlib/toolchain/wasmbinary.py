@@ -1,5 +1,5 @@
 """The one reader (and writer) of the wasm binary format sandboxlib needs: LEB128
-numbers, sections, constant expressions, function types, the initial memory."""
+numbers, sections, constant expressions, function types, exports, the initial memory."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from ..abi import Prim, Signature, wasm_valtype
 from ..errors import BuildError
 
 MAGIC = b"\0asm\x01\0\0\0"
+EXPORT_FUNC = 0  # an export's kind: a function (1 table, 2 memory, 3 global)
 SEC_TYPE, SEC_MEMORY, SEC_GLOBAL, SEC_EXPORT, SEC_START, SEC_CODE, SEC_DATA, SEC_DATACOUNT = \
     1, 5, 6, 7, 8, 10, 11, 12
 PAGE = 65536
@@ -99,7 +100,6 @@ def const_expr_end(body: bytes, pos: int) -> int:
 
 
 
-
 @dataclass(frozen=True)
 class FuncType:
     params: tuple[str, ...]
@@ -134,6 +134,32 @@ def function_types(wasm: bytes) -> tuple[FuncType, ...]:
         results, pos = valtypes(pos)
         types.append(FuncType(params, results))
     return tuple(types)
+
+
+def parse_exports(body: bytes) -> list[tuple[str, int, int]]:
+    """An export section's entries: (name, kind, index)."""
+    count, pos = leb_u(body, 0)
+    out = []
+    for _ in range(count):
+        n, pos = leb_u(body, pos)
+        name = body[pos:pos + n].decode()
+        pos += n
+        kind = body[pos]
+        index, pos = leb_u(body, pos + 1)
+        out.append((name, kind, index))
+    return out
+
+
+def encode_exports(exports: list[tuple[str, int, int]]) -> bytes:
+    """An export section's body from its entries (``parse_exports``)."""
+    return enc_u(len(exports)) + b"".join(encode_name(n) + bytes([k]) + enc_u(i)
+                                            for n, k, i in exports)
+
+
+def exported_functions(wasm: bytes) -> list[str]:
+    """The names of the functions a module exports, in order."""
+    body = dict(sections(wasm)).get(SEC_EXPORT, b"\0")
+    return [name for name, kind, _ in parse_exports(body) if kind == EXPORT_FUNC]
 
 
 def initial_memory(wasm: bytes) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterable, Sequence
@@ -43,6 +44,25 @@ def link_flags(exports: Iterable[str], stack_size: int) -> list[str]:
             f"-Wl,-z,stack-size={stack_size}"]
 
 
+# wasm-ld's complaint about an --export that no object defines; zig's linker takes no
+# --export-if-defined (zig 0.17: "unsupported linker arg"), so ``build_wasm(if_defined=
+# True)`` links, drops the names the linker reports and links again. It stops after 20
+# errors ("too many errors emitted"), so a long list takes more rounds.
+_NOT_FOUND = re.compile(r"^wasm-ld: error: symbol exported via --export not found: (\S+)$", re.M)
+_TOO_MANY = "wasm-ld: error: too many errors emitted"
+
+
+def undefined_exports(output: str) -> list[str] | None:
+    """The export names a failed link reports as not found, or None if it failed for
+    any other reason too (then the failure is real)."""
+    errors = [line for line in output.splitlines() if "error" in line]
+    missing = _NOT_FOUND.findall(output)
+    if not missing or any(not _NOT_FOUND.match(line) and not line.startswith(_TOO_MANY)
+                          for line in errors):
+        return None
+    return missing
+
+
 def compile_flags(include_dirs: Iterable[Path], defines: Iterable[str],
                   cflags: Iterable[str]) -> list[str]:
     return [*BASE_FLAGS, *(f"-I{d}" for d in include_dirs), *(f"-D{d}" for d in defines),
@@ -51,10 +71,12 @@ def compile_flags(include_dirs: Iterable[Path], defines: Iterable[str],
 
 def build_wasm(sources: Sequence[Path], *, exports: Iterable[str], name: str = "module",
                include_dirs: Iterable[Path] = (), defines: Iterable[str] = (),
-               cflags: Iterable[str] = (), stack_size: int = 128 << 10) -> Path:
+               cflags: Iterable[str] = (), stack_size: int = 128 << 10,
+               if_defined: bool = False) -> Path:
     """Compile ``sources`` into a reactor module exporting ``exports``, ``malloc``
     and ``free``; returns the cached module path. Raises BuildError with the
-    compiler's output on failure."""
+    compiler's output on failure. With ``if_defined``, an export that no source
+    defines is left out instead (``wasmbinary.exported_functions`` tells which are in)."""
     if not sources:
         raise BuildError(f"{name}: no C sources given")
     sources = [Path(s).resolve() for s in sources]
@@ -65,18 +87,28 @@ def build_wasm(sources: Sequence[Path], *, exports: Iterable[str], name: str = "
             raise BuildError(f"{name}: source file {str(s)!r}: zig's C compiler cannot take a "
                              "path with a quote, backslash or line break; rename it")
     include_dirs = [Path(d).resolve() for d in include_dirs]
-    flags = [*compile_flags(include_dirs, defines, cflags), *link_flags(exports, stack_size)]
-    key = content_key("wasm", sources, include_dirs, [compiler_version(), *flags])
+    exports = list(dict.fromkeys(exports))
+    cflags_all = compile_flags(include_dirs, defines, cflags)
+    flags = [*cflags_all, *link_flags(exports, stack_size)]
+    key = content_key("wasm", sources, include_dirs,
+                      [compiler_version(), *flags, *(["if-defined"] if if_defined else [])])
 
     def build(tmp: Path) -> None:
         out = tmp / "module.wasm"
-        cmd = [*zig_cc(), *flags, *map(str, sources), "-o", str(out)]
+        wanted = [e for e in exports if e not in ALWAYS_EXPORTED]
         label = (f"compiling {name} to wasm32 ({len(sources)} file(s); the first build on a "
                  "machine also compiles the wasm libc, about 30 s)")
-        with progress(label):
-            proc = subprocess.run(cmd, capture_output=True, text=True, env=zig_env())
-        if proc.returncode != 0 or not out.is_file():
-            raise BuildError(f"{name}: the wasm32 C compiler failed (exit {proc.returncode})",
-                             proc.stderr + proc.stdout)
+        while True:  # each round drops at least one name (zig caches the objects)
+            cmd = [*zig_cc(), *cflags_all, *link_flags(wanted, stack_size),
+                   *map(str, sources), "-o", str(out)]
+            with progress(label):
+                proc = subprocess.run(cmd, capture_output=True, text=True, env=zig_env())
+            if proc.returncode == 0 and out.is_file():
+                return
+            missing = undefined_exports(proc.stderr + proc.stdout) if if_defined else None
+            if missing is None or not set(missing) <= set(wanted):
+                raise BuildError(f"{name}: the wasm32 C compiler failed (exit "
+                                 f"{proc.returncode})", proc.stderr + proc.stdout)
+            wanted = [e for e in wanted if e not in missing]
     # the name is not part of the key: same inputs, same file
     return build_entry("wasm", key, "module.wasm", build) / "module.wasm"

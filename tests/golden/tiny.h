@@ -15,6 +15,20 @@ enum tiny_mode { TINY_FAST, TINY_SLOW = 4 };
 
 typedef int (*tiny_visit)(void *user, int value);
 
+/* a function type (not a pointer type) and a struct of function pointers: both get a
+   named Signature (tiny_filter, tiny_ops_combine) */
+typedef int tiny_filter(int value);
+
+struct tiny_ops {
+    tiny_filter *filter;
+    int (*combine)(int a, int b);
+};
+
+/* exactly one field: its _fields_ tuple needs a trailing comma */
+struct tiny_one {
+    int only;
+};
+
 struct tiny_point {
     int x;
     int y;

@@ -1,0 +1,39 @@
+/* realistic.c: the minimal build of realistic.h (no RL_ENABLE_TRACE, no
+   realistic_hc.c): rl_trace and rl_compress_hc are declared but not defined. */
+#include "realistic.h"
+
+int rl_version_number(void) { return RL_VERSION_NUMBER; }
+
+void rl_state_init(rl_state *state, int level) { state->level = level; }
+
+int rl_state_level(const rl_state *state) { return state->level; }
+
+int rl_for_each(const int *values, int n, rl_handler *handler, void *data) {
+    int total = 0;
+    for (int i = 0; i < n; i++) {
+        total += handler(data, values[i]);
+    }
+    return total;
+}
+
+int rl_io_read(const struct rl_io_methods *methods, void *file, int amount, int offset) {
+    if (methods->xLog) {
+        methods->xLog(file, amount);
+    }
+    return methods->xRead(file, amount, offset);
+}
+
+int rl_io_close(const struct rl_io_methods *methods, void *file) {
+    return methods->xClose(file);
+}
+
+#ifdef RL_ENABLE_TRACE
+static rl_log_fn trace_log;
+static void *trace_user;
+
+int rl_trace(int mask, rl_log_fn log, void *user) {
+    trace_log = log;
+    trace_user = user;
+    return mask;
+}
+#endif

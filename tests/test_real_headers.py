@@ -1,0 +1,207 @@
+"""``sandboxlib wrap`` on a header written like a real library's (c_src/realistic/):
+what wrapping lz4 and sqlite3 ran into (issue 14) works without workarounds.
+
+- a struct with exactly one field makes an importable package, and the field reads and
+  writes on every backend;
+- functions the header declares but the sources do not define (a configuration-
+  dependent API, a source file not given) are left out with one warning each and a
+  summary, instead of a bare linker error;
+- a function-type typedef (``typedef int rl_handler(void *, int);``) and the
+  function-pointer fields of a struct get named signatures (``rl_handler``,
+  ``rl_io_methods_xRead``) that ``lib.callback`` takes;
+- a generated package that cannot be imported fails ``wrap`` (exit 2, naming the file).
+"""
+
+from __future__ import annotations
+
+import gc
+import struct
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from conftest import ALL_BACKENDS
+from libs import C_SRC, import_from, plain
+
+from sandboxlib import Prim, Ptr, Signature, cli
+from sandboxlib.backends import BACKENDS
+from sandboxlib.codegen import generate
+from sandboxlib.toolchain import build_wasm
+from sandboxlib.toolchain.wasmbinary import exported_functions
+from sandboxlib.toolchain.zig import undefined_exports
+
+REALISTIC = C_SRC / "realistic"
+HEADER = REALISTIC / "realistic.h"
+SOURCE = REALISTIC / "realistic.c"
+BACKENDS_HERE = [b for b in ALL_BACKENDS if b in BACKENDS]
+DEFINED = ["rl_version_number", "rl_state_init", "rl_state_level", "rl_for_each", "rl_io_read",
+           "rl_io_close"]
+
+
+def wrap_command(out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "sandboxlib", "wrap", "realistic", "--header", str(HEADER),
+            "--source", str(SOURCE), "--out", str(out), *extra]
+
+
+@pytest.fixture(scope="module")
+def wrapped(tmp_path_factory: pytest.TempPathFactory
+            ) -> Iterator[tuple[subprocess.CompletedProcess[str], ModuleType]]:
+    """``sandboxlib wrap realistic`` run as a user would, and the package it wrote."""
+    out = tmp_path_factory.mktemp("realistic")
+    proc = subprocess.run(wrap_command(out), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    pkg = import_from(out, "realistic")
+    yield proc, pkg
+    sys.modules.pop("realistic", None)
+    pkg.LIBRARY._loaded.clear()
+    gc.collect()
+
+
+@pytest.fixture(scope="module")
+def R(wrapped: tuple[subprocess.CompletedProcess[str], ModuleType]) -> ModuleType:
+    return wrapped[1]
+
+
+@pytest.fixture(params=BACKENDS_HERE)
+def lib(request: pytest.FixtureRequest, R: ModuleType) -> Iterator[Any]:
+    with R.sandbox(request.param) as lib:
+        yield lib
+
+
+def test_wrap_warns_once_per_undefined_function_and_sums_up(
+        wrapped: tuple[subprocess.CompletedProcess[str], ModuleType]) -> None:
+    proc, _ = wrapped
+    assert proc.stderr.splitlines() == [
+        f"sandboxlib: warning: skipped {HEADER}:56: rl_trace: declared but not defined by "
+        "the sources",
+        f"sandboxlib: warning: skipped {HEADER}:60: rl_compress_hc: declared but not defined "
+        "by the sources",
+        "sandboxlib: warning: 2 declared function(s) not defined by the sources, left out: "
+        "rl_trace, rl_compress_hc",
+    ]
+    assert proc.stdout.strip().endswith(": 6 function(s), 2 struct(s), 3 constant(s), "
+                                        "2 skipped")
+
+
+def test_package_holds_only_the_defined_functions(R: ModuleType) -> None:
+    assert [f.name for f in R.FUNCTIONS] == DEFINED
+    exported = set(exported_functions((Path(R.__file__).parent / "module.wasm").read_bytes()))
+    assert set(DEFINED) <= exported and not {"rl_trace", "rl_compress_hc"} & exported
+    stub = (Path(R.__file__).parent / "__init__.pyi").read_text()
+    for name in ("rl_trace", "rl_compress_hc"):
+        assert not hasattr(R.Realistic, name) and name not in stub
+
+
+def test_function_types_get_named_signatures(R: ModuleType) -> None:
+    void_p = Ptr("void")
+    assert R.rl_handler == Signature((void_p, Prim.INT), Prim.INT, ("data", "n"))
+    assert R.rl_log_fn == Signature((void_p, Prim.INT), Prim.VOID, ("user", "code"))
+    assert R.rl_io_methods_xRead == Signature((void_p, Prim.INT, Prim.INT), Prim.INT,
+                                              ("file", "amount", "offset"))
+    assert R.rl_io_methods_xClose == Signature((void_p,), Prim.INT, ("file",))
+    assert R.rl_io_methods_xLog == R.rl_log_fn
+    stub = (Path(R.__file__).parent / "__init__.pyi").read_text().splitlines()
+    for name in ("rl_handler", "rl_log_fn", "rl_io_methods_xRead", "rl_io_methods_xClose",
+                 "rl_io_methods_xLog"):
+        assert f"{name}: Signature" in stub
+
+
+def test_one_field_struct_reads_and_writes(R: ModuleType, lib: Any) -> None:
+    assert R.rl_state_s._fields_ == (("level", Prim.INT),)
+    state, mem = lib.new(R.rl_state_s)
+    state.level = 7
+    assert plain(lib.rl_state_level(state)) == 7
+    lib.rl_state_init(state, -3)
+    assert plain(state.level) == -3
+    mem.free()
+
+
+def test_callback_with_typedef_signature(R: ModuleType, lib: Any) -> None:
+    data = lib.alloc(8)
+    address = data.address_in(lib.sandbox, "test")
+    seen: list[tuple[int, int]] = []
+
+    def handler(d: Any, n: Any) -> int:
+        seen.append((plain(d), plain(n)))
+        return int(plain(n)) * 2
+
+    cb = lib.callback(handler, R.rl_handler)
+    assert plain(lib.rl_for_each(struct.pack("<3i", 1, 2, 3), 3, cb, data)) == 12
+    assert seen == [(address, 1), (address, 2), (address, 3)]
+    data.free()
+
+
+def test_callbacks_in_struct_fields(R: ModuleType, lib: Any) -> None:
+    file = lib.alloc(8)
+    address = file.address_in(lib.sandbox, "test")
+    calls: list[tuple[Any, ...]] = []
+
+    def read(f: Any, amount: Any, offset: Any) -> int:
+        calls.append(("read", plain(f), plain(amount), plain(offset)))
+        return int(plain(amount)) + int(plain(offset))
+
+    def close(f: Any) -> int:
+        calls.append(("close", plain(f)))
+        return -1
+
+    def log(user: Any, code: Any) -> None:
+        calls.append(("log", plain(user), plain(code)))
+
+    methods, mem = lib.new(R.rl_io_methods)
+    methods.version = 1
+    methods.xRead = lib.callback(read, R.rl_io_methods_xRead)
+    methods.xClose = lib.callback(close, R.rl_io_methods_xClose)
+    methods.xLog = lib.callback(log, R.rl_io_methods_xLog)
+    assert plain(lib.rl_io_read(methods, file, 10, 5)) == 15
+    assert plain(lib.rl_io_close(methods, file)) == -1
+    assert calls == [("log", address, 10), ("read", address, 10, 5), ("close", address)]
+    mem.free()
+    file.free()
+
+
+def test_build_wasm_if_defined_leaves_out_undefined_exports() -> None:
+    wasm = build_wasm([SOURCE], exports=[*DEFINED, "rl_trace", "rl_compress_hc"],
+                      name="realistic", include_dirs=[REALISTIC], if_defined=True)
+    exported = exported_functions(wasm.read_bytes())
+    assert set(DEFINED) | {"malloc", "free"} <= set(exported)
+    assert not {"rl_trace", "rl_compress_hc"} & set(exported)
+
+
+def test_undefined_exports_reads_only_missing_export_failures() -> None:
+    missing = ("wasm-ld: error: symbol exported via --export not found: a\n"
+               "wasm-ld: error: symbol exported via --export not found: b\n"
+               "wasm-ld: error: too many errors emitted, stopping now (use "
+               "--error-limit=0 to see all errors)\n")
+    assert undefined_exports(missing) == ["a", "b"]
+    assert undefined_exports(missing + "wasm-ld: error: undefined symbol: c\n") is None
+    assert undefined_exports("x.c:1:1: error: expected ';'\n") is None
+
+
+@pytest.mark.parametrize("broken", ["syntax", "runtime"])
+def test_unimportable_package_fails_wrap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str],
+                                         broken: str) -> None:
+    """The guard: what the emitter writes is imported before the package is written
+    (here the emitter is made to write a syntax error, or the one-field ``_fields_``
+    without its trailing comma, which raises when the class is created)."""
+    emit = generate.emit_proxy
+    if broken == "syntax":
+        monkeypatch.setattr(generate, "emit_proxy", lambda plan: emit(plan) + "def broken(:\n")
+    else:
+        monkeypatch.setattr(generate, "emit_proxy", lambda plan: emit(plan).replace(
+            "(('level', Prim.INT),)", "(('level', Prim.INT))"))
+    assert cli.main(wrap_command(tmp_path)[3:]) == 2
+    err = capsys.readouterr().err.splitlines()
+    why = ("invalid syntax" if broken == "syntax"
+           else "ValueError: too many values to unpack (expected 2)")
+    first = next(line for line in err if line.startswith("sandboxlib: error:"))
+    assert first.startswith(f"sandboxlib: error: the generated "
+                            f"{tmp_path / 'realistic' / '__init__.py'} cannot be imported: line ")
+    assert first.endswith(why)
+    shown = "def broken(:" if broken == "syntax" else "class rl_state_s(Struct):"
+    assert err[-1] == f"    {shown}"  # the offending line, as the error's detail
+    assert list(tmp_path.iterdir()) == []  # nothing written, the staging directory removed
