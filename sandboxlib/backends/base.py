@@ -14,7 +14,7 @@ from typing import Protocol, TypeVar
 
 from ..abi import DataModel, Function, Signature
 from ..config import Grants, Limits
-from ..errors import SandboxError
+from ..errors import ResourceError, SandboxError
 from ..toolchain.wasmbinary import FuncType, wasm_type
 from .memory import RawMemory
 
@@ -96,6 +96,12 @@ class Backend(Protocol):
 
     def instantiate(self, library: LibraryModule, limits: Limits, grants: Grants) -> Instance:
         ...
+
+
+def table_full(limits: Limits) -> ResourceError:
+    """The error of a callback registration the function table has no room for."""
+    return ResourceError(f"the sandbox's function table cannot grow (limit: "
+                         f"{limits.table_elements} elements)")
 
 
 def check_export(fn: Function, have: FuncType | None) -> None:

@@ -13,9 +13,9 @@ from typing import Callable
 
 from ..abi import CType, FuncPtr, Prim, Ptr, wasm_shape
 from ..errors import ArgumentError, BoundsError, ResourceError, TaintError
-from ..taint import Tainted, TaintedPtr
+from ..taint import Tainted, TaintedPtr, short_repr
 from .objects import CallbackHandle, Owner, Temps
-from .scalars import Converter, describe, float_converter, int_converter, truncate
+from .scalars import Converter, float_converter, int_converter, truncate
 
 Lifter = Callable[["int | float | None"], object]
 
@@ -40,7 +40,7 @@ def pointer_converter(t: Ptr | FuncPtr, sandbox: Owner, where: str) -> Converter
         if want is not None and not isinstance(value, (CallbackHandle, int)):
             raise ArgumentError(f"{where}: expected a callback (sandbox.callback(...)) for a "
                                 f"function pointer, got {type(value).__name__} "
-                                f"{describe(value)}")
+                                f"{short_repr(value)}")
         if want is not None and isinstance(value, CallbackHandle) and value.shape != want:
             raise ArgumentError(f"{where}: callback {value.name} has type "
                                 f"{value.shape}, the function pointer needs {want}")
@@ -65,7 +65,7 @@ def pointer_converter(t: Ptr | FuncPtr, sandbox: Owner, where: str) -> Converter
             except (BoundsError, ResourceError) as exc:
                 raise type(exc)(f"{where}: copying {len(data)} bytes in: {exc}") from None
         raise ArgumentError(f"{where}: cannot pass {type(value).__name__} "
-                            f"{describe(value)} as '{_spelling(t)}' (a host object goes in "
+                            f"{short_repr(value)} as '{_spelling(t)}' (a host object goes in "
                             "as a handle: sandbox.handles.new(obj))")
 
     model_name = sandbox.model.name

@@ -8,18 +8,12 @@ from typing import Any, Callable
 
 from ..abi import DataModel, Prim
 from ..errors import ArgumentError, TaintError
-from ..taint import Tainted
+from ..taint import Tainted, short_repr
 
 # A converter takes a value and the list of temporary copies made for the call
 # (pointer converters add to it) and returns the machine value.
 Converter = Callable[[object, list[Any]], "int | float"]
 FLT_MAX = 3.4028234663852886e38
-
-
-def describe(value: object) -> str:
-    """``repr(value)``, cut to a length fit for an error message."""
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def int_converter(t: Prim, model: DataModel, where: str) -> Converter:
@@ -36,7 +30,7 @@ def int_converter(t: Prim, model: DataModel, where: str) -> Converter:
                 return value
         if not isinstance(value, int):
             raise ArgumentError(f"{where}: expected an int for C type '{t.value}', "
-                                f"got {type(value).__name__} {describe(value)}")
+                                f"got {type(value).__name__} {short_repr(value)}")
         raise ArgumentError(f"{where}: {value} does not fit C type '{t.value}' "
                             f"({model.name}: {lo}..{hi})")
     return convert
@@ -48,7 +42,7 @@ def float_converter(t: Prim, where: str) -> Converter:
             raise TaintError(f"{where}: tainted value {value!r} passed without verification")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ArgumentError(f"{where}: expected a float for C type '{t.value}', "
-                                f"got {type(value).__name__} {describe(value)}")
+                                f"got {type(value).__name__} {short_repr(value)}")
         try:
             f = float(value)
         except OverflowError:

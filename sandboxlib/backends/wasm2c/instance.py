@@ -8,7 +8,7 @@ from typing import Any
 
 from ...abi import INITIALIZE, WASM32, Function, Signature
 from ...errors import PoisonedError, ResourceError, SandboxError, TrapError, TrapKind
-from ..base import HostFunction, LibraryModule, RawFunction
+from ..base import HostFunction, LibraryModule, RawFunction, table_full
 from ..hostcalls import HostCalls
 from ...config import Grants, Limits
 from ..memory import Memory
@@ -168,8 +168,7 @@ class Wasm2cInstance:
         k = self._loaded.shim.trampolines.get(wasm_type(sig), -1)
         index = int(lib.sbx_add_callback(self._inst, k))
         if index < 0:
-            raise ResourceError("the sandbox's function table cannot grow (limit: "
-                                f"{self._limits.table_elements} elements)")
+            raise table_full(self._limits)
         self._hostcalls.add(index, sig, target)
         return index
 

@@ -14,7 +14,7 @@ import wasmtime
 from ...abi import INITIALIZE, WASM32, Function, Prim, Signature, wasm_field, wasm_valtype
 from ...errors import ResourceError, SandboxError, TrapError, TrapKind
 from ...toolchain.wasmbinary import FuncType
-from ..base import HostFunction, LibraryModule, RawFunction, check_export
+from ..base import HostFunction, LibraryModule, RawFunction, check_export, table_full
 from ..hostcalls import HostCalls
 from ...config import Grants, Limits
 from ...specialize import factory
@@ -200,8 +200,7 @@ class WasmtimeInstance:
             index: int = self._table.grow(self._context(), 1, _capi.func_from_bytes(handle))
         except wasmtime.WasmtimeError:
             self._forget(slot)
-            raise ResourceError("the sandbox's function table cannot grow (limit: "
-                                f"{self._limits.table_elements} elements)") from None
+            raise table_full(self._limits) from None
         self._slots[index] = slot
         return index
 
