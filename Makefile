@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt setup.py sandboxlib/_boundary.c | cksum | cut -d' ' -f1)
 
 .PHONY: all demo dask test typecheck unit bench venv clean
 
@@ -12,7 +12,7 @@ all: test
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt setup.py sandboxlib/_boundary.c
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "installing sandboxlib and its pinned dependencies into $(VENV) ..."
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,dask]'

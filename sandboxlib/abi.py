@@ -167,20 +167,23 @@ def function_type_decl(sig: Signature) -> str:
     return f"{c_decl(sig.result)}({params})"
 
 
-def wasm_field(t: CType) -> str:
-    """The wasm value (as a raw-union field) that carries ``t`` on wasm32:
-    i32/u32 for 32-bit and smaller integers and pointers, i64/u64, f32, f64."""
-    if isinstance(t, (Ptr, FuncPtr)):
-        return "u32"
+def raw_field(t: CType, model: DataModel) -> str:
+    """The raw-union field (i32/u32/i64/u64/f32/f64) that carries ``t`` across a
+    call in ``model``: integers of up to 32 bits and wasm32 pointers in 32 bits."""
     if t is Prim.FLOAT:
         return "f32"
     if t is Prim.DOUBLE:
         return "f64"
     if t is Prim.VOID:
-        raise ValueError("void has no wasm value")
-    wide = WASM32.size(t) == 8
-    signed = WASM32.is_signed(t)
+        raise ValueError("void has no machine value")
+    wide = model.size(t) == 8
+    signed = model.is_signed(t)
     return ("i64" if signed else "u64") if wide else ("i32" if signed else "u32")
+
+
+def wasm_field(t: CType) -> str:
+    """The wasm value (as a raw-union field) that carries ``t`` on wasm32."""
+    return raw_field(t, WASM32)
 
 
 def wasm_valtype(t: CType) -> str:

@@ -9,6 +9,7 @@ sees a value; the backend only lowers it to its machine representation.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -22,6 +23,33 @@ T = TypeVar("T")
 Number = int | float
 RawFunction = Callable[..., Number | None]
 HostFunction = Callable[..., Number | None]
+
+# How the compiled boundary makes a raw call (sandboxlib/_boundary.c):
+RAW_UNIFORM = 0  # int fn(void *ctx, sbx_val *values): non-zero when the call failed
+RAW_WASMTIME = 1  # wasmtime_func_call_unchecked(ctx, handle, ...)
+RAW_PYTHON = 2  # a RawFunction
+# The value array of a uniform entry (the same union as _boundary.c's).
+RAW_VALUE_C = """typedef union {
+  int32_t i32; uint32_t u32; int64_t i64; uint64_t u64; float f32; double f64;
+} sbx_val;
+"""
+
+
+@dataclass(frozen=True)
+class RawEntry:
+    """One function of one instance, as the compiled boundary calls it. ``failed(a, b)``
+    raises what a failed call means (``a``: the uniform call's code, or wasmtime's
+    error and ``b`` its trap, as addresses); ``keep`` keeps ``fn`` and ``ctx`` valid."""
+
+    form: int
+    failed: Callable[[int, int], None]
+    keep: object
+    fn: int = 0
+    ctx: int = 0
+    handle: bytes = b""
+    set_deadline: int = 0
+    deadline: int = 0
+    raw: RawFunction | None = None
 
 
 class LibraryModule(Protocol):
@@ -71,8 +99,8 @@ class Instance(Protocol):
         """The instance's memory region."""
         ...
 
-    def function(self, fn: Function) -> RawFunction:
-        """A callable for export ``fn``; traps raise TrapError/ResourceError."""
+    def entry(self, fn: Function) -> RawEntry:
+        """Export ``fn`` as the compiled boundary calls it."""
         ...
 
     def add_callback(self, sig: Signature, target: HostFunction) -> int:

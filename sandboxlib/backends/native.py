@@ -11,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..abi import HOST, Function, FuncPtr, Prim, Ptr, Signature, c_decl, function_type_decl
-from ..errors import BuildError
-from .base import HostFunction, LibraryModule, RawFunction
+from ..abi import (FREE, HOST, MALLOC, Function, FuncPtr, Prim, Ptr, Signature, c_decl,
+                   function_type_decl, raw_field)
+from ..errors import BuildError, SandboxError
+from .base import RAW_UNIFORM, RAW_VALUE_C, HostFunction, LibraryModule, RawEntry
 from .hostcalls import HostCalls
 from ..config import Grants, Limits
 from ..toolchain.cext import build_extension
@@ -45,24 +46,24 @@ class NativeInstance:
         self.memory = NativeMemory()
         self._callbacks: dict[int, Any] = {}
         self._hostcalls = HostCalls()  # only its exception relay: callbacks are cffi's
+        self._failed = self._ffi.new("int *")  # set while an exception is held
 
-    def function(self, fn: Function) -> RawFunction:
-        c_fn = getattr(self._lib, fn.name)
-        ffi = self._ffi
-        pointer_params = [i for i, t in enumerate(fn.sig.params) if isinstance(t, (Ptr, FuncPtr))]
-        pointer_result = isinstance(fn.sig.result, (Ptr, FuncPtr))
-        cast = ffi.cast
+    def entry(self, fn: Function) -> RawEntry:
+        try:
+            address = self._ffi.addressof(self._lib, _entry_name(fn))
+        except (AttributeError, TypeError):  # not among the functions it was built with
+            raise SandboxError(f"{fn.name}: the native build of this library has no such "
+                               "function") from None
+        return RawEntry(RAW_UNIFORM, self._raise_pending, self,
+                        fn=int(self._ffi.cast("uintptr_t", address)),
+                        ctx=int(self._ffi.cast("uintptr_t", self._failed)))
 
-        def call(*args: Any) -> Any:
-            if pointer_params:
-                args = tuple(cast("void *", a) if i in pointer_params else a
-                             for i, a in enumerate(args))
-            result = c_fn(*args)
-            pending = self._hostcalls.take()
-            if pending is not None:  # a callback raised during the call
-                raise pending
-            return int(cast("uintptr_t", result)) if pointer_result else result
-        return call
+    def _raise_pending(self, code: int, unused: int) -> None:
+        """Re-raise what a callback raised during the call (C cannot unwind it)."""
+        self._failed[0] = 0
+        pending = self._hostcalls.take()
+        if pending is not None:
+            raise pending
 
     def add_callback(self, sig: Signature, target: HostFunction) -> int:
         ffi = self._ffi
@@ -81,6 +82,7 @@ class NativeInstance:
                 return value
             except BaseException as exc:  # cannot unwind through C: re-raised after the call
                 self._hostcalls.hold(exc)
+                self._failed[0] = 1
                 return default
 
         cb = ffi.callback(function_type_decl(sig), trampoline)
@@ -117,11 +119,40 @@ def _build(library: LibraryModule) -> Any:
     # call; the function itself is what is wrapped. Without headers, the declarations
     # are the prototypes (ABI-compatible).
     cdef = cdef_for(library.functions)
-    prelude = "#include <stdlib.h>\n" + ("".join(map(_include, library.headers)) + "".join(
-        f"#undef {fn.name}\n" for fn in library.functions) if library.headers
+    prelude = "#include <stdlib.h>\n#include <stdint.h>\n" + (
+        "".join(map(_include, library.headers)) + "".join(
+            f"#undef {fn.name}\n" for fn in library.functions) if library.headers
         else cdef + "\n")
-    return build_extension("native", library.name, cdef, prelude, library.sources,
+    functions = {fn.name: fn for fn in (MALLOC, FREE, *library.functions)}.values()
+    entries = [_entry(fn) for fn in functions]
+    return build_extension("native", library.name,
+                           cdef + "".join(f"\nint {_entry_name(fn)}(int *, void *);"
+                                          for fn in functions),
+                           prelude + RAW_VALUE_C + "\n".join(entries), library.sources,
                            library.include_dirs, library.defines, library.cflags)
+
+
+def _entry_name(fn: Function) -> str:
+    return f"sbx_r_{fn.name}"
+
+
+def _entry(fn: Function) -> str:
+    """``fn``'s uniform entry for the compiled boundary: its arguments read from the
+    value array, its result stored in it, whether a callback raised returned."""
+    args = []
+    for i, t in enumerate(fn.sig.params):
+        field = raw_field(t, HOST)
+        args.append(f"(void *)(uintptr_t)v[{i}].{field}" if isinstance(t, (Ptr, FuncPtr))
+                    else f"({c_decl(t)})v[{i}].{field}")
+    call = f"{fn.name}({', '.join(args)})"
+    r = fn.sig.result
+    if r is Prim.VOID:
+        stored = call
+    elif isinstance(r, (Ptr, FuncPtr)):
+        stored = f"v[0].u64 = (uint64_t)(uintptr_t){call}"
+    else:
+        stored = f"v[0].{raw_field(r, HOST)} = {call}"
+    return f"int {_entry_name(fn)}(int *failed, sbx_val *v) {{\n  {stored};\n  return *failed;\n}}\n"
 
 
 def _include(header: Path) -> str:

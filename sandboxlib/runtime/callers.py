@@ -1,60 +1,73 @@
-"""Sources of the checked callers and callback targets the sandbox generates per
-signature shape (straight-line Python, compiled once by ``specialize.factory``)."""
+"""The checked callers of a sandbox's C functions, and the sources of its callback
+targets. A caller is compiled (``sandboxlib/_boundary.c``): a ``Plan`` per function
+and data model says how its arguments are checked and its result lifted, a
+``Caller`` per function and sandbox runs it; what the compiled fast path does not
+accept goes to the sandbox's converters (``Sandbox._convert``), which accept or
+raise exactly as before."""
 
 from __future__ import annotations
 
-from ..abi import CType, FuncPtr, Ptr
+from typing import Any
+
+from .._boundary import MAX_PARAMS, Caller, Gate, Plan, setup
+from ..abi import CType, DataModel, Function, FuncPtr, Prim, Ptr, raw_field
+from ..backends.base import RawEntry
+from ..errors import ArgumentError, SandboxError
+from ..taint import Tainted, TaintedPtr
+
+setup(Tainted, TaintedPtr, ArgumentError)
+_FIELDS = {"i32": "i", "u32": "u", "i64": "I", "u64": "U", "f32": "i", "f64": "i"}
+_plans: dict[tuple[str, Function], Plan] = {}
+
+__all__ = ["Gate", "caller", "plan"]
 
 
-CALL_FREE = ("sb", "raw", "conv", "lo", "hi", "acquire", "release", "busy", "escaped", "name",
-              "origin", "Tainted", "lift", "arity")
-
-
-def param_shape(t: CType) -> str:
-    """How a generated caller checks a parameter: i(nt) inline, c(onverter), p(ointer)."""
+def _param(t: CType, model: DataModel, where: str) -> tuple[str, int, int]:
+    """How the compiled caller checks a parameter: its kind and inclusive bounds."""
     if isinstance(t, (Ptr, FuncPtr)):
-        return "p"
-    return "i" if t.is_integer else "c"
+        return "p", *model.int_range(t)
+    if t is Prim.VOID:
+        raise ArgumentError(f"{where}: a parameter cannot have type void")
+    if t.is_float:
+        return ("f" if t is Prim.FLOAT else "d"), 0, 0
+    return ("i" if model.is_signed(t) else "u"), *model.int_range(t)
 
 
-def call_source(shape: tuple[str, ...], plain_result: bool) -> str:
-    """Source of a checked caller: usable-check, inline int range checks (the
-    converter only on the slow path), lock, raw call, poisoning, tainted result."""
-    args = [f"a{i}" for i in range(len(shape))]
-    temps = "p" in shape
-    lines = ["def fn(*args):",
-             f"    if len(args) != {len(shape)}:",
-             "        arity(len(args))",
-             f"    {', '.join(args)}{',' if len(args) == 1 else ''} = args" if args else "",
-             "    if sb._poisoned is not None or sb._closed:",
-             "        sb._check_usable()",
-             "    if sb._borrowed:",
-             "        sb._release_borrowed()"]
-    indent = "    "
-    if temps:  # data copied in for the call lives in the scratch area, or in temps
-        lines += ["    temps = []", "    mark = sb._scratch_top", "    try:"]
-        indent = "        "
-    for i, kind in enumerate(shape):
-        if kind == "i":
-            lines.append(f"{indent}if type(a{i}) is not int or not lo[{i}] <= a{i} <= hi[{i}]:")
-            lines.append(f"{indent}    a{i} = conv[{i}](a{i}, None)")
+def plan(fn: Function, model: DataModel) -> Plan:
+    """How ``fn``'s arguments are checked and its result lifted in ``model``."""
+    made = _plans.get((model.name, fn))
+    if made is not None:
+        return made
+    sig = fn.sig
+    if len(sig.params) > MAX_PARAMS:
+        raise SandboxError(f"{fn.name}: more than {MAX_PARAMS} parameters are not supported")
+    params = [_param(t, model, f"{fn.name}(): argument {i + 1} '{sig.name_of(i)}'")
+              for i, t in enumerate(sig.params)]
+    r = sig.result
+    if r is Prim.VOID:
+        result, field, bits = "v", "i", 0
+    else:
+        field, bits = _FIELDS[raw_field(r, model)], 0
+        if isinstance(r, (Ptr, FuncPtr)):
+            result = "p"
+        elif r.is_float:
+            result = "f" if r is Prim.FLOAT else "d"
+        elif r is Prim.BOOL:
+            result = "b"
         else:
-            lines.append(f"{indent}a{i} = conv[{i}](a{i}, {'temps' if kind == 'p' else 'None'})")
-    lines += [f"{indent}if not acquire(False):",
-              f"{indent}    busy()",
-              f"{indent}try:",
-              f"{indent}    r = raw({', '.join(args)})",
-              f"{indent}except BaseException as exc:",
-              f"{indent}    raise escaped(name, exc) from None",
-              f"{indent}finally:",
-              f"{indent}    release()",
-              f"{indent}return {'Tainted(r, origin)' if plain_result else 'lift(r)'}"]
-    if temps:
-        lines += ["    finally:",
-                  "        sb._scratch_top = mark",
-                  "        for t in temps:",
-                  "            t.free()"]
-    return "\n".join(lines)
+            result = "i"
+            bits = 8 * model.size(r) if model.size(r) < 4 else 0
+    made = _plans[model.name, fn] = Plan(
+        fn, fn.name, f"{fn.name}() result", "".join(k for k, _, _ in params).encode(),
+        tuple(lo for _, lo, _ in params), tuple(hi for _, _, hi in params), result, field,
+        bits, r is not Prim.VOID and not isinstance(r, (Ptr, FuncPtr)) and model.is_signed(r))
+    return made
+
+
+def caller(gate: Gate, plan: Plan, sandbox: Any, memory: Any, entry: RawEntry) -> Caller:
+    """The compiled caller of one function of one sandbox."""
+    return Caller(gate, plan, sandbox, memory, entry.failed, entry.form, entry.fn, entry.ctx,
+                  entry.handle, entry.set_deadline, entry.deadline, entry.raw, entry.keep)
 
 
 CALLBACK_FREE = ("sb", "call", "lifts", "max_depth", "too_deep", "poisoned", "finish")

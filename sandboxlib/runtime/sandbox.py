@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any, Callable
 
 from ..abi import FREE, MALLOC, Function, Prim, Signature
@@ -13,10 +12,11 @@ from ..config import Grants, Limits
 from ..errors import (ArgumentError, BoundsError, PoisonedError, ResourceError, SandboxError,
                       TaintError, TrapError)
 from ..taint import Tainted, TaintedPtr, short_repr
-from .callers import CALL_FREE, CALLBACK_FREE, call_source, callback_source, param_shape
+from .callers import CALLBACK_FREE, Gate, callback_source, caller, plan
 from .handles import HandleTable
 from .marshal import converter, lifter
 from .objects import Allocation, CallbackHandle, Temps
+from .scalars import Converter
 from ..specialize import factory
 
 SCRATCH_SIZE = 4096  # bytes of call arguments copied in without a malloc
@@ -43,12 +43,12 @@ class Sandbox:
         self._callback_depth = 0
         self._allocations: dict[int, Allocation] = {}
         self._callbacks: dict[int, CallbackHandle] = {}
-        self._bound: dict[str, Callable[..., Any]] = {}
-        self._raw_cache: dict[str, Callable[..., Any]] = {}
+        self._bound: dict[Function, Callable[..., Any]] = {}
         self._borrowed: list[memoryview] = []  # see borrow
         self._scratch: Allocation | None = None  # see temp_copy
         self._scratch_top = 0
-        self._lock = threading.RLock()
+        self._converters: dict[Function, list[Converter]] = {}  # see _convert
+        self._gate = Gate()  # what every call checks first, and the call lock
         try:
             self._instance: Instance = self.backend.instantiate(library, self.limits,
                                                                 self.grants)
@@ -82,6 +82,7 @@ class Sandbox:
     def poison(self, reason: str) -> None:
         if self._poisoned is None:
             self._poisoned = reason
+            self._gate.unusable = True
 
     @property
     def handles(self) -> HandleTable:
@@ -93,6 +94,7 @@ class Sandbox:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
+            self._gate.unusable = True
             if self._borrowed:
                 self._release_borrowed()
             for handle in self._callbacks.values():
@@ -102,6 +104,7 @@ class Sandbox:
             self._callbacks.clear()
             self._allocations.clear()
             self._bound.clear()
+            self._converters.clear()
             if self._handles is not None:
                 self._handles.close()
             self.memory.close()  # pointers into it may outlive the instance
@@ -131,35 +134,36 @@ class Sandbox:
 
     def bind(self, fn: Function) -> Callable[..., Any]:
         """A fast callable for ``fn`` (memoized per sandbox)."""
-        bound = self._bound.get(fn.name)
+        bound = self._bound.get(fn)
         if bound is None:
             self._check_usable()
-            bound = self._bound[fn.name] = self._make_caller(fn)
+            bound = self._bound[fn] = self._make_caller(fn)
         return bound
 
     def _make_caller(self, fn: Function) -> Callable[..., Any]:
-        sig = fn.sig
-        where = [f"{fn.name}(): argument {i + 1} '{sig.name_of(i)}'"
-                 for i in range(len(sig.params))]
-        shape = tuple(param_shape(t) for t in sig.params)
-        plain_result = (isinstance(sig.result, Prim) and sig.result.is_integer
-                        and sig.result is not Prim.BOOL and self.model.size(sig.result) >= 4)
-        def arity(given: int) -> None:
-            raise ArgumentError(f"{fn.name}() takes {len(shape)} argument(s), got {given}")
+        return caller(self._gate, plan(fn, self.model), self, self.memory,
+                      self._instance.entry(fn))
 
-        make = factory(("sandbox-call", shape, plain_result), CALL_FREE,
-                       lambda: call_source(shape, plain_result))
-        bounds = [self.model.int_range(t) if s == "i" else (0, 0)
-                  for t, s in zip(sig.params, shape)]
-        call: Callable[..., Any] = make(
-            self, self._instance.function(fn), [converter(t, self, w) for t, w in
-                                                zip(sig.params, where)],
-            [lo for lo, _ in bounds], [hi for _, hi in bounds], self._lock.acquire,
-            self._lock.release, self._busy, self._escaped, fn.name, f"{fn.name}() result",
-            Tainted, lifter(sig.result, self, f"{fn.name}() result"), arity)
-        call.__name__ = fn.name
-        call.__qualname__ = f"{self.library.name}.{fn.name}"
-        return call
+    def _convert(self, fn: Function, index: int, value: object, temps: Temps | None) -> int | float:
+        """Argument ``index`` of ``fn`` as a machine value, or the error naming it (what
+        the compiled caller does not take as it is: see runtime/callers.py)."""
+        converters = self._converters.get(fn)
+        if converters is None:
+            sig = fn.sig
+            converters = self._converters[fn] = [
+                converter(t, self, f"{fn.name}(): argument {i + 1} '{sig.name_of(i)}'")
+                for i, t in enumerate(sig.params)]
+        return converters[index](value, temps if temps is not None else [])
+
+    def _temps_begin(self) -> int:
+        """Where this call's copies start in the scratch area (see ``temp_copy``)."""
+        return self._scratch_top
+
+    def _temps_end(self, mark: int, temps: Temps) -> None:
+        """Free the copies a call made, once it returned."""
+        self._scratch_top = mark
+        for t in temps:
+            t.free()
 
     def _busy(self) -> None:
         raise SandboxError(f"{self.library.name} sandbox is running a call in another thread; "
@@ -182,27 +186,6 @@ class Sandbox:
                      "the sandbox is poisoned")
         return exc
 
-    def _guarded(self, name: str, raw: Callable[..., Any], args: list[Any]) -> Any:
-        """Run a raw call with the same locking and poisoning as generated callers."""
-        self._check_usable()
-        if self._borrowed:
-            self._release_borrowed()
-        if not self._lock.acquire(blocking=False):
-            self._busy()
-        try:
-            return raw(*args)
-        except BaseException as exc:
-            raise self._escaped(name, exc) from None
-        finally:
-            self._lock.release()
-
-    def _raw(self, fn: Function) -> Callable[..., Any]:
-        """The backend's raw callable for ``fn`` (memoized; used for malloc/free)."""
-        raw = self._raw_cache.get(fn.name)
-        if raw is None:
-            raw = self._raw_cache[fn.name] = self._instance.function(fn)
-        return raw
-
     # -- memory ------------------------------------------------------------------
     def alloc(self, size: int) -> Allocation:
         """Allocate ``size`` bytes inside the sandbox (freed by ``free()`` or on close)."""
@@ -214,7 +197,8 @@ class Sandbox:
         if self.isolated and size > self.limits.memory_bytes:
             raise ResourceError(f"alloc(): {size} bytes exceed the memory limit of "
                                 f"{self.limits.memory_bytes} bytes")
-        address = self._guarded("malloc", self._raw(MALLOC), [max(size, 1)])
+        address = self.bind(MALLOC)(max(size, 1)).unverified_safe_because(
+            "an address checked below: the span must lie inside the memory")
         if not address:
             raise ResourceError(f"alloc(): the sandbox could not allocate {size} bytes "
                                 f"(memory limit {self.limits.memory_bytes} bytes)")
@@ -244,10 +228,12 @@ class Sandbox:
         self._check_usable()
         view = self.memory.view(address, length)
         self._borrowed.append(view)
+        self._gate.borrowed = True
         return Tainted(view, f"borrow(0x{address:x}, {length})")
 
     def _release_borrowed(self) -> None:
         views, self._borrowed = self._borrowed, []
+        self._gate.borrowed = False
         for view in views:
             view.release()
 
@@ -283,15 +269,14 @@ class Sandbox:
         if self._allocations.get(address) is alloc:
             del self._allocations[address]
             if self._poisoned is None and not self._closed:
-                self._guarded("free", self._raw(FREE), [address])
+                self.bind(FREE)(address)
 
     def free(self, pointer: TaintedPtr) -> None:
         """Free a pointer the sandbox returned, with the sandbox's own ``free``."""
         if not isinstance(pointer, TaintedPtr) or not pointer.belongs_to(self.memory):
             raise TaintError(f"free(): {pointer!r} is not a pointer from this sandbox")
         self._check_usable()
-        self._guarded("free", self._raw(FREE), [pointer.unverified_safe_because(
-            "the sandbox's own free() receives its own pointer")])
+        self.bind(FREE)(pointer)
 
     # -- callbacks ---------------------------------------------------------------
     def callback(self, fn: Callable[..., Any], sig: Signature, name: str = "") -> CallbackHandle:

@@ -19,6 +19,8 @@ no signal handler is installed, so the process's own SIGSEGV handling
 (faulthandler, a user's handler) is never touched.
 """
 
+from ..base import RAW_VALUE_C
+
 MODULE_NAME = "m"  # wasm2c -n: every generated symbol is w2c_m_* / wasm2c_m_*
 
 DEFINES = (
@@ -164,10 +166,7 @@ RUNTIME = r"""
 #define SBX_STACK_BUDGET ((uintptr_t)256 << 10)
 #define SBX_STACK_RESERVE ((uintptr_t)128 << 10)
 
-typedef union {
-  int32_t i32; uint32_t u32; int64_t i64; uint64_t u64; float f32; double f64;
-} sbx_val;
-
+""" + RAW_VALUE_C + r"""
 typedef struct sbx_frame {
   sigjmp_buf buf;
   struct sbx_frame* prev;

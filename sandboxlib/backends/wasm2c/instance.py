@@ -8,7 +8,8 @@ from typing import Any
 
 from ...abi import INITIALIZE, WASM32, Function, Signature
 from ...errors import PoisonedError, ResourceError, SandboxError, TrapError, TrapKind
-from ..base import HostFunction, LibraryModule, RawFunction, table_full
+from ..base import (RAW_PYTHON, RAW_UNIFORM, HostFunction, LibraryModule, RawEntry, RawFunction,
+                    table_full)
 from ..hostcalls import HostCalls
 from ...config import Grants, Limits
 from ..memory import Memory
@@ -117,6 +118,18 @@ class Wasm2cInstance:
                                  self._fail, WATCHDOG.arm, WATCHDOG.disarm, self._key,
                                  self._limits.timeout, self._interrupt)
         return call
+
+    def entry(self, fn: Function) -> RawEntry:
+        if self._limits.timeout is not None:  # the watchdog is armed from Python
+            return RawEntry(RAW_PYTHON, self._failed, self, raw=self.function(fn))
+        ffi, lib = self._loaded.ffi, self._loaded.lib
+        symbol = self._loaded.wrapper(fn).entry
+        return RawEntry(RAW_UNIFORM, self._failed, self,
+                        fn=int(ffi.cast("uintptr_t", ffi.addressof(lib, symbol))),
+                        ctx=int(ffi.cast("uintptr_t", self._inst)))
+
+    def _failed(self, code: int, unused: int) -> None:
+        self._fail()
 
     def _interrupt(self) -> None:
         self._loaded.lib.sbx_interrupt(self._inst)

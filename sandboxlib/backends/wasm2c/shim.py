@@ -58,6 +58,11 @@ class Wrapped:
     def symbol(self) -> str:
         return f"sbx_x{self.index}"
 
+    @property
+    def entry(self) -> str:
+        """Its uniform entry for the compiled boundary (``RAW_UNIFORM``)."""
+        return f"sbx_r{self.index}"
+
 
 @dataclass(frozen=True)
 class Shim:
@@ -144,7 +149,15 @@ def _wrapper(w: Wrapped, decl: CDecl) -> tuple[str, str]:
     else:
         body = f"  SBX_CALL(s, return, {call})\n"
     c_src = f"{result} {w.symbol}(sbx_instance* s{params}) {{\n{body}}}"
-    return c_src, f"{result} {w.symbol}(sbx_instance *{''.join(', ' + t for t in ctypes)});"
+    # the same call with its values in an array, the trap code returned
+    uargs = "".join(f", ({decl.params[i]})v[{i}].{f}" for i, f in enumerate(ins))
+    ucall = f"{decl.symbol}(&s->module{uargs})"
+    stored = f"v[0].{out} = ({result}){ucall}" if out else ucall
+    c_src += (f"\nint {w.entry}(sbx_instance* s, sbx_val* v) {{\n"
+              f"  SBX_CALL(s, return (int)s->state.trap, {stored})\n"
+              "  return (int)s->state.trap;\n}")
+    return c_src, (f"{result} {w.symbol}(sbx_instance *{''.join(', ' + t for t in ctypes)});\n"
+                   f"int {w.entry}(sbx_instance *, sbx_val *);")
 
 
 def _callbacks(trampolines: dict[FuncType, int], table: CDecl) -> str:

@@ -14,7 +14,8 @@ import wasmtime
 from ...abi import INITIALIZE, WASM32, Function, Prim, Signature, wasm_field, wasm_valtype
 from ...errors import ResourceError, SandboxError, TrapError, TrapKind
 from ...toolchain.wasmbinary import FuncType
-from ..base import HostFunction, LibraryModule, RawFunction, check_export, table_full
+from ..base import (RAW_WASMTIME, HostFunction, LibraryModule, RawEntry, RawFunction,
+                    check_export, table_full)
 from ..hostcalls import HostCalls
 from ...config import Grants, Limits
 from ...specialize import factory
@@ -146,6 +147,20 @@ class WasmtimeInstance:
                                 self._depth)
         return fn_
 
+    def entry(self, fn: Function) -> RawEntry:
+        self._loaded.check(fn)
+        handle = _capi.export_handle(self._ctx, self._instance, fn.name, EXTERN_FUNC)
+        timed = self._deadline != NO_DEADLINE
+        return RawEntry(RAW_WASMTIME, self._failed, self, fn=_CALL_UNCHECKED,
+                        ctx=int(ffi.cast("uintptr_t", self._ctx)),
+                        handle=bytes(ffi.buffer(handle)),
+                        set_deadline=_SET_DEADLINE if timed else 0, deadline=self._deadline)
+
+    def _failed(self, err: int, trap: int) -> None:
+        holder = ffi.new(_capi.TRAP_PP)
+        holder[0] = ffi.cast("wasm_trap_t *", trap)
+        self._fail(ffi.cast("wasmtime_error_t *", err), holder)
+
     def _fail(self, err: Any, trap: Any) -> None:
         """Turn a failed call into the right exception (and free what wasmtime gave).
         A callback's exception travels as a host trap and is re-raised as itself."""
@@ -249,6 +264,8 @@ def _caller_source(ins: tuple[str, ...], out: str | None, timed: bool) -> str:
 
 
 _NULL = ffi.NULL
+_CALL_UNCHECKED = int(ffi.cast("uintptr_t", lib.wasmtime_func_call_unchecked))
+_SET_DEADLINE = int(ffi.cast("uintptr_t", lib.wasmtime_context_set_epoch_deadline))
 
 
 def _trampoline_impl(env: int, caller: Any, values: Any, count: int) -> Any:

@@ -1,0 +1,732 @@
+/* The compiled boundary: the checked caller every sandboxed C function is called
+   through, and the call state of a sandbox it checks.
+
+   A Caller does, in C, what the sandbox promises for every call: the argument
+   count, the sandbox usable (not poisoned, not closed), borrowed views released,
+   each argument range-checked for its C type (a pointer: NULL, a plain address in
+   range, or a TaintedPtr of this very sandbox), the one-caller lock (re-entrant on
+   the thread that holds it: callbacks call back in), the raw call with the GIL
+   released, and a tainted result (sub-int results truncated as C would). Anything
+   off the fast path (a value of another type, a refused value, bytes copied in, a
+   failed call) goes to the sandbox's Python code, which converts or raises the
+   error naming the function and argument: the rules live there once, and this file
+   only accepts what they would accept unchanged.
+
+   Raw calls take one of three forms:
+     UNIFORM   int fn(void *ctx, sbx_val *v): arguments in v, the result in v[0],
+               non-zero when the call failed (the wasm2c shim and the native build
+               generate one per function);
+     WASMTIME  wasmtime_func_call_unchecked on a function handle (16-byte values);
+     PYTHON    any Python callable (e.g. a call that arms a watchdog first). */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include <structmember.h>
+
+typedef union {
+  int32_t i32;
+  uint32_t u32;
+  int64_t i64;
+  uint64_t u64;
+  float f32;
+  double f64;
+} sbx_val;
+
+typedef union {
+  int32_t i32;
+  int64_t i64;
+  float f32;
+  double f64;
+  uint8_t v128[16];
+} wt_val_raw;
+
+typedef void* (*wt_call_t)(void* ctx, const void* func, wt_val_raw* args, size_t n,
+                           void** trap);
+typedef void (*wt_deadline_t)(void* ctx, uint64_t ticks);
+typedef int (*uniform_t)(void* ctx, sbx_val* v);
+
+enum { RAW_UNIFORM = 0, RAW_WASMTIME = 1, RAW_PYTHON = 2 };
+#define MAX_PARAMS 64
+
+/* -- the tainted types (set once by setup()) ------------------------------------ */
+static PyTypeObject* tainted_type;
+static PyTypeObject* tainted_ptr_type;
+static Py_ssize_t off_value, off_origin, off_memory;
+static PyObject* argument_error;
+
+static int slot_offset(PyTypeObject* type, const char* name, Py_ssize_t* out) {
+  PyObject* d = PyDict_GetItemString(type->tp_dict, name);
+  if (!d || !Py_IS_TYPE(d, &PyMemberDescr_Type)) {
+    PyErr_Format(PyExc_TypeError, "%s has no slot %s", type->tp_name, name);
+    return -1;
+  }
+  *out = ((PyMemberDescrObject*)d)->d_member->offset;
+  return 0;
+}
+
+static PyObject* setup(PyObject* self, PyObject* args) {
+  PyTypeObject *t, *p;
+  PyObject* err;
+  if (!PyArg_ParseTuple(args, "O!O!O", &PyType_Type, &t, &PyType_Type, &p, &err))
+    return NULL;
+  if (!PyType_IsSubtype(p, t)) {
+    PyErr_SetString(PyExc_TypeError, "TaintedPtr must subclass Tainted");
+    return NULL;
+  }
+  if (slot_offset(t, "_value", &off_value) || slot_offset(t, "_origin", &off_origin) ||
+      slot_offset(p, "_memory", &off_memory))
+    return NULL;
+  Py_INCREF(t);
+  Py_INCREF(p);
+  Py_INCREF(err);
+  Py_XSETREF(tainted_type, t);
+  Py_XSETREF(tainted_ptr_type, p);
+  Py_XSETREF(argument_error, err);
+  Py_RETURN_NONE;
+}
+
+/* The raised exception, taken (3.11 has no PyErr_GetRaisedException); NULL if none. */
+static PyObject* take_exception(void) {
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb);
+  if (!type)
+    return NULL;
+  PyErr_NormalizeException(&type, &value, &tb);
+  if (tb) {
+    PyException_SetTraceback(value, tb);
+    Py_DECREF(tb);
+  }
+  Py_DECREF(type);
+  return value;
+}
+
+/* Raise `exc` again (stolen); nothing if NULL. */
+static void restore_exception(PyObject* exc) {
+  if (exc)
+    PyErr_Restore(Py_NewRef((PyObject*)Py_TYPE(exc)), exc, PyException_GetTraceback(exc));
+}
+
+#define SLOT(o, off) (*(PyObject**)((char*)(o) + (off)))
+
+/* Tainted(value, origin) without running Python code; steals `value`. */
+static PyObject* tainted(PyTypeObject* type, PyObject* value, PyObject* origin,
+                         PyObject* memory) {
+  if (!value)
+    return NULL;
+  PyObject* o = type->tp_alloc(type, 0);
+  if (!o) {
+    Py_DECREF(value);
+    return NULL;
+  }
+  SLOT(o, off_value) = value;
+  Py_INCREF(origin);
+  SLOT(o, off_origin) = origin;
+  if (memory) {
+    Py_INCREF(memory);
+    SLOT(o, off_memory) = memory;
+  }
+  return o;
+}
+
+/* -- Gate: the call state of one sandbox ------------------------------------------ */
+typedef struct {
+  PyObject_HEAD
+  unsigned long owner; /* the thread whose calls are on the sandbox's stack */
+  long depth;          /* how many */
+  char unusable;       /* poisoned or closed: every call asks the sandbox why */
+  char borrowed;       /* views to release before the next call */
+} Gate;
+
+static int gate_enter(Gate* g) {
+  unsigned long me = PyThread_get_thread_ident();
+  if (g->depth && g->owner != me)
+    return 0;
+  g->owner = me;
+  g->depth++;
+  return 1;
+}
+
+static PyObject* Gate_enter(Gate* g, PyObject* unused) {
+  return PyBool_FromLong(gate_enter(g));
+}
+
+static PyObject* Gate_leave(Gate* g, PyObject* unused) {
+  if (g->depth <= 0 || g->owner != PyThread_get_thread_ident()) {
+    PyErr_SetString(PyExc_RuntimeError, "leave() without enter() on this thread");
+    return NULL;
+  }
+  g->depth--;
+  Py_RETURN_NONE;
+}
+
+static PyMethodDef Gate_methods[] = {
+    {"enter", (PyCFunction)Gate_enter, METH_NOARGS,
+     "Take the call lock (re-entrant on its thread); False if another thread holds it."},
+    {"leave", (PyCFunction)Gate_leave, METH_NOARGS, "Give back one enter()."},
+    {NULL}};
+
+static PyMemberDef Gate_members[] = {
+    {"unusable", T_BOOL, offsetof(Gate, unusable), 0, "poisoned or closed"},
+    {"borrowed", T_BOOL, offsetof(Gate, borrowed), 0, "views to release at the next call"},
+    {"depth", T_LONG, offsetof(Gate, depth), READONLY, "calls on the stack"},
+    {NULL}};
+
+static PyTypeObject GateType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "sandboxlib._boundary.Gate",
+    .tp_basicsize = sizeof(Gate),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "The call state of one sandbox: usable, views borrowed, the call lock.",
+    .tp_new = PyType_GenericNew,
+    .tp_methods = Gate_methods,
+    .tp_members = Gate_members,
+};
+
+/* -- Plan: how to check one function's arguments and lift its result -------------- */
+typedef struct {
+  char kind; /* i: signed int, u: unsigned int, f: float, d: double, p: pointer */
+  int64_t lo;
+  uint64_t hi;
+} Param;
+
+typedef struct {
+  PyObject_HEAD
+  PyObject* function; /* passed back to the sandbox's slow paths */
+  PyObject* name;     /* the C name, for errors */
+  PyObject* origin;   /* of the tainted result */
+  char result;        /* v(oid) i(nt) b(ool) f(loat) d(ouble) p(ointer) */
+  char field;         /* the raw field: i(32) u(32) I(64) U(64) */
+  int bits;           /* of a result narrower than 32 bits (0: as wide as its field) */
+  int result_signed;
+  int n;
+  Param params[MAX_PARAMS];
+} Plan;
+
+static PyObject* Plan_new(PyTypeObject* type, PyObject* args, PyObject* kw) {
+  PyObject *function, *name, *origin, *kinds, *los, *his;
+  int result, field, bits, sign;
+  static char* names[] = {"function", "name", "origin", "kinds", "lo", "hi", "result",
+                          "field", "bits", "signed", NULL};
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "OUUSO!O!CCip", names, &function, &name, &origin,
+                                   &kinds, &PyTuple_Type, &los, &PyTuple_Type, &his, &result,
+                                   &field, &bits, &sign))
+    return NULL;
+  Py_ssize_t n = PyBytes_GET_SIZE(kinds);
+  if (n > MAX_PARAMS || PyTuple_GET_SIZE(los) != n || PyTuple_GET_SIZE(his) != n) {
+    PyErr_Format(PyExc_ValueError, "%U: at most %d parameters, one bound pair each", name,
+                 MAX_PARAMS);
+    return NULL;
+  }
+  Plan* p = (Plan*)type->tp_alloc(type, 0);
+  if (!p)
+    return NULL;
+  p->n = (int)n;
+  for (Py_ssize_t i = 0; i < n; i++) {
+    Param* q = &p->params[i];
+    q->kind = PyBytes_AS_STRING(kinds)[i];
+    q->lo = PyLong_AsLongLong(PyTuple_GET_ITEM(los, i));
+    q->hi = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(his, i));
+    if (PyErr_Occurred() || !strchr("iufdp", q->kind)) {
+      Py_DECREF(p);
+      if (!PyErr_Occurred())
+        PyErr_Format(PyExc_ValueError, "unknown parameter kind %c", q->kind);
+      return NULL;
+    }
+  }
+  if (!strchr("vibfdp", result) || !strchr("iuIU", field)) {
+    Py_DECREF(p);
+    PyErr_Format(PyExc_ValueError, "unknown result kind %c/%c", result, field);
+    return NULL;
+  }
+  Py_INCREF(function);
+  Py_INCREF(name);
+  Py_INCREF(origin);
+  p->function = function;
+  p->name = name;
+  p->origin = origin;
+  p->result = (char)result;
+  p->field = (char)field;
+  p->bits = bits;
+  p->result_signed = sign;
+  return (PyObject*)p;
+}
+
+static void Plan_dealloc(Plan* p) {
+  Py_XDECREF(p->function);
+  Py_XDECREF(p->name);
+  Py_XDECREF(p->origin);
+  Py_TYPE(p)->tp_free((PyObject*)p);
+}
+
+static PyMemberDef Plan_members[] = {
+    {"name", T_OBJECT, offsetof(Plan, name), READONLY, "the C function's name"},
+    {NULL}};
+
+static PyTypeObject PlanType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "sandboxlib._boundary.Plan",
+    .tp_basicsize = sizeof(Plan),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "How one C function's arguments are checked and its result lifted.",
+    .tp_new = Plan_new,
+    .tp_dealloc = (destructor)Plan_dealloc,
+    .tp_members = Plan_members,
+};
+
+/* -- Caller ----------------------------------------------------------------------- */
+typedef struct {
+  PyObject_HEAD
+  vectorcallfunc vectorcall;
+  Gate* gate;
+  Plan* plan;
+  PyObject* sandbox; /* slow paths: _check_usable, _release_borrowed, _convert, ... */
+  PyObject* memory;  /* what a TaintedPtr argument must belong to; results get it */
+  PyObject* failed;  /* failed(a, b): raises what a failed raw call means */
+  PyObject* raw;     /* RAW_PYTHON: the callable */
+  PyObject* keep;    /* what keeps fn and ctx valid */
+  int form;
+  void* fn;
+  void* ctx;
+  void* set_deadline; /* RAW_WASMTIME with a time limit */
+  uint64_t deadline;
+  uint8_t handle[16]; /* RAW_WASMTIME: the function's handle */
+} Caller;
+
+static PyObject* call_method(PyObject* o, const char* name, PyObject* const* args,
+                             size_t n) {
+  PyObject* stack[5] = {o};
+  for (size_t i = 0; i < n; i++)
+    stack[i + 1] = args[i];
+  PyObject* m = PyUnicode_InternFromString(name);
+  if (!m)
+    return NULL;
+  PyObject* r = PyObject_VectorcallMethod(m, stack, (n + 1) | PY_VECTORCALL_ARGUMENTS_OFFSET,
+                                          NULL);
+  Py_DECREF(m);
+  return r;
+}
+
+/* The fast path of one argument; 0 if it must go to the sandbox's converter. */
+static int fast_arg(Caller* c, const Param* q, PyObject* x, sbx_val* out) {
+  switch (q->kind) {
+    case 'i': {
+      if (!PyLong_CheckExact(x))
+        return 0;
+      int overflow;
+      long long v = PyLong_AsLongLongAndOverflow(x, &overflow);
+      if (overflow || (v == -1 && PyErr_Occurred()) || v < q->lo || (v > 0 && (uint64_t)v > q->hi)) {
+        PyErr_Clear();
+        return 0;
+      }
+      out->i64 = v;
+      return 1;
+    }
+    case 'p':
+      if (x == Py_None) {
+        out->u64 = 0;
+        return 1;
+      }
+      if (Py_IS_TYPE(x, tainted_ptr_type)) {
+        if (SLOT(x, off_memory) != c->memory)
+          return 0;
+        x = SLOT(x, off_value);
+      }
+      /* fall through - an address */
+    case 'u': {
+      if (!PyLong_CheckExact(x))
+        return 0;
+      unsigned long long v = PyLong_AsUnsignedLongLong(x);
+      if ((v == (unsigned long long)-1 && PyErr_Occurred()) || v > q->hi) {
+        PyErr_Clear();
+        return 0;
+      }
+      out->u64 = v;
+      return 1;
+    }
+    case 'f': {
+      if (!PyFloat_CheckExact(x))
+        return 0;
+      double d = PyFloat_AS_DOUBLE(x);
+      if (isfinite(d) && fabs(d) > FLT_MAX)
+        return 0;
+      out->u64 = 0;
+      out->f32 = (float)d;
+      return 1;
+    }
+    case 'd':
+      if (!PyFloat_CheckExact(x))
+        return 0;
+      out->f64 = PyFloat_AS_DOUBLE(x);
+      return 1;
+  }
+  return 0;
+}
+
+/* What the sandbox's converter made of argument i: a machine value. */
+static int store_converted(const Param* q, PyObject* v, sbx_val* out) {
+  if (q->kind == 'f' || q->kind == 'd') {
+    double d = PyFloat_AsDouble(v);
+    if (d == -1.0 && PyErr_Occurred())
+      return -1;
+    out->u64 = 0;
+    if (q->kind == 'f')
+      out->f32 = (float)d;
+    else
+      out->f64 = d;
+    return 0;
+  }
+  out->u64 = PyLong_AsUnsignedLongLongMask(v);
+  return (out->u64 == (unsigned long long)-1 && PyErr_Occurred()) ? -1 : 0;
+}
+
+static PyObject* lift(Caller* c, sbx_val r) {
+  Plan* p = c->plan;
+  switch (p->result) {
+    case 'v':
+      Py_RETURN_NONE;
+    case 'f':
+      return tainted(tainted_type, PyFloat_FromDouble(r.f32), p->origin, NULL);
+    case 'd':
+      return tainted(tainted_type, PyFloat_FromDouble(r.f64), p->origin, NULL);
+    case 'b':
+      return tainted(tainted_type, PyBool_FromLong((r.u32 & 0xFF) != 0), p->origin, NULL);
+  }
+  uint64_t u;
+  int64_t s;
+  switch (p->field) {
+    case 'i': s = r.i32; u = (uint64_t)s; break;
+    case 'u': u = r.u32; s = (int64_t)u; break;
+    case 'I': s = r.i64; u = (uint64_t)s; break;
+    default: u = r.u64; s = (int64_t)u; break;
+  }
+  if (p->result == 'p')
+    return tainted(tainted_ptr_type, PyLong_FromUnsignedLongLong(u), p->origin, c->memory);
+  if (p->bits) { /* what a C caller sees of a narrower result: the low bits, re-signed */
+    u &= (UINT64_C(1) << p->bits) - 1;
+    if (p->result_signed && (u >> (p->bits - 1)))
+      return tainted(tainted_type, PyLong_FromLongLong((int64_t)u - (INT64_C(1) << p->bits)),
+                     p->origin, NULL);
+    return tainted(tainted_type, PyLong_FromUnsignedLongLong(u), p->origin, NULL);
+  }
+  PyObject* v = (p->field == 'i' || p->field == 'I') ? PyLong_FromLongLong(s)
+                                                     : PyLong_FromUnsignedLongLong(u);
+  return tainted(tainted_type, v, p->origin, NULL);
+}
+
+/* Let the backend raise what a failed call means (`a`, `b` stolen); -1. */
+static int report_failure(Caller* c, PyObject* a, PyObject* b) {
+  PyObject* args[2] = {a, b};
+  PyObject* r = (a && b) ? PyObject_Vectorcall(c->failed, args, 2, NULL) : NULL;
+  Py_XDECREF(a);
+  Py_XDECREF(b);
+  Py_XDECREF(r);
+  if (!PyErr_Occurred())
+    PyErr_Format(PyExc_SystemError, "%U(): the call failed without a reason", c->plan->name);
+  return -1;
+}
+
+/* The raw call; 0, or -1 with the backend's exception set. */
+static int raw_call(Caller* c, sbx_val* v, int n) {
+  Plan* p = c->plan;
+  if (c->form == RAW_UNIFORM) {
+    int failed;
+    Py_BEGIN_ALLOW_THREADS
+    failed = ((uniform_t)c->fn)(c->ctx, v);
+    Py_END_ALLOW_THREADS
+    if (!failed)
+      return 0;
+    return report_failure(c, PyLong_FromLong(failed), PyLong_FromLong(0));
+  }
+  if (c->form == RAW_WASMTIME) {
+    wt_val_raw w[MAX_PARAMS];
+    size_t len = (size_t)(n ? n : 1);
+    memset(w, 0, len * sizeof *w);
+    for (int i = 0; i < n; i++)
+      memcpy(&w[i], &v[i], sizeof v[i]);
+    void* trap = NULL;
+    void* err;
+    Py_BEGIN_ALLOW_THREADS
+    if (c->set_deadline && c->gate->depth == 1) /* the outermost call sets the deadline */
+      ((wt_deadline_t)c->set_deadline)(c->ctx, c->deadline);
+    err = ((wt_call_t)c->fn)(c->ctx, c->handle, w, len, &trap);
+    Py_END_ALLOW_THREADS
+    if (!err && !trap) {
+      memcpy(&v[0], &w[0], sizeof v[0]);
+      return 0;
+    }
+    return report_failure(c, PyLong_FromVoidPtr(err), PyLong_FromVoidPtr(trap));
+  }
+  PyObject* args[MAX_PARAMS];
+  for (int i = 0; i < n; i++) {
+    char k = p->params[i].kind;
+    args[i] = k == 'i' ? PyLong_FromLongLong(v[i].i64)
+              : k == 'f' ? PyFloat_FromDouble(v[i].f32)
+              : k == 'd' ? PyFloat_FromDouble(v[i].f64)
+                         : PyLong_FromUnsignedLongLong(v[i].u64);
+    if (!args[i]) {
+      while (i--)
+        Py_DECREF(args[i]);
+      return -1;
+    }
+  }
+  PyObject* r = PyObject_Vectorcall(c->raw, args, (size_t)n, NULL);
+  for (int i = 0; i < n; i++)
+    Py_DECREF(args[i]);
+  if (!r)
+    return -1;
+  int bad = 0;
+  if (p->result == 'f' || p->result == 'd') {
+    double d = PyFloat_AsDouble(r);
+    bad = d == -1.0 && PyErr_Occurred();
+    if (p->result == 'f')
+      v[0].f32 = (float)d;
+    else
+      v[0].f64 = d;
+  } else if (p->result != 'v') {
+    v[0].u64 = PyLong_AsUnsignedLongLongMask(r);
+    bad = v[0].u64 == (unsigned long long)-1 && PyErr_Occurred();
+  }
+  Py_DECREF(r);
+  return bad ? -1 : 0;
+}
+
+/* Replace the raised exception by what the sandbox makes of it (it poisons itself). */
+static void escaped(Caller* c) {
+  PyObject* exc = take_exception();
+  PyObject* args[2] = {c->plan->name, exc};
+  PyObject* out = exc ? call_method(c->sandbox, "_escaped", args, 2) : NULL;
+  Py_XDECREF(exc);
+  if (!out)
+    return;
+  if (out != exc) { /* raise ... from None */
+    PyException_SetCause(out, NULL);
+    ((PyBaseExceptionObject*)out)->suppress_context = 1;
+  }
+  restore_exception(out);
+}
+
+static PyObject* Caller_call(Caller* c, PyObject* const* args, size_t nargsf, PyObject* kw) {
+  Plan* p = c->plan;
+  Gate* g = c->gate;
+  Py_ssize_t n = PyVectorcall_NARGS(nargsf);
+  if ((kw && PyTuple_GET_SIZE(kw)) || n != p->n) {
+    PyErr_Format(argument_error, "%U() takes %d argument(s), got %zd%s", p->name,
+                 p->n, n, kw && PyTuple_GET_SIZE(kw) ? " and keywords" : "");
+    return NULL;
+  }
+  if (g->unusable) {
+    PyObject* r = call_method(c->sandbox, "_check_usable", NULL, 0);
+    if (!r)
+      return NULL;
+    Py_DECREF(r);
+  }
+  if (g->borrowed) {
+    PyObject* r = call_method(c->sandbox, "_release_borrowed", NULL, 0);
+    if (!r)
+      return NULL;
+    Py_DECREF(r);
+  }
+  sbx_val v[MAX_PARAMS + 1];
+  PyObject *temps = NULL, *mark = NULL, *result = NULL;
+  for (Py_ssize_t i = 0; i < n; i++) {
+    const Param* q = &p->params[i];
+    if (fast_arg(c, q, args[i], &v[i]))
+      continue;
+    if (q->kind == 'p' && !temps) { /* data copied in lives until the call returns */
+      temps = PyList_New(0);
+      mark = temps ? call_method(c->sandbox, "_temps_begin", NULL, 0) : NULL;
+      if (!mark)
+        goto done;
+    }
+    PyObject* index = PyLong_FromSsize_t(i);
+    if (!index)
+      goto done;
+    PyObject* cargs[4] = {p->function, index, args[i], q->kind == 'p' ? temps : Py_None};
+    PyObject* conv = call_method(c->sandbox, "_convert", cargs, 4);
+    Py_DECREF(index);
+    if (!conv)
+      goto done;
+    int bad = store_converted(q, conv, &v[i]);
+    Py_DECREF(conv);
+    if (bad)
+      goto done;
+  }
+  if (!gate_enter(g)) {
+    PyObject* r = call_method(c->sandbox, "_busy", NULL, 0);
+    Py_XDECREF(r);
+    if (!PyErr_Occurred())
+      PyErr_SetString(PyExc_RuntimeError, "sandbox busy");
+    goto done;
+  }
+  int failed = raw_call(c, v, (int)n);
+  g->depth--;
+  if (failed)
+    escaped(c);
+  else
+    result = lift(c, v[0]);
+done:
+  if (temps) {
+    if (mark) {
+      PyObject* exc = take_exception();
+      PyObject* targs[2] = {mark, temps};
+      PyObject* r = call_method(c->sandbox, "_temps_end", targs, 2);
+      if (r) {
+        Py_DECREF(r);
+        restore_exception(exc); /* NULL: none was raised */
+      } else {
+        Py_CLEAR(result);
+        Py_XDECREF(exc);
+      }
+      Py_DECREF(mark);
+    }
+    Py_DECREF(temps);
+  }
+  return result;
+}
+
+static PyObject* Caller_checked(Caller* c, PyObject* const* args, size_t nargsf,
+                                PyObject* kw);
+
+static PyObject* Caller_new(PyTypeObject* type, PyObject* args, PyObject* kw) {
+  Gate* gate;
+  Plan* plan;
+  PyObject *sandbox, *memory, *failed, *raw, *keep;
+  int form;
+  unsigned long long fn, ctx, set_deadline, deadline;
+  Py_buffer handle = {0};
+  static char* names[] = {"gate", "plan", "sandbox", "memory", "failed", "form", "fn", "ctx",
+                          "handle", "set_deadline", "deadline", "raw", "keep", NULL};
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O!OOOiKKy*KKOO", names, &GateType, &gate,
+                                   &PlanType, &plan, &sandbox, &memory, &failed, &form, &fn,
+                                   &ctx, &handle, &set_deadline, &deadline, &raw, &keep))
+    return NULL;
+  int bad = form < RAW_UNIFORM || form > RAW_PYTHON || handle.len > 16 ||
+            (form != RAW_PYTHON && !fn) || (form == RAW_PYTHON && !PyCallable_Check(raw));
+  if (bad) {
+    PyBuffer_Release(&handle);
+    PyErr_SetString(PyExc_ValueError, "Caller: an inconsistent raw call");
+    return NULL;
+  }
+  Caller* c = (Caller*)type->tp_alloc(type, 0);
+  if (!c) {
+    PyBuffer_Release(&handle);
+    return NULL;
+  }
+  memcpy(c->handle, handle.buf, (size_t)handle.len);
+  PyBuffer_Release(&handle);
+  c->vectorcall = (vectorcallfunc)Caller_checked;
+  Py_INCREF(gate);
+  Py_INCREF(plan);
+  c->gate = gate;
+  c->plan = plan;
+  c->sandbox = Py_NewRef(sandbox);
+  c->memory = Py_NewRef(memory);
+  c->failed = Py_NewRef(failed);
+  c->raw = Py_NewRef(raw);
+  c->keep = Py_NewRef(keep);
+  c->form = form;
+  c->fn = (void*)(uintptr_t)fn;
+  c->ctx = (void*)(uintptr_t)ctx;
+  c->set_deadline = (void*)(uintptr_t)set_deadline;
+  c->deadline = deadline;
+  return (PyObject*)c;
+}
+
+static int Caller_traverse(Caller* c, visitproc visit, void* arg) {
+  Py_VISIT(c->gate);
+  Py_VISIT(c->plan);
+  Py_VISIT(c->sandbox);
+  Py_VISIT(c->memory);
+  Py_VISIT(c->failed);
+  Py_VISIT(c->raw);
+  Py_VISIT(c->keep);
+  return 0;
+}
+
+static int Caller_clear(Caller* c) {
+  Py_CLEAR(c->gate);
+  Py_CLEAR(c->plan);
+  Py_CLEAR(c->sandbox);
+  Py_CLEAR(c->memory);
+  Py_CLEAR(c->failed);
+  Py_CLEAR(c->raw);
+  Py_CLEAR(c->keep);
+  return 0;
+}
+
+static PyObject* Caller_checked(Caller* c, PyObject* const* args, size_t nargsf, PyObject* kw) {
+  /* a cleared caller (a collected cycle) is unusable, never a crash */
+  if (!c->plan || !c->gate) {
+    PyErr_SetString(PyExc_RuntimeError, "this caller's sandbox is gone");
+    return NULL;
+  }
+  return Caller_call(c, args, nargsf, kw);
+}
+
+static void Caller_dealloc(Caller* c) {
+  PyObject_GC_UnTrack(c);
+  Caller_clear(c);
+  Py_TYPE(c)->tp_free((PyObject*)c);
+}
+
+static PyObject* Caller_repr(Caller* c) {
+  return c->plan ? PyUnicode_FromFormat("<sandboxed C function %U>", c->plan->name)
+                 : PyUnicode_FromString("<sandboxed C function (gone)>");
+}
+
+static PyObject* Caller_get_name(Caller* c, void* unused) {
+  return Py_NewRef(c->plan ? c->plan->name : Py_None);
+}
+
+static PyGetSetDef Caller_getset[] = {
+    {"__name__", (getter)Caller_get_name, NULL, "the C function's name", NULL},
+    {NULL}};
+
+static PyTypeObject CallerType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "sandboxlib._boundary.Caller",
+    .tp_basicsize = sizeof(Caller),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "One C function of one sandbox, called with every check.",
+    .tp_new = Caller_new,
+    .tp_dealloc = (destructor)Caller_dealloc,
+    .tp_traverse = (traverseproc)Caller_traverse,
+    .tp_clear = (inquiry)Caller_clear,
+    .tp_call = PyVectorcall_Call,
+    .tp_vectorcall_offset = offsetof(Caller, vectorcall),
+    .tp_repr = (reprfunc)Caller_repr,
+    .tp_getset = Caller_getset,
+};
+
+/* -- module ----------------------------------------------------------------------- */
+static PyMethodDef methods[] = {
+    {"setup", setup, METH_VARARGS,
+     "setup(Tainted, TaintedPtr, ArgumentError): the types results and errors are made of."},
+    {NULL}};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "sandboxlib._boundary",
+                                    "The compiled boundary: checked calls into sandboxes.", -1,
+                                    methods};
+
+PyMODINIT_FUNC PyInit__boundary(void) {
+  PyObject* m = PyModule_Create(&module);
+  if (!m)
+    return NULL;
+  PyTypeObject* types[] = {&GateType, &PlanType, &CallerType};
+  const char* names[] = {"Gate", "Plan", "Caller"};
+  for (int i = 0; i < 3; i++) {
+    if (PyType_Ready(types[i]) < 0 || PyModule_AddObjectRef(m, names[i], (PyObject*)types[i]) < 0) {
+      Py_DECREF(m);
+      return NULL;
+    }
+  }
+  if (PyModule_AddIntConstant(m, "RAW_UNIFORM", RAW_UNIFORM) ||
+      PyModule_AddIntConstant(m, "RAW_WASMTIME", RAW_WASMTIME) ||
+      PyModule_AddIntConstant(m, "RAW_PYTHON", RAW_PYTHON) ||
+      PyModule_AddIntConstant(m, "MAX_PARAMS", MAX_PARAMS)) {
+    Py_DECREF(m);
+    return NULL;
+  }
+  return m;
+}

@@ -1,0 +1,142 @@
+"""The compiled boundary (sandboxlib/_boundary.c) against the rules it speeds up:
+for any value, a compiled caller accepts exactly what the sandbox's Python
+converter for that parameter accepts, passes the same machine value, and refuses
+with the converter's own error; on every backend, the native one included."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from libs import H, packages, plain, sample_library  # noqa: F401 fixtures
+
+from sandboxlib import ArgumentError, Function, Prim, Ptr, SandboxError, Tainted, TaintedPtr
+from sandboxlib.runtime.marshal import converter
+from sandboxlib.runtime.sandbox import Sandbox
+
+FEW = settings(max_examples=150, deadline=None, database=None)
+ECHOES = ("i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64", "long", "ulong", "size",
+          "char", "bool", "float", "double", "ptr")
+
+
+def outcome(fn: Callable[..., Any], *args: object) -> Any:
+    try:
+        return fn(*args)
+    except SandboxError as exc:
+        return exc
+
+
+def edges(sb: Sandbox, other: Sandbox) -> list[object]:
+    """Every range boundary of every C type, as ints, floats, bools and pointers."""
+    ints = [0, 1, -1]
+    for bits in (7, 8, 15, 16, 31, 32, 63, 64):
+        ints += [2**bits - 1, 2**bits, -2**bits, -2**bits - 1, -2**bits + 1]
+    return [*ints, True, False, None, 3.4028234663852886e38, 3.5e38, -3.5e38, math.inf,
+            math.nan, 1.0, *(TaintedPtr(a, sb.memory, "own") for a in ints),
+            TaintedPtr(16, other.memory, "other"), b"", "x", Tainted(1)]
+
+
+def values(sb: Sandbox, other: Sandbox) -> st.SearchStrategy[object]:
+    """Values of every kind a caller may be given, near every boundary."""
+    return st.one_of(
+        st.sampled_from(edges(sb, other)), st.integers(-2**70, 2**70), st.booleans(),
+        st.floats(allow_nan=True, allow_infinity=True), st.none(), st.binary(max_size=8),
+        st.text(max_size=4), st.builds(Tainted, st.integers()),
+        st.integers(-2**33, 2**33).map(lambda a: TaintedPtr(a, sb.memory, "own")),
+        st.integers(0, 2**32 - 1).map(lambda a: TaintedPtr(a, other.memory, "other")),
+        st.just(TaintedPtr(2**64, sb.memory, "huge")), st.just([1]), st.just(object()))
+
+
+def test_a_compiled_caller_accepts_exactly_what_its_converter_accepts(
+        H: ModuleType, isolating_backend: str) -> None:
+    functions = {fn.name: fn for fn in H.FUNCTIONS}
+    with H.sandbox(isolating_backend) as proxy, H.sandbox(isolating_backend) as proxy2:
+        sb, other = proxy.sandbox, proxy2.sandbox
+        echoes: list[tuple[Function, Callable[..., Any], Any]] = []
+        for name in ECHOES:
+            fn = functions[f"hostile_echo_{name}"]
+            echoes.append((fn, sb.bind(fn), converter(fn.sig.params[0], sb, f"{fn.name}(): "
+                                                      f"argument 1 '{fn.sig.name_of(0)}'")))
+
+        @FEW
+        @given(st.sampled_from(echoes), values(sb, other))
+        def check(echo: tuple[Function, Callable[..., Any], Any], value: object) -> None:
+            fn, call, convert = echo
+            want = outcome(convert, value, [])
+            got = outcome(call, value)
+            if isinstance(want, SandboxError):
+                assert type(got) is type(want) and str(got) == str(want), (fn.name, value)
+                return
+            assert isinstance(got, Tainted), (fn.name, value, got)
+            t = fn.sig.params[0]
+            value_out = plain(got)
+            if isinstance(t, Ptr):
+                assert isinstance(got, TaintedPtr) and got.belongs_to(sb.memory)
+                assert value_out == want
+            elif t is Prim.BOOL:
+                assert value_out is (want != 0)
+            elif isinstance(t, Prim) and t.is_float:
+                assert value_out == want or (math.isnan(value_out) and math.isnan(want)) or (
+                    t is Prim.FLOAT and math.isclose(value_out, want, rel_tol=1e-7))
+            else:
+                assert value_out == want
+        for echo in echoes:
+            for value in edges(sb, other):
+                check.hypothesis.inner_test(echo, value)  # type: ignore[attr-defined]
+        check()
+        assert sb.poisoned is None
+
+
+INCREMENTS = ("i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64")
+
+
+def test_native_integers_of_every_width_take_the_same_checks() -> None:
+    """The native backend's ranges are the host's (64-bit long, pointers); its
+    fast path is checked the same way on the sample's increment functions."""
+    lib = sample_library()
+    with lib.sandbox("native") as sb, lib.sandbox("native") as other:
+        cases = []
+        for name in INCREMENTS:
+            fn = lib.function(f"sample_inc_{name}")
+            cases.append((fn, sb.bind(fn), converter(fn.sig.params[0], sb, f"{fn.name}(): "
+                                                     f"argument 1 '{fn.sig.name_of(0)}'")))
+
+        @FEW
+        @given(st.sampled_from(cases), values(sb, other))
+        def check(case: tuple[Function, Callable[..., Any], Any], value: object) -> None:
+            fn, call, convert = case
+            want = outcome(convert, value, [])
+            got = outcome(call, value)
+            if isinstance(want, SandboxError):
+                assert type(got) is type(want) and str(got) == str(want), (fn.name, value)
+                return
+            t = fn.sig.result
+            assert isinstance(t, Prim)
+            bits = 8 * sb.model.size(t)
+            wrapped = (want + 1) & ((1 << bits) - 1)
+            if sb.model.is_signed(t) and wrapped >> (bits - 1):
+                wrapped -= 1 << bits
+            assert plain(got) == wrapped, (fn.name, value)
+        for case in cases:
+            for value in edges(sb, other):
+                check.hypothesis.inner_test(case, value)  # type: ignore[attr-defined]
+        check()
+
+
+@pytest.mark.parametrize("backend", ["native", "wasmtime", "wasm2c"])
+def test_arity_keywords_and_a_closed_sandbox(backend: str) -> None:
+    with sample_library().sandbox(backend) as sb:
+        add = sb.sample_add
+        with pytest.raises(ArgumentError, match=r"sample_add\(\) takes 2 argument\(s\), got 3"):
+            add(1, 2, 3)
+        with pytest.raises(TypeError):
+            add(1, b=2)
+        assert "sample_add" in repr(add) and add.__name__ == "sample_add"
+    with pytest.raises(SandboxError, match="closed"):
+        add(1, 2)
+
