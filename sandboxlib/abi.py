@@ -75,10 +75,22 @@ class Signature:
 
 @dataclass(frozen=True)
 class Function:
-    """A C function exported by a library."""
+    """A C function exported by a library. Its hash is computed once (functions key
+    the per-sandbox caches every first call looks up) and never pickled (hashes of
+    strings differ between processes)."""
 
     name: str
     sig: Signature
+
+    def __hash__(self) -> int:  # an explicit __hash__ is left alone by dataclass
+        cached: int | None = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash((self.name, self.sig))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"name": self.name, "sig": self.sig}
 
 
 _UNSIGNED = {Prim.BOOL, Prim.UCHAR, Prim.USHORT, Prim.UINT, Prim.ULONG, Prim.ULLONG}

@@ -46,11 +46,14 @@ class Library:
     preinit: bool = True  # run the start-up once and start every sandbox from its image
     _loaded: Memo[Hashable, Any] = field(default_factory=Memo, repr=False)
 
+    def __post_init__(self) -> None:
+        self._by_name = {fn.name: fn for fn in self.functions}
+
     def function(self, name: str) -> Function:
-        for fn in self.functions:
-            if fn.name == name:
-                return fn
-        raise KeyError(f"{self.name} has no function {name!r}")
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"{self.name} has no function {name!r}") from None
 
     def built_module(self) -> Path:
         """The module as compiled (or given), before pre-initialization."""
@@ -95,6 +98,7 @@ class Library:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._loaded = Memo()
+        self.__post_init__()
 
     def sandbox(self, backend: str | None = None, *, limits: Limits | None = None,
                 grants: Grants | None = None) -> Sandbox:

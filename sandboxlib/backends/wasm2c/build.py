@@ -3,7 +3,7 @@ and the shim compiled together with cffi (cached by content)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ class LoadedModule:
     imports: tuple[str, ...]  # WASI function of each import index
     traps: dict[str, int]  # trap constant name -> its value
     has_initialize: bool
+    entries: dict[Function, int] = field(default_factory=dict)  # see entry_address
 
     def wrapper(self, fn: Function) -> Wrapped:
         """The generated wrapper of export ``fn``, or SandboxError naming the mismatch."""
@@ -41,6 +42,15 @@ class LoadedModule:
         check_export(fn, have.wasm_type if have is not None else None)
         raise SandboxError(f"{fn.name}: this declaration is not among the library's functions, "
                            "for which the wasm2c extension was compiled")
+
+    def entry_address(self, fn: Function) -> int:
+        """Where ``fn``'s uniform entry is (found once per function)."""
+        address = self.entries.get(fn)
+        if address is None:
+            symbol = self.wrapper(fn).entry
+            address = self.entries[fn] = int(self.ffi.cast("uintptr_t",
+                                                           self.ffi.addressof(self.lib, symbol)))
+        return address
 
 
 def _check_imports(tr: Translation) -> tuple[str, ...]:

@@ -90,6 +90,7 @@ class Wasm2cInstance:
         # Sandbox or a memory pin of the same cycle may still call in; __del__ gives
         # up Python's reference and C frees the instance when its last one goes.
         self._inst: Any = raw
+        self._address = int(ffi.cast("uintptr_t", raw))
         self._closed = False
         self._state = lib.sbx_state_of(raw)
         self._wasi: wasi.WasiHost | None = None
@@ -122,11 +123,8 @@ class Wasm2cInstance:
     def entry(self, fn: Function) -> RawEntry:
         if self._limits.timeout is not None:  # the watchdog is armed from Python
             return RawEntry(RAW_PYTHON, self._failed, self, raw=self.function(fn))
-        ffi, lib = self._loaded.ffi, self._loaded.lib
-        symbol = self._loaded.wrapper(fn).entry
-        return RawEntry(RAW_UNIFORM, self._failed, self,
-                        fn=int(ffi.cast("uintptr_t", ffi.addressof(lib, symbol))),
-                        ctx=int(ffi.cast("uintptr_t", self._inst)))
+        return RawEntry(RAW_UNIFORM, self._failed, self, fn=self._loaded.entry_address(fn),
+                        ctx=self._address)
 
     def _failed(self, code: int, unused: int) -> None:
         self._fail()

@@ -20,7 +20,7 @@ from wasmtime import _ffi as _wffi
 from wasmtime._extern import wrap_extern
 from wasmtime._store import StoreContext
 
-from ...errors import TrapKind
+from ...errors import SandboxError, TrapKind
 
 ffi = cffi.FFI()
 _EXTERN_WORDS = ctypes.sizeof(_wffi.wasmtime_extern_union) // 8
@@ -115,17 +115,27 @@ def func_from_bytes(buf: Any) -> wasmtime.Func:
 
 
 def export_handle(ctx: Any, instance: Any, name: str, kind: int) -> Any:
-    """The handle bytes of export ``name`` if it exists with extern ``kind``, else None."""
+    """The handle of export ``name`` as a cffi buffer if it exists with extern ``kind``,
+    else None."""
+    try:
+        data = export_bytes(ctx, instance, name, kind)
+    except SandboxError:
+        return None
+    buf = ffi.new(BYTES, len(data))
+    ffi.memmove(buf, data, len(data))
+    return buf
+
+
+def export_bytes(ctx: Any, instance: Any, name: str, kind: int) -> bytes:
+    """The handle of export ``name`` as bytes (SandboxError if it is missing)."""
     item = ffi.new(EXTERN_P)
     data = name.encode()
-    if not lib.wasmtime_instance_export_get(ctx, instance, data, len(data), item):
-        return None
-    if item.kind != kind:
-        return None
-    size = FUNC_SIZE if kind == EXTERN_FUNC else MEMORY_SIZE
-    buf = ffi.new(BYTES, size)
-    ffi.memmove(buf, item.of, size)
-    return buf
+    if not lib.wasmtime_instance_export_get(ctx, instance, data, len(data), item) or (
+            item.kind != kind):
+        raise SandboxError(f"the module does not export {name!r} as a "
+                           f"{'function' if kind == EXTERN_FUNC else 'memory'}")
+    handle: bytes = ffi.buffer(item.of, FUNC_SIZE if kind == EXTERN_FUNC else MEMORY_SIZE)[:]
+    return handle
 
 
 def take_message(kind: str, ptr: Any) -> str:

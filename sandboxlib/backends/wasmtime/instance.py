@@ -46,6 +46,7 @@ class LoadedModule:
     module: wasmtime.Module
     pre: wasmtime.InstancePre
     func_types: dict[str, FuncType] = field(default_factory=dict)
+    checked: set[Function] = field(default_factory=set)  # exports found as declared
     engine_ptr: Any = field(init=False)
     pre_ptr: Any = field(init=False)
 
@@ -59,7 +60,9 @@ class LoadedModule:
                                                         tuple(str(r) for r in ty.results))
 
     def check(self, fn: Function) -> None:
-        check_export(fn, self.func_types.get(fn.name))
+        if fn not in self.checked:
+            check_export(fn, self.func_types.get(fn.name))
+            self.checked.add(fn)
 
 
 class WasmtimeMemory:
@@ -100,6 +103,7 @@ class WasmtimeInstance:
         self._store = ffi.gc(raw, lib.wasmtime_store_delete)
         _live.add(self)
         self._ctx = ctx = lib.wasmtime_store_context(raw)
+        self._ctx_address = int(ffi.cast("uintptr_t", ctx))
         _check(lib.wasmtime_context_set_wasi(ctx, _wasi_config(grants)))
         lib.wasmtime_store_limiter(raw, limits.memory_bytes, limits.table_elements, -1, -1, -1)
         if limits.fuel is not None:
@@ -149,11 +153,10 @@ class WasmtimeInstance:
 
     def entry(self, fn: Function) -> RawEntry:
         self._loaded.check(fn)
-        handle = _capi.export_handle(self._ctx, self._instance, fn.name, EXTERN_FUNC)
+        handle = _capi.export_bytes(self._ctx, self._instance, fn.name, EXTERN_FUNC)
         timed = self._deadline != NO_DEADLINE
         return RawEntry(RAW_WASMTIME, self._failed, self, fn=_CALL_UNCHECKED,
-                        ctx=int(ffi.cast("uintptr_t", self._ctx)),
-                        handle=bytes(ffi.buffer(handle)),
+                        ctx=self._ctx_address, handle=handle,
                         set_deadline=_SET_DEADLINE if timed else 0, deadline=self._deadline)
 
     def _failed(self, err: int, trap: int) -> None:
