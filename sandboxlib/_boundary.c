@@ -137,8 +137,10 @@ typedef struct {
   PyObject_HEAD
   unsigned long owner; /* the thread whose calls are on the sandbox's stack */
   long depth;          /* how many */
+  long callback_depth; /* callbacks on the stack */
   char unusable;       /* poisoned or closed: every call asks the sandbox why */
   char borrowed;       /* views to release before the next call */
+  PyObject* pending;   /* what a callback raised, raised again by the call it ran in */
 } Gate;
 
 static int gate_enter(Gate* g) {
@@ -148,6 +150,16 @@ static int gate_enter(Gate* g) {
   g->owner = me;
   g->depth++;
   return 1;
+}
+
+/* Keep the raised exception for the call the callback runs in (the first one: later
+   callbacks of the same call do not run). */
+static void gate_hold(Gate* g) {
+  PyObject* exc = take_exception();
+  if (!g->pending)
+    g->pending = exc;
+  else
+    Py_XDECREF(exc);
 }
 
 static PyObject* Gate_enter(Gate* g, PyObject* unused) {
@@ -163,6 +175,22 @@ static PyObject* Gate_leave(Gate* g, PyObject* unused) {
   Py_RETURN_NONE;
 }
 
+static int Gate_traverse(Gate* g, visitproc visit, void* arg) {
+  Py_VISIT(g->pending);
+  return 0;
+}
+
+static int Gate_clear(Gate* g) {
+  Py_CLEAR(g->pending);
+  return 0;
+}
+
+static void Gate_dealloc(Gate* g) {
+  PyObject_GC_UnTrack(g);
+  Gate_clear(g);
+  Py_TYPE(g)->tp_free((PyObject*)g);
+}
+
 static PyMethodDef Gate_methods[] = {
     {"enter", (PyCFunction)Gate_enter, METH_NOARGS,
      "Take the call lock (re-entrant on its thread); False if another thread holds it."},
@@ -173,49 +201,72 @@ static PyMemberDef Gate_members[] = {
     {"unusable", T_BOOL, offsetof(Gate, unusable), 0, "poisoned or closed"},
     {"borrowed", T_BOOL, offsetof(Gate, borrowed), 0, "views to release at the next call"},
     {"depth", T_LONG, offsetof(Gate, depth), READONLY, "calls on the stack"},
+    {"callback_depth", T_LONG, offsetof(Gate, callback_depth), READONLY,
+     "callbacks on the stack"},
     {NULL}};
 
 static PyTypeObject GateType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "sandboxlib._boundary.Gate",
     .tp_basicsize = sizeof(Gate),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "The call state of one sandbox: usable, views borrowed, the call lock.",
     .tp_new = PyType_GenericNew,
+    .tp_dealloc = (destructor)Gate_dealloc,
+    .tp_traverse = (traverseproc)Gate_traverse,
+    .tp_clear = (inquiry)Gate_clear,
     .tp_methods = Gate_methods,
     .tp_members = Gate_members,
 };
 
 /* -- Plan: how to check one function's arguments and lift its result -------------- */
 typedef struct {
-  char kind; /* i: signed int, u: unsigned int, f: float, d: double, p: pointer */
+  char kind; /* i: signed int, u: unsigned int, f: float, d: double, p: pointer,
+                q: function pointer (of machine type `shape`) */
   int64_t lo;
   uint64_t hi;
+  PyObject* shape; /* q: borrowed from its Plan */
 } Param;
+
+/* How a raw value becomes a tainted one (a result, or a callback's argument). */
+typedef struct {
+  char kind;  /* v(oid) i(nt) b(ool) f(loat) d(ouble) p(ointer) */
+  char field; /* the raw field of an int or pointer: i(32) u(32) I(64) U(64) */
+  int bits;   /* of an int narrower than 32 bits (0: as wide as its field) */
+  int sign;
+} Lift;
+
+static int lift_parse(Lift* l, int kind, int field, int bits, int sign) {
+  if (!strchr("vibfdp", kind) || !strchr("iuIU", field) || bits < 0 || bits >= 32) {
+    PyErr_Format(PyExc_ValueError, "unknown value kind %c/%c/%d", kind, field, bits);
+    return -1;
+  }
+  *l = (Lift){(char)kind, (char)field, bits, sign};
+  return 0;
+}
 
 typedef struct {
   PyObject_HEAD
   PyObject* function; /* passed back to the sandbox's slow paths */
   PyObject* name;     /* the C name, for errors */
   PyObject* origin;   /* of the tainted result */
-  char result;        /* v(oid) i(nt) b(ool) f(loat) d(ouble) p(ointer) */
-  char field;         /* the raw field: i(32) u(32) I(64) U(64) */
-  int bits;           /* of a result narrower than 32 bits (0: as wide as its field) */
-  int result_signed;
+  PyObject* shapes;   /* of function-pointer parameters (None for the others) */
+  Lift result;
   int n;
   Param params[MAX_PARAMS];
 } Plan;
 
 static PyObject* Plan_new(PyTypeObject* type, PyObject* args, PyObject* kw) {
-  PyObject *function, *name, *origin, *kinds, *los, *his;
+  PyObject *function, *name, *origin, *kinds, *los, *his, *shapes;
   int result, field, bits, sign;
-  static char* names[] = {"function", "name", "origin", "kinds", "lo", "hi", "result",
-                          "field", "bits", "signed", NULL};
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "OUUSO!O!CCip", names, &function, &name, &origin,
-                                   &kinds, &PyTuple_Type, &los, &PyTuple_Type, &his, &result,
-                                   &field, &bits, &sign))
+  static char* names[] = {"function", "name", "origin", "kinds", "lo", "hi", "shapes",
+                          "result", "field", "bits", "signed", NULL};
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "OUUSO!O!O!CCip", names, &function, &name,
+                                   &origin, &kinds, &PyTuple_Type, &los, &PyTuple_Type, &his,
+                                   &PyTuple_Type, &shapes, &result, &field, &bits, &sign))
     return NULL;
   Py_ssize_t n = PyBytes_GET_SIZE(kinds);
-  if (n > MAX_PARAMS || PyTuple_GET_SIZE(los) != n || PyTuple_GET_SIZE(his) != n) {
+  if (n > MAX_PARAMS || PyTuple_GET_SIZE(los) != n || PyTuple_GET_SIZE(his) != n ||
+      PyTuple_GET_SIZE(shapes) != n) {
     PyErr_Format(PyExc_ValueError, "%U: at most %d parameters, one bound pair each", name,
                  MAX_PARAMS);
     return NULL;
@@ -229,28 +280,26 @@ static PyObject* Plan_new(PyTypeObject* type, PyObject* args, PyObject* kw) {
     q->kind = PyBytes_AS_STRING(kinds)[i];
     q->lo = PyLong_AsLongLong(PyTuple_GET_ITEM(los, i));
     q->hi = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(his, i));
-    if (PyErr_Occurred() || !strchr("iufdp", q->kind)) {
+    q->shape = PyTuple_GET_ITEM(shapes, i);
+    if (PyErr_Occurred() || !strchr("iufdpq", q->kind) ||
+        (q->kind == 'q') != PyUnicode_Check(q->shape)) {
       Py_DECREF(p);
       if (!PyErr_Occurred())
         PyErr_Format(PyExc_ValueError, "unknown parameter kind %c", q->kind);
       return NULL;
     }
   }
-  if (!strchr("vibfdp", result) || !strchr("iuIU", field)) {
+  if (lift_parse(&p->result, result, field, bits, sign)) {
     Py_DECREF(p);
-    PyErr_Format(PyExc_ValueError, "unknown result kind %c/%c", result, field);
     return NULL;
   }
   Py_INCREF(function);
   Py_INCREF(name);
   Py_INCREF(origin);
+  p->shapes = Py_NewRef(shapes);
   p->function = function;
   p->name = name;
   p->origin = origin;
-  p->result = (char)result;
-  p->field = (char)field;
-  p->bits = bits;
-  p->result_signed = sign;
   return (PyObject*)p;
 }
 
@@ -258,6 +307,7 @@ static void Plan_dealloc(Plan* p) {
   Py_XDECREF(p->function);
   Py_XDECREF(p->name);
   Py_XDECREF(p->origin);
+  Py_XDECREF(p->shapes);
   Py_TYPE(p)->tp_free((PyObject*)p);
 }
 
@@ -308,43 +358,99 @@ static PyObject* call_method(PyObject* o, const char* name, PyObject* const* arg
   return r;
 }
 
-/* The fast path of one argument; 0 if it must go to the sandbox's converter. */
-static int fast_arg(Caller* c, const Param* q, PyObject* x, sbx_val* out) {
-  switch (q->kind) {
-    case 'i': {
-      if (!PyLong_CheckExact(x))
-        return 0;
-      int overflow;
-      long long v = PyLong_AsLongLongAndOverflow(x, &overflow);
-      if (overflow || (v == -1 && PyErr_Occurred()) || v < q->lo || (v > 0 && (uint64_t)v > q->hi)) {
-        PyErr_Clear();
-        return 0;
-      }
-      out->i64 = v;
-      return 1;
+/* An int in [lo, hi] of `q` into `out`; 0 if it is not one. */
+static int int_in_range(const Param* q, PyObject* x, sbx_val* out) {
+  if (!PyLong_CheckExact(x))
+    return 0;
+  if (q->kind == 'i') {
+    int overflow;
+    long long v = PyLong_AsLongLongAndOverflow(x, &overflow);
+    if (overflow || (v == -1 && PyErr_Occurred()) || v < q->lo || (v > 0 && (uint64_t)v > q->hi)) {
+      PyErr_Clear();
+      return 0;
     }
+    out->i64 = v;
+    return 1;
+  }
+  unsigned long long v = PyLong_AsUnsignedLongLong(x);
+  if ((v == (unsigned long long)-1 && PyErr_Occurred()) || v > q->hi) {
+    PyErr_Clear();
+    return 0;
+  }
+  out->u64 = v;
+  return 1;
+}
+
+/* Host objects passed as pointers (an allocation, a callback, a struct view): where
+   their owner and address are kept, what they must hold to pass as they are. */
+typedef struct {
+  PyTypeObject* type;
+  Py_ssize_t owner, address, shape; /* slot offsets; shape -1: not a function */
+  int nonzero;                      /* address 0 means freed or unregistered */
+} Pointee;
+#define MAX_POINTEES 4
+static Pointee pointees[MAX_POINTEES];
+static int npointees;
+
+static PyObject* add_pointee(PyObject* self, PyObject* args) {
+  PyTypeObject* type;
+  const char *owner, *address, *shape;
+  int nonzero;
+  if (!PyArg_ParseTuple(args, "O!ssz" "p", &PyType_Type, &type, &owner, &address, &shape,
+                        &nonzero))
+    return NULL;
+  if (npointees == MAX_POINTEES) {
+    PyErr_SetString(PyExc_ValueError, "too many pointee types");
+    return NULL;
+  }
+  Pointee* e = &pointees[npointees];
+  e->shape = -1;
+  if (slot_offset(type, owner, &e->owner) || slot_offset(type, address, &e->address) ||
+      (shape && slot_offset(type, shape, &e->shape)))
+    return NULL;
+  e->type = (PyTypeObject*)Py_NewRef(type);
+  e->nonzero = nonzero;
+  npointees++;
+  Py_RETURN_NONE;
+}
+
+/* The fast path of one argument; 0 if it must go to the sandbox's converter. */
+static int fast_arg(PyObject* sandbox, PyObject* memory, const Param* q, PyObject* x,
+                    sbx_val* out) {
+  switch (q->kind) {
+    case 'i':
+    case 'u':
+      return int_in_range(q, x, out);
     case 'p':
+    case 'q':
       if (x == Py_None) {
         out->u64 = 0;
         return 1;
       }
       if (Py_IS_TYPE(x, tainted_ptr_type)) {
-        if (SLOT(x, off_memory) != c->memory)
+        if (SLOT(x, off_memory) != memory)
           return 0;
-        x = SLOT(x, off_value);
+        return int_in_range(q, SLOT(x, off_value), out);
       }
-      /* fall through - an address */
-    case 'u': {
-      if (!PyLong_CheckExact(x))
-        return 0;
-      unsigned long long v = PyLong_AsUnsignedLongLong(x);
-      if ((v == (unsigned long long)-1 && PyErr_Occurred()) || v > q->hi) {
-        PyErr_Clear();
-        return 0;
+      if (PyLong_CheckExact(x))
+        return int_in_range(q, x, out);
+      for (int i = 0; sandbox && i < npointees; i++) {
+        const Pointee* e = &pointees[i];
+        if (!PyObject_TypeCheck(x, e->type))
+          continue;
+        if (SLOT(x, e->owner) != sandbox || (q->kind == 'q' && e->shape < 0))
+          return 0;
+        if (q->kind == 'q' && (!SLOT(x, e->shape) ||
+                               PyUnicode_Compare(SLOT(x, e->shape), q->shape) != 0)) {
+          PyErr_Clear();
+          return 0;
+        }
+        PyObject* address = SLOT(x, e->address);
+        if (!address)
+          return 0;
+        return int_in_range(q, address, out) && !(e->nonzero && out->u64 == 0);
       }
-      out->u64 = v;
-      return 1;
-    }
+      return 0;
     case 'f': {
       if (!PyFloat_CheckExact(x))
         return 0;
@@ -377,48 +483,51 @@ static int store_converted(const Param* q, PyObject* v, sbx_val* out) {
       out->f64 = d;
     return 0;
   }
-  out->u64 = PyLong_AsUnsignedLongLongMask(v);
-  return (out->u64 == (unsigned long long)-1 && PyErr_Occurred()) ? -1 : 0;
+  if (int_in_range(q, v, out))
+    return 0;
+  if (!PyErr_Occurred()) /* a converter's bug, never passed on truncated */
+    PyErr_Format(argument_error, "%R does not fit the C parameter it was converted for", v);
+  return -1;
 }
 
-static PyObject* lift(Caller* c, sbx_val r) {
-  Plan* p = c->plan;
-  switch (p->result) {
+static PyObject* lift(const Lift* l, sbx_val r, PyObject* origin, PyObject* memory) {
+  switch (l->kind) {
     case 'v':
       Py_RETURN_NONE;
     case 'f':
-      return tainted(tainted_type, PyFloat_FromDouble(r.f32), p->origin, NULL);
+      return tainted(tainted_type, PyFloat_FromDouble(r.f32), origin, NULL);
     case 'd':
-      return tainted(tainted_type, PyFloat_FromDouble(r.f64), p->origin, NULL);
+      return tainted(tainted_type, PyFloat_FromDouble(r.f64), origin, NULL);
     case 'b':
-      return tainted(tainted_type, PyBool_FromLong((r.u32 & 0xFF) != 0), p->origin, NULL);
+      return tainted(tainted_type, PyBool_FromLong((r.u32 & 0xFF) != 0), origin, NULL);
   }
   uint64_t u;
   int64_t s;
-  switch (p->field) {
+  switch (l->field) {
     case 'i': s = r.i32; u = (uint64_t)s; break;
     case 'u': u = r.u32; s = (int64_t)u; break;
     case 'I': s = r.i64; u = (uint64_t)s; break;
     default: u = r.u64; s = (int64_t)u; break;
   }
-  if (p->result == 'p')
-    return tainted(tainted_ptr_type, PyLong_FromUnsignedLongLong(u), p->origin, c->memory);
-  if (p->bits) { /* what a C caller sees of a narrower result: the low bits, re-signed */
-    u &= (UINT64_C(1) << p->bits) - 1;
-    if (p->result_signed && (u >> (p->bits - 1)))
-      return tainted(tainted_type, PyLong_FromLongLong((int64_t)u - (INT64_C(1) << p->bits)),
-                     p->origin, NULL);
-    return tainted(tainted_type, PyLong_FromUnsignedLongLong(u), p->origin, NULL);
+  if (l->kind == 'p')
+    return tainted(tainted_ptr_type, PyLong_FromUnsignedLongLong(u), origin, memory);
+  if (l->bits) { /* what a C caller sees of a narrower value: the low bits, re-signed */
+    u &= (UINT64_C(1) << l->bits) - 1;
+    if (l->sign && (u >> (l->bits - 1)))
+      return tainted(tainted_type, PyLong_FromLongLong((int64_t)u - (INT64_C(1) << l->bits)),
+                     origin, NULL);
+    return tainted(tainted_type, PyLong_FromUnsignedLongLong(u), origin, NULL);
   }
-  PyObject* v = (p->field == 'i' || p->field == 'I') ? PyLong_FromLongLong(s)
+  PyObject* v = (l->field == 'i' || l->field == 'I') ? PyLong_FromLongLong(s)
                                                      : PyLong_FromUnsignedLongLong(u);
-  return tainted(tainted_type, v, p->origin, NULL);
+  return tainted(tainted_type, v, origin, NULL);
 }
 
 /* Let the backend raise what a failed call means (`a`, `b` stolen); -1. */
 static int report_failure(Caller* c, PyObject* a, PyObject* b) {
   PyObject* args[2] = {a, b};
-  PyObject* r = (a && b) ? PyObject_Vectorcall(c->failed, args, 2, NULL) : NULL;
+  PyObject* r = (a && b && c->failed != Py_None) ? PyObject_Vectorcall(c->failed, args, 2, NULL)
+                                                : NULL;
   Py_XDECREF(a);
   Py_XDECREF(b);
   Py_XDECREF(r);
@@ -477,14 +586,14 @@ static int raw_call(Caller* c, sbx_val* v, int n) {
   if (!r)
     return -1;
   int bad = 0;
-  if (p->result == 'f' || p->result == 'd') {
+  if (p->result.kind == 'f' || p->result.kind == 'd') {
     double d = PyFloat_AsDouble(r);
     bad = d == -1.0 && PyErr_Occurred();
-    if (p->result == 'f')
+    if (p->result.kind == 'f')
       v[0].f32 = (float)d;
     else
       v[0].f64 = d;
-  } else if (p->result != 'v') {
+  } else if (p->result.kind != 'v') {
     v[0].u64 = PyLong_AsUnsignedLongLongMask(r);
     bad = v[0].u64 == (unsigned long long)-1 && PyErr_Occurred();
   }
@@ -532,9 +641,9 @@ static PyObject* Caller_call(Caller* c, PyObject* const* args, size_t nargsf, Py
   PyObject *temps = NULL, *mark = NULL, *result = NULL;
   for (Py_ssize_t i = 0; i < n; i++) {
     const Param* q = &p->params[i];
-    if (fast_arg(c, q, args[i], &v[i]))
+    if (fast_arg(c->sandbox, c->memory, q, args[i], &v[i]))
       continue;
-    if (q->kind == 'p' && !temps) { /* data copied in lives until the call returns */
+    if ((q->kind == 'p' || q->kind == 'q') && !temps) { /* copies live until it returns */
       temps = PyList_New(0);
       mark = temps ? call_method(c->sandbox, "_temps_begin", NULL, 0) : NULL;
       if (!mark)
@@ -543,7 +652,7 @@ static PyObject* Caller_call(Caller* c, PyObject* const* args, size_t nargsf, Py
     PyObject* index = PyLong_FromSsize_t(i);
     if (!index)
       goto done;
-    PyObject* cargs[4] = {p->function, index, args[i], q->kind == 'p' ? temps : Py_None};
+    PyObject* cargs[4] = {p->function, index, args[i], temps ? temps : Py_None};
     PyObject* conv = call_method(c->sandbox, "_convert", cargs, 4);
     Py_DECREF(index);
     if (!conv)
@@ -562,10 +671,16 @@ static PyObject* Caller_call(Caller* c, PyObject* const* args, size_t nargsf, Py
   }
   int failed = raw_call(c, v, (int)n);
   g->depth--;
+  if (g->pending) { /* a callback raised: that is what the call raises */
+    PyErr_Clear();
+    restore_exception(g->pending);
+    g->pending = NULL;
+    failed = 1;
+  }
   if (failed)
     escaped(c);
   else
-    result = lift(c, v[0]);
+    result = lift(&p->result, v[0], p->origin, c->memory);
 done:
   if (temps) {
     if (mark) {
@@ -699,10 +814,286 @@ static PyTypeObject CallerType = {
     .tp_getset = Caller_getset,
 };
 
+/* -- Callback: a host function the sandboxed code calls ---------------------------- */
+typedef struct {
+  PyObject_HEAD
+  vectorcallfunc vectorcall;
+  Gate* gate;
+  PyObject* fn;      /* the host's function */
+  PyObject* memory;  /* pointer arguments point into it; a pointer result must too */
+  PyObject* slow;    /* too_deep(depth), poisoned(), finish(value): errors and conversions */
+  PyObject* origins; /* of each tainted argument */
+  long max_depth;
+  char removed;      /* calls from now on are calls to an unregistered callback */
+  int n;
+  Param result;      /* kind 'v': no result */
+  Lift args[MAX_PARAMS];
+} Callback;
+
+enum { CB_OK = 0, CB_FAILED = 1, CB_REMOVED = 2 };
+
+/* Run the callback on raw values (the result, if any, into v[0]); with the GIL. It
+   may remove itself while it runs: what it uses is held for the run. */
+static int callback_run(Callback* cb, sbx_val* v) {
+  Gate* g = cb->gate;
+  if (cb->removed || !g)
+    return CB_REMOVED;
+  if (g->pending) /* an earlier callback of this call raised: the call is failing */
+    return CB_FAILED;
+  Py_INCREF(g);
+  PyObject* fn = Py_NewRef(cb->fn);
+  PyObject* slow = Py_NewRef(cb->slow);
+  PyObject* memory = Py_NewRef(cb->memory);
+  PyObject* origins = Py_NewRef(cb->origins);
+  PyObject* r = NULL;
+  PyObject* a[MAX_PARAMS];
+  int n = 0;
+  if (g->callback_depth >= cb->max_depth) {
+    PyObject* depth = PyLong_FromLong(g->callback_depth);
+    PyObject* ok = depth ? call_method(slow, "too_deep", &depth, 1) : NULL;
+    Py_XDECREF(depth);
+    Py_XDECREF(ok);
+    goto done;
+  }
+  for (; n < cb->n; n++) {
+    a[n] = lift(&cb->args[n], v[n], PyTuple_GET_ITEM(origins, n), memory);
+    if (!a[n])
+      goto done;
+  }
+  g->callback_depth++;
+  r = PyObject_Vectorcall(fn, a, (size_t)n, NULL);
+  g->callback_depth--;
+  if (r && g->unusable) { /* a nested call poisoned the sandbox and the callback went on */
+    PyObject* ok = call_method(slow, "poisoned", NULL, 0);
+    if (!ok)
+      Py_CLEAR(r);
+    Py_XDECREF(ok);
+  }
+  if (r && cb->result.kind != 'v' && !fast_arg(NULL, memory, &cb->result, r, &v[0])) {
+    PyObject* conv = call_method(slow, "finish", &r, 1);
+    if (!conv || store_converted(&cb->result, conv, &v[0]))
+      Py_CLEAR(r);
+    Py_XDECREF(conv);
+  }
+done:
+  while (n--)
+    Py_DECREF(a[n]);
+  int rc = CB_OK;
+  if (!r) {
+    gate_hold(g);
+    rc = CB_FAILED;
+  }
+  Py_XDECREF(r);
+  Py_DECREF(fn);
+  Py_DECREF(slow);
+  Py_DECREF(memory);
+  Py_DECREF(origins);
+  Py_DECREF(g);
+  return rc;
+}
+
+/* What sandboxed code calls (through the backend's trampoline), without the GIL. */
+static int callback_dispatch(void* target, sbx_val* v) {
+  PyGILState_STATE st = PyGILState_Ensure();
+  int rc = callback_run((Callback*)target, v);
+  PyGILState_Release(st);
+  return rc;
+}
+
+/* wasmtime's unchecked host-function form; `env` is the Callback. */
+typedef void* (*wt_trap_new_t)(const char* msg, size_t len);
+static wt_trap_new_t wt_trap_new;
+
+static void* wasmtime_trampoline(void* env, void* caller, wt_val_raw* args, size_t n) {
+  Callback* cb = (Callback*)env;
+  sbx_val v[MAX_PARAMS + 1];
+  if (n > MAX_PARAMS)
+    n = MAX_PARAMS;
+  for (size_t i = 0; i < n; i++)
+    memcpy(&v[i], &args[i], sizeof v[i]);
+  int rc = callback_dispatch(cb, v);
+  if (rc == CB_REMOVED) {
+    static const char msg[] = "call to an unregistered callback";
+    return wt_trap_new(msg, sizeof msg - 1);
+  }
+  if (rc) {
+    static const char msg[] = "host callback raised an exception";
+    return wt_trap_new(msg, sizeof msg - 1);
+  }
+  if (n) {
+    memset(&args[0], 0, sizeof args[0]);
+    memcpy(&args[0], &v[0], sizeof v[0]);
+  }
+  return NULL;
+}
+
+/* Called from Python (the native backend's C-typed trampolines): raw numbers in, the
+   raw result out; on failure the exception waits in the gate and 0 comes back. */
+static PyObject* Callback_call(Callback* cb, PyObject* const* args, size_t nargsf,
+                               PyObject* kw) {
+  Py_ssize_t n = PyVectorcall_NARGS(nargsf);
+  if (n != cb->n || (kw && PyTuple_GET_SIZE(kw))) {
+    PyErr_Format(PyExc_TypeError, "callback takes %d raw argument(s)", cb->n);
+    return NULL;
+  }
+  sbx_val v[MAX_PARAMS + 1] = {{0}};
+  for (Py_ssize_t i = 0; i < n; i++) {
+    const Lift* l = &cb->args[i];
+    if (l->kind == 'f' || l->kind == 'd') {
+      double d = PyFloat_AsDouble(args[i]);
+      if (l->kind == 'f')
+        v[i].f32 = (float)d;
+      else
+        v[i].f64 = d;
+    } else {
+      v[i].u64 = PyLong_AsUnsignedLongLongMask(args[i]);
+    }
+    if (PyErr_Occurred())
+      return NULL;
+  }
+  int rc = callback_run(cb, v);
+  if (cb->result.kind == 'v')
+    Py_RETURN_NONE;
+  if (rc)
+    v[0].u64 = 0;
+  switch (cb->result.kind) {
+    case 'f': return PyFloat_FromDouble(v[0].f32);
+    case 'd': return PyFloat_FromDouble(v[0].f64);
+    case 'i': return PyLong_FromLongLong(v[0].i64);
+    default: return PyLong_FromUnsignedLongLong(v[0].u64);
+  }
+}
+
+static PyObject* Callback_new(PyTypeObject* type, PyObject* args, PyObject* kw) {
+  Gate* gate;
+  PyObject *fn, *memory, *slow, *origins, *lifts, *result;
+  long max_depth;
+  static char* names[] = {"gate", "fn", "memory", "slow", "origins", "lifts", "result",
+                          "max_depth", NULL};
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O!OOOO!O!Ol", names, &GateType, &gate, &fn,
+                                   &memory, &slow, &PyTuple_Type, &origins, &PyTuple_Type,
+                                   &lifts, &result, &max_depth))
+    return NULL;
+  Py_ssize_t n = PyTuple_GET_SIZE(lifts);
+  if (n > MAX_PARAMS || PyTuple_GET_SIZE(origins) != n) {
+    PyErr_Format(PyExc_ValueError, "a callback has at most %d parameters, one origin each",
+                 MAX_PARAMS);
+    return NULL;
+  }
+  Callback* cb = (Callback*)type->tp_alloc(type, 0);
+  if (!cb)
+    return NULL;
+  cb->n = (int)n;
+  for (Py_ssize_t i = 0; i < n; i++) {
+    int kind, field, bits, sign;
+    if (!PyArg_ParseTuple(PyTuple_GET_ITEM(lifts, i), "CCip", &kind, &field, &bits, &sign) ||
+        lift_parse(&cb->args[i], kind, field, bits, sign)) {
+      Py_DECREF(cb);
+      return NULL;
+    }
+  }
+  int kind = 'v';
+  long long lo = 0;
+  unsigned long long hi = 0;
+  if (result != Py_None && !PyArg_ParseTuple(result, "CLK", &kind, &lo, &hi)) {
+    Py_DECREF(cb);
+    return NULL;
+  }
+  cb->result = (Param){(char)kind, lo, hi};
+  cb->vectorcall = (vectorcallfunc)Callback_call;
+  cb->gate = (Gate*)Py_NewRef(gate);
+  cb->fn = Py_NewRef(fn);
+  cb->memory = Py_NewRef(memory);
+  cb->slow = Py_NewRef(slow);
+  cb->origins = Py_NewRef(origins);
+  cb->max_depth = max_depth;
+  return (PyObject*)cb;
+}
+
+static int Callback_traverse(Callback* cb, visitproc visit, void* arg) {
+  Py_VISIT(cb->gate);
+  Py_VISIT(cb->fn);
+  Py_VISIT(cb->memory);
+  Py_VISIT(cb->slow);
+  Py_VISIT(cb->origins);
+  return 0;
+}
+
+static int Callback_clear(Callback* cb) {
+  Py_CLEAR(cb->gate);
+  Py_CLEAR(cb->fn);
+  Py_CLEAR(cb->memory);
+  Py_CLEAR(cb->slow);
+  Py_CLEAR(cb->origins);
+  return 0;
+}
+
+static void Callback_dealloc(Callback* cb) {
+  PyObject_GC_UnTrack(cb);
+  Callback_clear(cb);
+  Py_TYPE(cb)->tp_free((PyObject*)cb);
+}
+
+/* From now on a call traps as a call to an unregistered callback; what it referred
+   to is let go (the object itself may still be reached from C until its instance
+   goes). */
+static PyObject* Callback_remove(Callback* cb, PyObject* unused) {
+  cb->removed = 1;
+  Callback_clear(cb);
+  Py_RETURN_NONE;
+}
+
+static PyObject* Callback_address(Callback* cb, void* unused) {
+  return PyLong_FromVoidPtr(cb);
+}
+
+static PyMethodDef Callback_methods[] = {
+    {"remove", (PyCFunction)Callback_remove, METH_NOARGS,
+     "Calls from now on trap as calls to an unregistered callback."},
+    {NULL}};
+
+static PyGetSetDef Callback_getset[] = {
+    {"address", (getter)Callback_address, NULL,
+     "The C pointer trampolines pass to the dispatcher (valid while this object lives).",
+     NULL},
+    {NULL}};
+
+static PyTypeObject CallbackType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "sandboxlib._boundary.Callback",
+    .tp_basicsize = sizeof(Callback),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "A host function sandboxed code calls: tainted arguments, a checked result.",
+    .tp_new = Callback_new,
+    .tp_dealloc = (destructor)Callback_dealloc,
+    .tp_traverse = (traverseproc)Callback_traverse,
+    .tp_clear = (inquiry)Callback_clear,
+    .tp_call = PyVectorcall_Call,
+    .tp_vectorcall_offset = offsetof(Callback, vectorcall),
+    .tp_methods = Callback_methods,
+    .tp_getset = Callback_getset,
+};
+
+static PyObject* wasmtime_callbacks(PyObject* self, PyObject* arg) {
+  void* trap_new = PyLong_AsVoidPtr(arg);
+  if (!trap_new) {
+    if (!PyErr_Occurred())
+      PyErr_SetString(PyExc_ValueError, "wasmtime_trap_new is NULL");
+    return NULL;
+  }
+  wt_trap_new = (wt_trap_new_t)trap_new;
+  return PyLong_FromVoidPtr((void*)wasmtime_trampoline);
+}
+
 /* -- module ----------------------------------------------------------------------- */
 static PyMethodDef methods[] = {
     {"setup", setup, METH_VARARGS,
      "setup(Tainted, TaintedPtr, ArgumentError): the types results and errors are made of."},
+    {"add_pointee", add_pointee, METH_VARARGS,
+     "add_pointee(type, owner slot, address slot, shape slot or None, nonzero): instances "
+     "pass as pointers as they are when their owner is the sandbox called."},
+    {"wasmtime_callbacks", wasmtime_callbacks, METH_O,
+     "wasmtime_callbacks(address of wasmtime_trap_new): the address of the trampoline that "
+     "runs a Callback (its env) as a wasmtime unchecked host function."},
     {NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "sandboxlib._boundary",
@@ -713,9 +1104,9 @@ PyMODINIT_FUNC PyInit__boundary(void) {
   PyObject* m = PyModule_Create(&module);
   if (!m)
     return NULL;
-  PyTypeObject* types[] = {&GateType, &PlanType, &CallerType};
-  const char* names[] = {"Gate", "Plan", "Caller"};
-  for (int i = 0; i < 3; i++) {
+  PyTypeObject* types[] = {&GateType, &PlanType, &CallerType, &CallbackType};
+  const char* names[] = {"Gate", "Plan", "Caller", "Callback"};
+  for (int i = 0; i < 4; i++) {
     if (PyType_Ready(types[i]) < 0 || PyModule_AddObjectRef(m, names[i], (PyObject*)types[i]) < 0) {
       Py_DECREF(m);
       return NULL;
@@ -724,7 +1115,8 @@ PyMODINIT_FUNC PyInit__boundary(void) {
   if (PyModule_AddIntConstant(m, "RAW_UNIFORM", RAW_UNIFORM) ||
       PyModule_AddIntConstant(m, "RAW_WASMTIME", RAW_WASMTIME) ||
       PyModule_AddIntConstant(m, "RAW_PYTHON", RAW_PYTHON) ||
-      PyModule_AddIntConstant(m, "MAX_PARAMS", MAX_PARAMS)) {
+      PyModule_AddIntConstant(m, "MAX_PARAMS", MAX_PARAMS) ||
+      PyModule_AddObject(m, "CALLBACK_DISPATCH", PyLong_FromVoidPtr((void*)callback_dispatch))) {
     Py_DECREF(m);
     return NULL;
   }

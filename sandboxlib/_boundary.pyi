@@ -8,6 +8,8 @@ RAW_PYTHON: int
 MAX_PARAMS: int
 
 def setup(tainted: type, tainted_ptr: type, argument_error: type, /) -> None: ...
+def add_pointee(type: type, owner: str, address: str, shape: str | None, nonzero: bool,
+                /) -> None: ...
 
 class Gate:
     unusable: bool
@@ -20,13 +22,26 @@ class Gate:
 class Plan:
     name: str
     def __init__(self, function: object, name: str, origin: str, kinds: bytes,
-                 lo: tuple[int, ...], hi: tuple[int, ...], result: str, field: str, bits: int,
-                 signed: bool) -> None: ...
+                 lo: tuple[int, ...], hi: tuple[int, ...], shapes: tuple[str | None, ...],
+                 result: str, field: str, bits: int, signed: bool) -> None: ...
 
 class Caller:
     __name__: str
     def __init__(self, gate: Gate, plan: Plan, sandbox: Any, memory: Any,
-                 failed: Callable[[int, int], None], form: int, fn: int, ctx: int,
+                 failed: Callable[[int, int], None] | None, form: int, fn: int, ctx: int,
                  handle: bytes, set_deadline: int, deadline: int,
                  raw: Callable[..., Any] | None, keep: object) -> None: ...
     def __call__(self, *args: Any) -> Any: ...
+
+CALLBACK_DISPATCH: int
+
+def wasmtime_callbacks(trap_new: int, /) -> int: ...
+
+class Callback:
+    def __init__(self, gate: Gate, fn: Callable[..., Any], memory: Any, slow: Any,
+                 origins: tuple[str, ...], lifts: tuple[tuple[str, str, int, bool], ...],
+                 result: tuple[str, int, int] | None, max_depth: int) -> None: ...
+    @property
+    def address(self) -> int: ...
+    def remove(self) -> None: ...
+    def __call__(self, *raw: int | float) -> int | float | None: ...

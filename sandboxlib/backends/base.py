@@ -22,7 +22,18 @@ from .memory import RawMemory
 T = TypeVar("T")
 Number = int | float
 RawFunction = Callable[..., Number | None]
-HostFunction = Callable[..., Number | None]
+
+
+class CallbackTarget(Protocol):
+    """What sandboxed code calls back (``sandboxlib._boundary.Callback``): trampolines
+    in C pass ``address`` and the raw values to the boundary's dispatcher, those
+    written in Python call it with the raw values (an exception it raised waits for
+    the call that is running; the raw result is 0 then)."""
+
+    @property
+    def address(self) -> int: ...
+
+    def __call__(self, *raw: Number) -> Number | None: ...
 
 # How the compiled boundary makes a raw call (sandboxlib/_boundary.c):
 RAW_UNIFORM = 0  # int fn(void *ctx, sbx_val *values): non-zero when the call failed
@@ -37,13 +48,13 @@ RAW_VALUE_C = """typedef union {
 
 @dataclass(frozen=True)
 class RawEntry:
-    """One function of one instance, as the compiled boundary calls it. ``failed(a, b)``
-    raises what a failed call means (``a``: the uniform call's code, or wasmtime's
-    error and ``b`` its trap, as addresses); ``keep`` keeps ``fn`` and ``ctx`` valid."""
+    """One function of one instance, as the compiled boundary calls it. ``keep`` keeps
+    ``fn`` and ``ctx`` valid; ``failed(a, b)`` raises what a failed call means (``a``:
+    the uniform call's code, or wasmtime's error and ``b`` its trap, as addresses)."""
 
     form: int
-    failed: Callable[[int, int], None]
     keep: object
+    failed: Callable[[int, int], None] | None = None
     fn: int = 0
     ctx: int = 0
     handle: bytes = b""
@@ -103,7 +114,7 @@ class Instance(Protocol):
         """Export ``fn`` as the compiled boundary calls it."""
         ...
 
-    def add_callback(self, sig: Signature, target: HostFunction) -> int:
+    def add_callback(self, sig: Signature, target: CallbackTarget) -> int:
         """Make ``target`` callable from sandboxed code; returns its function pointer."""
         ...
 

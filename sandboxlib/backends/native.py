@@ -14,8 +14,7 @@ from typing import Any
 from ..abi import (FREE, HOST, MALLOC, Function, FuncPtr, Prim, Ptr, Signature, c_decl,
                    function_type_decl, raw_field)
 from ..errors import BuildError, SandboxError
-from .base import RAW_UNIFORM, RAW_VALUE_C, HostFunction, LibraryModule, RawEntry
-from .hostcalls import HostCalls
+from .base import RAW_UNIFORM, RAW_VALUE_C, CallbackTarget, LibraryModule, RawEntry
 from ..config import Grants, Limits
 from ..toolchain.cext import build_extension
 
@@ -45,8 +44,6 @@ class NativeInstance:
         self._lib = module.lib
         self.memory = NativeMemory()
         self._callbacks: dict[int, Any] = {}
-        self._hostcalls = HostCalls()  # only its exception relay: callbacks are cffi's
-        self._failed = self._ffi.new("int *")  # set while an exception is held
 
     def entry(self, fn: Function) -> RawEntry:
         try:
@@ -54,36 +51,17 @@ class NativeInstance:
         except (AttributeError, TypeError):  # not among the functions it was built with
             raise SandboxError(f"{fn.name}: the native build of this library has no such "
                                "function") from None
-        return RawEntry(RAW_UNIFORM, self._raise_pending, self,
-                        fn=int(self._ffi.cast("uintptr_t", address)),
-                        ctx=int(self._ffi.cast("uintptr_t", self._failed)))
+        return RawEntry(RAW_UNIFORM, self, fn=int(self._ffi.cast("uintptr_t", address)))
 
-    def _raise_pending(self, code: int, unused: int) -> None:
-        """Re-raise what a callback raised during the call (C cannot unwind it)."""
-        self._failed[0] = 0
-        pending = self._hostcalls.take()
-        if pending is not None:
-            raise pending
-
-    def add_callback(self, sig: Signature, target: HostFunction) -> int:
+    def add_callback(self, sig: Signature, target: CallbackTarget) -> int:
         ffi = self._ffi
         pointer_args = [i for i, t in enumerate(sig.params) if isinstance(t, (Ptr, FuncPtr))]
-        default = None if sig.result is Prim.VOID else 0
+        pointer_result = isinstance(sig.result, (Ptr, FuncPtr))
 
-        def trampoline(*args: Any) -> Any:
-            if self._hostcalls.failed:
-                return default
-            try:
-                lowered = [int(ffi.cast("uintptr_t", a)) if i in pointer_args else a
-                           for i, a in enumerate(args)]
-                value = target(*lowered)
-                if isinstance(sig.result, (Ptr, FuncPtr)):
-                    return ffi.cast("void *", value)
-                return value
-            except BaseException as exc:  # cannot unwind through C: re-raised after the call
-                self._hostcalls.hold(exc)
-                self._failed[0] = 1
-                return default
+        def trampoline(*args: Any) -> Any:  # a failure waits in the target's gate
+            value = target(*[int(ffi.cast("uintptr_t", a)) if i in pointer_args else a
+                             for i, a in enumerate(args)])
+            return ffi.cast("void *", value) if pointer_result else value
 
         cb = ffi.callback(function_type_decl(sig), trampoline)
         address = int(ffi.cast("uintptr_t", cb))
@@ -126,7 +104,7 @@ def _build(library: LibraryModule) -> Any:
     functions = {fn.name: fn for fn in (MALLOC, FREE, *library.functions)}.values()
     entries = [_entry(fn) for fn in functions]
     return build_extension("native", library.name,
-                           cdef + "".join(f"\nint {_entry_name(fn)}(int *, void *);"
+                           cdef + "".join(f"\nint {_entry_name(fn)}(void *, void *);"
                                           for fn in functions),
                            prelude + RAW_VALUE_C + "\n".join(entries), library.sources,
                            library.include_dirs, library.defines, library.cflags)
@@ -138,7 +116,8 @@ def _entry_name(fn: Function) -> str:
 
 def _entry(fn: Function) -> str:
     """``fn``'s uniform entry for the compiled boundary: its arguments read from the
-    value array, its result stored in it, whether a callback raised returned."""
+    value array, its result stored in it (it cannot fail: what a callback raised
+    waits in the sandbox's gate)."""
     args = []
     for i, t in enumerate(fn.sig.params):
         field = raw_field(t, HOST)
@@ -152,7 +131,7 @@ def _entry(fn: Function) -> str:
         stored = f"v[0].u64 = (uint64_t)(uintptr_t){call}"
     else:
         stored = f"v[0].{raw_field(r, HOST)} = {call}"
-    return f"int {_entry_name(fn)}(int *failed, sbx_val *v) {{\n  {stored};\n  return *failed;\n}}\n"
+    return f"int {_entry_name(fn)}(void *unused, sbx_val *v) {{\n  {stored};\n  return 0;\n}}\n"
 
 
 def _include(header: Path) -> str:

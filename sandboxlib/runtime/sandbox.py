@@ -12,12 +12,11 @@ from ..config import Grants, Limits
 from ..errors import (ArgumentError, BoundsError, PoisonedError, ResourceError, SandboxError,
                       TaintError, TrapError)
 from ..taint import Tainted, TaintedPtr, short_repr
-from .callers import CALLBACK_FREE, Gate, callback_source, caller, plan
+from .callers import Callback, Gate, callback, caller, plan
 from .handles import HandleTable
-from .marshal import converter, lifter
+from .marshal import converter
 from .objects import Allocation, CallbackHandle, Temps
 from .scalars import Converter
-from ..specialize import factory
 
 SCRATCH_SIZE = 4096  # bytes of call arguments copied in without a malloc
 DEFAULT_LIMITS, DEFAULT_GRANTS = Limits(), Grants()  # frozen: shared by every sandbox
@@ -40,9 +39,9 @@ class Sandbox:
         self._poisoned: str | None = None
         self._closed = False
         self._handles: HandleTable | None = None
-        self._callback_depth = 0
         self._allocations: dict[int, Allocation] = {}
         self._callbacks: dict[int, CallbackHandle] = {}
+        self._targets: dict[int, Callback] = {}  # what each callback runs
         self._bound: dict[Function, Callable[..., Any]] = {}
         self._borrowed: list[memoryview] = []  # see borrow
         self._scratch: Allocation | None = None  # see temp_copy
@@ -99,6 +98,9 @@ class Sandbox:
                 self._release_borrowed()
             for handle in self._callbacks.values():
                 handle.address = 0
+            for target in self._targets.values():
+                target.remove()
+            self._targets.clear()
             for alloc in self._allocations.values():
                 alloc.address = 0
             self._callbacks.clear()
@@ -285,42 +287,52 @@ class Sandbox:
         self._check_usable()
         label = name or getattr(fn, "__name__", "callback")
         where = f"callback {label}"
-        lifts = [lifter(t, self, f"{where} argument {i + 1} '{sig.name_of(i)}'")
-                 for i, t in enumerate(sig.params)]
-        result = None if sig.result is Prim.VOID else converter(
-            sig.result, self, f"{where} return value")
-
-        def too_deep(depth: int) -> None:
-            raise ResourceError(f"{where}: the sandbox called back {depth} levels deep")
-
-        def poisoned() -> None:  # a nested call failed and the callback went on
-            raise PoisonedError(f"{where}: the sandbox was poisoned during the callback "
-                                f"({self._poisoned})")
-
-        def finish(value: Any) -> Any:
-            assert result is not None
-            temps: Temps = []
-            out = result(value, temps)
-            if temps:
-                for t in temps:
-                    t.free()
-                raise ArgumentError(f"{where} return value: data cannot be returned as a "
-                                    "pointer (it would be freed); return a sandbox pointer")
-            return out
-
-        arity = len(sig.params)
-        make = factory(("sandbox-callback", arity, result is not None), CALLBACK_FREE,
-                       lambda: callback_source(arity, result is not None))
-        target = make(self, fn, lifts, self.limits.max_callback_depth, too_deep, poisoned,
-                      finish)
+        target = callback(self._gate, fn, sig, self.model, self.memory,
+                          _CallbackChecks(self, sig, where), where,
+                          self.limits.max_callback_depth)
         address = self._instance.add_callback(sig, target)
         handle = CallbackHandle(self, address, sig, label)
         self._callbacks[address] = handle
+        self._targets[address] = target
         return handle
 
     def _remove_callback(self, handle: CallbackHandle, address: int) -> None:
         if self._callbacks.get(address) is handle:
             del self._callbacks[address]
+            self._targets.pop(address).remove()
             if not self._closed:
                 self._instance.remove_callback(address)
 
+
+
+class _CallbackChecks:
+    """What a compiled callback target asks Python for: its errors, and converting a
+    result off the fast path (the converter refuses what C cannot receive)."""
+
+    __slots__ = ("_sandbox", "_where", "_result")
+
+    def __init__(self, sandbox: Sandbox, sig: Signature, where: str) -> None:
+        self._sandbox = sandbox
+        self._where = where
+        self._result = None if sig.result is Prim.VOID else converter(
+            sig.result, sandbox, f"{where} return value")
+
+    def too_deep(self, depth: int) -> None:
+        raise ResourceError(f"{self._where}: the sandbox called back {depth} levels deep")
+
+    def poisoned(self) -> None:
+        """Raise if a nested call poisoned the sandbox while the callback ran."""
+        if self._sandbox.poisoned is not None:
+            raise PoisonedError(f"{self._where}: the sandbox was poisoned during the callback "
+                                f"({self._sandbox.poisoned})")
+
+    def finish(self, value: object) -> int | float:
+        assert self._result is not None
+        temps: Temps = []
+        out = self._result(value, temps)
+        if temps:
+            for t in temps:
+                t.free()
+            raise ArgumentError(f"{self._where} return value: data cannot be returned as a "
+                                "pointer (it would be freed); return a sandbox pointer")
+        return out

@@ -82,6 +82,7 @@ struct sbx_cb {
   sbx_state* owner;
   uint32_t index;        /* the slot it was registered in: its key in Python */
   volatile uint32_t removed;
+  void* target;          /* the compiled callback (sandboxlib._boundary.Callback) */
   sbx_cb* next;
 };
 
@@ -192,7 +193,13 @@ static __thread sbx_frame* sbx_top;        /* innermost call on this thread */
 static __thread uintptr_t sbx_stack_floor; /* lowest usable address, per thread */
 
 static int64_t sbx_py_import(uintptr_t handle, int index, sbx_val* values);
-static int sbx_py_callback(uintptr_t handle, uint32_t index, sbx_val* values);
+/* sandboxlib._boundary's dispatcher: runs a callback on its raw values (0: done,
+   2: removed, else: it raised and the exception waits for the call's caller). */
+static int (*sbx_dispatch)(void* target, sbx_val* values);
+
+void sbx_set_dispatch(uintptr_t dispatch) {
+  sbx_dispatch = (int (*)(void*, sbx_val*))dispatch;
+}
 
 void sbx_trap(wasm_rt_trap_t code) {
   sbx_frame* f = sbx_top;

@@ -8,8 +8,9 @@ from typing import Any
 
 from ...abi import INITIALIZE, WASM32, Function, Signature
 from ...errors import PoisonedError, ResourceError, SandboxError, TrapError, TrapKind
-from ..base import (RAW_PYTHON, RAW_UNIFORM, HostFunction, LibraryModule, RawEntry, RawFunction,
-                    table_full)
+from ..._boundary import CALLBACK_DISPATCH
+from ..base import (RAW_PYTHON, RAW_UNIFORM, CallbackTarget, LibraryModule, RawEntry,
+                    RawFunction, table_full)
 from ..hostcalls import HostCalls
 from ...config import Grants, Limits
 from ..memory import Memory
@@ -80,7 +81,8 @@ class Wasm2cInstance:
         ffi, lib = loaded.ffi, loaded.lib
         if not hasattr(lib, "sbx_memory"):
             raise SandboxError("the module exports no memory")
-        self._hostcalls = HostCalls()  # callbacks by table index
+        self._hostcalls = HostCalls()  # exceptions of WASI calls
+        self._targets: list[CallbackTarget] = []
         self._key = next(_keys)
         raw = lib.sbx_new(min(limits.memory_bytes // PAGE, MAX_PAGES), limits.table_elements,
                           self._key, NO_FUEL_LIMIT if limits.fuel is None else limits.fuel)
@@ -122,8 +124,8 @@ class Wasm2cInstance:
 
     def entry(self, fn: Function) -> RawEntry:
         if self._limits.timeout is not None:  # the watchdog is armed from Python
-            return RawEntry(RAW_PYTHON, self._failed, self, raw=self.function(fn))
-        return RawEntry(RAW_UNIFORM, self._failed, self, fn=self._loaded.entry_address(fn),
+            return RawEntry(RAW_PYTHON, self, self._failed, raw=self.function(fn))
+        return RawEntry(RAW_UNIFORM, self, self._failed, fn=self._loaded.entry_address(fn),
                         ctx=self._address)
 
     def _failed(self, code: int, unused: int) -> None:
@@ -171,27 +173,25 @@ class Wasm2cInstance:
         return -self._loaded.traps[wasi.TRAPS[result]] if result < 0 else result
 
     # -- callbacks ---------------------------------------------------------------
-    def add_callback(self, sig: Signature, target: HostFunction) -> int:
+    def add_callback(self, sig: Signature, target: CallbackTarget) -> int:
         lib = self._loaded.lib
         if not hasattr(lib, "sbx_add_callback"):
             raise SandboxError("the module exports no function table; rebuild it with "
                                "sandboxlib's toolchain to use callbacks")
         k = self._loaded.shim.trampolines.get(wasm_type(sig), -1)
-        index = int(lib.sbx_add_callback(self._inst, k))
+        index = int(lib.sbx_add_callback(self._inst, k, target.address))
         if index < 0:
             raise table_full(self._limits)
-        self._hostcalls.add(index, sig, target)
+        self._targets.append(target)  # its record may be called until the instance goes
         return index
 
     def remove_callback(self, address: int) -> None:
-        if self._hostcalls.remove(address):
-            self._loaded.lib.sbx_remove_callback(self._inst, address)
+        self._loaded.lib.sbx_remove_callback(self._inst, address)
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
             self._loaded.lib.sbx_close(self._inst)
-            self._hostcalls.clear()
             if self._wasi is not None:
                 self._wasi.close()
             _live.pop(self._key, None)
@@ -240,18 +240,6 @@ def _dispatch_import(handle: int, index: int, values: Any) -> int:
         return -TRAPS["SBX_TRAP_HOST"]
 
 
-def _dispatch_callback(handle: int, index: int, values: Any) -> int:
-    inst = _instance(handle)
-    if inst is None:
-        return 1
-    try:
-        inst._hostcalls.invoke(index, values)
-        return 0
-    except BaseException as exc:  # carried back to the caller of the sandbox
-        inst._hostcalls.hold(exc)
-        return 1
-
-
 class Wasm2cBackend:
     """wasm translated to C by wasm2c, compiled ahead of time as a CPython extension."""
 
@@ -272,6 +260,6 @@ class Wasm2cBackend:
         def fresh() -> LoadedModule:
             loaded = load(library, wasm, meter)
             loaded.ffi.def_extern(name="sbx_py_import")(_dispatch_import)
-            loaded.ffi.def_extern(name="sbx_py_callback")(_dispatch_callback)
+            loaded.lib.sbx_set_dispatch(CALLBACK_DISPATCH)
             return loaded
         return library.memo(("wasm2c", meter, wasm), fresh)

@@ -43,7 +43,7 @@ int sbx_pin(sbx_instance *);
 void sbx_unpin(sbx_instance *);
 void sbx_delete(sbx_instance *);
 extern "Python" int64_t sbx_py_import(uintptr_t, int, sbx_val *);
-extern "Python" int sbx_py_callback(uintptr_t, uint32_t, sbx_val *);
+void sbx_set_dispatch(uintptr_t);
 """
 
 
@@ -120,7 +120,7 @@ void sbx_instantiate(sbx_instance* s) {{
                     and all(v in _WASM_CTYPE for v in (*t.params, *t.results))):
                 trampolines[t] = len(trampolines)
         c.append(_callbacks(trampolines, table))
-        cdef.append("int64_t sbx_add_callback(sbx_instance *, int);\n"
+        cdef.append("int64_t sbx_add_callback(sbx_instance *, int, uintptr_t);\n"
                     "void sbx_remove_callback(sbx_instance *, uint32_t);")
     return Shim("\n".join(c), "\n".join(cdef), wrapped, trampolines)
 
@@ -174,8 +174,9 @@ def _callbacks(trampolines: dict[FuncType, int], table: CDecl) -> str:
                    "  if (cb->removed || __atomic_load_n(&cb->owner->closed, __ATOMIC_SEQ_CST))\n"
                    "    sbx_trap((wasm_rt_trap_t)SBX_TRAP_UNREGISTERED);\n"
                    f"  sbx_val v[{max(len(t.params), 1)}];\n{stores}"
-                   "  if (sbx_py_callback(cb->owner->handle, cb->index, v))\n"
-                   "    sbx_trap((wasm_rt_trap_t)SBX_TRAP_HOST);\n"
+                   "  int rc = sbx_dispatch(cb->target, v);\n"
+                   "  if (rc)\n"
+                   "    sbx_trap((wasm_rt_trap_t)(rc == 2 ? SBX_TRAP_UNREGISTERED : SBX_TRAP_HOST));\n"
                    f"{ret}}}")
         enums = "".join(f", {_WASM_ENUM[v]}" for v in (*t.params, *t.results))
         cases.append(f"    case {k}:\n      type = wasm2c_{MODULE_NAME}_get_func_type("
@@ -183,8 +184,8 @@ def _callbacks(trampolines: dict[FuncType, int], table: CDecl) -> str:
                      f"      fn = (wasm_rt_function_ptr_t)sbx_cb{k};\n      break;")
     nl = "\n"
     out.append(f"""
-/* A new slot calling Python callback trampoline k; -1 if the table cannot grow. */
-int64_t sbx_add_callback(sbx_instance* s, int k) {{
+/* A new slot calling `target` through trampoline k; -1 if the table cannot grow. */
+int64_t sbx_add_callback(sbx_instance* s, int k, uintptr_t target) {{
   wasm_rt_func_type_t type = NULL;
   wasm_rt_function_ptr_t fn = (wasm_rt_function_ptr_t)sbx_no_call;
   switch (k) {{
@@ -200,6 +201,7 @@ int64_t sbx_add_callback(sbx_instance* s, int k) {{
     return -1;
   }}
   cb->owner = &s->state;
+  cb->target = (void*)target;
   wasm_rt_funcref_t ref = {{type, fn, {{NULL}}, cb}};
   uint32_t index = wasm_rt_grow_funcref_table({table.symbol}(&s->module), 1, ref);
   if (index == UINT32_MAX) {{

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import itertools
 import math
 import weakref
 from dataclasses import dataclass, field
@@ -14,9 +13,9 @@ import wasmtime
 from ...abi import INITIALIZE, WASM32, Function, Prim, Signature, wasm_field, wasm_valtype
 from ...errors import ResourceError, SandboxError, TrapError, TrapKind
 from ...toolchain.wasmbinary import FuncType
-from ..base import (RAW_WASMTIME, HostFunction, LibraryModule, RawEntry, RawFunction,
+from ..._boundary import wasmtime_callbacks
+from ..base import (RAW_WASMTIME, CallbackTarget, LibraryModule, RawEntry, RawFunction,
                     check_export, table_full)
-from ..hostcalls import HostCalls
 from ...config import Grants, Limits
 from ...specialize import factory
 from . import _capi
@@ -26,14 +25,10 @@ from .engine import (EPOCH_TICK_SECONDS, EngineKind, compiled_module, engine,
 
 
 NO_DEADLINE = 1 << 48
-UNREGISTERED = TrapKind.UNREGISTERED_CALLBACK.value  # our trampoline's trap message
+UNREGISTERED = TrapKind.UNREGISTERED_CALLBACK.value  # in the trampoline's trap message
 _VALTYPES = {"i32": wasmtime.ValType.i32(), "i64": wasmtime.ValType.i64(),
              "f32": wasmtime.ValType.f32(), "f64": wasmtime.ValType.f64()}
 
-# Callbacks: the cffi trampoline gets a registry slot (never reused), finds the
-# instance that registered it, and runs its callback for that slot.
-_registry: dict[int, weakref.ref[WasmtimeInstance]] = {}
-_slot_ids = itertools.count(1)
 
 
 @dataclass
@@ -113,9 +108,8 @@ class WasmtimeInstance:
             ensure_epoch_ticker()
             self._deadline = max(1, math.ceil(limits.timeout / EPOCH_TICK_SECONDS))
         lib.wasmtime_context_set_epoch_deadline(ctx, NO_DEADLINE)
-        self._hostcalls = HostCalls()  # callbacks by registry slot
+        self._targets: list[CallbackTarget] = []  # see add_callback
         self._depth = [0]  # timed calls on the stack: only the outermost sets the deadline
-        self._slots: dict[int, int] = {}  # table index -> registry slot
         self._table: wasmtime.Table | None = None
         self._instance = ffi.new(_capi.INSTANCE_P)
         trap = ffi.new(_capi.TRAP_PP)
@@ -155,7 +149,7 @@ class WasmtimeInstance:
         self._loaded.check(fn)
         handle = _capi.export_bytes(self._ctx, self._instance, fn.name, EXTERN_FUNC)
         timed = self._deadline != NO_DEADLINE
-        return RawEntry(RAW_WASMTIME, self._failed, self, fn=_CALL_UNCHECKED,
+        return RawEntry(RAW_WASMTIME, self, self._failed, fn=_CALL_UNCHECKED,
                         ctx=self._ctx_address, handle=handle,
                         set_deadline=_SET_DEADLINE if timed else 0, deadline=self._deadline)
 
@@ -167,14 +161,11 @@ class WasmtimeInstance:
     def _fail(self, err: Any, trap: Any) -> None:
         """Turn a failed call into the right exception (and free what wasmtime gave).
         A callback's exception travels as a host trap and is re-raised as itself."""
-        pending = self._hostcalls.take()
         if err:
             status = ffi.new("int *")
             exited = lib.wasmtime_error_exit_status(err, status)
             message = _capi.take_message("error", err)
             lib.wasmtime_error_delete(err)
-            if pending is not None:
-                raise pending
             if exited:  # WASI proc_exit: the library called exit(); the host goes on
                 raise TrapError(f"the library called exit({status[0]})", TrapKind.EXIT)
             if UNREGISTERED in message:  # our trampoline's trap, reported as an error
@@ -186,8 +177,6 @@ class WasmtimeInstance:
         has_code = lib.wasmtime_trap_code(t, code)
         message = _capi.take_message("trap", t)
         lib.wasm_trap_delete(t)
-        if pending is not None:
-            raise pending
         if has_code and code[0] == _capi.TRAP_OUT_OF_FUEL:
             raise ResourceError("CPU limit: the sandbox ran out of fuel")
         if has_code and code[0] == _capi.TRAP_INTERRUPT:
@@ -198,49 +187,39 @@ class WasmtimeInstance:
         raise TrapError(f"{kind} in {frames[0]}" if frames else kind, kind)
 
     # -- callbacks ---------------------------------------------------------------
-    def add_callback(self, sig: Signature, target: HostFunction) -> int:
+    def add_callback(self, sig: Signature, target: CallbackTarget) -> int:
         if self._table is None:
             table = _capi.export(self._context(), self._instance, "__indirect_function_table")
             if not isinstance(table, wasmtime.Table):
                 raise SandboxError("the module exports no function table; rebuild it with "
                                    "sandboxlib's toolchain to use callbacks")
             self._table = table
-        slot = next(_slot_ids)
-        self._hostcalls.add(slot, sig, target)
-        _registry[slot] = weakref.ref(self)
         functype = wasmtime.FuncType(
             [_VALTYPES[wasm_valtype(t)] for t in sig.params],
             [] if sig.result is Prim.VOID else [_VALTYPES[wasm_valtype(sig.result)]])
         handle = ffi.new("uint8_t[]", _capi.FUNC_SIZE)
         lib.wasmtime_func_new_unchecked(self._ctx, _capi.address_of(functype.ptr()),
-                                        _trampoline_fn, ffi.cast("void *", slot), ffi.NULL, handle)
+                                        _TRAMPOLINE, ffi.cast("void *", target.address),
+                                        ffi.NULL, handle)
+        # the store may call it (a copy in another slot too) while the instance lives
+        self._targets.append(target)
         try:
             index: int = self._table.grow(self._context(), 1, _capi.func_from_bytes(handle))
         except wasmtime.WasmtimeError:
-            self._forget(slot)
             raise table_full(self._limits) from None
-        self._slots[index] = slot
         return index
 
     def remove_callback(self, address: int) -> None:
-        slot = self._slots.pop(address, None)
-        if slot is not None and self._table is not None:
+        if self._table is not None:
             # typed as taking a Store, but it only reads _context(), as grow does
             self._table.set(cast(Any, self._context()), address, None)
-            self._forget(slot)
 
     def _context(self) -> Any:
         """The store as wasmtime-py sees it (for its table operations)."""
         return _capi.store_context(self._ctx)
 
-    def _forget(self, slot: int) -> None:
-        _registry.pop(slot, None)
-        self._hostcalls.remove(slot)
-
     def close(self) -> None:
-        for slot in self._slots.values():
-            self._forget(slot)
-        self._slots.clear()
+        """Nothing to release early: the store goes with the last reference."""
 
 
 _CALLER_FREE = ("buf", "trap", "ctx", "handle", "call_unchecked", "fail", "set_deadline",
@@ -271,28 +250,9 @@ _CALL_UNCHECKED = int(ffi.cast("uintptr_t", lib.wasmtime_func_call_unchecked))
 _SET_DEADLINE = int(ffi.cast("uintptr_t", lib.wasmtime_context_set_epoch_deadline))
 
 
-def _trampoline_impl(env: int, caller: Any, values: Any, count: int) -> Any:
-    ref = _registry.get(env)
-    inst = ref() if ref is not None else None
-    if inst is None:
-        return _trap_message(f"call to an {UNREGISTERED}")
-    try:
-        inst._hostcalls.invoke(env, values)
-        return _NULL
-    except BaseException as exc:  # carried across the wasm frames, re-raised by _fail
-        inst._hostcalls.hold(exc)
-        return _trap_message(f"host callback raised {type(exc).__name__}")
-
-
-# The environment (a registry slot stored as a void *) arrives as an integer.
-_trampoline = ffi.callback("wasm_trap_t *(uintptr_t, void *, wasmtime_val_raw_t *, size_t)",
-                           _trampoline_impl)
-_trampoline_fn = ffi.cast("wasmtime_func_unchecked_callback_t", _trampoline)
-
-
-def _trap_message(text: str) -> Any:
-    data = text.encode()
-    return lib.wasmtime_trap_new(data, len(data))
+# Callbacks run in C: the trampoline gets the compiled Callback as its environment.
+_TRAMPOLINE = ffi.cast("wasmtime_func_unchecked_callback_t", wasmtime_callbacks(
+    int(ffi.cast("uintptr_t", lib.wasmtime_trap_new))))
 
 
 def _wasi_config(grants: Grants) -> Any:
