@@ -132,6 +132,197 @@ static PyObject* tainted(PyTypeObject* type, PyObject* value, PyObject* origin,
   return o;
 }
 
+static PyObject* call_method(PyObject* o, const char* name, PyObject* const* args,
+                             size_t n) {
+  PyObject* stack[5] = {o};
+  for (size_t i = 0; i < n; i++)
+    stack[i + 1] = args[i];
+  PyObject* m = PyUnicode_InternFromString(name);
+  if (!m)
+    return NULL;
+  PyObject* r = PyObject_VectorcallMethod(m, stack, (n + 1) | PY_VECTORCALL_ARGUMENTS_OFFSET,
+                                          NULL);
+  Py_DECREF(m);
+  return r;
+}
+
+/* -- Region: bounds-checked access to one sandbox's memory ---------------------------
+   The base type of backends/memory.py's Memory: reads, writes and C strings that
+   are in bounds are done here; anything else (out of bounds, NULL, not an int, a
+   closed sandbox) goes to the Memory's _*_slow method, which raises the error. */
+enum { REGION_CLOSED = 0, REGION_UNIFORM = 1, REGION_WASMTIME = 2, REGION_HOST = 3 };
+typedef void (*region_uniform_t)(void* ctx, uint8_t** base, uint64_t* size);
+typedef uint8_t* (*wt_data_t)(const void* ctx, const void* memory);
+typedef size_t (*wt_size_t)(const void* ctx, const void* memory);
+
+typedef struct {
+  PyObject_HEAD
+  int form;
+  void *fn, *fn2, *ctx;
+  uint8_t handle[32];
+  PyObject* keep;
+} Region;
+
+/* The memory's base and size now; 0 if it is closed. */
+static int region_get(Region* r, uint8_t** base, uint64_t* size) {
+  switch (r->form) {
+    case REGION_UNIFORM:
+      ((region_uniform_t)r->fn)(r->ctx, base, size);
+      return 1;
+    case REGION_WASMTIME:
+      *base = ((wt_data_t)r->fn)(r->ctx, r->handle);
+      *size = ((wt_size_t)r->fn2)(r->ctx, r->handle);
+      return 1;
+    case REGION_HOST:
+      *base = NULL;
+      *size = UINT64_MAX;
+      return 1;
+  }
+  return 0;
+}
+
+/* Address `a` of a memory based at `base` (NULL for the host's own memory). */
+static inline uint8_t* at_address(uint8_t* base, uint64_t a) {
+  return (uint8_t*)((uintptr_t)base + (uintptr_t)a);
+}
+
+/* Where [address, address + length) is, if it lies inside the memory (and is not a
+   non-empty span at NULL); NULL otherwise. */
+static uint8_t* region_span(Region* r, PyObject* address, Py_ssize_t length) {
+  uint8_t* base;
+  uint64_t size;
+  if (length < 0 || !PyLong_CheckExact(address) || !region_get(r, &base, &size))
+    return NULL;
+  unsigned long long a = PyLong_AsUnsignedLongLong(address);
+  if (a == (unsigned long long)-1 && PyErr_Occurred()) {
+    PyErr_Clear();
+    return NULL;
+  }
+  if (a > size || (uint64_t)length > size - a || (a == 0 && length))
+    return NULL;
+  return at_address(base, a);
+}
+
+static PyObject* Region_read(Region* r, PyObject* const* args, Py_ssize_t n) {
+  if (n == 2 && PyLong_CheckExact(args[1])) {
+    Py_ssize_t length = PyLong_AsSsize_t(args[1]);
+    uint8_t* at = (length == -1 && PyErr_Occurred()) ? NULL : region_span(r, args[0], length);
+    PyErr_Clear();
+    if (at)
+      return PyBytes_FromStringAndSize((const char*)at, length);
+  }
+  return call_method((PyObject*)r, "_read_slow", args, (size_t)n);
+}
+
+static PyObject* Region_write(Region* r, PyObject* const* args, Py_ssize_t n) {
+  if (n == 2 && (PyBytes_CheckExact(args[1]) || PyByteArray_CheckExact(args[1]))) {
+    Py_ssize_t length = PyBytes_CheckExact(args[1]) ? PyBytes_GET_SIZE(args[1])
+                                                    : PyByteArray_GET_SIZE(args[1]);
+    const char* data = PyBytes_CheckExact(args[1]) ? PyBytes_AS_STRING(args[1])
+                                                   : PyByteArray_AS_STRING(args[1]);
+    uint8_t* at = region_span(r, args[0], length);
+    if (at) {
+      memmove(at, data, (size_t)length);
+      Py_RETURN_NONE;
+    }
+  }
+  return call_method((PyObject*)r, "_write_slow", args, (size_t)n);
+}
+
+static PyObject* Region_read_cstring(Region* r, PyObject* const* args, Py_ssize_t n) {
+  uint8_t* base;
+  uint64_t size;
+  if (n == 2 && PyLong_CheckExact(args[0]) && PyLong_CheckExact(args[1]) &&
+      region_get(r, &base, &size)) {
+    unsigned long long a = PyLong_AsUnsignedLongLong(args[0]);
+    long long max_len = PyLong_AsLongLong(args[1]);
+    if (PyErr_Occurred()) {
+      PyErr_Clear();
+    } else if (a > 0 && a < size && max_len >= 0) {
+      uint64_t limit = size - a;
+      if ((unsigned long long)max_len < limit)
+        limit = (uint64_t)max_len + 1;
+      const uint8_t* end = memchr(at_address(base, a), 0, (size_t)limit);
+      const uint8_t* start = at_address(base, a);
+      if (end && (uint64_t)(end - start) <= (uint64_t)max_len)
+        return PyBytes_FromStringAndSize((const char*)start, end - start);
+    }
+  }
+  return call_method((PyObject*)r, "_read_cstring_slow", args, (size_t)n);
+}
+
+static PyObject* Region_attach(Region* r, PyObject* args) {
+  int form;
+  unsigned long long fn, fn2, ctx;
+  Py_buffer handle = {0};
+  PyObject* keep;
+  if (!PyArg_ParseTuple(args, "iKKKy*O", &form, &fn, &fn2, &ctx, &handle, &keep))
+    return NULL;
+  int bad = form < REGION_CLOSED || form > REGION_HOST || handle.len > 32 ||
+            ((form == REGION_UNIFORM || form == REGION_WASMTIME) && !fn) ||
+            (form == REGION_WASMTIME && !fn2);
+  if (!bad)
+    memcpy(r->handle, handle.buf, (size_t)handle.len);
+  PyBuffer_Release(&handle);
+  if (bad) {
+    PyErr_SetString(PyExc_ValueError, "Region: an inconsistent memory access");
+    return NULL;
+  }
+  r->form = form;
+  r->fn = (void*)(uintptr_t)fn;
+  r->fn2 = (void*)(uintptr_t)fn2;
+  r->ctx = (void*)(uintptr_t)ctx;
+  Py_XSETREF(r->keep, Py_NewRef(keep));
+  Py_RETURN_NONE;
+}
+
+static PyObject* Region_detach(Region* r, PyObject* unused) {
+  r->form = REGION_CLOSED;
+  Py_CLEAR(r->keep);
+  Py_RETURN_NONE;
+}
+
+static int Region_traverse(Region* r, visitproc visit, void* arg) {
+  Py_VISIT(r->keep);
+  return 0;
+}
+
+static int Region_clear(Region* r) {
+  r->form = REGION_CLOSED;
+  Py_CLEAR(r->keep);
+  return 0;
+}
+
+static void Region_dealloc(Region* r) {
+  PyObject_GC_UnTrack(r);
+  Region_clear(r);
+  Py_TYPE(r)->tp_free((PyObject*)r);
+}
+
+static PyMethodDef Region_methods[] = {
+    {"read", (PyCFunction)(void (*)(void))Region_read, METH_FASTCALL,
+     "read(address, length): a copy of the span (bounds-checked)."},
+    {"write", (PyCFunction)(void (*)(void))Region_write, METH_FASTCALL,
+     "write(address, data): copy data in (bounds-checked)."},
+    {"read_cstring", (PyCFunction)(void (*)(void))Region_read_cstring, METH_FASTCALL,
+     "read_cstring(address, max_len): a NUL-terminated string of at most max_len bytes."},
+    {"_attach", (PyCFunction)Region_attach, METH_VARARGS,
+     "_attach(form, fn, fn2, ctx, handle, keep): how to find the memory."},
+    {"_detach", (PyCFunction)Region_detach, METH_NOARGS, "Every access goes the slow way."},
+    {NULL}};
+
+static PyTypeObject RegionType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "sandboxlib._boundary.Region",
+    .tp_basicsize = sizeof(Region),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE,
+    .tp_doc = "Bounds-checked access to one sandbox's memory (the base of Memory).",
+    .tp_new = PyType_GenericNew,
+    .tp_dealloc = (destructor)Region_dealloc,
+    .tp_traverse = (traverseproc)Region_traverse,
+    .tp_clear = (inquiry)Region_clear,
+    .tp_methods = Region_methods,
+};
+
 /* -- Gate: the call state of one sandbox ------------------------------------------ */
 typedef struct {
   PyObject_HEAD
@@ -141,6 +332,9 @@ typedef struct {
   char unusable;       /* poisoned or closed: every call asks the sandbox why */
   char borrowed;       /* views to release before the next call */
   PyObject* pending;   /* what a callback raised, raised again by the call it ran in */
+  unsigned long long scratch; /* where bytes and str arguments are copied (0: not yet) */
+  long scratch_size;
+  long scratch_top;    /* in use by the calls on the stack */
 } Gate;
 
 static int gate_enter(Gate* g) {
@@ -203,6 +397,9 @@ static PyMemberDef Gate_members[] = {
     {"depth", T_LONG, offsetof(Gate, depth), READONLY, "calls on the stack"},
     {"callback_depth", T_LONG, offsetof(Gate, callback_depth), READONLY,
      "callbacks on the stack"},
+    {"scratch", T_ULONGLONG, offsetof(Gate, scratch), 0, "the scratch area's address"},
+    {"scratch_size", T_LONG, offsetof(Gate, scratch_size), 0, "its size"},
+    {"scratch_top", T_LONG, offsetof(Gate, scratch_top), 0, "its part in use"},
     {NULL}};
 
 static PyTypeObject GateType = {
@@ -281,7 +478,7 @@ static PyObject* Plan_new(PyTypeObject* type, PyObject* args, PyObject* kw) {
     q->lo = PyLong_AsLongLong(PyTuple_GET_ITEM(los, i));
     q->hi = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(his, i));
     q->shape = PyTuple_GET_ITEM(shapes, i);
-    if (PyErr_Occurred() || !strchr("iufdpq", q->kind) ||
+    if (PyErr_Occurred() || !strchr("iufdpqc", q->kind) ||
         (q->kind == 'q') != PyUnicode_Check(q->shape)) {
       Py_DECREF(p);
       if (!PyErr_Occurred())
@@ -344,19 +541,6 @@ typedef struct {
   uint8_t handle[16]; /* RAW_WASMTIME: the function's handle */
 } Caller;
 
-static PyObject* call_method(PyObject* o, const char* name, PyObject* const* args,
-                             size_t n) {
-  PyObject* stack[5] = {o};
-  for (size_t i = 0; i < n; i++)
-    stack[i + 1] = args[i];
-  PyObject* m = PyUnicode_InternFromString(name);
-  if (!m)
-    return NULL;
-  PyObject* r = PyObject_VectorcallMethod(m, stack, (n + 1) | PY_VECTORCALL_ARGUMENTS_OFFSET,
-                                          NULL);
-  Py_DECREF(m);
-  return r;
-}
 
 /* An int in [lo, hi] of `q` into `out`; 0 if it is not one. */
 static int int_in_range(const Param* q, PyObject* x, sbx_val* out) {
@@ -414,13 +598,48 @@ static PyObject* add_pointee(PyObject* self, PyObject* args) {
   Py_RETURN_NONE;
 }
 
+/* bytes, str (UTF-8) or bytearray + NUL into the scratch area, 8-aligned, its address
+   into `out` (as Sandbox.temp_copy does); 0 if it does not fit or there is none yet. */
+static int copy_in(Gate* g, Region* memory, PyObject* x, sbx_val* out) {
+  const char* data;
+  Py_ssize_t len;
+  if (PyBytes_CheckExact(x)) {
+    data = PyBytes_AS_STRING(x);
+    len = PyBytes_GET_SIZE(x);
+  } else if (PyByteArray_CheckExact(x)) {
+    data = PyByteArray_AS_STRING(x);
+    len = PyByteArray_GET_SIZE(x);
+  } else if (!(data = PyUnicode_AsUTF8AndSize(x, &len))) {
+    PyErr_Clear(); /* not encodable: the converter says so */
+    return 0;
+  }
+  long need = (long)((len + 8) & ~(Py_ssize_t)7);
+  uint8_t* base;
+  uint64_t size;
+  if (!g->scratch || len > g->scratch_size || g->scratch_top + need > g->scratch_size ||
+      !region_get(memory, &base, &size))
+    return 0;
+  uint64_t at = g->scratch + (uint64_t)g->scratch_top;
+  if (at > size || (uint64_t)len + 1 > size - at)
+    return 0;
+  memcpy(at_address(base, at), data, (size_t)len);
+  *at_address(base, at + (uint64_t)len) = 0;
+  g->scratch_top += need;
+  out->u64 = at;
+  return 1;
+}
+
 /* The fast path of one argument; 0 if it must go to the sandbox's converter. */
-static int fast_arg(PyObject* sandbox, PyObject* memory, const Param* q, PyObject* x,
+static int fast_arg(PyObject* sandbox, PyObject* memory, Gate* g, const Param* q, PyObject* x,
                     sbx_val* out) {
   switch (q->kind) {
     case 'i':
     case 'u':
       return int_in_range(q, x, out);
+    case 'c':
+      if (PyBytes_CheckExact(x) || PyUnicode_CheckExact(x) || PyByteArray_CheckExact(x))
+        return g && copy_in(g, (Region*)memory, x, out);
+      /* fall through - else as any pointer */
     case 'p':
     case 'q':
       if (x == Py_None) {
@@ -637,18 +856,23 @@ static PyObject* Caller_call(Caller* c, PyObject* const* args, size_t nargsf, Py
       return NULL;
     Py_DECREF(r);
   }
+  /* the lock first: the scratch area the arguments are copied to is the holder's */
+  if (!gate_enter(g)) {
+    PyObject* r = call_method(c->sandbox, "_busy", NULL, 0);
+    Py_XDECREF(r);
+    if (!PyErr_Occurred())
+      PyErr_SetString(PyExc_RuntimeError, "sandbox busy");
+    return NULL;
+  }
+  long mark = g->scratch_top;
   sbx_val v[MAX_PARAMS + 1];
-  PyObject *temps = NULL, *mark = NULL, *result = NULL;
+  PyObject *temps = NULL, *result = NULL;
   for (Py_ssize_t i = 0; i < n; i++) {
     const Param* q = &p->params[i];
-    if (fast_arg(c->sandbox, c->memory, q, args[i], &v[i]))
+    if (fast_arg(c->sandbox, c->memory, g, q, args[i], &v[i]))
       continue;
-    if ((q->kind == 'p' || q->kind == 'q') && !temps) { /* copies live until it returns */
-      temps = PyList_New(0);
-      mark = temps ? call_method(c->sandbox, "_temps_begin", NULL, 0) : NULL;
-      if (!mark)
-        goto done;
-    }
+    if (strchr("pqc", q->kind) && !temps && !(temps = PyList_New(0)))
+      goto done; /* copies that do not fit the scratch area live until the call returns */
     PyObject* index = PyLong_FromSsize_t(i);
     if (!index)
       goto done;
@@ -662,15 +886,7 @@ static PyObject* Caller_call(Caller* c, PyObject* const* args, size_t nargsf, Py
     if (bad)
       goto done;
   }
-  if (!gate_enter(g)) {
-    PyObject* r = call_method(c->sandbox, "_busy", NULL, 0);
-    Py_XDECREF(r);
-    if (!PyErr_Occurred())
-      PyErr_SetString(PyExc_RuntimeError, "sandbox busy");
-    goto done;
-  }
   int failed = raw_call(c, v, (int)n);
-  g->depth--;
   if (g->pending) { /* a callback raised: that is what the call raises */
     PyErr_Clear();
     restore_exception(g->pending);
@@ -682,22 +898,20 @@ static PyObject* Caller_call(Caller* c, PyObject* const* args, size_t nargsf, Py
   else
     result = lift(&p->result, v[0], p->origin, c->memory);
 done:
-  if (temps) {
-    if (mark) {
-      PyObject* exc = take_exception();
-      PyObject* targs[2] = {mark, temps};
-      PyObject* r = call_method(c->sandbox, "_temps_end", targs, 2);
-      if (r) {
-        Py_DECREF(r);
-        restore_exception(exc); /* NULL: none was raised */
-      } else {
-        Py_CLEAR(result);
-        Py_XDECREF(exc);
-      }
-      Py_DECREF(mark);
+  g->scratch_top = mark;
+  if (temps && PyList_GET_SIZE(temps)) {
+    PyObject* exc = take_exception();
+    PyObject* r = call_method(c->sandbox, "_free_temps", &temps, 1);
+    if (r) {
+      Py_DECREF(r);
+      restore_exception(exc); /* NULL: none was raised */
+    } else {
+      Py_CLEAR(result);
+      Py_XDECREF(exc);
     }
-    Py_DECREF(temps);
   }
+  Py_XDECREF(temps);
+  g->depth--;
   return result;
 }
 
@@ -718,6 +932,7 @@ static PyObject* Caller_new(PyTypeObject* type, PyObject* args, PyObject* kw) {
                                    &ctx, &handle, &set_deadline, &deadline, &raw, &keep))
     return NULL;
   int bad = form < RAW_UNIFORM || form > RAW_PYTHON || handle.len > 16 ||
+            !PyObject_TypeCheck(memory, &RegionType) ||
             (form != RAW_PYTHON && !fn) || (form == RAW_PYTHON && !PyCallable_Check(raw));
   if (bad) {
     PyBuffer_Release(&handle);
@@ -869,7 +1084,7 @@ static int callback_run(Callback* cb, sbx_val* v) {
       Py_CLEAR(r);
     Py_XDECREF(ok);
   }
-  if (r && cb->result.kind != 'v' && !fast_arg(NULL, memory, &cb->result, r, &v[0])) {
+  if (r && cb->result.kind != 'v' && !fast_arg(NULL, memory, NULL, &cb->result, r, &v[0])) {
     PyObject* conv = call_method(slow, "finish", &r, 1);
     if (!conv || store_converted(&cb->result, conv, &v[0]))
       Py_CLEAR(r);
@@ -1104,9 +1319,9 @@ PyMODINIT_FUNC PyInit__boundary(void) {
   PyObject* m = PyModule_Create(&module);
   if (!m)
     return NULL;
-  PyTypeObject* types[] = {&GateType, &PlanType, &CallerType, &CallbackType};
-  const char* names[] = {"Gate", "Plan", "Caller", "Callback"};
-  for (int i = 0; i < 4; i++) {
+  PyTypeObject* types[] = {&RegionType, &GateType, &PlanType, &CallerType, &CallbackType};
+  const char* names[] = {"Region", "Gate", "Plan", "Caller", "Callback"};
+  for (int i = 0; i < 5; i++) {
     if (PyType_Ready(types[i]) < 0 || PyModule_AddObjectRef(m, names[i], (PyObject*)types[i]) < 0) {
       Py_DECREF(m);
       return NULL;
@@ -1116,6 +1331,10 @@ PyMODINIT_FUNC PyInit__boundary(void) {
       PyModule_AddIntConstant(m, "RAW_WASMTIME", RAW_WASMTIME) ||
       PyModule_AddIntConstant(m, "RAW_PYTHON", RAW_PYTHON) ||
       PyModule_AddIntConstant(m, "MAX_PARAMS", MAX_PARAMS) ||
+      PyModule_AddIntConstant(m, "REGION_CLOSED", REGION_CLOSED) ||
+      PyModule_AddIntConstant(m, "REGION_UNIFORM", REGION_UNIFORM) ||
+      PyModule_AddIntConstant(m, "REGION_WASMTIME", REGION_WASMTIME) ||
+      PyModule_AddIntConstant(m, "REGION_HOST", REGION_HOST) ||
       PyModule_AddObject(m, "CALLBACK_DISPATCH", PyLong_FromVoidPtr((void*)callback_dispatch))) {
     Py_DECREF(m);
     return NULL;

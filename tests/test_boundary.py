@@ -160,3 +160,55 @@ def test_arity_keywords_and_a_closed_sandbox(backend: str) -> None:
     with pytest.raises(SandboxError, match="closed"):
         add(1, 2)
 
+
+
+def test_compiled_memory_access_agrees_with_the_checked_python_path(
+        isolating_backend: str) -> None:
+    """``Memory.read``/``write``/``read_cstring`` run compiled when in bounds; for any
+    span they give what the Python path gives, or its error."""
+    with sample_library().sandbox(isolating_backend) as sb:
+        memory = sb.memory
+        size = memory.size
+        text = sb.copy_in(b"sandboxed\0")
+        spans = st.one_of(st.integers(-2, 2**64 + 2), st.sampled_from(
+            [0, 1, text.address, text.address + 9, size - 1, size, size + 1, 2**32, -1]))
+        lengths = st.one_of(st.integers(-2, 2**33), st.sampled_from([0, 1, 8, 9, 10, size]))
+
+        @FEW
+        @given(spans, lengths, st.binary(max_size=16))
+        def check(address: int, length: int, data: bytes) -> None:
+            assert outcome(memory.read, address, length) == outcome(memory._read_slow, address,
+                                                                    length) or (
+                isinstance(outcome(memory.read, address, length), SandboxError) and
+                str(outcome(memory.read, address, length)) == str(
+                    outcome(memory._read_slow, address, length)))
+            fast = outcome(memory.read_cstring, address, length)
+            slow = outcome(memory._read_cstring_slow, address, length)
+            assert fast == slow or (type(fast) is type(slow) and str(fast) == str(slow))
+            wrote = outcome(memory.write, address, data)
+            if isinstance(wrote, SandboxError):
+                assert str(wrote) == str(outcome(memory._write_slow, address, data))
+            else:
+                assert memory.read(address, len(data)) == data
+        check()
+
+
+@pytest.mark.parametrize("backend", ["native", "wasmtime", "wasm2c"])
+def test_bytes_and_str_arguments_are_copied_in_for_the_call(backend: str) -> None:
+    """Data for const pointers goes to the scratch area (or, too large for it, to an
+    allocation freed after the call): the library sees it NUL-terminated, and the
+    area is given back when the call returns."""
+    with sample_library().sandbox(backend) as sb:
+        @FEW
+        @given(st.one_of(st.binary(max_size=300), st.text(max_size=100),
+                         st.binary(min_size=4000, max_size=9000).map(bytearray)))
+        def check(value: bytes | str | bytearray) -> None:
+            data = value.encode() if isinstance(value, str) else bytes(value)
+            want = len(data.split(b"\0")[0])
+            assert plain(sb.sample_strlen(value)) == want
+            assert sb._gate.scratch_top == 0
+        check()
+        assert plain(sb.sample_checksum(b"\x01\x02\x03", 3)) == plain(
+            sb.sample_checksum(sb.copy_in(b"\x01\x02\x03"), 3))
+        with pytest.raises(ArgumentError, match="only be passed for a const pointer"):
+            sb.sample_fill(b"xx", 2, 0)

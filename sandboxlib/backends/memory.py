@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import cffi
 
+from .._boundary import REGION_CLOSED, Region
 from ..errors import BoundsError, PoisonedError, TaintError
 
 _ffi = cffi.FFI()
@@ -32,6 +33,14 @@ class RawMemory(Protocol):
         made over it hold it); None for the host's own memory (native backend)."""
         ...
 
+    def access(self) -> RegionAccess:
+        """How compiled code finds the memory's base and size (``Region._attach``)."""
+        ...
+
+
+# (form, fn, fn2, ctx, handle, keep): see sandboxlib/_boundary.c's Region
+RegionAccess = tuple[int, int, int, int, bytes, Any]
+
 
 class _Released:
     """The memory of a closed sandbox: every access refuses (it may be unmapped)."""
@@ -47,9 +56,14 @@ class _Released:
     def pin(self) -> Any:
         return self.region()
 
+    def access(self) -> RegionAccess:
+        return REGION_CLOSED, 0, 0, 0, b"", None
 
-class Memory:
-    """Checked reads and writes of one sandbox's memory."""
+
+class Memory(Region):
+    """Checked reads and writes of one sandbox's memory. ``read``, ``write`` and
+    ``read_cstring`` run compiled (``Region``) when the span is in bounds; the
+    ``_*_slow`` methods below do the rest and raise the errors."""
 
     __slots__ = ("_raw", "_label", "_whole")
 
@@ -57,10 +71,12 @@ class Memory:
         self._raw = raw
         self._label = label
         self._whole: tuple[int, memoryview] | None = None
+        self._attach(*raw.access())
 
     def close(self) -> None:
         """Refuse every later access: pointers into a closed sandbox outlive its
         memory, and reading through them must not touch freed host memory."""
+        self._detach()
         self._raw = _Released(self._label)
         self._whole = None
 
@@ -106,12 +122,12 @@ class Memory:
             raise BoundsError(f"{self._label}: {what}: NULL pointer")
         return base + address
 
-    def read(self, address: int, length: int) -> bytes:
+    def _read_slow(self, address: int, length: int) -> bytes:
         """Copy ``length`` bytes out of the sandbox."""
         host = self._span(address, length, f"read of {length} bytes")
         return _ffi.buffer(_ffi.cast(_CHARP, host), length)[:] if length else b""
 
-    def write(self, address: int, data: bytes | bytearray | memoryview) -> None:
+    def _write_slow(self, address: int, data: bytes | bytearray | memoryview) -> None:
         """Copy ``data`` into the sandbox at ``address``."""
         length = len(data)
         host = self._span(address, length, f"write of {length} bytes")
@@ -128,7 +144,7 @@ class Memory:
             return memoryview(_ffi.buffer(_ffi.cast(_CHARP, host), length))
         return whole[address:address + length]
 
-    def read_cstring(self, address: int, max_len: int) -> bytes:
+    def _read_cstring_slow(self, address: int, max_len: int) -> bytes:
         """A NUL-terminated string of at most ``max_len`` bytes (the NUL excluded)."""
         if type(max_len) is not int or max_len < 0:
             raise TaintError(f"{self._label}: max_len must be a non-negative int, got {max_len!r}")

@@ -14,6 +14,8 @@ from typing import Any
 from ..abi import (FREE, HOST, MALLOC, Function, FuncPtr, Prim, Ptr, Signature, c_decl,
                    function_type_decl, raw_field)
 from ..errors import BuildError, SandboxError
+from .._boundary import REGION_HOST
+from .memory import RegionAccess
 from .base import RAW_UNIFORM, RAW_VALUE_C, CallbackTarget, LibraryModule, RawEntry
 from ..config import Grants, Limits
 from ..toolchain.cext import build_extension
@@ -29,6 +31,9 @@ class NativeMemory:
     def pin(self) -> None:
         """Host memory has no sandbox lifetime to keep."""
         return None
+
+    def access(self) -> RegionAccess:
+        return REGION_HOST, 0, 0, 0, b"", None
 
 
 def cdef_for(functions: tuple[Function, ...]) -> str:

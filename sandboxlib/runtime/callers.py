@@ -38,8 +38,8 @@ def _param(t: CType, model: DataModel, where: str) -> Param:
     """How the compiled code checks a value for a parameter (or a callback's result)."""
     if isinstance(t, FuncPtr):
         return "q", *model.int_range(t), wasm_shape(t.sig)
-    if isinstance(t, Ptr):
-        return "p", *model.int_range(t), None
+    if isinstance(t, Ptr):  # a const pointer takes bytes and str too
+        return "c" if t.const else "p", *model.int_range(t), None
     if t is Prim.VOID:
         raise ArgumentError(f"{where}: a parameter cannot have type void")
     if t.is_float:

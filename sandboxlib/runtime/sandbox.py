@@ -45,7 +45,6 @@ class Sandbox:
         self._bound: dict[Function, Callable[..., Any]] = {}
         self._borrowed: list[memoryview] = []  # see borrow
         self._scratch: Allocation | None = None  # see temp_copy
-        self._scratch_top = 0
         self._converters: dict[Function, list[Converter]] = {}  # see _convert
         self._gate = Gate()  # what every call checks first, and the call lock
         try:
@@ -157,13 +156,8 @@ class Sandbox:
                 for i, t in enumerate(sig.params)]
         return converters[index](value, temps if temps is not None else [])
 
-    def _temps_begin(self) -> int:
-        """Where this call's copies start in the scratch area (see ``temp_copy``)."""
-        return self._scratch_top
-
-    def _temps_end(self, mark: int, temps: Temps) -> None:
-        """Free the copies a call made, once it returned."""
-        self._scratch_top = mark
+    def _free_temps(self, temps: Temps) -> None:
+        """Free the copies a call made that did not fit the scratch area."""
         for t in temps:
             t.free()
 
@@ -241,21 +235,24 @@ class Sandbox:
 
     def temp_copy(self, data: bytes, temps: Temps) -> int:
         """Copy ``data`` + NUL in for the duration of one call: into the sandbox's
-        scratch area (reset when the call returns; nested calls stack on top), or
-        into an allocation added to ``temps`` when it does not fit."""
+        scratch area (the call gives back what it took when it returns; nested calls
+        stack on top), or into an allocation added to ``temps`` when it does not fit.
+        (The compiled caller does the same for bytes, str and bytearray that fit.)"""
         need = (len(data) + 8) & ~7
-        top = self._scratch_top
+        gate = self._gate
+        top = gate.scratch_top
         if top + need > SCRATCH_SIZE:
             temp = self.copy_in(data, nul_terminate=True)
             temps.append(temp)
             return temp.address
         if self._scratch is None:
             self._scratch = self.alloc(SCRATCH_SIZE)
+            gate.scratch, gate.scratch_size = self._scratch.address, SCRATCH_SIZE
         address = self._scratch.address + top
         self.memory.write(address, data + b"\0" if len(data) < 256 else data)
         if len(data) >= 256:
             self.memory.write(address + len(data), b"\0")
-        self._scratch_top = top + need
+        gate.scratch_top = top + need
         return address
 
     def copy_in(self, data: bytes | bytearray | memoryview, nul_terminate: bool = False) -> Allocation:

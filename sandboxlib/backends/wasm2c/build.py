@@ -43,6 +43,11 @@ class LoadedModule:
         raise SandboxError(f"{fn.name}: this declaration is not among the library's functions, "
                            "for which the wasm2c extension was compiled")
 
+    @property
+    def region_address(self) -> int:
+        """Where ``sbx_region`` is: the memory's base and size, for compiled code."""
+        return int(self.ffi.cast("uintptr_t", self.ffi.addressof(self.lib, "sbx_region")))
+
     def entry_address(self, fn: Function) -> int:
         """Where ``fn``'s uniform entry is (found once per function)."""
         address = self.entries.get(fn)

@@ -8,12 +8,12 @@ from typing import Any
 
 from ...abi import INITIALIZE, WASM32, Function, Signature
 from ...errors import PoisonedError, ResourceError, SandboxError, TrapError, TrapKind
-from ..._boundary import CALLBACK_DISPATCH
+from ..._boundary import CALLBACK_DISPATCH, REGION_CLOSED, REGION_UNIFORM
 from ..base import (RAW_PYTHON, RAW_UNIFORM, CallbackTarget, LibraryModule, RawEntry,
                     RawFunction, table_full)
 from ..hostcalls import HostCalls
 from ...config import Grants, Limits
-from ..memory import Memory
+from ..memory import Memory, RegionAccess
 from ...specialize import factory
 from . import wasi
 from ._csrc import TRAPS
@@ -62,6 +62,17 @@ class Wasm2cMemory:
         if not base:
             base = self._base = int(self._loaded.ffi.cast("uintptr_t", self._mem.data))
         return base, self._mem.size
+
+    def access(self) -> RegionAccess:
+        """Compiled access through a pin (before instantiation there is no memory to
+        pin yet: every access then takes the slow way)."""
+        ffi = self._loaded.ffi
+        try:
+            keep = self.pin()
+        except PoisonedError:
+            return REGION_CLOSED, 0, 0, 0, b"", None
+        return (REGION_UNIFORM, self._loaded.region_address, 0,
+                int(ffi.cast("uintptr_t", self._owner)), b"", keep)
 
     def pin(self) -> Any:
         """A ``char *`` at the memory's base that keeps the memory mapped (and its

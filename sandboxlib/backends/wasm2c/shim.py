@@ -110,8 +110,12 @@ void sbx_instantiate(sbx_instance* s) {{
         cdef.append(decl)
     if "memory" in tr.exports:
         c.append(f"wasm_rt_memory_t* sbx_memory(sbx_instance* s) {{\n"
-                 f"  return {tr.exports['memory'].symbol}(&s->module);\n}}")
-        cdef.append("wasm_rt_memory_t *sbx_memory(sbx_instance *);")
+                 f"  return {tr.exports['memory'].symbol}(&s->module);\n}}\n"
+                 "void sbx_region(sbx_instance* s, uint8_t** base, uint64_t* size) {\n"
+                 "  wasm_rt_memory_t* m = sbx_memory(s);\n"
+                 "  *base = m->data;\n  *size = m->size;\n}")
+        cdef.append("wasm_rt_memory_t *sbx_memory(sbx_instance *);\n"
+                    "void sbx_region(sbx_instance *, uint8_t **, uint64_t *);")
     trampolines: dict[FuncType, int] = {}
     table = tr.exports.get("__indirect_function_table")
     if table is not None:

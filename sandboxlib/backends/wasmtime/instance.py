@@ -13,7 +13,8 @@ import wasmtime
 from ...abi import INITIALIZE, WASM32, Function, Prim, Signature, wasm_field, wasm_valtype
 from ...errors import ResourceError, SandboxError, TrapError, TrapKind
 from ...toolchain.wasmbinary import FuncType
-from ..._boundary import wasmtime_callbacks
+from ..._boundary import REGION_WASMTIME, wasmtime_callbacks
+from ..memory import RegionAccess
 from ..base import (RAW_WASMTIME, CallbackTarget, LibraryModule, RawEntry, RawFunction,
                     check_export, table_full)
 from ...config import Grants, Limits
@@ -72,6 +73,10 @@ class WasmtimeMemory:
         # _capi declares the data pointer's type as uintptr_t: an int, no cast
         return lib.wasmtime_memory_data(self._ctx, self._mem), lib.wasmtime_memory_data_size(
             self._ctx, self._mem)
+
+    def access(self) -> RegionAccess:
+        return (REGION_WASMTIME, _MEMORY_DATA, _MEMORY_SIZE, int(ffi.cast("uintptr_t", self._ctx)),
+                ffi.buffer(self._mem)[:], self.pin())
 
     def pin(self) -> Any:
         """A ``char *`` at the memory's base that keeps the store (so the memory, which
@@ -248,6 +253,8 @@ def _caller_source(ins: tuple[str, ...], out: str | None, timed: bool) -> str:
 _NULL = ffi.NULL
 _CALL_UNCHECKED = int(ffi.cast("uintptr_t", lib.wasmtime_func_call_unchecked))
 _SET_DEADLINE = int(ffi.cast("uintptr_t", lib.wasmtime_context_set_epoch_deadline))
+_MEMORY_DATA = int(ffi.cast("uintptr_t", lib.wasmtime_memory_data))
+_MEMORY_SIZE = int(ffi.cast("uintptr_t", lib.wasmtime_memory_data_size))
 
 
 # Callbacks run in C: the trampoline gets the compiled Callback as its environment.
