@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from libs import H, packages, plain, sample_library  # noqa: F401 fixtures
 
-from sandboxlib import (ArgumentError, Function, Prim, Ptr, SandboxError, Signature, Tainted,
+from sandboxlib import (ArgumentError, Function, FuncPtr, Prim, Ptr, SandboxError, Signature, Tainted,
                         TaintedPtr)
 from sandboxlib.runtime.structs import Struct
 from sandboxlib.runtime.marshal import converter
@@ -212,3 +212,51 @@ def test_bytes_and_str_arguments_are_copied_in_for_the_call(backend: str) -> Non
             sb.sample_checksum(sb.copy_in(b"\x01\x02\x03"), 3))
         with pytest.raises(ArgumentError, match="only be passed for a const pointer"):
             sb.sample_fill(b"xx", 2, 0)
+
+
+class Every(Struct):
+    _fields_ = (("c", Prim.CHAR), ("b", Prim.BOOL), ("i8", Prim.SCHAR), ("u8", Prim.UCHAR),
+                ("i16", Prim.SHORT), ("u16", Prim.USHORT), ("i32", Prim.INT),
+                ("u32", Prim.UINT), ("l", Prim.LONG), ("ul", Prim.ULONG), ("i64", Prim.LLONG),
+                ("u64", Prim.ULLONG), ("f", Prim.FLOAT), ("d", Prim.DOUBLE), ("p", Ptr()),
+                ("cp", Ptr("char", const=True)), ("fp", FuncPtr(CB)), ("inner", Point))
+
+
+@pytest.mark.parametrize("backend", ["native", "wasmtime", "wasm2c"])
+def test_compiled_struct_fields_agree_with_the_checked_python_path(backend: str) -> None:
+    """A field read gives what ``_read`` gives, a field write stores what ``_write``
+    stores or refuses with its error, for values of every kind."""
+    with sample_library().sandbox(backend) as sb, sample_library().sandbox(backend) as other:
+        size = Every.sizeof(sb.model)
+        a, b = sb.copy_in(bytes(size)), sb.copy_in(bytes(size))
+        fast, slow = Every(sb, a.address), Every(sb, b.address)
+        names = [name for name, _ in Every._fields_]
+
+        @FEW
+        @given(st.sampled_from(names), values(sb, other) if backend != "native"
+               else st.one_of(st.integers(-2**70, 2**70), st.floats(), st.none(), st.booleans(),
+                              st.binary(max_size=2)))
+        def check(name: str, value: object) -> None:
+            t = dict(Every._fields_)[name]
+            stored = outcome(setattr, fast, name, value)
+            want = outcome(slow._write, name, t, value)
+            if isinstance(want, SandboxError):
+                assert type(stored) is type(want) and str(stored) == str(want), (name, value)
+            else:
+                assert stored is None, (name, value, stored)
+            assert a.read().unverified_safe_because("test") == b.read().unverified_safe_because(
+                "test"), (name, value)
+            got, read = getattr(fast, name), slow._read(name, t)
+            if isinstance(got, Struct):  # a view of the nested struct, in the same place
+                assert type(got) is type(read) and got.address - a.address == (
+                    read.address - b.address)
+                return
+            assert type(got) is type(read) and repr(got) == repr(read), (name, value)
+            if isinstance(got, TaintedPtr):
+                assert got.belongs_to(sb.memory)
+        for name in names:
+            for value in (edges(sb, other) if backend != "native" else [0, -1, 2**63, None]):
+                check.hypothesis.inner_test(name, value)  # type: ignore[attr-defined]
+        check()
+    with pytest.raises(SandboxError, match="closed"):
+        fast.i32

@@ -22,7 +22,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("backends", ("sandboxlib.backends",)),
     ("runtime objects", ("sandboxlib.runtime.scalars", "sandboxlib.runtime.objects",
                          "sandboxlib.runtime.handles", "sandboxlib.runtime.marshal",
-                         "sandboxlib.runtime.structs", "sandboxlib.runtime.callers")),
+                         "sandboxlib.runtime.structs", "sandboxlib.runtime.callers",
+                         "sandboxlib.runtime.compiled")),
     ("sandbox", ("sandboxlib.runtime",)),
     ("library, proxy, generator, tools", ("sandboxlib",)),
 ]

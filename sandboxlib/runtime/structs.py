@@ -17,6 +17,8 @@ from typing import Any, ClassVar, Union
 from ..abi import DataModel, FuncPtr, Prim, Ptr
 from ..errors import ArgumentError, BoundsError
 from ..taint import Tainted, TaintedPtr
+from .._boundary import Field, add_pointee, setup_struct
+from .compiled import lift_spec, param_spec
 from .marshal import converter
 from .objects import Owner
 
@@ -73,6 +75,8 @@ def compute_layout(fields: tuple[tuple[str, FieldType], ...], union: bool,
 
 
 class _FieldDescriptor:
+    """An array field (the others: ``_CompiledField``)."""
+
     def __init__(self, name: str, t: FieldType) -> None:
         self.name = name
         self.type = t
@@ -86,6 +90,31 @@ class _FieldDescriptor:
         view._write(self.name, self.type, value)
 
 
+class _CompiledField(Field):
+    """A scalar, pointer or nested struct field, read (tainted, or a view) and written
+    (range-checked) in C when in bounds; the view's ``_read``/``_write`` do the rest
+    and raise the errors."""
+
+    __slots__ = ("_owner",)
+
+    def __init__(self, name: str, t: Prim | Ptr | FuncPtr | type[Struct],
+                 owner: type[Struct]) -> None:
+        super().__init__(name, t)
+        self._owner = owner
+
+    def _prepare(self, model: DataModel) -> tuple[object, ...]:
+        """Where the field is in ``model`` and how its values are checked and lifted
+        (a nested struct: kind ``s``, its class last)."""
+        t = self.type
+        where = f"{self._owner.__name__}.{self.name}"
+        offset = self._owner.layout(model).offsets[self.name]
+        if isinstance(t, type):
+            return offset, 0, "s", "i", 0, False, "p", 0, 0, where, t
+        kind, lo, hi, shape = param_spec(t, model, where)
+        return (offset, model.size(t), *lift_spec(t, model), "p" if kind == "c" else kind, lo,
+                hi, where, shape)
+
+
 class Struct:
     """Base of generated struct classes: a view of one struct in sandbox memory."""
 
@@ -93,13 +122,14 @@ class Struct:
     _union_: ClassVar[bool] = False
     _layouts: ClassVar[dict[str, Layout]]
 
-    __slots__ = ("_sandbox", "_address")
+    __slots__ = ("_sandbox", "_address", "_memory", "_model")
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._layouts = {}
         for name, t in cls._fields_:
-            setattr(cls, name, _FieldDescriptor(name, t))
+            setattr(cls, name, _FieldDescriptor(name, t) if isinstance(t, ArrayOf)
+                    else _CompiledField(name, t, cls))
 
     @classmethod
     def layout(cls, model: DataModel) -> Layout:
@@ -128,6 +158,8 @@ class Struct:
                                   "past the end of sandbox memory")
         self._sandbox = sandbox
         self._address = address
+        self._memory = sandbox.memory
+        self._model = sandbox.model
 
     @property
     def address(self) -> int:
@@ -154,6 +186,10 @@ class Struct:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} at 0x{self._address:x}>"
+
+
+setup_struct(Struct)
+add_pointee(Struct, "_sandbox", "_address", None, False)  # passed as its address
 
 
 def _scalar_format(t: Prim, model: DataModel) -> str:
@@ -198,13 +234,10 @@ def write_value(sb: Owner, address: int, t: FieldType, value: object, where: str
             sb.memory.write(address, bytes(value).ljust(t.length, b"\0"))
             return
         raise ArgumentError(f"{where}: assign the fields of a nested struct or array one by one")
-    temps: list[Any] = []
-    checked = converter(t, sb, where)(value, temps)
-    if temps:
-        for temp in temps:
-            temp.free()
+    if isinstance(value, (bytes, bytearray, memoryview, str)):  # a copy would not last
         raise ArgumentError(f"{where}: bytes cannot be stored in a struct field; "
                             "use sandbox.copy_in() and store the allocation")
+    checked = converter(t, sb, where)(value, [])
     if isinstance(t, (Ptr, FuncPtr)):
         assert isinstance(checked, int)
         sb.memory.write(address, checked.to_bytes(sb.model.pointer_size,
