@@ -159,6 +159,7 @@ typedef struct {
   PyObject_HEAD
   int form;
   void *fn, *fn2, *ctx;
+  void (*release)(void* ctx); /* given back when detached: what kept the memory there */
   uint8_t handle[32];
   PyObject* keep;
 } Region;
@@ -256,13 +257,23 @@ static PyObject* Region_read_cstring(Region* r, PyObject* const* args, Py_ssize_
   return call_method((PyObject*)r, "_read_cstring_slow", args, (size_t)n);
 }
 
+static void region_release(Region* r) {
+  void (*release)(void*) = r->release;
+  r->form = REGION_CLOSED;
+  r->release = NULL;
+  if (release)
+    release(r->ctx);
+  Py_CLEAR(r->keep);
+}
+
 static PyObject* Region_attach(Region* r, PyObject* args) {
   int form;
-  unsigned long long fn, fn2, ctx;
+  unsigned long long fn, fn2, ctx, release;
   Py_buffer handle = {0};
   PyObject* keep;
-  if (!PyArg_ParseTuple(args, "iKKKy*O", &form, &fn, &fn2, &ctx, &handle, &keep))
+  if (!PyArg_ParseTuple(args, "iKKKy*OK", &form, &fn, &fn2, &ctx, &handle, &keep, &release))
     return NULL;
+  region_release(r);
   int bad = form < REGION_CLOSED || form > REGION_HOST || handle.len > 32 ||
             ((form == REGION_UNIFORM || form == REGION_WASMTIME) && !fn) ||
             (form == REGION_WASMTIME && !fn2);
@@ -277,13 +288,13 @@ static PyObject* Region_attach(Region* r, PyObject* args) {
   r->fn = (void*)(uintptr_t)fn;
   r->fn2 = (void*)(uintptr_t)fn2;
   r->ctx = (void*)(uintptr_t)ctx;
-  Py_XSETREF(r->keep, Py_NewRef(keep));
+  r->release = (void (*)(void*))(uintptr_t)release;
+  r->keep = Py_NewRef(keep);
   Py_RETURN_NONE;
 }
 
 static PyObject* Region_detach(Region* r, PyObject* unused) {
-  r->form = REGION_CLOSED;
-  Py_CLEAR(r->keep);
+  region_release(r);
   Py_RETURN_NONE;
 }
 
@@ -293,8 +304,7 @@ static int Region_traverse(Region* r, visitproc visit, void* arg) {
 }
 
 static int Region_clear(Region* r) {
-  r->form = REGION_CLOSED;
-  Py_CLEAR(r->keep);
+  region_release(r);
   return 0;
 }
 
@@ -312,7 +322,8 @@ static PyMethodDef Region_methods[] = {
     {"read_cstring", (PyCFunction)(void (*)(void))Region_read_cstring, METH_FASTCALL,
      "read_cstring(address, max_len): a NUL-terminated string of at most max_len bytes."},
     {"_attach", (PyCFunction)Region_attach, METH_VARARGS,
-     "_attach(form, fn, fn2, ctx, handle, keep): how to find the memory."},
+     "_attach(form, fn, fn2, ctx, handle, keep, release): how to find the memory, what "
+     "keeps it there (release(ctx) is called when detached)."},
     {"_detach", (PyCFunction)Region_detach, METH_NOARGS, "Every access goes the slow way."},
     {NULL}};
 

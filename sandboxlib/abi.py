@@ -12,6 +12,8 @@ import struct
 from dataclasses import dataclass, field
 from enum import Enum
 
+from .once import HashOnce
+
 
 class Prim(Enum):
     """C scalar types, by their base spelling."""
@@ -74,23 +76,14 @@ class Signature:
 
 
 @dataclass(frozen=True)
-class Function:
-    """A C function exported by a library. Its hash is computed once (functions key
-    the per-sandbox caches every first call looks up) and never pickled (hashes of
-    strings differ between processes)."""
+class Function(HashOnce):
+    """A C function exported by a library (it keys the caches every first call of a
+    sandbox looks up: its hash is computed once)."""
 
     name: str
     sig: Signature
 
-    def __hash__(self) -> int:  # an explicit __hash__ is left alone by dataclass
-        cached: int | None = self.__dict__.get("_hash")
-        if cached is None:
-            cached = hash((self.name, self.sig))
-            object.__setattr__(self, "_hash", cached)
-        return cached
-
-    def __getstate__(self) -> dict[str, object]:
-        return {"name": self.name, "sig": self.sig}
+    __hash__ = HashOnce.hash_once
 
 
 _UNSIGNED = {Prim.BOOL, Prim.UCHAR, Prim.USHORT, Prim.UINT, Prim.ULONG, Prim.ULLONG}

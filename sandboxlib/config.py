@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from .once import HashOnce
+
 DEFAULT_MEMORY_LIMIT = 256 << 20
 DEFAULT_TABLE_LIMIT = 1 << 16
 
 
 @dataclass(frozen=True)
-class Limits:
+class Limits(HashOnce):
     """Resource limits of one sandbox.
 
     ``memory_bytes``: the most linear memory the sandbox may grow to (``memory.grow``
@@ -31,6 +33,8 @@ class Limits:
     timeout: float | None = None
     max_callback_depth: int = 64
     table_elements: int = DEFAULT_TABLE_LIMIT
+
+    __hash__ = HashOnce.hash_once  # limits key the caches every new sandbox looks up
 
     def __post_init__(self) -> None:
         if self.memory_bytes <= 0:
@@ -59,7 +63,7 @@ class Preopen:
 
 
 @dataclass(frozen=True)
-class Grants:
+class Grants(HashOnce):
     """Capabilities granted to one sandbox; the default grants nothing."""
 
     stdout: bool = False
@@ -69,6 +73,8 @@ class Grants:
     env: tuple[tuple[str, str], ...] = field(default=())
     clock: bool = False
     random: bool = False
+
+    __hash__ = HashOnce.hash_once  # grants key the caches every new sandbox looks up
 
     @staticmethod
     def env_from_host(*names: str) -> tuple[tuple[str, str], ...]:

@@ -58,6 +58,25 @@ class Memo(Generic[K, V]):
 _memos: weakref.WeakSet[Memo[Any, Any]] = weakref.WeakSet()
 
 
+class HashOnce:
+    """For frozen dataclasses that key caches every sandbox looks up: the hash is
+    computed once per object and never pickled (string hashes differ between
+    processes). A dataclass keeps an explicit ``__hash__``, so each class says
+    ``__hash__ = HashOnce.hash_once``."""
+
+    def hash_once(self) -> int:
+        cached: int | None = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash(tuple(getattr(self, f) for f in self.__dataclass_fields__))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
+    def __getstate__(self) -> dict[str, object]:
+        return {f: getattr(self, f) for f in self.__dataclass_fields__}
+
+    __dataclass_fields__: dict[str, Any]
+
+
 def _after_fork_in_child() -> None:
     for memo in list(_memos):
         memo._after_fork()

@@ -9,9 +9,8 @@ sees a value; the backend only lowers it to its machine representation.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 from ..abi import DataModel, Function, Signature
 from ..config import Grants, Limits
@@ -46,11 +45,11 @@ RAW_VALUE_C = """typedef union {
 """
 
 
-@dataclass(frozen=True)
-class RawEntry:
-    """One function of one instance, as the compiled boundary calls it. ``keep`` keeps
-    ``fn`` and ``ctx`` valid; ``failed(a, b)`` raises what a failed call means (``a``:
-    the uniform call's code, or wasmtime's error and ``b`` its trap, as addresses)."""
+class RawEntry(NamedTuple):
+    """One function of one instance, as the compiled boundary calls it (made for
+    every first call of a sandbox: a tuple). ``keep`` keeps ``fn`` and ``ctx`` valid;
+    ``failed(a, b)`` raises what a failed call means (``a``: the uniform call's code,
+    or wasmtime's error and ``b`` its trap, as addresses)."""
 
     form: int
     keep: object

@@ -38,8 +38,8 @@ class RawMemory(Protocol):
         ...
 
 
-# (form, fn, fn2, ctx, handle, keep): see sandboxlib/_boundary.c's Region
-RegionAccess = tuple[int, int, int, int, bytes, Any]
+# (form, fn, fn2, ctx, handle, keep, release): see sandboxlib/_boundary.c's Region
+RegionAccess = tuple[int, int, int, int, bytes, Any, int]
 
 
 class _Released:
@@ -57,7 +57,7 @@ class _Released:
         return self.region()
 
     def access(self) -> RegionAccess:
-        return REGION_CLOSED, 0, 0, 0, b"", None
+        return REGION_CLOSED, 0, 0, 0, b"", None, 0
 
 
 class Memory(Region):

@@ -9,7 +9,8 @@ from typing import Callable
 from ..backends import BACKENDS
 from .plugins import registered
 from .timing import median_seconds
-from .workloads import call_ops, create_op, raw_cffi_op, raw_wasmtime_ops, spawn_op
+from .workloads import (call_ops, create_op, first_call_op, raw_cffi_op, raw_wasmtime_ops,
+                        spawn_op)
 
 ISOLATING = [b for b in BACKENDS if b != "native"]
 UNITS = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}
@@ -67,7 +68,11 @@ def run_suite(quick: bool = True, progress: Progress = _stderr, bulk: bool = Tru
     for backend in ISOLATING:
         record("sandbox_create", backend, median_seconds(create_op(backend), budget))
     record("sandbox_create", "wasmtime-py", median_seconds(raw["sandbox_create"], budget))
-    record("sandbox_create", "process", median_seconds(spawn_op(), budget, rounds=5))
+    for backend in ["native", *ISOLATING]:
+        record("sandbox_first_call", backend, median_seconds(first_call_op(backend), budget))
+    spawn = median_seconds(spawn_op(), budget, rounds=5)
+    record("sandbox_create", "process", spawn)
+    record("sandbox_first_call", "process", spawn)
     if bulk:
         for _, workload in registered():
             workload(record, quick)

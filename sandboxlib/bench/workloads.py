@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from ..abi import FuncPtr, Function, Prim, Ptr, Signature
 from ..library import Library
+from ..runtime.structs import Struct
 from ..toolchain.cache import build_entry, content_key
 from .timing import Op
 
@@ -30,12 +31,24 @@ def workload_library() -> Library:
                    headers=(HERE / "workload.h",))
 
 
+class BenchPoint(Struct):
+    _fields_ = (("x", Prim.INT), ("y", Prim.INT))
+
+
+class BenchShape(Struct):
+    _fields_ = (("id", Prim.INT), ("origin", BenchPoint))
+
+
 def call_ops(backend: str) -> tuple[dict[str, Op], Callable[[], None]]:
     """Per-call operations on a sandbox of ``backend``, and a function closing it."""
     sb = workload_library().sandbox(backend)
     add, echo, call_back = sb.bench_add, sb.bench_echo, sb.bench_call_back
     out = sb.alloc(64)
     cb = sb.callback(lambda v: v.verify_range(-1000, 1000) * 2, CALLBACK, "double")
+    shape = BenchShape(sb, sb.copy_in(bytes(BenchShape.sizeof(sb.model))).address)
+
+    def write_field() -> None:
+        shape.id = 7  # type: ignore[attr-defined]  # fields are made at run time
 
     def string_in_out() -> object:
         n = echo(b"hello, sandbox", out, 64).verify_range(0, 63)
@@ -45,6 +58,9 @@ def call_ops(backend: str) -> tuple[dict[str, Op], Callable[[], None]]:
         "call_trivial": lambda: add(2, 3),
         "call_string": string_in_out,
         "call_callback": lambda: call_back(cb, 20),
+        "field_read": lambda: shape.id,  # type: ignore[attr-defined]
+        "field_write": write_field,
+        "field_nested_read": lambda: shape.origin.y,  # type: ignore[attr-defined]
     }
     return ops, sb.close
 
@@ -82,6 +98,17 @@ def raw_wasmtime_ops() -> dict[str, Op]:
 def create_op(backend: str) -> Op:
     lib = workload_library()
     return lambda: lib.sandbox(backend).close()
+
+
+def first_call_op(backend: str) -> Op:
+    """What a sandbox per request costs: a new sandbox, its first call, closing it."""
+    lib = workload_library()
+
+    def op() -> None:
+        sb = lib.sandbox(backend)
+        sb.bench_add(2, 3)
+        sb.close()
+    return op
 
 
 @cache

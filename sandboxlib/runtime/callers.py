@@ -40,8 +40,9 @@ def plan(fn: Function, model: DataModel) -> Plan:
 
 def caller(gate: Gate, plan: Plan, sandbox: Any, memory: Any, entry: RawEntry) -> Caller:
     """The compiled caller of one function of one sandbox."""
-    return Caller(gate, plan, sandbox, memory, entry.failed, entry.form, entry.fn, entry.ctx,
-                  entry.handle, entry.set_deadline, entry.deadline, entry.raw, entry.keep)
+    form, keep, failed, fn, ctx, handle, set_deadline, deadline, raw = entry
+    return Caller(gate, plan, sandbox, memory, failed, form, fn, ctx, handle, set_deadline,
+                  deadline, raw, keep)
 
 
 def callback(gate: Gate, fn: Any, sig: Signature, model: DataModel, memory: Any, slow: Any,

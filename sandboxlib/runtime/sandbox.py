@@ -104,6 +104,8 @@ class Sandbox:
                 alloc.address = 0
             self._callbacks.clear()
             self._allocations.clear()
+            for fn in self._bound:
+                self.__dict__.pop(fn.name, None)
             self._bound.clear()
             self._converters.clear()
             if self._handles is not None:
@@ -131,7 +133,8 @@ class Sandbox:
             fn = self.library.function(name)
         except KeyError:
             raise AttributeError(f"{self.library.name} has no function {name!r}") from None
-        return self.bind(fn)
+        bound = self.__dict__[name] = self.bind(fn)  # found directly from now on
+        return bound
 
     def bind(self, fn: Function) -> Callable[..., Any]:
         """A fast callable for ``fn`` (memoized per sandbox)."""

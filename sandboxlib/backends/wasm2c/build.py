@@ -32,6 +32,8 @@ class LoadedModule:
     traps: dict[str, int]  # trap constant name -> its value
     has_initialize: bool
     entries: dict[Function, int] = field(default_factory=dict)  # see entry_address
+    region_address: int = field(init=False)
+    unpin_address: int = field(init=False)
 
     def wrapper(self, fn: Function) -> Wrapped:
         """The generated wrapper of export ``fn``, or SandboxError naming the mismatch."""
@@ -43,10 +45,11 @@ class LoadedModule:
         raise SandboxError(f"{fn.name}: this declaration is not among the library's functions, "
                            "for which the wasm2c extension was compiled")
 
-    @property
-    def region_address(self) -> int:
-        """Where ``sbx_region`` is: the memory's base and size, for compiled code."""
-        return int(self.ffi.cast("uintptr_t", self.ffi.addressof(self.lib, "sbx_region")))
+    def __post_init__(self) -> None:
+        # for compiled code: the memory's base and size, giving back a pin
+        self.region_address, self.unpin_address = (
+            int(self.ffi.cast("uintptr_t", self.ffi.addressof(self.lib, name)))
+            if hasattr(self.lib, name) else 0 for name in ("sbx_region", "sbx_unpin"))
 
     def entry_address(self, fn: Function) -> int:
         """Where ``fn``'s uniform entry is (found once per function)."""

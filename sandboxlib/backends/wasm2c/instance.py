@@ -51,28 +51,30 @@ NO_FUEL_LIMIT = (1 << 63) - 1
 class Wasm2cMemory:
     """The instance's linear memory: reserved once, so its base never moves."""
 
-    __slots__ = ("_mem", "_base", "_loaded", "_owner")
+    __slots__ = ("_mem", "_base", "_loaded", "_owner", "_address")
 
-    def __init__(self, mem: Any, loaded: LoadedModule, owner: Any) -> None:
-        self._mem, self._loaded, self._owner = mem, loaded, owner
+    def __init__(self, loaded: LoadedModule, owner: Any, address: int) -> None:
+        self._loaded, self._owner, self._address = loaded, owner, address
+        self._mem: Any = None
         self._base = 0
 
     def region(self) -> tuple[int, int]:
+        mem = self._mem
+        if mem is None:
+            mem = self._mem = self._loaded.lib.sbx_memory(self._owner)
         base: int = self._base
         if not base:
-            base = self._base = int(self._loaded.ffi.cast("uintptr_t", self._mem.data))
-        return base, self._mem.size
+            base = self._base = int(self._loaded.ffi.cast("uintptr_t", mem.data))
+        return base, mem.size
 
     def access(self) -> RegionAccess:
-        """Compiled access through a pin (before instantiation there is no memory to
-        pin yet: every access then takes the slow way)."""
-        ffi = self._loaded.ffi
-        try:
-            keep = self.pin()
-        except PoisonedError:
-            return REGION_CLOSED, 0, 0, 0, b"", None
-        return (REGION_UNIFORM, self._loaded.region_address, 0,
-                int(ffi.cast("uintptr_t", self._owner)), b"", keep)
+        """Compiled access holding a pin of the memory, given back when detached
+        (before instantiation there is no memory to pin: every access then takes the
+        slow way)."""
+        if not self._loaded.lib.sbx_pin(self._owner):
+            return REGION_CLOSED, 0, 0, 0, b"", None, 0
+        return (REGION_UNIFORM, self._loaded.region_address, 0, self._address, b"", None,
+                self._loaded.unpin_address)
 
     def pin(self) -> Any:
         """A ``char *`` at the memory's base that keeps the memory mapped (and its
@@ -107,7 +109,7 @@ class Wasm2cInstance:
         self._closed = False
         self._state = lib.sbx_state_of(raw)
         self._wasi: wasi.WasiHost | None = None
-        self.memory = Wasm2cMemory(lib.sbx_memory(raw), loaded, self._inst)
+        self.memory = Wasm2cMemory(loaded, raw, self._address)
         _live[self._key] = weakref.ref(self)
         try:
             if loaded.imports:
@@ -136,8 +138,8 @@ class Wasm2cInstance:
     def entry(self, fn: Function) -> RawEntry:
         if self._limits.timeout is not None:  # the watchdog is armed from Python
             return RawEntry(RAW_PYTHON, self, self._failed, raw=self.function(fn))
-        return RawEntry(RAW_UNIFORM, self, self._failed, fn=self._loaded.entry_address(fn),
-                        ctx=self._address)
+        return RawEntry(RAW_UNIFORM, self, self._failed, self._loaded.entry_address(fn),
+                        self._address)
 
     def _failed(self, code: int, unused: int) -> None:
         self._fail()

@@ -76,7 +76,7 @@ class WasmtimeMemory:
 
     def access(self) -> RegionAccess:
         return (REGION_WASMTIME, _MEMORY_DATA, _MEMORY_SIZE, int(ffi.cast("uintptr_t", self._ctx)),
-                ffi.buffer(self._mem)[:], self.pin())
+                ffi.buffer(self._mem)[:], self._store, 0)
 
     def pin(self) -> Any:
         """A ``char *`` at the memory's base that keeps the store (so the memory, which
