@@ -19,6 +19,7 @@ import wrapped.zlib as wz
 from sandboxlib import SandboxError, Tainted
 from sandboxlib.backends import BACKENDS
 from wrapped.zlib import _core
+from wrapped.zlib._library import GENERATED
 
 ZBACKENDS = [b for b in ALL_BACKENDS if b in BACKENDS]
 ISOLATING = [b for b in ZBACKENDS if b != "native"]
@@ -488,19 +489,25 @@ def test_trap_replaces_the_sandbox(isolated: str, monkeypatch: pytest.MonkeyPatc
 
 
 def test_lying_sandbox_is_caught(backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A sandbox that reports more output than the room it had is not believed."""
-    seen: list[_core.Session] = []
+    """A sandbox that reports more output than the room it had is not believed: its
+    inflate returns with ``avail_out`` raised past what was given (what a compromised
+    zlib can write into its own z_stream)."""
+    seen: list[Any] = []
+    proxy_type = type(GENERATED.sandbox(backend))
+    honest = proxy_type.inflate
 
-    def lying_count(self: _core.Stream, at: int, given: int, name: str) -> int:
-        seen.append(self.session)
-        raw = given + 1 if name == "avail_out" else given
-        return Tainted(raw, f"z_stream.{name}").verify_range(0, given)
+    def lying_inflate(self: Any, strm: Any, flush: int) -> Any:
+        seen.append(self)
+        code = honest(self, strm, flush)
+        strm.avail_out = 0xFFFFFFFF
+        return code
 
-    monkeypatch.setattr(_core.Stream, "_count", lying_count)
+    monkeypatch.setattr(proxy_type, "inflate", lying_inflate)
+    stream = wz.decompressobj(backend=backend)  # a new sandbox: its first inflate is ours
     with pytest.raises(wz.error, match="outside"):
-        wz.decompress(zlib.compress(b"data"), backend=backend)
+        stream.decompress(zlib.compress(b"data"))
     monkeypatch.undo()
-    assert seen and seen[0].closed
+    assert seen
     assert wz.decompress(zlib.compress(b"data"), backend=backend) == b"data"
 
 

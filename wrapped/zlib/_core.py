@@ -3,9 +3,7 @@
 Before every deflate/inflate call the host writes ``next_in``, ``avail_in``,
 ``next_out`` and ``avail_out`` itself (the sandbox's own copies of them are never
 reused), and everything read back -- the return code, ``avail_in``, ``avail_out``,
-``msg`` -- is checked against what was given before the host acts on it. The two
-(pointer, length) pairs are packed into the struct's bytes here, past the generated
-struct layer (see ``_Pairs``).
+``msg`` -- is checked against what was given before the host acts on it.
 """
 
 from __future__ import annotations
@@ -13,7 +11,6 @@ from __future__ import annotations
 import atexit
 import os
 import re
-import struct
 import threading
 import weakref
 from collections.abc import Iterator
@@ -136,35 +133,6 @@ def borrowed(backend: str | None, what: str) -> Iterator[Session]:
 # -- one z_stream ---------------------------------------------------------------------
 
 
-class _Pairs:
-    """How the host writes the two (pointer, length) pairs before every call --
-    next_in/avail_in and next_out/avail_out: packed with ``struct`` at the offsets of
-    the generated struct's layout, one memory write per pair, instead of through the
-    generated field setters (a checked call per field through the struct layer, a
-    few microseconds each; four of them per call showed on small inputs).
-    ``Stream._count`` reads the lengths back the same way.
-
-    This goes around the struct layer, by hand: it takes the offsets from the
-    generated layout but assumes the rest itself (each count is an unsigned 32-bit
-    int right after its pointer, checked below; the byte order) and skips the
-    setters' range checks, which holds only because every value written is the
-    host's own (addresses in its allocations, counts at most UINT_MAX) and every
-    value read back is verified. A stopgap until the struct layer is made fast
-    (another issue); then set the fields through ``Stream.z`` and delete this."""
-
-    def __init__(self, model: Any) -> None:
-        layout = GENERATED.z_stream_s.layout(model)
-        size = model.pointer_size
-        self.at_in, self.at_out = layout.offsets["next_in"], layout.offsets["next_out"]
-        for pointer, count in (("next_in", "avail_in"), ("next_out", "avail_out")):
-            if layout.offsets[count] != layout.offsets[pointer] + size:
-                raise error(f"unexpected z_stream layout in {model.name}: {layout}")
-        order = "<" if model.name == "wasm32" else "="
-        self.pair = struct.Struct(order + ("I" if size == 4 else "Q") + "I")
-        self.count = struct.Struct(order + "I")
-        self.size = size
-
-
 class Stream:
     """One z_stream in a session: its struct, input buffer and output buffer. The host
     keeps ``next_in``/``avail_in`` (as an offset into its own copy of the input) and
@@ -180,7 +148,6 @@ class Stream:
         self.z, self._struct = lib.new(GENERATED.z_stream_s)
         session.users += 1
         self.struct_size: int = GENERATED.z_stream_s.sizeof(lib.sandbox.model)
-        self._pairs = _Pairs(lib.sandbox.model)
         self._in: Allocation | None = None
         self._out: Allocation | None = None
         self.pos = 0          # next_in, as an offset into the input
@@ -226,31 +193,21 @@ class Stream:
             alloc.write(data)
         return alloc
 
-    def _count(self, at: int, given: int, name: str) -> int:
-        """The length of the pair at ``at``, read back: tainted until it is within what
-        was given."""
-        pairs = self._pairs
-        raw = self.memory.read(self._struct.address + at + pairs.size, 4)
-        value: Tainted[int] = Tainted(pairs.count.unpack(raw)[0], f"z_stream.{name}")
-        return value.verify_range(0, given)
-
     # calls
     def call(self, deflating: bool, flush: int, out: Output) -> int:
         """One deflate/inflate call from the current input into the current block;
         returns the verified code, advances the input and takes the output."""
-        given_in, room, pairs = self.avail_in, out.avail, self._pairs
+        given_in, room, z = self.avail_in, out.avail, self.z
         self._out = self._buffer(self._out, out.size)
         next_in = self._in.address + self.pos if given_in and self._in is not None else 0
         next_out = self._out.address + out.used
-        base = self._struct.address
-        self.memory.write(base + pairs.at_in, pairs.pair.pack(next_in, given_in))
-        self.memory.write(base + pairs.at_out, pairs.pair.pack(next_out, room))
+        z.next_in, z.avail_in, z.next_out, z.avail_out = next_in, given_in, next_out, room
         if deflating:
-            code = self.lib.deflate(self.z, flush).verify_in(DEFLATE_CODES)
+            code = self.lib.deflate(z, flush).verify_in(DEFLATE_CODES)
         else:
-            code = self.lib.inflate(self.z, flush).verify_in(INFLATE_CODES)
-        left_in = self._count(pairs.at_in, given_in, "avail_in")
-        left_out = self._count(pairs.at_out, room, "avail_out")
+            code = self.lib.inflate(z, flush).verify_in(INFLATE_CODES)
+        left_in = z.avail_in.verify_range(0, given_in)  # within what was given
+        left_out = z.avail_out.verify_range(0, room)
         self.pos += given_in - left_in
         self.avail_in = left_in
         if left_out < room:
