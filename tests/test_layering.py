@@ -15,7 +15,7 @@ PACKAGE = ROOT / "sandboxlib"
 # Lowest first; a module belongs to the first layer with a prefix of its name.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("vocabulary", ("sandboxlib.errors", "sandboxlib.abi", "sandboxlib.taint",
-                    "sandboxlib.config", "sandboxlib.progress", "sandboxlib.specialize",
+                    "sandboxlib.config", "sandboxlib.progress",
                     "sandboxlib.once")),
     ("toolchain", ("sandboxlib.toolchain",)),
     ("backend protocols", ("sandboxlib.backends.base", "sandboxlib.backends.memory")),

@@ -14,7 +14,6 @@ from ..base import (RAW_PYTHON, RAW_UNIFORM, CallbackTarget, LibraryModule, RawE
 from ..hostcalls import HostCalls
 from ...config import Grants, Limits
 from ..memory import Memory, RegionAccess
-from ...specialize import factory
 from . import wasi
 from ._csrc import TRAPS
 from ...toolchain.wasmbinary import wasm_type
@@ -127,13 +126,22 @@ class Wasm2cInstance:
 
     # -- calls -------------------------------------------------------------------
     def function(self, fn: Function) -> RawFunction:
-        w = self._loaded.wrapper(fn)
-        n, timed = len(fn.sig.params), self._limits.timeout is not None
-        make = factory(("wasm2c", n, timed), _CALLER_FREE, lambda: _caller_source(n, timed))
-        call: RawFunction = make(getattr(self._loaded.lib, w.symbol), self._inst, self._state,
-                                 self._fail, WATCHDOG.arm, WATCHDOG.disarm, self._key,
-                                 self._limits.timeout, self._interrupt)
-        return call
+        """A Python callable for ``fn`` that arms the watchdog around the call when the
+        sandbox has a time limit (the compiled caller calls it: ``entry``)."""
+        call = getattr(self._loaded.lib, self._loaded.wrapper(fn).symbol)
+        inst, state, timeout, key = self._inst, self._state, self._limits.timeout, self._key
+
+        def raw(*args: Any) -> Any:
+            armed = timeout is not None and WATCHDOG.arm(key, timeout, self._interrupt)
+            try:
+                result = call(inst, *args)
+            finally:
+                if armed:
+                    WATCHDOG.disarm(key)
+            if state.trap:
+                self._fail()
+            return result
+        return raw
 
     def entry(self, fn: Function) -> RawEntry:
         if self._limits.timeout is not None:  # the watchdog is armed from Python
@@ -214,27 +222,6 @@ class Wasm2cInstance:
             self.close()
             self._loaded.lib.sbx_delete(self._inst)
             self._inst = None
-
-
-_CALLER_FREE = ("call", "inst", "state", "fail", "arm", "disarm", "key", "timeout", "interrupt")
-
-
-def _caller_source(n: int, timed: bool) -> str:
-    """Call the trap-catching C wrapper (under the watchdog if ``timed``); its trap
-    code says whether to raise."""
-    args = "".join(f", a{i}" for i in range(n))
-    call = [f"    r = call(inst{args})"]
-    if timed:
-        call = ["    armed = arm(key, timeout, interrupt)",
-                "    try:",
-                f"        r = call(inst{args})",
-                "    finally:",
-                "        if armed:",
-                "            disarm(key)"]
-    return "\n".join([f"def fn({', '.join(f'a{i}' for i in range(n))}):", *call,
-                      "    if state.trap:",
-                      "        fail()",
-                      "    return r"])
 
 
 def _instance(handle: int) -> Wasm2cInstance | None:

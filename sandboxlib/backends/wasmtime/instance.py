@@ -10,15 +10,14 @@ from typing import Any, cast
 
 import wasmtime
 
-from ...abi import INITIALIZE, WASM32, Function, Prim, Signature, wasm_field, wasm_valtype
+from ...abi import INITIALIZE, WASM32, Function, Prim, Signature, wasm_valtype
 from ...errors import ResourceError, SandboxError, TrapError, TrapKind
 from ...toolchain.wasmbinary import FuncType
 from ..._boundary import REGION_WASMTIME, wasmtime_callbacks
 from ..memory import RegionAccess
-from ..base import (RAW_WASMTIME, CallbackTarget, LibraryModule, RawEntry, RawFunction,
-                    check_export, table_full)
+from ..base import (RAW_WASMTIME, CallbackTarget, LibraryModule, RawEntry, check_export,
+                    table_full)
 from ...config import Grants, Limits
-from ...specialize import factory
 from . import _capi
 from ._capi import EXTERN_FUNC, EXTERN_MEMORY, ffi, lib
 from .engine import (EPOCH_TICK_SECONDS, EngineKind, compiled_module, engine,
@@ -114,7 +113,6 @@ class WasmtimeInstance:
             self._deadline = max(1, math.ceil(limits.timeout / EPOCH_TICK_SECONDS))
         lib.wasmtime_context_set_epoch_deadline(ctx, NO_DEADLINE)
         self._targets: list[CallbackTarget] = []  # see add_callback
-        self._depth = [0]  # timed calls on the stack: only the outermost sets the deadline
         self._table: wasmtime.Table | None = None
         self._instance = ffi.new(_capi.INSTANCE_P)
         trap = ffi.new(_capi.TRAP_PP)
@@ -132,23 +130,19 @@ class WasmtimeInstance:
             raise SandboxError("the module exports no memory")
         self.memory = WasmtimeMemory(ctx, mem, self._store)
         if "_initialize" in loaded.func_types:
-            self.function(INITIALIZE)()
+            self._initialize()
 
     # -- calls -------------------------------------------------------------------
-    def function(self, fn: Function) -> RawFunction:
-        self._loaded.check(fn)
-        handle = _capi.export_handle(self._ctx, self._instance, fn.name, EXTERN_FUNC)
-        ins = tuple(wasm_field(t) for t in fn.sig.params)
-        out = None if fn.sig.result is Prim.VOID else wasm_field(fn.sig.result)
-        timed = self._deadline != NO_DEADLINE
-        make = factory(("wasmtime", ins, out, timed), _CALLER_FREE,
-                       lambda: _caller_source(ins, out, timed))
-        n = max(len(ins), 1 if out else 0, 1)
-        fn_: RawFunction = make(ffi.new("wasmtime_val_raw_t[]", n), ffi.new("wasm_trap_t **"),
-                                self._ctx, handle, lib.wasmtime_func_call_unchecked, self._fail,
-                                lib.wasmtime_context_set_epoch_deadline, self._deadline,
-                                self._depth)
-        return fn_
+    def _initialize(self) -> None:
+        """Run the module's start-up (under the sandbox's deadline, if it has one)."""
+        self._loaded.check(INITIALIZE)
+        handle = _capi.export_handle(self._ctx, self._instance, INITIALIZE.name, EXTERN_FUNC)
+        trap = ffi.new(_capi.TRAP_PP)
+        lib.wasmtime_context_set_epoch_deadline(self._ctx, self._deadline)
+        values = ffi.new("wasmtime_val_raw_t[]", 1)
+        err = lib.wasmtime_func_call_unchecked(self._ctx, handle, values, 0, trap)
+        if err or trap[0]:
+            self._fail(err, trap)
 
     def entry(self, fn: Function) -> RawEntry:
         self._loaded.check(fn)
@@ -225,29 +219,6 @@ class WasmtimeInstance:
 
     def close(self) -> None:
         """Nothing to release early: the store goes with the last reference."""
-
-
-_CALLER_FREE = ("buf", "trap", "ctx", "handle", "call_unchecked", "fail", "set_deadline",
-                "deadline", "depth")
-
-
-def _caller_source(ins: tuple[str, ...], out: str | None, timed: bool) -> str:
-    """Store args in a preallocated raw array, call ``wasmtime_func_call_unchecked``,
-    read the result: no per-call type lookups or boxing."""
-    n = max(len(ins), 1 if out else 0)
-    lines = [f"def fn({', '.join(f'a{i}' for i in range(len(ins)))}):"]
-    lines += [f"    buf[{i}].{f} = a{i}" for i, f in enumerate(ins)]
-    call = f"err = call_unchecked(ctx, handle, buf, {n}, trap)"
-    if timed:  # a call made from a callback runs under its outer call's deadline
-        lines += ["    if not depth[0]:", "        set_deadline(ctx, deadline)",
-                  "    depth[0] += 1", "    try:", f"        {call}", "    finally:",
-                  "        depth[0] -= 1"]
-    else:
-        lines.append(f"    {call}")
-    lines.append("    if err or trap[0]:")
-    lines.append("        fail(err, trap)")
-    lines.append(f"    return buf[0].{out}" if out else "    return None")
-    return "\n".join(lines)
 
 
 _NULL = ffi.NULL
