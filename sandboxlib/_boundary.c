@@ -221,17 +221,17 @@ static PyObject* Region_read(Region* r, PyObject* const* args, Py_ssize_t n) {
 }
 
 static PyObject* Region_write(Region* r, PyObject* const* args, Py_ssize_t n) {
-  if (n == 2 && (PyBytes_CheckExact(args[1]) || PyByteArray_CheckExact(args[1]))) {
-    Py_ssize_t length = PyBytes_CheckExact(args[1]) ? PyBytes_GET_SIZE(args[1])
-                                                    : PyByteArray_GET_SIZE(args[1]);
-    const char* data = PyBytes_CheckExact(args[1]) ? PyBytes_AS_STRING(args[1])
-                                                   : PyByteArray_AS_STRING(args[1]);
-    uint8_t* at = region_span(r, args[0], length);
-    if (at) {
-      memmove(at, data, (size_t)length);
+  Py_buffer data;
+  if (n == 2 && PyObject_CheckBuffer(args[1]) &&
+      PyObject_GetBuffer(args[1], &data, PyBUF_C_CONTIGUOUS) == 0) {
+    uint8_t* at = region_span(r, args[0], data.len);
+    if (at)
+      memmove(at, data.buf, (size_t)data.len);
+    PyBuffer_Release(&data);
+    if (at)
       Py_RETURN_NONE;
-    }
   }
+  PyErr_Clear(); /* not one contiguous buffer: the slow path says what it is */
   return call_method((PyObject*)r, "_write_slow", args, (size_t)n);
 }
 

@@ -38,4 +38,12 @@ EXPAT = SourcePin(
     size=8320988, topdir="libexpat-R_2_5_0",
 )
 
-PINS: dict[str, SourcePin] = {pin.name: pin for pin in (ZLIB, EXPAT)}
+# The version python-lz4 4.4 bundles (Debian 13's; its Sources list this hash).
+LZ4 = SourcePin(
+    name="lz4", package="lz4", version="1.10.0",
+    filename="lz4_1.10.0.orig.tar.gz",
+    sha256="537512904744b35e232912055ccf8ec66d768639ff3abe5788d90d792ec5f48b",
+    size=387114, topdir="lz4-1.10.0",
+)
+
+PINS: dict[str, SourcePin] = {pin.name: pin for pin in (ZLIB, EXPAT, LZ4)}

@@ -1,0 +1,58 @@
+"""wrapped.lz4: lz4 1.10.0 fetched pinned and wrapped from its own header, used as
+python-lz4's block functions are: the same bytes both ways, corrupt input refused."""
+
+from __future__ import annotations
+
+import lz4.block as pylz4
+import pytest
+from conftest import ALL_BACKENDS
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import wrapped.lz4 as wl
+from sandboxlib import SandboxError
+
+FEW = settings(max_examples=60, deadline=None, database=None)
+DATA = st.one_of(st.binary(max_size=3000), st.binary(max_size=40).map(lambda b: b * 200))
+
+
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
+def test_blocks_are_python_lz4s(backend: str) -> None:
+    @FEW
+    @given(DATA)
+    def check(data: bytes) -> None:
+        packed = wl.compress(data, backend=backend)
+        assert packed == pylz4.compress(data, store_size=False)
+        assert wl.decompress(packed, len(data), backend=backend) == data
+        assert pylz4.decompress(packed, uncompressed_size=len(data)) == data
+    check()
+
+
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
+def test_corrupt_blocks_and_wrong_sizes_are_refused(backend: str) -> None:
+    data = b"abcdefgh" * 512
+    packed = wl.compress(data, backend=backend)
+
+    @FEW
+    @given(st.binary(max_size=200), st.integers(0, 9000))
+    def check(garbage: bytes, size: int) -> None:
+        try:
+            out = wl.decompress(garbage, size, backend=backend)
+        except wl.LZ4BlockError:
+            return
+        assert len(out) == size  # what lz4 accepted is exactly what was asked for
+    check()
+    with pytest.raises(wl.LZ4BlockError, match="not of 4095 bytes"):
+        wl.decompress(packed, len(data) - 1, backend=backend)
+    with pytest.raises(wl.LZ4BlockError):
+        wl.decompress(packed[:-3], len(data), backend=backend)
+    with pytest.raises(wl.LZ4BlockError, match="out of range"):
+        wl.decompress(packed, -1, backend=backend)
+    assert issubclass(wl.LZ4BlockError, SandboxError)
+    assert wl.decompress(packed, len(data), backend=backend) == data  # still serving
+
+
+def test_memoryview_input_and_a_large_block() -> None:
+    data = bytes(range(256)) * 4000  # 1 MB: larger than the first buffers
+    packed = wl.compress(memoryview(data), backend="wasm2c")
+    assert wl.decompress(memoryview(packed), len(data), backend="wasm2c") == data

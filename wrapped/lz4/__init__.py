@@ -1,0 +1,118 @@
+"""lz4's block format, sandboxed: ``compress`` and ``decompress``, interchangeable with
+python-lz4's ``lz4.block.compress(data, store_size=False)`` and
+``lz4.block.decompress(data, uncompressed_size=n)``.
+
+Built from lz4 1.10.0 fetched pinned from Debian's archive and wrapped from its own
+header by ``sandboxlib wrap`` (``lz4.toml``). Every call runs in a sandbox of the
+calling thread (one per thread and backend, reused, replaced after any failure);
+what comes back is checked: the compressed size against the bound the host gave,
+the decompressed size against the size the caller expects.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from sandboxlib import Allocation, SandboxError
+from sandboxlib.codegen.packages import load_generated
+from sandboxlib.library import BACKEND_ENV
+
+GENERATED: Any = load_generated(Path(__file__).with_name("lz4.toml"))
+"""The generated proxy package (typed ``Any``: it is written into the build cache)."""
+
+MAX_INPUT = 0x7E000000  # LZ4_MAX_INPUT_SIZE: the largest block lz4 compresses
+__all__ = ["LZ4BlockError", "compress", "compress_bound", "decompress"]
+
+
+class LZ4BlockError(SandboxError):
+    """Bad input, or a sandbox that answered outside what it was asked."""
+
+
+def compress_bound(size: int) -> int:
+    """The most bytes ``size`` bytes compress to (lz4.h's LZ4_COMPRESSBOUND)."""
+    return size + size // 255 + 16
+
+
+class _Block:
+    """One sandbox with an input and an output buffer, grown as blocks need."""
+
+    def __init__(self, backend: str) -> None:
+        self.lib = GENERATED.sandbox(backend)
+        self.memory = self.lib.sandbox.memory
+        self.src: Allocation = self.lib.alloc(4096)
+        self.dst: Allocation = self.lib.alloc(4096)
+
+    def buffers(self, src: int, dst: int) -> tuple[Allocation, Allocation]:
+        if self.src.size < src:
+            self.src.free()
+            self.src = self.lib.alloc(src)
+        if self.dst.size < dst:
+            self.dst.free()
+            self.dst = self.lib.alloc(dst)
+        return self.src, self.dst
+
+    def close(self) -> None:
+        self.lib.close()
+
+
+_local = threading.local()
+
+
+def _block(backend: str | None) -> _Block:
+    """This thread's sandbox for ``backend`` (a new one after a failure)."""
+    name = backend or os.environ.get(BACKEND_ENV) or "wasmtime"
+    blocks: dict[str, _Block] = _local.__dict__.setdefault("blocks", {})
+    block = blocks.get(name)
+    if block is None or block.lib.poisoned is not None:
+        block = blocks[name] = _Block(name)
+    return block
+
+
+def _bytes(data: bytes | bytearray | memoryview) -> bytes | bytearray | memoryview:
+    return data if isinstance(data, (bytes, bytearray)) else memoryview(data).cast("B")
+
+
+def compress(data: bytes | bytearray | memoryview, acceleration: int = 1, *,
+             backend: str | None = None) -> bytes:
+    """``data`` as one lz4 block (no size header)."""
+    data = _bytes(data)
+    size = len(data)
+    if size > MAX_INPUT:
+        raise LZ4BlockError(f"{size} bytes is more than lz4 compresses in one block")
+    bound = compress_bound(size)
+    block = _block(backend)
+    try:
+        src, dst = block.buffers(size, bound)
+        block.memory.write(src.address, data)
+        written = block.lib.LZ4_compress_fast(src, dst, size, bound, acceleration).verify_range(
+            1, bound)  # 0: lz4 could not (it always can with this bound)
+        return block.memory.read(dst.address, written)
+    except BaseException:
+        block.close()
+        raise
+
+
+def decompress(data: bytes | bytearray | memoryview, uncompressed_size: int, *,
+               backend: str | None = None) -> bytes:
+    """The ``uncompressed_size`` bytes ``data`` (one lz4 block) decompresses to."""
+    data = _bytes(data)
+    size = len(data)
+    if not 0 <= uncompressed_size <= MAX_INPUT or size > compress_bound(MAX_INPUT):
+        raise LZ4BlockError(f"sizes out of range: {size} in, {uncompressed_size} out")
+    block = _block(backend)
+    try:
+        src, dst = block.buffers(size, uncompressed_size)
+        block.memory.write(src.address, data)
+        got = block.lib.LZ4_decompress_safe(src, dst, size, uncompressed_size)
+        if got.unverified_safe_because("compared with the size expected") != uncompressed_size:
+            raise LZ4BlockError(f"corrupt lz4 block, or not of {uncompressed_size} bytes "
+                                f"(lz4 says {got.unverified_safe_because('an error message')})")
+        return block.memory.read(dst.address, uncompressed_size)
+    except LZ4BlockError:
+        raise
+    except BaseException:
+        block.close()
+        raise

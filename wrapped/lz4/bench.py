@@ -1,0 +1,86 @@
+"""Compress and decompress 4 KiB blocks: sandboxed lz4 on each isolating backend
+against python-lz4 (``lz4.block``, the same lz4, 1.10.0), measured interleaved in one
+run. Without python-lz4 installed the baseline is the same C on the native backend.
+
+``workload`` adds ``lz4_compress_4kib`` and ``lz4_decompress_4kib`` (median time per
+block) to ``sandboxlib bench``; ``python -m wrapped.lz4.bench`` prints them.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import statistics
+from collections.abc import Callable
+from typing import Any
+
+from sandboxlib.bench import ISOLATING, Record, interleaved_medians
+
+import wrapped.lz4 as wl
+
+BLOCK = 4096
+BLOCKS = 64  # per timed round: 256 KiB
+
+
+def make_blocks(count: int = BLOCKS, size: int = BLOCK) -> list[bytes]:
+    """Log-like text blocks (compress to about half)."""
+    line = b"2026-11-26T23:19:24Z worker-%03d GET /api/v1/items/%06d 200 %5d bytes\n"
+    text = b"".join(line % (i % 7, i * 37 % 999999, i * 13 % 65536) for i in range(count * 60))
+    return [text[i * size:(i + 1) * size] for i in range(count)]
+
+
+def baseline() -> tuple[str, Callable[[bytes], bytes], Callable[[bytes, int], bytes]]:
+    """python-lz4's block functions, or the same C on the native backend."""
+    try:
+        block: Any = importlib.import_module("lz4.block")
+    except ImportError:
+        return ("native backend", functools.partial(wl.compress, backend="native"),
+                functools.partial(wl.decompress, backend="native"))
+    return ("python-lz4",
+            lambda data: bytes(block.compress(data, store_size=False)),
+            lambda data, size: bytes(block.decompress(data, uncompressed_size=size)))
+
+
+def bench_lz4(backend: str, rounds: int = 9) -> dict[str, float]:
+    """Median seconds per 4 KiB block: ``compress``/``decompress`` sandboxed on
+    ``backend``, ``base_compress``/``base_decompress`` for the baseline."""
+    blocks = make_blocks()
+    _, base_compress, base_decompress = baseline()
+    packed = [base_compress(b) for b in blocks]
+    for b, p in zip(blocks, packed):  # warm-up, and a check both ways
+        if wl.decompress(p, len(b), backend=backend) != b or base_decompress(
+                wl.compress(b, backend=backend), len(b)) != b:
+            raise AssertionError(f"{backend}: lz4 blocks do not round-trip with the baseline")
+    medians = interleaved_medians({
+        "base_compress": lambda: [base_compress(b) for b in blocks],
+        "compress": lambda: [wl.compress(b, backend=backend) for b in blocks],
+        "base_decompress": lambda: [base_decompress(p, BLOCK) for p in packed],
+        "decompress": lambda: [wl.decompress(p, BLOCK, backend=backend) for p in packed],
+    }, rounds)
+    return {k: v / len(blocks) for k, v in medians.items()}
+
+
+def workload(record: Record, quick: bool) -> None:
+    """``sandboxlib bench``: per-block times on each isolating backend; "native" is
+    the baseline (python-lz4, or the native backend without it)."""
+    base: dict[str, list[float]] = {"compress": [], "decompress": []}
+    for backend in ISOLATING:
+        r = bench_lz4(backend, rounds=5 if quick else 9)
+        for op in base:
+            record(f"lz4_{op}_4kib", backend, r[op])
+            base[op].append(r[f"base_{op}"])
+    for op, samples in base.items():
+        record(f"lz4_{op}_4kib", "native", statistics.median(samples))
+
+
+def main() -> None:
+    name = baseline()[0]
+    for backend in ISOLATING:
+        r = bench_lz4(backend)
+        for op in ("compress", "decompress"):
+            print(f"lz4 {op} 4 KiB on {backend}: {r[op] * 1e6:.2f} µs, {name} "
+                  f"{r['base_' + op] * 1e6:.2f} µs ({r[op] / r['base_' + op]:.2f}×)")
+
+
+if __name__ == "__main__":
+    main()
