@@ -10,13 +10,14 @@ from .errors import (ArgumentError, BoundsError, BuildError, CapabilityError, Po
 from .runtime.handles import Handle, HandleTable
 from .library import Library
 from .runtime import Allocation, CallbackHandle, Grants, Limits, Memory, Preopen, Sandbox
+from .runtime.structs import Cell
 from .taint import Tainted, TaintedPtr
 
 __version__ = "0.1.0"
 
 __all__ = [
     "HOST", "WASM32", "Allocation", "ArgumentError", "BoundsError", "BuildError",
-    "CType", "CallbackHandle", "CapabilityError", "DataModel", "FuncPtr", "Function",
+    "CType", "CallbackHandle", "CapabilityError", "Cell", "DataModel", "FuncPtr", "Function",
     "Grants", "Handle", "HandleTable", "Library", "Limits", "Memory", "PoisonedError",
     "Preopen", "Prim", "Ptr", "ResourceError", "Sandbox", "SandboxError", "Signature",
     "TaintError", "Tainted", "TaintedPtr", "TrapError", "__version__",

@@ -10,23 +10,24 @@ from __future__ import annotations
 
 from typing import Any, Callable, TypeVar, Union
 
-from .abi import Prim, Signature
+from .abi import FuncPtr, Prim, Ptr, Signature
 from .errors import ArgumentError
 from .runtime.handles import Handle, HandleTable
 from .runtime.objects import Allocation, CallbackHandle
 from .runtime.sandbox import Sandbox
-from .runtime.structs import ArrayOf, Struct
+from .runtime.structs import ArrayOf, Cell, Struct
 from .taint import Tainted, TaintedPtr
 
 S = TypeVar("S", bound=Struct)
 
 # What a generated method accepts for a pointer parameter (see runtime/marshal.py).
 PointerArg = Union[TaintedPtr, Allocation, Struct, CallbackHandle, Handle[Any], int, None]
+# (a Cell, from out(), is an Allocation)
 ConstData = Union[PointerArg, bytes, bytearray, memoryview, str]
 CallbackArg = Union[CallbackHandle, None]
 
-__all__ = ["ArrayOf", "CallbackArg", "ConstData", "Helpers", "LibraryProxy", "PointerArg",
-           "Struct"]
+__all__ = ["ArrayOf", "CallbackArg", "Cell", "ConstData", "Helpers", "LibraryProxy",
+           "PointerArg", "Struct"]
 
 
 class LibraryProxy:
@@ -75,6 +76,11 @@ class LibraryProxy:
     def free(self, pointer: TaintedPtr) -> None:
         """Free a pointer the library returned, with the sandbox's ``free``."""
         self.sandbox.free(pointer)
+
+    def out(self, ctype: Prim | Ptr | FuncPtr, initial: object = None) -> Cell:
+        """A C value of type ``ctype`` for an out-parameter (``T *``): pass it, then
+        read ``.value`` (sized for this sandbox's data model; see ``Cell``)."""
+        return self.sandbox.out(ctype, initial)
 
     def new(self, struct: type[S]) -> tuple[S, Allocation]:
         """A zeroed struct allocated in the sandbox: (view, allocation to free)."""

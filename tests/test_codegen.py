@@ -309,10 +309,9 @@ def test_wrap_a_real_library_zlib(tmp_path: Path) -> None:
     with z.sandbox("wasmtime") as lib:
         assert plain(lib.zlibVersion().copy_string(16)) == zlib.ZLIB_VERSION.encode()
         bound = lib.compressBound(len(data)).verify(lambda v: len(data) < v < 2 * len(data))
-        with lib.alloc(bound) as dest, lib.alloc(4) as dest_len:
-            dest_len.write_int(Prim.ULONG, bound)
+        with lib.alloc(bound) as dest, lib.out(Prim.ULONG, initial=bound) as dest_len:
             assert plain(lib.compress2(dest, dest_len, data, len(data), 9)) == z.Z_OK
-            n = dest_len.read_int(Prim.ULONG).verify(lambda v: 0 < v <= bound)
+            n = dest_len.value.verify(lambda v: 0 < v <= bound)
             compressed = plain(dest.read(n))
         assert compressed == zlib.compress(data, 9)
         assert plain(lib.crc32(0, data, len(data))) == zlib.crc32(data)

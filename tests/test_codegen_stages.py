@@ -545,8 +545,8 @@ def test_emit_proxy_union_and_helpers(tmp_path: Path) -> None:
     assert "len_ = self._count(data, Prim.UCHAR)" not in body["HHelpers"]  # char-sized: len()
     assert "len_ = len(data)" in body["HHelpers"]
     assert "r = self._string(r, 32, 'release')" in body["HHelpers"]
-    assert "lib_ = lib.alloc(lib.sandbox.model.size(Prim.INT))" in body["HHelpers"]
-    assert "return (r, lib_.read_int(Prim.INT))" in body["HHelpers"]
+    assert "lib_ = lib.out(Prim.INT)" in body["HHelpers"]
+    assert "return (r, lib_.value)" in body["HHelpers"]
 
 
 def test_emit_proxy_keeps_lines_short() -> None:

@@ -27,7 +27,7 @@ import pytest
 from conftest import ALL_BACKENDS
 from libs import C_SRC, import_from, plain
 
-from sandboxlib import Prim, Ptr, Signature, cli
+from sandboxlib import ArgumentError, Prim, Ptr, Signature, TaintedPtr, cli
 from sandboxlib.backends import BACKENDS
 from sandboxlib.codegen import generate
 from sandboxlib.toolchain import build_wasm
@@ -39,7 +39,7 @@ HEADER = REALISTIC / "realistic.h"
 SOURCE = REALISTIC / "realistic.c"
 BACKENDS_HERE = [b for b in ALL_BACKENDS if b in BACKENDS]
 DEFINED = ["rl_version_number", "rl_state_init", "rl_state_level", "rl_for_each", "rl_io_read",
-           "rl_io_close"]
+           "rl_io_close", "rl_encode", "rl_open", "rl_close"]
 
 
 def wrap_command(out: Path, *extra: str) -> list[str]:
@@ -76,14 +76,14 @@ def test_wrap_warns_once_per_undefined_function_and_sums_up(
         wrapped: tuple[subprocess.CompletedProcess[str], ModuleType]) -> None:
     proc, _ = wrapped
     assert proc.stderr.splitlines() == [
-        f"sandboxlib: warning: skipped {HEADER}:56: rl_trace: declared but not defined by "
+        f"sandboxlib: warning: skipped {HEADER}:66: rl_trace: declared but not defined by "
         "the sources",
-        f"sandboxlib: warning: skipped {HEADER}:60: rl_compress_hc: declared but not defined "
+        f"sandboxlib: warning: skipped {HEADER}:70: rl_compress_hc: declared but not defined "
         "by the sources",
         "sandboxlib: warning: 2 declared function(s) not defined by the sources, left out: "
         "rl_trace, rl_compress_hc",
     ]
-    assert proc.stdout.strip().endswith(": 6 function(s), 2 struct(s), 3 constant(s), "
+    assert proc.stdout.strip().endswith(": 9 function(s), 2 struct(s), 3 constant(s), "
                                         "2 skipped")
 
 
@@ -205,3 +205,48 @@ def test_unimportable_package_fails_wrap(tmp_path: Path, monkeypatch: pytest.Mon
     shown = "def broken(:" if broken == "syntax" else "class rl_state_s(Struct):"
     assert err[-1] == f"    {shown}"  # the offending line, as the error's detail
     assert list(tmp_path.iterdir()) == []  # nothing written, the staging directory removed
+
+
+def test_out_parameters_are_sized_for_the_backend(R: ModuleType, lib: Any) -> None:
+    """``lib.out(T)`` is as large as T where the library runs: an in/out ``size_t *``
+    and a handle through ``T **`` work the same on wasm32 and natively (a 4-byte
+    allocation for the size_t overflowed on the native backend)."""
+    dst = lib.alloc(16)
+    size = lib.out(Prim.ULONG, initial=16)
+    assert plain(lib.rl_encode(b"abc", 3, dst, size)) == 0
+    assert plain(size.value) == 3 and plain(dst.read(3)) == b"cba"
+    size.value = 2
+    assert plain(lib.rl_encode(b"abcd", 4, dst, size)) == -1
+    assert plain(size.value) == 4
+    handle = lib.out(Ptr("rl_state"))
+    assert plain(lib.rl_open(7, handle)) == 0
+    state = handle.value
+    assert isinstance(state, TaintedPtr) and not state.is_null()
+    assert plain(lib.rl_state_level(state)) == 7
+    lib.rl_close(state)
+    with pytest.raises(ArgumentError, match="does not fit"):
+        size.value = -1
+
+
+def test_out_annotation_returns_integers_and_pointers(tmp_path: Path) -> None:
+    """The spec's ``out`` takes ``T *`` of an integer and ``T **``: the helper returns
+    the value and the pointer, tainted."""
+    spec = tmp_path / "spec.toml"
+    spec.write_text('[functions.rl_open]\nout = ["out"]\n'
+                    '[functions.rl_encode]\nbuffers = { src = "srcSize" }\n')
+    command = wrap_command(tmp_path, "--spec", str(spec))
+    command[command.index("realistic")] = "realistic_out"
+    proc = subprocess.run(command, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    pkg = import_from(tmp_path, "realistic_out")
+    try:
+        for backend in BACKENDS_HERE:
+            with pkg.sandbox(backend) as lib:
+                code, state = lib.helpers.rl_open(5)
+                assert plain(code) == 0 and isinstance(state, TaintedPtr)
+                assert plain(lib.rl_state_level(state)) == 5
+                lib.rl_close(state)
+        stub = (tmp_path / "realistic_out" / "__init__.pyi").read_text()
+        assert "def rl_open(self, level: int) -> tuple[Tainted[int], TaintedPtr]: ..." in stub
+    finally:
+        sys.modules.pop("realistic_out", None)

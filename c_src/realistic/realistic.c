@@ -2,6 +2,8 @@
    realistic_hc.c): rl_trace and rl_compress_hc are declared but not defined. */
 #include "realistic.h"
 
+#include <stdlib.h>
+
 int rl_version_number(void) { return RL_VERSION_NUMBER; }
 
 void rl_state_init(rl_state *state, int level) { state->level = level; }
@@ -26,6 +28,30 @@ int rl_io_read(const struct rl_io_methods *methods, void *file, int amount, int 
 int rl_io_close(const struct rl_io_methods *methods, void *file) {
     return methods->xClose(file);
 }
+
+int rl_encode(const char *src, size_t srcSize, char *dst, size_t *dstSize) {
+    size_t room = *dstSize;
+    *dstSize = srcSize;
+    if (room < srcSize) {
+        return -1;
+    }
+    for (size_t i = 0; i < srcSize; i++) {
+        dst[i] = src[srcSize - 1 - i];
+    }
+    return 0;
+}
+
+int rl_open(int level, rl_state **out) {
+    rl_state *state = malloc(sizeof *state);
+    *out = state;
+    if (!state) {
+        return -1;
+    }
+    state->level = level;
+    return 0;
+}
+
+void rl_close(rl_state *state) { free(state); }
 
 #ifdef RL_ENABLE_TRACE
 static rl_log_fn trace_log;

@@ -7,7 +7,9 @@
      (lz4frame.h's functions live in lz4frame.c);
    - a function-type typedef used as a pointer (sqlite3's `sqlite3_syscall_ptr`,
      zlib's `in_func` style): typedef int rl_handler(void *, int);
-   - a struct of callbacks (sqlite3_io_methods). */
+   - a struct of callbacks (sqlite3_io_methods);
+   - out-parameters: an in/out length (`size_t *dstSize`, as lz4frame's and zstd's)
+     and a handle returned through `T **` (sqlite3_open's). */
 #ifndef REALISTIC_H
 #define REALISTIC_H
 
@@ -50,6 +52,14 @@ RLAPI int rl_state_level(const rl_state *state);
 RLAPI int rl_for_each(const int *values, int n, rl_handler *handler, void *data);
 RLAPI int rl_io_read(const struct rl_io_methods *methods, void *file, int amount, int offset);
 RLAPI int rl_io_close(const struct rl_io_methods *methods, void *file);
+
+/* Copies src to dst (reversed) if *dstSize, the room in dst, allows; sets *dstSize to
+   the bytes written (or needed). Returns 0, or -1 if dst is too small. */
+RLAPI int rl_encode(const char *src, size_t srcSize, char *dst, size_t *dstSize);
+
+/* A new state of `level` through *out; 0, or -1 without memory. */
+RLAPI int rl_open(int level, rl_state **out);
+RLAPI void rl_close(rl_state *state);
 
 /* Compiled only with -DRL_ENABLE_TRACE (the header declares it unless RL_OMIT_TRACE). */
 #ifndef RL_OMIT_TRACE

@@ -4,7 +4,7 @@
 [functions.crc32]
 buffers = { buf = "len" }     # const data in: the helper takes bytes, fills len
 [functions.deflateBound]
-out = []                      # T* out-parameters of scalar type, returned by the helper
+out = []                      # T* out-parameters (T an integer or a pointer), returned
 nullable = ["strm"]           # pointer parameters the helper lets be None
 returns = { string = true, max_len = 256, free = "my_free" }  # a C string result
 skip = true                   # no proxy at all
@@ -59,11 +59,11 @@ def parse_annotation(name: str, table: Any, where: str) -> Annotation:
                       bool(set(table) - {"skip"}))
 
 
-def check_annotation(name: str, ann: Annotation, sig: Signature, pointee: dict[str, Prim],
-                     functions: set[str], where: str) -> None:
+def check_annotation(name: str, ann: Annotation, sig: Signature,
+                     pointee: dict[str, Prim | Ptr], functions: set[str], where: str) -> None:
     """Refuse annotations that do not fit the declaration (unknown parameter, a
     buffer that is not a const pointer, an out-parameter that is not T* of an
-    integer T; ``pointee`` maps pointer-to-integer parameters to that integer type)."""
+    integer or pointer T; ``pointee`` maps those parameters to T)."""
     here = f"{where}: [functions.{name}]"
     params = dict(zip(sig.param_names, sig.params))
     named = [*ann.buffers, *ann.buffers.values(), *ann.out, *ann.nullable]
@@ -80,7 +80,8 @@ def check_annotation(name: str, ann: Annotation, sig: Signature, pointee: dict[s
     for p in ann.out:
         target = params[p]
         if p not in pointee or (isinstance(target, Ptr) and target.const):
-            raise BuildError(f"{here}: out-parameter {p!r} must point to an integer type")
+            raise BuildError(f"{here}: out-parameter {p!r} must point to an integer or a "
+                             "pointer")
     for p in ann.nullable:
         if not isinstance(params[p], (Ptr, FuncPtr)):
             raise BuildError(f"{here}: nullable {p!r} is not a pointer")

@@ -98,7 +98,7 @@ def _helpers_class(plan: Plan) -> list[str]:
         assert fp.annotation is not None
         stubs = {p: param_stub(ty) for p, ty in zip(fp.helper_params, fp.sig.params)}
         typed, result = helper_stub(fp.helper_params, fp.annotation, stubs,
-                                    result_stub(fp.sig.result))
+                                    result_stub(fp.sig.result), fp.pointee)
         out += bracketed(f"def {fp.pyname}(", ["self", *(f"{p}: {t(ty)}" for p, ty in typed)],
                          f") -> {t(result)}: ...", "    ")
     return out if helped else out + ["    ..."]

@@ -13,7 +13,7 @@ from .names import docstring
 # from them (``names.python_names``), so a C parameter called ``len`` or ``lib``
 # shadows nothing.
 HELPER_LOCALS = frozenset({"self", "lib", "r", "len", "isinstance", "str", "ArgumentError",
-                           "Prim"})
+                           "Prim", "Ptr"})
 
 
 def helper_params(names: list[str], ann: Annotation) -> list[str]:
@@ -22,8 +22,13 @@ def helper_params(names: list[str], ann: Annotation) -> list[str]:
     return [n for n in names if n not in dropped]
 
 
+def _cell_type(t: Prim | Ptr) -> str:
+    """The expression of an out-parameter's C type in the generated module."""
+    return "Ptr()" if isinstance(t, Ptr) else f"Prim.{t.name}"
+
+
 def helper_source(name: str, pyname: str, params: list[str], types: Sequence[CType],
-                  ann: Annotation, pointee: dict[str, Prim]) -> list[str]:
+                  ann: Annotation, pointee: dict[str, Prim | Ptr]) -> list[str]:
     """Source lines of one helper method (``types``: the C function's parameter types);
     ``params`` and ``ann`` use the helper's parameter names (filled-in lengths and
     out-parameters are its locals)."""
@@ -37,17 +42,18 @@ def helper_source(name: str, pyname: str, params: list[str], types: Sequence[CTy
                       f"            raise ArgumentError({name + '(): ' + p + ' may not be NULL'!r})"]
     for data, length in ann.buffers.items():  # the length counts elements of the pointee
         lines += [f"        if isinstance({data}, str):", f"            {data} = {data}.encode()"]
-        if data in pointee and pointee[data] not in (Prim.CHAR, Prim.SCHAR, Prim.UCHAR):
-            lines += [f"        {length} = self._count({data}, Prim.{pointee[data].name})"]
+        element = pointee.get(data)
+        if isinstance(element, Prim) and element not in (Prim.CHAR, Prim.SCHAR, Prim.UCHAR):
+            lines += [f"        {length} = self._count({data}, Prim.{element.name})"]
         else:
             lines += [f"        {length} = len({data})"]
-    for p in ann.out:
-        lines.append(f"        {p} = lib.alloc(lib.sandbox.model.size(Prim.{pointee[p].name}))")
+    for p in ann.out:  # sized for the sandbox's data model
+        lines.append(f"        {p} = lib.out({_cell_type(pointee[p])})")
     body = [f"r = lib.{pyname}({', '.join(params)})"]
     if ann.string:
         free = "None" if ann.free is None else repr(ann.free)
         body.append(f"r = self._string(r, {ann.max_len}, {free})")
-    outs = [f"{p}.read_int(Prim.{pointee[p].name})" for p in ann.out]
+    outs = [f"{p}.value" for p in ann.out]
     body.append(f"return ({', '.join(['r', *outs])})" if outs else "return r")
     if ann.out:
         lines.append("        try:")
@@ -70,7 +76,7 @@ def _describe(name: str, ann: Annotation) -> str:
 
 
 def helper_stub(params: list[str], ann: Annotation, param_stub: dict[str, str],
-                result: str) -> tuple[list[tuple[str, str]], str]:
+                result: str, pointee: dict[str, Prim | Ptr]) -> tuple[list[tuple[str, str]], str]:
     """([(parameter, stub type)], return stub type) of a helper for the ``.pyi``, from
     the stub types of the C function's parameters (by helper name) and result."""
     kept = helper_params(params, ann)
@@ -83,5 +89,6 @@ def helper_stub(params: list[str], ann: Annotation, param_stub: dict[str, str],
     if ann.string:
         result = "Tainted[bytes] | None"
     if ann.out:
-        result = f"tuple[{', '.join([result, *['Tainted[int]'] * len(ann.out)])}]"
+        outs = ["TaintedPtr" if isinstance(pointee[p], Ptr) else "Tainted[int]" for p in ann.out]
+        result = f"tuple[{', '.join([result, *outs])}]"
     return typed, result

@@ -14,7 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..abi import Prim, Signature
+from ..abi import Prim, Ptr, Signature
 from ..errors import BuildError
 from ..proxy import Helpers, LibraryProxy, Struct
 from . import ir
@@ -62,7 +62,7 @@ class FunctionPlan:
     doc: str
     params: list[str]  # Python parameter names
     annotation: Annotation | None = None  # naming the helper's parameters
-    pointee: dict[str, Prim] = field(default_factory=dict)  # helper's pointer-to-integer params
+    pointee: dict[str, Prim | Ptr] = field(default_factory=dict)  # helper's T* of int or ptr
     helper_params: list[str] = field(default_factory=list)
     location: ir.Location | None = None
 
@@ -282,11 +282,17 @@ def _plan_fields(plan: Plan, api: ir.Api, lower: Lowering, classes: set[str]) ->
         sp.fields = [(py, lower.field(f.type)) for f, py in zip(fields, pynames)]
 
 
-def _pointees(fn: ir.Function) -> dict[str, Prim]:
-    """The parameters of ``fn`` that point to an integer type, with that type."""
-    return {p.name: p.type.target.prim for p in fn.type.params
-            if isinstance(p.type, ir.Pointer) and isinstance(p.type.target, ir.Scalar)
-            and p.type.target.prim.is_integer}
+def _pointees(fn: ir.Function) -> dict[str, Prim | Ptr]:
+    """The parameters of ``fn`` that point to an integer type or to a pointer, with
+    that type (a pointer as ``Ptr()``)."""
+    found: dict[str, Prim | Ptr] = {}
+    for p in fn.type.params:
+        if isinstance(p.type, ir.Pointer) and isinstance(p.type.target, ir.Pointer):
+            found[p.name] = Ptr()
+        elif (isinstance(p.type, ir.Pointer) and isinstance(p.type.target, ir.Scalar)
+              and p.type.target.prim.is_integer):
+            found[p.name] = p.type.target.prim
+    return found
 
 
 def drop_undefined(plan: Plan, defined: Collection[str]) -> None:

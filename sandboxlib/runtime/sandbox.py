@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
-from ..abi import FREE, MALLOC, Function, Prim, Signature
+from ..abi import FREE, MALLOC, FuncPtr, Function, Prim, Ptr, Signature
 from ..backends import get_backend
 from ..backends.base import Instance, LibraryModule
 from ..backends.memory import Memory
@@ -16,8 +16,10 @@ from .callers import Callback, Gate, callback, caller, plan
 from .handles import HandleTable
 from .marshal import converter
 from .objects import Allocation, CallbackHandle, Temps
+from .structs import Cell
 from .scalars import Converter
 
+A = TypeVar("A", bound=Allocation)
 SCRATCH_SIZE = 4096  # bytes of call arguments copied in without a malloc
 DEFAULT_LIMITS, DEFAULT_GRANTS = Limits(), Grants()  # frozen: shared by every sandbox
 
@@ -186,6 +188,18 @@ class Sandbox:
         return exc
 
     # -- memory ------------------------------------------------------------------
+    def out(self, ctype: Prim | Ptr | FuncPtr, initial: object = None) -> Cell:
+        """A zeroed C value of type ``ctype`` for a function to write through a pointer
+        (see ``Cell``); ``initial`` is stored first for an in/out-parameter."""
+        if not isinstance(ctype, (Prim, Ptr, FuncPtr)) or ctype is Prim.VOID:
+            raise ArgumentError(f"out(): expected a C scalar or pointer type, got {ctype!r}")
+        size = self.model.size(ctype)
+        cell = self._own(self._malloc(size, "out()"), lambda a: Cell(self, a, ctype))
+        cell.write(bytes(size))
+        if initial is not None:
+            cell.value = initial
+        return cell
+
     def alloc(self, size: int) -> Allocation:
         """Allocate ``size`` bytes inside the sandbox (freed by ``free()`` or on close)."""
         if type(size) is not int or size < 0:
@@ -196,18 +210,26 @@ class Sandbox:
         if self.isolated and size > self.limits.memory_bytes:
             raise ResourceError(f"alloc(): {size} bytes exceed the memory limit of "
                                 f"{self.limits.memory_bytes} bytes")
-        address = self.bind(MALLOC)(max(size, 1)).unverified_safe_because(
+        return self._own(self._malloc(size, "alloc()"), lambda a: Allocation(self, a, size))
+
+    def _malloc(self, size: int, where: str) -> int:
+        """``size`` bytes from the sandbox's malloc: an address whose span is checked."""
+        address: int = self.bind(MALLOC)(max(size, 1)).unverified_safe_because(
             "an address checked below: the span must lie inside the memory")
         if not address:
-            raise ResourceError(f"alloc(): the sandbox could not allocate {size} bytes "
+            raise ResourceError(f"{where}: the sandbox could not allocate {size} bytes "
                                 f"(memory limit {self.limits.memory_bytes} bytes)")
         if self.isolated:  # a hostile malloc must return a span inside memory
             try:
                 self.memory.view(address, size)
             except BoundsError as exc:
-                raise BoundsError(f"alloc(): the sandbox's malloc({size}) returned "
+                raise BoundsError(f"{where}: the sandbox's malloc({size}) returned "
                                   f"0x{address:x}: {exc}") from None
-        alloc = Allocation(self, address, size)
+        return address
+
+    def _own(self, address: int, make: Callable[[int], A]) -> A:
+        """The host's object for an allocation, freed with the sandbox."""
+        alloc = make(address)
         self._allocations[address] = alloc
         return alloc
 

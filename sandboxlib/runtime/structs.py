@@ -20,7 +20,7 @@ from ..taint import Tainted, TaintedPtr
 from .._boundary import Field, add_pointee, setup_struct
 from .compiled import lift_spec, param_spec
 from .marshal import converter
-from .objects import Owner
+from .objects import Allocation, Owner
 
 
 @dataclass(frozen=True)
@@ -245,3 +245,26 @@ def write_value(sb: Owner, address: int, t: FieldType, value: object, where: str
                                                   else sys.byteorder))
         return
     sb.memory.write(address, _struct.pack(_scalar_format(t, sb.model), checked))
+
+
+class Cell(Allocation):
+    """One C value in the sandbox that a function writes through a pointer (an out-
+    or in/out-parameter): made by ``sandbox.out(t)``, passed where the function takes
+    ``t *``, read back with ``.value`` (tainted; a ``TaintedPtr`` for a pointer type).
+    It is as large as ``t`` in the sandbox's data model, so the same code is right on
+    wasm32 and natively (an ``alloc(4)`` for a ``size_t *`` overflows natively)."""
+
+    __slots__ = ("ctype",)
+
+    def __init__(self, sandbox: Owner, address: int, ctype: Prim | Ptr | FuncPtr) -> None:
+        super().__init__(sandbox, address, sandbox.model.size(ctype))
+        self.ctype = ctype
+
+    @property
+    def value(self) -> Any:
+        """What is stored now: ``Tainted[int]``, ``Tainted[float]`` or ``TaintedPtr``."""
+        return read_value(self._sandbox, self._live(), self.ctype, f"out({self.ctype})")
+
+    @value.setter
+    def value(self, value: object) -> None:
+        write_value(self._sandbox, self._live(), self.ctype, value, f"out({self.ctype})")
