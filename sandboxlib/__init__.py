@@ -9,7 +9,8 @@ from .errors import (ArgumentError, BoundsError, BuildError, CapabilityError, Po
                      ResourceError, SandboxError, TaintError, TrapError)
 from .runtime.handles import Handle, HandleTable
 from .library import Library
-from .runtime import Allocation, CallbackHandle, Grants, Limits, Memory, Preopen, Sandbox
+from .runtime import (Allocation, CallbackHandle, Grants, Limits, Memory, PointerValue, Preopen,
+                      Sandbox)
 from .runtime.structs import Cell
 from .taint import Tainted, TaintedPtr
 
@@ -18,7 +19,8 @@ __version__ = "0.1.0"
 __all__ = [
     "HOST", "WASM32", "Allocation", "ArgumentError", "BoundsError", "BuildError",
     "CType", "CallbackHandle", "CapabilityError", "Cell", "DataModel", "FuncPtr", "Function",
-    "Grants", "Handle", "HandleTable", "Library", "Limits", "Memory", "PoisonedError",
+    "Grants", "Handle", "HandleTable", "Library", "Limits", "Memory", "PointerValue",
+    "PoisonedError",
     "Preopen", "Prim", "Ptr", "ResourceError", "Sandbox", "SandboxError", "Signature",
     "TaintError", "Tainted", "TaintedPtr", "TrapError", "__version__",
 ]

@@ -11,6 +11,7 @@ import platform
 import struct
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 from .once import HashOnce
 
@@ -200,6 +201,30 @@ def wasm_shape(sig: Signature) -> str:
     """The machine-level type of a function (what call_indirect compares)."""
     result = "()" if sig.result is Prim.VOID else wasm_valtype(sig.result)
     return f"({', '.join(wasm_valtype(p) for p in sig.params)}) -> {result}"
+
+
+class PointerValue:
+    """A pointer a header defines as a number (``#define SQLITE_TRANSIENT
+    ((sqlite3_destructor_type)-1)``): passed as that number cast to the sandbox's
+    pointer width (``-1`` is 0xFFFFFFFF on wasm32, all 64 bits set natively)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def address_in(self, sandbox: Any, where: str) -> int:
+        size: int = sandbox.model.pointer_size
+        return self.value & ((1 << 8 * size) - 1)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PointerValue) and other.value == self.value
+
+    def __hash__(self) -> int:
+        return hash((PointerValue, self.value))
+
+    def __repr__(self) -> str:
+        return f"PointerValue({self.value})"
 
 
 # What every module sandboxlib builds exports beside the library's own functions.

@@ -13,6 +13,7 @@ from typing import Any, Callable, TypeVar, Union
 from .abi import FuncPtr, Prim, Ptr, Signature
 from .errors import ArgumentError
 from .runtime.handles import Handle, HandleTable
+from .abi import PointerValue
 from .runtime.objects import Allocation, CallbackHandle
 from .runtime.sandbox import Sandbox
 from .runtime.structs import ArrayOf, Cell, Struct
@@ -21,7 +22,8 @@ from .taint import Tainted, TaintedPtr
 S = TypeVar("S", bound=Struct)
 
 # What a generated method accepts for a pointer parameter (see runtime/marshal.py).
-PointerArg = Union[TaintedPtr, Allocation, Struct, CallbackHandle, Handle[Any], int, None]
+PointerArg = Union[TaintedPtr, Allocation, Struct, CallbackHandle, Handle[Any], PointerValue, int,
+                   None]
 # (a Cell, from out(), is an Allocation)
 ConstData = Union[PointerArg, bytes, bytearray, memoryview, str]
 CallbackArg = Union[CallbackHandle, None]
@@ -76,6 +78,13 @@ class LibraryProxy:
     def free(self, pointer: TaintedPtr) -> None:
         """Free a pointer the library returned, with the sandbox's ``free``."""
         self.sandbox.free(pointer)
+
+    def keep(self, data: bytes | bytearray | memoryview | str) -> Allocation:
+        """A NUL-terminated copy of ``data`` for a library that keeps the pointer past
+        the call (a bytes/str argument is copied for the call only): it lives until
+        it is freed or the sandbox closes."""
+        return self.sandbox.copy_in(data.encode() if isinstance(data, str) else data,
+                                    nul_terminate=True)
 
     def out(self, ctype: Prim | Ptr | FuncPtr, initial: object = None) -> Cell:
         """A C value of type ``ctype`` for an out-parameter (``T *``): pass it, then

@@ -27,7 +27,7 @@ import pytest
 from conftest import ALL_BACKENDS
 from libs import C_SRC, import_from, plain
 
-from sandboxlib import ArgumentError, Prim, Ptr, Signature, TaintedPtr, cli
+from sandboxlib import ArgumentError, PointerValue, Prim, Ptr, Signature, TaintedPtr, cli
 from sandboxlib.backends import BACKENDS
 from sandboxlib.codegen import generate
 from sandboxlib.toolchain import build_wasm
@@ -39,7 +39,12 @@ HEADER = REALISTIC / "realistic.h"
 SOURCE = REALISTIC / "realistic.c"
 BACKENDS_HERE = [b for b in ALL_BACKENDS if b in BACKENDS]
 DEFINED = ["rl_version_number", "rl_state_init", "rl_state_level", "rl_for_each", "rl_io_read",
-           "rl_io_close", "rl_encode", "rl_open", "rl_close"]
+           "rl_io_close", "rl_encode", "rl_open", "rl_close", "rl_keep_text", "rl_kept"]
+
+
+def line_of(text: str) -> int:
+    """The line of the header that declares ``text``."""
+    return next(i for i, line in enumerate(HEADER.read_text().splitlines(), 1) if text in line)
 
 
 def wrap_command(out: Path, *extra: str) -> list[str]:
@@ -76,14 +81,14 @@ def test_wrap_warns_once_per_undefined_function_and_sums_up(
         wrapped: tuple[subprocess.CompletedProcess[str], ModuleType]) -> None:
     proc, _ = wrapped
     assert proc.stderr.splitlines() == [
-        f"sandboxlib: warning: skipped {HEADER}:66: rl_trace: declared but not defined by "
+        f"sandboxlib: warning: skipped {HEADER}:{line_of('rl_trace(')}: rl_trace: declared but not defined by "
         "the sources",
-        f"sandboxlib: warning: skipped {HEADER}:70: rl_compress_hc: declared but not defined "
+        f"sandboxlib: warning: skipped {HEADER}:{line_of('rl_compress_hc(')}: rl_compress_hc: declared but not defined "
         "by the sources",
         "sandboxlib: warning: 2 declared function(s) not defined by the sources, left out: "
         "rl_trace, rl_compress_hc",
     ]
-    assert proc.stdout.strip().endswith(": 9 function(s), 2 struct(s), 3 constant(s), "
+    assert proc.stdout.strip().endswith(": 11 function(s), 2 struct(s), 5 constant(s), "
                                         "2 skipped")
 
 
@@ -233,7 +238,8 @@ def test_out_annotation_returns_integers_and_pointers(tmp_path: Path) -> None:
     the value and the pointer, tainted."""
     spec = tmp_path / "spec.toml"
     spec.write_text('[functions.rl_open]\nout = ["out"]\n'
-                    '[functions.rl_encode]\nbuffers = { src = "srcSize" }\n')
+                    '[functions.rl_encode]\nbuffers = { src = "srcSize" }\n'
+                    '[functions.rl_keep_text]\nkeep = ["text"]\n')
     command = wrap_command(tmp_path, "--spec", str(spec))
     command[command.index("realistic")] = "realistic_out"
     proc = subprocess.run(command, capture_output=True, text=True)
@@ -246,7 +252,23 @@ def test_out_annotation_returns_integers_and_pointers(tmp_path: Path) -> None:
                 assert plain(code) == 0 and isinstance(state, TaintedPtr)
                 assert plain(lib.rl_state_level(state)) == 5
                 lib.rl_close(state)
+                # kept: the library reads the text after later calls copied others in
+                assert plain(lib.helpers.rl_keep_text(b"kept text", pkg.RL_STATIC)) == 0
+                lib.rl_encode(b"other bytes", 11, lib.alloc(16), lib.out(Prim.ULONG, 16))
+                assert plain(lib.rl_kept().copy_string(64)) == b"kept text"
         stub = (tmp_path / "realistic_out" / "__init__.pyi").read_text()
         assert "def rl_open(self, level: int) -> tuple[Tainted[int], TaintedPtr]: ..." in stub
     finally:
         sys.modules.pop("realistic_out", None)
+
+
+def test_pointer_valued_macros_pass_at_the_backends_width(R: ModuleType, lib: Any) -> None:
+    """``#define RL_TRANSIENT ((rl_destructor)-1)`` is a constant that passes as
+    (rl_destructor)-1 on wasm32 and natively; the pointer is compared in C."""
+    assert R.RL_TRANSIENT == PointerValue(-1) and R.RL_STATIC == PointerValue(0)
+    assert plain(lib.rl_keep_text(b"copied now", R.RL_TRANSIENT)) == 1
+    lib.rl_encode(b"other bytes", 11, lib.alloc(16), lib.out(Prim.ULONG, 16))
+    assert plain(lib.rl_kept().copy_string(64)) == b"copied now"
+    assert plain(lib.rl_keep_text(b"", R.RL_STATIC)) == 0
+    stub = (Path(R.__file__).parent / "__init__.pyi").read_text()
+    assert "RL_TRANSIENT: PointerValue" in stub

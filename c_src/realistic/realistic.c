@@ -3,6 +3,7 @@
 #include "realistic.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 int rl_version_number(void) { return RL_VERSION_NUMBER; }
 
@@ -52,6 +53,27 @@ int rl_open(int level, rl_state **out) {
 }
 
 void rl_close(rl_state *state) { free(state); }
+
+static const char *kept_text;
+static char *kept_copy;
+
+int rl_keep_text(const char *text, rl_destructor how) {
+    free(kept_copy);
+    kept_copy = NULL;
+    if (how == RL_TRANSIENT) {
+        size_t n = strlen(text) + 1;
+        kept_copy = malloc(n);
+        if (kept_copy) {
+            memcpy(kept_copy, text, n);
+        }
+        kept_text = kept_copy;
+        return 1;
+    }
+    kept_text = text;
+    return 0;
+}
+
+const char *rl_kept(void) { return kept_text ? kept_text : ""; }
 
 #ifdef RL_ENABLE_TRACE
 static rl_log_fn trace_log;

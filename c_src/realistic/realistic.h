@@ -9,7 +9,9 @@
      zlib's `in_func` style): typedef int rl_handler(void *, int);
    - a struct of callbacks (sqlite3_io_methods);
    - out-parameters: an in/out length (`size_t *dstSize`, as lz4frame's and zstd's)
-     and a handle returned through `T **` (sqlite3_open's). */
+     and a handle returned through `T **` (sqlite3_open's);
+   - an argument the library keeps past the call, and pointer-valued macros that say
+     how (sqlite3_bind_text with SQLITE_STATIC / SQLITE_TRANSIENT). */
 #ifndef REALISTIC_H
 #define REALISTIC_H
 
@@ -60,6 +62,16 @@ RLAPI int rl_encode(const char *src, size_t srcSize, char *dst, size_t *dstSize)
 /* A new state of `level` through *out; 0, or -1 without memory. */
 RLAPI int rl_open(int level, rl_state **out);
 RLAPI void rl_close(rl_state *state);
+
+/* How rl_keep_text treats its text: keep the pointer, or copy the text now. */
+typedef void (*rl_destructor)(void *);
+#define RL_STATIC ((rl_destructor)0)
+#define RL_TRANSIENT ((rl_destructor)-1)
+
+/* Remembers `text` (the pointer with RL_STATIC, a copy with RL_TRANSIENT); returns 1
+   if it copied. rl_kept() gives the text remembered, read now. */
+RLAPI int rl_keep_text(const char *text, rl_destructor how);
+RLAPI const char *rl_kept(void);
 
 /* Compiled only with -DRL_ENABLE_TRACE (the header declares it unless RL_OMIT_TRACE). */
 #ifndef RL_OMIT_TRACE

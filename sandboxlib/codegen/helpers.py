@@ -40,6 +40,9 @@ def helper_source(name: str, pyname: str, params: list[str], types: Sequence[CTy
         if p in kept and isinstance(t, (Ptr, FuncPtr)) and p not in ann.nullable:
             lines += [f"        if {p} is None:",
                       f"            raise ArgumentError({name + '(): ' + p + ' may not be NULL'!r})"]
+    for p in ann.keep:  # the library keeps the pointer: a copy living with the sandbox
+        lines += [f"        if isinstance({p}, (bytes, bytearray, memoryview, str)):",
+                  f"            {p} = lib.keep({p})"]
     for data, length in ann.buffers.items():  # the length counts elements of the pointee
         lines += [f"        if isinstance({data}, str):", f"            {data} = {data}.encode()"]
         element = pointee.get(data)
@@ -67,6 +70,7 @@ def helper_source(name: str, pyname: str, params: list[str], types: Sequence[CTy
 
 def _describe(name: str, ann: Annotation) -> str:
     parts = [f"{data} as bytes ({length}: their count)" for data, length in ann.buffers.items()]
+    parts += [f"{p}: bytes copied to live with the sandbox" for p in ann.keep]
     if ann.out:
         parts.append(f"returns (result, {', '.join(ann.out)})")
     if ann.string:
@@ -83,6 +87,8 @@ def helper_stub(params: list[str], ann: Annotation, param_stub: dict[str, str],
     typed = []
     for p in kept:
         stub = "bytes | bytearray | memoryview | str" if p in ann.buffers else param_stub[p]
+        if p in ann.keep and "str" not in stub:
+            stub = f"{stub} | bytes | bytearray | memoryview | str"
         if p in ann.nullable and "None" not in stub:
             stub += " | None"
         typed.append((p, stub))

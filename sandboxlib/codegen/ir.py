@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..abi import Prim
+from ..abi import PointerValue, Prim
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ class Function:
 @dataclass
 class Constant:
     name: str
-    value: int | float | str
+    value: int | float | str | PointerValue  # a pointer cast of a number: PointerValue
     location: Location | None = None
 
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 import ast
 import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Callable
 
+from ..abi import PointerValue
 from . import ir
 
 _DEFINE = re.compile(r"^\s*#\s*define\s+([A-Za-z_]\w*)(?=\s|$)", re.M)
@@ -32,6 +33,9 @@ _CAST = re.compile(r"\(\s*(?:unsigned|signed|const|int|long|short|char|float|dou
 # a hex or octal literal that only fits an unsigned type (int and long are 32 bits).
 _UNSIGNED_SUFFIX = re.compile(r"\b(?:0[xX][0-9a-fA-F]+|\d+)[lL]*[uU]")
 _UNSIGNED_CAST = re.compile(r"\(\s*(?:unsigned|size_t|uint\w*_t|uLong|uInt|Byte)\b[\w\s\*]*\)")
+# ((T *) expr), ((T) expr) or (T) expr: a cast at the top of a macro's body
+_POINTER_CAST = re.compile(r"\(?\s*\(\s*(?P<type>(?:const\s+|volatile\s+)*[A-Za-z_][\w\s]*?)"
+                           r"\s*(?P<star>\*[\s*]*)?\)\s*(?P<expr>[^()]*|\(.*\))\s*\)?")
 _HEX_OR_OCTAL = re.compile(r"\b0[xX][0-9a-fA-F]+|(?<![\w.])0[0-7]+\b")
 _INT_MIN, _UINT_END = -(1 << 63), 1 << 64
 _BINOPS: dict[type, Callable[[int, int], int]] = {
@@ -40,8 +44,11 @@ _BINOPS: dict[type, Callable[[int, int], int]] = {
 }
 
 
-def constants_from_headers(headers: Sequence[Path], macros: dict[str, str]) -> list[ir.Constant]:
-    """Object-like macros defined in ``headers`` whose value is a number or string."""
+def constants_from_headers(headers: Sequence[Path], macros: dict[str, str],
+                           pointer_types: Collection[str] = ()) -> list[ir.Constant]:
+    """Object-like macros defined in ``headers`` whose value is a number or string, or
+    a number cast to a pointer (``(T *)``, or a cast to one of ``pointer_types``, the
+    typedef names of pointer types): those become ``PointerValue``."""
     out: list[ir.Constant] = []
     seen: set[str] = set()
     for header in headers:
@@ -51,11 +58,26 @@ def constants_from_headers(headers: Sequence[Path], macros: dict[str, str]) -> l
             if name in seen or name not in macros or name.startswith("_"):
                 continue
             seen.add(name)
-            value = evaluate(name, macros)
+            value: int | float | str | PointerValue | None = pointer_value(
+                name, macros, pointer_types)
+            if value is None:
+                value = evaluate(name, macros)
             if value is not None:
                 line = text.count("\n", 0, m.start()) + 1
                 out.append(ir.Constant(name, value, ir.Location(str(header), line)))
     return out
+
+
+def pointer_value(name: str, macros: dict[str, str],
+                  pointer_types: Collection[str]) -> PointerValue | None:
+    """``((T *) expr)`` or ``((ptr_typedef) expr)`` with an integer constant ``expr``."""
+    m = _POINTER_CAST.fullmatch(macros.get(name, "").strip())
+    if m is None or not (m["star"] or m["type"].strip() in pointer_types):
+        return None
+    found = _evaluate_body(m["expr"].strip(), macros, 1, {})
+    if found is None or not isinstance(found[0], int):
+        return None
+    return PointerValue(found[0])
 
 
 def evaluate(name: str, macros: dict[str, str]) -> int | float | str | None:

@@ -14,6 +14,8 @@ import textwrap
 import unicodedata
 from collections.abc import Collection, Sequence
 
+from ..abi import PointerValue
+
 BUILTINS = frozenset(dir(builtins))
 
 
@@ -46,8 +48,9 @@ def members(*classes: type) -> set[str]:
             for n in (*vars(k), *vars(k).get("__annotations__", {}))}
 
 
-def literal(value: int | float | str) -> str:
-    """Python source for a constant's value (``float('inf')`` where repr is no literal)."""
+def literal(value: int | float | str | PointerValue) -> str:
+    """Python source for a constant's value (``float('inf')`` where repr is no literal;
+    ``PointerValue(n)`` for a pointer)."""
     if isinstance(value, float) and not math.isfinite(value):
         return f"float({str(value)!r})"
     return repr(value)

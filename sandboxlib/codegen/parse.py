@@ -73,7 +73,8 @@ def parse_api(pre: Preprocessed, headers: Sequence[Path]) -> ir.Api:
     builder = _Builder({str(h.resolve()) for h in headers})
     for node in ast.ext:
         builder.top_level(node)
-    builder.api.constants = constants_from_headers(headers, pre.macros)
+    pointers = {name for name, t in builder.api.typedefs.items() if isinstance(t, ir.Pointer)}
+    builder.api.constants = constants_from_headers(headers, pre.macros, pointers)
     return builder.api
 
 

@@ -28,11 +28,11 @@ from .names import BUILTINS, members, python_names
 # builtin, is renamed.
 PROXY_IMPORTS = (("__future__", ("annotations",)), ("pathlib", ("Path",)),
                  ("sandboxlib", ("ArgumentError", "FuncPtr", "Function", "Grants", "Library",
-                                 "Limits", "Prim", "Ptr", "Signature")),
+                                 "Limits", "PointerValue", "Prim", "Ptr", "Signature")),
                  ("sandboxlib.proxy", ("ArrayOf", "Helpers", "LibraryProxy", "Struct")))
 STUB_IMPORTS = (("typing", ("Any", "NoReturn")),
-                ("sandboxlib", ("Grants", "Library", "Limits", "Signature", "Tainted",
-                                "TaintedPtr")),
+                ("sandboxlib", ("Grants", "Library", "Limits", "PointerValue", "Signature",
+                                "Tainted", "TaintedPtr")),
                 ("sandboxlib.proxy", ("CallbackArg", "ConstData", "Helpers", "LibraryProxy",
                                       "PointerArg", "Struct")))
 MODULE_NAMES = (BUILTINS | {n for _, names in PROXY_IMPORTS + STUB_IMPORTS for n in names}
@@ -269,6 +269,7 @@ def _name_helper(plan: Plan, fp: FunctionPlan, fn: ir.Function, methods: dict[st
     fp.pointee = {h[p]: prim for p, prim in _pointees(fn).items()}
     fp.annotation = replace(ann, buffers={h[d]: h[n] for d, n in ann.buffers.items()},
                             out=[h[p] for p in ann.out], nullable=[h[p] for p in ann.nullable],
+                            keep=[h[p] for p in ann.keep],
                             free=methods.get(ann.free or "", ann.free))
 
 

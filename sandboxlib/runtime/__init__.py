@@ -2,7 +2,9 @@
 
 from ..config import Grants, Limits, Preopen
 from ..backends.memory import Memory
+from ..abi import PointerValue
 from .objects import Allocation, CallbackHandle
 from .sandbox import Sandbox
 
-__all__ = ["Allocation", "CallbackHandle", "Grants", "Limits", "Memory", "Preopen", "Sandbox"]
+__all__ = ["Allocation", "CallbackHandle", "Grants", "Limits", "Memory", "PointerValue",
+           "Preopen", "Sandbox"]

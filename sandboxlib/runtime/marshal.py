@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..abi import CType, FuncPtr, Prim, Ptr, wasm_shape
+from ..abi import CType, FuncPtr, PointerValue, Prim, Ptr, wasm_shape
 from ..errors import ArgumentError, BoundsError, ResourceError, TaintError
 from ..taint import Tainted, TaintedPtr, short_repr
 from .objects import CallbackHandle, Owner, Temps
@@ -37,7 +37,7 @@ def pointer_converter(t: Ptr | FuncPtr, sandbox: Owner, where: str) -> Converter
                 raise ArgumentError(f"{where}: pointer {value!r} was moved outside the "
                                     f"{model_name} address range")
             return address
-        if want is not None and not isinstance(value, (CallbackHandle, int)):
+        if want is not None and not isinstance(value, (CallbackHandle, PointerValue, int)):
             raise ArgumentError(f"{where}: expected a callback (sandbox.callback(...)) for a "
                                 f"function pointer, got {type(value).__name__} "
                                 f"{short_repr(value)}")
