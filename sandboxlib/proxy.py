@@ -24,12 +24,16 @@ S = TypeVar("S", bound=Struct)
 # What a generated method accepts for a pointer parameter (see runtime/marshal.py).
 PointerArg = Union[TaintedPtr, Allocation, Struct, CallbackHandle, Handle[Any], PointerValue, int,
                    None]
+# What the host makes that passes for a pointer to a given struct (the stubs add the
+# struct's pointer type and view class), and data a const pointer takes.
+HostPointer = Union[Allocation, Handle[Any], PointerValue, int, None]
+HostData = Union[bytes, bytearray, memoryview, str]
 # (a Cell, from out(), is an Allocation)
 ConstData = Union[PointerArg, bytes, bytearray, memoryview, str]
 CallbackArg = Union[CallbackHandle, None]
 
-__all__ = ["ArrayOf", "CallbackArg", "Cell", "ConstData", "Helpers", "LibraryProxy",
-           "PointerArg", "Struct"]
+__all__ = ["ArrayOf", "CallbackArg", "Cell", "ConstData", "Helpers", "HostData", "HostPointer",
+           "LibraryProxy", "PointerArg", "Struct"]
 
 
 class LibraryProxy:

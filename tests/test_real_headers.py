@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 from conftest import ALL_BACKENDS
-from libs import C_SRC, import_from, plain
+from libs import C_SRC, import_from, plain, run_mypy
 
 from sandboxlib import ArgumentError, PointerValue, Prim, Ptr, Signature, TaintedPtr, cli
 from sandboxlib.backends import BACKENDS
@@ -272,3 +272,29 @@ def test_pointer_valued_macros_pass_at_the_backends_width(R: ModuleType, lib: An
     assert plain(lib.rl_keep_text(b"", R.RL_STATIC)) == 0
     stub = (Path(R.__file__).parent / "__init__.pyi").read_text()
     assert "RL_TRANSIENT: PointerValue" in stub
+
+
+def test_stubs_tell_pointers_apart_and_show_prototypes(R: ModuleType, tmp_path: Path) -> None:
+    """Each struct pointed to has a pointer type of its own in the stubs (mypy refuses
+    an ``rl_state *`` where a ``struct rl_io_methods *`` goes), struct classes answer to
+    their typedef names too, and the stubs carry each function's C prototype."""
+    assert R.rl_state is R.rl_state_s
+    package = Path(R.__file__).parent
+    stub = (package / "__init__.pyi").read_text()
+    assert "rl_state_s_ptr = NewType('rl_state_s_ptr', TaintedPtr)" in stub
+    assert '"""int rl_state_level(const struct rl_state_s * state)  [realistic.h:' in stub
+    script = tmp_path / "user.py"
+    script.write_text(
+        "from typing import cast\n"
+        "import realistic\n"
+        "from sandboxlib import TaintedPtr\n"
+        "lib = realistic.sandbox('wasmtime')\n"
+        "def use(p: TaintedPtr, view: realistic.rl_state) -> None:\n"
+        "    state = cast(realistic.rl_state_s_ptr, p)\n"
+        "    lib.rl_state_level(state)\n"
+        "    lib.rl_state_level(view)\n"
+        "    lib.rl_io_read(state, None, 1, 2)\n")
+    proc = run_mypy(tmp_path / "cache", "--strict", str(script), mypypath=package.parent)
+    assert proc.returncode == 1, proc.stdout
+    errors = [line for line in proc.stdout.splitlines() if ": error:" in line]
+    assert len(errors) == 1 and "user.py:9:" in errors[0] and "rl_io_read" in errors[0], errors

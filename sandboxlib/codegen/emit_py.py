@@ -44,7 +44,7 @@ def emit_proxy(plan: Plan) -> str:
     """The source of the package's ``__init__.py``."""
     out = module_header(plan.name, "sandboxed proxy", plan.headers, PROXY_IMPORTS)
     out += ["_HERE = Path(__file__).resolve().parent", ""]
-    out += _constants(plan) + _callbacks(plan) + _structs(plan)
+    out += _constants(plan) + _callbacks(plan) + _structs(plan) + _types(plan)
     out += _library(plan) + _proxy_class(plan) + _helpers_class(plan)
     out += ["", "", "def sandbox(backend=None, *, limits=None, grants=None):  # type: ignore",
             f'    """A fresh {plan.name} sandbox.',
@@ -71,6 +71,16 @@ def _callbacks(plan: Plan) -> list[str]:
     for name, sig in plan.callbacks.items():
         out += pretty(f"{name} = {sig_expr(sig)}", "")
     return out + [""]
+
+
+def _types(plan: Plan) -> list[str]:
+    """Struct classes under their typedef names; a pointer type per struct pointed to
+    (the stubs tell a ``sqlite3 *`` from a ``sqlite3_stmt *``; at run time each is a
+    ``TaintedPtr``)."""
+    out = [f"{alias} = {cls}" for alias, cls in plan.aliases.items()]
+    out += [f"{name} = NewType({name!r}, TaintedPtr)  # {target} *"
+            for target, name in plan.pointer_types.items()]
+    return ["", "", "# -- types " + "-" * (WIDTH - 10), *out] if out else []
 
 
 def _structs(plan: Plan) -> list[str]:

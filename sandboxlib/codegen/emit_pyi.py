@@ -10,45 +10,57 @@ import re
 from collections.abc import Callable, Iterable
 
 from ..abi import CType, FuncPtr, Prim, Ptr
-from .formatting import bracketed, module_header
+from .formatting import WIDTH, bracketed, module_header
 from .helpers import helper_stub
 from .lower import FieldType, FixedArray, Nested
-from .names import BUILTINS
+from .names import BUILTINS, docstring
 from .plan import STUB_IMPORTS, Plan
 
 _CHARS = (Prim.CHAR, Prim.SCHAR, Prim.UCHAR)
 
 
-def result_stub(t: CType) -> str:
-    """The stub type of a value read from the sandbox."""
-    if t is Prim.VOID:
-        return "None"
-    if isinstance(t, (Ptr, FuncPtr)):
-        return "TaintedPtr"
-    if t is Prim.BOOL:
-        return "Tainted[bool]"
-    return "Tainted[float]" if t.is_float else "Tainted[int]"
+class Stubs:
+    """Stub types of the values of one package: a pointer to a struct is typed by that
+    struct (its pointer type, its view class), other pointers generally."""
 
+    def __init__(self, plan: Plan) -> None:
+        self.pointers = plan.pointer_types
+        self.classes = plan.struct_classes()
 
-def param_stub(t: CType) -> str:
-    """The stub type of a value passed into the sandbox."""
-    if isinstance(t, FuncPtr):
-        return "CallbackArg"
-    if isinstance(t, Ptr):
-        return "ConstData" if t.const else "PointerArg"
-    return "float" if t.is_float else "int"
+    def result(self, t: CType) -> str:
+        """The stub type of a value read from the sandbox."""
+        if t is Prim.VOID:
+            return "None"
+        if isinstance(t, (Ptr, FuncPtr)):
+            return self.pointers.get(t.target, "TaintedPtr") if isinstance(t, Ptr) \
+                else "TaintedPtr"
+        if t is Prim.BOOL:
+            return "Tainted[bool]"
+        return "Tainted[float]" if t.is_float else "Tainted[int]"
 
+    def param(self, t: CType) -> str:
+        """The stub type of a value passed into the sandbox."""
+        if isinstance(t, FuncPtr):
+            return "CallbackArg"
+        if isinstance(t, Ptr):
+            typed = self.pointers.get(t.target)
+            if typed is None:
+                return "ConstData" if t.const else "PointerArg"
+            view = self.classes.get(t.target.split()[-1])
+            parts = [typed, *([view] if view else []), "HostPointer"]
+            return " | ".join(parts + (["HostData"] if t.const else []))
+        return "float" if t.is_float else "int"
 
-def field_stubs(t: FieldType, classes: dict[str, str]) -> tuple[str, str]:
-    """(stub type when a field is read, when it is written); ``classes``: view class
-    by tag. A char array reads as bytes; other arrays cannot be assigned whole."""
-    if isinstance(t, Nested):
-        return classes[t.tag], classes[t.tag]
-    if isinstance(t, FixedArray):
-        if t.element in _CHARS:
-            return "Tainted[bytes]", "bytes"
-        return "Tainted[list[Any]]", "NoReturn"
-    return result_stub(t), param_stub(t)
+    def field(self, t: FieldType) -> tuple[str, str]:
+        """(stub type when a field is read, when it is written). A char array reads as
+        bytes; other arrays cannot be assigned whole."""
+        if isinstance(t, Nested):
+            return self.classes[t.tag], self.classes[t.tag]
+        if isinstance(t, FixedArray):
+            if t.element in _CHARS:
+                return "Tainted[bytes]", "bytes"
+            return "Tainted[list[Any]]", "NoReturn"
+        return self.result(t), self.param(t)
 
 
 def emit_stub(plan: Plan) -> str:
@@ -57,6 +69,8 @@ def emit_stub(plan: Plan) -> str:
     out += [f"{c.name}: {type(c.value).__name__}" for c in plan.constants]
     out += [f"{name}: Signature" for name in plan.callbacks]
     out += _structs(plan)
+    out += [f"{alias} = {cls}" for alias, cls in plan.aliases.items()]
+    out += [f"{name} = NewType({name!r}, TaintedPtr)" for name in plan.pointer_types.values()]
     out += ["", "FUNCTIONS: tuple[Any, ...]", "LIBRARY: Library", ""]
     out += _proxy_class(plan) + _helpers_class(plan)
     out += ["", "def sandbox(backend: str | None = ..., *, limits: Limits | None = ...,",
@@ -66,12 +80,12 @@ def emit_stub(plan: Plan) -> str:
 
 def _structs(plan: Plan) -> list[str]:
     out: list[str] = []
-    classes = plan.struct_classes()
+    stubs = Stubs(plan)
     for sp in plan.structs:
         out += ["", f"class {sp.pyname}(Struct):"]
         t = _unshadow(n for n, _ in sp.fields)
         for n, ftype in sp.fields:
-            get, put = field_stubs(ftype, classes)
+            get, put = stubs.field(ftype)
             out += [f"    @{t('property')}", f"    def {n}(self) -> {t(get)}: ...",
                     f"    @{n}.setter", f"    def {n}(self, value: {t(put)}) -> None: ..."]
         if not sp.fields:
@@ -83,10 +97,12 @@ def _proxy_class(plan: Plan) -> list[str]:
     out = [f"class {plan.class_name}(LibraryProxy):",
            "    @property", f"    def helpers(self) -> {plan.helpers_name}: ..."]
     t = _unshadow(fp.pyname for fp in plan.functions)
-    for fp in plan.functions:
-        params = [f"{p}: {t(param_stub(ty))}" for p, ty in zip(fp.params, fp.sig.params)]
+    stubs = Stubs(plan)
+    for fp in plan.functions:  # the C prototype and where it is, for editors
+        params = [f"{p}: {t(stubs.param(ty))}" for p, ty in zip(fp.params, fp.sig.params)]
         out += bracketed(f"def {fp.pyname}(", ["self", *params, *(["/"] if params else [])],
-                         f") -> {t(result_stub(fp.sig.result))}: ...", "    ")
+                         f") -> {t(stubs.result(fp.sig.result))}:", "    ")
+        out.append(docstring(fp.doc, "        ", WIDTH))
     return out
 
 
@@ -94,11 +110,12 @@ def _helpers_class(plan: Plan) -> list[str]:
     out = ["", f"class {plan.helpers_name}(Helpers):"]
     helped = [fp for fp in plan.functions if fp.has_helper]
     t = _unshadow(fp.pyname for fp in helped)
+    stubs = Stubs(plan)
     for fp in helped:
         assert fp.annotation is not None
-        stubs = {p: param_stub(ty) for p, ty in zip(fp.helper_params, fp.sig.params)}
-        typed, result = helper_stub(fp.helper_params, fp.annotation, stubs,
-                                    result_stub(fp.sig.result), fp.pointee)
+        params = {p: stubs.param(ty) for p, ty in zip(fp.helper_params, fp.sig.params)}
+        typed, result = helper_stub(fp.helper_params, fp.annotation, params,
+                                    stubs.result(fp.sig.result), fp.pointee)
         out += bracketed(f"def {fp.pyname}(", ["self", *(f"{p}: {t(ty)}" for p, ty in typed)],
                          f") -> {t(result)}: ...", "    ")
     return out if helped else out + ["    ..."]

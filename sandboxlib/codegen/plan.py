@@ -9,6 +9,8 @@ with their Python name. The emitters only spell the plan out.
 
 from __future__ import annotations
 
+import re
+
 import sys
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
@@ -27,14 +29,16 @@ from .names import BUILTINS, members, python_names
 # names they define themselves: a C name that would shadow one of them, or a Python
 # builtin, is renamed.
 PROXY_IMPORTS = (("__future__", ("annotations",)), ("pathlib", ("Path",)),
+                 ("typing", ("NewType",)),
                  ("sandboxlib", ("ArgumentError", "FuncPtr", "Function", "Grants", "Library",
-                                 "Limits", "PointerValue", "Prim", "Ptr", "Signature")),
+                                 "Limits", "PointerValue", "Prim", "Ptr", "Signature",
+                                 "TaintedPtr")),
                  ("sandboxlib.proxy", ("ArrayOf", "Helpers", "LibraryProxy", "Struct")))
-STUB_IMPORTS = (("typing", ("Any", "NoReturn")),
+STUB_IMPORTS = (("typing", ("Any", "NewType", "NoReturn")),
                 ("sandboxlib", ("Grants", "Library", "Limits", "PointerValue", "Signature",
                                 "Tainted", "TaintedPtr")),
-                ("sandboxlib.proxy", ("CallbackArg", "ConstData", "Helpers", "LibraryProxy",
-                                      "PointerArg", "Struct")))
+                ("sandboxlib.proxy", ("CallbackArg", "ConstData", "Helpers", "HostData",
+                                      "HostPointer", "LibraryProxy", "PointerArg", "Struct")))
 MODULE_NAMES = (BUILTINS | {n for _, names in PROXY_IMPORTS + STUB_IMPORTS for n in names}
                 | {"builtins", "_HERE", "FUNCTIONS", "LIBRARY", "sandbox"})
 # Names the stubs' annotations use besides builtins (inside a class, a builtin that a
@@ -82,6 +86,8 @@ class Plan:
     constants: list[ir.Constant] = field(default_factory=list)  # under their Python names
     callbacks: dict[str, Signature] = field(default_factory=dict)  # by Python name
     structs: list[StructPlan] = field(default_factory=list)  # nested structs first
+    aliases: dict[str, str] = field(default_factory=dict)  # typedef name -> view class
+    pointer_types: dict[str, str] = field(default_factory=dict)  # "struct T" -> its Ptr type
     functions: list[FunctionPlan] = field(default_factory=list)
     skipped: list[ir.Skipped] = field(default_factory=list)
     renamed: list[ir.Renamed] = field(default_factory=list)
@@ -119,13 +125,18 @@ def make_plan(api: ir.Api, name: str, headers: list[str], exports: list[str] | N
     tags = _viewable_structs(api, lower, used, plan.skipped)
 
     lib_class = "".join(p.capitalize() for p in name.replace("-", "_").split("_")) or "Lib"
+    aliases = _typedef_aliases(api, tags, taken | {c.name for c in constants} | set(callbacks))
+    pointees = _pointee_structs(exported)
     module = iter(plan.python_names(
         [(f"class {lib_class}", lib_class, None),
          (f"class {lib_class}Helpers", f"{lib_class}Helpers", None),
          *[(f"constant {c.name}", c.name, c.location) for c in constants],
          *[(f"callback type {n}", n, None) for n in callbacks],
          *[(f"struct {tag}", f"struct_{tag}" if tag in taken else tag,  # C's tag namespace
-            api.structs[tag].location) for tag in tags]], MODULE_NAMES))
+            api.structs[tag].location) for tag in tags],
+         *[(f"typedef {alias}", alias, None) for alias in aliases],
+         *[(f"pointer type of {target}", f"{target.split()[-1]}_ptr", None)
+           for target in pointees]], MODULE_NAMES))
     plan.class_name, plan.helpers_name = next(module), next(module)
     plan.constants = [replace(c, name=next(module)) for c in constants]
     plan.callbacks = {next(module): sig for sig in callbacks.values()}
@@ -134,10 +145,32 @@ def make_plan(api: ir.Api, name: str, headers: list[str], exports: list[str] | N
         plan.structs.append(StructPlan(tag, next(module), s.union, [],
                                        f"{'union' if s.union else 'struct'} {tag}  "
                                        f"[{_where(s.location)}]"))
+    classes_by_tag = plan.struct_classes()
+    plan.aliases = {next(module): classes_by_tag[tag] for tag in aliases.values()}
+    plan.pointer_types = {target: next(module) for target in pointees}
     classes = {plan.class_name, plan.helpers_name, *(sp.pyname for sp in plan.structs)}
     _plan_functions(plan, exported, classes, annotations or {}, where)
     _plan_fields(plan, api, lower, classes)
     return plan
+
+
+def _typedef_aliases(api: ir.Api, tags: Collection[str], taken: Collection[str]) -> dict[str, str]:
+    """Typedef names of the viewable structs (``typedef struct rl_state_s rl_state``),
+    by name: their view classes are reachable under them too."""
+    return {name: t.tag for name, t in api.typedefs.items()
+            if isinstance(t, ir.StructRef) and t.tag in tags and name != t.tag
+            and name not in taken and not name.startswith("_")}
+
+
+def _pointee_structs(exported: list[tuple[ir.Function, Signature]]) -> list[str]:
+    """The structs (``struct T``, opaque ones too) the functions take or return
+    pointers to, in order: each gets a pointer type of its own in the stubs."""
+    found: dict[str, None] = {}
+    for _, sig in exported:
+        for t in (*sig.params, sig.result):
+            if isinstance(t, Ptr) and re.fullmatch(r"(struct|union) [A-Za-z_]\w*", t.target):
+                found[t.target] = None
+    return list(found)
 
 
 def _lowered_functions(api: ir.Api, lower: Lowering, exports: list[str] | None,
