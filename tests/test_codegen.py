@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from enum import IntEnum
 import importlib
 import re
 import subprocess
@@ -193,10 +194,13 @@ def test_generated_code_is_readable(generated: Path, cn: ModuleType) -> None:
                for name, doc in methods.items() if name != "helpers")
     stub_tree = ast.parse(stub)
     assert set(_methods(stub_tree, "Constructs")) == set(methods)
-    structs = {n.name for n in stub_tree.body if isinstance(n, ast.ClassDef)} - {
+    classes = {n.name for n in stub_tree.body if isinstance(n, ast.ClassDef)} - {
         "Constructs", "ConstructsHelpers"}
-    assert structs == {n for n, v in vars(cn).items() if isinstance(v, type)
-                       and issubclass(v, Struct) and v is not Struct}
+    structs = {n for n, v in vars(cn).items() if isinstance(v, type) and issubclass(v, Struct)
+               and v is not Struct and n == v.__name__}  # not the typedef names
+    enums = {n for n, v in vars(cn).items() if isinstance(v, type) and issubclass(v, IntEnum)
+             and v is not IntEnum}
+    assert classes == structs | enums and "cn_color" in enums
     assert (generated / "constructs" / "module.wasm").is_file()
     assert (generated / "constructs" / "py.typed").is_file()
 

@@ -39,7 +39,8 @@ HEADER = REALISTIC / "realistic.h"
 SOURCE = REALISTIC / "realistic.c"
 BACKENDS_HERE = [b for b in ALL_BACKENDS if b in BACKENDS]
 DEFINED = ["rl_version_number", "rl_state_init", "rl_state_level", "rl_for_each", "rl_io_read",
-           "rl_io_close", "rl_encode", "rl_open", "rl_close", "rl_keep_text", "rl_kept"]
+           "rl_io_close", "rl_encode", "rl_open", "rl_close", "rl_set_mode", "rl_keep_text",
+           "rl_kept"]
 
 
 def line_of(text: str) -> int:
@@ -88,7 +89,7 @@ def test_wrap_warns_once_per_undefined_function_and_sums_up(
         "sandboxlib: warning: 2 declared function(s) not defined by the sources, left out: "
         "rl_trace, rl_compress_hc",
     ]
-    assert proc.stdout.strip().endswith(": 11 function(s), 2 struct(s), 5 constant(s), "
+    assert proc.stdout.strip().endswith(": 12 function(s), 2 struct(s), 7 constant(s), "
                                         "2 skipped")
 
 
@@ -298,3 +299,12 @@ def test_stubs_tell_pointers_apart_and_show_prototypes(R: ModuleType, tmp_path: 
     assert proc.returncode == 1, proc.stdout
     errors = [line for line in proc.stdout.splitlines() if ": error:" in line]
     assert len(errors) == 1 and "user.py:9:" in errors[0] and "rl_io_read" in errors[0], errors
+
+
+def test_enums_are_intenums_accepted_where_the_c_enum_goes(R: ModuleType, lib: Any) -> None:
+    state, _ = lib.new(R.rl_state)
+    assert plain(lib.rl_set_mode(state, R.rl_mode.RL_SMALL)) == 2 and plain(state.level) == 9
+    assert plain(lib.rl_set_mode(state, R.RL_FAST)) == 1 and plain(state.level) == 1
+    assert [m.name for m in R.rl_mode] == ["RL_FAST", "RL_SMALL"]
+    stub = (Path(R.__file__).parent / "__init__.pyi").read_text()
+    assert "mode: rl_mode | int," in stub

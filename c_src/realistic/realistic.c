@@ -54,6 +54,11 @@ int rl_open(int level, rl_state **out) {
 
 void rl_close(rl_state *state) { free(state); }
 
+int rl_set_mode(rl_state *state, rl_mode mode) {
+    state->level = mode == RL_SMALL ? 9 : 1;
+    return (int)mode;
+}
+
 static const char *kept_text;
 static char *kept_copy;
 

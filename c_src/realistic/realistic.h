@@ -63,6 +63,10 @@ RLAPI int rl_encode(const char *src, size_t srcSize, char *dst, size_t *dstSize)
 RLAPI int rl_open(int level, rl_state **out);
 RLAPI void rl_close(rl_state *state);
 
+/* An enum parameter (zstd's ZSTD_cParameter, sqlite's limits). */
+typedef enum rl_mode { RL_FAST = 1, RL_SMALL = 2 } rl_mode;
+RLAPI int rl_set_mode(rl_state *state, rl_mode mode);
+
 /* How rl_keep_text treats its text: keep the pointer, or copy the text now. */
 typedef void (*rl_destructor)(void *);
 #define RL_STATIC ((rl_destructor)0)

@@ -44,7 +44,7 @@ def emit_proxy(plan: Plan) -> str:
     """The source of the package's ``__init__.py``."""
     out = module_header(plan.name, "sandboxed proxy", plan.headers, PROXY_IMPORTS)
     out += ["_HERE = Path(__file__).resolve().parent", ""]
-    out += _constants(plan) + _callbacks(plan) + _structs(plan) + _types(plan)
+    out += _constants(plan) + _enums(plan) + _callbacks(plan) + _structs(plan) + _types(plan)
     out += _library(plan) + _proxy_class(plan) + _helpers_class(plan)
     out += ["", "", "def sandbox(backend=None, *, limits=None, grants=None):  # type: ignore",
             f'    """A fresh {plan.name} sandbox.',
@@ -71,6 +71,16 @@ def _callbacks(plan: Plan) -> list[str]:
     for name, sig in plan.callbacks.items():
         out += pretty(f"{name} = {sig_expr(sig)}", "")
     return out + [""]
+
+
+def _enums(plan: Plan) -> list[str]:
+    """An ``IntEnum`` per enum the functions take (its values are also the module's
+    constants); the proxy accepts them where the C enum goes."""
+    out: list[str] = []
+    for e in plan.enums:
+        out += ["", "", f"class {e.pyname}(IntEnum):", docstring(e.doc, "    ", WIDTH), "",
+                *(f"    {name} = {value}" for name, value in e.members)]
+    return out + [""] if out else []
 
 
 def _types(plan: Plan) -> list[str]:

@@ -68,6 +68,8 @@ def emit_stub(plan: Plan) -> str:
     out = module_header(plan.name, "type stubs", plan.headers, STUB_IMPORTS, "import builtins")
     out += [f"{c.name}: {type(c.value).__name__}" for c in plan.constants]
     out += [f"{name}: Signature" for name in plan.callbacks]
+    for e in plan.enums:
+        out += ["", f"class {e.pyname}(IntEnum):", *(f"    {n} = {v}" for n, v in e.members)]
     out += _structs(plan)
     out += [f"{alias} = {cls}" for alias, cls in plan.aliases.items()]
     out += [f"{name} = NewType({name!r}, TaintedPtr)" for name in plan.pointer_types.values()]
@@ -99,7 +101,9 @@ def _proxy_class(plan: Plan) -> list[str]:
     t = _unshadow(fp.pyname for fp in plan.functions)
     stubs = Stubs(plan)
     for fp in plan.functions:  # the C prototype and where it is, for editors
-        params = [f"{p}: {t(stubs.param(ty))}" for p, ty in zip(fp.params, fp.sig.params)]
+        params = [f"{p}: {t(stubs.param(ty))}" if i not in fp.enum_params  # an enum: the
+                  else f"{p}: {t(fp.enum_params[i])} | int"             # IntEnum or an int
+                  for i, (p, ty) in enumerate(zip(fp.params, fp.sig.params))]
         out += bracketed(f"def {fp.pyname}(", ["self", *params, *(["/"] if params else [])],
                          f") -> {t(stubs.result(fp.sig.result))}:", "    ")
         out.append(docstring(fp.doc, "        ", WIDTH))

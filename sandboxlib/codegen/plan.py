@@ -28,13 +28,13 @@ from .names import BUILTINS, members, python_names
 # What the generated modules import (the emitters write exactly these lines) and the
 # names they define themselves: a C name that would shadow one of them, or a Python
 # builtin, is renamed.
-PROXY_IMPORTS = (("__future__", ("annotations",)), ("pathlib", ("Path",)),
+PROXY_IMPORTS = (("__future__", ("annotations",)), ("enum", ("IntEnum",)), ("pathlib", ("Path",)),
                  ("typing", ("NewType",)),
                  ("sandboxlib", ("ArgumentError", "FuncPtr", "Function", "Grants", "Library",
                                  "Limits", "PointerValue", "Prim", "Ptr", "Signature",
                                  "TaintedPtr")),
                  ("sandboxlib.proxy", ("ArrayOf", "Helpers", "LibraryProxy", "Struct")))
-STUB_IMPORTS = (("typing", ("Any", "NewType", "NoReturn")),
+STUB_IMPORTS = (("enum", ("IntEnum",)), ("typing", ("Any", "NewType", "NoReturn")),
                 ("sandboxlib", ("Grants", "Library", "Limits", "PointerValue", "Signature",
                                 "Tainted", "TaintedPtr")),
                 ("sandboxlib.proxy", ("CallbackArg", "ConstData", "Helpers", "HostData",
@@ -59,6 +59,14 @@ class StructPlan:
 
 
 @dataclass
+class EnumPlan:
+    tag: str
+    pyname: str
+    members: list[tuple[str, int]]  # (Python name: the constant's, value)
+    doc: str
+
+
+@dataclass
 class FunctionPlan:
     name: str  # the C name, which the module exports
     pyname: str  # the method's name
@@ -69,6 +77,7 @@ class FunctionPlan:
     pointee: dict[str, Prim | Ptr] = field(default_factory=dict)  # helper's T* of int or ptr
     helper_params: list[str] = field(default_factory=list)
     location: ir.Location | None = None
+    enum_params: dict[int, str] = field(default_factory=dict)  # index -> IntEnum class
 
     @property
     def has_helper(self) -> bool:
@@ -86,6 +95,7 @@ class Plan:
     constants: list[ir.Constant] = field(default_factory=list)  # under their Python names
     callbacks: dict[str, Signature] = field(default_factory=dict)  # by Python name
     structs: list[StructPlan] = field(default_factory=list)  # nested structs first
+    enums: list[EnumPlan] = field(default_factory=list)  # an IntEnum per enum functions use
     aliases: dict[str, str] = field(default_factory=dict)  # typedef name -> view class
     pointer_types: dict[str, str] = field(default_factory=dict)  # "struct T" -> its Ptr type
     functions: list[FunctionPlan] = field(default_factory=list)
@@ -127,6 +137,7 @@ def make_plan(api: ir.Api, name: str, headers: list[str], exports: list[str] | N
     lib_class = "".join(p.capitalize() for p in name.replace("-", "_").split("_")) or "Lib"
     aliases = _typedef_aliases(api, tags, taken | {c.name for c in constants} | set(callbacks))
     pointees = _pointee_structs(exported)
+    enums = _enums_used(api, exported)
     module = iter(plan.python_names(
         [(f"class {lib_class}", lib_class, None),
          (f"class {lib_class}Helpers", f"{lib_class}Helpers", None),
@@ -136,7 +147,8 @@ def make_plan(api: ir.Api, name: str, headers: list[str], exports: list[str] | N
             api.structs[tag].location) for tag in tags],
          *[(f"typedef {alias}", alias, None) for alias in aliases],
          *[(f"pointer type of {target}", f"{target.split()[-1]}_ptr", None)
-           for target in pointees]], MODULE_NAMES))
+           for target in pointees],
+         *[(f"enum {tag}", tag, api.enums[tag].location) for tag in enums]], MODULE_NAMES))
     plan.class_name, plan.helpers_name = next(module), next(module)
     plan.constants = [replace(c, name=next(module)) for c in constants]
     plan.callbacks = {next(module): sig for sig in callbacks.values()}
@@ -148,8 +160,19 @@ def make_plan(api: ir.Api, name: str, headers: list[str], exports: list[str] | N
     classes_by_tag = plan.struct_classes()
     plan.aliases = {next(module): classes_by_tag[tag] for tag in aliases.values()}
     plan.pointer_types = {target: next(module) for target in pointees}
-    classes = {plan.class_name, plan.helpers_name, *(sp.pyname for sp in plan.structs)}
+    as_python = {c.name: p.name for c, p in zip(constants, plan.constants)}
+    for tag in enums:
+        e = api.enums[tag]
+        plan.enums.append(EnumPlan(tag, next(module), [(as_python[item], value) for item, value
+                                                      in e.values.items() if item in as_python],
+                                   f"enum {tag}  [{_where(e.location)}]"))
+    classes = {plan.class_name, plan.helpers_name, *(sp.pyname for sp in plan.structs),
+               *(e.pyname for e in plan.enums)}
     _plan_functions(plan, exported, classes, annotations or {}, where)
+    enum_classes = {e.tag: e.pyname for e in plan.enums}
+    for fp, (fn, _) in zip(plan.functions, exported):
+        fp.enum_params = {i: enum_classes[p.type.tag] for i, p in enumerate(fn.type.params)
+                          if isinstance(p.type, ir.EnumRef) and p.type.tag in enum_classes}
     _plan_fields(plan, api, lower, classes)
     return plan
 
@@ -160,6 +183,17 @@ def _typedef_aliases(api: ir.Api, tags: Collection[str], taken: Collection[str])
     return {name: t.tag for name, t in api.typedefs.items()
             if isinstance(t, ir.StructRef) and t.tag in tags and name != t.tag
             and name not in taken and not name.startswith("_")}
+
+
+def _enums_used(api: ir.Api, exported: list[tuple[ir.Function, Signature]]) -> list[str]:
+    """The enums (with values) the functions take or return: each gets an ``IntEnum``
+    (a result stays ``Tainted[int]``: the sandbox may return any int)."""
+    found: dict[str, None] = {}
+    for fn, _ in exported:
+        for t in (*(p.type for p in fn.type.params), fn.type.result):
+            if isinstance(t, ir.EnumRef) and t.tag in api.enums and api.enums[t.tag].values:
+                found[t.tag] = None
+    return list(found)
 
 
 def _pointee_structs(exported: list[tuple[ir.Function, Signature]]) -> list[str]:
