@@ -15,6 +15,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt setup.py sandboxlib/_boundary.c
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "installing sandboxlib and its pinned dependencies into $(VENV) ..."
+	@$(PY) -m pip uninstall --quiet --yes sandboxlib 2>/dev/null || true  # the name before sandboxlib-wasm
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,dask]'
 	@rm -f $(VENV)/.installed-* && touch $@
 

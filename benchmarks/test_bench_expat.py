@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from wrapped.expat.bench import contenders, make_document, parse_with
+from sandboxlib.wrapped.expat.bench import contenders, make_document, parse_with
 
 CONTENDERS = contenders()
 

@@ -1,5 +1,5 @@
 """1 MiB zlib compress (level 6) and decompress (pytest-benchmark): CPython's zlib and
-wrapped.zlib on every backend, in the groups ``zlib_compress_1MiB`` and
+sandboxlib.wrapped.zlib on every backend, in the groups ``zlib_compress_1MiB`` and
 ``zlib_decompress_1MiB`` so the ratios can be read side by side. No thresholds: the
 asserts only check that the bytes are right."""
 
@@ -10,9 +10,9 @@ from typing import Any, Callable
 
 import pytest
 
-import wrapped.zlib as wz
+import sandboxlib.wrapped.zlib as wz
 from sandboxlib.backends import BACKENDS
-from wrapped.zlib.bench import LEVEL, make_payload
+from sandboxlib.wrapped.zlib.bench import LEVEL, make_payload
 
 CONTENDERS = ["cpython", *BACKENDS]
 DATA = make_payload()

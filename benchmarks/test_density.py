@@ -13,7 +13,7 @@ import zlib
 import pytest
 
 from sandboxlib.backends import BACKENDS
-from wrapped.zlib._library import GENERATED
+from sandboxlib.wrapped.zlib._library import GENERATED
 
 COUNT = int(os.environ.get("SANDBOXLIB_DENSITY", "10000"))
 ISOLATING = [b for b in BACKENDS if b != "native"]

@@ -1,6 +1,6 @@
 """Past one machine: untrusted inputs decoded on a Dask cluster, a fresh sandbox per task.
 
-Each task decompresses one untrusted zlib blob with ``wrapped.zlib`` in a sandbox
+Each task decompresses one untrusted zlib blob with ``sandboxlib.wrapped.zlib`` in a sandbox
 of its own, taken from its worker's pool (``sandboxlib.workers.worker_pool``): the
 task carries only an ``Opener`` naming the library; the pool, the generated
 package and the compiled module live in the worker process. Some inputs are
@@ -51,14 +51,14 @@ def make_inputs(n: int) -> list[bytes]:
 
 
 def zlib_opener(backend: str | None = None) -> Opener:
-    """What a task names: ``wrapped.zlib.decompressobj`` with a bound on its output."""
-    return Opener("wrapped.zlib:decompressobj", backend=backend,
+    """What a task names: ``sandboxlib.wrapped.zlib.decompressobj`` with a bound on its output."""
+    return Opener("sandboxlib.wrapped.zlib:decompressobj", backend=backend,
                   options=(("max_output", MAX_OUTPUT),))
 
 
 def decode(blob: bytes, opener: Opener) -> int | None:
     """One task: the decoded length of ``blob``, or None if it was rejected."""
-    import wrapped.zlib as sandboxed_zlib
+    import sandboxlib.wrapped.zlib as sandboxed_zlib
 
     with worker_pool(opener).sandbox() as d:   # a fresh sandbox, closed after this task
         try:
@@ -71,7 +71,7 @@ def decode(blob: bytes, opener: Opener) -> int | None:
 def warm_up(opener: Opener) -> str:
     """Make this worker's pool (loading the library, building nothing the cache has);
     returns the module file the worker runs."""
-    import wrapped.zlib._library as generated
+    import sandboxlib.wrapped.zlib._library as generated
 
     worker_pool(opener)
     return str(generated.GENERATED.LIBRARY.built_module())

@@ -19,8 +19,8 @@ from typing import Any, Callable
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-import wrapped.expat as sandboxed_expat  # noqa: E402
-import wrapped.zlib as sandboxed_zlib  # noqa: E402
+import sandboxlib.wrapped.expat as sandboxed_expat  # noqa: E402
+import sandboxlib.wrapped.zlib as sandboxed_zlib  # noqa: E402
 from libs import hostile_library, sample_library  # noqa: E402
 
 from sandboxlib import Prim, Sandbox, Signature, Tainted, TrapError  # noqa: E402
@@ -97,7 +97,7 @@ def sample_section() -> None:
 
 # -- 2. zlib: untrusted compressed data, decoded in a sandbox -----------------------
 def zlib_section() -> None:
-    heading("wrapped.zlib (zlib 1.2.13, fetched pinned): sandboxed vs Python's zlib")
+    heading("sandboxlib.wrapped.zlib (zlib 1.2.13, fetched pinned): sandboxed vs Python's zlib")
     text = b"".join(b"line %d: the quick brown fox jumps over the lazy dog\n" % i
                     for i in range(20000))
     packed = zlib.compress(text, 6)
@@ -137,7 +137,7 @@ def parse_events(create: Callable[[], Any], doc: bytes) -> list[tuple[str, Any]]
 
 
 def expat_section() -> None:
-    heading("wrapped.expat (expat 2.5.0, fetched pinned): sandboxed vs Python's pyexpat")
+    heading("sandboxlib.wrapped.expat (expat 2.5.0, fetched pinned): sandboxed vs Python's pyexpat")
     items = "".join(f'<item id="{i}" kind="k{i % 7}">value &amp; {i} <![CDATA[<raw>]]></item>'
                     for i in range(20000))
     doc = f'<?xml version="1.0"?><catalog xmlns="urn:demo">{items}</catalog>'.encode()

@@ -32,7 +32,7 @@ def _require(module: str, extra: str, option: str) -> None:
         importlib.import_module(module)
     except ImportError:
         raise MissingDependency(f"{option} needs {module}, which is not installed: "
-                                f"pip install 'sandboxlib[{extra}]'") from None
+                                f"pip install 'sandboxlib-wasm[{extra}]'") from None
 
 
 def _os_error(code: int, path: Path) -> OSError:

@@ -4,7 +4,7 @@ For running tasks on a distributed engine (Dask, or any pool of processes): a ta
 carries an ``Opener`` -- which library, backend, limits, grants -- and asks
 ``worker_pool(opener)`` for its process's pool of fresh sandboxes of that kind::
 
-    opener = Opener("wrapped.zlib:decompressobj", options=(("max_output", 1 << 20),))
+    opener = Opener("sandboxlib.wrapped.zlib:decompressobj", options=(("max_output", 1 << 20),))
 
     def task(blob: bytes) -> bytes:
         with worker_pool(opener).sandbox() as d:   # a fresh sandbox, used once
@@ -16,9 +16,9 @@ object (pickled as its description; see ``Library``). What the name resolves to
 decides how a sandbox is opened: a ``Library`` or a module with a ``sandbox``
 function (a generated package) as ``x.sandbox(backend, limits=..., grants=...,
 **options)``; any other callable (a wrapped drop-in's constructor, such as
-``wrapped.zlib:decompressobj``) as ``x(backend=backend, **options)``, with
+``sandboxlib.wrapped.zlib:decompressobj``) as ``x(backend=backend, **options)``, with
 ``limits`` and ``grants`` passed only if set. A generated package loaded by a
-wrapper is named through it (``"wrapped.zlib._library:GENERATED"``).
+wrapper is named through it (``"sandboxlib.wrapped.zlib._library:GENERATED"``).
 
 Each process keeps one ``SandboxPool`` per opener (equal openers share it, also
 across tasks that each unpickled their own copy), created on first use and closed

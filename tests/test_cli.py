@@ -86,7 +86,7 @@ def test_plot_without_matplotlib_fails_before_the_benchmark(tmp_path: Path) -> N
     proc = run_cli("bench", "--plot", "ratios.png", cwd=tmp_path, env=env)
     assert (proc.returncode, proc.stderr) == (
         1, "sandboxlib: error: --plot needs matplotlib, which is not installed: "
-           "pip install 'sandboxlib[plot]'\n")
+           "pip install 'sandboxlib-wasm[plot]'\n")
     assert proc.stdout == "" and time.monotonic() - start < 30
 
 

@@ -50,7 +50,7 @@ def test_settings_pickle_as_values() -> None:
 
 def test_an_opener_pickles_and_names_the_same_pool() -> None:
     by_value = Opener(sample_library(), "wasmtime", limits=Limits(memory_bytes=16 << 20))
-    by_name = Opener("wrapped.zlib._library:GENERATED", "wasmtime")
+    by_name = Opener("sandboxlib.wrapped.zlib._library:GENERATED", "wasmtime")
     for opener in (by_value, by_name):
         a, b = pickle.loads(pickle.dumps(opener)), pickle.loads(pickle.dumps(opener))
         assert a == b == opener and hash(a) == hash(opener)
@@ -60,11 +60,11 @@ def test_an_opener_pickles_and_names_the_same_pool() -> None:
         assert sb.limits.memory_bytes == 16 << 20
     with worker_pool(by_name).sandbox() as z:   # the generated zlib package's proxy
         assert plain(z.crc32_z(0, b"hello", 5)) == zlib.crc32(b"hello")
-    assert Opener("wrapped.zlib:decompressobj") != by_name
+    assert Opener("sandboxlib.wrapped.zlib:decompressobj") != by_name
 
 
 def test_a_generated_packages_library_pickles() -> None:
-    from wrapped.zlib._library import GENERATED
+    from sandboxlib.wrapped.zlib._library import GENERATED
     lib: Library = GENERATED.LIBRARY
     copy = pickle.loads(pickle.dumps(lib))
     assert copy.description() == lib.description() and copy.wasm == lib.wasm

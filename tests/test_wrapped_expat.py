@@ -1,4 +1,4 @@
-"""wrapped.expat against CPython's pyexpat (the same expat 2.5.0): identical events,
+"""sandboxlib.wrapped.expat against CPython's pyexpat (the same expat 2.5.0): identical events,
 errors and positions, fed whole or in odd chunks; hostile input (malformed,
 truncated, oversized, entity and memory bombs) cannot hurt the host."""
 
@@ -17,7 +17,7 @@ from conftest import ALL_BACKENDS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import wrapped.expat as wx
+import sandboxlib.wrapped.expat as wx
 from sandboxlib import (BoundsError, Limits, PoisonedError, SandboxError, TaintError, Tainted,
                         TaintedPtr, TrapError)
 from sandboxlib.backends import BACKENDS
@@ -41,7 +41,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 def make(module: Any, backend: str, **kwargs: Any) -> Any:
-    """A parser of ``module`` (pyexpat, or wrapped.expat on ``backend``)."""
+    """A parser of ``module`` (pyexpat, or sandboxlib.wrapped.expat on ``backend``)."""
     if module is pyexpat:
         kwargs.pop("max_input", None)
         kwargs.pop("limits", None)

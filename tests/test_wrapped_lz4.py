@@ -1,4 +1,4 @@
-"""wrapped.lz4: lz4 1.10.0 fetched pinned and wrapped from its own header, used as
+"""sandboxlib.wrapped.lz4: lz4 1.10.0 fetched pinned and wrapped from its own header, used as
 python-lz4's block functions are: the same bytes both ways, corrupt input refused."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from conftest import ALL_BACKENDS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import wrapped.lz4 as wl
+import sandboxlib.wrapped.lz4 as wl
 from sandboxlib import SandboxError
 
 FEW = settings(max_examples=60, deadline=None, database=None)

@@ -1,4 +1,4 @@
-"""wrapped.zlib against CPython's zlib (the same zlib 1.2.13): identical bytes,
+"""sandboxlib.wrapped.zlib against CPython's zlib (the same zlib 1.2.13): identical bytes,
 identical streaming semantics, and hostile input that cannot hurt the host."""
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from conftest import ALL_BACKENDS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import wrapped.zlib as wz
+import sandboxlib.wrapped.zlib as wz
 from sandboxlib import SandboxError, Tainted
 from sandboxlib.backends import BACKENDS
-from wrapped.zlib import _core
-from wrapped.zlib._library import GENERATED
+from sandboxlib.wrapped.zlib import _core
+from sandboxlib.wrapped.zlib._library import GENERATED
 
 ZBACKENDS = [b for b in ALL_BACKENDS if b in BACKENDS]
 ISOLATING = [b for b in ZBACKENDS if b != "native"]
@@ -386,7 +386,7 @@ def test_bad_arguments_like_cpython(backend: str) -> None:
 
 
 class _Bound:
-    """``wrapped.zlib`` with ``backend=`` filled in for functions that take it."""
+    """``sandboxlib.wrapped.zlib`` with ``backend=`` filled in for functions that take it."""
 
     def __init__(self, module: Any, backend: str) -> None:
         self._module, self._backend = module, backend

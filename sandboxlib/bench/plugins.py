@@ -5,11 +5,11 @@ An entry point names a ``Workload``: a callable ``(record, quick)`` that measure
 calls ``record(name, backend, seconds, unit)`` once per result. The row whose backend
 is ``"native"`` is the reference the other rows of the same name are divided by
 (for a wrapped library: the module CPython ships, e.g. ``zlib``); ``quick`` asks for
-fewer rounds. ``wrapped.zlib`` and ``wrapped.expat`` register theirs in
+fewer rounds. ``sandboxlib.wrapped.zlib`` and ``sandboxlib.wrapped.expat`` register theirs in
 ``pyproject.toml``::
 
     [project.entry-points."sandboxlib.bench"]
-    zlib = "wrapped.zlib.bench:workload"
+    zlib = "sandboxlib.wrapped.zlib.bench:workload"
 """
 
 from __future__ import annotations

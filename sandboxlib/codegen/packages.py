@@ -1,6 +1,6 @@
 """Packages generated from spec files on first use, cached by content.
 
-``load_generated(spec)`` is what a hand-written wrapper (``wrapped.zlib``) imports
+``load_generated(spec)`` is what a hand-written wrapper (``sandboxlib.wrapped.zlib``) imports
 its low-level proxy with: the first call fetches the pinned sources, builds the
 module and generates the package into the cache (showing progress); later calls
 import it straight from there. Threads and processes asking at once generate it once,

@@ -18,7 +18,7 @@ ALWAYS_EXPORTED = ("malloc", "free")
 # Post-MVP features every supported runtime has (wasmtime; wasm2c via wabt): bulk memory
 # turns memcpy/memset into single instructions, SIMD lets loops vectorize. Measured on
 # zlib 1 MiB level 6 vs CPython: one-shot compress2 wasmtime 1.38x -> 1.25x, wasm2c
-# 1.32x -> 1.28x; through wrapped.zlib wasmtime 1.32x -> 1.28x, wasm2c 1.34x -> 1.32x.
+# 1.32x -> 1.28x; through sandboxlib.wrapped.zlib wasmtime 1.32x -> 1.28x, wasm2c 1.34x -> 1.32x.
 BASE_FLAGS = ("--target=wasm32-wasi", "-mexec-model=reactor", "-O2", "-s", "-mbulk-memory",
               "-msimd128", "-mnontrapping-fptoint", "-msign-ext")
 

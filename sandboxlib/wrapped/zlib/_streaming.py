@@ -387,4 +387,4 @@ class Decompress(_Streaming):
         return self.copy()
 
 
-Compress.__module__ = Decompress.__module__ = "wrapped.zlib"
+Compress.__module__ = Decompress.__module__ = "sandboxlib.wrapped.zlib"

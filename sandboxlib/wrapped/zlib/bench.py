@@ -3,7 +3,7 @@ CPython's ``zlib`` (the same zlib, 1.2.13), measured interleaved in one run.
 
 ``bench_zlib(backend)`` returns the medians and ratios for one backend;
 ``workload`` adds them to ``sandboxlib bench`` (entry-point group ``sandboxlib.bench``);
-``measure()`` does every backend; ``python -m wrapped.zlib.bench`` prints them.
+``measure()`` does every backend; ``python -m sandboxlib.wrapped.zlib.bench`` prints them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import zlib
 from sandboxlib.backends import BACKENDS
 from sandboxlib.bench import ISOLATING, Record, interleaved_medians
 
-import wrapped.zlib as wz
+import sandboxlib.wrapped.zlib as wz
 
 SIZE = 1 << 20
 LEVEL = 6
@@ -36,7 +36,7 @@ def make_payload(size: int = SIZE, seed: int = 1) -> bytes:
 
 def bench_zlib(backend: str, rounds: int = 9, size: int = SIZE) -> dict[str, float]:
     """Median seconds to compress (level 6) and decompress ``size`` bytes with
-    ``wrapped.zlib`` on ``backend`` and with CPython's zlib, and the ratios.
+    ``sandboxlib.wrapped.zlib`` on ``backend`` and with CPython's zlib, and the ratios.
 
     Keys: ``compress``, ``decompress`` (sandboxed), ``cpython_compress``,
     ``cpython_decompress``, ``compress_ratio``, ``decompress_ratio`` (sandboxed over

@@ -1,4 +1,4 @@
-"""The z_stream driver behind ``wrapped.zlib``: sandboxes, sandbox-side buffers, checks.
+"""The z_stream driver behind ``sandboxlib.wrapped.zlib``: sandboxes, sandbox-side buffers, checks.
 
 Before every deflate/inflate call the host writes ``next_in``, ``avail_in``,
 ``next_out`` and ``avail_out`` itself (the sandbox's own copies of them are never

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from sandboxlib import Allocation, SandboxError
+from sandboxlib import Allocation, Memory, SandboxError
 from sandboxlib.codegen.packages import load_generated
 from sandboxlib.library import BACKEND_ENV
 
@@ -41,7 +41,7 @@ class _Block:
 
     def __init__(self, backend: str) -> None:
         self.lib = GENERATED.sandbox(backend)
-        self.memory = self.lib.sandbox.memory
+        self.memory: Memory = self.lib.sandbox.memory
         self.src: Allocation = self.lib.alloc(4096)
         self.dst: Allocation = self.lib.alloc(4096)
 

@@ -409,7 +409,7 @@ class XMLParserType:
 
 for _name in HANDLERS:
     setattr(XMLParserType, _name, handler_property(_name))
-XMLParserType.__module__ = "wrapped.expat"
+XMLParserType.__module__ = "sandboxlib.wrapped.expat"
 
 
 def _release(lib: Any, parser: TaintedPtr) -> None:

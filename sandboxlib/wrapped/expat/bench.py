@@ -3,7 +3,7 @@ expat on each backend against CPython's ``pyexpat`` (the same expat, 2.5.0).
 
 ``measure()`` returns the median seconds per parse of each, measured in one run;
 ``workload`` adds them to ``sandboxlib bench`` (entry-point group ``sandboxlib.bench``);
-``python -m wrapped.expat.bench`` prints them.
+``python -m sandboxlib.wrapped.expat.bench`` prints them.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any, Callable
 from sandboxlib.backends import BACKENDS
 from sandboxlib.bench import Record
 
-from wrapped import expat
+from sandboxlib.wrapped import expat
 
 DOC_BYTES = 10 << 20
 

@@ -3,7 +3,7 @@ against python-lz4 (``lz4.block``, the same lz4, 1.10.0), measured interleaved i
 run. Without python-lz4 installed the baseline is the same C on the native backend.
 
 ``workload`` adds ``lz4_compress_4kib`` and ``lz4_decompress_4kib`` (median time per
-block) to ``sandboxlib bench``; ``python -m wrapped.lz4.bench`` prints them.
+block) to ``sandboxlib bench``; ``python -m sandboxlib.wrapped.lz4.bench`` prints them.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from sandboxlib.bench import ISOLATING, Record, interleaved_medians
 
-import wrapped.lz4 as wl
+import sandboxlib.wrapped.lz4 as wl
 
 BLOCK = 4096
 BLOCKS = 64  # per timed round: 256 KiB

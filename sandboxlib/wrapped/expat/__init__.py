@@ -1,7 +1,7 @@
 """``xml.parsers.expat``'s API on expat 2.5.0 running in a sandbox.
 
 ```python
-from wrapped import expat
+from sandboxlib.wrapped import expat
 p = expat.ParserCreate(namespace_separator=" ", backend="wasmtime")
 p.StartElementHandler = lambda name, attrs: print(name, attrs)
 p.Parse(b"<doc xmlns='urn:x' a='1'/>", True)

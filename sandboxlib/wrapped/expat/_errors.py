@@ -21,5 +21,5 @@ class ExpatError(SandboxError, _pyexpat.ExpatError):
         self.offset = offset
 
 
-ExpatError.__module__ = "wrapped.expat"
+ExpatError.__module__ = "sandboxlib.wrapped.expat"
 error = ExpatError

@@ -9,11 +9,11 @@ from ._library import Z_BUF_ERROR, Z_DATA_ERROR, Z_STREAM_ERROR, Z_VERSION_ERROR
 
 
 class error(SandboxError):
-    """Raised by wrapped.zlib for zlib errors, and for a sandbox that failed (a trap,
+    """Raised by sandboxlib.wrapped.zlib for zlib errors, and for a sandbox that failed (a trap,
     a limit, a value that did not verify)."""
 
 
-error.__module__ = "wrapped.zlib"
+error.__module__ = "sandboxlib.wrapped.zlib"
 
 
 class LimitExceeded(error):
