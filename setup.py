@@ -1,7 +1,13 @@
-"""The compiled boundary (``sandboxlib._boundary``) is the one extension built at
-install time; everything else is in pyproject.toml."""
+"""The extensions built at install time: the compiled boundary
+(``sandboxlib._boundary``) and wrapped.expat's dispatch fast lane; everything else is
+in pyproject.toml."""
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("sandboxlib._boundary", ["sandboxlib/_boundary.c"],
-                             extra_compile_args=["-O2", "-Wall", "-Werror=implicit"])])
+FLAGS = ["-O2", "-Wall", "-Werror=implicit"]
+setup(ext_modules=[
+    Extension("sandboxlib._boundary", ["sandboxlib/_boundary.c"], extra_compile_args=FLAGS,
+              depends=["sandboxlib/_slots.h"]),
+    Extension("sandboxlib.wrapped.expat._fastlane", ["sandboxlib/wrapped/expat/_fastlane.c"],
+              extra_compile_args=FLAGS, depends=["sandboxlib/_slots.h"]),
+])

@@ -27,6 +27,8 @@
 #include <string.h>
 #include <structmember.h>
 
+#include "_slots.h"
+
 typedef union {
   int32_t i32;
   uint32_t u32;
@@ -58,15 +60,6 @@ static PyTypeObject* tainted_ptr_type;
 static Py_ssize_t off_value, off_origin, off_memory;
 static PyObject* argument_error;
 
-static int slot_offset(PyTypeObject* type, const char* name, Py_ssize_t* out) {
-  PyObject* d = PyDict_GetItemString(type->tp_dict, name);
-  if (!d || !Py_IS_TYPE(d, &PyMemberDescr_Type)) {
-    PyErr_Format(PyExc_TypeError, "%s has no slot %s", type->tp_name, name);
-    return -1;
-  }
-  *out = ((PyMemberDescrObject*)d)->d_member->offset;
-  return 0;
-}
 
 static PyObject* setup(PyObject* self, PyObject* args) {
   PyTypeObject *t, *p;
@@ -110,7 +103,6 @@ static void restore_exception(PyObject* exc) {
     PyErr_Restore(Py_NewRef((PyObject*)Py_TYPE(exc)), exc, PyException_GetTraceback(exc));
 }
 
-#define SLOT(o, off) (*(PyObject**)((char*)(o) + (off)))
 
 /* Tainted(value, origin) without running Python code; steals `value`. */
 static PyObject* tainted(PyTypeObject* type, PyObject* value, PyObject* origin,

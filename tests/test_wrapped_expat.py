@@ -271,6 +271,31 @@ def test_handlers_changed_while_parsing(backend: str) -> None:
     assert logs[0] == logs[1]
 
 
+def test_options_changed_while_parsing(backend: str) -> None:
+    """buffer_text and ordered_attributes switched by handlers in the middle of a batch:
+    the compiled fast lane of the dispatch hands over to the checked one and back."""
+    logs = []
+    for module in (pyexpat, wx):
+        parser = make(module, backend)
+        log: list[Event] = []
+
+        def start(name: str, attrs: Any) -> None:
+            log.append(("start", name, attrs, parser.CurrentLineNumber))
+            if name == "on":
+                parser.buffer_text = True
+                parser.ordered_attributes = True
+            if name == "off":
+                parser.buffer_text = False
+                parser.ordered_attributes = False
+        parser.StartElementHandler = start
+        parser.EndElementHandler = lambda name: log.append(("end", name))
+        parser.CharacterDataHandler = lambda text: log.append(("text", text))
+        parser.Parse(b"<r a='1'>x\n<on b='2' c='3'>y<i k='v'/>z\nw</on>"
+                     b"<off d='4'>q<j e='5'/>s</off>t</r>", True)
+        logs.append(log)
+    assert logs[0] == logs[1]
+
+
 def test_batches_and_positions_across_many_events(backend: str) -> None:
     """More events than one batch of the event log holds, and text longer than its
     text buffer: the events, and the positions handlers see, are pyexpat's."""

@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from sandboxlib import PoisonedError, TaintError, Tainted, TaintedPtr
 
+from ._fastlane import run as fast_lane, setup as fast_lane_setup
 from ._eventlog import EV_CHARS, EV_END, EV_START, FIELDS, LOGGED
 from ._reader import Reader, decode
 
@@ -168,56 +169,65 @@ class Events:
             self.at = -1
 
     def _dispatch(self, kinds: list[int], counts: list[int], strs: list[str]) -> None:
+        """Each event to its handler: runs of the common ones through the compiled fast
+        lane (``_fastlane.c``), the others here, where every check is."""
+        i, j = fast_lane(self, kinds, counts, strs, 0, 0)
+        while i < len(kinds):
+            j = self._dispatch_one(kinds[i], counts[i], strs, i * FIELDS, j)
+            i, j = fast_lane(self, kinds, counts, strs, i + 1, j)
+
+    def _dispatch_one(self, kind: int, k: int, strs: list[str], at: int, j: int) -> int:
+        """Event ``kind`` (its record at ``at``, its ``k`` strings from ``strs[j]``) to
+        its handler; where the next event's strings start."""
         handlers = self.handlers
-        j = 0
-        for at, kind, k in zip(range(0, len(kinds) * FIELDS, FIELDS), kinds, counts):
-            self.at = at
-            if kind == EV_CHARS:
-                if k != 1:
-                    raise TaintError("expat event log: character data without its text")
-                if self.buffer is None:
-                    handler = handlers.get("CharacterDataHandler")
-                    if handler is not None:
-                        handler(strs[j])
-                else:
-                    self._buffered(strs[j], at)
-                j += 1
-            elif kind == EV_START:
-                if k < 1 or not k & 1:
-                    raise TaintError("expat event log: an attribute without a value")
-                handler = handlers.get("StartElementHandler")
+        self.at = at
+        if kind == EV_CHARS:
+            if k != 1:
+                raise TaintError("expat event log: character data without its text")
+            if self.buffer is None:
+                handler = handlers.get("CharacterDataHandler")
                 if handler is not None:
-                    if self.buffer:
-                        handler = self._flushed("StartElementHandler")
-                    if k == 1:
-                        attrs: Any = [] if self.ordered_attributes else {}
-                    elif self.ordered_attributes:
-                        attrs = strs[j + 1:j + k]
-                    else:
-                        items = iter(strs[j + 1:j + k])
-                        attrs = dict(zip(items, items))
-                    if handler is not None:
-                        handler(strs[j], attrs)
-                j += k
-            elif kind == EV_END:
-                if k != 1:
-                    raise TaintError("expat event log: an end element without its name")
-                handler = handlers.get("EndElementHandler")
-                if handler is not None:
-                    if self.buffer:
-                        handler = self._flushed("EndElementHandler")
-                    if handler is not None:
-                        handler(strs[j])
-                j += 1
+                    handler(strs[j])
             else:
-                name, args = self._other(kind, k, strs, j, self.records[at + 5])
-                j += k
-                handler = handlers.get(name)
+                self._buffered(strs[j], at)
+            j += 1
+        elif kind == EV_START:
+            if k < 1 or not k & 1:
+                raise TaintError("expat event log: an attribute without a value")
+            handler = handlers.get("StartElementHandler")
+            if handler is not None:
+                if self.buffer:
+                    handler = self._flushed("StartElementHandler")
+                if k == 1:
+                    attrs: Any = [] if self.ordered_attributes else {}
+                elif self.ordered_attributes:
+                    attrs = strs[j + 1:j + k]
+                else:
+                    items = iter(strs[j + 1:j + k])
+                    attrs = dict(zip(items, items))
                 if handler is not None:
-                    if self.buffer:
-                        handler = self._flushed(name)
-                    if handler is not None:
-                        handler(*args)
+                    handler(strs[j], attrs)
+            j += k
+        elif kind == EV_END:
+            if k != 1:
+                raise TaintError("expat event log: an end element without its name")
+            handler = handlers.get("EndElementHandler")
+            if handler is not None:
+                if self.buffer:
+                    handler = self._flushed("EndElementHandler")
+                if handler is not None:
+                    handler(strs[j])
+            j += 1
+        else:
+            name, args = self._other(kind, k, strs, j, self.records[at + 5])
+            j += k
+            handler = handlers.get(name)
+            if handler is not None:
+                if self.buffer:
+                    handler = self._flushed(name)
+                if handler is not None:
+                    handler(*args)
+        return j
 
     def _buffered(self, text: str, at: int) -> None:
         """Batched character data with buffer_text on (its UTF-8 size is recorded)."""
@@ -263,6 +273,9 @@ class Events:
         if not low <= value < 1 << 63:
             raise TaintError(f"expat event log: position {value} out of range")
         return value
+
+
+fast_lane_setup(Events, EV_CHARS, EV_START, EV_END, FIELDS)
 
 
 def weakly(events: Events, method: str, *first: Any) -> Callable[..., Any]:
