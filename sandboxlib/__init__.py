@@ -2,25 +2,58 @@
 
 A library is compiled to wasm32; calls go through checked, typed proxies and every
 value coming back is ``Tainted`` until the host verifies it.
+
+The names below are imported on first use: ``import sandboxlib`` (and the command,
+which handles Ctrl-C from its first instruction) loads nothing heavy.
 """
 
-from .abi import HOST, WASM32, CType, DataModel, Function, FuncPtr, Prim, Ptr, Signature
-from .errors import (ArgumentError, BoundsError, BuildError, CapabilityError, PoisonedError,
-                     ResourceError, SandboxError, TaintError, TrapError)
-from .runtime.handles import Handle, HandleTable
-from .library import Library
-from .runtime import (Allocation, CallbackHandle, Grants, Limits, Memory, PointerValue, Preopen,
-                      Sandbox)
-from .runtime.structs import Cell
-from .taint import Tainted, TaintedPtr
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+_FROM = {  # public name -> the module it lives in
+    **dict.fromkeys(("HOST", "WASM32", "CType", "DataModel", "Function", "FuncPtr",
+                     "PointerValue", "Prim", "Ptr", "Signature"), ".abi"),
+    **dict.fromkeys(("ArgumentError", "BoundsError", "BuildError", "CapabilityError",
+                     "PoisonedError", "ResourceError", "SandboxError", "TaintError",
+                     "TrapError"), ".errors"),
+    **dict.fromkeys(("Handle", "HandleTable"), ".runtime.handles"),
+    "Library": ".library",
+    **dict.fromkeys(("Allocation", "CallbackHandle", "Grants", "Limits", "Memory", "Preopen",
+                     "Sandbox"), ".runtime"),
+    "Cell": ".runtime.structs",
+    **dict.fromkeys(("Tainted", "TaintedPtr"), ".taint"),
+}
+
 __all__ = [
-    "HOST", "WASM32", "Allocation", "ArgumentError", "BoundsError", "BuildError",
-    "CType", "CallbackHandle", "CapabilityError", "Cell", "DataModel", "FuncPtr", "Function",
-    "Grants", "Handle", "HandleTable", "Library", "Limits", "Memory", "PointerValue",
-    "PoisonedError",
+    "HOST", "WASM32", "Allocation", "ArgumentError", "BoundsError", "BuildError", "CType",
+    "CallbackHandle", "CapabilityError", "Cell", "DataModel", "FuncPtr", "Function", "Grants",
+    "Handle", "HandleTable", "Library", "Limits", "Memory", "PointerValue", "PoisonedError",
     "Preopen", "Prim", "Ptr", "ResourceError", "Sandbox", "SandboxError", "Signature",
     "TaintError", "Tainted", "TaintedPtr", "TrapError", "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _FROM.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sandboxlib' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from .abi import (HOST, WASM32, CType, DataModel, Function, FuncPtr, PointerValue, Prim,
+                      Ptr, Signature)
+    from .errors import (ArgumentError, BoundsError, BuildError, CapabilityError,
+                         PoisonedError, ResourceError, SandboxError, TaintError, TrapError)
+    from .library import Library
+    from .runtime import (Allocation, CallbackHandle, Grants, Limits, Memory, Preopen,
+                          Sandbox)
+    from .runtime.handles import Handle, HandleTable
+    from .runtime.structs import Cell
+    from .taint import Tainted, TaintedPtr

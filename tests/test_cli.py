@@ -128,6 +128,25 @@ def test_ctrl_c_ends_with_130_and_one_line_and_quiet_silences_progress() -> None
     assert (status, stderr) == (130, "sandboxlib: interrupted\n")
 
 
+@pytest.mark.parametrize("wait", [0.0, 0.02, 0.05, 0.1, 0.2])
+def test_ctrl_c_while_starting_ends_quietly_too(wait: float) -> None:
+    """Ctrl-C while the command is still importing: from sandboxlib's first line on it
+    ends with status 130 and one line; only Python's own start-up, before that, can
+    still print its traceback (no frame of it is ours)."""
+    status, stderr, _ = _interrupt_bench(wait=wait)
+    frames = [line for line in stderr.splitlines() if line.lstrip().startswith("File ")]
+    assert not [f for f in frames if "sandboxlib" in f], stderr
+    if not frames:
+        assert status in (130, -signal.SIGINT), stderr
+
+
+def test_the_package_exports_what_it_lists() -> None:
+    """``sandboxlib`` imports its names on first use: each listed one is there."""
+    import sandboxlib
+    assert set(sandboxlib.__all__) == {*sandboxlib._FROM, "__version__"}
+    assert all(getattr(sandboxlib, name) is not None for name in sandboxlib.__all__)
+
+
 def test_quiet_before_or_after_the_command() -> None:
     parse = build_parser().parse_args
     assert parse(["--quiet", "bench"]).quiet and parse(["bench", "-q"]).quiet
