@@ -92,28 +92,32 @@ class Sandbox:
         return self._handles
 
     def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._gate.unusable = True
-            if self._borrowed:
-                self._release_borrowed()
+        if self._closed:
+            return
+        self._closed = True
+        self._gate.unusable = True
+        if self._borrowed:
+            self._release_borrowed()
+        if self._callbacks:
             for handle in self._callbacks.values():
                 handle.address = 0
             for target in self._targets.values():
                 target.remove()
+            self._callbacks.clear()
             self._targets.clear()
+        if self._allocations:
             for alloc in self._allocations.values():
                 alloc.address = 0
-            self._callbacks.clear()
             self._allocations.clear()
+        if self._bound:
             for fn in self._bound:
                 self.__dict__.pop(fn.name, None)
             self._bound.clear()
-            self._converters.clear()
-            if self._handles is not None:
-                self._handles.close()
-            self.memory.close()  # pointers into it may outlive the instance
-            self._instance.close()
+        self._converters.clear()
+        if self._handles is not None:
+            self._handles.close()
+        self.memory.close()  # pointers into it may outlive the instance
+        self._instance.close()
 
     def __enter__(self) -> Sandbox:
         return self

@@ -91,7 +91,7 @@ class Wasm2cInstance:
         self._loaded = loaded
         self._limits = limits
         ffi, lib = loaded.ffi, loaded.lib
-        if not hasattr(lib, "sbx_memory"):
+        if not loaded.region_address:  # sbx_region is made for a module with a memory
             raise SandboxError("the module exports no memory")
         self._hostcalls = HostCalls()  # exceptions of WASI calls
         self._targets: list[CallbackTarget] = []
@@ -106,17 +106,15 @@ class Wasm2cInstance:
         self._inst: Any = raw
         self._address = int(ffi.cast("uintptr_t", raw))
         self._closed = False
-        self._state = lib.sbx_state_of(raw)
         self._wasi: wasi.WasiHost | None = None
         self.memory = Wasm2cMemory(loaded, raw, self._address)
-        _live[self._key] = weakref.ref(self)
         try:
-            if loaded.imports:
+            if loaded.imports:  # WASI calls find their instance by key
+                _live[self._key] = weakref.ref(self)
                 self._wasi = wasi.WasiHost(grants, Memory(self.memory, "WASI call"),
                                            self._interrupted)
             self._imports = [self._wasi.handler(n) for n in loaded.imports] if self._wasi else []
-            lib.sbx_instantiate(raw)
-            if self._state.trap:
+            if lib.sbx_instantiate(raw):
                 self._fail()
             if loaded.has_initialize:
                 self.function(INITIALIZE)()
@@ -129,7 +127,7 @@ class Wasm2cInstance:
         """A Python callable for ``fn`` that arms the watchdog around the call when the
         sandbox has a time limit (the compiled caller calls it: ``entry``)."""
         call = getattr(self._loaded.lib, self._loaded.wrapper(fn).symbol)
-        inst, state, timeout, key = self._inst, self._state, self._limits.timeout, self._key
+        inst, state, timeout, key = self._inst, self._state(), self._limits.timeout, self._key
 
         def raw(*args: Any) -> Any:
             armed = timeout is not None and WATCHDOG.arm(key, timeout, self._interrupt)
@@ -152,6 +150,10 @@ class Wasm2cInstance:
     def _failed(self, code: int, unused: int) -> None:
         self._fail()
 
+    def _state(self) -> Any:
+        """The C state of the instance (its trap code)."""
+        return self._loaded.lib.sbx_state_of(self._inst)
+
     def _interrupt(self) -> None:
         self._loaded.lib.sbx_interrupt(self._inst)
 
@@ -162,7 +164,7 @@ class Wasm2cInstance:
     def _fail(self) -> None:
         """Raise what the last call's trap means (a callback's exception as itself)."""
         traps = self._loaded.traps
-        code = self._state.trap
+        code = self._state().trap
         pending = self._hostcalls.take()
         if code == traps["SBX_TRAP_HOST"]:
             raise pending or TrapError("a host function failed", TrapKind.HOST)

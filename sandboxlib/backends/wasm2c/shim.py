@@ -34,7 +34,7 @@ typedef struct { uint32_t trap; ...; } sbx_state;
 typedef struct { uint8_t *data; uint64_t size; ...; } wasm_rt_memory_t;
 typedef ... sbx_instance;
 sbx_instance *sbx_new(uint64_t max_pages, uint32_t max_table, uintptr_t handle, int64_t fuel);
-void sbx_instantiate(sbx_instance *);
+int sbx_instantiate(sbx_instance *);
 sbx_state *sbx_state_of(sbx_instance *);
 void sbx_interrupt(sbx_instance *);
 int sbx_interrupted(sbx_instance *);
@@ -97,8 +97,9 @@ sbx_instance* sbx_new(uint64_t max_pages, uint32_t max_table, uintptr_t handle, 
   return s;
 }}
 
-void sbx_instantiate(sbx_instance* s) {{
-  SBX_CALL(s, return, wasm2c_{MODULE_NAME}_instantiate(&s->module{import_arg}))
+int sbx_instantiate(sbx_instance* s) {{
+  SBX_CALL(s, return (int)s->state.trap, wasm2c_{MODULE_NAME}_instantiate(&s->module{import_arg}))
+  return (int)s->state.trap;
 }}""")
     for index, imp in enumerate(tr.imports):
         c.append(_import_stub(index, imp.decl))
