@@ -51,7 +51,7 @@ RENAMED = {  # what (C name) -> Python name; one warning line each
     "function view": "view_", "function sandbox": "sandbox_", "function helpers": "helpers_",
     "function _bind": "_bind_", "function True": "True_", "function __init__": "__init___",
     "function __len__": "__len___", "function __secret": "__secret___",
-    "parameter self of alloc": "self__", "parameter arg1 of handles": "arg1_",
+    "parameter self of alloc": "self__",
     "parameter self of __init__": "self_",
     "field True of struct Struct": "True_", "field _sandbox of struct Struct": "_sandbox_",
     "field layout of struct Struct": "layout_", "field _address of struct view": "_address_",

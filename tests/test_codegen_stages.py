@@ -117,12 +117,18 @@ def test_parse_pointers_arrays_and_callbacks(tmp_path: Path) -> None:
 
 
 def test_parse_void_unnamed_and_variadic_parameters(tmp_path: Path) -> None:
-    api = parse_c(tmp_path, "int none(void);\nint empty();\nint anon(int, char *);\n"
+    api = parse_c(tmp_path, "struct st;\nint none(void);\nint empty();\n"
+                            "int anon(int, char *);\n"
+                            "int more(struct st *, void *, int (*)(int), char *, char *);\n"
                             "int vf(const char *fmt, ...);\n")
     none, empty, anon, vf = (api.function(n) for n in ("none", "empty", "anon", "vf"))
     assert none and empty and anon and vf
     assert none.type.params == () and empty.type.params == ()
-    assert [p.name for p in anon.type.params] == ["arg0", "arg1"]
+    # unnamed: after what they point to, else by position; never twice the same
+    assert [p.name for p in anon.type.params] == ["arg0", "text"]
+    more = api.function("more")
+    assert more is not None
+    assert [p.name for p in more.type.params] == ["st", "data", "callback", "text", "text4"]
     assert vf.type.variadic and not anon.type.variadic and len(vf.type.params) == 1
 
 

@@ -45,7 +45,7 @@ struct view {
 
 /* Functions named like the proxy's own members, keywords and dunders. */
 int alloc(int self, int self_);
-int handles(int arg1, int);  /* the unnamed parameter is arg1 too */
+int handles(int arg1, int);  /* the unnamed parameter is named apart from arg1: arg11 */
 int callback(int type);
 int view(int print);
 int sandbox(void);

@@ -78,6 +78,25 @@ def parse_api(pre: Preprocessed, headers: Sequence[Path]) -> ir.Api:
     return builder.api
 
 
+def _unnamed(t: ir.CType, index: int, taken: set[str]) -> str:
+    """A name for a parameter the header leaves unnamed, from what it points to (a
+    ``struct rl_state *`` is ``rl_state``, a ``char *`` is ``text``, a ``void *`` is
+    ``data``, a function pointer ``callback``), else ``arg<index>``; one not taken."""
+    name = f"arg{index}"
+    if isinstance(t, ir.Pointer):
+        target = t.target
+        if isinstance(target, ir.StructRef):
+            name = target.tag
+        elif isinstance(target, ir.FuncType):
+            name = "callback"
+        elif isinstance(target, ir.Scalar) and target.prim in (Prim.CHAR, Prim.SCHAR,
+                                                                Prim.UCHAR):
+            name = "text"
+        elif isinstance(target, ir.Scalar) and target.prim is Prim.VOID:
+            name = "data"
+    return name if name not in taken else f"{name}{index}"
+
+
 class _Builder:
     def __init__(self, own_files: set[str]) -> None:
         self.own_files = own_files
@@ -154,7 +173,7 @@ class _Builder:
                     t = ir.Pointer(t.element)  # array parameters decay
                 if isinstance(t, ir.FuncType):
                     t = ir.Pointer(t)
-                params.append(ir.Param(p.name or f"arg{i}", t))
+                params.append(ir.Param(p.name or _unnamed(t, i, {q.name for q in params}), t))
             return ir.FuncType(tuple(params), self.resolve(node.type), variadic)
         if isinstance(node, c_ast.Typename):
             return self.resolve(node.type)
