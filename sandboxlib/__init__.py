@@ -10,7 +10,8 @@ which handles Ctrl-C from its first instruction) loads nothing heavy.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+
+TYPE_CHECKING = False  # not typing's: the package imports nothing it does not need
 
 __version__ = "0.1.0"
 
@@ -47,6 +48,8 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from .abi import (HOST, WASM32, CType, DataModel, Function, FuncPtr, PointerValue, Prim,
                       Ptr, Signature)
     from .errors import (ArgumentError, BoundsError, BuildError, CapabilityError,

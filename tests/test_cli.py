@@ -6,6 +6,7 @@ would hide another module; where the cache lives."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -130,12 +131,15 @@ def test_ctrl_c_ends_with_130_and_one_line_and_quiet_silences_progress() -> None
 
 @pytest.mark.parametrize("wait", [0.0, 0.02, 0.05, 0.1, 0.2])
 def test_ctrl_c_while_starting_ends_quietly_too(wait: float) -> None:
-    """Ctrl-C while the command is still importing: from sandboxlib's first line on it
-    ends with status 130 and one line; only Python's own start-up, before that, can
-    still print its traceback (no frame of it is ours)."""
+    """Ctrl-C while the command is still importing: once its entry runs it ends with
+    status 130 and one line. Before that -- Python's start-up, and the few lines of
+    sandboxlib/__init__.py and __main__.py that import nothing -- a traceback may still
+    come, but never from any other module of ours (those are imported under the guard)."""
     status, stderr, _ = _interrupt_bench(wait=wait)
     frames = [line for line in stderr.splitlines() if line.lstrip().startswith("File ")]
-    assert not [f for f in frames if "sandboxlib" in f], stderr
+    ours = [f for f in frames if "sandboxlib" in f and not re.search(
+        r"sandboxlib[/\\]__(init|main)__\.py", f)]
+    assert not ours, stderr
     if not frames:
         assert status in (130, -signal.SIGINT), stderr
 
