@@ -364,19 +364,6 @@ static void gate_hold(Gate* g) {
     Py_XDECREF(exc);
 }
 
-static PyObject* Gate_enter(Gate* g, PyObject* unused) {
-  return PyBool_FromLong(gate_enter(g));
-}
-
-static PyObject* Gate_leave(Gate* g, PyObject* unused) {
-  if (g->depth <= 0 || g->owner != PyThread_get_thread_ident()) {
-    PyErr_SetString(PyExc_RuntimeError, "leave() without enter() on this thread");
-    return NULL;
-  }
-  g->depth--;
-  Py_RETURN_NONE;
-}
-
 static int Gate_traverse(Gate* g, visitproc visit, void* arg) {
   Py_VISIT(g->pending);
   return 0;
@@ -393,18 +380,9 @@ static void Gate_dealloc(Gate* g) {
   Py_TYPE(g)->tp_free((PyObject*)g);
 }
 
-static PyMethodDef Gate_methods[] = {
-    {"enter", (PyCFunction)Gate_enter, METH_NOARGS,
-     "Take the call lock (re-entrant on its thread); False if another thread holds it."},
-    {"leave", (PyCFunction)Gate_leave, METH_NOARGS, "Give back one enter()."},
-    {NULL}};
-
 static PyMemberDef Gate_members[] = {
     {"unusable", T_BOOL, offsetof(Gate, unusable), 0, "poisoned or closed"},
     {"borrowed", T_BOOL, offsetof(Gate, borrowed), 0, "views to release at the next call"},
-    {"depth", T_LONG, offsetof(Gate, depth), READONLY, "calls on the stack"},
-    {"callback_depth", T_LONG, offsetof(Gate, callback_depth), READONLY,
-     "callbacks on the stack"},
     {"scratch", T_ULONGLONG, offsetof(Gate, scratch), 0, "the scratch area's address"},
     {"scratch_size", T_LONG, offsetof(Gate, scratch_size), 0, "its size"},
     {"scratch_top", T_LONG, offsetof(Gate, scratch_top), 0, "its part in use"},
@@ -419,7 +397,6 @@ static PyTypeObject GateType = {
     .tp_dealloc = (destructor)Gate_dealloc,
     .tp_traverse = (traverseproc)Gate_traverse,
     .tp_clear = (inquiry)Gate_clear,
-    .tp_methods = Gate_methods,
     .tp_members = Gate_members,
 };
 

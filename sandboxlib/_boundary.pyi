@@ -17,10 +17,6 @@ class Gate:
     scratch: int
     scratch_size: int
     scratch_top: int
-    @property
-    def depth(self) -> int: ...
-    def enter(self) -> bool: ...
-    def leave(self) -> None: ...
 
 class Plan:
     name: str

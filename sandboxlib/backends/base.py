@@ -34,10 +34,9 @@ class CallbackTarget(Protocol):
 
     def __call__(self, *raw: Number) -> Number | None: ...
 
-# How the compiled boundary makes a raw call (sandboxlib/_boundary.c):
-RAW_UNIFORM = 0  # int fn(void *ctx, sbx_val *values): non-zero when the call failed
-RAW_WASMTIME = 1  # wasmtime_func_call_unchecked(ctx, handle, ...)
-RAW_PYTHON = 2  # a RawFunction
+# How the compiled boundary makes a raw call (sandboxlib/_boundary.c): RAW_UNIFORM,
+# int fn(void *ctx, sbx_val *values), non-zero when the call failed; RAW_WASMTIME,
+# wasmtime_func_call_unchecked(ctx, handle, ...); RAW_PYTHON, a RawFunction.
 # The value array of a uniform entry (the same union as _boundary.c's).
 RAW_VALUE_C = """typedef union {
   int32_t i32; uint32_t u32; int64_t i64; uint64_t u64; float f32; double f64;

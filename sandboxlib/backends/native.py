@@ -14,9 +14,9 @@ from typing import Any
 from ..abi import (FREE, HOST, MALLOC, Function, FuncPtr, Prim, Ptr, Signature, c_decl,
                    function_type_decl, raw_field)
 from ..errors import BuildError, SandboxError
-from .._boundary import REGION_HOST
+from .._boundary import RAW_UNIFORM, REGION_HOST
 from .memory import RegionAccess
-from .base import RAW_UNIFORM, RAW_VALUE_C, CallbackTarget, LibraryModule, RawEntry
+from .base import RAW_VALUE_C, CallbackTarget, LibraryModule, RawEntry
 from ..config import Grants, Limits
 from ..toolchain.cext import build_extension
 

@@ -1,4 +1,5 @@
-"""Converting Python values to C arguments and C results to tainted values.
+"""Converting Python values to C arguments: the rules the compiled boundary's fast
+paths defer to (``sandboxlib/_boundary.c``; results are lifted to tainted values there).
 
 Every converter range-checks for the C type in the backend's data model and names
 the function, the argument and the value when it refuses. Pointer arguments accept
@@ -9,15 +10,11 @@ in for the duration of the call.
 
 from __future__ import annotations
 
-from typing import Callable
-
 from ..abi import CType, FuncPtr, PointerValue, Prim, Ptr, wasm_shape
 from ..errors import ArgumentError, BoundsError, ResourceError, TaintError
 from ..taint import Tainted, TaintedPtr, short_repr
 from .objects import CallbackHandle, Owner, Temps
-from .scalars import Converter, float_converter, int_converter, truncate
-
-Lifter = Callable[["int | float | None"], object]
+from .scalars import Converter, float_converter, int_converter
 
 
 def pointer_converter(t: Ptr | FuncPtr, sandbox: Owner, where: str) -> Converter:
@@ -86,21 +83,3 @@ def converter(t: CType, sandbox: Owner, where: str) -> Converter:
     if t.is_float:
         return float_converter(t, where)
     return int_converter(t, sandbox.model, where)
-
-
-def lifter(t: CType, sandbox: Owner, origin: str) -> Lifter:
-    """Turn a raw result of type ``t`` into ``None``, ``Tainted`` or ``TaintedPtr``."""
-    if t is Prim.VOID:
-        return lambda raw: None
-    if isinstance(t, (Ptr, FuncPtr)):
-        memory = sandbox.memory
-        return lambda raw: TaintedPtr(int(raw or 0), memory, origin)
-    if t.is_float:
-        return lambda raw: Tainted(float(raw or 0.0), origin)
-    if t is Prim.BOOL:
-        return lambda raw: Tainted(int(raw or 0) & 0xFF != 0, origin)
-    size = sandbox.model.size(t)
-    if size >= 4:
-        return lambda raw: Tainted(int(raw or 0), origin)
-    bits, signed = 8 * size, sandbox.model.is_signed(t)
-    return lambda raw: Tainted(truncate(int(raw or 0), bits, signed), origin)

@@ -8,9 +8,9 @@ from typing import Any
 
 from ...abi import INITIALIZE, WASM32, Function, Signature
 from ...errors import PoisonedError, ResourceError, SandboxError, TrapError, TrapKind
-from ..._boundary import CALLBACK_DISPATCH, REGION_CLOSED, REGION_UNIFORM
-from ..base import (RAW_PYTHON, RAW_UNIFORM, CallbackTarget, LibraryModule, RawEntry,
-                    RawFunction, table_full)
+from ..._boundary import (CALLBACK_DISPATCH, RAW_PYTHON, RAW_UNIFORM, REGION_CLOSED,
+                          REGION_UNIFORM)
+from ..base import CallbackTarget, LibraryModule, RawEntry, RawFunction, table_full
 from ..hostcalls import HostCalls
 from ...config import Grants, Limits
 from ..memory import Memory, RegionAccess

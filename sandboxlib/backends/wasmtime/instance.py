@@ -13,10 +13,9 @@ import wasmtime
 from ...abi import INITIALIZE, WASM32, Function, Prim, Signature, wasm_valtype
 from ...errors import ResourceError, SandboxError, TrapError, TrapKind
 from ...toolchain.wasmbinary import FuncType
-from ..._boundary import REGION_WASMTIME, wasmtime_callbacks
+from ..._boundary import RAW_WASMTIME, REGION_WASMTIME, wasmtime_callbacks
 from ..memory import RegionAccess
-from ..base import (RAW_WASMTIME, CallbackTarget, LibraryModule, RawEntry, check_export,
-                    table_full)
+from ..base import CallbackTarget, LibraryModule, RawEntry, check_export, table_full
 from ...config import Grants, Limits
 from . import _capi
 from ._capi import EXTERN_FUNC, EXTERN_MEMORY, ffi, lib
