@@ -37,7 +37,11 @@ __all__ = ["ArrayOf", "CallbackArg", "Cell", "ConstData", "Helpers", "HostData",
 
 
 class LibraryProxy:
-    """A sandboxed library: C functions as methods, every result tainted."""
+    """A sandboxed library: C functions as methods, every result tainted.
+
+    ``bytes``/``str`` passed where the C function takes a const pointer are copied in
+    for that call only (the next call reuses the space): for data the library keeps
+    past the call, pass ``keep(data)``."""
 
     sandbox: Sandbox
 
