@@ -68,26 +68,50 @@ def values(sb: Sandbox, other: Sandbox) -> st.SearchStrategy[object]:
         st.just(TaintedPtr(2**64, sb.memory, "huge")), st.just([1]), st.just(object()))
 
 
+Case = tuple[Function, Callable[..., Any], Any]  # the function, its caller, its converter
+
+
+def cases(sb: Sandbox, functions: list[Function]) -> list[Case]:
+    """Each function's compiled caller beside the Python converter of its parameter."""
+    return [(fn, sb.bind(fn), converter(fn.sig.params[0], sb, f"{fn.name}(): argument 1 "
+                                        f"'{fn.sig.name_of(0)}'")) for fn in functions]
+
+
+def outcomes(case: Case, value: object) -> tuple[Any, Any]:
+    """(what the converter makes of ``value``, what the caller returns); when the
+    converter refuses it, the caller must refuse it with the same error (then both
+    are that error)."""
+    fn, call, convert = case
+    want, got = outcome(convert, value, []), outcome(call, value)
+    if isinstance(want, SandboxError):
+        assert type(got) is type(want) and str(got) == str(want), (fn.name, value)
+    return want, got
+
+
+def every_edge_then_random(check: Any, all_cases: list[Case], sb: Sandbox,
+                           other: Sandbox) -> None:
+    """``check`` on every case with every edge value, then on hypothesis's draws."""
+    for case in all_cases:
+        for value in edges(sb, other):
+            check.hypothesis.inner_test(case, value)
+    check()
+
+
 def test_a_compiled_caller_accepts_exactly_what_its_converter_accepts(
         H: ModuleType, isolating_backend: str) -> None:
     functions = {fn.name: fn for fn in H.FUNCTIONS}
     with H.sandbox(isolating_backend) as proxy, H.sandbox(isolating_backend) as proxy2:
         sb, other = proxy.sandbox, proxy2.sandbox
-        echoes: list[tuple[Function, Callable[..., Any], Any]] = []
-        for name in [f"hostile_echo_{t}" for t in ECHOES] + ["hostile_store_cb"]:
-            fn = functions[name]
-            echoes.append((fn, sb.bind(fn), converter(fn.sig.params[0], sb, f"{fn.name}(): "
-                                                      f"argument 1 '{fn.sig.name_of(0)}'")))
+        echoes = cases(sb, [functions[f"hostile_echo_{t}"] for t in ECHOES]
+                       + [functions["hostile_store_cb"]])
 
         @FEW
         @given(st.sampled_from(echoes), values(sb, other))
-        def check(echo: tuple[Function, Callable[..., Any], Any], value: object) -> None:
-            fn, call, convert = echo
-            want = outcome(convert, value, [])
-            got = outcome(call, value)
+        def check(echo: Case, value: object) -> None:
+            want, got = outcomes(echo, value)
             if isinstance(want, SandboxError):
-                assert type(got) is type(want) and str(got) == str(want), (fn.name, value)
                 return
+            fn = echo[0]
             t = fn.sig.params[0]
             if fn.sig.result is Prim.VOID:  # a function pointer: stored, nothing comes back
                 assert got is None, (fn.name, value, got)
@@ -105,10 +129,7 @@ def test_a_compiled_caller_accepts_exactly_what_its_converter_accepts(
                 assert value_out == want or (math.isnan(value_out) and math.isnan(want))
             else:
                 assert value_out == want
-        for echo in echoes:
-            for value in edges(sb, other):
-                check.hypothesis.inner_test(echo, value)  # type: ignore[attr-defined]
-        check()
+        every_edge_then_random(check, echoes, sb, other)
         assert sb.poisoned is None
 
 
@@ -120,21 +141,15 @@ def test_native_integers_of_every_width_take_the_same_checks() -> None:
     fast path is checked the same way on the sample's increment functions."""
     lib = sample_library()
     with lib.sandbox("native") as sb, lib.sandbox("native") as other:
-        cases = []
-        for name in INCREMENTS:
-            fn = lib.function(f"sample_inc_{name}")
-            cases.append((fn, sb.bind(fn), converter(fn.sig.params[0], sb, f"{fn.name}(): "
-                                                     f"argument 1 '{fn.sig.name_of(0)}'")))
+        increments = cases(sb, [lib.function(f"sample_inc_{name}") for name in INCREMENTS])
 
         @FEW
-        @given(st.sampled_from(cases), values(sb, other))
-        def check(case: tuple[Function, Callable[..., Any], Any], value: object) -> None:
-            fn, call, convert = case
-            want = outcome(convert, value, [])
-            got = outcome(call, value)
+        @given(st.sampled_from(increments), values(sb, other))
+        def check(case: Case, value: object) -> None:
+            want, got = outcomes(case, value)
             if isinstance(want, SandboxError):
-                assert type(got) is type(want) and str(got) == str(want), (fn.name, value)
                 return
+            fn = case[0]
             t = fn.sig.result
             assert isinstance(t, Prim)
             bits = 8 * sb.model.size(t)
@@ -142,10 +157,7 @@ def test_native_integers_of_every_width_take_the_same_checks() -> None:
             if sb.model.is_signed(t) and wrapped >> (bits - 1):
                 wrapped -= 1 << bits
             assert plain(got) == wrapped, (fn.name, value)
-        for case in cases:
-            for value in edges(sb, other):
-                check.hypothesis.inner_test(case, value)  # type: ignore[attr-defined]
-        check()
+        every_edge_then_random(check, increments, sb, other)
 
 
 @pytest.mark.parametrize("backend", ["native", "wasmtime", "wasm2c"])
