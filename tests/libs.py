@@ -138,6 +138,9 @@ HOSTILE_FUNCTIONS = (
     fn("hostile_unterminated", Ptr("char")),
     fn("hostile_call", P.INT, ("cb", FuncPtr(HOSTILE_CB)), ("v", P.INT)),
     fn("hostile_call_slot", P.INT, ("slot", P.UINT), ("v", P.INT)),
+    fn("hostile_table_size", P.INT),
+    fn("hostile_table_grow", P.INT, ("n", P.UINT)),
+    fn("hostile_stack_pointer", Ptr("char")),
 )
 
 

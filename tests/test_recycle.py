@@ -1,16 +1,22 @@
-"""wasm2c reuses a closed sandbox's address-space reservation for the next one:
-the recycled memory must read as a fresh sandbox's (zeros but the module's data
-image), at its initial size, with what the previous sandbox grew unreachable."""
+"""A closed sandbox's memory slot (sandboxlib._slab) serves the next sandbox of the
+same limit, on wasm2c and on wasmtime's dense engine: the recycled memory must read as
+a fresh sandbox's (zeros but the module's data image), at its initial size, with what
+the previous sandbox grew unreachable, and its table and globals fresh."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from libs import plain
 
-from sandboxlib import Library, Limits, Sandbox, TrapError
+import sandboxlib.backends.wasmtime.instance as wasmtime_instance
+from sandboxlib import Library, Limits, ResourceError, Sandbox, TrapError
 
 SECRET = b"sandboxlib-secret-" * 64
 LIMITS = Limits(memory_bytes=(12 << 20) + (1 << 16))  # a reservation size of their own
@@ -25,19 +31,27 @@ def _image(sb: Sandbox) -> bytes:
     return b"\0" + sb.memory.read(1, sb.memory.size - 1)
 
 
-@pytest.fixture(scope="module")
-def fresh(hostile_lib: Library) -> bytes:
-    """A new sandbox's memory, read from one with another reservation size (reading
-    every page would make the recycled sandbox's memory look heavily used)."""
-    with hostile_lib.sandbox("wasm2c", limits=Limits(memory_bytes=LIMITS.memory_bytes * 2)) as sb:
+@pytest.fixture(params=["wasm2c", "wasmtime-dense"])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Each backend whose memories are slots (wasmtime: every sandbox dense)."""
+    if request.param == "wasmtime-dense":
+        monkeypatch.setattr(wasmtime_instance._FAST_MEMORIES, "budget", 0)
+    yield request.param.split("-")[0]
+
+
+@pytest.fixture
+def fresh(hostile_lib: Library, backend: str) -> bytes:
+    """A new sandbox's memory, read from one with another slot size (reading every page
+    would make the recycled sandbox's memory look heavily used)."""
+    with hostile_lib.sandbox(backend, limits=Limits(memory_bytes=LIMITS.memory_bytes * 2)) as sb:
         return _image(sb)
 
 
 @pytest.mark.parametrize("size", [16 << 10, 2 << 20, 5 << 20],
                          ids=["few-pages-cleared", "many-pages-discarded", "past-scrub-limit"])
-def test_a_recycled_memory_holds_nothing_of_the_closed_sandbox(hostile_lib: Library,
+def test_a_recycled_memory_holds_nothing_of_the_closed_sandbox(hostile_lib: Library, backend: str,
                                                                fresh: bytes, size: int) -> None:
-    first = hostile_lib.sandbox("wasm2c", limits=LIMITS)
+    first = hostile_lib.sandbox(backend, limits=LIMITS)
     initial = first.memory.size
     base = _base(first)
     small = first.copy_in(SECRET)  # inside the initial pages
@@ -46,13 +60,14 @@ def test_a_recycled_memory_holds_nothing_of_the_closed_sandbox(hostile_lib: Libr
     far = block.address + size - 4
     assert plain(first.hostile_ok(1)) == 2
     first.close()
+    assert small.address == 0  # the old allocation handles are dead
+    del first, small, block  # wasmtime frees a store with its last reference
 
-    second = hostile_lib.sandbox("wasm2c", limits=LIMITS)
+    second = hostile_lib.sandbox(backend, limits=LIMITS)
     try:
-        assert _base(second) == base  # the same reservation, recycled
+        assert _base(second) == base  # the same slot, recycled
         assert second.memory.size == initial
         assert _image(second) == fresh  # zeros but the data image: no trace of SECRET
-        assert small.address == 0  # the old allocation handles are dead
         if far >= initial:  # what the first sandbox grew is inaccessible again
             with pytest.raises(TrapError):
                 second.hostile_read_far(far)
@@ -60,24 +75,26 @@ def test_a_recycled_memory_holds_nothing_of_the_closed_sandbox(hostile_lib: Libr
         second.close()
 
 
-def test_recycled_memory_after_a_trap_is_clean(hostile_lib: Library, fresh: bytes) -> None:
-    first = hostile_lib.sandbox("wasm2c", limits=LIMITS)
+def test_recycled_memory_after_a_trap_is_clean(hostile_lib: Library, backend: str,
+                                               fresh: bytes) -> None:
+    first = hostile_lib.sandbox(backend, limits=LIMITS)
     first.copy_in(SECRET)
     with pytest.raises(TrapError):
         first.hostile_unreachable()
     first.close()
-    with hostile_lib.sandbox("wasm2c", limits=LIMITS) as second:
+    del first
+    with hostile_lib.sandbox(backend, limits=LIMITS) as second:
         assert _image(second) == fresh
 
 
-def test_concurrent_create_and_close_never_share_memory(hostile_lib: Library,
+def test_concurrent_create_and_close_never_share_memory(hostile_lib: Library, backend: str,
                                                         fresh: bytes) -> None:
     errors: list[BaseException] = []
 
     def worker(tag: int) -> None:
         try:
             for _ in range(50):
-                with hostile_lib.sandbox("wasm2c", limits=LIMITS) as sb:
+                with hostile_lib.sandbox(backend, limits=LIMITS) as sb:
                     block = sb.alloc(4096)  # the same address in every fresh sandbox
                     assert plain(block.read()) == bytes(4096)
                     block.write(bytes([tag]) * 4096)
@@ -90,5 +107,57 @@ def test_concurrent_create_and_close_never_share_memory(hostile_lib: Library,
     for t in threads:
         t.join()
     assert not errors
-    with hostile_lib.sandbox("wasm2c", limits=LIMITS) as sb:
+    with hostile_lib.sandbox(backend, limits=LIMITS) as sb:
         assert _image(sb) == fresh
+
+
+def _table_and_stack(sb: Sandbox) -> tuple[int, int]:
+    """The table's size and the shadow stack pointer (a wasm global) of a sandbox."""
+    return plain(sb.hostile_table_size()), plain(sb.hostile_stack_pointer())
+
+
+def test_a_recycled_slot_starts_with_a_fresh_table_and_globals(hostile_lib: Library,
+                                                              backend: str) -> None:
+    with hostile_lib.sandbox(backend, limits=Limits(memory_bytes=LIMITS.memory_bytes * 2)) as sb:
+        fresh = _table_and_stack(sb)
+    own = Limits(memory_bytes=LIMITS.memory_bytes + (1 << 16))  # no other slot of its size
+    first = hostile_lib.sandbox(backend, limits=own)
+    base = _base(first)
+    assert plain(first.hostile_table_grow(7)) == fresh[0]
+    with pytest.raises(TrapError):  # leaves the stack pointer deep down
+        first.hostile_recurse(0)
+    first.close()
+    del first
+    with hostile_lib.sandbox(backend, limits=own) as second:
+        assert _base(second) == base
+        assert _table_and_stack(second) == fresh
+
+
+NO_ROOM = """
+import resource, sys
+import sandboxlib.backends.wasmtime.instance as wasmtime_instance
+from libs import hostile_library
+from sandboxlib import Limits, ResourceError
+wasmtime_instance._FAST_MEMORIES.budget = 0
+lib, backend = hostile_library(), sys.argv[1]
+boxes = [lib.sandbox(backend)]  # built and loaded before the limit
+with open("/proc/self/statm") as f:
+    size = int(f.read().split()[0]) * resource.getpagesize()
+resource.setrlimit(resource.RLIMIT_AS, (size + (2 << 30), resource.RLIM_INFINITY))
+try:
+    while len(boxes) < 1000:
+        boxes.append(lib.sandbox(backend, limits=Limits(memory_bytes=256 << 20)))
+except ResourceError as exc:
+    print(len(boxes), exc)
+"""
+
+
+@pytest.mark.parametrize("name", ["wasm2c", "wasmtime"])
+def test_no_room_for_another_memory_is_a_resource_error_naming_the_limit(name: str) -> None:
+    proc = subprocess.run([sys.executable, "-c", NO_ROOM, name], capture_output=True, text=True,
+                          cwd=Path(__file__).parent, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    count, message = proc.stdout.split(" ", 1)
+    assert 1 < int(count) < 1000
+    assert "no room for another sandbox's memory of 256 MiB" in message
+    assert "RLIMIT_AS" in message, message

@@ -5,8 +5,8 @@ the translated module and compiled with it).
   and the hooks the translated module calls.
 - ``HOOKS``: inserted into the translated module after wasm2c's own macros: a
   native stack budget check in every function prologue, a call_indirect slow path
-  that tells the failure apart, and linear memory allocated by us (reserved for
-  the sandbox's memory limit, never aborting the process). Builds for sandboxes
+  that tells the failure apart, and linear memory allocated by us (a slot of
+  ``sandboxlib._slab`` sized for the sandbox's memory limit, never aborting the process). Builds for sandboxes
   with a CPU limit also check at every call and loop back-edge (``METER_AT``):
   ``SBX_METERED=1`` spends one unit of fuel there, ``SBX_METERED=2`` (a time
   limit only) just reads the flag the watchdog raises, which costs less.
@@ -41,11 +41,12 @@ TRAPS = {
     "SBX_TRAP_HOST": 0x104,  # a host function raised; Python holds the exception
     "SBX_TRAP_EXIT": 0x105,  # the module called proc_exit
     "SBX_TRAP_CLOSED": 0x106,  # a call into a closed instance
-    "SBX_TRAP_MEMORY": 0x107,  # initial memory above the limit, or no address space left
+    "SBX_TRAP_MEMORY": 0x107,  # initial memory above the limit
     "SBX_TRAP_UNSUPPORTED": 0x108,  # a 64-bit or custom-page-size memory
     "SBX_TRAP_FUEL": 0x109,  # fuel ran out, or the watchdog interrupted the call
     "SBX_TRAP_UNREGISTERED": 0x10A,  # a callback removed, or of a closed instance, was called
     "SBX_TRAP_TABLE_LIMIT": 0x10B,  # a table of the module is larger than the limit
+    "SBX_TRAP_NO_ROOM": 0x10C,  # the machine has no room for the memory (see _slab.failure)
 }
 
 SBX_H = r"""/* sandboxlib: instance layout and hooks shared by the module and the shim. */
@@ -158,8 +159,8 @@ HOOKS = r"""/* sandboxlib hooks (inserted into wasm2c's output) */
 RUNTIME = r"""
 #include <pthread.h>
 #include <setjmp.h>
-#include <sys/mman.h>
 #include <unistd.h>
+#include "_slab.h"
 #include "sbx.h"
 
 /* Native stack a call may use (wasmtime allows 512 KiB of its larger frames), and
@@ -307,101 +308,26 @@ bool sbx_call_indirect_failed(const wasm_rt_funcref_table_t* table,
   return true;
 }
 
-/* Linear memory: address space for the sandbox's limit is reserved once (so the
-   memory never moves), and pages are made accessible as it grows. A closed
-   sandbox's reservation is kept for the next one of the same reservation size
-   (SBX_SPARES of them at most), scrubbed first so it reads as zeros again (the
-   next instantiation writes the data image). Discarding pages of an anonymous
-   private mapping zeroes them on Linux only; elsewhere reservations are unmapped. */
-#if defined(__linux__)
-#define SBX_SPARES 16
-#else
-#define SBX_SPARES 0
-#endif
-#define SBX_SCRUB_LIMIT ((size_t)4 << 20) /* memories scrubbed page by page, at most */
-#define SBX_KEEP_PAGES 16 /* resident pages zeroed and kept, at most; others discarded */
+/* Linear memory: a slot of sandboxlib._slab (one per sandbox, sized for its limit, so
+   the memory never moves), all zero, readable and writable; wasm2c's explicit bounds
+   checks against the current size are what keep accesses inside it. A released slot
+   is wiped by the allocator before it serves another sandbox. */
+static const sbx_slab_api* sbx_slab;
 
-typedef struct {
-  uint8_t* data;
-  size_t reserve; /* bytes reserved */
-  size_t open;    /* bytes at the start that are readable and writable (all zero) */
-} sbx_spare;
-
-static sbx_spare sbx_spares[SBX_SPARES + 1]; /* + 1: never an empty array */
-static int sbx_spare_count;
-static pthread_mutex_t sbx_spare_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* Take a zeroed reservation of `reserve` bytes kept by a closed sandbox into
-   `out`; 0 if there is none. */
-static int sbx_take_spare(size_t reserve, sbx_spare* out) {
-  int found = 0;
-  pthread_mutex_lock(&sbx_spare_lock);
-  for (int i = sbx_spare_count - 1; i >= 0; i--) {
-    if (sbx_spares[i].reserve == reserve) {
-      *out = sbx_spares[i];
-      sbx_spares[i] = sbx_spares[--sbx_spare_count];
-      found = 1;
-      break;
-    }
-  }
-  pthread_mutex_unlock(&sbx_spare_lock);
-  return found;
-}
-
-/* Make the first `size` bytes at `data` read as zeros; 0 on success. A light
-   memory (few resident pages) has those pages cleared in place, which spares the
-   next sandbox their page faults, and all the others discarded (a page in swap is
-   not resident: discarding drops it too); a heavier one is discarded whole. */
-static int sbx_scrub(uint8_t* data, size_t size) {
-  static __thread unsigned char vec[SBX_SCRUB_LIMIT / 4096];
-  size_t page = (size_t)sysconf(_SC_PAGESIZE);
-  if (size <= SBX_SCRUB_LIMIT && page >= 4096 && WASM_DEFAULT_PAGE_SIZE % page == 0 &&
-      mincore(data, size, vec) == 0) {
-    size_t pages = size / page, count = 0;
-    for (size_t i = 0; i < pages; i++)
-      count += vec[i] & 1;
-    if (count <= SBX_KEEP_PAGES) {
-      size_t run = 0; /* first page of the run of non-resident pages before page i */
-      for (size_t i = 0; i <= pages; i++) {
-        if (i < pages && !(vec[i] & 1))
-          continue;
-        if (i > run && madvise(data + run * page, (i - run) * page, MADV_DONTNEED) != 0)
-          return -1;
-        if (i < pages)
-          memset(data + i * page, 0, page);
-        run = i + 1;
-      }
-      return 0;
-    }
-  }
-  return madvise(data, size, MADV_DONTNEED);
-}
-
-/* Keep a reservation for reuse once scrubbed; 0 if it is not kept. */
-static int sbx_keep_spare(uint8_t* data, size_t reserve, size_t open) {
-  pthread_mutex_lock(&sbx_spare_lock);
-  int room = sbx_spare_count < SBX_SPARES;
-  pthread_mutex_unlock(&sbx_spare_lock);
-  if (!room || (open && sbx_scrub(data, open) != 0))
+/* Python hands over the allocator once the module is loaded; 0 if it does not fit. */
+int sbx_use_slab(uintptr_t api) {
+  const sbx_slab_api* a = (const sbx_slab_api*)api;
+  if (!a || a->version != SBX_SLAB_VERSION)
     return 0;
-  int kept = 0;
-  pthread_mutex_lock(&sbx_spare_lock);
-  if (sbx_spare_count < SBX_SPARES) {
-    sbx_spares[sbx_spare_count++] = (sbx_spare){data, reserve, open};
-    kept = 1;
-  }
-  pthread_mutex_unlock(&sbx_spare_lock);
-  return kept;
+  sbx_slab = a;
+  return 1;
 }
 
 static pthread_mutex_t sbx_pin_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void sbx_unmap_memory(wasm_rt_memory_t* mem) {
-  if (mem->data) {
-    size_t reserve = (size_t)(mem->data_end - mem->data);
-    if (!sbx_keep_spare(mem->data, reserve, (size_t)mem->size))
-      munmap(mem->data, reserve);
-  }
+  if (mem->data)
+    sbx_slab->give(mem->data, (size_t)(mem->data_end - mem->data), (size_t)mem->size);
   mem->data = mem->data_end = NULL;
   mem->pages = mem->size = 0;
 }
@@ -475,27 +401,17 @@ void sbx_allocate_memory(sbx_state* st, wasm_rt_memory_t* mem, uint64_t initial,
   uint64_t limit = max < st->max_pages ? max : st->max_pages;
   if (initial > limit)
     sbx_trap((wasm_rt_trap_t)SBX_TRAP_MEMORY);
-  size_t reserve = (size_t)(limit ? limit : 1) * page_size, size = initial * page_size;
-  sbx_spare spare = {NULL, reserve, 0};
-  if (!sbx_take_spare(reserve, &spare)) {
-    spare.data = mmap(NULL, reserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                      -1, 0);
-    if (spare.data == MAP_FAILED)
-      sbx_trap((wasm_rt_trap_t)SBX_TRAP_MEMORY);
-  }
-  if ((spare.open > size && mprotect(spare.data + size, spare.open - size, PROT_NONE) != 0) ||
-      (spare.open < size &&
-       mprotect(spare.data + spare.open, size - spare.open, PROT_READ | PROT_WRITE) != 0)) {
-    munmap(spare.data, reserve);
-    sbx_trap((wasm_rt_trap_t)SBX_TRAP_MEMORY);
-  }
-  mem->data = spare.data;
-  mem->data_end = spare.data + reserve;
+  size_t reserve = (size_t)(limit ? limit : 1) * page_size;
+  uint8_t* slot = sbx_slab->take(reserve);
+  if (!slot)
+    sbx_trap((wasm_rt_trap_t)SBX_TRAP_NO_ROOM);
+  mem->data = slot;
+  mem->data_end = slot + reserve;
   mem->page_size = page_size;
   mem->max_pages = limit;
   mem->is64 = false;
   mem->pages = initial;
-  mem->size = size;
+  mem->size = initial * page_size;
   st->memory = mem;
 }
 
@@ -505,11 +421,8 @@ uint64_t sbx_grow_memory(wasm_rt_memory_t* mem, uint64_t delta) {
     return old;
   if (delta > mem->max_pages - old)
     return (uint64_t)-1;
-  uint64_t size = (old + delta) * mem->page_size;
-  if (mprotect(mem->data + mem->size, size - mem->size, PROT_READ | PROT_WRITE) != 0)
-    return (uint64_t)-1;
-  mem->pages = old + delta;
-  mem->size = size;
+  mem->pages = old + delta; /* the slot is zero past the old size: nothing to do */
+  mem->size = mem->pages * mem->page_size;
   return old;
 }
 

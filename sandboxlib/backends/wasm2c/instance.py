@@ -13,6 +13,7 @@ from ..._boundary import (CALLBACK_DISPATCH, RAW_PYTHON, RAW_UNIFORM, REGION_CLO
 from ..base import CallbackTarget, LibraryModule, RawEntry, RawFunction, table_full
 from ..hostcalls import HostCalls
 from ...config import Grants, Limits
+from ..room import limit_pages, no_room
 from ..memory import Memory, RegionAccess
 from . import wasi
 from ._csrc import TRAPS
@@ -20,7 +21,6 @@ from ...toolchain.wasmbinary import wasm_type
 from .build import LoadedModule, load
 from .watchdog import WATCHDOG
 
-PAGE, MAX_PAGES = 65536, 65536  # wasm page size; pages of a 32-bit memory
 _KINDS = {  # trap code name -> what it means
     "WASM_RT_TRAP_OOB": TrapKind.OUT_OF_BOUNDS,
     "WASM_RT_TRAP_INT_OVERFLOW": TrapKind.INTEGER_OVERFLOW,
@@ -96,7 +96,7 @@ class Wasm2cInstance:
         self._hostcalls = HostCalls()  # exceptions of WASI calls
         self._targets: list[CallbackTarget] = []
         self._key = next(_keys)
-        raw = lib.sbx_new(min(limits.memory_bytes // PAGE, MAX_PAGES), limits.table_elements,
+        raw = lib.sbx_new(limit_pages(limits), limits.table_elements,
                           self._key, NO_FUEL_LIMIT if limits.fuel is None else limits.fuel)
         if raw == ffi.NULL:
             raise ResourceError("cannot allocate a wasm2c instance")
@@ -175,7 +175,9 @@ class Wasm2cInstance:
             raise SandboxError("the wasm2c instance is closed")
         if code == traps["SBX_TRAP_MEMORY"]:
             raise ResourceError(f"the module's initial memory does not fit the limit of "
-                                f"{self._limits.memory_bytes} bytes (or no address space is left)")
+                                f"{self._limits.memory_bytes} bytes")
+        if code == traps["SBX_TRAP_NO_ROOM"]:
+            raise no_room(self._limits)
         if code == traps["SBX_TRAP_FUEL"]:
             if self._loaded.lib.sbx_interrupted(self._inst):
                 raise ResourceError("CPU limit: the call exceeded its time limit "

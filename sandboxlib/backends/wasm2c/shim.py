@@ -35,6 +35,7 @@ typedef struct { uint8_t *data; uint64_t size; ...; } wasm_rt_memory_t;
 typedef ... sbx_instance;
 sbx_instance *sbx_new(uint64_t max_pages, uint32_t max_table, uintptr_t handle, int64_t fuel);
 int sbx_instantiate(sbx_instance *);
+int sbx_use_slab(uintptr_t api);
 sbx_state *sbx_state_of(sbx_instance *);
 void sbx_interrupt(sbx_instance *);
 int sbx_interrupted(sbx_instance *);

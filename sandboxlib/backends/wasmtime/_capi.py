@@ -56,6 +56,7 @@ void wasm_trap_message(const wasm_trap_t *, wasm_byte_vec_t *out);
 void wasm_trap_delete(wasm_trap_t *);
 void wasmtime_error_message(const wasmtime_error_t *, wasm_byte_vec_t *out);
 void wasmtime_error_delete(wasmtime_error_t *);
+wasmtime_error_t *wasmtime_error_new(const char *);
 bool wasmtime_error_exit_status(const wasmtime_error_t *, int *status);
 void wasm_byte_vec_delete(wasm_byte_vec_t *);
 typedef struct {{ uint64_t store_id; size_t index; }} wasmtime_instance_t;
@@ -148,6 +149,16 @@ def take_message(kind: str, ptr: Any) -> str:
     text: str = ffi.unpack(vec.data, vec.size).decode(errors="replace").rstrip("\0")
     lib.wasm_byte_vec_delete(vec)
     return text
+
+
+def set_memory_creator(config: wasmtime.Config, creator: int) -> None:
+    """Have ``config``'s engine take linear memories from the C ``wasmtime_memory_creator_t``
+    at address ``creator`` (copied by wasmtime)."""
+    _wffi.wasmtime_config_host_memory_creator_set(
+        config.ptr(), ctypes.cast(creator, ctypes.POINTER(_wffi.wasmtime_memory_creator_t)))
+
+
+ERROR_NEW = int(ffi.cast("uintptr_t", lib.wasmtime_error_new))
 
 
 def store_context(ctx: Any) -> StoreContext:

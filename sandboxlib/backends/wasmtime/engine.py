@@ -1,8 +1,15 @@
 """Engines, compiled modules (serialized once, deserialized after) and InstancePre.
 
-One engine per configuration (with or without fuel); both enable epoch
-interruption for per-call deadlines, ticked by one background thread (started
+One engine per configuration (with or without fuel, fast or dense memory); all enable
+epoch interruption for per-call deadlines, ticked by one background thread (started
 again in a forked child, where the parent's does not run).
+
+Memory comes two ways. *Fast*: wasmtime's own, a 4 GiB reservation with guard
+regions per memory, so compiled code needs no bounds checks; each costs a few of the
+process's mappings (Linux allows ~65,000) and 4 GiB of its address space, so only a
+few thousand can live at once. *Dense*: slots of ``sandboxlib._slab`` sized for the
+sandbox's limit, which cost no mapping each; compiled code checks bounds against the
+memory's current size (with wasmtime's Spectre masking of the checked address).
 """
 
 from __future__ import annotations
@@ -17,11 +24,13 @@ from pathlib import Path
 
 import wasmtime
 
+from ..._slab import wasmtime_creator
 from ...errors import BuildError, CapabilityError
 from ...once import Memo
 from ...progress import progress
 from ...toolchain.cache import build_entry, discard
 from ...toolchain.wasi_linker import wasi_linker
+from . import _capi
 
 EPOCH_TICK_SECONDS = 0.01
 
@@ -29,9 +38,10 @@ EPOCH_TICK_SECONDS = 0.01
 @dataclass(frozen=True)
 class EngineKind:
     fuel: bool
+    dense: bool = False
 
     def tag(self) -> str:
-        return f"epoch-fixed{'-fuel' if self.fuel else ''}"
+        return f"epoch-fixed{'-fuel' if self.fuel else ''}{'-dense' if self.dense else ''}"
 
 
 _engines: Memo[EngineKind, wasmtime.Engine] = Memo()
@@ -52,6 +62,12 @@ def _new_engine(kind: EngineKind) -> wasmtime.Engine:
     config.cranelift_opt_level = "speed"
     # views of a memory (Memory.whole) hold its address: grow in place or fail
     config.memory_may_move = False
+    if kind.dense:
+        config.memory_reservation = 0
+        config.memory_guard_size = 0
+        config.memory_reservation_for_growth = 0
+        config.memory_init_cow = False  # wasmtime maps images only into its own memories
+        _capi.set_memory_creator(config, wasmtime_creator(_capi.ERROR_NEW))
     return wasmtime.Engine(config)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import atexit
 import math
+import os
+import threading
 import weakref
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -13,8 +15,10 @@ import wasmtime
 from ...abi import INITIALIZE, WASM32, Function, Prim, Signature, wasm_valtype
 from ...errors import ResourceError, SandboxError, TrapError, TrapKind
 from ...toolchain.wasmbinary import FuncType
+from ..._slab import expect as expect_slot
 from ..._boundary import RAW_WASMTIME, REGION_WASMTIME, wasmtime_callbacks
 from ..memory import RegionAccess
+from ..room import PAGE, limit_pages, no_room
 from ..base import CallbackTarget, LibraryModule, RawEntry, check_export, table_full
 from ...config import Grants, Limits
 from . import _capi
@@ -98,7 +102,8 @@ class WasmtimeInstance:
         raw = lib.wasmtime_store_new(loaded.engine_ptr, _NULL, _NULL)
         if raw == _NULL:
             raise ResourceError("cannot allocate a wasmtime store")
-        self._store = ffi.gc(raw, lib.wasmtime_store_delete)
+        self._store = (ffi.gc(raw, lib.wasmtime_store_delete) if loaded.kind.dense else
+                       _FAST_MEMORIES.track(raw))
         _live.add(self)
         self._ctx = ctx = lib.wasmtime_store_context(raw)
         self._ctx_address = int(ffi.cast("uintptr_t", ctx))
@@ -115,10 +120,16 @@ class WasmtimeInstance:
         self._table: wasmtime.Table | None = None
         self._instance = ffi.new(_capi.INSTANCE_P)
         trap = ffi.new(_capi.TRAP_PP)
+        if loaded.kind.dense:
+            expect_slot(limit_pages(limits) * PAGE)
         err = lib.wasmtime_instance_pre_instantiate(loaded.pre_ptr, ctx, self._instance, trap)
+        if loaded.kind.dense:
+            expect_slot(0)
         if err:  # imports are resolved already: what is left is the store's limits
             message = _capi.take_message("error", err)
             lib.wasmtime_error_delete(err)
+            if loaded.kind.dense and "no room" in message:
+                raise no_room(limits)
             raise ResourceError(f"wasmtime: {message}")
         if trap[0]:
             message = _capi.take_message("trap", trap[0])
@@ -269,6 +280,35 @@ def _check(err: Any) -> None:
         raise SandboxError(f"wasmtime: {message}")
 
 
+class FastMemories:
+    """Counts the live stores of fast engines (whose memories cost mappings and 4 GiB of
+    address space each: see the engine), so that sandboxes past ``budget`` go dense."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.live = 0
+        self._lock = threading.Lock()
+
+    def room(self) -> bool:
+        """Whether one more fast store fits (threads asking at once may all be told so)."""
+        return self.live < self.budget
+
+    def track(self, store: Any) -> Any:
+        """``store`` (a new fast store), counted until it is deleted."""
+        with self._lock:
+            self.live += 1
+        return ffi.gc(store, self._delete)
+
+    def _delete(self, store: Any) -> None:
+        lib.wasmtime_store_delete(store)
+        with self._lock:
+            self.live -= 1
+
+
+# Fast memories take ~4 mappings each: a thousand leave most of the process's mappings
+# (and of its address space) to everything else. $SANDBOXLIB_FAST_MEMORIES changes it
+# (0: every wasmtime sandbox dense).
+_FAST_MEMORIES = FastMemories(budget=int(os.environ.get("SANDBOXLIB_FAST_MEMORIES", "1000")))
 _live: weakref.WeakSet[WasmtimeInstance] = weakref.WeakSet()
 # Per library, the module it runs under given (engine kind, grants), resolved once:
 # finding it reads and hashes the module file.
@@ -294,7 +334,7 @@ class WasmtimeBackend:
     model = WASM32
 
     def instantiate(self, library: LibraryModule, limits: Limits, grants: Grants) -> WasmtimeInstance:
-        kind = EngineKind(fuel=limits.fuel is not None)
+        kind = EngineKind(fuel=limits.fuel is not None, dense=not _FAST_MEMORIES.room())
         loaded = library.memo(("wasmtime", kind, grants, limits.memory_bytes),
                               lambda: self._load(library, kind, grants, limits))
         return WasmtimeInstance(loaded, limits, grants)
