@@ -161,3 +161,21 @@ def test_no_room_for_another_memory_is_a_resource_error_naming_the_limit(name: s
     assert 1 < int(count) < 1000
     assert "no room for another sandbox's memory of 256 MiB" in message
     assert "RLIMIT_AS" in message, message
+
+
+def test_a_sandbox_cannot_reach_the_next_slot(hostile_lib: Library, backend: str) -> None:
+    """Slots of one size lie side by side in their reservation: the bounds checks, not a
+    protection change, keep a sandbox out of its neighbour's."""
+    own = Limits(memory_bytes=LIMITS.memory_bytes + (2 << 16))  # no other slot of its size
+    slot = own.memory_bytes
+    for reach in ("size", "slot end", "secret", "neighbour end", "4 GiB"):
+        with hostile_lib.sandbox(backend, limits=own) as a, \
+                hostile_lib.sandbox(backend, limits=own) as b:
+            low, high = sorted([a, b], key=_base)
+            assert _base(high) == _base(low) + slot  # neighbours
+            secret = high.copy_in(SECRET)
+            address = {"size": low.memory.size, "slot end": slot - 4,
+                       "secret": slot + secret.address, "neighbour end": slot + high.memory.size - 4,
+                       "4 GiB": (1 << 32) - 4}[reach]
+            with pytest.raises(TrapError):  # a trap poisons: a new pair for each reach
+                low.hostile_read_far(address)
