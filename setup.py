@@ -1,15 +1,70 @@
-"""The extensions built at install time: the compiled boundary
-(``sandboxlib._boundary``), the allocator of linear memories (``sandboxlib._slab``) and
-wrapped.expat's dispatch fast lane; everything else is in pyproject.toml."""
+"""What the wheel builds besides the Python files: the extensions (the compiled boundary
+``sandboxlib._boundary``, the allocator of linear memories ``sandboxlib._slab`` and
+wrapped.expat's dispatch fast lane) and the drop-ins' generated packages
+(``build_generated``); everything else is in pyproject.toml."""
 
-from setuptools import Extension, setup
+import subprocess
+import sys
+from pathlib import Path
+
+from setuptools import Command, Extension, setup
+from setuptools.command.build import build
 
 FLAGS = ["-O2", "-Wall", "-Werror=implicit"]
-setup(ext_modules=[
-    Extension("sandboxlib._boundary", ["sandboxlib/_boundary.c"], extra_compile_args=FLAGS,
-              depends=["sandboxlib/_slots.h"]),
-    Extension("sandboxlib._slab", ["sandboxlib/_slab.c"], extra_compile_args=FLAGS,
-              depends=["sandboxlib/_slab.h"]),
-    Extension("sandboxlib.wrapped.expat._fastlane", ["sandboxlib/wrapped/expat/_fastlane.c"],
-              extra_compile_args=FLAGS, depends=["sandboxlib/_slots.h"]),
-])
+
+# Run in the build directory, so that it imports the sandboxlib being built (with its
+# extensions; -B: no bytecode left there): generates the package of each drop-in's spec
+# beside the spec.
+SHIP = """
+from pathlib import Path
+from sandboxlib.codegen.packages import ship
+for spec in sorted(Path("sandboxlib/wrapped").glob("*/*.toml")):
+    ship(spec)
+"""
+
+
+class BuildGenerated(Command):
+    """Generate the drop-ins' packages (``sandboxlib/wrapped/*/_generated/``) into the
+    wheel from the pinned sources, so that importing a drop-in from it needs neither
+    network nor compiler (``sandboxlib.codegen.packages``). Not in an editable install:
+    there they are generated into the cache on first use, as from a source tree."""
+
+    description = "generate the packages of sandboxlib.wrapped's specs into the build"
+    user_options: list[tuple[str, str | None, str]] = []
+    editable_mode = False  # set by setuptools for an editable install
+
+    def initialize_options(self) -> None:
+        self.build_lib: str | None = None
+
+    def finalize_options(self) -> None:
+        self.set_undefined_options("build_py", ("build_lib", "build_lib"))
+
+    def run(self) -> None:
+        if not self.editable_mode:
+            subprocess.run([sys.executable, "-B", "-c", SHIP], cwd=self.build_lib, check=True)
+
+    def get_outputs(self) -> list[str]:
+        """The files ``run`` wrote."""
+        if self.editable_mode or self.build_lib is None:
+            return []
+        shipped = Path(self.build_lib, "sandboxlib", "wrapped").glob("*/_generated/**/*")
+        return sorted(str(p) for p in shipped if p.is_file())
+
+
+class Build(build):
+    """``build``, then ``build_generated`` (after the extensions it imports)."""
+
+    sub_commands = [*build.sub_commands, ("build_generated", None)]
+
+
+setup(
+    cmdclass={"build": Build, "build_generated": BuildGenerated},
+    ext_modules=[
+        Extension("sandboxlib._boundary", ["sandboxlib/_boundary.c"], extra_compile_args=FLAGS,
+                  depends=["sandboxlib/_slots.h"]),
+        Extension("sandboxlib._slab", ["sandboxlib/_slab.c"], extra_compile_args=FLAGS,
+                  depends=["sandboxlib/_slab.h"]),
+        Extension("sandboxlib.wrapped.expat._fastlane", ["sandboxlib/wrapped/expat/_fastlane.c"],
+                  extra_compile_args=FLAGS, depends=["sandboxlib/_slots.h"]),
+    ],
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import wasmtime
 
 from sandboxlib import BuildError
 from sandboxlib.toolchain import build_wasm
+from sandboxlib.toolchain.cext import build_extension
 
 
 def exports_of(path: Path) -> set[str]:
@@ -58,3 +60,16 @@ def test_compiler_error_carries_the_compilers_message(tmp_path: Path) -> None:
 def test_missing_source_is_a_build_error(tmp_path: Path) -> None:
     with pytest.raises(BuildError, match="does not exist"):
         build_wasm([tmp_path / "nope.c"], exports=["x"])
+
+
+@pytest.mark.parametrize("cc", ["/nonexistent/cc", ""])
+def test_a_missing_c_compiler_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       cc: str) -> None:
+    """The C backends' first build says which compiler is missing, not cffi's traceback."""
+    monkeypatch.setenv("CC", cc)
+    source = tmp_path / "one.c"
+    source.write_text(f"int one(void) {{ return 1; }} /* {tmp_path} */\n")
+    named = re.escape(repr(cc)) if cc else r"none \(it is empty\)"
+    with pytest.raises(BuildError, match=rf"native backend needs a C compiler, and the one "
+                                         rf"named by \$CC, {named}, is not found"):
+        build_extension("native", "one", "int one(void);", "", [source])

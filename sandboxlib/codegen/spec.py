@@ -31,6 +31,7 @@ from typing import Any
 
 from ..errors import BuildError
 from .annotations import Annotation, parse_annotation
+from ..toolchain.pins import PINS, SourcePin
 from .generate import WrapRequest
 
 _LIBRARY_KEYS = {"name", "headers", "sources", "include", "local_include", "local_headers",
@@ -71,29 +72,63 @@ def load_spec(path: Path) -> Spec:
     """Read and check a spec (fetching its pinned sources); errors name the file, and
     the line for TOML syntax errors."""
     data = _read(path)
-    lib = _table(data, "library", path)
-    for key in lib:
-        if key not in _LIBRARY_KEYS:
-            raise BuildError(f"{path}: [library] has unknown key {key!r}")
+    lib = _library(data, path)
     root = _source_root(data.get("source"), path)
-    name = lib.get("name")
-    if not isinstance(name, str):
-        raise BuildError(f"{path}: [library] name must be a string")
 
     def paths(key: str) -> list[Path]:
         return [root / p for p in _strings(lib, key, path)]
 
     def local(key: str) -> list[Path]:
-        return [path.parent.resolve() / p for p in _strings(lib, key, path)]
+        return _local(lib, key, path)
 
     annotations = _annotations(data, path)
     exports = _strings(lib, "exports", path) if "exports" in lib else None
-    req = WrapRequest(name, [*paths("headers"), *local("local_headers")],
+    req = WrapRequest(lib["name"], [*paths("headers"), *local("local_headers")],
                       [*paths("sources"), *local("local_sources")],
                       [*paths("include"), *local("local_include")],
                       _strings(lib, "defines", path), _strings(lib, "cflags", path), exports,
                       int(lib.get("stack_size", 128 << 10)), annotations, str(path))
     return Spec(path, req)
+
+
+@dataclass(frozen=True)
+class SpecInputs:
+    """What a spec's package is built from, known without fetching or compiling: the
+    spec's own C files (its ``local_*`` ones; all of them without a ``[source]``) and
+    the identity of the pinned tarball (the rest)."""
+
+    name: str
+    files: list[Path]         # headers and sources beside the spec
+    include_dirs: list[Path]  # include directories beside the spec
+    tarball: str              # "package filename version sha256", "" without [source]
+
+
+def spec_inputs(path: Path) -> SpecInputs:
+    """The inputs of the spec at ``path``, read offline (nothing is fetched)."""
+    data = _read(path)
+    lib = _library(data, path)
+    source = data.get("source")
+    prefixes = ("local_",) if source is not None else ("local_", "")
+    files = [f for p in prefixes for key in ("headers", "sources")
+             for f in _local(lib, p + key, path)]
+    dirs = [d for p in prefixes for d in _local(lib, p + "include", path)]
+    return SpecInputs(lib["name"], files, dirs, _tarball(source, path))
+
+
+def _library(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The checked ``[library]`` table (known keys, a string name)."""
+    lib = _table(data, "library", path)
+    for key in lib:
+        if key not in _LIBRARY_KEYS:
+            raise BuildError(f"{path}: [library] has unknown key {key!r}")
+    if not isinstance(lib.get("name"), str):
+        raise BuildError(f"{path}: [library] name must be a string")
+    return lib
+
+
+def _local(lib: dict[str, Any], key: str, path: Path) -> list[Path]:
+    """The paths under ``key``, relative to the spec's folder."""
+    return [path.parent.resolve() / p for p in _strings(lib, key, path)]
 
 
 def _table(data: dict[str, Any], key: str, path: Path) -> dict[str, Any]:
@@ -113,21 +148,37 @@ def _strings(table: dict[str, Any], key: str, path: Path) -> list[str]:
 def _source_root(source: Any, path: Path) -> Path:
     if source is None:
         return path.parent.resolve()
+    from ..toolchain.fetch import fetch_debian_source, fetch_pin
+    pin = _pin(source, path)
+    root = (fetch_pin(pin) if pin is not None
+            else fetch_debian_source(source["package"], source["file"], source["sha256"]))
+    subdir = source.get("subdir", ".")
+    if not isinstance(subdir, str):
+        raise BuildError(f"{path}: [source] subdir must be a string")
+    return root / subdir
+
+
+def _pin(source: Any, path: Path) -> SourcePin | None:
+    """The pin ``[source]`` names, or None if it names a tarball itself; a table that
+    does neither is an error."""
     if not isinstance(source, dict):
         raise BuildError(f"{path}: [source] must be a table")
-    from ..toolchain.fetch import fetch_debian_source, fetch_pin
-    from ..toolchain.pins import PINS
     if "pin" in source:
         pin = PINS.get(source["pin"])
         if pin is None:
             raise BuildError(f"{path}: [source] pin {source['pin']!r} is unknown; known: "
                              f"{', '.join(sorted(PINS))}")
-        root = fetch_pin(pin)
-    elif {"package", "file", "sha256"} <= set(source):
-        root = fetch_debian_source(source["package"], source["file"], source["sha256"])
-    else:
+        return pin
+    if not {"package", "file", "sha256"} <= set(source):
         raise BuildError(f"{path}: [source] needs pin = NAME, or package, file and sha256")
-    subdir = source.get("subdir", ".")
-    if not isinstance(subdir, str):
-        raise BuildError(f"{path}: [source] subdir must be a string")
-    return root / subdir
+    return None
+
+
+def _tarball(source: Any, path: Path) -> str:
+    """The identity of the tarball ``[source]`` fetches ("" without one)."""
+    if source is None:
+        return ""
+    pin = _pin(source, path)
+    if pin is None:
+        return f"{source['package']} {source['file']} - {source['sha256']}"
+    return f"{pin.package} {pin.filename} {pin.version} {pin.sha256}"

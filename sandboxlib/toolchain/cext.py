@@ -11,8 +11,11 @@ import importlib.util
 import json
 import os
 import re
+import shlex
+import shutil
 import subprocess
 import sys
+import sysconfig
 from collections.abc import Iterable, Sequence
 from importlib.metadata import version
 from pathlib import Path
@@ -59,6 +62,7 @@ def build_extension(kind: str, name: str, cdef: str, prelude: str, sources: Sequ
            "cflags": ["-O2", *cflags]}
 
     def build(tmp: Path) -> None:
+        require_c_compiler(f"{name} for the {kind} backend")
         work = tmp / "work"
         with progress(f"compiling {name} for the {kind} backend ({len(sources)} file(s))"):
             proc = subprocess.run([sys.executable, "-P", "-c", _COMPILE], capture_output=True,
@@ -72,6 +76,28 @@ def build_extension(kind: str, name: str, cdef: str, prelude: str, sources: Sequ
 
     path = build_entry(kind, key, filename, build) / filename
     return _loaded.get(path, lambda: _import(modname, path))
+
+
+def c_compiler() -> tuple[str, str]:
+    """The C compiler cffi runs (as distutils chooses it: $CC if set, else the one
+    Python was built with), and where that choice comes from."""
+    if "CC" in os.environ:
+        command, origin = os.environ["CC"], "$CC"
+    else:
+        command, origin = sysconfig.get_config_var("CC") or "cc", "Python's build configuration"
+    words = shlex.split(command)
+    return (words[0] if words else ""), origin
+
+
+def require_c_compiler(what: str) -> None:
+    """Raise BuildError naming the missing compiler if the C compiler for ``what`` is
+    not there (before cffi fails with a traceback)."""
+    compiler, origin = c_compiler()
+    if not compiler or shutil.which(compiler) is None:
+        named = repr(compiler) if compiler else "none (it is empty)"
+        raise BuildError(f"compiling {what} needs a C compiler, and the one named by {origin}, "
+                         f"{named}, is not found. Install one (gcc or clang) or set $CC to "
+                         "one; the wasmtime backend needs none.")
 
 
 def _import(modname: str, path: Path) -> ModuleType:

@@ -1,0 +1,91 @@
+"""Which package ``load_generated`` imports: the one shipped beside the spec (as a wheel
+ships the drop-ins') when its recorded key is the spec's key now, else the cached one.
+Real packages, generated from tests/golden/tiny.c (compiled once, then cached)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from libs import ROOT
+
+from sandboxlib.codegen.packages import SHIPPED, load_generated, ship, shipped_key
+from sandboxlib.toolchain.cache import CACHE_ENV, cache_root
+from sandboxlib.toolchain.fetch import MIRROR_ENV
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+@pytest.fixture
+def spec(tmp_path: Path) -> Path:
+    """A spec beside its own C (nothing to fetch); its text names the test's folder, so
+    that no two tests share a package (a process imports a key's package once)."""
+    for name in ("tiny.h", "tiny.c"):
+        shutil.copyfile(GOLDEN / name, tmp_path / name)
+    path = tmp_path / "tiny.toml"
+    path.write_text(f'# {tmp_path}\n[library]\nname = "tiny"\nheaders = ["tiny.h"]\n'
+                    'sources = ["tiny.c"]\n')
+    return path
+
+
+def loaded_from(spec: Path) -> Path:
+    """The folder of the package ``load_generated`` imports for ``spec``, after checking
+    that it works."""
+    module = load_generated(spec)
+    with module.sandbox("wasmtime") as lib:
+        assert lib.tiny_add(2, 3).verify_in({5}) == 5
+    return Path(module.__file__).parent
+
+
+def test_the_shipped_package_is_used_without_the_cache(spec: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    shipped = ship(spec)
+    assert shipped == spec.parent / SHIPPED / "tiny"
+    assert (shipped.parent / "tiny.key").read_text().strip() == shipped_key(spec)
+    assert not list(shipped.rglob("__pycache__"))
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "empty-cache"))
+    assert loaded_from(spec) == shipped
+    assert not (cache_root() / "generated").exists()  # nothing generated, nothing compiled
+    assert not (cache_root() / "wasm").exists()
+
+
+# what is edited after shipping: file, text appended
+EDITS = {"spec": ("tiny.toml", "# edited\n"), "source": ("tiny.c", "/* edited */\n"),
+         "header": ("tiny.h", "/* edited */\n")}
+
+
+@pytest.mark.parametrize("edit", sorted(EDITS))
+def test_an_edited_input_falls_back_to_the_cache(spec: Path, edit: str) -> None:
+    shipped = ship(spec)
+    key = shipped_key(spec)
+    name, text = EDITS[edit]
+    changed = spec.with_name(name)
+    changed.write_text(changed.read_text() + text)
+    assert shipped_key(spec) != key
+    assert loaded_from(spec).is_relative_to(cache_root() / "generated")
+    assert shipped.is_dir()
+
+
+def test_a_wrong_recorded_key_falls_back_to_the_cache(spec: Path) -> None:
+    shipped = ship(spec)
+    shipped.with_name("tiny.key").write_text("0" * 32 + "\n")
+    assert loaded_from(spec).is_relative_to(cache_root() / "generated")
+
+
+def test_without_a_shipped_package_the_cache_is_used(spec: Path) -> None:
+    assert loaded_from(spec).is_relative_to(cache_root() / "generated")
+    assert not (spec.parent / SHIPPED).exists()
+
+
+@pytest.mark.parametrize("name", ["zlib", "expat", "lz4"])
+def test_a_drop_ins_key_needs_no_network(name: str, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pinned sources are not fetched: an empty cache and an archive that does not
+    exist leave the key computable, and the cache empty."""
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "empty-cache"))
+    monkeypatch.setenv(MIRROR_ENV, (tmp_path / "no-archive").as_uri())
+    spec = ROOT / "sandboxlib" / "wrapped" / name / f"{name}.toml"
+    assert len(shipped_key(spec)) == 32
+    assert not (cache_root() / "sources").exists()
