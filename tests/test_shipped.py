@@ -12,6 +12,7 @@ import pytest
 from libs import ROOT
 
 from sandboxlib.codegen.packages import SHIPPED, load_generated, ship, shipped_key
+from sandboxlib.codegen.spec import licence_files
 from sandboxlib.toolchain.cache import CACHE_ENV, cache_root
 from sandboxlib.toolchain.fetch import MIRROR_ENV
 
@@ -89,3 +90,12 @@ def test_a_drop_ins_key_needs_no_network(name: str, tmp_path: Path,
     spec = ROOT / "sandboxlib" / "wrapped" / name / f"{name}.toml"
     assert len(shipped_key(spec)) == 32
     assert not (cache_root() / "sources").exists()
+
+
+@pytest.mark.parametrize("name", ["zlib", "expat", "lz4"])
+def test_a_drop_ins_shipped_package_carries_the_licences_of_its_sources(name: str) -> None:
+    found = licence_files(ROOT / "sandboxlib" / "wrapped" / name / f"{name}.toml")
+    assert found
+    for file in found.values():
+        text = file.read_text(errors="replace").lower()
+        assert "copyright" in text or "license" in text, file

@@ -26,7 +26,7 @@ from ..once import Memo
 from ..toolchain.cache import build_entry, content_key
 from ..toolchain.zig import compiler_version
 from .generate import wrap
-from .spec import load_spec, spec_inputs
+from .spec import licence_files, load_spec, spec_inputs
 
 _GENERATOR = Path(__file__).resolve().parent
 _TOOLCHAIN = _GENERATOR.parent / "toolchain"
@@ -75,6 +75,10 @@ def ship(spec_path: Path) -> Path:
     shutil.rmtree(dest / package.name, ignore_errors=True)
     shutil.copytree(package, dest / package.name,
                     ignore=shutil.ignore_patterns("__pycache__"))
+    licences = dest / package.name / "LICENSES"  # of the third-party code it carries
+    for name, file in licence_files(spec_path).items():
+        licences.mkdir(exist_ok=True)
+        shutil.copyfile(file, licences / name)
     (dest / f"{package.name}.key").write_text(shipped_key(spec_path) + "\n")
     return dest / package.name
 

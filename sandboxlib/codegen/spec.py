@@ -148,14 +148,39 @@ def _strings(table: dict[str, Any], key: str, path: Path) -> list[str]:
 def _source_root(source: Any, path: Path) -> Path:
     if source is None:
         return path.parent.resolve()
-    from ..toolchain.fetch import fetch_debian_source, fetch_pin
-    pin = _pin(source, path)
-    root = (fetch_pin(pin) if pin is not None
-            else fetch_debian_source(source["package"], source["file"], source["sha256"]))
-    subdir = source.get("subdir", ".")
+    subdir = source.get("subdir", ".") if isinstance(source, dict) else "."
     if not isinstance(subdir, str):
         raise BuildError(f"{path}: [source] subdir must be a string")
-    return root / subdir
+    return _fetched(source, path) / subdir
+
+
+def _fetched(source: Any, path: Path) -> Path:
+    """The unpacked tarball ``[source]`` names (fetched if not cached)."""
+    from ..toolchain.fetch import fetch_debian_source, fetch_pin
+    pin = _pin(source, path)
+    return (fetch_pin(pin) if pin is not None
+            else fetch_debian_source(source["package"], source["file"], source["sha256"]))
+
+
+LICENCE_NAMES = ("LICENSE*", "LICENCE*", "COPYING*")
+
+
+def licence_files(path: Path) -> dict[str, Path]:
+    """The licence files of the third-party sources the spec at ``path`` builds from
+    (from its source folder up to the tarball's top), by a name to ship them under."""
+    source = _read(path).get("source")
+    if source is None:
+        return {}
+    top, root = _fetched(source, path), _source_root(source, path).resolve()
+    found: dict[str, Path] = {}
+    for folder in [root, *root.parents]:
+        for pattern in LICENCE_NAMES:
+            for file in sorted(folder.glob(pattern)):
+                if file.is_file():
+                    found["-".join(file.relative_to(top).parts)] = file
+        if folder == top.resolve():
+            break
+    return found
 
 
 def _pin(source: Any, path: Path) -> SourcePin | None:
