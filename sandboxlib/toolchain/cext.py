@@ -25,6 +25,7 @@ from ..errors import BuildError
 from ..once import Memo
 from ..progress import progress
 from .cache import build_entry, content_key, discard
+from .zig import compiler_version, zig_cc, zig_env
 
 _loaded: Memo[Path, ModuleType] = Memo()
 
@@ -45,14 +46,16 @@ ffi.compile(tmpdir=job["tmpdir"], verbose=False)
 
 def build_extension(kind: str, name: str, cdef: str, prelude: str, sources: Sequence[Path],
                     include_dirs: Iterable[Path] = (), defines: Iterable[str] = (),
-                    cflags: Iterable[str] = (), extra_key: Iterable[str] = ()) -> ModuleType:
+                    cflags: Iterable[str] = (), extra_key: Iterable[str] = (),
+                    zig: bool = False) -> ModuleType:
     """Compile (once: see ``build_entry``) and import (once per process) an extension
-    exposing ``cdef`` from ``prelude`` + ``sources``."""
+    exposing ``cdef`` from ``prelude`` + ``sources``: with the host's C compiler, or with
+    the clang that zig ships when ``zig`` (no C compiler needed on the machine)."""
     sources = [Path(s).resolve() for s in sources]
     include_dirs = [Path(d).resolve() for d in include_dirs]
     defines, cflags = list(defines), list(cflags)
     settings = [f"cffi {version('cffi')}", sys.version, cdef, prelude, *defines, *cflags,
-                *extra_key]
+                *extra_key, compiler_version() if zig else "host C compiler"]
     key = content_key(kind, sources, include_dirs, settings)
     modname = f"_sandboxlib_{kind}_{re.sub(r'[^A-Za-z0-9_]', '_', name)}_{key[:12]}"
     filename = modname + importlib.machinery.EXTENSION_SUFFIXES[0]
@@ -62,11 +65,13 @@ def build_extension(kind: str, name: str, cdef: str, prelude: str, sources: Sequ
            "cflags": ["-O2", *cflags]}
 
     def build(tmp: Path) -> None:
-        require_c_compiler(f"{name} for the {kind} backend")
+        if not zig:
+            require_c_compiler(f"{name} for the {kind} backend")
         work = tmp / "work"
         with progress(f"compiling {name} for the {kind} backend ({len(sources)} file(s))"):
             proc = subprocess.run([sys.executable, "-P", "-c", _COMPILE], capture_output=True,
-                                  text=True, input=json.dumps({**job, "tmpdir": str(work)}))
+                                  text=True, input=json.dumps({**job, "tmpdir": str(work)}),
+                                  env=_zig_cc_env() if zig else None)
         if proc.returncode != 0 or not (work / filename).is_file():
             failure = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
             raise BuildError(f"{name}: building the {kind} extension failed: {failure}",
@@ -76,6 +81,13 @@ def build_extension(kind: str, name: str, cdef: str, prelude: str, sources: Sequ
 
     path = build_entry(kind, key, filename, build) / filename
     return _loaded.get(path, lambda: _import(modname, path))
+
+
+def _zig_cc_env() -> dict[str, str]:
+    """The environment in which cffi compiles and links with zig's clang, for the CPU
+    baseline of the machine's architecture (a cache may serve other machines)."""
+    cc = shlex.join(zig_cc())
+    return {**zig_env(), "CC": cc, "LDSHARED": f"{cc} -shared", "CFLAGS": "-mcpu=baseline"}
 
 
 def c_compiler() -> tuple[str, str]:

