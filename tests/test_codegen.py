@@ -394,3 +394,17 @@ def test_generated_methods_take_positional_arguments_only(H: ModuleType, tmp_pat
     out = run_mypy(tmp_path / ".mypy", "--strict", str(script),
                    mypypath=Path(H.__file__).parent.parent).stdout
     assert 'Unexpected keyword argument "v"' in out, out
+
+
+def test_wasm_cflags_reach_the_wasm_build_only(tmp_path: Path) -> None:
+    (tmp_path / "flag.h").write_text("int flag_value(void);\n")
+    (tmp_path / "flag.c").write_text(f"/* {tmp_path} */\n#include \"flag.h\"\n"
+                                     "int flag_value(void) { return FLAG; }\n")
+    spec = tmp_path / "flag.toml"
+    spec.write_text('[library]\nname = "flag"\nheaders = ["flag.h"]\nsources = ["flag.c"]\n'
+                    'defines = ["FLAG=1"]\nwasm_cflags = ["-DFLAG=2", "-Wno-macro-redefined"]\n')
+    assert run_cli("gen", str(spec), "--out", str(tmp_path / "out")).returncode == 0
+    flag = import_from(tmp_path / "out", "flag")
+    for backend, value in (("wasmtime", 2), ("wasm2c", 2), ("native", 1)):
+        with flag.sandbox(backend) as lib:
+            assert plain(lib.flag_value()) == value, backend

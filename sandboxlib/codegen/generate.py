@@ -49,6 +49,7 @@ class WrapRequest:
     stack_size: int = 128 << 10
     annotations: dict[str, Annotation] = field(default_factory=dict)
     origin: str = "--export"  # where exports/annotations were named, for error messages
+    wasm_cflags: list[str] = field(default_factory=list)  # the wasm build's only
 
     def check(self) -> None:
         check_identifier(self.name)
@@ -145,8 +146,9 @@ def build_module(req: WrapRequest, plan: Plan) -> Path:
     """Compile the module, exporting the planned functions the sources define; the
     others (declared, not defined) are dropped from ``plan`` (``plan.drop_undefined``)."""
     wasm = build_wasm(req.sources, exports=[f.name for f in plan.functions], name=req.name,
-                      include_dirs=req.include_dirs, defines=req.defines, cflags=req.cflags,
-                      stack_size=req.stack_size, if_defined=True)
+                      include_dirs=req.include_dirs, defines=req.defines,
+                      cflags=[*req.cflags, *req.wasm_cflags], stack_size=req.stack_size,
+                      if_defined=True)
     drop_undefined(plan, exported_functions(wasm.read_bytes()))
     if not plan.functions:
         raise BuildError(f"{req.name}: the sources define none of the functions the headers "

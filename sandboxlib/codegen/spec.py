@@ -10,6 +10,7 @@ local_include = ["config"]      # relative to the spec file: our own headers (a 
 local_headers = ["shim/shim.h"] # relative to the spec file: our own API, proxied too
 local_sources = ["shim/shim.c"] # relative to the spec file: our own C, built in
 defines = ["HAVE_UNISTD_H"]
+wasm_cflags = ["-mno-simd128"]  # for the wasm build only (cflags: every build)
 exports = ["crc32", "adler32"]  # optional; default: every function the headers declare
 
 [source]                        # optional; without it paths are relative to the spec
@@ -35,7 +36,7 @@ from ..toolchain.pins import PINS, SourcePin
 from .generate import WrapRequest
 
 _LIBRARY_KEYS = {"name", "headers", "sources", "include", "local_include", "local_headers",
-                 "local_sources", "defines", "cflags", "exports", "stack_size"}
+                 "local_sources", "defines", "cflags", "wasm_cflags", "exports", "stack_size"}
 
 
 @dataclass
@@ -87,7 +88,8 @@ def load_spec(path: Path) -> Spec:
                       [*paths("sources"), *local("local_sources")],
                       [*paths("include"), *local("local_include")],
                       _strings(lib, "defines", path), _strings(lib, "cflags", path), exports,
-                      int(lib.get("stack_size", 128 << 10)), annotations, str(path))
+                      int(lib.get("stack_size", 128 << 10)), annotations, str(path),
+                      _strings(lib, "wasm_cflags", path))
     return Spec(path, req)
 
 
