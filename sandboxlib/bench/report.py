@@ -10,11 +10,11 @@ from .suite import Metric
 
 
 def table(metrics: Sequence[Metric]) -> str:
-    lines = [f"{'metric':<22}{'backend':<14}{'median':>14}  {'× native':>9}",
-             "-" * 61]
+    lines = [f"{'metric':<24}{'backend':<14}{'median':>14}  {'× native':>9}",
+             "-" * 63]
     for m in metrics:
         ratio = "" if m.ratio_vs_native is None else f"{m.ratio_vs_native:8.2f}×"
-        lines.append(f"{m.name:<22}{m.backend:<14}{m.value:>11.2f} {m.unit:<3} {ratio:>9}")
+        lines.append(f"{m.name:<24}{m.backend:<14}{m.value:>11.2f} {m.unit:<3} {ratio:>9}")
     lines.append("")
     for name, what in (("sandbox_create", "a fresh sandbox"),
                        ("sandbox_first_call", "a fresh sandbox and its first call")):

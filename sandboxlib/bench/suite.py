@@ -52,7 +52,7 @@ def run_suite(quick: bool = True, progress: Progress = _stderr, bulk: bool = Tru
             raise ValueError(f"bench metric {name}: unknown unit {unit!r}")
         value = seconds * UNITS[unit]
         metrics.append(Metric(name, backend, value, unit))
-        progress(f"{name:<20} {backend:<14} {value:10.2f} {unit}")
+        progress(f"{name:<23} {backend:<14} {value:10.2f} {unit}")
 
     record("call_trivial", "cffi", median_seconds(raw_cffi_op(), budget))
     for backend in ["native", *ISOLATING]:

@@ -1,5 +1,5 @@
-"""Parse a 10 MiB XML document with start/end/character-data handlers: sandboxed
-expat on each backend against CPython's ``pyexpat`` (the same expat, 2.5.0).
+"""Parse a 10 MiB XML document with start/end/character-data handlers, and with none:
+sandboxed expat on each backend against CPython's ``pyexpat`` (the same expat, 2.5.0).
 
 ``measure()`` returns the median seconds per parse of each, measured in one run;
 ``workload`` adds them to ``sandboxlib bench`` (entry-point group ``sandboxlib.bench``);
@@ -108,10 +108,12 @@ SUITE_BACKENDS = {"pyexpat": "native", "native": "native-backend"}
 
 
 def workload(record: Record, quick: bool) -> None:
-    """``sandboxlib bench``: ``expat_parse_10mib`` with handlers, pyexpat and every
+    """``sandboxlib bench``: ``expat_parse_10mib`` with handlers (the crossings) and
+    ``expat_parse_10mib_bare`` without (the library's code alone), pyexpat and every
     backend."""
-    for who, seconds in measure(rounds=1 if quick else 3).items():
-        record("expat_parse_10mib", SUITE_BACKENDS.get(who, who), seconds, "ms")
+    for metric, handlers in (("expat_parse_10mib", True), ("expat_parse_10mib_bare", False)):
+        for who, seconds in measure(rounds=1 if quick else 3, handlers=handlers).items():
+            record(metric, SUITE_BACKENDS.get(who, who), seconds, "ms")
 
 
 def creation_seconds(backend: str, n: int = 200) -> float:

@@ -1,9 +1,11 @@
-"""Compress and decompress 4 KiB blocks: sandboxed lz4 on each isolating backend
-against python-lz4 (``lz4.block``, the same lz4, 1.10.0), measured interleaved in one
-run. Without python-lz4 installed the baseline is the same C on the native backend.
+"""Compress and decompress 4 KiB blocks (chatty: a crossing per 4 KiB) and one 1 MiB
+block (bulk: the code inside): sandboxed lz4 on each isolating backend against
+python-lz4 (``lz4.block``, the same lz4, 1.10.0), measured interleaved in one run.
+Without python-lz4 installed the baseline is the same C on the native backend.
 
-``workload`` adds ``lz4_compress_4kib`` and ``lz4_decompress_4kib`` (median time per
-block) to ``sandboxlib bench``; ``python -m sandboxlib.wrapped.lz4.bench`` prints them.
+``workload`` adds ``lz4_compress_4kib``, ``lz4_decompress_4kib`` (median time per
+block), ``lz4_compress_1mib`` and ``lz4_decompress_1mib`` to ``sandboxlib bench``;
+``python -m sandboxlib.wrapped.lz4.bench`` prints them.
 """
 
 from __future__ import annotations
@@ -18,14 +20,14 @@ from sandboxlib.bench import ISOLATING, Record, interleaved_medians
 
 import sandboxlib.wrapped.lz4 as wl
 
-BLOCK = 4096
-BLOCKS = 64  # per timed round: 256 KiB
+SIZES = {"4kib": (4096, 64), "1mib": (1 << 20, 1)}  # metric suffix: block bytes, blocks
 
 
-def make_blocks(count: int = BLOCKS, size: int = BLOCK) -> list[bytes]:
+def make_blocks(count: int, size: int) -> list[bytes]:
     """Log-like text blocks (compress to about half)."""
     line = b"2026-11-26T23:19:24Z worker-%03d GET /api/v1/items/%06d 200 %5d bytes\n"
-    text = b"".join(line % (i % 7, i * 37 % 999999, i * 13 % 65536) for i in range(count * 60))
+    text = b"".join(line % (i % 7, i * 37 % 999999, i * 13 % 65536)
+                    for i in range(count * size // 64 + 1))
     return [text[i * size:(i + 1) * size] for i in range(count)]
 
 
@@ -41,10 +43,12 @@ def baseline() -> tuple[str, Callable[[bytes], bytes], Callable[[bytes, int], by
             lambda data, size: bytes(block.decompress(data, uncompressed_size=size)))
 
 
-def bench_lz4(backend: str, rounds: int = 9) -> dict[str, float]:
-    """Median seconds per 4 KiB block: ``compress``/``decompress`` sandboxed on
-    ``backend``, ``base_compress``/``base_decompress`` for the baseline."""
-    blocks = make_blocks()
+def bench_lz4(backend: str, rounds: int = 9, size: str = "4kib") -> dict[str, float]:
+    """Median seconds per block of ``size`` (a key of ``SIZES``): ``compress``/
+    ``decompress`` sandboxed on ``backend``, ``base_compress``/``base_decompress`` for
+    the baseline."""
+    block, count = SIZES[size]
+    blocks = make_blocks(count, block)
     _, base_compress, base_decompress = baseline()
     packed = [base_compress(b) for b in blocks]
     for b, p in zip(blocks, packed):  # warm-up, and a check both ways
@@ -54,8 +58,8 @@ def bench_lz4(backend: str, rounds: int = 9) -> dict[str, float]:
     medians = interleaved_medians({
         "base_compress": lambda: [base_compress(b) for b in blocks],
         "compress": lambda: [wl.compress(b, backend=backend) for b in blocks],
-        "base_decompress": lambda: [base_decompress(p, BLOCK) for p in packed],
-        "decompress": lambda: [wl.decompress(p, BLOCK, backend=backend) for p in packed],
+        "base_decompress": lambda: [base_decompress(p, block) for p in packed],
+        "decompress": lambda: [wl.decompress(p, block, backend=backend) for p in packed],
     }, rounds)
     return {k: v / len(blocks) for k, v in medians.items()}
 
@@ -63,23 +67,25 @@ def bench_lz4(backend: str, rounds: int = 9) -> dict[str, float]:
 def workload(record: Record, quick: bool) -> None:
     """``sandboxlib bench``: per-block times on each isolating backend; "native" is
     the baseline (python-lz4, or the native backend without it)."""
-    base: dict[str, list[float]] = {"compress": [], "decompress": []}
-    for backend in ISOLATING:
-        r = bench_lz4(backend, rounds=5 if quick else 9)
-        for op in base:
-            record(f"lz4_{op}_4kib", backend, r[op])
-            base[op].append(r[f"base_{op}"])
-    for op, samples in base.items():
-        record(f"lz4_{op}_4kib", "native", statistics.median(samples))
+    for size in SIZES:
+        base: dict[str, list[float]] = {"compress": [], "decompress": []}
+        for backend in ISOLATING:
+            r = bench_lz4(backend, rounds=5 if quick else 9, size=size)
+            for op in base:
+                record(f"lz4_{op}_{size}", backend, r[op])
+                base[op].append(r[f"base_{op}"])
+        for op, samples in base.items():
+            record(f"lz4_{op}_{size}", "native", statistics.median(samples))
 
 
 def main() -> None:
     name = baseline()[0]
-    for backend in ISOLATING:
-        r = bench_lz4(backend)
-        for op in ("compress", "decompress"):
-            print(f"lz4 {op} 4 KiB on {backend}: {r[op] * 1e6:.2f} µs, {name} "
-                  f"{r['base_' + op] * 1e6:.2f} µs ({r[op] / r['base_' + op]:.2f}×)")
+    for size in SIZES:
+        for backend in ISOLATING:
+            r = bench_lz4(backend, size=size)
+            for op in ("compress", "decompress"):
+                print(f"lz4 {op} {size} on {backend}: {r[op] * 1e6:.2f} µs, {name} "
+                      f"{r['base_' + op] * 1e6:.2f} µs ({r[op] / r['base_' + op]:.2f}×)")
 
 
 if __name__ == "__main__":
