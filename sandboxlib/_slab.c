@@ -11,10 +11,13 @@
    A slot given back is wiped before it serves anyone else: its written part is
    discarded (pages read as zero again), or, for the few most recently freed light
    slots, their resident pages are zeroed in place to spare the next sandbox the page
-   faults. A slot whose wipe fails is never used again. */
+   faults (and pages swapped out discarded; /proc/self/pagemap tells them apart from
+   pages never written, which need nothing). A slot whose wipe fails is never used
+   again. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,25 +139,57 @@ static uint8_t* take(size_t size) {
   return slot;
 }
 
+/* What a page of a slot needs to read as zero again. */
+enum { PAGE_ZERO = 0, PAGE_RESIDENT = 1, PAGE_DISCARD = 2 };
+
+static int pagemap_fd = -2; /* /proc/self/pagemap; -2 not opened yet, -1 unavailable */
+
+/* Each page's state in `state`, 0 on success: from /proc/self/pagemap (present: zero
+   it; swapped out: discard it; neither: never written, or discarded: zero already),
+   else from mincore (not resident may mean swapped out: discard). */
+static int page_states(uint8_t* slot, size_t pages, size_t page, unsigned char* state) {
+  static __thread uint64_t entry[SCRUB_LIMIT / 4096];
+  int fd = __atomic_load_n(&pagemap_fd, __ATOMIC_ACQUIRE);
+  if (fd == -2) {
+    int opened = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (!__atomic_compare_exchange_n(&pagemap_fd, &fd, opened, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE) && opened >= 0)
+      close(opened); /* another thread opened it first: fd holds its */
+    else
+      fd = opened;
+  }
+  size_t want = pages * sizeof entry[0];
+  if (fd >= 0 && pread(fd, entry, want, (off_t)((uintptr_t)slot / page * sizeof entry[0])) ==
+                     (ssize_t)want) {
+    for (size_t i = 0; i < pages; i++)
+      state[i] = entry[i] >> 63 ? PAGE_RESIDENT : (entry[i] >> 62) & 1 ? PAGE_DISCARD : PAGE_ZERO;
+    return 0;
+  }
+  if (mincore(slot, pages * page, state) != 0)
+    return -1;
+  for (size_t i = 0; i < pages; i++)
+    state[i] = state[i] & 1 ? PAGE_RESIDENT : PAGE_DISCARD;
+  return 0;
+}
+
 /* Make the first `used` bytes of `slot` read as zeros: 1 if its resident pages were
-   zeroed and kept (a light slot), 0 if all were discarded, -1 on failure. A page in
-   swap is not resident: discarding drops it too. */
+   zeroed and kept (a light slot), 0 if all were discarded, -1 on failure. */
 static int wipe(uint8_t* slot, size_t used, int keep) {
-  static __thread unsigned char vec[SCRUB_LIMIT / 4096];
+  static __thread unsigned char state[SCRUB_LIMIT / 4096];
   size_t page = (size_t)sysconf(_SC_PAGESIZE);
   if (keep && used <= SCRUB_LIMIT && page >= 4096 && used % page == 0 &&
-      mincore(slot, used, vec) == 0) {
+      page_states(slot, used / page, page, state) == 0) {
     size_t pages = used / page, resident = 0;
     for (size_t i = 0; i < pages; i++)
-      resident += vec[i] & 1;
+      resident += state[i] == PAGE_RESIDENT;
     if (resident <= KEEP_PAGES) {
-      size_t run = 0; /* first page of the run of non-resident pages before page i */
+      size_t run = 0; /* first page of the run of pages to discard before page i */
       for (size_t i = 0; i <= pages; i++) {
-        if (i < pages && !(vec[i] & 1))
+        if (i < pages && state[i] == PAGE_DISCARD)
           continue;
         if (i > run && madvise(slot + run * page, (i - run) * page, MADV_DONTNEED) != 0)
           return -1;
-        if (i < pages)
+        if (i < pages && state[i] == PAGE_RESIDENT)
           memset(slot + i * page, 0, page);
         run = i + 1;
       }
@@ -307,8 +342,11 @@ static PyObject* py_stats(PyObject* self, PyObject* unused) {
   return r;
 }
 
-static void reset_lock_in_child(void) {
+static void reset_in_child(void) {
   pthread_mutex_init(&lock, NULL); /* a thread of the parent may have held it */
+  if (pagemap_fd >= 0)
+    close(pagemap_fd); /* the parent's pages: the child opens its own */
+  pagemap_fd = -2;
 }
 
 static PyMethodDef methods[] = {
@@ -328,7 +366,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "sandboxlib._slab",
 
 PyMODINIT_FUNC PyInit__slab(void) {
   static int at_fork;
-  if (!at_fork && pthread_atfork(NULL, NULL, reset_lock_in_child) == 0)
+  if (!at_fork && pthread_atfork(NULL, NULL, reset_in_child) == 0)
     at_fork = 1;
   return PyModule_Create(&module);
 }

@@ -179,3 +179,30 @@ def test_a_sandbox_cannot_reach_the_next_slot(hostile_lib: Library, backend: str
                        "4 GiB": (1 << 32) - 4}[reach]
             with pytest.raises(TrapError):  # a trap poisons: a new pair for each reach
                 low.hostile_read_far(address)
+
+
+WIPE_WITHOUT_PAGEMAP = """
+import os, resource
+from libs import hostile_library
+from sandboxlib import Limits
+lib, limits = hostile_library(), Limits(memory_bytes=(12 << 20) + (3 << 16))
+first = lib.sandbox("wasm2c", limits=limits)
+base = first._instance.memory.region()[0]
+secret = b"sandboxlib-secret-" * 64
+first.copy_in(secret)  # a light memory: its resident pages are zeroed one by one
+lowest = os.dup(0)  # the lowest free descriptor: none may be opened from there on
+os.close(lowest)
+resource.setrlimit(resource.RLIMIT_NOFILE, (lowest, lowest))  # the wipe cannot open pagemap
+first.close()
+second = lib.sandbox("wasm2c", limits=limits)
+assert second._instance.memory.region()[0] == base
+image = second.memory.read(1, second.memory.size - 1)
+assert secret[:18] not in image, "the old tenant's bytes are back"
+print("clean")
+"""
+
+
+def test_the_wipe_without_pagemap_falls_back_to_mincore() -> None:
+    proc = subprocess.run([sys.executable, "-c", WIPE_WITHOUT_PAGEMAP], capture_output=True,
+                          text=True, cwd=Path(__file__).parent, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "clean", proc.stderr
