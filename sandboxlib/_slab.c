@@ -329,6 +329,17 @@ static PyObject* py_failure(PyObject* self, PyObject* unused) {
   return PyLong_FromLong(err);
 }
 
+static PyObject* py_can_reserve(PyObject* self, PyObject* size) {
+  size_t n = PyLong_AsSize_t(size);
+  if (n == (size_t)-1 && PyErr_Occurred())
+    return NULL;
+  void* p = mmap(NULL, n, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED)
+    Py_RETURN_FALSE;
+  munmap(p, n);
+  Py_RETURN_TRUE;
+}
+
 static PyObject* py_stats(PyObject* self, PyObject* unused) {
   size_t free_slots = 0;
   pthread_mutex_lock(&lock);
@@ -358,6 +369,8 @@ static PyMethodDef methods[] = {
     {"failure", py_failure, METH_NOARGS,
      "errno of this thread's last refused slot (0 if none), then forgotten."},
     {"stats", py_stats, METH_NOARGS, "Slabs, reserved bytes, live, free and lost slots."},
+    {"can_reserve", py_can_reserve, METH_O,
+     "Whether the process has room for a reservation of that many bytes now."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -13,5 +13,8 @@ def expect(size: int) -> None:
 def failure() -> int:
     """``errno`` of this thread's last refused slot (0 if none), then forgotten."""
 
+def can_reserve(size: int) -> bool:
+    """Whether the process has room for a reservation of ``size`` bytes now."""
+
 def stats() -> dict[str, int]:
     """Slabs mapped, bytes reserved, and live, free and lost slots."""

@@ -206,3 +206,23 @@ def test_the_wipe_without_pagemap_falls_back_to_mincore() -> None:
     proc = subprocess.run([sys.executable, "-c", WIPE_WITHOUT_PAGEMAP], capture_output=True,
                           text=True, cwd=Path(__file__).parent, timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == "clean", proc.stderr
+
+
+POOL_WITHOUT_ROOM = """
+import resource
+from libs import hostile_library, plain
+with open("/proc/self/statm") as f:
+    size = int(f.read().split()[0]) * resource.getpagesize()
+resource.setrlimit(resource.RLIMIT_AS, (size + (8 << 30), resource.RLIM_INFINITY))
+lib = hostile_library()
+boxes = [lib.sandbox("wasmtime") for _ in range(3)]  # the pool (~4 TiB) cannot be reserved
+print(sum(plain(sb.hostile_ok(1)) for sb in boxes))
+"""
+
+
+def test_wasmtime_without_room_for_its_pool_still_serves_sandboxes() -> None:
+    """wasmtime aborts the process when it cannot reserve its pool: the engine is made
+    without one when the room is not there."""
+    proc = subprocess.run([sys.executable, "-c", POOL_WITHOUT_ROOM], capture_output=True,
+                          text=True, cwd=Path(__file__).parent, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "6", proc.stderr[-2000:]

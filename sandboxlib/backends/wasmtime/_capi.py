@@ -158,6 +158,21 @@ def set_memory_creator(config: wasmtime.Config, creator: int) -> None:
         config.ptr(), ctypes.cast(creator, ctypes.POINTER(_wffi.wasmtime_memory_creator_t)))
 
 
+def set_pooling(config: wasmtime.Config, instances: int, table_elements: int,
+                keep_resident: int) -> None:
+    """Have ``config``'s engine allocate instances, memories and tables from a pool of
+    ``instances`` slots (reserved when the engine is made), keeping ``keep_resident``
+    bytes of a freed memory resident (zeroed) for the next."""
+    pool = _wffi.wasmtime_pooling_allocation_config_new()
+    for setting, value in (("total_core_instances", instances), ("total_memories", instances),
+                           ("total_tables", instances), ("table_elements", table_elements),
+                           ("linear_memory_keep_resident", keep_resident),
+                           ("table_keep_resident", keep_resident)):
+        getattr(_wffi, f"wasmtime_pooling_allocation_config_{setting}_set")(pool, value)
+    _wffi.wasmtime_pooling_allocation_strategy_set(config.ptr(), pool)
+    _wffi.wasmtime_pooling_allocation_config_delete(pool)
+
+
 ERROR_NEW = int(ffi.cast("uintptr_t", lib.wasmtime_error_new))
 
 

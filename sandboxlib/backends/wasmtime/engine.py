@@ -6,10 +6,12 @@ again in a forked child, where the parent's does not run).
 
 Memory comes two ways. *Fast*: wasmtime's own, a 4 GiB reservation with guard
 regions per memory, so compiled code needs no bounds checks; each costs a few of the
-process's mappings (Linux allows ~65,000) and 4 GiB of its address space, so only a
-few thousand can live at once. *Dense*: slots of ``sandboxlib._slab`` sized for the
-sandbox's limit, which cost no mapping each; compiled code checks bounds against the
-memory's current size (with wasmtime's Spectre masking of the checked address).
+process's mappings (Linux allows ~65,000) and 4 GiB of its address space, so only
+``FAST_MEMORIES`` live at once, allocated (with their instances and tables) from
+wasmtime's pool, reserved when the engine is made: no mapping made or dropped per
+sandbox. *Dense*: slots of ``sandboxlib._slab`` sized for the sandbox's limit, which
+cost no mapping each; compiled code checks bounds against the memory's current size
+(with wasmtime's Spectre masking of the checked address).
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from pathlib import Path
 
 import wasmtime
 
-from ..._slab import wasmtime_creator
+from ..._slab import can_reserve, wasmtime_creator
+from ...config import DEFAULT_TABLE_LIMIT
 from ...errors import BuildError, CapabilityError
 from ...once import Memo
 from ...progress import progress
@@ -33,6 +36,13 @@ from ...toolchain.wasi_linker import wasi_linker
 from . import _capi
 
 EPOCH_TICK_SECONDS = 0.01
+# Live sandboxes per fast engine ($SANDBOXLIB_FAST_MEMORIES; 0: every sandbox dense), and
+# what each slot of its pool holds: tables of up to the default limit of elements, the
+# first 64 KiB of a freed memory kept resident (zeroed) for the next.
+FAST_MEMORIES = int(os.environ.get("SANDBOXLIB_FAST_MEMORIES", "1000"))
+POOL_TABLE_ELEMENTS = DEFAULT_TABLE_LIMIT
+_POOL_KEEP_RESIDENT = 64 << 10
+_POOL_SLOT_BYTES = (4 << 30) + (64 << 20) + (POOL_TABLE_ELEMENTS * 8) + (1 << 20)  # generous
 
 
 @dataclass(frozen=True)
@@ -56,19 +66,27 @@ def engine(kind: EngineKind) -> wasmtime.Engine:
 
 
 def _new_engine(kind: EngineKind) -> wasmtime.Engine:
-    config = wasmtime.Config()
-    config.epoch_interruption = True
-    config.consume_fuel = kind.fuel
-    config.cranelift_opt_level = "speed"
-    # views of a memory (Memory.whole) hold its address: grow in place or fail
-    config.memory_may_move = False
+    config = _config(kind)
     if kind.dense:
         config.memory_reservation = 0
         config.memory_guard_size = 0
         config.memory_reservation_for_growth = 0
         config.memory_init_cow = False  # wasmtime maps images only into its own memories
         _capi.set_memory_creator(config, wasmtime_creator(_capi.ERROR_NEW))
+    elif FAST_MEMORIES and can_reserve(FAST_MEMORIES * _POOL_SLOT_BYTES):
+        # (wasmtime aborts the process if it cannot reserve the pool: checked first)
+        _capi.set_pooling(config, FAST_MEMORIES, POOL_TABLE_ELEMENTS, _POOL_KEEP_RESIDENT)
     return wasmtime.Engine(config)
+
+
+def _config(kind: EngineKind) -> wasmtime.Config:
+    config = wasmtime.Config()
+    config.epoch_interruption = True
+    config.consume_fuel = kind.fuel
+    config.cranelift_opt_level = "speed"
+    # views of a memory (Memory.whole) hold its address: grow in place or fail
+    config.memory_may_move = False
+    return config
 
 
 def ensure_epoch_ticker() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import atexit
 import math
-import os
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -23,8 +22,8 @@ from ..base import CallbackTarget, LibraryModule, RawEntry, check_export, table_
 from ...config import Grants, Limits
 from . import _capi
 from ._capi import EXTERN_FUNC, EXTERN_MEMORY, ffi, lib
-from .engine import (EPOCH_TICK_SECONDS, EngineKind, compiled_module, engine,
-                     ensure_epoch_ticker, instance_pre)
+from .engine import (EPOCH_TICK_SECONDS, FAST_MEMORIES, POOL_TABLE_ELEMENTS, EngineKind,
+                     compiled_module, engine, ensure_epoch_ticker, instance_pre)
 
 
 NO_DEADLINE = 1 << 48
@@ -306,9 +305,8 @@ class FastMemories:
 
 
 # Fast memories take ~4 mappings each: a thousand leave most of the process's mappings
-# (and of its address space) to everything else. $SANDBOXLIB_FAST_MEMORIES changes it
-# (0: every wasmtime sandbox dense).
-_FAST_MEMORIES = FastMemories(budget=int(os.environ.get("SANDBOXLIB_FAST_MEMORIES", "1000")))
+# (and of its address space) to everything else.
+_FAST_MEMORIES = FastMemories(budget=FAST_MEMORIES)
 _live: weakref.WeakSet[WasmtimeInstance] = weakref.WeakSet()
 # Per library, the module it runs under given (engine kind, grants), resolved once:
 # finding it reads and hashes the module file.
@@ -334,7 +332,16 @@ class WasmtimeBackend:
     model = WASM32
 
     def instantiate(self, library: LibraryModule, limits: Limits, grants: Grants) -> WasmtimeInstance:
-        kind = EngineKind(fuel=limits.fuel is not None, dense=not _FAST_MEMORIES.room())
+        fuel = limits.fuel is not None
+        if _FAST_MEMORIES.room() and limits.table_elements <= POOL_TABLE_ELEMENTS:
+            try:
+                return self._instance(library, EngineKind(fuel), limits, grants)
+            except ResourceError:  # a module too large for a slot of the pool, or the
+                pass  # pool full (stores not yet counted): the dense engine says
+        return self._instance(library, EngineKind(fuel, dense=True), limits, grants)
+
+    def _instance(self, library: LibraryModule, kind: EngineKind, limits: Limits,
+                  grants: Grants) -> WasmtimeInstance:
         loaded = library.memo(("wasmtime", kind, grants, limits.memory_bytes),
                               lambda: self._load(library, kind, grants, limits))
         return WasmtimeInstance(loaded, limits, grants)
