@@ -31,12 +31,21 @@ def _image(sb: Sandbox) -> bytes:
     return b"\0" + sb.memory.read(1, sb.memory.size - 1)
 
 
-@pytest.fixture(params=["wasm2c", "wasmtime-dense"])
-def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Each backend whose memories are slots (wasmtime: every sandbox dense)."""
-    if request.param == "wasmtime-dense":
+SLABS = ["wasm2c", "wasmtime-dense"]  # memories that are slots of sandboxlib._slab
+
+
+def use(mode: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The backend of ``mode``, set up for it (wasmtime-dense: every sandbox dense)."""
+    if mode == "wasmtime-dense":
         monkeypatch.setattr(wasmtime_instance._FAST_MEMORIES, "budget", 0)
-    yield request.param.split("-")[0]
+    return mode.split("-")[0]
+
+
+@pytest.fixture(params=[*SLABS, "wasmtime-pooled"])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Each backend whose memories are recycled slots: sandboxlib's (wasm2c, wasmtime's
+    dense engine) or wasmtime's pool (its fast engine)."""
+    yield use(request.param, monkeypatch)
 
 
 @pytest.fixture
@@ -163,9 +172,12 @@ def test_no_room_for_another_memory_is_a_resource_error_naming_the_limit(name: s
     assert "RLIMIT_AS" in message, message
 
 
-def test_a_sandbox_cannot_reach_the_next_slot(hostile_lib: Library, backend: str) -> None:
+@pytest.mark.parametrize("mode", SLABS)
+def test_a_sandbox_cannot_reach_the_next_slot(hostile_lib: Library, mode: str,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """Slots of one size lie side by side in their reservation: the bounds checks, not a
     protection change, keep a sandbox out of its neighbour's."""
+    backend = use(mode, monkeypatch)
     own = Limits(memory_bytes=LIMITS.memory_bytes + (2 << 16))  # no other slot of its size
     slot = own.memory_bytes
     for reach in ("size", "slot end", "secret", "neighbour end", "4 GiB"):
