@@ -46,4 +46,12 @@ LZ4 = SourcePin(
     size=387114, topdir="lz4-1.10.0",
 )
 
-PINS: dict[str, SourcePin] = {pin.name: pin for pin in (ZLIB, EXPAT, LZ4)}
+# Sean Barrett's single-file libraries, as Debian 12 packages them (stb_image.h v2.27).
+STB = SourcePin(
+    name="stb", package="libstb", version="0.0~git20220908.8b5f1f3",
+    filename="libstb_0.0~git20220908.8b5f1f3+ds.orig.tar.xz",
+    sha256="6949c8ff9f86d982cff1b384f1301a731cbaf3b3fa4d1728c7b48a02386d31d8",
+    size=1086580, topdir="libstb-0.0~git20220908.8b5f1f3+ds",
+)
+
+PINS: dict[str, SourcePin] = {pin.name: pin for pin in (ZLIB, EXPAT, LZ4, STB)}
