@@ -46,10 +46,12 @@ class LoadedModule:
     checked: set[Function] = field(default_factory=set)  # exports found as declared
     engine_ptr: Any = field(init=False)
     pre_ptr: Any = field(init=False)
+    imports: bool = field(init=False)  # any (WASI): a store needs a WASI context then
 
     def __post_init__(self) -> None:
         self.engine_ptr = _capi.address_of(engine(self.kind).ptr())
         self.pre_ptr = _capi.address_of(self.pre.ptr())
+        self.imports = bool(self.module.imports)
         for export in self.module.exports:
             ty = export.type
             if isinstance(ty, wasmtime.FuncType):
@@ -106,7 +108,8 @@ class WasmtimeInstance:
         _live.add(self)
         self._ctx = ctx = lib.wasmtime_store_context(raw)
         self._ctx_address = int(ffi.cast("uintptr_t", ctx))
-        _check(lib.wasmtime_context_set_wasi(ctx, _wasi_config(grants)))
+        if loaded.imports:  # (a module that imports nothing has no use for one)
+            _check(lib.wasmtime_context_set_wasi(ctx, _wasi_config(grants)))
         lib.wasmtime_store_limiter(raw, limits.memory_bytes, limits.table_elements, -1, -1, -1)
         if limits.fuel is not None:
             _check(lib.wasmtime_context_set_fuel(ctx, limits.fuel))
