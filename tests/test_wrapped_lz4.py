@@ -56,3 +56,15 @@ def test_memoryview_input_and_a_large_block() -> None:
     data = bytes(range(256)) * 4000  # 1 MB: larger than the first buffers
     packed = wl.compress(memoryview(data), backend="wasm2c")
     assert wl.decompress(memoryview(packed), len(data), backend="wasm2c") == data
+
+
+@pytest.mark.parametrize("backend", ["wasmtime", "wasm2c"])
+def test_a_failed_sandbox_is_replaced(backend: str) -> None:
+    data = b"replace me " * 100
+    packed = wl.compress(data, backend=backend)
+    broken = wl._block(backend)
+    broken.lib.close()  # its next call fails
+    with pytest.raises(SandboxError):
+        wl.decompress(packed, len(data), backend=backend)
+    assert wl._block(backend) is not broken
+    assert wl.decompress(packed, len(data), backend=backend) == data

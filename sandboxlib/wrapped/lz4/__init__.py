@@ -24,6 +24,7 @@ GENERATED: Any = load_generated(Path(__file__).with_name("lz4.toml"))
 """The generated proxy package (typed ``Any``: it is written into the build cache)."""
 
 MAX_INPUT = 0x7E000000  # LZ4_MAX_INPUT_SIZE: the largest block lz4 compresses
+_MAX_BLOCK = MAX_INPUT + MAX_INPUT // 255 + 16  # compress_bound(MAX_INPUT)
 __all__ = ["LZ4BlockError", "compress", "compress_bound", "decompress"]
 
 
@@ -46,6 +47,7 @@ class _Block:
         self.dst: Allocation = self.lib.alloc(4096)
 
     def buffers(self, src: int, dst: int) -> tuple[Allocation, Allocation]:
+        """The input and output buffers, holding ``src`` and ``dst`` bytes at least."""
         if self.src.size < src:
             self.src.free()
             self.src = self.lib.alloc(src)
@@ -62,17 +64,31 @@ _local = threading.local()
 
 
 def _block(backend: str | None) -> _Block:
-    """This thread's sandbox for ``backend`` (a new one after a failure)."""
+    """This thread's sandbox for ``backend`` (a new one after a failure: see ``_drop``)."""
     name = backend or os.environ.get(BACKEND_ENV) or "wasmtime"
-    blocks: dict[str, _Block] = _local.__dict__.setdefault("blocks", {})
+    try:
+        blocks: dict[str, _Block] = _local.blocks
+    except AttributeError:
+        blocks = _local.blocks = {}
     block = blocks.get(name)
-    if block is None or block.lib.poisoned is not None:
+    if block is None:
         block = blocks[name] = _Block(name)
     return block
 
 
+def _drop(block: _Block) -> None:
+    """Close a sandbox that failed (or was told something it refused); the thread's next
+    call gets a new one."""
+    block.close()
+    blocks: dict[str, _Block] = _local.blocks
+    for name, held in list(blocks.items()):
+        if held is block:
+            del blocks[name]
+
+
 def _bytes(data: bytes | bytearray | memoryview) -> bytes | bytearray | memoryview:
-    return data if isinstance(data, (bytes, bytearray)) else memoryview(data).cast("B")
+    return data if type(data) is bytes or isinstance(data, bytearray) else memoryview(
+        data).cast("B")
 
 
 def compress(data: bytes | bytearray | memoryview, acceleration: int = 1, *,
@@ -91,7 +107,7 @@ def compress(data: bytes | bytearray | memoryview, acceleration: int = 1, *,
             1, bound)  # 0: lz4 could not (it always can with this bound)
         return block.memory.read(dst.address, written)
     except BaseException:
-        block.close()
+        _drop(block)
         raise
 
 
@@ -100,7 +116,7 @@ def decompress(data: bytes | bytearray | memoryview, uncompressed_size: int, *,
     """The ``uncompressed_size`` bytes ``data`` (one lz4 block) decompresses to."""
     data = _bytes(data)
     size = len(data)
-    if not 0 <= uncompressed_size <= MAX_INPUT or size > compress_bound(MAX_INPUT):
+    if not 0 <= uncompressed_size <= MAX_INPUT or size > _MAX_BLOCK:
         raise LZ4BlockError(f"sizes out of range: {size} in, {uncompressed_size} out")
     block = _block(backend)
     try:
@@ -114,5 +130,5 @@ def decompress(data: bytes | bytearray | memoryview, uncompressed_size: int, *,
     except LZ4BlockError:
         raise
     except BaseException:
-        block.close()
+        _drop(block)
         raise
