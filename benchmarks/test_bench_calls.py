@@ -1,6 +1,6 @@
 """Per-call and per-sandbox costs (pytest-benchmark), compared within each group.
 
-Run with ``make bench``. Groups: call_trivial, call_string, call_callback,
+Run with ``make bench``. Groups: call_trivial, call_bytes_in_string_out, callback_round_trip,
 sandbox_create. Baselines in the same run: the native function called through
 cffi directly, wasmtime-py driven by hand, and a native process spawned per call.
 """
@@ -24,7 +24,7 @@ def ops(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
     close()
 
 
-@pytest.mark.parametrize("name", ["call_trivial", "call_string", "call_callback"])
+@pytest.mark.parametrize("name", ["call_trivial", "call_bytes_in_string_out", "callback_round_trip"])
 def test_call(benchmark: Any, ops: dict[str, Any], name: str) -> None:
     benchmark.group = name
     benchmark(ops[name])

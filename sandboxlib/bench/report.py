@@ -10,14 +10,14 @@ from .suite import Metric
 
 
 def table(metrics: Sequence[Metric]) -> str:
-    lines = [f"{'metric':<24}{'backend':<14}{'median':>14}  {'× native':>9}",
-             "-" * 63]
+    lines = [f"{'metric':<26}{'backend':<14}{'median':>14}  {'× native':>9}",
+             "-" * 65]
     for m in metrics:
         ratio = "" if m.ratio_vs_native is None else f"{m.ratio_vs_native:8.2f}×"
-        lines.append(f"{m.name:<24}{m.backend:<14}{m.value:>11.2f} {m.unit:<3} {ratio:>9}")
+        lines.append(f"{m.name:<26}{m.backend:<14}{m.value:>11.2f} {m.unit:<3} {ratio:>9}")
     lines.append("")
     for name, what in (("sandbox_create", "a fresh sandbox"),
-                       ("sandbox_first_call", "a fresh sandbox and its first call")):
+                       ("sandbox_create_and_call", "a fresh sandbox and its first call")):
         cost = {m.backend: m.value for m in metrics if m.name == name}
         if "process" in cost:
             faster = [f"{b} {cost['process'] / v:.0f}×" for b, v in cost.items()

@@ -52,7 +52,7 @@ def run_suite(quick: bool = True, progress: Progress = _stderr, bulk: bool = Tru
             raise ValueError(f"bench metric {name}: unknown unit {unit!r}")
         value = seconds * UNITS[unit]
         metrics.append(Metric(name, backend, value, unit))
-        progress(f"{name:<23} {backend:<14} {value:10.2f} {unit}")
+        progress(f"{name:<25} {backend:<14} {value:10.2f} {unit}")
 
     record("call_trivial", "cffi", median_seconds(raw_cffi_op(), budget))
     for backend in ["native", *ISOLATING]:
@@ -69,10 +69,10 @@ def run_suite(quick: bool = True, progress: Progress = _stderr, bulk: bool = Tru
         record("sandbox_create", backend, median_seconds(create_op(backend), budget))
     record("sandbox_create", "wasmtime-py", median_seconds(raw["sandbox_create"], budget))
     for backend in ["native", *ISOLATING]:
-        record("sandbox_first_call", backend, median_seconds(first_call_op(backend), budget))
+        record("sandbox_create_and_call", backend, median_seconds(first_call_op(backend), budget))
     spawn = median_seconds(spawn_op(), budget, rounds=5)
     record("sandbox_create", "process", spawn)
-    record("sandbox_first_call", "process", spawn)
+    record("sandbox_create_and_call", "process", spawn)
     if bulk:
         for _, workload in registered():
             workload(record, quick)

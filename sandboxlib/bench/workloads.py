@@ -39,6 +39,9 @@ class BenchShape(Struct):
     _fields_ = (("id", Prim.INT), ("origin", BenchPoint))
 
 
+MESSAGE = b"a 64-byte argument: bytes in, the same string copied back out!!"[:63]
+
+
 def call_ops(backend: str) -> tuple[dict[str, Op], Callable[[], None]]:
     """Per-call operations on a sandbox of ``backend``, and a function closing it."""
     sb = workload_library().sandbox(backend)
@@ -50,17 +53,17 @@ def call_ops(backend: str) -> tuple[dict[str, Op], Callable[[], None]]:
     def write_field() -> None:
         shape.id = 7  # type: ignore[attr-defined]  # fields are made at run time
 
-    def string_in_out() -> object:
-        n = echo(b"hello, sandbox", out, 64).verify_range(0, 63)
+    def string_in_out() -> object:  # 63 bytes and the NUL the copy adds: 64 in
+        n = echo(MESSAGE, out, 64).verify_range(0, 63)
         return out.read(n)
 
     ops: dict[str, Op] = {
         "call_trivial": lambda: add(2, 3),
-        "call_string": string_in_out,
-        "call_callback": lambda: call_back(cb, 20),
-        "field_read": lambda: shape.id,  # type: ignore[attr-defined]
-        "field_write": write_field,
-        "field_nested_read": lambda: shape.origin.y,  # type: ignore[attr-defined]
+        "call_bytes_in_string_out": string_in_out,
+        "callback_round_trip": lambda: call_back(cb, 20),
+        "struct_field_read": lambda: shape.id,  # type: ignore[attr-defined]
+        "struct_field_write": write_field,
+        "struct_field_nested_read": lambda: shape.origin.y,  # type: ignore[attr-defined]
     }
     return ops, sb.close
 
