@@ -22,12 +22,18 @@ def hostile(hostile_lib: Library, isolating_backend: str) -> Iterator[Sandbox]:
         yield sb
 
 
+# Unbounded recursion exhausts one of two stacks, whichever the compiler's frame sizes
+# make run out first: the native one (a stack overflow) or the module's own in its
+# memory (its pointer wraps below 0: an out-of-bounds access).
+RECURSION = "stack overflow|out-of-bounds memory access"
+
+
 @pytest.mark.parametrize("attack,args,kind", [
     ("hostile_unreachable", (), "unreachable"),
     ("hostile_read_far", (0xFFFFFFF0,), "out-of-bounds memory access"),
     ("hostile_divide", (1, 0), "integer division by zero"),
     ("hostile_divide", (-2**31, -1), "integer overflow"),
-    ("hostile_recurse", (0,), "stack overflow"),
+    ("hostile_recurse", (0,), RECURSION),
 ])
 def test_trap_poisons_only_its_own_sandbox(hostile_lib: Library, isolating_backend: str,
                                            attack: str, args: tuple[int, ...], kind: str) -> None:
@@ -36,7 +42,7 @@ def test_trap_poisons_only_its_own_sandbox(hostile_lib: Library, isolating_backe
         assert plain(victim.hostile_ok(20)) == 40
         with pytest.raises(TrapError) as err:
             getattr(victim, attack)(*args)
-        assert err.value.kind == kind and attack in str(err.value)
+        assert err.value.kind in kind.split("|") and attack in str(err.value)
         assert victim.poisoned is not None
         with pytest.raises(PoisonedError):
             victim.hostile_ok(1)

@@ -264,8 +264,8 @@ def library_calls_exit(c: Ctx) -> None:
     c.lib.hostile_exit(3)  # WASI proc_exit must end the call, not the host process
 
 
-@attack(TrapError, r"hostile_recurse\(\)", "stack", poisons=True)
-def deep_recursion(c: Ctx) -> None:
+@attack(TrapError, r"hostile_recurse\(\)", "stack|out-of-bounds", poisons=True)
+def deep_recursion(c: Ctx) -> None:  # either stack may run out first: see test_containment
     c.lib.hostile_recurse(0)
 
 
@@ -370,7 +370,7 @@ def trap_inside_a_callback(c: Ctx) -> None:
     c.lib.hostile_call(cb, 1)
 
 
-@attack(TrapError, r"hostile_recurse\(\)", "stack", poisons=True)
+@attack(TrapError, r"hostile_recurse\(\)", "stack|out-of-bounds", poisons=True)
 def stack_exhaustion_inside_a_callback(c: Ctx) -> None:
     cb = c.lib.callback(lambda v: plain(c.lib.hostile_recurse(0)), c.H.hostile_cb)
     c.lib.hostile_call(cb, 1)

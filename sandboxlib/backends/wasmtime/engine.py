@@ -1,8 +1,9 @@
 """Engines, compiled modules (serialized once, deserialized after) and InstancePre.
 
-One engine per configuration (with or without fuel, fast or dense memory); all enable
-epoch interruption for per-call deadlines, ticked by one background thread (started
-again in a forked child, where the parent's does not run).
+One engine per configuration (with or without fuel, with or without a time limit, fast
+or dense memory). Engines for time-limited sandboxes enable epoch interruption for
+per-call deadlines, ticked by one background thread (started again in a forked child,
+where the parent's does not run); the others leave its checks out of the code.
 
 Memory comes two ways. *Fast*: wasmtime's own, a 4 GiB reservation with guard
 regions per memory, so compiled code needs no bounds checks; each costs a few of the
@@ -47,11 +48,13 @@ _POOL_SLOT_BYTES = (4 << 30) + (64 << 20) + (POOL_TABLE_ELEMENTS * 8) + (1 << 20
 
 @dataclass(frozen=True)
 class EngineKind:
-    fuel: bool
-    dense: bool = False
+    fuel: bool  # a CPU budget in instructions
+    epoch: bool = False  # a time limit: interruption checks at every loop and call
+    dense: bool = False  # memories in slots (see above)
 
     def tag(self) -> str:
-        return f"epoch-fixed{'-fuel' if self.fuel else ''}{'-dense' if self.dense else ''}"
+        return "-".join(["fixed", *(name for name in ("fuel", "epoch", "dense")
+                                    if getattr(self, name))])
 
 
 _engines: Memo[EngineKind, wasmtime.Engine] = Memo()
@@ -81,7 +84,9 @@ def _new_engine(kind: EngineKind) -> wasmtime.Engine:
 
 def _config(kind: EngineKind) -> wasmtime.Config:
     config = wasmtime.Config()
-    config.epoch_interruption = True
+    # checks at every loop back-edge and call cost 10-35% of bulk work (zlib, lz4, expat
+    # 1 MiB on wasmtime): only sandboxes with a time limit pay for them
+    config.epoch_interruption = kind.epoch
     config.consume_fuel = kind.fuel
     config.cranelift_opt_level = "speed"
     # views of a memory (Memory.whole) hold its address: grow in place or fail

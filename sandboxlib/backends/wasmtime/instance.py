@@ -335,13 +335,13 @@ class WasmtimeBackend:
     model = WASM32
 
     def instantiate(self, library: LibraryModule, limits: Limits, grants: Grants) -> WasmtimeInstance:
-        fuel = limits.fuel is not None
+        fuel, epoch = limits.fuel is not None, limits.timeout is not None
         if _FAST_MEMORIES.room() and limits.table_elements <= POOL_TABLE_ELEMENTS:
             try:
-                return self._instance(library, EngineKind(fuel), limits, grants)
+                return self._instance(library, EngineKind(fuel, epoch), limits, grants)
             except ResourceError:  # a module too large for a slot of the pool, or the
                 pass  # pool full (stores not yet counted): the dense engine says
-        return self._instance(library, EngineKind(fuel, dense=True), limits, grants)
+        return self._instance(library, EngineKind(fuel, epoch, dense=True), limits, grants)
 
     def _instance(self, library: LibraryModule, kind: EngineKind, limits: Limits,
                   grants: Grants) -> WasmtimeInstance:
