@@ -6,8 +6,9 @@ the translated module and compiled with it).
 - ``HOOKS``: inserted into the translated module after wasm2c's own macros: a
   native stack budget check in every function prologue, a call_indirect slow path
   that tells the failure apart, and linear memory allocated by us (a slot of
-  ``sandboxlib._slab`` sized for the sandbox's memory limit, never aborting the process). Builds for sandboxes
-  with a CPU limit also check at every call and loop back-edge (``METER_AT``):
+  ``sandboxlib._slab`` sized for the sandbox's memory limit, never aborting the
+  process). Builds for sandboxes with a CPU limit also check at every call and loop
+  back-edge (``METER_AT``):
   ``SBX_METERED=1`` spends one unit of fuel there, ``SBX_METERED=2`` (a time
   limit only) just reads the flag the watchdog raises, which costs less.
 - ``RUNTIME``: the shim's fixed part: trap frames (``sigsetjmp`` per call, a
