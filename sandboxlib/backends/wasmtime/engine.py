@@ -27,7 +27,7 @@ from pathlib import Path
 
 import wasmtime
 
-from ..._slab import can_reserve, wasmtime_creator
+from ..._slab import can_reserve, install_fault_handler, wasmtime_creator
 from ...config import DEFAULT_TABLE_LIMIT
 from ...errors import BuildError, CapabilityError
 from ...once import Memo
@@ -79,7 +79,11 @@ def _new_engine(kind: EngineKind) -> wasmtime.Engine:
     elif FAST_MEMORIES and can_reserve(FAST_MEMORIES * _POOL_SLOT_BYTES):
         # (wasmtime aborts the process if it cannot reserve the pool: checked first)
         _capi.set_pooling(config, FAST_MEMORIES, POOL_TABLE_ELEMENTS, _POOL_KEEP_RESIDENT)
-    return wasmtime.Engine(config)
+    made = wasmtime.Engine(config)  # (the first installs wasmtime's fault handlers)
+    # a layer above them: it drops the signal a later handler such as faulthandler
+    # raises again, so that the fault itself reaches wasmtime's handler (see _slab.c)
+    install_fault_handler()
+    return made
 
 
 def _config(kind: EngineKind) -> wasmtime.Config:
