@@ -41,6 +41,7 @@ class _Block:
     """One sandbox with an input and an output buffer, grown as blocks need."""
 
     def __init__(self, backend: str) -> None:
+        self.backend = backend
         self.lib = GENERATED.sandbox(backend)
         self.memory: Memory = self.lib.sandbox.memory
         self.src: Allocation = self.lib.alloc(4096)
@@ -81,9 +82,8 @@ def _drop(block: _Block) -> None:
     call gets a new one."""
     block.close()
     blocks: dict[str, _Block] = _local.blocks
-    for name, held in list(blocks.items()):
-        if held is block:
-            del blocks[name]
+    if blocks.get(block.backend) is block:
+        del blocks[block.backend]
 
 
 def _bytes(data: bytes | bytearray | memoryview) -> bytes | bytearray | memoryview:
