@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from enum import IntEnum
 import importlib
+import random
 import re
 import subprocess
 import sys
@@ -408,3 +409,33 @@ def test_wasm_cflags_reach_the_wasm_build_only(tmp_path: Path) -> None:
     for backend, value in (("wasmtime", 2), ("wasm2c", 2), ("native", 1)):
         with flag.sandbox(backend) as lib:
             assert plain(lib.flag_value()) == value, backend
+
+
+X86_SIMD = C_SRC / "x86_simd"
+
+
+def test_x86_intrinsics_compile_to_wasm_simd_and_agree_with_the_cpu(tmp_path: Path) -> None:
+    spec = tmp_path / "x86_simd.toml"
+    spec.write_text(f'[library]\nname = "x86_simd"\nheaders = ["{X86_SIMD / "x86_simd.h"}"]\n'
+                    f'sources = ["{X86_SIMD / "x86_simd.c"}"]\nwasm_x86_intrinsics = true\n')
+    assert run_cli("gen", str(spec), "--out", str(tmp_path / "out")).returncode == 0
+    x86_simd = import_from(tmp_path / "out", "x86_simd")
+    rng = random.Random(16)
+    words = [[rng.getrandbits(32) for _ in range(4)] for _ in range(300)]
+    words += [[0] * 4, [0xFFFFFFFF] * 4, [0x80000000, 0x7FFFFFFF, 0x8000, 0x7FFF]]
+    with x86_simd.sandbox("native") as native:  # the CPU's SSE2 instructions
+        expected = [plain(native.sse2_mix(*w)) for w in words]
+    for backend in ("wasmtime", "wasm2c"):
+        with x86_simd.sandbox(backend) as lib:
+            assert [plain(lib.sse2_mix(*w)) for w in words] == expected, backend
+
+
+def test_without_wasm_x86_intrinsics_sse_code_is_a_build_error(tmp_path: Path) -> None:
+    spec = tmp_path / "x86_simd.toml"
+    spec.write_text(f'[library]\nname = "x86_simd"\nheaders = ["{X86_SIMD / "x86_simd.h"}"]\n'
+                    f'sources = ["{X86_SIMD / "x86_simd.c"}"]\nwasm_x86_intrinsics = "yes"\n')
+    proc = run_cli("gen", str(spec), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2 and "wasm_x86_intrinsics must be true or false" in proc.stderr
+    spec.write_text(spec.read_text().replace('wasm_x86_intrinsics = "yes"\n', ""))
+    proc = run_cli("gen", str(spec), "--out", str(tmp_path / "out"))
+    assert proc.returncode != 0 and "emmintrin.h" in proc.stderr, proc.stderr

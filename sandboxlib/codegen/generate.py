@@ -50,6 +50,7 @@ class WrapRequest:
     annotations: dict[str, Annotation] = field(default_factory=dict)
     origin: str = "--export"  # where exports/annotations were named, for error messages
     wasm_cflags: list[str] = field(default_factory=list)  # the wasm build's only
+    x86_intrinsics: bool = False  # the wasm build compiles x86 SSE intrinsics (to wasm SIMD)
 
     def check(self) -> None:
         check_identifier(self.name)
@@ -148,7 +149,7 @@ def build_module(req: WrapRequest, plan: Plan) -> Path:
     wasm = build_wasm(req.sources, exports=[f.name for f in plan.functions], name=req.name,
                       include_dirs=req.include_dirs, defines=req.defines,
                       cflags=[*req.cflags, *req.wasm_cflags], stack_size=req.stack_size,
-                      if_defined=True)
+                      if_defined=True, x86_intrinsics=req.x86_intrinsics)
     drop_undefined(plan, exported_functions(wasm.read_bytes()))
     if not plan.functions:
         raise BuildError(f"{req.name}: the sources define none of the functions the headers "

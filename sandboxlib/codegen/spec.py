@@ -11,6 +11,8 @@ local_headers = ["shim/shim.h"] # relative to the spec file: our own API, proxie
 local_sources = ["shim/shim.c"] # relative to the spec file: our own C, built in
 defines = ["HAVE_UNISTD_H"]
 wasm_cflags = ["-mno-simd128"]  # for the wasm build only (cflags: every build)
+wasm_x86_intrinsics = true      # the wasm build compiles x86 SSE intrinsics (<emmintrin.h>
+                                # ...) to wasm SIMD, so the library's SSE code need not be lost
 exports = ["crc32", "adler32"]  # optional; default: every function the headers declare
 
 [source]                        # optional; without it paths are relative to the spec
@@ -33,10 +35,12 @@ from typing import Any
 from ..errors import BuildError
 from .annotations import Annotation, parse_annotation
 from ..toolchain.pins import PINS, SourcePin
+from ..toolchain.zig import x86_intrinsics_licence
 from .generate import WrapRequest
 
 _LIBRARY_KEYS = {"name", "headers", "sources", "include", "local_include", "local_headers",
-                 "local_sources", "defines", "cflags", "wasm_cflags", "exports", "stack_size"}
+                 "local_sources", "defines", "cflags", "wasm_cflags", "wasm_x86_intrinsics",
+                 "exports", "stack_size"}
 
 
 @dataclass
@@ -89,7 +93,7 @@ def load_spec(path: Path) -> Spec:
                       [*paths("include"), *local("local_include")],
                       _strings(lib, "defines", path), _strings(lib, "cflags", path), exports,
                       int(lib.get("stack_size", 128 << 10)), annotations, str(path),
-                      _strings(lib, "wasm_cflags", path))
+                      _strings(lib, "wasm_cflags", path), _flag(lib, "wasm_x86_intrinsics", path))
     return Spec(path, req)
 
 
@@ -147,6 +151,13 @@ def _strings(table: dict[str, Any], key: str, path: Path) -> list[str]:
     return value
 
 
+def _flag(table: dict[str, Any], key: str, path: Path) -> bool:
+    value = table.get(key, False)
+    if not isinstance(value, bool):
+        raise BuildError(f"{path}: {key} must be true or false")
+    return value
+
+
 def _source_root(source: Any, path: Path) -> Path:
     if source is None:
         return path.parent.resolve()
@@ -169,12 +180,16 @@ LICENCE_NAMES = ("LICENSE*", "LICENCE*", "COPYING*")
 
 def licence_files(path: Path) -> dict[str, Path]:
     """The licence files of the third-party sources the spec at ``path`` builds from
-    (from its source folder up to the tarball's top), by a name to ship them under."""
-    source = _read(path).get("source")
-    if source is None:
-        return {}
-    top, root = _fetched(source, path), _source_root(source, path).resolve()
+    (from its source folder up to the tarball's top; SIMDe's with ``wasm_x86_intrinsics``),
+    by a name to ship them under."""
+    data = _read(path)
     found: dict[str, Path] = {}
+    if _flag(_library(data, path), "wasm_x86_intrinsics", path):
+        found["SIMDe-COPYING"] = x86_intrinsics_licence()
+    source = data.get("source")
+    if source is None:
+        return found
+    top, root = _fetched(source, path), _source_root(source, path).resolve()
     for folder in [root, *root.parents]:
         for pattern in LICENCE_NAMES:
             for file in sorted(folder.glob(pattern)):

