@@ -3,6 +3,8 @@ python-lz4's block functions are: the same bytes both ways, corrupt input refuse
 
 from __future__ import annotations
 
+import random
+
 import lz4.block as pylz4
 import pytest
 from conftest import ALL_BACKENDS
@@ -50,6 +52,17 @@ def test_corrupt_blocks_and_wrong_sizes_are_refused(backend: str) -> None:
         wl.decompress(packed, -1, backend=backend)
     assert issubclass(wl.LZ4BlockError, SandboxError)
     assert wl.decompress(packed, len(data), backend=backend) == data  # still serving
+
+
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
+def test_blocks_past_64_kib_are_python_lz4s(backend: str) -> None:
+    # past 64 KiB lz4 hashes by its word size: 5 bytes on x86-64, where python-lz4 runs
+    rng = random.Random(17)
+    words = [rng.randbytes(rng.randint(3, 9)) for _ in range(500)]
+    data = b" ".join(rng.choice(words) for _ in range(30000))
+    packed = wl.compress(data, backend=backend)
+    assert len(data) > 1 << 17 and packed == pylz4.compress(data, store_size=False)
+    assert wl.decompress(packed, len(data), backend=backend) == data
 
 
 def test_memoryview_input_and_a_large_block() -> None:
