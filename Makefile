@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt setup.py sandboxlib/*.c sandboxlib/*.h sandboxlib/wrapped/expat/*.c | cksum | cut -d' ' -f1)
 
-.PHONY: all demo dask test typecheck unit dense bench venv clean
+.PHONY: all demo dask test typecheck unit bench venv clean
 
 all: test
 
@@ -33,15 +33,7 @@ typecheck: venv
 unit: venv
 	$(PY) -m pytest -q
 
-# The containment suites again with every wasmtime sandbox on the dense engine (memory
-# slots with explicit bounds checks; by default only past 1,000 live sandboxes).
-DENSE_SUITES = tests/test_hostile.py tests/test_hostile_lifetimes.py tests/test_hostile_startup.py \
-	tests/test_hostile_wasi.py tests/test_containment.py tests/test_memory.py \
-	tests/test_properties.py tests/test_concurrency.py
-dense: venv
-	SANDBOXLIB_FAST_MEMORIES=0 $(PY) -m pytest -q -k wasmtime $(DENSE_SUITES)
-
-test: typecheck unit dense
+test: typecheck unit
 
 # Benchmarks (not part of `make test`: timings belong here, not in unit tests).
 bench: venv

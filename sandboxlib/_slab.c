@@ -1,6 +1,4 @@
-/* sandboxlib._slab: the linear memories of the isolating backends, laid out for density,
-   and the layer over wasmtime's fault handler that keeps its guard regions' faults its
-   own (see the end).
+/* sandboxlib._slab: the linear memories of the isolating backends, laid out for density.
 
    A memory is a slot of a slab: one large reservation (readable and writable, backed
    by nothing until touched) sliced into slots of one size, the most the sandbox may
@@ -8,7 +6,8 @@
    thousand memories cost a few dozen mappings (Linux allows ~65,000 per process), and
    taking one costs no system call. Bounds are the compiled code's explicit checks
    against the memory's current size (wasm2c's, and wasmtime's for the engine that
-   uses this allocator), never a protection change, which would split the slab.
+   uses this allocator), never a protection change, which would split the slab, nor a
+   signal handler.
 
    A slot given back is wiped before it serves anyone else: its written part is
    discarded (pages read as zero again), or, for the few most recently freed light
@@ -21,7 +20,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -226,54 +224,6 @@ static void give(uint8_t* slot, size_t size, size_t used) {
 
 static const sbx_slab_api api = {SBX_SLAB_VERSION, take, give};
 
-/* -- faults: a layer over wasmtime's handler ----------------------------------------
-   wasmtime's fast engine finds out-of-bounds accesses by the faults its guard regions
-   raise, in its own SIGSEGV/SIGBUS handler. A handler installed after it that passes a
-   fault on the way Python's faulthandler does (report it, put the handler before it
-   back, raise the signal again) would hand wasmtime a raised signal instead of the
-   fault: wasmtime cannot tell it is a wasm fault, restores the default action, and the
-   fault then ends the process. This handler sits above wasmtime's: a SIGSEGV or SIGBUS
-   a thread raised itself is dropped, so that the fault itself happens again and reaches
-   wasmtime's handler with its address; everything else goes down the chain as before
-   (a kill() from anywhere included). */
-static struct sigaction previous_segv, previous_bus;
-static int fault_handler_installed;
-
-static void on_fault(int sig, siginfo_t* info, void* context) {
-  if (info->si_code == SI_TKILL && info->si_pid == getpid())
-    return;
-  struct sigaction* before = sig == SIGBUS ? &previous_bus : &previous_segv;
-  if (before->sa_flags & SA_SIGINFO) {
-    if (before->sa_sigaction) {
-      before->sa_sigaction(sig, info, context);
-      return;
-    }
-  } else if (before->sa_handler != SIG_DFL && before->sa_handler != SIG_IGN) {
-    before->sa_handler(sig);
-    return;
-  }
-  signal(sig, SIG_DFL); /* the fault happens again on return, as if we were not here */
-}
-
-/* Put ours on top of the handlers installed so far (once; under `lock`). */
-static int install_fault_handler(void) {
-  if (fault_handler_installed)
-    return 0;
-  struct sigaction ours;
-  memset(&ours, 0, sizeof ours);
-  ours.sa_sigaction = on_fault;
-  ours.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK; /* NODEFER: wasmtime longjmps out */
-  sigemptyset(&ours.sa_mask);
-  if (sigaction(SIGSEGV, &ours, &previous_segv) != 0)
-    return -1;
-  if (sigaction(SIGBUS, &ours, &previous_bus) != 0) {
-    sigaction(SIGSEGV, &previous_segv, NULL);
-    return -1;
-  }
-  fault_handler_installed = 1;
-  return 0;
-}
-
 /* -- wasmtime: a host memory creator over the slots ---------------------------------
    The engine that uses it is configured for explicit bounds checks (no reservation,
    no guard region), so a memory is just its slot and its current size. */
@@ -380,26 +330,6 @@ static PyObject* py_failure(PyObject* self, PyObject* unused) {
   return PyLong_FromLong(err);
 }
 
-static PyObject* py_install_fault_handler(PyObject* self, PyObject* unused) {
-  pthread_mutex_lock(&lock);
-  int rc = install_fault_handler();
-  pthread_mutex_unlock(&lock);
-  if (rc != 0)
-    return PyErr_SetFromErrno(PyExc_OSError);
-  Py_RETURN_NONE;
-}
-
-static PyObject* py_can_reserve(PyObject* self, PyObject* size) {
-  size_t n = PyLong_AsSize_t(size);
-  if (n == (size_t)-1 && PyErr_Occurred())
-    return NULL;
-  void* p = mmap(NULL, n, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (p == MAP_FAILED)
-    Py_RETURN_FALSE;
-  munmap(p, n);
-  Py_RETURN_TRUE;
-}
-
 static PyObject* py_stats(PyObject* self, PyObject* unused) {
   size_t free_slots = 0;
   pthread_mutex_lock(&lock);
@@ -429,11 +359,6 @@ static PyMethodDef methods[] = {
     {"failure", py_failure, METH_NOARGS,
      "errno of this thread's last refused slot (0 if none), then forgotten."},
     {"stats", py_stats, METH_NOARGS, "Slabs, reserved bytes, live, free and lost slots."},
-    {"install_fault_handler", py_install_fault_handler, METH_NOARGS,
-     "Put the layer over wasmtime's fault handler on top of those installed so far "
-     "(once)."},
-    {"can_reserve", py_can_reserve, METH_O,
-     "Whether the process has room for a reservation of that many bytes now."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -13,12 +13,5 @@ def expect(size: int) -> None:
 def failure() -> int:
     """``errno`` of this thread's last refused slot (0 if none), then forgotten."""
 
-def install_fault_handler() -> None:
-    """Put the layer over wasmtime's fault handler on top of those installed so far
-    (once): see ``on_fault`` in ``_slab.c``."""
-
-def can_reserve(size: int) -> bool:
-    """Whether the process has room for a reservation of ``size`` bytes now."""
-
 def stats() -> dict[str, int]:
     """Slabs mapped, bytes reserved, and live, free and lost slots."""

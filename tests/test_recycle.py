@@ -1,5 +1,5 @@
 """A closed sandbox's memory slot (sandboxlib._slab) serves the next sandbox of the
-same limit, on wasm2c and on wasmtime's dense engine: the recycled memory must read as
+same limit, on wasm2c and on wasmtime: the recycled memory must read as
 a fresh sandbox's (zeros but the module's data image), at its initial size, with what
 the previous sandbox grew unreachable, and its table and globals fresh."""
 
@@ -15,7 +15,6 @@ import pytest
 
 from libs import plain
 
-import sandboxlib.backends.wasmtime.instance as wasmtime_instance
 from sandboxlib import Library, Limits, ResourceError, Sandbox, TrapError
 
 SECRET = b"sandboxlib-secret-" * 64
@@ -31,21 +30,12 @@ def _image(sb: Sandbox) -> bytes:
     return b"\0" + sb.memory.read(1, sb.memory.size - 1)
 
 
-SLABS = ["wasm2c", "wasmtime-dense"]  # memories that are slots of sandboxlib._slab
+SLABS = ["wasm2c", "wasmtime"]  # their memories are slots of sandboxlib._slab
 
 
-def use(mode: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The backend of ``mode``, set up for it (wasmtime-dense: every sandbox dense)."""
-    if mode == "wasmtime-dense":
-        monkeypatch.setattr(wasmtime_instance._FAST_MEMORIES, "budget", 0)
-    return mode.split("-")[0]
-
-
-@pytest.fixture(params=[*SLABS, "wasmtime-pooled"])
-def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Each backend whose memories are recycled slots: sandboxlib's (wasm2c, wasmtime's
-    dense engine) or wasmtime's pool (its fast engine)."""
-    yield use(request.param, monkeypatch)
+@pytest.fixture(params=SLABS)
+def backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    yield request.param
 
 
 @pytest.fixture
@@ -144,10 +134,8 @@ def test_a_recycled_slot_starts_with_a_fresh_table_and_globals(hostile_lib: Libr
 
 NO_ROOM = """
 import resource, sys
-import sandboxlib.backends.wasmtime.instance as wasmtime_instance
 from libs import hostile_library
 from sandboxlib import Limits, ResourceError
-wasmtime_instance._FAST_MEMORIES.budget = 0
 lib, backend = hostile_library(), sys.argv[1]
 boxes = [lib.sandbox(backend)]  # built and loaded before the limit
 with open("/proc/self/statm") as f:
@@ -172,12 +160,9 @@ def test_no_room_for_another_memory_is_a_resource_error_naming_the_limit(name: s
     assert "RLIMIT_AS" in message, message
 
 
-@pytest.mark.parametrize("mode", SLABS)
-def test_a_sandbox_cannot_reach_the_next_slot(hostile_lib: Library, mode: str,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_sandbox_cannot_reach_the_next_slot(hostile_lib: Library, backend: str) -> None:
     """Slots of one size lie side by side in their reservation: the bounds checks, not a
     protection change, keep a sandbox out of its neighbour's."""
-    backend = use(mode, monkeypatch)
     own = Limits(memory_bytes=LIMITS.memory_bytes + (2 << 16))  # no other slot of its size
     slot = own.memory_bytes
     for reach in ("size", "slot end", "secret", "neighbour end", "4 GiB"):
@@ -218,23 +203,3 @@ def test_the_wipe_without_pagemap_falls_back_to_mincore() -> None:
     proc = subprocess.run([sys.executable, "-c", WIPE_WITHOUT_PAGEMAP], capture_output=True,
                           text=True, cwd=Path(__file__).parent, timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == "clean", proc.stderr
-
-
-POOL_WITHOUT_ROOM = """
-import resource
-from libs import hostile_library, plain
-with open("/proc/self/statm") as f:
-    size = int(f.read().split()[0]) * resource.getpagesize()
-resource.setrlimit(resource.RLIMIT_AS, (size + (8 << 30), resource.RLIM_INFINITY))
-lib = hostile_library()
-boxes = [lib.sandbox("wasmtime") for _ in range(3)]  # the pool (~4 TiB) cannot be reserved
-print(sum(plain(sb.hostile_ok(1)) for sb in boxes))
-"""
-
-
-def test_wasmtime_without_room_for_its_pool_still_serves_sandboxes() -> None:
-    """wasmtime aborts the process when it cannot reserve its pool: the engine is made
-    without one when the room is not there."""
-    proc = subprocess.run([sys.executable, "-c", POOL_WITHOUT_ROOM], capture_output=True,
-                          text=True, cwd=Path(__file__).parent, timeout=120)
-    assert proc.returncode == 0 and proc.stdout.strip() == "6", proc.stderr[-2000:]

@@ -151,26 +151,17 @@ def take_message(kind: str, ptr: Any) -> str:
     return text
 
 
+def set_signals_based_traps(config: wasmtime.Config, enabled: bool) -> None:
+    """Whether ``config``'s engine may find traps through signal handlers of its own
+    (guard-region faults, trap instructions) or must check for them in its code."""
+    _wffi.wasmtime_config_signals_based_traps_set(config.ptr(), enabled)
+
+
 def set_memory_creator(config: wasmtime.Config, creator: int) -> None:
     """Have ``config``'s engine take linear memories from the C ``wasmtime_memory_creator_t``
     at address ``creator`` (copied by wasmtime)."""
     _wffi.wasmtime_config_host_memory_creator_set(
         config.ptr(), ctypes.cast(creator, ctypes.POINTER(_wffi.wasmtime_memory_creator_t)))
-
-
-def set_pooling(config: wasmtime.Config, instances: int, table_elements: int,
-                keep_resident: int) -> None:
-    """Have ``config``'s engine allocate instances, memories and tables from a pool of
-    ``instances`` slots (reserved when the engine is made), keeping ``keep_resident``
-    bytes of a freed memory resident (zeroed) for the next."""
-    pool = _wffi.wasmtime_pooling_allocation_config_new()
-    for setting, value in (("total_core_instances", instances), ("total_memories", instances),
-                           ("total_tables", instances), ("table_elements", table_elements),
-                           ("linear_memory_keep_resident", keep_resident),
-                           ("table_keep_resident", keep_resident)):
-        getattr(_wffi, f"wasmtime_pooling_allocation_config_{setting}_set")(pool, value)
-    _wffi.wasmtime_pooling_allocation_strategy_set(config.ptr(), pool)
-    _wffi.wasmtime_pooling_allocation_config_delete(pool)
 
 
 ERROR_NEW = int(ffi.cast("uintptr_t", lib.wasmtime_error_new))

@@ -1,18 +1,14 @@
 """Engines, compiled modules (serialized once, deserialized after) and InstancePre.
 
-One engine per configuration (with or without fuel, with or without a time limit, fast
-or dense memory). Engines for time-limited sandboxes enable epoch interruption for
-per-call deadlines, ticked by one background thread (started again in a forked child,
-where the parent's does not run); the others leave its checks out of the code.
+One engine per configuration (with or without fuel, with or without a time limit).
+Engines for time-limited sandboxes enable epoch interruption for per-call deadlines,
+ticked by one background thread (started again in a forked child, where the parent's
+does not run); the others leave its checks out of the code.
 
-Memory comes two ways. *Fast*: wasmtime's own, a 4 GiB reservation with guard
-regions per memory, so compiled code needs no bounds checks; each costs a few of the
-process's mappings (Linux allows ~65,000) and 4 GiB of its address space, so only
-``FAST_MEMORIES`` live at once, allocated (with their instances and tables) from
-wasmtime's pool, reserved when the engine is made: no mapping made or dropped per
-sandbox. *Dense*: slots of ``sandboxlib._slab`` sized for the sandbox's limit, which
-cost no mapping each; compiled code checks bounds against the memory's current size
-(with wasmtime's Spectre masking of the checked address).
+Memories are slots of ``sandboxlib._slab`` sized for the sandbox's limit, which cost no
+mapping each; compiled code checks bounds against the memory's current size (with
+wasmtime's Spectre masking of the checked address) and every other trap condition too:
+no trap depends on a signal handler (see ``_config``).
 """
 
 from __future__ import annotations
@@ -27,8 +23,7 @@ from pathlib import Path
 
 import wasmtime
 
-from ..._slab import can_reserve, install_fault_handler, wasmtime_creator
-from ...config import DEFAULT_TABLE_LIMIT
+from ..._slab import wasmtime_creator
 from ...errors import BuildError, CapabilityError
 from ...once import Memo
 from ...progress import progress
@@ -37,24 +32,15 @@ from ...toolchain.wasi_linker import wasi_linker
 from . import _capi
 
 EPOCH_TICK_SECONDS = 0.01
-# Live sandboxes per fast engine ($SANDBOXLIB_FAST_MEMORIES; 0: every sandbox dense), and
-# what each slot of its pool holds: tables of up to the default limit of elements, the
-# first 64 KiB of a freed memory kept resident (zeroed) for the next.
-FAST_MEMORIES = int(os.environ.get("SANDBOXLIB_FAST_MEMORIES", "1000"))
-POOL_TABLE_ELEMENTS = DEFAULT_TABLE_LIMIT
-_POOL_KEEP_RESIDENT = 64 << 10
-_POOL_SLOT_BYTES = (4 << 30) + (64 << 20) + (POOL_TABLE_ELEMENTS * 8) + (1 << 20)  # generous
 
 
 @dataclass(frozen=True)
 class EngineKind:
     fuel: bool  # a CPU budget in instructions
     epoch: bool = False  # a time limit: interruption checks at every loop and call
-    dense: bool = False  # memories in slots (see above)
 
     def tag(self) -> str:
-        return "-".join(["fixed", *(name for name in ("fuel", "epoch", "dense")
-                                    if getattr(self, name))])
+        return "-".join(["checked", *(name for name in ("fuel", "epoch") if getattr(self, name))])
 
 
 _engines: Memo[EngineKind, wasmtime.Engine] = Memo()
@@ -70,20 +56,12 @@ def engine(kind: EngineKind) -> wasmtime.Engine:
 
 def _new_engine(kind: EngineKind) -> wasmtime.Engine:
     config = _config(kind)
-    if kind.dense:
-        config.memory_reservation = 0
-        config.memory_guard_size = 0
-        config.memory_reservation_for_growth = 0
-        config.memory_init_cow = False  # wasmtime maps images only into its own memories
-        _capi.set_memory_creator(config, wasmtime_creator(_capi.ERROR_NEW))
-    elif FAST_MEMORIES and can_reserve(FAST_MEMORIES * _POOL_SLOT_BYTES):
-        # (wasmtime aborts the process if it cannot reserve the pool: checked first)
-        _capi.set_pooling(config, FAST_MEMORIES, POOL_TABLE_ELEMENTS, _POOL_KEEP_RESIDENT)
-    made = wasmtime.Engine(config)  # (the first installs wasmtime's fault handlers)
-    # a layer above them: it drops the signal a later handler such as faulthandler
-    # raises again, so that the fault itself reaches wasmtime's handler (see _slab.c)
-    install_fault_handler()
-    return made
+    config.memory_reservation = 0
+    config.memory_guard_size = 0
+    config.memory_reservation_for_growth = 0
+    config.memory_init_cow = False  # wasmtime maps images only into its own memories
+    _capi.set_memory_creator(config, wasmtime_creator(_capi.ERROR_NEW))
+    return wasmtime.Engine(config)
 
 
 def _config(kind: EngineKind) -> wasmtime.Config:
@@ -93,6 +71,13 @@ def _config(kind: EngineKind) -> wasmtime.Config:
     config.epoch_interruption = kind.epoch
     config.consume_fuel = kind.fuel
     config.cranelift_opt_level = "speed"
+    # Every trap is found by a check in the compiled code, none by a signal: wasmtime's
+    # signal-based traps rely on its handlers staying installed and first in line, which
+    # the host process decides (faulthandler enabled before the first engine, then
+    # disabled, restored the default action under them and a sandbox's out-of-bounds
+    # access ended the process; a Python-level SIGSEGV handler installed later made it
+    # spin forever). The checks cost 10-30% of bulk work (zlib, lz4, JPEG 1 MiB).
+    _capi.set_signals_based_traps(config, False)
     # views of a memory (Memory.whole) hold its address: grow in place or fail
     config.memory_may_move = False
     return config

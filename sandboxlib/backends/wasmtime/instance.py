@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import atexit
 import math
-import threading
 import weakref
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -22,8 +21,8 @@ from ..base import CallbackTarget, LibraryModule, RawEntry, check_export, table_
 from ...config import Grants, Limits
 from . import _capi
 from ._capi import EXTERN_FUNC, EXTERN_MEMORY, ffi, lib
-from .engine import (EPOCH_TICK_SECONDS, FAST_MEMORIES, POOL_TABLE_ELEMENTS, EngineKind,
-                     compiled_module, engine, ensure_epoch_ticker, instance_pre)
+from .engine import (EPOCH_TICK_SECONDS, EngineKind, compiled_module, engine,
+                     ensure_epoch_ticker, instance_pre)
 
 
 NO_DEADLINE = 1 << 48
@@ -103,8 +102,7 @@ class WasmtimeInstance:
         raw = lib.wasmtime_store_new(loaded.engine_ptr, _NULL, _NULL)
         if raw == _NULL:
             raise ResourceError("cannot allocate a wasmtime store")
-        self._store = (ffi.gc(raw, lib.wasmtime_store_delete) if loaded.kind.dense else
-                       _FAST_MEMORIES.track(raw))
+        self._store = ffi.gc(raw, lib.wasmtime_store_delete)
         _live.add(self)
         self._ctx = ctx = lib.wasmtime_store_context(raw)
         self._ctx_address = int(ffi.cast("uintptr_t", ctx))
@@ -122,15 +120,13 @@ class WasmtimeInstance:
         self._table: wasmtime.Table | None = None
         self._instance = ffi.new(_capi.INSTANCE_P)
         trap = ffi.new(_capi.TRAP_PP)
-        if loaded.kind.dense:
-            expect_slot(limit_pages(limits) * PAGE)
+        expect_slot(limit_pages(limits) * PAGE)
         err = lib.wasmtime_instance_pre_instantiate(loaded.pre_ptr, ctx, self._instance, trap)
-        if loaded.kind.dense:
-            expect_slot(0)
+        expect_slot(0)
         if err:  # imports are resolved already: what is left is the store's limits
             message = _capi.take_message("error", err)
             lib.wasmtime_error_delete(err)
-            if loaded.kind.dense and "no room" in message:
+            if "no room" in message:
                 raise no_room(limits)
             raise ResourceError(f"wasmtime: {message}")
         if trap[0]:
@@ -282,34 +278,6 @@ def _check(err: Any) -> None:
         raise SandboxError(f"wasmtime: {message}")
 
 
-class FastMemories:
-    """Counts the live stores of fast engines (whose memories cost mappings and 4 GiB of
-    address space each: see the engine), so that sandboxes past ``budget`` go dense."""
-
-    def __init__(self, budget: int) -> None:
-        self.budget = budget
-        self.live = 0
-        self._lock = threading.Lock()
-
-    def room(self) -> bool:
-        """Whether one more fast store fits (threads asking at once may all be told so)."""
-        return self.live < self.budget
-
-    def track(self, store: Any) -> Any:
-        """``store`` (a new fast store), counted until it is deleted."""
-        with self._lock:
-            self.live += 1
-        return ffi.gc(store, self._delete)
-
-    def _delete(self, store: Any) -> None:
-        lib.wasmtime_store_delete(store)
-        with self._lock:
-            self.live -= 1
-
-
-# Fast memories take ~4 mappings each: a thousand leave most of the process's mappings
-# (and of its address space) to everything else.
-_FAST_MEMORIES = FastMemories(budget=FAST_MEMORIES)
 _live: weakref.WeakSet[WasmtimeInstance] = weakref.WeakSet()
 # Per library, the module it runs under given (engine kind, grants), resolved once:
 # finding it reads and hashes the module file.
@@ -335,16 +303,7 @@ class WasmtimeBackend:
     model = WASM32
 
     def instantiate(self, library: LibraryModule, limits: Limits, grants: Grants) -> WasmtimeInstance:
-        fuel, epoch = limits.fuel is not None, limits.timeout is not None
-        if _FAST_MEMORIES.room() and limits.table_elements <= POOL_TABLE_ELEMENTS:
-            try:
-                return self._instance(library, EngineKind(fuel, epoch), limits, grants)
-            except ResourceError:  # a module too large for a slot of the pool, or the
-                pass  # pool full (stores not yet counted): the dense engine says
-        return self._instance(library, EngineKind(fuel, epoch, dense=True), limits, grants)
-
-    def _instance(self, library: LibraryModule, kind: EngineKind, limits: Limits,
-                  grants: Grants) -> WasmtimeInstance:
+        kind = EngineKind(fuel=limits.fuel is not None, epoch=limits.timeout is not None)
         loaded = library.memo(("wasmtime", kind, grants, limits.memory_bytes),
                               lambda: self._load(library, kind, grants, limits))
         return WasmtimeInstance(loaded, limits, grants)
