@@ -2,8 +2,8 @@
 create them, the resident memory each costs when idle, and that every one still
 answers. The count can be changed with $SANDBOXLIB_DENSITY (lowered for a quick run).
 
-Memories are slots of sandboxlib._slab: wasm2c's always, wasmtime's past the first
-thousand live sandboxes (its dense engine: see sandboxlib.backends.wasmtime.engine)."""
+Memories are slots of sandboxlib._slab, on both backends (see
+sandboxlib.backends.wasmtime.engine for wasmtime's)."""
 
 from __future__ import annotations
 

@@ -225,8 +225,8 @@ static void give(uint8_t* slot, size_t size, size_t used) {
 static const sbx_slab_api api = {SBX_SLAB_VERSION, take, give};
 
 /* -- wasmtime: a host memory creator over the slots ---------------------------------
-   The engine that uses it is configured for explicit bounds checks (no reservation,
-   no guard region), so a memory is just its slot and its current size. */
+   wasmtime's engines are configured for explicit bounds checks (no reservation, no
+   guard region), so a memory is just its slot and its current size. */
 
 typedef struct wasmtime_error wasmtime_error_t;
 typedef struct wasm_memorytype wasm_memorytype_t;
