@@ -35,9 +35,11 @@ _imported: Memo[str, ModuleType] = Memo()
 
 
 def code_fingerprint() -> str:
-    """Changes whenever the generator's or the toolchain's code (flags, pins) does."""
+    """Changes whenever the generator's or the toolchain's code (flags, pins, the x86
+    intrinsics headers) does."""
     h = hashlib.sha256(__version__.encode())
-    for path in sorted([*_GENERATOR.glob("*.py"), *_TOOLCHAIN.glob("*.py")]):
+    for path in sorted([*_GENERATOR.glob("*.py"), *_TOOLCHAIN.glob("*.py"),
+                        *_TOOLCHAIN.glob("x86_intrinsics/*.h")]):
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
