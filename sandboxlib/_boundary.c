@@ -871,6 +871,12 @@ static PyObject* Caller_call(Caller* c, PyObject* const* args, size_t nargsf, Py
     if (bad)
       goto done;
   }
+  if (g->unusable) { /* converting an argument (a user's __index__) closed or poisoned it */
+    PyObject* r = call_method(c->sandbox, "_check_usable", NULL, 0);
+    if (!r)
+      goto done;
+    Py_DECREF(r);
+  }
   int failed = raw_call(c, v, (int)n);
   if (g->pending) { /* a callback raised: that is what the call raises */
     PyErr_Clear();

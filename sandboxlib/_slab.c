@@ -117,6 +117,10 @@ static int push(slot_stack* s, uint8_t* slot) {
 static uint8_t* take(size_t size) {
   uint8_t* slot = NULL;
   int err = 0;
+  if (!size) { /* no size class of nothing: a slab of 0-byte slots divides by zero */
+    errno = last_errno = EINVAL;
+    return NULL;
+  }
   pthread_mutex_lock(&lock);
   size_class* c = class_of(size, 1);
   if (c) {
@@ -280,9 +284,13 @@ static wasmtime_error_t* wt_new(void* env, const wasm_memorytype_t* ty, size_t m
   (void)env, (void)ty;
   size_t slot = wt_expected;
   if (!slot)
-    return wt_error_new("sandboxlib: a memory made outside a sandbox's instantiation");
+    return wt_error_new("sandboxlib: a memory made outside a sandbox's instantiation, "
+                        "or a second memory of one");
+  wt_expected = 0; /* one memory per instantiation: the limit bounds the whole module */
   if (maximum < slot)
     slot = maximum;
+  if (!slot)
+    return wt_error_new("the module's memory has a maximum of 0 bytes");
   if (minimum > slot)
     return wt_error_new("the module's initial memory does not fit the limit");
   if (reserved > slot || guard)

@@ -86,13 +86,16 @@ def _inspect(args: argparse.Namespace) -> int:
     from .inspect_module import inspect_module
     report = inspect_module(Path(args.module))
     _out(f"{args.module}: {len(report.imports)} import(s), {len(report.exports)} export(s)")
+    _out("ABI shape: " + (f"refused: {report.refused}" if report.refused else "accepted"))
     _out("imports (capabilities the module requests):")
-    for module, name, grant in report.imports or [("-", "none", "")]:
+    if not report.imports:
+        _out("  (none)")
+    for module, name, grant in report.imports:
         _out(f"  {module}.{name:<24} {grant}")
     _out("exports:")
     for name, ty in report.exports:
         _out(f"  {name:<32} {ty}")
-    return 0
+    return 1 if report.refused else 0
 
 
 def _report(path: Path, plan: Plan) -> None:

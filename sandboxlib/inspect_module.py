@@ -1,4 +1,5 @@
-"""What a wasm module asks of its host (imports) and offers (exports)."""
+"""What a wasm module asks of its host (imports) and offers (exports), and whether
+its shape is one sandboxlib runs (``toolchain.moduleshape``)."""
 
 from __future__ import annotations
 
@@ -7,17 +8,26 @@ from pathlib import Path
 
 import wasmtime
 
-from .errors import BuildError
-from .toolchain.wasi_calls import CALLS, MODULE
+from .errors import BuildError, SandboxError
+from .toolchain.moduleshape import check_module
+from .toolchain.wasi_calls import CALLS, MODULE, UNSERVED
 
 
 @dataclass(frozen=True)
 class ModuleReport:
     imports: list[tuple[str, str, str]]  # module, name, what grants it
     exports: list[tuple[str, str]]  # name, type
+    refused: str | None  # why sandboxlib refuses to run it, or None
 
 
 def inspect_module(path: Path) -> ModuleReport:
+    try:
+        check_module(path.read_bytes(), path.name)
+        refused = None
+    except SandboxError as exc:
+        refused = str(exc).split(": module refused: ", 1)[-1]
+    except OSError as exc:
+        raise BuildError(f"{path}: cannot read the wasm module", str(exc)) from None
     try:
         module = wasmtime.Module.from_file(wasmtime.Engine(), str(path))
     except (wasmtime.WasmtimeError, OSError) as exc:
@@ -26,13 +36,13 @@ def inspect_module(path: Path) -> ModuleReport:
     for imp in module.imports:
         if imp.module == MODULE and (imp.name or "") in CALLS:
             grant = CALLS[imp.name or ""].granted_by
-        elif imp.module == MODULE:
-            grant = "not provided by sandboxlib: instantiation fails"
+        elif imp.module == MODULE and (imp.name or "") in UNSERVED:
+            grant = "not served: answers ENOSYS on every backend"
         else:
-            grant = "not provided by sandboxlib: instantiation fails"
+            grant = "not provided by sandboxlib: the module is refused"
         imports.append((imp.module, imp.name or "", grant))
     exports = [(e.name, describe(e.type)) for e in module.exports]
-    return ModuleReport(imports, exports)
+    return ModuleReport(imports, exports, refused)
 
 
 def describe(ty: object) -> str:

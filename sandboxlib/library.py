@@ -72,8 +72,11 @@ class Library:
         ``toolchain.preinit``). A sandbox runs the built module and its start-up
         itself if ``preinit`` is off, if it was granted anything (so that its
         constructors see what it was granted) or if the image does not fit its
-        memory limit."""
+        memory limit. Every module is checked against the ABI's shape first
+        (``toolchain.moduleshape``): a refused one is neither run nor cached."""
         built = self.built_module()
+        from .toolchain.moduleshape import check_module
+        self.memo(("shape", built), lambda: check_module(built.read_bytes(), self.name))
         limits = limits or Limits()
         if not self.preinit or (grants is not None and grants != Grants()):
             return built

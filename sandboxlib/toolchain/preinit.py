@@ -27,6 +27,7 @@ import wasmtime
 from ..errors import BuildError, ResourceError
 from ..config import Limits
 from .cache import build_entry
+from .moduleshape import refuse_in_wasmtime
 from .wasi_linker import wasi_linker
 from .wasmbinary import (PAGE, SEC_CODE, SEC_DATA, SEC_DATACOUNT, SEC_EXPORT, SEC_GLOBAL,
                          SEC_MEMORY, SEC_START, assemble, const_expr_end, enc_s, enc_u,
@@ -121,6 +122,7 @@ def _run_startup(instrumented: bytes, probed: list[int], limits: Limits, name: s
     the memory image and the values of the ``probed`` globals (None if the module
     needs more than WASI: its missing imports are for the backend to report)."""
     config = wasmtime.Config()
+    refuse_in_wasmtime(config)
     config.epoch_interruption = True
     config.consume_fuel = limits.fuel is not None
     engine = wasmtime.Engine(config)
@@ -129,7 +131,8 @@ def _run_startup(instrumented: bytes, probed: list[int], limits: Limits, name: s
         return None
     store = wasmtime.Store(engine)
     store.set_wasi(wasmtime.WasiConfig())
-    store.set_limits(memory_size=limits.memory_bytes, table_elements=limits.table_elements)
+    store.set_limits(memory_size=limits.memory_bytes, table_elements=limits.table_elements,
+                     instances=1, tables=1, memories=1)
     if limits.fuel is not None:
         store.set_fuel(limits.fuel)
     store.set_epoch_deadline(1)

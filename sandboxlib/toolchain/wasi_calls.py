@@ -1,7 +1,8 @@
 """The WASI (preview 1) calls sandboxlib's modules may import: their wasm types,
 what grants each, and which are ambient capabilities (clock, randomness) that
-answer ENOTCAPABLE unless granted. One table for the wasmtime linker, the wasm2c
-host and ``sandboxlib inspect``."""
+answer ENOTCAPABLE unless granted; the rest of preview 1 answers ENOSYS on every
+backend. One table for the module check, the wasmtime linker, the wasm2c host and
+``sandboxlib inspect``."""
 
 from __future__ import annotations
 
@@ -47,3 +48,26 @@ CALLS: dict[str, WasiCall] = {
     "random_get": _call("ii", "random", "random"),
     "proc_exit": _call("i", "(exit: traps the sandbox)", returns=False),
 }
+
+ENOSYS = 52  # WASI errno: the function is not supported
+# The rest of WASI preview 1: a module may import these (a library's file functions
+# often do), and every backend answers each with ENOSYS alike, whatever is granted.
+UNSERVED: dict[str, FuncType] = {name: _call(params, _NONE).wasm_type for name, params in {
+    "args_get": "ii", "args_sizes_get": "ii", "fd_advise": "iIIi", "fd_allocate": "iII",
+    "fd_datasync": "i", "fd_fdstat_set_rights": "iII", "fd_filestat_get": "ii",
+    "fd_filestat_set_size": "iI", "fd_filestat_set_times": "iIIi", "fd_pread": "iiiIi",
+    "fd_pwrite": "iiiIi", "fd_readdir": "iiiIi", "fd_renumber": "ii", "fd_sync": "i",
+    "fd_tell": "ii", "path_create_directory": "iii", "path_filestat_get": "iiiii",
+    "path_filestat_set_times": "iiiiIIi", "path_link": "iiiiiii", "path_readlink": "iiiiii",
+    "path_remove_directory": "iii", "path_rename": "iiiiii", "path_symlink": "iiiii",
+    "path_unlink_file": "iii", "proc_raise": "i", "sched_yield": "", "sock_accept": "iii",
+    "sock_recv": "iiiiii", "sock_send": "iiiii", "sock_shutdown": "ii",
+}.items()}
+
+
+def import_type(module: str, name: str) -> FuncType | None:
+    """The type a module must import ``module.name`` with, if it is a WASI preview 1
+    call (served, or answered ENOSYS), else None."""
+    if module != MODULE:
+        return None
+    return CALLS[name].wasm_type if name in CALLS else UNSERVED.get(name)

@@ -114,7 +114,15 @@ class Wasm2cInstance:
                 self._wasi = wasi.WasiHost(grants, Memory(self.memory, "WASI call"),
                                            self._interrupted)
             self._imports = [self._wasi.handler(n) for n in loaded.imports] if self._wasi else []
-            if lib.sbx_instantiate(raw):
+            # the module's own initialization runs under the deadline too
+            armed = limits.timeout is not None and WATCHDOG.arm(self._key, limits.timeout,
+                                                                self._interrupt)
+            try:
+                failed = lib.sbx_instantiate(raw)
+            finally:
+                if armed:
+                    WATCHDOG.disarm(self._key)
+            if failed:
                 self._fail()
             if loaded.has_initialize:
                 self.function(INITIALIZE)()

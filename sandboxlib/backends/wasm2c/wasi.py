@@ -30,7 +30,7 @@ from ...errors import BoundsError
 from ...config import Grants
 from ..memory import Memory
 from .beneath import open_beneath
-from ...toolchain.wasi_calls import CALLS, MODULE
+from ...toolchain.wasi_calls import ENOSYS, UNSERVED, import_type
 from ...toolchain.wasmbinary import FuncType
 
 _NAMES = (
@@ -132,6 +132,8 @@ class WasiHost:
     def handler(self, name: str) -> Callable[..., int]:
         """The named call, checked against the time limit first; host OS errors become
         their WASI errno, pointers outside the sandbox's memory EFAULT."""
+        if name in UNSERVED:
+            return _nosys
         fn: Callable[..., int] = getattr(self, name)
 
         def run(*args: int) -> int:
@@ -370,7 +372,11 @@ class WasiHost:
         return EXIT
 
 
+def _nosys(*_: int) -> int:
+    return ENOSYS
+
+
 def served_type(module: str, name: str) -> FuncType | None:
-    """The wasm type of import ``module.name`` if this host serves it, else None."""
-    call = CALLS.get(name) if module == MODULE else None
-    return call.wasm_type if call is not None and hasattr(WasiHost, name) else None
+    """The wasm type of import ``module.name`` if this host answers it, else None."""
+    ty = import_type(module, name)
+    return ty if ty is not None and (name in UNSERVED or hasattr(WasiHost, name)) else None

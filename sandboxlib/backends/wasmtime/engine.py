@@ -28,6 +28,7 @@ from ...errors import BuildError, CapabilityError
 from ...once import Memo
 from ...progress import progress
 from ...toolchain.cache import build_entry, discard
+from ...toolchain.moduleshape import refuse_in_wasmtime
 from ...toolchain.wasi_linker import wasi_linker
 from . import _capi
 
@@ -66,6 +67,7 @@ def _new_engine(kind: EngineKind) -> wasmtime.Engine:
 
 def _config(kind: EngineKind) -> wasmtime.Config:
     config = wasmtime.Config()
+    refuse_in_wasmtime(config)
     # checks at every loop back-edge and call cost 10-35% of bulk work (zlib, lz4, expat
     # 1 MiB on wasmtime): only sandboxes with a time limit pay for them
     config.epoch_interruption = kind.epoch

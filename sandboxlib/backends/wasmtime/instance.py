@@ -108,14 +108,16 @@ class WasmtimeInstance:
         self._ctx_address = int(ffi.cast("uintptr_t", ctx))
         if loaded.imports:  # (a module that imports nothing has no use for one)
             _check(lib.wasmtime_context_set_wasi(ctx, _wasi_config(grants)))
-        lib.wasmtime_store_limiter(raw, limits.memory_bytes, limits.table_elements, -1, -1, -1)
+        # one instance, one memory, one table: the limits bound the whole store
+        lib.wasmtime_store_limiter(raw, limits.memory_bytes, limits.table_elements, 1, 1, 1)
         if limits.fuel is not None:
             _check(lib.wasmtime_context_set_fuel(ctx, limits.fuel))
         self._deadline = NO_DEADLINE
         if limits.timeout is not None:
             ensure_epoch_ticker()
             self._deadline = max(1, math.ceil(limits.timeout / EPOCH_TICK_SECONDS))
-        lib.wasmtime_context_set_epoch_deadline(ctx, NO_DEADLINE)
+        # instantiation (a start function, were one accepted) runs under the deadline too
+        lib.wasmtime_context_set_epoch_deadline(ctx, self._deadline)
         self._targets: list[CallbackTarget] = []  # see add_callback
         self._table: wasmtime.Table | None = None
         self._instance = ffi.new(_capi.INSTANCE_P)
@@ -123,6 +125,7 @@ class WasmtimeInstance:
         expect_slot(limit_pages(limits) * PAGE)
         err = lib.wasmtime_instance_pre_instantiate(loaded.pre_ptr, ctx, self._instance, trap)
         expect_slot(0)
+        lib.wasmtime_context_set_epoch_deadline(ctx, NO_DEADLINE)
         if err:  # imports are resolved already: what is left is the store's limits
             message = _capi.take_message("error", err)
             lib.wasmtime_error_delete(err)
@@ -130,9 +133,7 @@ class WasmtimeInstance:
                 raise no_room(limits)
             raise ResourceError(f"wasmtime: {message}")
         if trap[0]:
-            message = _capi.take_message("trap", trap[0])
-            lib.wasm_trap_delete(trap[0])
-            raise TrapError(f"instantiation trapped: {message}")
+            self._fail(_NULL, trap)
         mem = _capi.export_handle(ctx, self._instance, "memory", EXTERN_MEMORY)
         if mem is None:
             raise SandboxError("the module exports no memory")

