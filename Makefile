@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt setup.py sandboxlib/*.c sandboxlib/*.h sandboxlib/wrapped/expat/*.c | cksum | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt setup.py sandboxlib/*.c sandboxlib/*.h sandboxlib/backends/wasmtime/*.c sandboxlib/wrapped/expat/*.c | cksum | cut -d' ' -f1)
 
 .PHONY: all demo dask test typecheck unit bench venv clean
 
@@ -13,7 +13,8 @@ all: test
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt setup.py sandboxlib/_boundary.c sandboxlib/_slots.h \
-          sandboxlib/wrapped/expat/_fastlane.c
+          sandboxlib/_boundary.h sandboxlib/_slab.c sandboxlib/_slab.h \
+          sandboxlib/backends/wasmtime/_adapter.c sandboxlib/wrapped/expat/_fastlane.c
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "installing sandboxlib and its pinned dependencies into $(VENV) ..."
 	@$(PY) -m pip uninstall --quiet --yes sandboxlib 2>/dev/null || true  # the name before sandboxlib-wasm

@@ -1,6 +1,6 @@
 """What the wheel builds besides the Python files: the extensions (the compiled boundary
-``sandboxlib._boundary``, the allocator of linear memories ``sandboxlib._slab`` and
-wrapped.expat's dispatch fast lane) and the drop-ins' generated packages
+``sandboxlib._boundary``, the allocator of linear memories ``sandboxlib._slab``, the
+wasmtime backend's adapter to the boundary and wrapped.expat's dispatch fast lane) and the drop-ins' generated packages
 (``build_generated``); everything else is in pyproject.toml."""
 
 import subprocess
@@ -61,9 +61,12 @@ setup(
     cmdclass={"build": Build, "build_generated": BuildGenerated},
     ext_modules=[
         Extension("sandboxlib._boundary", ["sandboxlib/_boundary.c"], extra_compile_args=FLAGS,
-                  depends=["sandboxlib/_slots.h"]),
+                  depends=["sandboxlib/_slots.h", "sandboxlib/_boundary.h"]),
         Extension("sandboxlib._slab", ["sandboxlib/_slab.c"], extra_compile_args=FLAGS,
                   depends=["sandboxlib/_slab.h"]),
+        Extension("sandboxlib.backends.wasmtime._adapter",
+                  ["sandboxlib/backends/wasmtime/_adapter.c"], extra_compile_args=FLAGS,
+                  depends=["sandboxlib/_boundary.h", "sandboxlib/_slab.h"]),
         Extension("sandboxlib.wrapped.expat._fastlane", ["sandboxlib/wrapped/expat/_fastlane.c"],
                   extra_compile_args=FLAGS, depends=["sandboxlib/_slots.h"]),
     ],

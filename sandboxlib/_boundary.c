@@ -12,11 +12,9 @@
    error naming the function and argument: the rules live there once, and this file
    only accepts what they would accept unchanged.
 
-   Raw calls take one of three forms:
-     UNIFORM   int fn(void *ctx, sbx_val *v): arguments in v, the result in v[0],
-               non-zero when the call failed (the wasm2c shim and the native build
-               generate one per function);
-     WASMTIME  wasmtime_func_call_unchecked on a function handle (16-byte values);
+   Raw calls take one of two forms, whatever the backend (see _boundary.h):
+     UNIFORM   an sbx_call_fn: each backend's adapter provides one per function (the
+               wasm2c shim, the native build's entries, backends/wasmtime/_adapter.c);
      PYTHON    any Python callable (e.g. a call that arms a watchdog first). */
 
 #define PY_SSIZE_T_CLEAN
@@ -29,30 +27,10 @@
 
 #include "_slots.h"
 
-typedef union {
-  int32_t i32;
-  uint32_t u32;
-  int64_t i64;
-  uint64_t u64;
-  float f32;
-  double f64;
-} sbx_val;
+#include "_boundary.h"
 
-typedef union {
-  int32_t i32;
-  int64_t i64;
-  float f32;
-  double f64;
-  uint8_t v128[16];
-} wt_val_raw;
-
-typedef void* (*wt_call_t)(void* ctx, const void* func, wt_val_raw* args, size_t n,
-                           void** trap);
-typedef void (*wt_deadline_t)(void* ctx, uint64_t ticks);
-typedef int (*uniform_t)(void* ctx, sbx_val* v);
-
-enum { RAW_UNIFORM = 0, RAW_WASMTIME = 1, RAW_PYTHON = 2 };
-#define MAX_PARAMS 64
+enum { RAW_UNIFORM = 0, RAW_PYTHON = 1 };
+#define MAX_PARAMS SBX_MAX_PARAMS
 
 /* -- the tainted types (set once by setup()) ------------------------------------ */
 static PyTypeObject* tainted_type;
@@ -142,17 +120,14 @@ static PyObject* call_method(PyObject* o, const char* name, PyObject* const* arg
    The base type of backends/memory.py's Memory: reads, writes and C strings that
    are in bounds are done here; anything else (out of bounds, NULL, not an int, a
    closed sandbox) goes to the Memory's _*_slow method, which raises the error. */
-enum { REGION_CLOSED = 0, REGION_UNIFORM = 1, REGION_WASMTIME = 2, REGION_HOST = 3 };
-typedef void (*region_uniform_t)(void* ctx, uint8_t** base, uint64_t* size);
-typedef uint8_t* (*wt_data_t)(const void* ctx, const void* memory);
-typedef size_t (*wt_size_t)(const void* ctx, const void* memory);
+enum { REGION_CLOSED = 0, REGION_UNIFORM = 1, REGION_HOST = 2 };
 
 typedef struct {
   PyObject_HEAD
   int form;
-  void *fn, *fn2, *ctx;
+  sbx_region_fn fn;
+  void* ctx;
   void (*release)(void* ctx); /* given back when detached: what kept the memory there */
-  uint8_t handle[32];
   PyObject* keep;
 } Region;
 
@@ -160,11 +135,7 @@ typedef struct {
 static int region_get(Region* r, uint8_t** base, uint64_t* size) {
   switch (r->form) {
     case REGION_UNIFORM:
-      ((region_uniform_t)r->fn)(r->ctx, base, size);
-      return 1;
-    case REGION_WASMTIME:
-      *base = ((wt_data_t)r->fn)(r->ctx, r->handle);
-      *size = ((wt_size_t)r->fn2)(r->ctx, r->handle);
+      r->fn(r->ctx, base, size);
       return 1;
     case REGION_HOST:
       *base = NULL;
@@ -260,25 +231,17 @@ static void region_release(Region* r) {
 
 static PyObject* Region_attach(Region* r, PyObject* args) {
   int form;
-  unsigned long long fn, fn2, ctx, release;
-  Py_buffer handle = {0};
+  unsigned long long fn, ctx, release;
   PyObject* keep;
-  if (!PyArg_ParseTuple(args, "iKKKy*OK", &form, &fn, &fn2, &ctx, &handle, &keep, &release))
+  if (!PyArg_ParseTuple(args, "iKKOK", &form, &fn, &ctx, &keep, &release))
     return NULL;
   region_release(r);
-  int bad = form < REGION_CLOSED || form > REGION_HOST || handle.len > 32 ||
-            ((form == REGION_UNIFORM || form == REGION_WASMTIME) && !fn) ||
-            (form == REGION_WASMTIME && !fn2);
-  if (!bad)
-    memcpy(r->handle, handle.buf, (size_t)handle.len);
-  PyBuffer_Release(&handle);
-  if (bad) {
+  if (form < REGION_CLOSED || form > REGION_HOST || (form == REGION_UNIFORM && !fn)) {
     PyErr_SetString(PyExc_ValueError, "Region: an inconsistent memory access");
     return NULL;
   }
   r->form = form;
-  r->fn = (void*)(uintptr_t)fn;
-  r->fn2 = (void*)(uintptr_t)fn2;
+  r->fn = (sbx_region_fn)(uintptr_t)fn;
   r->ctx = (void*)(uintptr_t)ctx;
   r->release = (void (*)(void*))(uintptr_t)release;
   r->keep = Py_NewRef(keep);
@@ -314,8 +277,8 @@ static PyMethodDef Region_methods[] = {
     {"read_cstring", (PyCFunction)(void (*)(void))Region_read_cstring, METH_FASTCALL,
      "read_cstring(address, max_len): a NUL-terminated string of at most max_len bytes."},
     {"_attach", (PyCFunction)Region_attach, METH_VARARGS,
-     "_attach(form, fn, fn2, ctx, handle, keep, release): how to find the memory, what "
-     "keeps it there (release(ctx) is called when detached)."},
+     "_attach(form, fn, ctx, keep, release): how to find the memory (fn(ctx, &base, "
+     "&size)), what keeps it there (release(ctx) is called when detached)."},
     {"_detach", (PyCFunction)Region_detach, METH_NOARGS, "Every access goes the slow way."},
     {NULL}};
 
@@ -519,11 +482,8 @@ typedef struct {
   PyObject* raw;     /* RAW_PYTHON: the callable */
   PyObject* keep;    /* what keeps fn and ctx valid */
   int form;
-  void* fn;
+  sbx_call_fn fn;
   void* ctx;
-  void* set_deadline; /* RAW_WASMTIME with a time limit */
-  uint64_t deadline;
-  uint8_t handle[16]; /* RAW_WASMTIME: the function's handle */
 } Caller;
 
 
@@ -746,30 +706,11 @@ static int raw_call(Caller* c, sbx_val* v, int n) {
   if (c->form == RAW_UNIFORM) {
     int failed;
     Py_BEGIN_ALLOW_THREADS
-    failed = ((uniform_t)c->fn)(c->ctx, v);
+    failed = c->fn(c->ctx, v);
     Py_END_ALLOW_THREADS
     if (!failed)
       return 0;
     return report_failure(c, PyLong_FromLong(failed), PyLong_FromLong(0));
-  }
-  if (c->form == RAW_WASMTIME) {
-    wt_val_raw w[MAX_PARAMS];
-    size_t len = (size_t)(n ? n : 1);
-    memset(w, 0, len * sizeof *w);
-    for (int i = 0; i < n; i++)
-      memcpy(&w[i], &v[i], sizeof v[i]);
-    void* trap = NULL;
-    void* err;
-    Py_BEGIN_ALLOW_THREADS
-    if (c->set_deadline && c->gate->depth == 1) /* the outermost call sets the deadline */
-      ((wt_deadline_t)c->set_deadline)(c->ctx, c->deadline);
-    err = ((wt_call_t)c->fn)(c->ctx, c->handle, w, len, &trap);
-    Py_END_ALLOW_THREADS
-    if (!err && !trap) {
-      memcpy(&v[0], &w[0], sizeof v[0]);
-      return 0;
-    }
-    return report_failure(c, PyLong_FromVoidPtr(err), PyLong_FromVoidPtr(trap));
   }
   PyObject* args[MAX_PARAMS];
   for (int i = 0; i < n; i++) {
@@ -914,29 +855,22 @@ static PyObject* Caller_new(PyTypeObject* type, PyObject* args, PyObject* kw) {
   Plan* plan;
   PyObject *sandbox, *memory, *failed, *raw, *keep;
   int form;
-  unsigned long long fn, ctx, set_deadline, deadline;
-  Py_buffer handle = {0};
+  unsigned long long fn, ctx;
   static char* names[] = {"gate", "plan", "sandbox", "memory", "failed", "form", "fn", "ctx",
-                          "handle", "set_deadline", "deadline", "raw", "keep", NULL};
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O!OOOiKKy*KKOO", names, &GateType, &gate,
+                          "raw", "keep", NULL};
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O!OOOiKKOO", names, &GateType, &gate,
                                    &PlanType, &plan, &sandbox, &memory, &failed, &form, &fn,
-                                   &ctx, &handle, &set_deadline, &deadline, &raw, &keep))
+                                   &ctx, &raw, &keep))
     return NULL;
-  int bad = form < RAW_UNIFORM || form > RAW_PYTHON || handle.len > 16 ||
-            !PyObject_TypeCheck(memory, &RegionType) ||
-            (form != RAW_PYTHON && !fn) || (form == RAW_PYTHON && !PyCallable_Check(raw));
+  int bad = form < RAW_UNIFORM || form > RAW_PYTHON || !PyObject_TypeCheck(memory, &RegionType) ||
+            (form == RAW_UNIFORM && !fn) || (form == RAW_PYTHON && !PyCallable_Check(raw));
   if (bad) {
-    PyBuffer_Release(&handle);
     PyErr_SetString(PyExc_ValueError, "Caller: an inconsistent raw call");
     return NULL;
   }
   Caller* c = (Caller*)type->tp_alloc(type, 0);
-  if (!c) {
-    PyBuffer_Release(&handle);
+  if (!c)
     return NULL;
-  }
-  memcpy(c->handle, handle.buf, (size_t)handle.len);
-  PyBuffer_Release(&handle);
   c->vectorcall = (vectorcallfunc)Caller_checked;
   Py_INCREF(gate);
   Py_INCREF(plan);
@@ -948,10 +882,8 @@ static PyObject* Caller_new(PyTypeObject* type, PyObject* args, PyObject* kw) {
   c->raw = Py_NewRef(raw);
   c->keep = Py_NewRef(keep);
   c->form = form;
-  c->fn = (void*)(uintptr_t)fn;
+  c->fn = (sbx_call_fn)(uintptr_t)fn;
   c->ctx = (void*)(uintptr_t)ctx;
-  c->set_deadline = (void*)(uintptr_t)set_deadline;
-  c->deadline = deadline;
   return (PyObject*)c;
 }
 
@@ -1036,16 +968,14 @@ typedef struct {
   Lift args[MAX_PARAMS];
 } Callback;
 
-enum { CB_OK = 0, CB_FAILED = 1, CB_REMOVED = 2 };
-
 /* Run the callback on raw values (the result, if any, into v[0]); with the GIL. It
    may remove itself while it runs: what it uses is held for the run. */
 static int callback_run(Callback* cb, sbx_val* v) {
   Gate* g = cb->gate;
   if (cb->removed || !g)
-    return CB_REMOVED;
+    return SBX_CALLBACK_REMOVED;
   if (g->pending) /* an earlier callback of this call raised: the call is failing */
-    return CB_FAILED;
+    return SBX_CALLBACK_FAILED;
   Py_INCREF(g);
   PyObject* fn = Py_NewRef(cb->fn);
   PyObject* slow = Py_NewRef(cb->slow);
@@ -1084,10 +1014,10 @@ static int callback_run(Callback* cb, sbx_val* v) {
 done:
   while (n--)
     Py_DECREF(a[n]);
-  int rc = CB_OK;
+  int rc = SBX_CALLBACK_OK;
   if (!r) {
     gate_hold(g);
-    rc = CB_FAILED;
+    rc = SBX_CALLBACK_FAILED;
   }
   Py_XDECREF(r);
   Py_DECREF(fn);
@@ -1104,33 +1034,6 @@ static int callback_dispatch(void* target, sbx_val* v) {
   int rc = callback_run((Callback*)target, v);
   PyGILState_Release(st);
   return rc;
-}
-
-/* wasmtime's unchecked host-function form; `env` is the Callback. */
-typedef void* (*wt_trap_new_t)(const char* msg, size_t len);
-static wt_trap_new_t wt_trap_new;
-
-static void* wasmtime_trampoline(void* env, void* caller, wt_val_raw* args, size_t n) {
-  Callback* cb = (Callback*)env;
-  sbx_val v[MAX_PARAMS + 1];
-  if (n > MAX_PARAMS)
-    n = MAX_PARAMS;
-  for (size_t i = 0; i < n; i++)
-    memcpy(&v[i], &args[i], sizeof v[i]);
-  int rc = callback_dispatch(cb, v);
-  if (rc == CB_REMOVED) {
-    static const char msg[] = "call to an unregistered callback";
-    return wt_trap_new(msg, sizeof msg - 1);
-  }
-  if (rc) {
-    static const char msg[] = "host callback raised an exception";
-    return wt_trap_new(msg, sizeof msg - 1);
-  }
-  if (n) {
-    memset(&args[0], 0, sizeof args[0]);
-    memcpy(&args[0], &v[0], sizeof v[0]);
-  }
-  return NULL;
 }
 
 /* Called from Python (the native backend's C-typed trampolines): raw numbers in, the
@@ -1497,17 +1400,6 @@ static PyTypeObject FieldType = {
     .tp_members = Field_members,
 };
 
-static PyObject* wasmtime_callbacks(PyObject* self, PyObject* arg) {
-  void* trap_new = PyLong_AsVoidPtr(arg);
-  if (!trap_new) {
-    if (!PyErr_Occurred())
-      PyErr_SetString(PyExc_ValueError, "wasmtime_trap_new is NULL");
-    return NULL;
-  }
-  wt_trap_new = (wt_trap_new_t)trap_new;
-  return PyLong_FromVoidPtr((void*)wasmtime_trampoline);
-}
-
 /* -- module ----------------------------------------------------------------------- */
 static PyMethodDef methods[] = {
     {"setup", setup, METH_VARARGS,
@@ -1518,9 +1410,6 @@ static PyMethodDef methods[] = {
     {"setup_struct", setup_struct, METH_O,
      "setup_struct(Struct): the view type whose _sandbox, _address, _memory and _model "
      "slots Field reads."},
-    {"wasmtime_callbacks", wasmtime_callbacks, METH_O,
-     "wasmtime_callbacks(address of wasmtime_trap_new): the address of the trampoline that "
-     "runs a Callback (its env) as a wasmtime unchecked host function."},
     {NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "sandboxlib._boundary",
@@ -1541,12 +1430,10 @@ PyMODINIT_FUNC PyInit__boundary(void) {
     }
   }
   if (PyModule_AddIntConstant(m, "RAW_UNIFORM", RAW_UNIFORM) ||
-      PyModule_AddIntConstant(m, "RAW_WASMTIME", RAW_WASMTIME) ||
       PyModule_AddIntConstant(m, "RAW_PYTHON", RAW_PYTHON) ||
       PyModule_AddIntConstant(m, "MAX_PARAMS", MAX_PARAMS) ||
       PyModule_AddIntConstant(m, "REGION_CLOSED", REGION_CLOSED) ||
       PyModule_AddIntConstant(m, "REGION_UNIFORM", REGION_UNIFORM) ||
-      PyModule_AddIntConstant(m, "REGION_WASMTIME", REGION_WASMTIME) ||
       PyModule_AddIntConstant(m, "REGION_HOST", REGION_HOST) ||
       PyModule_AddObject(m, "CALLBACK_DISPATCH", PyLong_FromVoidPtr((void*)callback_dispatch))) {
     Py_DECREF(m);

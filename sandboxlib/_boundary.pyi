@@ -1,9 +1,34 @@
-"""The compiled boundary (sandboxlib/_boundary.c)."""
+"""The compiled boundary (sandboxlib/_boundary.c), and the Python methods its C calls
+by name (``CallerHost``, ``CallbackHost``, ``FieldHost``): declared here, so that mypy
+checks the objects passed in have them."""
 
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
+
+class CallerHost(Protocol):
+    """What a Caller's C calls on its sandbox, off the fast path."""
+
+    def _check_usable(self) -> None: ...
+    def _release_borrowed(self) -> None: ...
+    def _busy(self) -> None: ...
+    def _convert(self, fn: Any, index: int, value: object,
+                 temps: list[Any] | None) -> int | float: ...
+    def _free_temps(self, temps: list[Any]) -> None: ...
+    def _escaped(self, name: str, exc: BaseException) -> BaseException: ...
+
+class CallbackHost(Protocol):
+    """What a Callback's C calls, off the fast path."""
+
+    def too_deep(self, depth: int) -> None: ...
+    def poisoned(self) -> None: ...
+    def finish(self, value: object) -> int | float: ...
+
+class FieldHost(Protocol):
+    """What a Field's C calls on the struct view, off the fast path."""
+
+    def _read(self, name: str, t: Any) -> Any: ...
+    def _write(self, name: str, t: Any, value: object) -> None: ...
 
 RAW_UNIFORM: int
-RAW_WASMTIME: int
 RAW_PYTHON: int
 MAX_PARAMS: int
 
@@ -26,18 +51,15 @@ class Plan:
 
 class Caller:
     __name__: str
-    def __init__(self, gate: Gate, plan: Plan, sandbox: Any, memory: Any,
+    def __init__(self, gate: Gate, plan: Plan, sandbox: CallerHost, memory: Region,
                  failed: Callable[[int, int], None] | None, form: int, fn: int, ctx: int,
-                 handle: bytes, set_deadline: int, deadline: int,
                  raw: Callable[..., Any] | None, keep: object) -> None: ...
     def __call__(self, *args: Any) -> Any: ...
 
 CALLBACK_DISPATCH: int
 
-def wasmtime_callbacks(trap_new: int, /) -> int: ...
-
 class Callback:
-    def __init__(self, gate: Gate, fn: Callable[..., Any], memory: Any, slow: Any,
+    def __init__(self, gate: Gate, fn: Callable[..., Any], memory: Region, slow: CallbackHost,
                  origins: tuple[str, ...], lifts: tuple[tuple[str, str, int, bool], ...],
                  result: tuple[str, int, int] | None, max_depth: int) -> None: ...
     @property
@@ -47,15 +69,13 @@ class Callback:
 
 REGION_CLOSED: int
 REGION_UNIFORM: int
-REGION_WASMTIME: int
 REGION_HOST: int
 
 class Region:
     def read(self, address: int, length: int, /) -> bytes: ...
     def write(self, address: int, data: bytes | bytearray | memoryview, /) -> None: ...
     def read_cstring(self, address: int, max_len: int, /) -> bytes: ...
-    def _attach(self, form: int, fn: int, fn2: int, ctx: int, handle: bytes, keep: Any,
-                release: int, /) -> None: ...
+    def _attach(self, form: int, fn: int, ctx: int, keep: Any, release: int, /) -> None: ...
     def _detach(self) -> None: ...
 
 def setup_struct(struct: type, /) -> None: ...

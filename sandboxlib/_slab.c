@@ -5,8 +5,8 @@
    grow to. Nothing but the reservation splits the process's mappings, so a hundred
    thousand memories cost a few dozen mappings (Linux allows ~65,000 per process), and
    taking one costs no system call. Bounds are the compiled code's explicit checks
-   against the memory's current size (wasm2c's, and wasmtime's for the engine that
-   uses this allocator), never a protection change, which would split the slab, nor a
+   against the memory's current size (each backend's compiled code does them), never a
+   protection change, which would split the slab, nor a
    signal handler.
 
    A slot given back is wiped before it serves anyone else: its written part is
@@ -228,108 +228,10 @@ static void give(uint8_t* slot, size_t size, size_t used) {
 
 static const sbx_slab_api api = {SBX_SLAB_VERSION, take, give};
 
-/* -- wasmtime: a host memory creator over the slots ---------------------------------
-   wasmtime's engines are configured for explicit bounds checks (no reservation, no
-   guard region), so a memory is just its slot and its current size. */
-
-typedef struct wasmtime_error wasmtime_error_t;
-typedef struct wasm_memorytype wasm_memorytype_t;
-typedef struct {
-  void* env;
-  uint8_t* (*get_memory)(void* env, size_t* byte_size, size_t* maximum_byte_size);
-  wasmtime_error_t* (*grow_memory)(void* env, size_t new_size);
-  void (*finalizer)(void* env);
-} wt_linear_memory;
-typedef struct {
-  void* env;
-  wasmtime_error_t* (*new_memory)(void* env, const wasm_memorytype_t* ty, size_t minimum,
-                                  size_t maximum, size_t reserved_size_in_bytes,
-                                  size_t guard_size_in_bytes, wt_linear_memory* memory_ret);
-  void (*finalizer)(void* env);
-} wt_memory_creator;
-
-typedef struct {
-  uint8_t* data;
-  size_t size;    /* current byte size */
-  size_t maximum; /* the slot's size: growth past it fails */
-} wt_memory;
-
-static wasmtime_error_t* (*wt_error_new)(const char*);
-static __thread size_t wt_expected; /* slot size for the next memory of this thread */
-
-static uint8_t* wt_get(void* env, size_t* byte_size, size_t* maximum_byte_size) {
-  wt_memory* m = env;
-  *byte_size = m->size;
-  *maximum_byte_size = m->maximum;
-  return m->data;
-}
-
-static wasmtime_error_t* wt_grow(void* env, size_t new_size) {
-  wt_memory* m = env;
-  if (new_size > m->maximum)
-    return wt_error_new("memory limit reached");
-  m->size = new_size; /* the slot is zero past the old size: nothing to do */
-  return NULL;
-}
-
-static void wt_free(void* env) {
-  wt_memory* m = env;
-  give(m->data, m->maximum, m->size);
-  free(m);
-}
-
-static wasmtime_error_t* wt_new(void* env, const wasm_memorytype_t* ty, size_t minimum,
-                                size_t maximum, size_t reserved, size_t guard,
-                                wt_linear_memory* ret) {
-  (void)env, (void)ty;
-  size_t slot = wt_expected;
-  if (!slot)
-    return wt_error_new("sandboxlib: a memory made outside a sandbox's instantiation, "
-                        "or a second memory of one");
-  wt_expected = 0; /* one memory per instantiation: the limit bounds the whole module */
-  if (maximum < slot)
-    slot = maximum;
-  if (!slot)
-    return wt_error_new("the module's memory has a maximum of 0 bytes");
-  if (minimum > slot)
-    return wt_error_new("the module's initial memory does not fit the limit");
-  if (reserved > slot || guard)
-    return wt_error_new("sandboxlib: the engine expects reserved memory or guard pages");
-  wt_memory* m = malloc(sizeof *m);
-  if (!m)
-    return wt_error_new("out of host memory");
-  if (!(m->data = take(slot))) {
-    free(m);
-    return wt_error_new("no room for another sandbox's memory");
-  }
-  m->size = minimum;
-  m->maximum = slot;
-  *ret = (wt_linear_memory){m, wt_get, wt_grow, wt_free};
-  return NULL;
-}
-
-static wt_memory_creator wt_creator = {NULL, wt_new, NULL};
-
 /* -- Python ------------------------------------------------------------------------ */
 
 static PyObject* py_api(PyObject* self, PyObject* unused) {
   return PyLong_FromVoidPtr((void*)&api);
-}
-
-static PyObject* py_wasmtime_creator(PyObject* self, PyObject* error_new) {
-  void* fn = PyLong_AsVoidPtr(error_new);
-  if (!fn)
-    return PyErr_Occurred() ? NULL : PyErr_Format(PyExc_ValueError, "a null function");
-  wt_error_new = (wasmtime_error_t * (*)(const char*)) fn;
-  return PyLong_FromVoidPtr(&wt_creator);
-}
-
-static PyObject* py_expect(PyObject* self, PyObject* size) {
-  size_t n = PyLong_AsSize_t(size);
-  if (n == (size_t)-1 && PyErr_Occurred())
-    return NULL;
-  wt_expected = n;
-  Py_RETURN_NONE;
 }
 
 static PyObject* py_failure(PyObject* self, PyObject* unused) {
@@ -360,10 +262,6 @@ static void reset_in_child(void) {
 
 static PyMethodDef methods[] = {
     {"api", py_api, METH_NOARGS, "Address of the allocator's C interface (sbx_slab_api)."},
-    {"wasmtime_creator", py_wasmtime_creator, METH_O,
-     "Address of a wasmtime_memory_creator_t over the slots, given wasmtime_error_new's."},
-    {"expect", py_expect, METH_O,
-     "Slot size in bytes for the next wasmtime memory this thread creates (0: none)."},
     {"failure", py_failure, METH_NOARGS,
      "errno of this thread's last refused slot (0 if none), then forgotten."},
     {"stats", py_stats, METH_NOARGS, "Slabs, reserved bytes, live, free and lost slots."},

@@ -1,5 +1,6 @@
 /* sandboxlib: the process's allocator of linear memories (sandboxlib._slab), as the
-   compiled modules of the wasm2c backend see it: they get its address once loaded. */
+   backends' C sees it (the wasm2c modules, the wasmtime adapter's memory creator):
+   they get its address (_slab.api()) once loaded. */
 #ifndef SBX_SLAB_H
 #define SBX_SLAB_H
 #include <stddef.h>

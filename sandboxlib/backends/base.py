@@ -34,10 +34,10 @@ class CallbackTarget(Protocol):
 
     def __call__(self, *raw: Number) -> Number | None: ...
 
-# How the compiled boundary makes a raw call (sandboxlib/_boundary.c): RAW_UNIFORM,
-# int fn(void *ctx, sbx_val *values), non-zero when the call failed; RAW_WASMTIME,
-# wasmtime_func_call_unchecked(ctx, handle, ...); RAW_PYTHON, a RawFunction.
-# The value array of a uniform entry (the same union as _boundary.c's).
+# How the compiled boundary makes a raw call (sandboxlib/_boundary.h): RAW_UNIFORM, an
+# sbx_call_fn, int fn(void *ctx, sbx_val *values), non-zero when the call failed (each
+# backend's adapter provides one per function); RAW_PYTHON, a RawFunction.
+# The value array of a uniform entry (the same union as _boundary.h's).
 RAW_VALUE_C = """typedef union {
   int32_t i32; uint32_t u32; int64_t i64; uint64_t u64; float f32; double f64;
 } sbx_val;
@@ -47,17 +47,13 @@ RAW_VALUE_C = """typedef union {
 class RawEntry(NamedTuple):
     """One function of one instance, as the compiled boundary calls it (made for
     every first call of a sandbox: a tuple). ``keep`` keeps ``fn`` and ``ctx`` valid;
-    ``failed(a, b)`` raises what a failed call means (``a``: the uniform call's code,
-    or wasmtime's error and ``b`` its trap, as addresses)."""
+    ``failed(code, 0)`` raises what a failed uniform call means."""
 
     form: int
     keep: object
     failed: Callable[[int, int], None] | None = None
     fn: int = 0
     ctx: int = 0
-    handle: bytes = b""
-    set_deadline: int = 0
-    deadline: int = 0
     raw: RawFunction | None = None
 
 

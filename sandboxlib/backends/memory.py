@@ -9,7 +9,7 @@ NULL and negative values are refused (it isolates nothing by design).
 from __future__ import annotations
 
 import struct
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import cffi
 
@@ -38,8 +38,19 @@ class RawMemory(Protocol):
         ...
 
 
-# (form, fn, fn2, ctx, handle, keep, release): see sandboxlib/_boundary.c's Region
-RegionAccess = tuple[int, int, int, int, bytes, Any, int]
+class RegionAccess(NamedTuple):
+    """How compiled code finds a memory (``Region._attach``): ``form`` REGION_UNIFORM
+    calls ``fn(ctx, &base, &size)`` (an sbx_region_fn); ``keep`` keeps them valid and
+    ``release(ctx)``, if not 0, is called when the region is detached."""
+
+    form: int
+    fn: int = 0
+    ctx: int = 0
+    keep: Any = None
+    release: int = 0
+
+
+CLOSED = RegionAccess(REGION_CLOSED)
 
 
 class _Released:
@@ -57,7 +68,7 @@ class _Released:
         return self.region()
 
     def access(self) -> RegionAccess:
-        return REGION_CLOSED, 0, 0, 0, b"", None, 0
+        return CLOSED
 
 
 class Memory(Region):

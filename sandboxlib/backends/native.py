@@ -33,7 +33,7 @@ class NativeMemory:
         return None
 
     def access(self) -> RegionAccess:
-        return REGION_HOST, 0, 0, 0, b"", None, 0
+        return RegionAccess(REGION_HOST)
 
 
 def cdef_for(functions: tuple[Function, ...]) -> str:

@@ -8,13 +8,16 @@ raise: the rules live there once."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .._boundary import MAX_PARAMS, Callback, Caller, Gate, Plan
+from .._boundary import MAX_PARAMS, Callback, Caller, Gate, Plan, Region
 from ..abi import DataModel, Function, Prim, Signature
 from ..backends.base import RawEntry
 from ..errors import SandboxError
 from .compiled import lift_spec, param_spec
+
+if TYPE_CHECKING:  # protocols of the stub only: what the compiled code calls back
+    from .._boundary import CallbackHost, CallerHost
 
 _plans: dict[tuple[str, Function], Plan] = {}
 
@@ -38,15 +41,15 @@ def plan(fn: Function, model: DataModel) -> Plan:
     return made
 
 
-def caller(gate: Gate, plan: Plan, sandbox: Any, memory: Any, entry: RawEntry) -> Caller:
+def caller(gate: Gate, plan: Plan, sandbox: CallerHost, memory: Region,
+           entry: RawEntry) -> Caller:
     """The compiled caller of one function of one sandbox."""
-    form, keep, failed, fn, ctx, handle, set_deadline, deadline, raw = entry
-    return Caller(gate, plan, sandbox, memory, failed, form, fn, ctx, handle, set_deadline,
-                  deadline, raw, keep)
+    return Caller(gate, plan, sandbox, memory, entry.failed, entry.form, entry.fn, entry.ctx,
+                  entry.raw, entry.keep)
 
 
-def callback(gate: Gate, fn: Any, sig: Signature, model: DataModel, memory: Any, slow: Any,
-             where: str, max_depth: int) -> Callback:
+def callback(gate: Gate, fn: Any, sig: Signature, model: DataModel, memory: Region,
+             slow: CallbackHost, where: str, max_depth: int) -> Callback:
     """The compiled target of a callback: ``fn`` gets tainted arguments, its result is
     checked for ``sig``'s result type (``slow``: ``too_deep``, ``poisoned``,
     ``finish``, the errors and conversions off the fast path)."""

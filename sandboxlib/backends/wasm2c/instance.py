@@ -8,13 +8,12 @@ from typing import Any
 
 from ...abi import INITIALIZE, WASM32, Function, Signature
 from ...errors import PoisonedError, ResourceError, SandboxError, TrapError, TrapKind
-from ..._boundary import (CALLBACK_DISPATCH, RAW_PYTHON, RAW_UNIFORM, REGION_CLOSED,
-                          REGION_UNIFORM)
+from ..._boundary import CALLBACK_DISPATCH, RAW_PYTHON, RAW_UNIFORM, REGION_UNIFORM
 from ..base import CallbackTarget, LibraryModule, RawEntry, RawFunction, table_full
 from ..hostcalls import HostCalls
 from ...config import Grants, Limits
 from ..room import limit_pages, no_room
-from ..memory import Memory, RegionAccess
+from ..memory import CLOSED, Memory, RegionAccess
 from . import wasi
 from ._csrc import TRAPS
 from ...toolchain.wasmbinary import wasm_type
@@ -71,9 +70,9 @@ class Wasm2cMemory:
         (before instantiation there is no memory to pin: every access then takes the
         slow way)."""
         if not self._loaded.lib.sbx_pin(self._owner):
-            return REGION_CLOSED, 0, 0, 0, b"", None, 0
-        return (REGION_UNIFORM, self._loaded.region_address, 0, self._address, b"", None,
-                self._loaded.unpin_address)
+            return CLOSED
+        return RegionAccess(REGION_UNIFORM, self._loaded.region_address, self._address,
+                            release=self._loaded.unpin_address)
 
     def pin(self) -> Any:
         """A ``char *`` at the memory's base that keeps the memory mapped (and its

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import wasmtime
 
-from ..._slab import wasmtime_creator
 from ...errors import BuildError, CapabilityError
 from ...once import Memo
 from ...progress import progress
@@ -31,6 +30,7 @@ from ...toolchain.cache import build_entry, discard
 from ...toolchain.moduleshape import refuse_in_wasmtime
 from ...toolchain.wasi_linker import wasi_linker
 from . import _capi
+from .adapter import CREATOR
 
 EPOCH_TICK_SECONDS = 0.01
 
@@ -61,7 +61,7 @@ def _new_engine(kind: EngineKind) -> wasmtime.Engine:
     config.memory_guard_size = 0
     config.memory_reservation_for_growth = 0
     config.memory_init_cow = False  # wasmtime maps images only into its own memories
-    _capi.set_memory_creator(config, wasmtime_creator(_capi.ERROR_NEW))
+    _capi.set_memory_creator(config, CREATOR)
     return wasmtime.Engine(config)
 
 

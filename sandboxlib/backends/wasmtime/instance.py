@@ -13,14 +13,15 @@ import wasmtime
 from ...abi import INITIALIZE, WASM32, Function, Prim, Signature, wasm_valtype
 from ...errors import ResourceError, SandboxError, TrapError, TrapKind
 from ...toolchain.wasmbinary import FuncType
-from ..._slab import expect as expect_slot
-from ..._boundary import RAW_WASMTIME, REGION_WASMTIME, wasmtime_callbacks
+from ..._boundary import RAW_UNIFORM, REGION_UNIFORM
 from ..memory import RegionAccess
 from ..room import PAGE, limit_pages, no_room
 from ..base import CallbackTarget, LibraryModule, RawEntry, check_export, table_full
 from ...config import Grants, Limits
 from . import _capi
 from ._capi import EXTERN_FUNC, EXTERN_MEMORY, ffi, lib
+from .adapter import CALL, REGION, TRAMPOLINE, Entry, MemoryRef, Store
+from .adapter import expect as expect_slot
 from .engine import (EPOCH_TICK_SECONDS, EngineKind, compiled_module, engine,
                      ensure_epoch_ticker, instance_pre)
 
@@ -64,12 +65,13 @@ class LoadedModule:
 
 
 class WasmtimeMemory:
-    __slots__ = ("_ctx", "_mem", "_store")
+    __slots__ = ("_ctx", "_mem", "_store", "_ref")
 
-    def __init__(self, ctx: Any, mem: Any, store: Any) -> None:
+    def __init__(self, ctx: Any, mem: Any, store: Any, calls: Store) -> None:
         self._ctx = ctx
         self._mem = mem
         self._store = store
+        self._ref = MemoryRef(calls, ffi.buffer(mem)[:])
 
     def region(self) -> tuple[int, int]:
         # _capi declares the data pointer's type as uintptr_t: an int, no cast
@@ -77,8 +79,8 @@ class WasmtimeMemory:
             self._ctx, self._mem)
 
     def access(self) -> RegionAccess:
-        return (REGION_WASMTIME, _MEMORY_DATA, _MEMORY_SIZE, int(ffi.cast("uintptr_t", self._ctx)),
-                ffi.buffer(self._mem)[:], self._store, 0)
+        return RegionAccess(REGION_UNIFORM, REGION, self._ref.address,
+                            keep=(self._ref, self._store))
 
     def pin(self) -> Any:
         """A ``char *`` at the memory's base that keeps the store (so the memory, which
@@ -116,6 +118,9 @@ class WasmtimeInstance:
         if limits.timeout is not None:
             ensure_epoch_ticker()
             self._deadline = max(1, math.ceil(limits.timeout / EPOCH_TICK_SECONDS))
+        # the call state the adapter keeps: deadlines of outermost calls, failures
+        self._calls = Store(self._ctx_address,
+                            0 if self._deadline == NO_DEADLINE else self._deadline)
         # instantiation (a start function, were one accepted) runs under the deadline too
         lib.wasmtime_context_set_epoch_deadline(ctx, self._deadline)
         self._targets: list[CallbackTarget] = []  # see add_callback
@@ -137,7 +142,7 @@ class WasmtimeInstance:
         mem = _capi.export_handle(ctx, self._instance, "memory", EXTERN_MEMORY)
         if mem is None:
             raise SandboxError("the module exports no memory")
-        self.memory = WasmtimeMemory(ctx, mem, self._store)
+        self.memory = WasmtimeMemory(ctx, mem, self._store, self._calls)
         if "_initialize" in loaded.func_types:
             self._initialize()
 
@@ -156,12 +161,11 @@ class WasmtimeInstance:
     def entry(self, fn: Function) -> RawEntry:
         self._loaded.check(fn)
         handle = _capi.export_bytes(self._ctx, self._instance, fn.name, EXTERN_FUNC)
-        timed = self._deadline != NO_DEADLINE
-        return RawEntry(RAW_WASMTIME, self, self._failed, fn=_CALL_UNCHECKED,
-                        ctx=self._ctx_address, handle=handle,
-                        set_deadline=_SET_DEADLINE if timed else 0, deadline=self._deadline)
+        entry = Entry(self._calls, handle, len(fn.sig.params))
+        return RawEntry(RAW_UNIFORM, (entry, self), self._failed, fn=CALL, ctx=entry.address)
 
-    def _failed(self, err: int, trap: int) -> None:
+    def _failed(self, code: int, unused: int) -> None:
+        err, trap = self._calls.take_failure()
         holder = ffi.new(_capi.TRAP_PP)
         holder[0] = ffi.cast("wasm_trap_t *", trap)
         self._fail(ffi.cast("wasmtime_error_t *", err), holder)
@@ -231,15 +235,8 @@ class WasmtimeInstance:
 
 
 _NULL = ffi.NULL
-_CALL_UNCHECKED = int(ffi.cast("uintptr_t", lib.wasmtime_func_call_unchecked))
-_SET_DEADLINE = int(ffi.cast("uintptr_t", lib.wasmtime_context_set_epoch_deadline))
-_MEMORY_DATA = int(ffi.cast("uintptr_t", lib.wasmtime_memory_data))
-_MEMORY_SIZE = int(ffi.cast("uintptr_t", lib.wasmtime_memory_data_size))
-
-
 # Callbacks run in C: the trampoline gets the compiled Callback as its environment.
-_TRAMPOLINE = ffi.cast("wasmtime_func_unchecked_callback_t", wasmtime_callbacks(
-    int(ffi.cast("uintptr_t", lib.wasmtime_trap_new))))
+_TRAMPOLINE = ffi.cast("wasmtime_func_unchecked_callback_t", TRAMPOLINE)
 
 
 def _wasi_config(grants: Grants) -> Any:
