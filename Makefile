@@ -12,8 +12,7 @@ all: test
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt setup.py sandboxlib/_boundary.c sandboxlib/_slots.h \
-          sandboxlib/_boundary.h sandboxlib/_slab.c sandboxlib/_slab.h \
+$(STAMP): pyproject.toml constraints.txt setup.py $(wildcard sandboxlib/*.c sandboxlib/*.h) \
           sandboxlib/backends/wasmtime/_adapter.c sandboxlib/wrapped/expat/_fastlane.c
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "installing sandboxlib and its pinned dependencies into $(VENV) ..."

@@ -11,6 +11,9 @@ from setuptools import Command, Extension, setup
 from setuptools.command.build import build
 
 FLAGS = ["-O2", "-Wall", "-Werror=implicit"]
+# the compiled boundary's files beside its module (sandboxlib/_boundary.c)
+BOUNDARY_PARTS = [f"sandboxlib/_boundary_{part}.c" for part in
+                  ("taint", "region", "gate", "plan", "args", "caller", "callback", "field")]
 
 # Run in the build directory, so that it imports the sandboxlib being built (with its
 # extensions; -B: no bytecode left there): generates the package of each drop-in's spec
@@ -60,8 +63,10 @@ class Build(build):
 setup(
     cmdclass={"build": Build, "build_generated": BuildGenerated},
     ext_modules=[
-        Extension("sandboxlib._boundary", ["sandboxlib/_boundary.c"], extra_compile_args=FLAGS,
-                  depends=["sandboxlib/_slots.h", "sandboxlib/_boundary.h"]),
+        Extension("sandboxlib._boundary", ["sandboxlib/_boundary.c", *BOUNDARY_PARTS],
+                  extra_compile_args=[*FLAGS, "-fvisibility=hidden"],
+                  depends=["sandboxlib/_slots.h", "sandboxlib/_boundary.h",
+                           "sandboxlib/_boundary_internal.h"]),
         Extension("sandboxlib._slab", ["sandboxlib/_slab.c"], extra_compile_args=FLAGS,
                   depends=["sandboxlib/_slab.h"]),
         Extension("sandboxlib.backends.wasmtime._adapter",

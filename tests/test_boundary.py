@@ -272,3 +272,22 @@ def test_compiled_struct_fields_agree_with_the_checked_python_path(backend: str)
         check()
     with pytest.raises(SandboxError, match="closed"):
         fast.i32
+
+
+def test_the_boundary_refuses_to_work_before_it_is_set_up() -> None:
+    """A Caller, Callback or Field made before the runtime set the boundary up raises
+    instead of crashing later (the types its results are made of are not known yet)."""
+    import subprocess
+    import sys
+    probe = """
+import sandboxlib._boundary as b
+for make in (lambda: b.Callback(b.Gate(), print, None, None, (), (), None, 4),
+             lambda: b.Field("x", int)):
+    try:
+        make()
+    except RuntimeError as exc:
+        print(exc)
+"""
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert proc.stdout.splitlines() == ["sandboxlib._boundary: setup() was not called",
+                                        "sandboxlib._boundary: setup_struct() was not called"]
