@@ -51,6 +51,7 @@ class Plan:
 
 class Caller:
     __name__: str
+    __doc__: str | None
     def __init__(self, gate: Gate, plan: Plan, sandbox: CallerHost, memory: Region,
                  failed: Callable[[int, int], None] | None, form: int, fn: int, ctx: int,
                  raw: Callable[..., Any] | None, keep: object) -> None: ...

@@ -28,6 +28,7 @@ typedef struct {
   PyObject* failed;  /* failed(a, b): raises what a failed raw call means */
   PyObject* raw;     /* RAW_PYTHON: the callable */
   PyObject* keep;    /* what keeps fn and ctx valid */
+  PyObject* doc;     /* __doc__: the C prototype, set by the proxy that binds it */
   int form;
   sbx_call_fn fn;
   void* ctx;
@@ -243,6 +244,7 @@ static int Caller_traverse(Caller* c, visitproc visit, void* arg) {
   Py_VISIT(c->failed);
   Py_VISIT(c->raw);
   Py_VISIT(c->keep);
+  Py_VISIT(c->doc);
   return 0;
 }
 
@@ -254,6 +256,7 @@ static int Caller_clear(Caller* c) {
   Py_CLEAR(c->failed);
   Py_CLEAR(c->raw);
   Py_CLEAR(c->keep);
+  Py_CLEAR(c->doc);
   return 0;
 }
 
@@ -281,8 +284,18 @@ static PyObject* Caller_get_name(Caller* c, void* unused) {
   return Py_NewRef(c->plan ? c->plan->name : Py_None);
 }
 
+static PyObject* Caller_get_doc(Caller* c, void* unused) {
+  return Py_NewRef(c->doc ? c->doc : Py_None);
+}
+
+static int Caller_set_doc(Caller* c, PyObject* doc, void* unused) {
+  Py_XSETREF(c->doc, Py_XNewRef(doc));
+  return 0;
+}
+
 static PyGetSetDef Caller_getset[] = {
     {"__name__", (getter)Caller_get_name, NULL, "the C function's name", NULL},
+    {"__doc__", (getter)Caller_get_doc, (setter)Caller_set_doc, "the C prototype", NULL},
     {NULL}};
 
 PyTypeObject CallerType = {

@@ -52,6 +52,7 @@ class LibraryProxy:
         """The fast caller of C function ``name``, cached as the instance attribute
         ``attr`` (the method's name, if the generator renamed it)."""
         fn = self.sandbox.bind(self.sandbox.library.function(name))
+        fn.__doc__ = getattr(type(self), attr or name).__doc__  # the C prototype
         self.__dict__[attr or name] = fn  # later lookups find the fast caller first
         return fn
 

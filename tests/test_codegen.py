@@ -206,6 +206,16 @@ def test_generated_code_is_readable(generated: Path, cn: ModuleType) -> None:
     assert (generated / "constructs" / "py.typed").is_file()
 
 
+@pytest.mark.parametrize("backend", ["wasmtime", "wasm2c", "native"])
+def test_the_c_prototype_stays_the_docstring_after_the_first_call(cn: ModuleType,
+                                                                  backend: str) -> None:
+    with cn.sandbox(backend) as lib:
+        before = lib.cn_sum.__doc__
+        assert before.startswith("int32_t cn_sum(const int32_t * values, size_t count)")
+        lib.cn_sum(None, 0)
+        assert lib.cn_sum.__doc__ == before and lib.cn_sum.__name__ == "cn_sum"
+
+
 def _methods(tree: ast.Module, cls: str) -> dict[str, str | None]:
     """The methods of class ``cls`` with their docstrings."""
     node = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls)
