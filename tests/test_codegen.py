@@ -242,6 +242,7 @@ def test_mypy_accepts_the_package_and_rejects_unverified_taint(generated: Path,
     assert stub.returncode == 0, stub.stdout
 
 
+@pytest.mark.quick
 def test_header_that_does_not_parse(tmp_path: Path) -> None:
     (tmp_path / "bad.h").write_text("int ok(int v);\nint broken(int v;\n")
     (tmp_path / "bad.c").write_text("int ok(int v) { return v; }\n")
@@ -252,6 +253,7 @@ def test_header_that_does_not_parse(tmp_path: Path) -> None:
     assert not (tmp_path / "out" / "bad").exists()
 
 
+@pytest.mark.quick
 def test_missing_file(tmp_path: Path) -> None:
     proc = run_cli("wrap", "gone", "--header", str(tmp_path / "gone.h"), "--source",
                    str(tmp_path / "gone.c"), "--out", str(tmp_path / "out"))
@@ -259,6 +261,7 @@ def test_missing_file(tmp_path: Path) -> None:
     assert not (tmp_path / "out" / "gone").exists()
 
 
+@pytest.mark.quick
 def test_spec_naming_an_unknown_function(tmp_path: Path) -> None:
     spec = tmp_path / "constructs.toml"
     spec.write_text(f"""
@@ -276,6 +279,7 @@ skip = true
     assert not (tmp_path / "out" / "constructs").exists()
 
 
+@pytest.mark.quick
 def test_spec_with_a_toml_error_names_the_line(tmp_path: Path) -> None:
     spec = tmp_path / "broken.toml"
     spec.write_text('[library]\nname = \nheaders = []\n')
@@ -372,6 +376,7 @@ def test_annotations_make_high_level_helpers(tmp_path: Path, backend: str) -> No
             lib.helpers.cn_join("x" * 40, "y" * 40)
 
 
+@pytest.mark.quick
 def test_annotation_naming_an_unknown_parameter(tmp_path: Path) -> None:
     spec = tmp_path / "bad_ann.toml"
     spec.write_text(ANNOTATED.format(h=CONSTRUCTS / "constructs.h", c=CONSTRUCTS / "constructs.c")

@@ -24,6 +24,8 @@ from sandboxlib.toolchain.fetch import (
 )
 from sandboxlib.toolchain.pins import PINS, ZLIB
 
+pytestmark = pytest.mark.quick  # no compiler: `make quick` runs every test here
+
 # Made-up archive addresses (".invalid" never resolves).
 MAIN = "http://main.mirror.invalid/debian"
 SECURITY = "http://main.mirror.invalid/debian-security"

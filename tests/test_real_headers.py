@@ -177,6 +177,7 @@ def test_build_wasm_if_defined_leaves_out_undefined_exports() -> None:
     assert not {"rl_trace", "rl_compress_hc"} & set(exported)
 
 
+@pytest.mark.quick
 def test_undefined_exports_reads_only_missing_export_failures() -> None:
     missing = ("wasm-ld: error: symbol exported via --export not found: a\n"
                "wasm-ld: error: symbol exported via --export not found: b\n"
