@@ -19,7 +19,6 @@ import pytest
 from libs import C_SRC, ROOT, H, fn, import_from, packages, plain, run_mypy  # noqa: F401
 
 from sandboxlib import WASM32, HOST, Library, Prim, Ptr, Tainted, TaintedPtr
-from sandboxlib.codegen.generate import WrapRequest, wrap
 from sandboxlib.proxy import Struct
 
 CONSTRUCTS = C_SRC / "constructs"

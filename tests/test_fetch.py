@@ -90,7 +90,8 @@ def test_disabled_files_and_stanzas_are_ignored(tmp_path: Path) -> None:
 def test_third_party_archives_are_not_taken_for_debian(tmp_path: Path) -> None:
     root = apt_dir(tmp_path, {
         "sources.list": "deb http://packages.vendor.invalid/apt vendor-tools main\n",
-        "sources.list.d/node.sources": "Types: deb\nURIs: http://node.invalid/x\nSuites: nodistro\n",
+        "sources.list.d/node.sources":
+            "Types: deb\nURIs: http://node.invalid/x\nSuites: nodistro\n",
     })
     with pytest.raises(BuildError, match=MIRROR_ENV):
         debian_mirror(root)

@@ -208,7 +208,8 @@ import sandboxlib.toolchain.moduleshape as shape
 from sandboxlib import Function, Library, Limits, Prim, SandboxError, Signature
 shape.check_module = lambda wasm, name: None  # the first line of defence, switched off
 wasm, backend = sys.argv[1], sys.argv[2]
-lib = Library("unchecked", (Function("answer", Signature((), Prim.INT)),), wasm=__import__("pathlib").Path(wasm))
+lib = Library("unchecked", (Function("answer", Signature((), Prim.INT)),),
+              wasm=__import__("pathlib").Path(wasm))
 try:
     lib.sandbox(backend, limits=Limits(memory_bytes=16 << 20, timeout=0.5))
     print("created")

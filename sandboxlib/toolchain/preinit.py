@@ -32,7 +32,7 @@ from .moduleshape import refuse_in_wasmtime
 from .wasi_linker import wasi_linker
 from .wasmbinary import (PAGE, SEC_CODE, SEC_DATA, SEC_DATACOUNT, SEC_EXPORT, SEC_GLOBAL,
                          SEC_MEMORY, SEC_START, assemble, const_expr_end, enc_s, enc_u,
-                         encode_name, initial_memory, leb_u, sections)
+                         initial_memory, leb_u, sections)
 from .wasmbinary import encode_exports as _encode_exports
 from .wasmbinary import parse_exports as _exports
 
