@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt setup.py sandboxlib/*.c sandboxlib/*.h sandboxlib/backends/wasmtime/*.c sandboxlib/wrapped/expat/*.c | cksum | cut -d' ' -f1)
 
-.PHONY: all demo dask test typecheck unit bench venv clean
+.PHONY: all demo dask test typecheck unit quick lint bench venv clean
 
 all: test
 
@@ -34,6 +34,15 @@ unit: venv
 	$(PY) -m pytest -q
 
 test: typecheck unit
+
+# The fast tier (under 2 min, even with an empty build cache): the tests marked `quick`,
+# which need no compiler. SANDBOXLIB_NO_COMPILE makes every compiling entry point raise
+# (sandboxlib/toolchain/guard.py), so a test here that would compile fails at once.
+quick: venv
+	SANDBOXLIB_NO_COMPILE=1 $(PY) -m pytest -q -m quick
+
+lint: venv
+	$(PY) -m ruff check sandboxlib tests benchmarks examples
 
 # Benchmarks (not part of `make test`: timings belong here, not in unit tests).
 bench: venv

@@ -24,7 +24,8 @@ def ops(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
     close()
 
 
-@pytest.mark.parametrize("name", ["call_trivial", "call_bytes_in_string_out", "callback_round_trip"])
+@pytest.mark.parametrize("name", ["call_trivial", "call_bytes_in_string_out",
+                                  "callback_round_trip"])
 def test_call(benchmark: Any, ops: dict[str, Any], name: str) -> None:
     benchmark.group = name
     benchmark(ops[name])

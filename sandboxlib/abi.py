@@ -147,7 +147,8 @@ def _host_model() -> DataModel:
     pointer = struct.calcsize("P")
     long_size = struct.calcsize("l")
     unsigned_char = platform.machine().lower() in ("aarch64", "arm64", "armv7l", "ppc64le", "s390x")
-    return DataModel("host", long_size=long_size, pointer_size=pointer, char_signed=not unsigned_char)
+    return DataModel("host", long_size=long_size, pointer_size=pointer,
+                     char_signed=not unsigned_char)
 
 
 HOST = _host_model()

@@ -46,7 +46,8 @@ def progress(what: str, quiet_below: float = 1.0) -> Iterator[None]:
         print(f"sandboxlib: {what} ...", file=sys.stderr, flush=True)
         announced.set()
         while not done.wait(TICK_SECONDS):
-            print(f"sandboxlib:   ... {time.monotonic() - start:.0f} s", file=sys.stderr, flush=True)
+            print(f"sandboxlib:   ... {time.monotonic() - start:.0f} s", file=sys.stderr,
+                  flush=True)
 
     thread = threading.Thread(target=ticker, daemon=True)
     thread.start()

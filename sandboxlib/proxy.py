@@ -75,7 +75,8 @@ class LibraryProxy:
         """``size`` bytes inside the sandbox, owned by the host."""
         return self.sandbox.alloc(size)
 
-    def copy_in(self, data: bytes | bytearray | memoryview, nul_terminate: bool = False) -> Allocation:
+    def copy_in(self, data: bytes | bytearray | memoryview,
+                nul_terminate: bool = False) -> Allocation:
         """A host-owned copy of ``data`` inside the sandbox."""
         return self.sandbox.copy_in(data, nul_terminate)
 

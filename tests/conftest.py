@@ -11,9 +11,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from libs import hostile_library, sample_library  # noqa: E402
 
 from sandboxlib import Library, Sandbox  # noqa: E402
+from sandboxlib.toolchain.guard import compiling_disabled  # noqa: E402
 
 ISOLATING_BACKENDS = ["wasmtime", "wasm2c"]
 ALL_BACKENDS = [*ISOLATING_BACKENDS, "native"]
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The quick tier (``make quick``: ``-m quick``, compiling disabled) does not import a
+    test module that marks no test ``quick``: importing some (the drop-ins') builds a
+    library, which the guard refuses and a fast run should not wait for."""
+    quick = compiling_disabled() or config.getoption("markexpr") == "quick"
+    if quick and collection_path.name.startswith("test_") and collection_path.suffix == ".py":
+        return "mark.quick" not in collection_path.read_text(encoding="utf-8") or None
+    return None
 
 
 @pytest.fixture(scope="session")

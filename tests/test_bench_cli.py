@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 
 def test_bench_json_schema(tmp_path: Path) -> None:
     plot = tmp_path / "ratios.png"
@@ -62,6 +64,7 @@ def _imports_wrapped(node: ast.AST) -> bool:
     return False
 
 
+@pytest.mark.quick
 def test_sandboxlib_never_imports_wrapped() -> None:
     """Layering: the drop-ins build on sandboxlib, never the other way round."""
     root = Path(__file__).resolve().parent.parent / "sandboxlib"

@@ -22,7 +22,8 @@ def test_a_borrowed_view_is_zero_copy_and_released_at_the_next_call(sample_lib: 
 
 
 def test_borrow_is_bounds_checked(sample_lib: Library, isolating_backend: str) -> None:
-    with sample_lib.sandbox(isolating_backend) as sb, sample_lib.sandbox(isolating_backend) as other:
+    with (sample_lib.sandbox(isolating_backend) as sb,
+          sample_lib.sandbox(isolating_backend) as other):
         with pytest.raises(BoundsError):
             sb.borrow(sb.memory.size - 4, 8)
         with pytest.raises(TaintError, match="another sandbox"):

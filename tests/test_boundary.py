@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from libs import H, packages, plain, sample_library  # noqa: F401 fixtures
 
-from sandboxlib import (ArgumentError, Function, FuncPtr, Prim, Ptr, SandboxError, Signature, Tainted,
-                        TaintedPtr)
+from sandboxlib import (ArgumentError, Function, FuncPtr, Prim, Ptr, SandboxError, Signature,
+                        Tainted, TaintedPtr)
 from sandboxlib.runtime.structs import Struct
 from sandboxlib.runtime.marshal import converter
 from sandboxlib.runtime.sandbox import Sandbox

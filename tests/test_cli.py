@@ -39,6 +39,7 @@ def wrap_sample(name: str, cwd: Path, out: Path, *extra: str) -> subprocess.Comp
 
 # -- OS errors and missing dependencies: one line, status 1, before the work --------------
 
+@pytest.mark.quick
 def test_unwritable_out_fails_before_any_work(tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("")
     out = tmp_path / "afile" / "out"
@@ -46,6 +47,7 @@ def test_unwritable_out_fails_before_any_work(tmp_path: Path) -> None:
     assert (proc.returncode, proc.stderr) == (1, f"sandboxlib: error: {out}: Not a directory\n")
 
 
+@pytest.mark.quick
 def test_gen_into_an_unwritable_out(tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("")
     out = tmp_path / "afile" / "out"
@@ -53,6 +55,7 @@ def test_gen_into_an_unwritable_out(tmp_path: Path) -> None:
     assert (proc.returncode, proc.stderr) == (1, f"sandboxlib: error: {out}: Not a directory\n")
 
 
+@pytest.mark.quick
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 def test_full_disk_on_stdout(tmp_path: Path) -> None:
     (tmp_path / "empty.wasm").write_bytes(b"\0asm\x01\0\0\0")
@@ -62,12 +65,14 @@ def test_full_disk_on_stdout(tmp_path: Path) -> None:
         1, "sandboxlib: error: standard output: No space left on device\n")
 
 
+@pytest.mark.quick
 def test_missing_spec_file_is_bad_input(tmp_path: Path) -> None:
     proc = run_cli("gen", "missing.toml", "--out", "out", cwd=tmp_path)
     assert (proc.returncode, proc.stderr) == (
         2, "sandboxlib: error: spec file missing.toml does not exist\n")
 
 
+@pytest.mark.quick
 def test_plot_into_a_missing_folder_fails_before_the_benchmark(tmp_path: Path) -> None:
     plot = tmp_path / "nowhere" / "ratios.png"
     proc = run_cli("bench", "--plot", str(plot), cwd=tmp_path)
@@ -75,6 +80,7 @@ def test_plot_into_a_missing_folder_fails_before_the_benchmark(tmp_path: Path) -
         1, f"sandboxlib: error: {plot}: No such file or directory\n")
 
 
+@pytest.mark.quick
 def test_plot_without_matplotlib_fails_before_the_benchmark(tmp_path: Path) -> None:
     """matplotlib hidden by a module that fails to import, as when it is not installed."""
     hide = tmp_path / "hide"
@@ -146,6 +152,7 @@ def test_ctrl_c_while_starting_ends_quietly_too(wait: float) -> None:
         assert status in (130, -signal.SIGINT), stderr
 
 
+@pytest.mark.quick
 def test_the_package_exports_what_it_lists() -> None:
     """``sandboxlib`` imports its names on first use: each listed one is there."""
     import sandboxlib
@@ -153,12 +160,14 @@ def test_the_package_exports_what_it_lists() -> None:
     assert all(getattr(sandboxlib, name) is not None for name in sandboxlib.__all__)
 
 
+@pytest.mark.quick
 def test_quiet_before_or_after_the_command() -> None:
     parse = build_parser().parse_args
     assert parse(["--quiet", "bench"]).quiet and parse(["bench", "-q"]).quiet
     assert not parse(["bench"]).quiet
 
 
+@pytest.mark.quick
 def test_quiet_is_one_setting_for_progress(capsys: pytest.CaptureFixture[str],
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     def shown() -> str:
@@ -180,6 +189,7 @@ def test_quiet_is_one_setting_for_progress(capsys: pytest.CaptureFixture[str],
 
 # -- package names -----------------------------------------------------------------------
 
+@pytest.mark.quick
 @pytest.mark.parametrize("name, problem", [
     ("class", "is a Python keyword"),
     ("1x", "is not a Python identifier"),
@@ -194,6 +204,7 @@ def test_package_name_refused(tmp_path: Path, name: str, problem: str) -> None:
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.quick
 def test_spec_naming_a_standard_module_is_refused_by_gen(tmp_path: Path) -> None:
     spec = tmp_path / "zlib.toml"
     spec.write_text(f'[library]\nname = "zlib"\nheaders = ["{SAMPLE / "sample.h"}"]\n'
@@ -214,6 +225,7 @@ def test_force_accepts_a_shadowing_name_with_a_warning(tmp_path: Path) -> None:
 
 # -- the cache's location ----------------------------------------------------------------
 
+@pytest.mark.quick
 def test_cache_location(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(CACHE_ENV, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))

@@ -19,7 +19,6 @@ import pytest
 from libs import C_SRC, ROOT, H, fn, import_from, packages, plain, run_mypy  # noqa: F401
 
 from sandboxlib import WASM32, HOST, Library, Prim, Ptr, Tainted, TaintedPtr
-from sandboxlib.codegen.generate import WrapRequest, wrap
 from sandboxlib.proxy import Struct
 
 CONSTRUCTS = C_SRC / "constructs"
@@ -252,6 +251,7 @@ def test_mypy_accepts_the_package_and_rejects_unverified_taint(generated: Path,
     assert stub.returncode == 0, stub.stdout
 
 
+@pytest.mark.quick
 def test_header_that_does_not_parse(tmp_path: Path) -> None:
     (tmp_path / "bad.h").write_text("int ok(int v);\nint broken(int v;\n")
     (tmp_path / "bad.c").write_text("int ok(int v) { return v; }\n")
@@ -262,6 +262,7 @@ def test_header_that_does_not_parse(tmp_path: Path) -> None:
     assert not (tmp_path / "out" / "bad").exists()
 
 
+@pytest.mark.quick
 def test_missing_file(tmp_path: Path) -> None:
     proc = run_cli("wrap", "gone", "--header", str(tmp_path / "gone.h"), "--source",
                    str(tmp_path / "gone.c"), "--out", str(tmp_path / "out"))
@@ -269,6 +270,7 @@ def test_missing_file(tmp_path: Path) -> None:
     assert not (tmp_path / "out" / "gone").exists()
 
 
+@pytest.mark.quick
 def test_spec_naming_an_unknown_function(tmp_path: Path) -> None:
     spec = tmp_path / "constructs.toml"
     spec.write_text(f"""
@@ -286,6 +288,7 @@ skip = true
     assert not (tmp_path / "out" / "constructs").exists()
 
 
+@pytest.mark.quick
 def test_spec_with_a_toml_error_names_the_line(tmp_path: Path) -> None:
     spec = tmp_path / "broken.toml"
     spec.write_text('[library]\nname = \nheaders = []\n')
@@ -382,6 +385,7 @@ def test_annotations_make_high_level_helpers(tmp_path: Path, backend: str) -> No
             lib.helpers.cn_join("x" * 40, "y" * 40)
 
 
+@pytest.mark.quick
 def test_annotation_naming_an_unknown_parameter(tmp_path: Path) -> None:
     spec = tmp_path / "bad_ann.toml"
     spec.write_text(ANNOTATED.format(h=CONSTRUCTS / "constructs.h", c=CONSTRUCTS / "constructs.c")

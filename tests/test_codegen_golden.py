@@ -60,6 +60,7 @@ def differences(expected: str, got: str, expected_name: str, got_name: str) -> s
                                         got.splitlines(keepends=True), expected_name, got_name))
 
 
+@pytest.mark.quick
 @pytest.mark.parametrize("name", FILES)
 def test_tiny_matches_its_golden_file(name: str, tmp_path: Path) -> None:
     got = normalized(generate(preprocessed(TINY), tmp_path)[name])

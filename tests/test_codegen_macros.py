@@ -14,6 +14,8 @@ from sandboxlib.codegen import ir
 from sandboxlib.codegen import macros as macros_module
 from sandboxlib.codegen.macros import char_value, constants_from_headers, evaluate
 
+pytestmark = pytest.mark.quick  # no compiler: `make quick` runs every test here
+
 VALUES: list[tuple[str, int | float | str]] = [
     ("42", 42),
     ("(-17)", -17),

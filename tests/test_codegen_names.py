@@ -92,6 +92,7 @@ def names(wrapped: tuple[Path, str]) -> Iterator[ModuleType]:
     module.LIBRARY._loaded.clear()
 
 
+@pytest.mark.quick
 def test_the_rule() -> None:
     assert python_names(["None", "class", "match", "type", "_", "print"], ()) == \
         ["None_", "class_", "match", "type", "_", "print"]  # soft keywords are names
@@ -201,6 +202,7 @@ def test_mypy_accepts_the_generated_package(wrapped: tuple[Path, str], names: Mo
         assert proc.returncode == 0, proc.stdout
 
 
+@pytest.mark.quick
 def test_any_file_name_is_a_literal(tmp_path: Path) -> None:
     """Names zig cannot compile (quotes, backslashes, newlines) still only become data:
     the header is parsed from such a folder, and the emitted paths are literals."""

@@ -31,6 +31,8 @@ from sandboxlib.codegen.preprocess import (PRELUDE, VA_LIST_MARKER, clean, from_
                                            parse_macro_dump)
 from sandboxlib.proxy import ArrayOf, Struct
 
+pytestmark = pytest.mark.quick  # no compiler: `make quick` runs every test here
+
 CODEGEN = Path(__file__).resolve().parent.parent / "sandboxlib" / "codegen"
 
 

@@ -24,6 +24,8 @@ from sandboxlib.toolchain.fetch import (
 )
 from sandboxlib.toolchain.pins import PINS, ZLIB
 
+pytestmark = pytest.mark.quick  # no compiler: `make quick` runs every test here
+
 # Made-up archive addresses (".invalid" never resolves).
 MAIN = "http://main.mirror.invalid/debian"
 SECURITY = "http://main.mirror.invalid/debian-security"
@@ -88,7 +90,8 @@ def test_disabled_files_and_stanzas_are_ignored(tmp_path: Path) -> None:
 def test_third_party_archives_are_not_taken_for_debian(tmp_path: Path) -> None:
     root = apt_dir(tmp_path, {
         "sources.list": "deb http://packages.vendor.invalid/apt vendor-tools main\n",
-        "sources.list.d/node.sources": "Types: deb\nURIs: http://node.invalid/x\nSuites: nodistro\n",
+        "sources.list.d/node.sources":
+            "Types: deb\nURIs: http://node.invalid/x\nSuites: nodistro\n",
     })
     with pytest.raises(BuildError, match=MIRROR_ENV):
         debian_mirror(root)

@@ -492,6 +492,7 @@ def test_attack_is_contained(a: Attack, H: ModuleType, isolating_backend: str,
     assert held == b"data the host holds" and checked == b"good data"
 
 
+@pytest.mark.quick
 def test_there_are_at_least_30_distinct_attacks() -> None:
     assert len({a.name for a in ATTACKS}) == len(ATTACKS) >= 30
 

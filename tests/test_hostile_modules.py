@@ -130,6 +130,7 @@ def test_hostile_module_is_refused_or_held_to_its_limits(
     bystander()
 
 
+@pytest.mark.quick
 def test_inspect_shows_the_verdict(assembled: dict[str, Path]) -> None:
     def inspect(name: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "sandboxlib", "inspect",
@@ -155,6 +156,7 @@ def refusal(wasm: bytes) -> str:
     return str(caught.value)
 
 
+@pytest.mark.quick
 def test_every_truncation_is_refused_cleanly(baseline: bytes) -> None:
     for end in range(len(baseline)):  # (every section of it is needed)
         refusal(baseline[:end])
@@ -164,6 +166,7 @@ def with_section(baseline: bytes, sid: int, body: bytes) -> bytes:
     return assemble([(s, body if s == sid else b) for s, b in sections(baseline)])
 
 
+@pytest.mark.quick
 @pytest.mark.parametrize("mutate, reason", [
     (lambda w: b"\0asn" + w[4:], "bad magic number"),
     (lambda w: w[:4] + b"\x0d\x00\x01\x00" + w[8:], "components are not"),
@@ -183,6 +186,7 @@ def test_malformed_binary_is_refused_by_name(baseline: bytes, mutate: Callable[[
     assert reason in refusal(mutate(baseline))
 
 
+@pytest.mark.quick
 @settings(max_examples=300, deadline=None)
 @given(st.data())
 def test_random_corruption_is_accepted_or_refused_never_a_crash(baseline: bytes,
@@ -204,7 +208,8 @@ import sandboxlib.toolchain.moduleshape as shape
 from sandboxlib import Function, Library, Limits, Prim, SandboxError, Signature
 shape.check_module = lambda wasm, name: None  # the first line of defence, switched off
 wasm, backend = sys.argv[1], sys.argv[2]
-lib = Library("unchecked", (Function("answer", Signature((), Prim.INT)),), wasm=__import__("pathlib").Path(wasm))
+lib = Library("unchecked", (Function("answer", Signature((), Prim.INT)),),
+              wasm=__import__("pathlib").Path(wasm))
 try:
     lib.sandbox(backend, limits=Limits(memory_bytes=16 << 20, timeout=0.5))
     print("created")

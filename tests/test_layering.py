@@ -8,7 +8,10 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from libs import ROOT
+
+pytestmark = pytest.mark.quick  # no compiler: `make quick` runs every test here
 
 PACKAGE = ROOT / "sandboxlib"
 

@@ -10,6 +10,8 @@ import zlib
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from libs import C_SRC, plain, sample_library
 
 from sandboxlib import Grants, Library, Limits, Preopen
@@ -40,6 +42,7 @@ def test_a_library_pickles_as_its_description_with_a_fresh_memo() -> None:
     assert copy.built_module() == lib.built_module()  # the same cache entry
 
 
+@pytest.mark.quick
 def test_settings_pickle_as_values() -> None:
     limits = Limits(memory_bytes=1 << 20, fuel=10_000, timeout=2.5)
     grants = Grants(stdout=True, dirs=(Preopen(str(C_SRC), "/src"),), env=(("A", "1"),))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import wasmtime
 from hypothesis import given, strategies as st
 
@@ -84,11 +85,13 @@ def test_a_module_with_foreign_imports_is_left_alone(tmp_path: Path) -> None:
     assert preinitialize(wasm) == wasm
 
 
+@pytest.mark.quick
 @given(st.integers(min_value=0, max_value=2**64))
 def test_unsigned_leb128_round_trips(value: int) -> None:
     assert leb_u(enc_u(value), 0) == (value, len(enc_u(value)))
 
 
+@pytest.mark.quick
 @given(st.integers(min_value=-2**63, max_value=2**63 - 1))
 def test_signed_leb128_round_trips(value: int) -> None:
     assert leb_s(enc_s(value), 0) == (value, len(enc_s(value)))

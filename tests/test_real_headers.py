@@ -82,10 +82,10 @@ def test_wrap_warns_once_per_undefined_function_and_sums_up(
         wrapped: tuple[subprocess.CompletedProcess[str], ModuleType]) -> None:
     proc, _ = wrapped
     assert proc.stderr.splitlines() == [
-        f"sandboxlib: warning: skipped {HEADER}:{line_of('rl_trace(')}: rl_trace: declared but not defined by "
-        "the sources",
-        f"sandboxlib: warning: skipped {HEADER}:{line_of('rl_compress_hc(')}: rl_compress_hc: declared but not defined "
-        "by the sources",
+        f"sandboxlib: warning: skipped {HEADER}:{line_of('rl_trace(')}: rl_trace: declared but "
+        "not defined by the sources",
+        f"sandboxlib: warning: skipped {HEADER}:{line_of('rl_compress_hc(')}: rl_compress_hc: "
+        "declared but not defined by the sources",
         "sandboxlib: warning: 2 declared function(s) not defined by the sources, left out: "
         "rl_trace, rl_compress_hc",
     ]
@@ -177,6 +177,7 @@ def test_build_wasm_if_defined_leaves_out_undefined_exports() -> None:
     assert not {"rl_trace", "rl_compress_hc"} & set(exported)
 
 
+@pytest.mark.quick
 def test_undefined_exports_reads_only_missing_export_failures() -> None:
     missing = ("wasm-ld: error: symbol exported via --export not found: a\n"
                "wasm-ld: error: symbol exported via --export not found: b\n"

@@ -15,7 +15,7 @@ import pytest
 
 from libs import plain
 
-from sandboxlib import Library, Limits, ResourceError, Sandbox, TrapError
+from sandboxlib import Library, Limits, Sandbox, TrapError
 
 SECRET = b"sandboxlib-secret-" * 64
 LIMITS = Limits(memory_bytes=(12 << 20) + (1 << 16))  # a reservation size of their own
@@ -172,7 +172,8 @@ def test_a_sandbox_cannot_reach_the_next_slot(hostile_lib: Library, backend: str
             assert _base(high) == _base(low) + slot  # neighbours
             secret = high.copy_in(SECRET)
             address = {"size": low.memory.size, "slot end": slot - 4,
-                       "secret": slot + secret.address, "neighbour end": slot + high.memory.size - 4,
+                       "secret": slot + secret.address,
+                       "neighbour end": slot + high.memory.size - 4,
                        "4 GiB": (1 << 32) - 4}[reach]
             with pytest.raises(TrapError):  # a trap poisons: a new pair for each reach
                 low.hostile_read_far(address)

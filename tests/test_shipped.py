@@ -80,6 +80,7 @@ def test_without_a_shipped_package_the_cache_is_used(spec: Path) -> None:
     assert not (spec.parent / SHIPPED).exists()
 
 
+@pytest.mark.quick
 @pytest.mark.parametrize("name", ["zlib", "expat", "lz4"])
 def test_a_drop_ins_key_needs_no_network(name: str, tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
@@ -92,6 +93,7 @@ def test_a_drop_ins_key_needs_no_network(name: str, tmp_path: Path,
     assert not (cache_root() / "sources").exists()
 
 
+@pytest.mark.quick
 @pytest.mark.parametrize("name", ["zlib", "expat", "lz4"])
 def test_a_drop_ins_shipped_package_carries_the_licences_of_its_sources(name: str) -> None:
     found = licence_files(ROOT / "sandboxlib" / "wrapped" / name / f"{name}.toml")

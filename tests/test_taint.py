@@ -11,6 +11,8 @@ from libs import ROOT, run_mypy
 
 from sandboxlib import TaintError, Tainted
 
+pytestmark = pytest.mark.quick  # no compiler: `make quick` runs every test here
+
 
 def test_implicit_uses_are_refused() -> None:
     t = Tainted(5, "test")

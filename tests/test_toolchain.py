@@ -9,9 +9,14 @@ from pathlib import Path
 import pytest
 import wasmtime
 
-from sandboxlib import BuildError
+from sandboxlib import BuildError, Limits
+from sandboxlib.backends.wasm2c.translate import translate
+from sandboxlib.backends.wasmtime.engine import EngineKind, compiled_module
 from sandboxlib.toolchain import build_wasm
+from sandboxlib.toolchain.cache import CACHE_ENV
 from sandboxlib.toolchain.cext import build_extension
+from sandboxlib.toolchain.guard import NO_COMPILE_ENV, CompileDisabled, compiling_disabled
+from sandboxlib.toolchain.preinit import preinitialized
 
 
 def exports_of(path: Path) -> set[str]:
@@ -73,3 +78,32 @@ def test_a_missing_c_compiler_is_named(tmp_path: Path, monkeypatch: pytest.Monke
     with pytest.raises(BuildError, match=rf"native backend needs a C compiler, and the one "
                                          rf"named by \$CC, {named}, is not found"):
         build_extension("native", "one", "int one(void);", "", [source])
+
+
+
+@pytest.mark.quick
+def test_every_compiling_entry_point_refuses_while_compiling_is_disabled(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """$SANDBOXLIB_NO_COMPILE (set by `make quick`): each entry point raises at once,
+    before its cache is looked at (so the cache is not even made)."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(CACHE_ENV, str(cache))
+    for setting, disabled in [("", False), ("0", False), ("1", True), ("yes", True)]:
+        monkeypatch.setenv(NO_COMPILE_ENV, setting)
+        assert compiling_disabled() is disabled
+    src = tmp_path / "x.c"
+    src.write_text("int x(void) { return 1; }\n")
+    wasm = tmp_path / "x.wasm"
+    wasm.write_bytes(b"not wasm")  # never read while compiling is disabled
+    attempts = {
+        "compiling x to wasm32": lambda: build_wasm([src], exports=["x"], name="x"),
+        "compiling x for the native backend":
+            lambda: build_extension("native", "x", "int x(void);", "", [src]),
+        "translating x.wasm with wasm2c": lambda: translate(wasm),
+        "compiling x.wasm with wasmtime": lambda: compiled_module(EngineKind(fuel=False), wasm),
+        "pre-initializing x": lambda: preinitialized(wasm, Limits(), "x"),
+    }
+    for what, attempt in attempts.items():
+        with pytest.raises(CompileDisabled, match=re.escape(what)):
+            attempt()
+    assert not cache.exists()

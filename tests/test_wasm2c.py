@@ -188,21 +188,26 @@ int64_t p_fdstat(int32_t fd, int32_t field) {
   return field == 0 ? s.fs_filetype : field == 1 ? s.fs_flags
        : field == 2 ? (int64_t)s.fs_rights_base : (int64_t)s.fs_rights_inheriting; }
 int32_t p_prestat(int32_t fd) {
-  __wasi_prestat_t p; int e = __wasi_fd_prestat_get(fd, &p); return e ? -e : (int32_t)p.u.dir.pr_name_len; }
+  __wasi_prestat_t p; int e = __wasi_fd_prestat_get(fd, &p);
+  return e ? -e : (int32_t)p.u.dir.pr_name_len; }
 int32_t p_close(int32_t fd) { return -(int)__wasi_fd_close(fd); }
 int64_t p_seek(int32_t fd, int64_t off, int32_t whence) {
-  __wasi_filesize_t r = 0; int e = __wasi_fd_seek(fd, off, whence, &r); return e ? -e : (int64_t)r; }
+  __wasi_filesize_t r = 0; int e = __wasi_fd_seek(fd, off, whence, &r);
+  return e ? -e : (int64_t)r; }
 int32_t p_open(int32_t dirfd, int32_t follow, const char *path, int32_t oflags, int64_t rights,
                int32_t fdflags) {
-  __wasi_fd_t fd; int e = __wasi_path_open(dirfd, follow, path, oflags, rights, rights, fdflags, &fd);
+  __wasi_fd_t fd;
+  int e = __wasi_path_open(dirfd, follow, path, oflags, rights, rights, fdflags, &fd);
   return e ? -e : (int32_t)fd; }
-int32_t p_setflags(int32_t fd, int32_t flags) { return -(int)__wasi_fd_fdstat_set_flags(fd, flags); }
+int32_t p_setflags(int32_t fd, int32_t flags) {
+  return -(int)__wasi_fd_fdstat_set_flags(fd, flags); }
 int32_t p_clock(int32_t id) { __wasi_timestamp_t t; return -(int)__wasi_clock_time_get(id, 1, &t); }
 int32_t p_random(void) { uint8_t b[4]; return -(int)__wasi_random_get(b, 4); }
 int32_t p_env(void) {
-  __wasi_size_t c = 0, s = 0; int e = __wasi_environ_sizes_get(&c, &s); return e ? -e : (int32_t)(c * 1000 + s); }
+  __wasi_size_t c = 0, s = 0; int e = __wasi_environ_sizes_get(&c, &s);
+  return e ? -e : (int32_t)(c * 1000 + s); }
 """
-I, L, S = Prim.INT, Prim.LLONG, Ptr("char", const=True)
+I, L, S = Prim.INT, Prim.LLONG, Ptr("char", const=True)  # noqa: E741 (C types, spelled short)
 PROBE_FUNCTIONS = (
     fn("p_write", I, ("fd", I)), fn("p_read", I, ("fd", I)),
     fn("p_fdstat", L, ("fd", I), ("field", I)), fn("p_prestat", I, ("fd", I)),

@@ -571,9 +571,9 @@ def test_parsers_are_collected(backend: str) -> None:
         parser = wx.ParserCreate(backend=backend)
 
         class Owner:
-            def __init__(self) -> None:
-                self.parser = parser
-                parser.StartElementHandler = self.start
+            def __init__(self) -> None:  # (F821: pyflakes sees the del below, not the loop)
+                self.parser = parser  # noqa: F821
+                parser.StartElementHandler = self.start  # noqa: F821
 
             def start(self, name: str, attrs: dict[str, str]) -> None:
                 pass

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sandboxlib.wrapped.zlib as wz
-from sandboxlib import SandboxError, Tainted
+from sandboxlib import SandboxError
 from sandboxlib.backends import BACKENDS
 from sandboxlib.wrapped.zlib import _core
 from sandboxlib.wrapped.zlib._library import GENERATED

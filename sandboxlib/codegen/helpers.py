@@ -39,7 +39,8 @@ def helper_source(name: str, pyname: str, params: list[str], types: Sequence[CTy
     for p, t in zip(params, types):
         if p in kept and isinstance(t, (Ptr, FuncPtr)) and p not in ann.nullable:
             lines += [f"        if {p} is None:",
-                      f"            raise ArgumentError({name + '(): ' + p + ' may not be NULL'!r})"]
+                      "            raise ArgumentError("
+                      f"{name + '(): ' + p + ' may not be NULL'!r})"]
     for p in ann.keep:  # the library keeps the pointer: a copy living with the sandbox
         lines += [f"        if isinstance({p}, (bytes, bytearray, memoryview, str)):",
                   f"            {p} = lib.keep({p})"]

@@ -65,7 +65,8 @@ def declare(t: ir.CType, name: str) -> str:
 def prototype(fn: ir.Function) -> str:
     """The C prototype of ``fn`` (for the generated method's docstring)."""
     params = ", ".join(declare(p.type, p.name) for p in fn.type.params)
-    return f"{spell(fn.type.result)} {fn.name}({params or 'void'}{', ...' if fn.type.variadic else ''})"
+    variadic = ", ..." if fn.type.variadic else ""
+    return f"{spell(fn.type.result)} {fn.name}({params or 'void'}{variadic})"
 
 
 @dataclass

@@ -97,7 +97,8 @@ def clean(text: str) -> str:
     """Remove what pycparser does not parse, keeping line structure and markers."""
     out: list[str] = []
     for line in text.splitlines():
-        if line.startswith("#") and not re.match(r"#\s*\d+\s", line) and not line.startswith("#line"):
+        if (line.startswith("#") and not re.match(r"#\s*\d+\s", line)
+                and not line.startswith("#line")):
             out.append("")  # pragmas and other directives
         else:
             out.append(line)

@@ -210,7 +210,8 @@ class Sandbox:
             raise ArgumentError(f"alloc(): size must be a non-negative int, got {size!r}")
         lo, hi = self.model.int_range(Prim.ULONG)
         if size > hi:
-            raise ResourceError(f"alloc(): {size} bytes cannot exist in a {self.model.name} sandbox")
+            raise ResourceError(f"alloc(): {size} bytes cannot exist in a {self.model.name} "
+                                "sandbox")
         if self.isolated and size > self.limits.memory_bytes:
             raise ResourceError(f"alloc(): {size} bytes exceed the memory limit of "
                                 f"{self.limits.memory_bytes} bytes")
@@ -284,7 +285,8 @@ class Sandbox:
         gate.scratch_top = top + need
         return address
 
-    def copy_in(self, data: bytes | bytearray | memoryview, nul_terminate: bool = False) -> Allocation:
+    def copy_in(self, data: bytes | bytearray | memoryview,
+                nul_terminate: bool = False) -> Allocation:
         """Copy ``data`` into a new allocation (one copy, no intermediate)."""
         length = len(data) + (1 if nul_terminate else 0)
         alloc = self.alloc(length)

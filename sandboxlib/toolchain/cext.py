@@ -25,6 +25,7 @@ from ..errors import BuildError
 from ..once import Memo
 from ..progress import progress
 from .cache import build_entry, content_key, discard
+from .guard import refuse_if_no_compile
 from .zig import compiler_version, zig_cc, zig_env
 
 _loaded: Memo[Path, ModuleType] = Memo()
@@ -51,6 +52,7 @@ def build_extension(kind: str, name: str, cdef: str, prelude: str, sources: Sequ
     """Compile (once: see ``build_entry``) and import (once per process) an extension
     exposing ``cdef`` from ``prelude`` + ``sources``: with the host's C compiler, or with
     the clang that zig ships when ``zig`` (no C compiler needed on the machine)."""
+    refuse_if_no_compile(f"compiling {name} for the {kind} backend")
     sources = [Path(s).resolve() for s in sources]
     include_dirs = [Path(d).resolve() for d in include_dirs]
     defines, cflags = list(defines), list(cflags)

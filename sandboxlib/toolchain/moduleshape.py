@@ -116,7 +116,8 @@ class _Reader:
             if not b & 0x80:
                 if signed and b & 0x40:
                     result -= 1 << shift
-                lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+                lo, hi = ((-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed
+                          else (0, (1 << bits) - 1))
                 if not lo <= result <= hi:
                     raise self.refuse(f"a number does not fit in {bits} bits")
                 return result

@@ -27,11 +27,12 @@ import wasmtime
 from ..errors import BuildError, ResourceError
 from ..config import Limits
 from .cache import build_entry
+from .guard import refuse_if_no_compile
 from .moduleshape import refuse_in_wasmtime
 from .wasi_linker import wasi_linker
 from .wasmbinary import (PAGE, SEC_CODE, SEC_DATA, SEC_DATACOUNT, SEC_EXPORT, SEC_GLOBAL,
                          SEC_MEMORY, SEC_START, assemble, const_expr_end, enc_s, enc_u,
-                         encode_name, initial_memory, leb_u, sections)
+                         initial_memory, leb_u, sections)
 from .wasmbinary import encode_exports as _encode_exports
 from .wasmbinary import parse_exports as _exports
 
@@ -223,6 +224,7 @@ def preinitialized(path: Path, limits: Limits, name: str) -> tuple[Path, int]:
     """``path`` pre-initialized under ``limits`` (see the module docstring), cached
     by content, and the memory its sandboxes start with; ``(path, 0)`` itself if the
     start-up came near the memory limit (not cached: a later process may have room)."""
+    refuse_if_no_compile(f"pre-initializing {name} (wasmtime compiles it)")
     wasm = path.read_bytes()
     key = hashlib.sha256(FORMAT.encode() + b"\0" + wasm).hexdigest()[:32]
 

@@ -1,6 +1,7 @@
 """A wasmtime linker with WASI in which the ungranted ambient capabilities answer
-ENOTCAPABLE and the calls sandboxlib does not serve ENOSYS (as on wasm2c): used by the wasmtime backend and by pre-initialization (which grants
-nothing), so that a library's start-up sees the world its sandboxes see."""
+ENOTCAPABLE and the calls sandboxlib does not serve ENOSYS (as on wasm2c): used by the
+wasmtime backend and by pre-initialization (which grants nothing), so that a library's
+start-up sees the world its sandboxes see."""
 
 from __future__ import annotations
 

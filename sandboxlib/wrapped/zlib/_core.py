@@ -15,9 +15,9 @@ import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import cast
 
-from sandboxlib import Allocation, Limits, SandboxError, Tainted
+from sandboxlib import Allocation, Limits, SandboxError
 from sandboxlib.library import BACKEND_ENV
 
 from ._errors import error
