@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .codegen.plan import Plan, warn_skipped
+from .codegen.plan import PackagePlan, warn_skipped
 from .codegen.generate import WrapRequest, build_module, check_package_name, plan_for, wrap
 from .codegen.spec import load_annotations, load_spec
 from .errors import SandboxError
@@ -98,7 +98,7 @@ def _inspect(args: argparse.Namespace) -> int:
     return 1 if report.refused else 0
 
 
-def _report(path: Path, plan: Plan) -> None:
+def _report(path: Path, plan: PackagePlan) -> None:
     warn_skipped(plan)
     _out(f"wrote {path}/: {len(plan.functions)} function(s), {len(plan.structs)} struct(s), "
          f"{len(plan.constants)} constant(s), {len(plan.skipped)} skipped")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Container, Generic, NoReturn, P
 from .errors import SandboxError, TaintError
 
 
-class Memory(Protocol):
+class MemoryReader(Protocol):
     """What a tainted pointer reads through: one sandbox's bounds-checked memory
     (``sandboxlib.backends.memory.Memory``)."""
 
@@ -131,7 +131,7 @@ class TaintedPtr(Tainted[int]):
 
     __slots__ = ("_memory",)
 
-    def __init__(self, address: int, memory: Memory, origin: str = "sandbox") -> None:
+    def __init__(self, address: int, memory: MemoryReader, origin: str = "sandbox") -> None:
         super().__init__(address, origin)
         self._memory = memory
 
@@ -139,7 +139,7 @@ class TaintedPtr(Tainted[int]):
         """Whether the pointer is NULL (a safe check: it needs no trust)."""
         return self._value == 0
 
-    def belongs_to(self, memory: Memory) -> bool:
+    def belongs_to(self, memory: MemoryReader) -> bool:
         """Whether the pointer points into ``memory``."""
         return self._memory is memory
 

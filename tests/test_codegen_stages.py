@@ -26,7 +26,7 @@ from sandboxlib.codegen.formatting import WIDTH, bracketed, pretty
 from sandboxlib.codegen.lower import (CannotProxy, FixedArray, Lowering, Nested, declare,
                                       prototype, spell)
 from sandboxlib.codegen.parse import parse_api
-from sandboxlib.codegen.plan import Plan, StructPlan, make_plan, warn_skipped
+from sandboxlib.codegen.plan import PackagePlan, StructPlan, make_plan, warn_skipped
 from sandboxlib.codegen.preprocess import (PRELUDE, VA_LIST_MARKER, clean, from_compiler_output,
                                            parse_macro_dump)
 from sandboxlib.proxy import ArrayOf, Struct
@@ -111,11 +111,11 @@ def test_parse_pointers_arrays_and_callbacks(tmp_path: Path) -> None:
     assert s == ir.Pointer(ir.Scalar(Prim.CHAR), const=True)
     assert out == ir.Pointer(ir.Pointer(ir.Scalar(Prim.CHAR)))
     assert arr == ir.Pointer(ir.Scalar(Prim.INT))  # an array parameter decays
-    callback = ir.FuncType((ir.Param("arg0", ir.Scalar(Prim.INT)),
+    callback = ir.FunctionType((ir.Param("arg0", ir.Scalar(Prim.INT)),
                             ir.Param("user", ir.Pointer(ir.Scalar(Prim.VOID)))),
                            ir.Scalar(Prim.INT))
     assert cb == ir.Pointer(callback) == api.typedefs["cb_t"]
-    assert raw == ir.Pointer(ir.FuncType((), ir.Scalar(Prim.VOID)))
+    assert raw == ir.Pointer(ir.FunctionType((), ir.Scalar(Prim.VOID)))
 
 
 def test_parse_void_unnamed_and_variadic_parameters(tmp_path: Path) -> None:
@@ -253,19 +253,20 @@ INT, CHAR, VOID = ir.Scalar(Prim.INT), ir.Scalar(Prim.CHAR), ir.Scalar(Prim.VOID
 HEADER = "/x/h.h"
 
 
-def func(name: str, result: ir.CType, *params: tuple[str, ir.CType], line: int = 1,
-         variadic: bool = False) -> ir.Function:
-    return ir.Function(name, ir.FuncType(tuple(ir.Param(n, t) for n, t in params), result,
+def func(name: str, result: ir.DeclType, *params: tuple[str, ir.DeclType], line: int = 1,
+         variadic: bool = False) -> ir.FunctionDecl:
+    return ir.FunctionDecl(name, ir.FunctionType(tuple(ir.Param(n, t) for n, t in params), result,
                                          variadic), ir.Location(HEADER, line))
 
 
-def struct(tag: str, *fields: tuple[str, ir.CType] | ir.Field, union: bool = False,
-           line: int = 1, file: str = HEADER) -> ir.Struct:
-    return ir.Struct(tag, union, [f if isinstance(f, ir.Field) else ir.Field(*f) for f in fields],
-                     ir.Location(file, line))
+def struct(tag: str, *fields: tuple[str, ir.DeclType] | ir.FieldDecl, union: bool = False,
+           line: int = 1, file: str = HEADER) -> ir.StructDecl:
+    return ir.StructDecl(tag, union,
+                         [f if isinstance(f, ir.FieldDecl) else ir.FieldDecl(*f) for f in fields],
+                         ir.Location(file, line))
 
 
-CALLBACK = ir.FuncType((ir.Param("user", ir.Pointer(VOID)), ir.Param("v", INT)), INT)
+CALLBACK = ir.FunctionType((ir.Param("user", ir.Pointer(VOID)), ir.Param("v", INT)), INT)
 
 
 def test_spell_and_prototype() -> None:
@@ -291,33 +292,33 @@ def test_lower_values() -> None:
     assert lower.value(ir.Pointer(CHAR, const=True), "x") == Ptr("char", const=True)
     assert lower.value(ir.Pointer(CALLBACK), "x") == FuncPtr(
         Signature((Ptr("void"), Prim.INT), Prim.INT, ("user", "v")))
-    variadic_cb = ir.FuncType((ir.Param("n", INT),), INT, variadic=True)
+    variadic_cb = ir.FunctionType((ir.Param("n", INT),), INT, variadic=True)
     assert lower.value(ir.Pointer(variadic_cb), "x") == Ptr("function")  # still a pointer
 
 
 def test_lower_refuses_what_cannot_cross() -> None:
     lower = Lowering(ir.Api())
-    cases: list[tuple[ir.FuncType, str]] = [
-        (ir.FuncType((ir.Param("n", INT),), INT, variadic=True), "variadic"),
-        (ir.FuncType((ir.Param("s", ir.StructRef("s")),), VOID), "parameter 's' passes struct s "
-                                                                 "by value"),
-        (ir.FuncType((), ir.StructRef("s")), "the result passes struct s by value"),
-        (ir.FuncType((ir.Param("ap", ir.Unsupported("va_list")),), VOID), "parameter 'ap': "
+    cases: list[tuple[ir.FunctionType, str]] = [
+        (ir.FunctionType((ir.Param("n", INT),), INT, variadic=True), "variadic"),
+        (ir.FunctionType((ir.Param("s", ir.StructRef("s")),), VOID),
+         "parameter 's' passes struct s by value"),
+        (ir.FunctionType((), ir.StructRef("s")), "the result passes struct s by value"),
+        (ir.FunctionType((ir.Param("ap", ir.Unsupported("va_list")),), VOID), "parameter 'ap': "
                                                                           "va_list"),
-        (ir.FuncType((ir.Param("a", ir.Array(INT, 2)),), VOID), "unsupported type int[2]"),
+        (ir.FunctionType((ir.Param("a", ir.Array(INT, 2)),), VOID), "unsupported type int[2]"),
     ]
     for ftype, reason in cases:
         with pytest.raises(CannotProxy, match=re.escape(reason)):
             lower.signature(ftype)
-    assert lower.signature(ir.FuncType((ir.Param("a", INT),), VOID)) == Signature(
+    assert lower.signature(ir.FunctionType((ir.Param("a", INT),), VOID)) == Signature(
         (Prim.INT,), Prim.VOID, ("a",))
 
 
 def test_struct_problems() -> None:
     api = ir.Api(structs={
         "ok": struct("ok", ("a", INT), ("self", ir.Pointer(ir.StructRef("ok")))),
-        "opaque": ir.Struct("opaque", False, None),
-        "bits": struct("bits", ("a", INT), ir.Field("flag", INT, 1)),
+        "opaque": ir.StructDecl("opaque", False, None),
+        "bits": struct("bits", ("a", INT), ir.FieldDecl("flag", INT, 1)),
         "flex": struct("flex", ("n", INT), ("data", ir.Array(CHAR, None))),
         "outer": struct("outer", ("inner", ir.StructRef("bits"))),
         "holds_opaque": struct("holds_opaque", ("o", ir.StructRef("opaque"))),
@@ -365,13 +366,13 @@ def sample_api() -> ir.Api:
             "line": struct("line", ("a", ir.StructRef("point")), ("b", ir.StructRef("point")),
                            ("_address", INT), ("label", ir.Array(CHAR, 8)), line=3),
             "other": struct("other", ("z", INT), file="/elsewhere/o.h"),
-            "opaque": ir.Struct("opaque", False, None, ir.Location(HEADER, 4)),
-            "packed": struct("packed", ir.Field("f", INT, 2), line=5),
+            "opaque": ir.StructDecl("opaque", False, None, ir.Location(HEADER, 4)),
+            "packed": struct("packed", ir.FieldDecl("f", INT, 2), line=5),
         },
         enums={"mode": ir.Enum("mode", {"FAST": 0, "_HIDDEN": 1, "add": 9},
                                ir.Location(HEADER, 6))},
         typedefs={"visit_t": ir.Pointer(CALLBACK), "int_t": INT,
-                  "vcb": ir.Pointer(ir.FuncType((ir.Param("n", INT),), INT, variadic=True))},
+                  "vcb": ir.Pointer(ir.FunctionType((ir.Param("n", INT),), INT, variadic=True))},
         constants=[ir.Constant("LIMIT", 10, ir.Location(HEADER, 1)),
                    ir.Constant("None", 1, ir.Location(HEADER, 7))],
         skipped=[ir.Skipped("counter", "global variables are not proxied",
@@ -494,7 +495,7 @@ def test_warn_skipped_prints_one_line_each(capsys: pytest.CaptureFixture[str]) -
 
 # -- emit_py -----------------------------------------------------------------------
 
-def run_proxy(plan: Plan, tmp_path: Path) -> dict[str, Any]:
+def run_proxy(plan: PackagePlan, tmp_path: Path) -> dict[str, Any]:
     """Execute the emitted proxy (nothing is built until a sandbox is made)."""
     scope: dict[str, Any] = {"__file__": str(tmp_path / "pkg" / "__init__.py"),
                              "__name__": plan.name}
@@ -571,7 +572,7 @@ def test_emit_proxy_keeps_lines_short() -> None:
 
 
 def test_emit_handles_an_empty_struct_and_no_helpers(tmp_path: Path) -> None:
-    plan = Plan("e", "E", "EHelpers", [HEADER],
+    plan = PackagePlan("e", "E", "EHelpers", [HEADER],
                 structs=[StructPlan("empty", "empty", False, [], "struct empty  [h.h:1]")])
     m = run_proxy(plan, tmp_path)
     assert m["empty"]._fields_ == () and m["FUNCTIONS"] == ()
@@ -583,7 +584,7 @@ def test_emit_handles_an_empty_struct_and_no_helpers(tmp_path: Path) -> None:
 
 # -- emit_pyi ----------------------------------------------------------------------
 
-def stub_of(plan: Plan) -> dict[str, str]:
+def stub_of(plan: PackagePlan) -> dict[str, str]:
     """Each method's stub signature in the ``.pyi``, by ``class.name`` (``class.name=``
     for a property's setter)."""
     tree = ast.parse(emit_stub(plan))

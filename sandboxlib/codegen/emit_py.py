@@ -13,7 +13,7 @@ from .formatting import WIDTH, bracketed, module_header, pretty
 from .helpers import helper_source
 from .lower import FieldType, FixedArray, Nested
 from .names import docstring, literal
-from .plan import PROXY_IMPORTS, Plan
+from .plan import PROXY_IMPORTS, PackagePlan
 
 
 def type_expr(t: CType) -> str:
@@ -40,7 +40,7 @@ def field_expr(t: FieldType, classes: dict[str, str]) -> str:
     return type_expr(t)
 
 
-def emit_proxy(plan: Plan) -> str:
+def emit_proxy(plan: PackagePlan) -> str:
     """The source of the package's ``__init__.py``."""
     out = module_header(plan.name, "sandboxed proxy", plan.headers, PROXY_IMPORTS)
     out += ["_HERE = Path(__file__).resolve().parent", ""]
@@ -57,14 +57,14 @@ def emit_proxy(plan: Plan) -> str:
     return "\n".join(line.rstrip() for line in out)
 
 
-def _constants(plan: Plan) -> list[str]:
+def _constants(plan: PackagePlan) -> list[str]:
     if not plan.constants:
         return []
     return ["# -- constants ---------------------------------------------------------------",
             *(f"{c.name} = {literal(c.value)}" for c in plan.constants), ""]
 
 
-def _callbacks(plan: Plan) -> list[str]:
+def _callbacks(plan: PackagePlan) -> list[str]:
     if not plan.callbacks:
         return []
     out = ["# -- callback types (register with lib.callback(fn, TYPE)) --------------------"]
@@ -73,7 +73,7 @@ def _callbacks(plan: Plan) -> list[str]:
     return out + [""]
 
 
-def _enums(plan: Plan) -> list[str]:
+def _enums(plan: PackagePlan) -> list[str]:
     """An ``IntEnum`` per enum the functions take (its values are also the module's
     constants); the proxy accepts them where the C enum goes."""
     out: list[str] = []
@@ -83,7 +83,7 @@ def _enums(plan: Plan) -> list[str]:
     return out + [""] if out else []
 
 
-def _types(plan: Plan) -> list[str]:
+def _types(plan: PackagePlan) -> list[str]:
     """Struct classes under their typedef names; a pointer type per struct pointed to
     (the stubs tell a ``sqlite3 *`` from a ``sqlite3_stmt *``; at run time each is a
     ``TaintedPtr``)."""
@@ -93,7 +93,7 @@ def _types(plan: Plan) -> list[str]:
     return ["", "", "# -- types " + "-" * (WIDTH - 10), *out] if out else []
 
 
-def _structs(plan: Plan) -> list[str]:
+def _structs(plan: PackagePlan) -> list[str]:
     out: list[str] = []
     classes = plan.struct_classes()
     for sp in plan.structs:
@@ -105,7 +105,7 @@ def _structs(plan: Plan) -> list[str]:
     return out
 
 
-def _library(plan: Plan) -> list[str]:
+def _library(plan: PackagePlan) -> list[str]:
     """``FUNCTIONS`` and ``LIBRARY``: what the runtime loads and builds."""
     out = ["", "", "FUNCTIONS = ("]
     for fp in plan.functions:
@@ -120,7 +120,7 @@ def _library(plan: Plan) -> list[str]:
     return out + [")"]
 
 
-def _proxy_class(plan: Plan) -> list[str]:
+def _proxy_class(plan: PackagePlan) -> list[str]:
     out = ["", "", f"class {plan.class_name}(LibraryProxy):",
            f'    """The {plan.name} library in a sandbox: one method per C function; every '
            'result is tainted."""',
@@ -138,7 +138,7 @@ def _proxy_class(plan: Plan) -> list[str]:
     return out
 
 
-def _helpers_class(plan: Plan) -> list[str]:
+def _helpers_class(plan: PackagePlan) -> list[str]:
     out = ["", "", f"class {plan.helpers_name}(Helpers):",
            '    """Bytes in, values out: helpers from the spec\'s annotations."""']
     helped = [fp for fp in plan.functions if fp.has_helper]

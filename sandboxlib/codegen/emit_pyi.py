@@ -14,7 +14,7 @@ from .formatting import WIDTH, bracketed, module_header
 from .helpers import helper_stub
 from .lower import FieldType, FixedArray, Nested
 from .names import BUILTINS, docstring
-from .plan import STUB_IMPORTS, Plan
+from .plan import STUB_IMPORTS, PackagePlan
 
 _CHARS = (Prim.CHAR, Prim.SCHAR, Prim.UCHAR)
 
@@ -23,7 +23,7 @@ class Stubs:
     """Stub types of the values of one package: a pointer to a struct is typed by that
     struct (its pointer type, its view class), other pointers generally."""
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: PackagePlan) -> None:
         self.pointers = plan.pointer_types
         self.classes = plan.struct_classes()
 
@@ -63,7 +63,7 @@ class Stubs:
         return self.result(t), self.param(t)
 
 
-def emit_stub(plan: Plan) -> str:
+def emit_stub(plan: PackagePlan) -> str:
     """The source of the package's ``__init__.pyi``."""
     out = module_header(plan.name, "type stubs", plan.headers, STUB_IMPORTS, "import builtins")
     out += [f"{c.name}: {type(c.value).__name__}" for c in plan.constants]
@@ -80,7 +80,7 @@ def emit_stub(plan: Plan) -> str:
     return "\n".join(out)
 
 
-def _structs(plan: Plan) -> list[str]:
+def _structs(plan: PackagePlan) -> list[str]:
     out: list[str] = []
     stubs = Stubs(plan)
     for sp in plan.structs:
@@ -95,7 +95,7 @@ def _structs(plan: Plan) -> list[str]:
     return out
 
 
-def _proxy_class(plan: Plan) -> list[str]:
+def _proxy_class(plan: PackagePlan) -> list[str]:
     out = [f"class {plan.class_name}(LibraryProxy):",
            "    @property", f"    def helpers(self) -> {plan.helpers_name}: ..."]
     t = _unshadow(fp.pyname for fp in plan.functions)
@@ -110,7 +110,7 @@ def _proxy_class(plan: Plan) -> list[str]:
     return out
 
 
-def _helpers_class(plan: Plan) -> list[str]:
+def _helpers_class(plan: PackagePlan) -> list[str]:
     out = ["", f"class {plan.helpers_name}(Helpers):"]
     helped = [fp for fp in plan.functions if fp.has_helper]
     t = _unshadow(fp.pyname for fp in helped)

@@ -31,7 +31,7 @@ from .annotations import Annotation
 from .emit_py import emit_proxy
 from .emit_pyi import emit_stub
 from .parse import parse_api
-from .plan import Plan, drop_undefined, make_plan
+from .plan import PackagePlan, drop_undefined, make_plan
 from .preprocess import preprocess
 
 
@@ -97,14 +97,14 @@ def check_package_name(name: str, force: bool = False) -> str | None:
     return f"library name {name!r} shadows {shadowed}"
 
 
-def plan_for(req: WrapRequest) -> Plan:
+def plan_for(req: WrapRequest) -> PackagePlan:
     """Preprocess and parse the headers, and decide what the proxy exports."""
     req.check()
     return plan_api(req, parse_api(preprocess(req.headers, req.include_dirs, req.defines),
                                    req.headers))
 
 
-def plan_api(req: WrapRequest, api: ir.Api) -> Plan:
+def plan_api(req: WrapRequest, api: ir.Api) -> PackagePlan:
     """The plan for ``api`` (the parsed headers of ``req``): the exports and
     annotations ``req`` names must be declared; annotated ``skip`` functions are left out."""
     declared = {f.name for f in api.functions}
@@ -119,7 +119,7 @@ def plan_api(req: WrapRequest, api: ir.Api) -> Plan:
                      req.origin)
 
 
-def wrap(req: WrapRequest, out: Path) -> tuple[Path, Plan]:
+def wrap(req: WrapRequest, out: Path) -> tuple[Path, PackagePlan]:
     """Generate, build and write ``out/NAME``; returns its path and the plan."""
     plan = plan_for(req)
     if not plan.functions:
@@ -143,7 +143,7 @@ def wrap(req: WrapRequest, out: Path) -> tuple[Path, Plan]:
     return final, plan
 
 
-def build_module(req: WrapRequest, plan: Plan) -> Path:
+def build_module(req: WrapRequest, plan: PackagePlan) -> Path:
     """Compile the module, exporting the planned functions the sources define; the
     others (declared, not defined) are dropped from ``plan`` (``plan.drop_undefined``)."""
     wasm = build_wasm(req.sources, exports=[f.name for f in plan.functions], name=req.name,
@@ -193,7 +193,7 @@ def check_importable(staging: Path, final: Path) -> None:
 def copy_sources(req: WrapRequest, staging: Path) -> dict[str, list[str]]:
     """Copy the C sources and headers into ``staging/csrc/`` so the native backend can
     build the package anywhere (each source folder becomes ``csrc/dN`` with its
-    headers); returns the package-relative paths, for ``Plan.build``."""
+    headers); returns the package-relative paths, for ``PackagePlan.build``."""
     dirs: dict[Path, str] = {}
 
     def folder_of(folder: Path) -> str:

@@ -3,7 +3,7 @@
 ``parse`` builds it from the headers; ``lower`` and ``plan`` read it. Types are kept
 as the header spells them (typedef names, struct tags); ``lower`` resolves them to
 ``abi`` types. No layout is computed here: a generated struct class computes its
-layout per data model at run time (``Struct.layout``).
+layout per data model at run time (``StructDecl.layout``).
 """
 
 from __future__ import annotations
@@ -30,13 +30,13 @@ class Scalar:
 
 @dataclass(frozen=True)
 class Pointer:
-    target: CType
+    target: DeclType
     const: bool = False  # the pointee is const
 
 
 @dataclass(frozen=True)
 class Array:
-    element: CType
+    element: DeclType
     length: int | None  # None: flexible or unsized
 
 
@@ -54,16 +54,16 @@ class EnumRef:
 
 
 @dataclass(frozen=True)
-class FuncType:
+class FunctionType:
     params: tuple[Param, ...]
-    result: CType
+    result: DeclType
     variadic: bool = False
 
 
 @dataclass(frozen=True)
 class Param:
     name: str
-    type: CType
+    type: DeclType
 
 
 @dataclass(frozen=True)
@@ -73,21 +73,21 @@ class Unsupported:
     reason: str
 
 
-CType = Scalar | Pointer | Array | StructRef | EnumRef | FuncType | Unsupported
+DeclType = Scalar | Pointer | Array | StructRef | EnumRef | FunctionType | Unsupported
 
 
 @dataclass(frozen=True)
-class Field:
+class FieldDecl:
     name: str
-    type: CType
+    type: DeclType
     bits: int | None = None  # a bitfield's width
 
 
 @dataclass
-class Struct:
+class StructDecl:
     tag: str
     union: bool
-    fields: list[Field] | None  # None: opaque (declared, never defined)
+    fields: list[FieldDecl] | None  # None: opaque (declared, never defined)
     location: Location | None = None
 
 
@@ -99,9 +99,9 @@ class Enum:
 
 
 @dataclass
-class Function:
+class FunctionDecl:
     name: str
-    type: FuncType
+    type: FunctionType
     location: Location | None = None
 
 
@@ -140,12 +140,12 @@ class Renamed:
 class Api:
     """Everything a set of headers declares that the proxy exposes."""
 
-    functions: list[Function] = field(default_factory=list)
-    structs: dict[str, Struct] = field(default_factory=dict)
+    functions: list[FunctionDecl] = field(default_factory=list)
+    structs: dict[str, StructDecl] = field(default_factory=dict)
     enums: dict[str, Enum] = field(default_factory=dict)
-    typedefs: dict[str, CType] = field(default_factory=dict)
+    typedefs: dict[str, DeclType] = field(default_factory=dict)
     constants: list[Constant] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
 
-    def function(self, name: str) -> Function | None:
+    def function(self, name: str) -> FunctionDecl | None:
         return next((f for f in self.functions if f.name == name), None)

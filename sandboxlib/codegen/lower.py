@@ -35,12 +35,12 @@ class FixedArray:
 FieldType = CType | Nested | FixedArray
 
 
-def spell(t: ir.CType) -> str:
+def spell(t: ir.DeclType) -> str:
     """C spelling of an IR type (for docs, messages and ``Ptr.target``)."""
     if isinstance(t, ir.Scalar):
         return t.spelling or t.prim.value
     if isinstance(t, ir.Pointer):
-        if isinstance(t.target, ir.FuncType):
+        if isinstance(t.target, ir.FunctionType):
             return spell(t.target)  # already spelled as a pointer: int (*)(int)
         return f"{'const ' if t.const else ''}{spell(t.target)} *"
     if isinstance(t, ir.Array):
@@ -49,20 +49,20 @@ def spell(t: ir.CType) -> str:
         return f"{'union' if t.union else 'struct'} {t.tag}"
     if isinstance(t, ir.EnumRef):
         return f"enum {t.tag}"
-    if isinstance(t, ir.FuncType):
+    if isinstance(t, ir.FunctionType):
         params = ", ".join(spell(p.type) for p in t.params) + (", ..." if t.variadic else "")
         return f"{spell(t.result)} (*)({params or 'void'})"
     return f"<{t.reason}>"
 
 
-def declare(t: ir.CType, name: str) -> str:
+def declare(t: ir.DeclType, name: str) -> str:
     """A declaration of ``name`` with type ``t``: ``int x``, ``int (*cb)(int)``."""
-    if isinstance(t, ir.Pointer) and isinstance(t.target, ir.FuncType):
+    if isinstance(t, ir.Pointer) and isinstance(t.target, ir.FunctionType):
         return spell(t).replace("(*)", f"(*{name})", 1)
     return f"{spell(t)} {name}"
 
 
-def prototype(fn: ir.Function) -> str:
+def prototype(fn: ir.FunctionDecl) -> str:
     """The C prototype of ``fn`` (for the generated method's docstring)."""
     params = ", ".join(declare(p.type, p.name) for p in fn.type.params)
     variadic = ", ..." if fn.type.variadic else ""
@@ -80,14 +80,14 @@ class Lowering:
             return Prim.UINT
         return Prim.INT
 
-    def value(self, t: ir.CType, what: str) -> CType:
+    def value(self, t: ir.DeclType, what: str) -> CType:
         """A parameter or result type; raises CannotProxy."""
         if isinstance(t, ir.Scalar):
             return t.prim
         if isinstance(t, ir.EnumRef):
             return self.enum_prim(t.tag)
         if isinstance(t, ir.Pointer):
-            if isinstance(t.target, ir.FuncType):
+            if isinstance(t.target, ir.FunctionType):
                 try:
                     return FuncPtr(self.signature(t.target))
                 except CannotProxy:
@@ -99,14 +99,14 @@ class Lowering:
             raise CannotProxy(f"{what}: {t.reason}")
         raise CannotProxy(f"{what} has unsupported type {spell(t)}")
 
-    def signature(self, ft: ir.FuncType) -> Signature:
+    def signature(self, ft: ir.FunctionType) -> Signature:
         if ft.variadic:
             raise CannotProxy("variadic functions cannot be called safely")
         params = tuple(self.value(p.type, f"parameter '{p.name}'") for p in ft.params)
         result = self.value(ft.result, "the result")
         return Signature(params, result, tuple(p.name for p in ft.params))
 
-    def field(self, t: ir.CType) -> FieldType:
+    def field(self, t: ir.DeclType) -> FieldType:
         """A field's type, for a struct ``struct_problem`` accepted."""
         if isinstance(t, ir.StructRef):
             return Nested(t.tag)
@@ -135,7 +135,7 @@ class Lowering:
         self._struct_ok[tag] = problem
         return problem
 
-    def field_problem(self, t: ir.CType, name: str) -> str | None:
+    def field_problem(self, t: ir.DeclType, name: str) -> str | None:
         if isinstance(t, ir.Unsupported):
             return f"field '{name}': {t.reason}"
         if isinstance(t, ir.Array):
@@ -145,6 +145,6 @@ class Lowering:
         if isinstance(t, ir.StructRef):
             inner = self.struct_problem(t.tag)
             return f"field '{name}' ({spell(t)}): {inner}" if inner else None
-        if isinstance(t, ir.FuncType):
+        if isinstance(t, ir.FunctionType):
             return f"field '{name}' is a function"
         return None

@@ -78,7 +78,7 @@ def parse_api(pre: Preprocessed, headers: Sequence[Path]) -> ir.Api:
     return builder.api
 
 
-def _unnamed(t: ir.CType, index: int, taken: set[str]) -> str:
+def _unnamed(t: ir.DeclType, index: int, taken: set[str]) -> str:
     """A name for a parameter the header leaves unnamed, from what it points to (a
     ``struct rl_state *`` is ``rl_state``, a ``char *`` is ``text``, a ``void *`` is
     ``data``, a function pointer ``callback``), else ``arg<index>``; one not taken."""
@@ -87,7 +87,7 @@ def _unnamed(t: ir.CType, index: int, taken: set[str]) -> str:
         target = t.target
         if isinstance(target, ir.StructRef):
             name = target.tag
-        elif isinstance(target, ir.FuncType):
+        elif isinstance(target, ir.FunctionType):
             name = "callback"
         elif isinstance(target, ir.Scalar) and target.prim in (Prim.CHAR, Prim.SCHAR,
                                                                 Prim.UCHAR):
@@ -138,11 +138,11 @@ class _Builder:
 
     def function(self, node: Any) -> None:
         ftype = self.resolve(node.type)
-        assert isinstance(ftype, ir.FuncType)
-        self.api.functions.append(ir.Function(node.name, ftype, self.location(node)))
+        assert isinstance(ftype, ir.FunctionType)
+        self.api.functions.append(ir.FunctionDecl(node.name, ftype, self.location(node)))
 
     # -- types -------------------------------------------------------------------
-    def resolve(self, node: Any, typedef_name: str = "") -> ir.CType:
+    def resolve(self, node: Any, typedef_name: str = "") -> ir.DeclType:
         if isinstance(node, c_ast.TypeDecl):
             return self.resolve_base(node.type, typedef_name)
         if isinstance(node, (c_ast.Struct, c_ast.Union, c_ast.Enum)):
@@ -171,15 +171,15 @@ class _Builder:
                     continue  # f(void)
                 if isinstance(t, ir.Array):
                     t = ir.Pointer(t.element)  # array parameters decay
-                if isinstance(t, ir.FuncType):
+                if isinstance(t, ir.FunctionType):
                     t = ir.Pointer(t)
                 params.append(ir.Param(p.name or _unnamed(t, i, {q.name for q in params}), t))
-            return ir.FuncType(tuple(params), self.resolve(node.type), variadic)
+            return ir.FunctionType(tuple(params), self.resolve(node.type), variadic)
         if isinstance(node, c_ast.Typename):
             return self.resolve(node.type)
         return ir.Unsupported(f"unsupported declarator {type(node).__name__}")
 
-    def resolve_base(self, node: Any, typedef_name: str) -> ir.CType:
+    def resolve_base(self, node: Any, typedef_name: str) -> ir.DeclType:
         if isinstance(node, c_ast.IdentifierType):
             names = tuple(node.names)
             if len(names) == 1 and names[0] == VA_LIST_MARKER:
@@ -198,9 +198,9 @@ class _Builder:
             tag = node.name or typedef_name or self.anonymous()
             if node.decls is not None:
                 fields = [self.field(d, tag) for d in node.decls]
-                self.api.structs[tag] = ir.Struct(tag, union, fields, self.location(node))
+                self.api.structs[tag] = ir.StructDecl(tag, union, fields, self.location(node))
             elif tag not in self.api.structs:
-                self.api.structs[tag] = ir.Struct(tag, union, None, self.location(node))
+                self.api.structs[tag] = ir.StructDecl(tag, union, None, self.location(node))
             return ir.StructRef(tag, union)
         if isinstance(node, c_ast.Enum):
             tag = node.name or typedef_name or self.anonymous()
@@ -215,12 +215,12 @@ class _Builder:
             return ir.EnumRef(tag)
         return ir.Unsupported(f"unsupported type {type(node).__name__}")
 
-    def field(self, decl: Any, parent: str) -> ir.Field:
+    def field(self, decl: Any, parent: str) -> ir.FieldDecl:
         name = decl.name or self.anonymous()
         # an anonymous struct/union member type is named after its place: parent_field
         t = self.resolve(decl.type, typedef_name=f"{parent}_{name.strip('_')}")
         bits = self.const_int(decl.bitsize) if decl.bitsize is not None else None
-        return ir.Field(name, t, bits)
+        return ir.FieldDecl(name, t, bits)
 
     def sizeof(self, node: Any) -> int:
         """sizeof(type) on wasm32, for scalars and pointers (what headers size arrays by)."""

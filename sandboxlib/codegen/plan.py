@@ -85,7 +85,7 @@ class FunctionPlan:
 
 
 @dataclass
-class Plan:
+class PackagePlan:
     """Everything the emitters need, decided once."""
 
     name: str
@@ -120,13 +120,13 @@ class Plan:
 
 
 def make_plan(api: ir.Api, name: str, headers: list[str], exports: list[str] | None,
-              annotations: dict[str, Annotation] | None = None, where: str = "spec") -> Plan:
+              annotations: dict[str, Annotation] | None = None, where: str = "spec") -> PackagePlan:
     """Decide what to export (``exports``: C function names, None for all) and under
     which Python names. ``headers``: the headers the package is generated from (their
     structs are emitted even if no function uses them); ``where``: the file that named
     the annotations, for error messages."""
     lower = Lowering(api)
-    plan = Plan(name, headers=headers, skipped=list(api.skipped))
+    plan = PackagePlan(name, headers=headers, skipped=list(api.skipped))
     exported = _lowered_functions(api, lower, exports, plan.skipped)
     taken = {fn.name for fn, _ in exported}  # C names of the module's namespace
     constants = _constants(api, taken)
@@ -185,7 +185,7 @@ def _typedef_aliases(api: ir.Api, tags: Collection[str], taken: Collection[str])
             and name not in taken and not name.startswith("_")}
 
 
-def _enums_used(api: ir.Api, exported: list[tuple[ir.Function, Signature]]) -> list[str]:
+def _enums_used(api: ir.Api, exported: list[tuple[ir.FunctionDecl, Signature]]) -> list[str]:
     """The enums (with values) the functions take or return: each gets an ``IntEnum``
     (a result stays ``Tainted[int]``: the sandbox may return any int)."""
     found: dict[str, None] = {}
@@ -196,7 +196,7 @@ def _enums_used(api: ir.Api, exported: list[tuple[ir.Function, Signature]]) -> l
     return list(found)
 
 
-def _pointee_structs(exported: list[tuple[ir.Function, Signature]]) -> list[str]:
+def _pointee_structs(exported: list[tuple[ir.FunctionDecl, Signature]]) -> list[str]:
     """The structs (``struct T``, opaque ones too) the functions take or return
     pointers to, in order: each gets a pointer type of its own in the stubs."""
     found: dict[str, None] = {}
@@ -208,10 +208,10 @@ def _pointee_structs(exported: list[tuple[ir.Function, Signature]]) -> list[str]
 
 
 def _lowered_functions(api: ir.Api, lower: Lowering, exports: list[str] | None,
-                       skipped: list[ir.Skipped]) -> list[tuple[ir.Function, Signature]]:
+                       skipped: list[ir.Skipped]) -> list[tuple[ir.FunctionDecl, Signature]]:
     """The exported functions whose signature lowers; the others are skipped."""
     wanted = None if exports is None else set(exports)
-    out: list[tuple[ir.Function, Signature]] = []
+    out: list[tuple[ir.FunctionDecl, Signature]] = []
     for fn in api.functions:
         if wanted is not None and fn.name not in wanted:
             continue
@@ -244,13 +244,13 @@ def _callbacks(api: ir.Api, lower: Lowering, taken: set[str],
     of a function type (``typedef int f(int);``) or of a function pointer, then the
     function-pointer fields of ``structs`` as ``TAG_FIELD``; adds their names to
     ``taken``."""
-    named: list[tuple[str, ir.CType]] = list(api.typedefs.items())
+    named: list[tuple[str, ir.DeclType]] = list(api.typedefs.items())
     named += [(f"{tag}_{f.name}", f.type) for tag in structs
               for f in api.structs[tag].fields or []]
     out: dict[str, Signature] = {}
     for tname, t in named:
         ft = t.target if isinstance(t, ir.Pointer) else t
-        if isinstance(ft, ir.FuncType) and tname not in taken:
+        if isinstance(ft, ir.FunctionType) and tname not in taken:
             try:
                 out[tname] = lower.signature(ft)
                 taken.add(tname)
@@ -282,10 +282,10 @@ def _structs_used(api: ir.Api, headers: list[str], exported: set[str]) -> list[s
     order: list[str] = []
     entered: set[str] = set()  # a struct that points to itself is visited once
 
-    def visit(t: ir.CType) -> None:
+    def visit(t: ir.DeclType) -> None:
         if isinstance(t, (ir.Pointer, ir.Array)):
             visit(t.target if isinstance(t, ir.Pointer) else t.element)
-        elif isinstance(t, ir.FuncType):
+        elif isinstance(t, ir.FunctionType):
             for p in t.params:
                 visit(p.type)
             visit(t.result)
@@ -305,7 +305,7 @@ def _structs_used(api: ir.Api, headers: list[str], exported: set[str]) -> list[s
     return order
 
 
-def _plan_functions(plan: Plan, exported: list[tuple[ir.Function, Signature]],
+def _plan_functions(plan: PackagePlan, exported: list[tuple[ir.FunctionDecl, Signature]],
                     classes: set[str], annotations: dict[str, Annotation], where: str) -> None:
     """Name the methods and their parameters; check and restate the annotations."""
     methods = plan.python_names([(f"function {fn.name}", fn.name, fn.location)
@@ -322,7 +322,8 @@ def _plan_functions(plan: Plan, exported: list[tuple[ir.Function, Signature]],
         plan.functions.append(fp)
 
 
-def _name_helper(plan: Plan, fp: FunctionPlan, fn: ir.Function, methods: dict[str, str]) -> None:
+def _name_helper(plan: PackagePlan, fp: FunctionPlan, fn: ir.FunctionDecl,
+                 methods: dict[str, str]) -> None:
     """Name the helper's parameters (its own namespace: the names its body uses are
     taken) and restate the annotation with them; renames of the parameters the helper
     takes are recorded."""
@@ -340,7 +341,7 @@ def _name_helper(plan: Plan, fp: FunctionPlan, fn: ir.Function, methods: dict[st
                             free=methods.get(ann.free or "", ann.free))
 
 
-def _plan_fields(plan: Plan, api: ir.Api, lower: Lowering, classes: set[str]) -> None:
+def _plan_fields(plan: PackagePlan, api: ir.Api, lower: Lowering, classes: set[str]) -> None:
     """Name each struct's fields (one namespace per struct) and lower their types."""
     for sp in plan.structs:
         s = api.structs[sp.tag]
@@ -350,7 +351,7 @@ def _plan_fields(plan: Plan, api: ir.Api, lower: Lowering, classes: set[str]) ->
         sp.fields = [(py, lower.field(f.type)) for f, py in zip(fields, pynames)]
 
 
-def _pointees(fn: ir.Function) -> dict[str, Prim | Ptr]:
+def _pointees(fn: ir.FunctionDecl) -> dict[str, Prim | Ptr]:
     """The parameters of ``fn`` that point to an integer type or to a pointer, with
     that type (a pointer as ``Ptr()``)."""
     found: dict[str, Prim | Ptr] = {}
@@ -363,7 +364,7 @@ def _pointees(fn: ir.Function) -> dict[str, Prim | Ptr]:
     return found
 
 
-def drop_undefined(plan: Plan, defined: Collection[str]) -> None:
+def drop_undefined(plan: PackagePlan, defined: Collection[str]) -> None:
     """Leave out the planned functions the module does not export (declared by the
     headers, not defined by the sources): each is skipped with its reason and listed in
     ``plan.undefined``. A helper that frees with one of them is an error."""
@@ -390,7 +391,7 @@ def _where(loc: ir.Location | None) -> str:
     return f"{Path(loc.file).name}:{loc.line}" if loc else "?"
 
 
-def warn_skipped(plan: Plan) -> None:
+def warn_skipped(plan: PackagePlan) -> None:
     """One warning line on stderr per renamed name and per skipped declaration."""
     for r in plan.renamed:
         print(f"sandboxlib: warning: renamed {r}", file=sys.stderr)
