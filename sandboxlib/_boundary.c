@@ -1,7 +1,7 @@
 /* sandboxlib._boundary: the compiled boundary, checked calls into sandboxes. One file
    per concept around _boundary_internal.h: taint (state, results), region (memory),
    gate (a sandbox's call state), plan and args (what an argument may be), caller,
-   callback, field. This file is the module: its functions, types and constants. */
+   callback, field, clock (of deadlines). This file is the module: its functions, types and constants. */
 #include "_boundary_internal.h"
 
 boundary_state S;
@@ -15,6 +15,8 @@ static PyMethodDef methods[] = {
     {"setup_struct", setup_struct, METH_O,
      "setup_struct(Struct): the view type whose _sandbox, _address, _memory and _model "
      "slots Field reads."},
+    {"start_clock", start_clock, METH_NOARGS,
+     "Start (once per process) the thread that advances CLOCK_TICKS."},
     {NULL}};
 
 int boundary_ready(int structs) {
@@ -33,15 +35,13 @@ static int exec_module(PyObject* m) {
     if (PyType_Ready(types[i]) < 0 || PyModule_AddObjectRef(m, names[i], (PyObject*)types[i]) < 0)
       return -1;
   PyObject* dispatch = PyLong_FromVoidPtr((void*)callback_dispatch);
-  int bad = !dispatch || PyModule_AddIntConstant(m, "RAW_UNIFORM", RAW_UNIFORM) ||
-            PyModule_AddIntConstant(m, "RAW_PYTHON", RAW_PYTHON) ||
-            PyModule_AddIntConstant(m, "MAX_PARAMS", MAX_PARAMS) ||
+  int bad = !dispatch || PyModule_AddIntConstant(m, "MAX_PARAMS", MAX_PARAMS) ||
             PyModule_AddIntConstant(m, "REGION_CLOSED", REGION_CLOSED) ||
             PyModule_AddIntConstant(m, "REGION_UNIFORM", REGION_UNIFORM) ||
             PyModule_AddIntConstant(m, "REGION_HOST", REGION_HOST) ||
             PyModule_AddObjectRef(m, "CALLBACK_DISPATCH", dispatch);
   Py_XDECREF(dispatch);
-  return bad ? -1 : 0;
+  return bad || add_clock(m) ? -1 : 0;
 }
 
 static PyModuleDef_Slot slots[] = {{Py_mod_exec, exec_module}, {0, NULL}};

@@ -37,4 +37,9 @@ enum {
   SBX_CALLBACK_REMOVED = 2, /* a call to an unregistered callback: trap */
 };
 
+/* The clock of deadlines: sandboxlib._boundary's CLOCK_TICKS is the address of a
+   `volatile uint64_t` one thread advances every CLOCK_TICK_SECONDS once start_clock()
+   was called. A backend with time limits reads it in compiled code: a call's deadline
+   is the tick its outermost call started at plus its limit. */
+
 #endif

@@ -28,8 +28,6 @@ class FieldHost(Protocol):
     def _read(self, name: str, t: Any) -> Any: ...
     def _write(self, name: str, t: Any, value: object) -> None: ...
 
-RAW_UNIFORM: int
-RAW_PYTHON: int
 MAX_PARAMS: int
 
 def setup(tainted: type, tainted_ptr: type, argument_error: type, /) -> None: ...
@@ -53,11 +51,15 @@ class Caller:
     __name__: str
     __doc__: str | None
     def __init__(self, gate: Gate, plan: Plan, sandbox: CallerHost, memory: Region,
-                 failed: Callable[[int, int], None] | None, form: int, fn: int, ctx: int,
-                 raw: Callable[..., Any] | None, keep: object) -> None: ...
+                 failed: Callable[[int, int], None] | None, fn: int, ctx: int,
+                 keep: object) -> None: ...
     def __call__(self, *args: Any) -> Any: ...
 
 CALLBACK_DISPATCH: int
+CLOCK_TICKS: int  # address of the uint64_t clock of deadlines
+CLOCK_TICK_SECONDS: float
+
+def start_clock() -> None: ...
 
 class Callback:
     def __init__(self, gate: Gate, fn: Callable[..., Any], memory: Region, slow: CallbackHost,

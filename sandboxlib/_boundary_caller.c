@@ -12,10 +12,9 @@
    error naming the function and argument: the rules live there once, and the C
    only accepts what they would accept unchanged.
 
-   Raw calls take one of two forms, whatever the backend (see _boundary.h):
-     UNIFORM   an sbx_call_fn: each backend's adapter provides one per function (the
-               wasm2c shim, the native build's entries, backends/wasmtime/_adapter.c);
-     PYTHON    any Python callable (e.g. a call that arms a watchdog first). */
+   The raw call is the one form every backend provides (an sbx_call_fn, see
+   _boundary.h: the wasm2c shim, the native build's entries and
+   backends/wasmtime/_adapter.c each make one per function). */
 #include "_boundary_internal.h"
 
 typedef struct {
@@ -26,10 +25,8 @@ typedef struct {
   PyObject* sandbox; /* slow paths: _check_usable, _release_borrowed, _convert, ... */
   PyObject* memory;  /* what a TaintedPtr argument must belong to; results get it */
   PyObject* failed;  /* failed(a, b): raises what a failed raw call means */
-  PyObject* raw;     /* RAW_PYTHON: the callable */
   PyObject* keep;    /* what keeps fn and ctx valid */
   PyObject* doc;     /* __doc__: the C prototype, set by the proxy that binds it */
-  int form;
   sbx_call_fn fn;
   void* ctx;
 } Caller;
@@ -49,49 +46,14 @@ static int report_failure(Caller* c, PyObject* a, PyObject* b) {
 }
 
 /* The raw call; 0, or -1 with the backend's exception set. */
-static int raw_call(Caller* c, sbx_val* v, int n) {
-  Plan* p = c->plan;
-  if (c->form == RAW_UNIFORM) {
-    int failed;
-    Py_BEGIN_ALLOW_THREADS
-    failed = c->fn(c->ctx, v);
-    Py_END_ALLOW_THREADS
-    if (!failed)
-      return 0;
-    return report_failure(c, PyLong_FromLong(failed), PyLong_FromLong(0));
-  }
-  PyObject* args[MAX_PARAMS];
-  for (int i = 0; i < n; i++) {
-    char k = p->params[i].kind;
-    args[i] = k == 'i' ? PyLong_FromLongLong(v[i].i64)
-              : k == 'f' ? PyFloat_FromDouble(v[i].f32)
-              : k == 'd' ? PyFloat_FromDouble(v[i].f64)
-                         : PyLong_FromUnsignedLongLong(v[i].u64);
-    if (!args[i]) {
-      while (i--)
-        Py_DECREF(args[i]);
-      return -1;
-    }
-  }
-  PyObject* r = PyObject_Vectorcall(c->raw, args, (size_t)n, NULL);
-  for (int i = 0; i < n; i++)
-    Py_DECREF(args[i]);
-  if (!r)
-    return -1;
-  int bad = 0;
-  if (p->result.kind == 'f' || p->result.kind == 'd') {
-    double d = PyFloat_AsDouble(r);
-    bad = d == -1.0 && PyErr_Occurred();
-    if (p->result.kind == 'f')
-      v[0].f32 = (float)d;
-    else
-      v[0].f64 = d;
-  } else if (p->result.kind != 'v') {
-    v[0].u64 = PyLong_AsUnsignedLongLongMask(r);
-    bad = v[0].u64 == (unsigned long long)-1 && PyErr_Occurred();
-  }
-  Py_DECREF(r);
-  return bad ? -1 : 0;
+static int raw_call(Caller* c, sbx_val* v) {
+  int failed;
+  Py_BEGIN_ALLOW_THREADS
+  failed = c->fn(c->ctx, v);
+  Py_END_ALLOW_THREADS
+  if (!failed)
+    return 0;
+  return report_failure(c, PyLong_FromLong(failed), PyLong_FromLong(0));
 }
 
 /* Replace the raised exception by what the sandbox makes of it (it poisons itself). */
@@ -166,7 +128,7 @@ static PyObject* Caller_call(Caller* c, PyObject* const* args, size_t nargsf, Py
       goto done;
     Py_DECREF(r);
   }
-  int failed = raw_call(c, v, (int)n);
+  int failed = raw_call(c, v);
   if (g->pending) { /* a callback raised: that is what the call raises */
     PyErr_Clear();
     restore_exception(g->pending);
@@ -201,19 +163,15 @@ static PyObject* Caller_checked(Caller* c, PyObject* const* args, size_t nargsf,
 static PyObject* Caller_new(PyTypeObject* type, PyObject* args, PyObject* kw) {
   Gate* gate;
   Plan* plan;
-  PyObject *sandbox, *memory, *failed, *raw, *keep;
-  int form;
+  PyObject *sandbox, *memory, *failed, *keep;
   unsigned long long fn, ctx;
-  static char* names[] = {"gate", "plan", "sandbox", "memory", "failed", "form", "fn", "ctx",
-                          "raw", "keep", NULL};
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O!OOOiKKOO", names, &GateType, &gate,
-                                   &PlanType, &plan, &sandbox, &memory, &failed, &form, &fn,
-                                   &ctx, &raw, &keep) ||
+  static char* names[] = {"gate", "plan", "sandbox", "memory", "failed", "fn", "ctx", "keep",
+                          NULL};
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O!OOOKKO", names, &GateType, &gate, &PlanType,
+                                   &plan, &sandbox, &memory, &failed, &fn, &ctx, &keep) ||
       !boundary_ready(0))
     return NULL;
-  int bad = form < RAW_UNIFORM || form > RAW_PYTHON || !PyObject_TypeCheck(memory, &RegionType) ||
-            (form == RAW_UNIFORM && !fn) || (form == RAW_PYTHON && !PyCallable_Check(raw));
-  if (bad) {
+  if (!PyObject_TypeCheck(memory, &RegionType) || !fn) {
     PyErr_SetString(PyExc_ValueError, "Caller: an inconsistent raw call");
     return NULL;
   }
@@ -228,9 +186,7 @@ static PyObject* Caller_new(PyTypeObject* type, PyObject* args, PyObject* kw) {
   c->sandbox = Py_NewRef(sandbox);
   c->memory = Py_NewRef(memory);
   c->failed = Py_NewRef(failed);
-  c->raw = Py_NewRef(raw);
   c->keep = Py_NewRef(keep);
-  c->form = form;
   c->fn = (sbx_call_fn)(uintptr_t)fn;
   c->ctx = (void*)(uintptr_t)ctx;
   return (PyObject*)c;
@@ -242,7 +198,6 @@ static int Caller_traverse(Caller* c, visitproc visit, void* arg) {
   Py_VISIT(c->sandbox);
   Py_VISIT(c->memory);
   Py_VISIT(c->failed);
-  Py_VISIT(c->raw);
   Py_VISIT(c->keep);
   Py_VISIT(c->doc);
   return 0;
@@ -254,7 +209,6 @@ static int Caller_clear(Caller* c) {
   Py_CLEAR(c->sandbox);
   Py_CLEAR(c->memory);
   Py_CLEAR(c->failed);
-  Py_CLEAR(c->raw);
   Py_CLEAR(c->keep);
   Py_CLEAR(c->doc);
   return 0;

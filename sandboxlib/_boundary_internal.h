@@ -14,7 +14,6 @@
 #include "_boundary.h"
 #include "_slots.h"
 
-enum { RAW_UNIFORM = 0, RAW_PYTHON = 1 };
 enum { REGION_CLOSED = 0, REGION_UNIFORM = 1, REGION_HOST = 2 };
 #define MAX_PARAMS SBX_MAX_PARAMS
 
@@ -145,6 +144,11 @@ int store_converted(const Param* q, PyObject* v, sbx_val* out);
 extern PyTypeObject CallerType;
 extern PyTypeObject CallbackType;
 extern PyTypeObject FieldType;
+/* -- clock.c: the clock of deadlines ------------------------------------------------ */
+PyObject* start_clock(PyObject* self, PyObject* unused);
+/* CLOCK_TICKS and CLOCK_TICK_SECONDS into the module; -1 on error. */
+int add_clock(PyObject* m);
+
 /* The callback dispatcher backends call (sbx_dispatch_fn). */
 int callback_dispatch(void* target, sbx_val* v);
 

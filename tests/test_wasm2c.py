@@ -326,3 +326,19 @@ def test_fuel_is_spent_by_calls_and_loop_iterations(hostile_lib: Library) -> Non
             sb.hostile_ok(n)  # one unit each
         with pytest.raises(ResourceError, match="fuel"):
             sb.hostile_spin()
+
+
+def test_a_timed_call_runs_no_python(sample_lib: Library) -> None:
+    """A sandbox with a time limit sets its deadline in compiled code: a call runs no
+    Python function (before, a closure armed a watchdog around every call)."""
+    with sample_lib.sandbox("wasm2c", limits=Limits(timeout=5.0)) as sb:
+        add = sb.sample_add
+        add(1, 2)
+        calls: list[str] = []
+        sys.setprofile(lambda frame, event, arg: calls.append(frame.f_code.co_name)
+                       if event == "call" else None)
+        try:
+            result = add(40, 2)
+        finally:
+            sys.setprofile(None)
+        assert calls == [] and plain(result) == 42

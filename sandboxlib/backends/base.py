@@ -34,9 +34,9 @@ class CallbackTarget(Protocol):
 
     def __call__(self, *raw: Number) -> Number | None: ...
 
-# How the compiled boundary makes a raw call (sandboxlib/_boundary.h): RAW_UNIFORM, an
-# sbx_call_fn, int fn(void *ctx, sbx_val *values), non-zero when the call failed (each
-# backend's adapter provides one per function); RAW_PYTHON, a RawFunction.
+# How the compiled boundary makes a raw call (sandboxlib/_boundary.h): an sbx_call_fn,
+# int fn(void *ctx, sbx_val *values), non-zero when the call failed (each backend's
+# adapter provides one per function).
 # The value array of a uniform entry (the same union as _boundary.h's and
 # wasm2c/csrc/runtime.c's, which tests/test_wasm2c_anchors.py holds to this one).
 RAW_VALUE_C = """typedef union {
@@ -50,12 +50,10 @@ class RawEntry(NamedTuple):
     every first call of a sandbox: a tuple). ``keep`` keeps ``fn`` and ``ctx`` valid;
     ``failed(code, 0)`` raises what a failed uniform call means."""
 
-    form: int
     keep: object
-    failed: Callable[[int, int], None] | None = None
-    fn: int = 0
+    fn: int
     ctx: int = 0
-    raw: RawFunction | None = None
+    failed: Callable[[int, int], None] | None = None
 
 
 class LibraryModule(Protocol):

@@ -14,7 +14,7 @@ from typing import Any
 from ..abi import (FREE, HOST, MALLOC, Function, FuncPtr, Prim, Ptr, Signature, c_decl,
                    function_type_decl, raw_field)
 from ..errors import BuildError, SandboxError
-from .._boundary import RAW_UNIFORM, REGION_HOST
+from .._boundary import REGION_HOST
 from .memory import RegionAccess
 from .base import RAW_VALUE_C, CallbackTarget, LibraryModule, RawEntry
 from ..config import Grants, Limits
@@ -56,7 +56,7 @@ class NativeInstance:
         except (AttributeError, TypeError):  # not among the functions it was built with
             raise SandboxError(f"{fn.name}: the native build of this library has no such "
                                "function") from None
-        return RawEntry(RAW_UNIFORM, self, fn=int(self._ffi.cast("uintptr_t", address)))
+        return RawEntry(self, int(self._ffi.cast("uintptr_t", address)))
 
     def add_callback(self, sig: Signature, target: CallbackTarget) -> int:
         ffi = self._ffi

@@ -44,8 +44,7 @@ def plan(fn: Function, model: DataModel) -> Plan:
 def caller(gate: Gate, plan: Plan, sandbox: CallerHost, memory: Region,
            entry: RawEntry) -> Caller:
     """The compiled caller of one function of one sandbox."""
-    return Caller(gate, plan, sandbox, memory, entry.failed, entry.form, entry.fn, entry.ctx,
-                  entry.raw, entry.keep)
+    return Caller(gate, plan, sandbox, memory, entry.failed, entry.fn, entry.ctx, entry.keep)
 
 
 def callback(gate: Gate, fn: Any, sig: Signature, model: DataModel, memory: Region,

@@ -83,7 +83,7 @@ def _check_imports(tr: Translation) -> tuple[str, ...]:
 def load(library: LibraryModule, wasm: Path, meter: int) -> LoadedModule:
     """Translate, check and compile ``library``'s module ``wasm`` (each step cached).
     ``meter``: 0 none, 1 fuel spent on every call and loop iteration, 2 those only
-    check for the watchdog's interrupt (a time limit without fuel)."""
+    compare the clock with the call's deadline (a time limit without fuel)."""
     tr = translate(wasm)
     imports = _check_imports(tr)
     wanted = {(fn.name, fields(fn)): fn for fn in (*library.functions, MALLOC, FREE, INITIALIZE)

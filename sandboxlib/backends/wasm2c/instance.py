@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import math
 import weakref
 from typing import Any
 
 from ...abi import INITIALIZE, WASM32, Function, Signature
 from ...errors import PoisonedError, ResourceError, SandboxError, TrapError, TrapKind
-from ..._boundary import CALLBACK_DISPATCH, RAW_PYTHON, RAW_UNIFORM, REGION_UNIFORM
+from ..._boundary import (CALLBACK_DISPATCH, CLOCK_TICK_SECONDS, CLOCK_TICKS, REGION_UNIFORM,
+                          start_clock)
 from ..base import CallbackTarget, LibraryModule, RawEntry, RawFunction, table_full
 from ..hostcalls import HostCalls
 from ...config import Grants, Limits
@@ -18,7 +20,6 @@ from . import wasi
 from ._csrc import TRAPS
 from ...toolchain.wasmbinary import wasm_type
 from .build import LoadedModule, load
-from .watchdog import WATCHDOG
 
 _KINDS = {  # trap code name -> what it means
     "WASM_RT_TRAP_OOB": TrapKind.OUT_OF_BOUNDS,
@@ -95,8 +96,12 @@ class Wasm2cInstance:
         self._hostcalls = HostCalls()  # exceptions of WASI calls
         self._targets: list[CallbackTarget] = []
         self._key = next(_keys)
-        raw = lib.sbx_new(limit_pages(limits), limits.table_elements,
-                          self._key, NO_FUEL_LIMIT if limits.fuel is None else limits.fuel)
+        timeout = 0  # clock ticks per outermost call (0: none), checked in compiled code
+        if limits.timeout is not None:
+            start_clock()
+            timeout = max(1, math.ceil(limits.timeout / CLOCK_TICK_SECONDS))
+        raw = lib.sbx_new(limit_pages(limits), limits.table_elements, self._key,
+                          NO_FUEL_LIMIT if limits.fuel is None else limits.fuel, timeout)
         if raw == ffi.NULL:
             raise ResourceError("cannot allocate a wasm2c instance")
         # Not ffi.gc: a collected cycle finalizes its objects in any order, and a
@@ -113,15 +118,7 @@ class Wasm2cInstance:
                 self._wasi = wasi.WasiHost(grants, Memory(self.memory, "WASI call"),
                                            self._interrupted)
             self._imports = [self._wasi.handler(n) for n in loaded.imports] if self._wasi else []
-            # the module's own initialization runs under the deadline too
-            armed = limits.timeout is not None and WATCHDOG.arm(self._key, limits.timeout,
-                                                                self._interrupt)
-            try:
-                failed = lib.sbx_instantiate(raw)
-            finally:
-                if armed:
-                    WATCHDOG.disarm(self._key)
-            if failed:
+            if lib.sbx_instantiate(raw):  # under the deadline too, as every outermost call
                 self._fail()
             if loaded.has_initialize:
                 self.function(INITIALIZE)()
@@ -131,28 +128,20 @@ class Wasm2cInstance:
 
     # -- calls -------------------------------------------------------------------
     def function(self, fn: Function) -> RawFunction:
-        """A Python callable for ``fn`` that arms the watchdog around the call when the
-        sandbox has a time limit (the compiled caller calls it: ``entry``)."""
+        """A Python callable for ``fn`` through cffi (the start-up's; calls go through
+        ``entry``)."""
         call = getattr(self._loaded.lib, self._loaded.wrapper(fn).symbol)
-        inst, state, timeout, key = self._inst, self._state(), self._limits.timeout, self._key
+        inst, state = self._inst, self._state()
 
         def raw(*args: Any) -> Any:
-            armed = timeout is not None and WATCHDOG.arm(key, timeout, self._interrupt)
-            try:
-                result = call(inst, *args)
-            finally:
-                if armed:
-                    WATCHDOG.disarm(key)
+            result = call(inst, *args)
             if state.trap:
                 self._fail()
             return result
         return raw
 
     def entry(self, fn: Function) -> RawEntry:
-        if self._limits.timeout is not None:  # the watchdog is armed from Python
-            return RawEntry(RAW_PYTHON, self, self._failed, raw=self.function(fn))
-        return RawEntry(RAW_UNIFORM, self, self._failed, self._loaded.entry_address(fn),
-                        self._address)
+        return RawEntry(self, self._loaded.entry_address(fn), self._address, self._failed)
 
     def _failed(self, code: int, unused: int) -> None:
         self._fail()
@@ -161,11 +150,8 @@ class Wasm2cInstance:
         """The C state of the instance (its trap code)."""
         return self._loaded.lib.sbx_state_of(self._inst)
 
-    def _interrupt(self) -> None:
-        self._loaded.lib.sbx_interrupt(self._inst)
-
     def _interrupted(self) -> bool:
-        """Whether the watchdog interrupted the running call (its deadline passed)."""
+        """Whether the running call's deadline passed."""
         return bool(self._loaded.lib.sbx_interrupted(self._inst))
 
     def _fail(self) -> None:
@@ -272,5 +258,6 @@ class Wasm2cBackend:
             loaded = load(library, wasm, meter)
             loaded.ffi.def_extern(name="sbx_py_import")(_dispatch_import)
             loaded.lib.sbx_set_dispatch(CALLBACK_DISPATCH)
+            loaded.lib.sbx_set_clock(CLOCK_TICKS)
             return loaded
         return library.memo(("wasm2c", meter, wasm), fresh)

@@ -34,12 +34,13 @@ typedef union { int32_t i32; uint32_t u32; int64_t i64; uint64_t u64; float f32;
 typedef struct { uint32_t trap; ...; } sbx_state;
 typedef struct { uint8_t *data; uint64_t size; ...; } wasm_rt_memory_t;
 typedef ... sbx_instance;
-sbx_instance *sbx_new(uint64_t max_pages, uint32_t max_table, uintptr_t handle, int64_t fuel);
+sbx_instance *sbx_new(uint64_t max_pages, uint32_t max_table, uintptr_t handle, int64_t fuel,
+                      uint64_t timeout);
 int sbx_instantiate(sbx_instance *);
 int sbx_use_slab(uintptr_t api);
 sbx_state *sbx_state_of(sbx_instance *);
-void sbx_interrupt(sbx_instance *);
 int sbx_interrupted(sbx_instance *);
+void sbx_set_clock(uintptr_t);
 void sbx_close(sbx_instance *);
 int sbx_pin(sbx_instance *);
 void sbx_unpin(sbx_instance *);

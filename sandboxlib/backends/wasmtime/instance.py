@@ -13,7 +13,7 @@ import wasmtime
 from ...abi import INITIALIZE, WASM32, Function, Prim, Signature, wasm_valtype
 from ...errors import ResourceError, SandboxError, TrapError, TrapKind
 from ...toolchain.wasmbinary import FuncType
-from ..._boundary import RAW_UNIFORM, REGION_UNIFORM
+from ..._boundary import REGION_UNIFORM
 from ..memory import RegionAccess
 from ..room import PAGE, limit_pages, no_room
 from ..base import CallbackTarget, LibraryModule, RawEntry, check_export, table_full
@@ -162,7 +162,7 @@ class WasmtimeInstance:
         self._loaded.check(fn)
         handle = _capi.export_bytes(self._ctx, self._instance, fn.name, EXTERN_FUNC)
         entry = Entry(self._calls, handle, len(fn.sig.params))
-        return RawEntry(RAW_UNIFORM, (entry, self), self._failed, fn=CALL, ctx=entry.address)
+        return RawEntry((entry, self), CALL, entry.address, self._failed)
 
     def _failed(self, code: int, unused: int) -> None:
         err, trap = self._calls.take_failure()

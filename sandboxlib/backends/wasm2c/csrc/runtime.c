@@ -127,13 +127,8 @@ static int sbx_enter(sbx_instance* s, sbx_frame* f) {
   sbx_state* st = &s->state;
   if (!sbx_hold(s))
     return SBX_TRAP_CLOSED;
-  if (st->depth == 0) {
-#if SBX_METERED
-    if (st->interrupted) { /* the watchdog fired after the last call returned */
-      st->interrupted = 0;
-      st->fuel = st->fuel_saved;
-    }
-#endif
+  if (st->depth == 0) { /* the outermost call: its deadline; nested ones run under it */
+    st->deadline = st->timeout ? *sbx_clock + st->timeout : UINT64_MAX;
     uintptr_t here = SBX_SP(), floor = sbx_thread_floor();
     if (here <= floor) {
       sbx_drop(s);
@@ -284,8 +279,10 @@ uint64_t sbx_grow_memory(wasm_rt_memory_t* mem, uint64_t delta) {
   return old;
 }
 
-/* A new instance, not yet instantiated (sbx_instantiate, generated per module). */
-sbx_instance* sbx_new(uint64_t max_pages, uint32_t max_table, uintptr_t handle, int64_t fuel) {
+/* A new instance, not yet instantiated (sbx_instantiate, generated per module);
+   `timeout`: clock ticks each outermost call may run (0: no time limit). */
+sbx_instance* sbx_new(uint64_t max_pages, uint32_t max_table, uintptr_t handle, int64_t fuel,
+                      uint64_t timeout) {
   sbx_instance* s = calloc(1, sizeof *s);
   if (!s)
     return NULL;
@@ -294,6 +291,8 @@ sbx_instance* sbx_new(uint64_t max_pages, uint32_t max_table, uintptr_t handle, 
   s->state.refs = 1;
   s->state.handle = handle;
   s->state.fuel = fuel;
+  s->state.timeout = timeout;
+  s->state.deadline = UINT64_MAX;
   return s;
 }
 
@@ -301,18 +300,16 @@ sbx_state* sbx_state_of(sbx_instance* s) {
   return &s->state;
 }
 
-/* From the watchdog thread: make the running call trap at its next call or loop
-   iteration. */
-void sbx_interrupt(sbx_instance* s) {
-  if (!s->state.interrupted) {
-    s->state.fuel_saved = s->state.fuel;
-    s->state.interrupted = 1;
-  }
-  s->state.fuel = -1;
+static const volatile uint64_t sbx_no_clock; /* until sbx_set_clock: never a deadline */
+const volatile uint64_t* sbx_clock = &sbx_no_clock;
+
+void sbx_set_clock(uintptr_t ticks) {
+  sbx_clock = (const volatile uint64_t*)ticks;
 }
 
+/* Whether the last (or running) call's deadline has passed. */
 int sbx_interrupted(sbx_instance* s) {
-  return (int)s->state.interrupted;
+  return *sbx_clock >= s->state.deadline;
 }
 
 /* Free the instance's memory and tables now, or when its running calls return

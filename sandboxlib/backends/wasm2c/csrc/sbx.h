@@ -23,9 +23,13 @@ typedef struct {
   wasm_rt_memory_t* memory; /* the linear memory while it is mapped */
   sbx_cb* callbacks;     /* every callback record ever made, freed at release */
   volatile int64_t fuel; /* metered builds: units left (a call or a loop iteration each) */
-  int64_t fuel_saved;    /* fuel when the watchdog interrupted */
-  volatile uint32_t interrupted;
+  uint64_t timeout;      /* clock ticks an outermost call may run (0: no time limit) */
+  uint64_t deadline;     /* the clock tick at which the running call traps (or never) */
 } sbx_state;
+
+/* The process's clock of deadlines (sandboxlib._boundary's CLOCK_TICKS, advanced every
+   CLOCK_TICK_SECONDS once started): metered builds compare it with the deadline. */
+extern const volatile uint64_t* sbx_clock;
 
 /* A host callback in a table slot. Records belong to their instance and live until
    it is released, so a slot (or a copy of it the module made) never points at

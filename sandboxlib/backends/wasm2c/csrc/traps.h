@@ -14,7 +14,7 @@ enum {
   SBX_TRAP_CLOSED = 0x106,       /* a call into a closed instance */
   SBX_TRAP_MEMORY = 0x107,       /* initial memory above the limit */
   SBX_TRAP_UNSUPPORTED = 0x108,  /* a 64-bit or custom-page-size memory */
-  SBX_TRAP_FUEL = 0x109,         /* fuel ran out, or the watchdog interrupted the call */
+  SBX_TRAP_FUEL = 0x109,         /* fuel ran out, or the call's deadline passed */
   SBX_TRAP_UNREGISTERED = 0x10A, /* a callback removed, or of a closed instance, was called */
   SBX_TRAP_TABLE_LIMIT = 0x10B,  /* a table of the module is larger than the limit */
   SBX_TRAP_NO_ROOM = 0x10C,      /* the machine has no room for the memory (see _slab.failure) */
