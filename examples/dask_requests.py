@@ -71,10 +71,10 @@ def decode(blob: bytes, opener: Opener) -> int | None:
 def warm_up(opener: Opener) -> str:
     """Make this worker's pool (loading the library, building nothing the cache has);
     returns the module file the worker runs."""
-    import sandboxlib.wrapped.zlib._library as generated
+    from sandboxlib.wrapped.zlib import _package
 
     worker_pool(opener)
-    return str(generated.GENERATED.LIBRARY.built_module())
+    return str(_package.LIBRARY.built_module())
 
 
 @dataclass

@@ -20,7 +20,7 @@ _FROM = {  # public name -> the module it lives in
                      "PointerValue", "Prim", "Ptr", "Signature"), ".abi"),
     **dict.fromkeys(("ArgumentError", "BoundsError", "BuildError", "CapabilityError",
                      "PoisonedError", "ResourceError", "SandboxError", "TaintError",
-                     "TrapError"), ".errors"),
+                     "TrapError", "UnknownBackendError"), ".errors"),
     **dict.fromkeys(("Handle", "HandleTable"), ".runtime.handles"),
     "Library": ".library",
     **dict.fromkeys(("Allocation", "CallbackHandle", "Grants", "Limits", "Memory", "Preopen",
@@ -34,7 +34,7 @@ __all__ = [
     "CallbackHandle", "CapabilityError", "Cell", "DataModel", "FuncPtr", "Function", "Grants",
     "Handle", "HandleTable", "Library", "Limits", "Memory", "PointerValue", "PoisonedError",
     "Preopen", "Prim", "Ptr", "ResourceError", "Sandbox", "SandboxError", "Signature",
-    "TaintError", "Tainted", "TaintedPtr", "TrapError", "__version__",
+    "TaintError", "Tainted", "TaintedPtr", "TrapError", "UnknownBackendError", "__version__",
 ]
 
 
@@ -53,7 +53,8 @@ if TYPE_CHECKING:
     from .abi import (HOST, WASM32, CType, DataModel, Function, FuncPtr, PointerValue, Prim,
                       Ptr, Signature)
     from .errors import (ArgumentError, BoundsError, BuildError, CapabilityError,
-                         PoisonedError, ResourceError, SandboxError, TaintError, TrapError)
+                         PoisonedError, ResourceError, SandboxError, TaintError, TrapError,
+                         UnknownBackendError)
     from .library import Library
     from .runtime import (Allocation, CallbackHandle, Grants, Limits, Memory, Preopen,
                           Sandbox)

@@ -17,6 +17,10 @@ class BuildError(SandboxError):
         self.output = output
 
 
+class UnknownBackendError(SandboxError, ValueError):
+    """A backend name that is none of sandboxlib's (the message names them)."""
+
+
 class ArgumentError(SandboxError, TypeError):
     """A value passed into the sandbox does not fit the C type it is passed as."""
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from collections.abc import Callable, Hashable
@@ -11,10 +10,11 @@ from typing import Any, TypeVar, cast
 from .abi import Function
 from .config import Grants, Limits
 from .once import Memo
+from .runtime.backend_name import BACKEND_ENV as BACKEND_ENV  # where it was defined before
+from .runtime.backend_name import resolve_backend
 from .runtime.sandbox import Sandbox
 
 DEFAULT_STACK_SIZE = 128 << 10
-BACKEND_ENV = "SANDBOXLIB_BACKEND"
 T = TypeVar("T")
 
 
@@ -105,6 +105,6 @@ class Library:
 
     def sandbox(self, backend: str | None = None, *, limits: Limits | None = None,
                 grants: Grants | None = None) -> Sandbox:
-        """A fresh sandbox of this library; ``backend`` defaults to $SANDBOXLIB_BACKEND."""
-        return Sandbox(self, backend or os.environ.get(BACKEND_ENV, "wasmtime"),
-                       limits=limits, grants=grants)
+        """A fresh sandbox of this library on ``backend`` (see ``resolve_backend``: by
+        default $SANDBOXLIB_BACKEND, else wasmtime)."""
+        return Sandbox(self, resolve_backend(backend), limits=limits, grants=grants)

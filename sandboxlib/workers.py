@@ -18,7 +18,7 @@ function (a generated package) as ``x.sandbox(backend, limits=..., grants=...,
 **options)``; any other callable (a wrapped drop-in's constructor, such as
 ``sandboxlib.wrapped.zlib:decompressobj``) as ``x(backend=backend, **options)``, with
 ``limits`` and ``grants`` passed only if set. A generated package loaded by a
-wrapper is named through it (``"sandboxlib.wrapped.zlib._library:GENERATED"``).
+drop-in is its ``_package`` module (``"sandboxlib.wrapped.zlib._package"``).
 
 Each process keeps one ``SandboxPool`` per opener (equal openers share it, also
 across tasks that each unpickled their own copy), created on first use and closed

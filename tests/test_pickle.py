@@ -53,7 +53,7 @@ def test_settings_pickle_as_values() -> None:
 
 def test_an_opener_pickles_and_names_the_same_pool() -> None:
     by_value = Opener(sample_library(), "wasmtime", limits=Limits(memory_bytes=16 << 20))
-    by_name = Opener("sandboxlib.wrapped.zlib._library:GENERATED", "wasmtime")
+    by_name = Opener("sandboxlib.wrapped.zlib._package", "wasmtime")
     for opener in (by_value, by_name):
         a, b = pickle.loads(pickle.dumps(opener)), pickle.loads(pickle.dumps(opener))
         assert a == b == opener and hash(a) == hash(opener)
@@ -67,8 +67,8 @@ def test_an_opener_pickles_and_names_the_same_pool() -> None:
 
 
 def test_a_generated_packages_library_pickles() -> None:
-    from sandboxlib.wrapped.zlib._library import GENERATED
-    lib: Library = GENERATED.LIBRARY
+    from sandboxlib.wrapped.zlib import _package
+    lib: Library = _package.LIBRARY
     copy = pickle.loads(pickle.dumps(lib))
     assert copy.description() == lib.description() and copy.wasm == lib.wasm
     with copy.sandbox("wasmtime") as sb:

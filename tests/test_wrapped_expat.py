@@ -21,6 +21,7 @@ import sandboxlib.wrapped.expat as wx
 from sandboxlib import (BoundsError, Limits, PoisonedError, SandboxError, TaintError, Tainted,
                         TaintedPtr, TrapError)
 from sandboxlib.backends import BACKENDS
+from sandboxlib.wrapped.expat import _package
 
 XBACKENDS = [b for b in ALL_BACKENDS if b in BACKENDS]
 ISOLATING = [b for b in XBACKENDS if b != "native"]
@@ -668,7 +669,7 @@ def test_corrupt_event_log_is_refused(isolating: str) -> None:
 def test_no_entropy_in_the_sandbox(isolating: str) -> None:
     """The module imports nothing; a parser the host gave no salt traps instead of
     hashing with a guessable one."""
-    lib = wx._open(isolating, None)
+    lib = _package.sandbox(isolating)
     assert not lib.sandbox.library.wasm_module().read_bytes().count(b"wasi_snapshot_preview1")
     parser = lib.XML_ParserCreate(None)
     with pytest.raises(TrapError):

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sandboxlib.wrapped.lz4 as wl
-from sandboxlib import SandboxError
+from sandboxlib import Memory, SandboxError
 
 FEW = settings(max_examples=60, deadline=None, database=None)
 DATA = st.one_of(st.binary(max_size=3000), st.binary(max_size=40).map(lambda b: b * 200))
@@ -75,9 +75,34 @@ def test_memoryview_input_and_a_large_block() -> None:
 def test_a_failed_sandbox_is_replaced(backend: str) -> None:
     data = b"replace me " * 100
     packed = wl.compress(data, backend=backend)
-    broken = wl._block(backend)
+    broken = wl._blocks.cached(backend)
+    assert broken is not None
     broken.lib.close()  # its next call fails
     with pytest.raises(SandboxError):
         wl.decompress(packed, len(data), backend=backend)
-    assert wl._block(backend) is not broken
+    assert wl._blocks.cached(backend) is not broken
     assert wl.decompress(packed, len(data), backend=backend) == data
+
+
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
+def test_a_call_re_entered_while_one_runs_gets_a_sandbox_of_its_own(
+        backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A module-level call made while another runs on the same thread (from a finalizer,
+    a signal handler, a callback) must not use the running call's sandbox: its buffers
+    hold the running call's data."""
+    outer, inner = bytes(range(256)) * 40, b"the inner call " * 20
+    wl.compress(outer, backend=backend)  # the buffers fit both: the inner call would reuse them
+    kept = wl._blocks.cached(backend)
+    real_read = Memory.read
+    nested: list[bytes] = []
+
+    def read(self: Memory, address: int, length: int) -> bytes:
+        monkeypatch.setattr(Memory, "read", real_read)  # once: the outer call's last read
+        nested.append(wl.compress(inner, backend=backend))  # runs first
+        nested.append(wl.decompress(nested[0], len(inner), backend=backend))
+        return real_read(self, address, length)
+
+    monkeypatch.setattr(Memory, "read", read)
+    assert wl.compress(outer, backend=backend) == pylz4.compress(outer, store_size=False)
+    assert nested == [pylz4.compress(inner, store_size=False), inner]
+    assert wl._blocks.cached(backend) is kept  # the nested calls' sandbox was not kept

@@ -49,8 +49,9 @@ sandbox: documents never share one).
 
 The modules: ``_parser`` (``XMLParserType``, ``ParserCreate``), ``_events`` (handler
 state, the sandbox's callbacks, batch dispatch), ``_eventlog`` (the log's record
-format), ``_reader`` (checked reads of sandbox memory), ``_library`` (the generated
-package, ``ErrorString``, ``expat_version``), ``_errors`` (``ExpatError``, our codes);
+format), ``_reader`` (checked reads of sandbox memory), ``_package`` (the generated
+package, typed by its generated stub ``_package.pyi``), ``_library`` (``ErrorString``,
+``expat_version``), ``_errors`` (``ExpatError``, our codes);
 ``bench`` is this library's workload for ``sandboxlib bench``.
 """
 
@@ -59,7 +60,6 @@ from __future__ import annotations
 from ._errors import XML_ERROR_INPUT_TOO_LARGE, ExpatError, error
 from ._events import Handler  # noqa: F401 (offered beside __all__, as SPEC and the chunks)
 from ._library import SPEC, ErrorString, expat_version  # noqa: F401
-from ._library import open_sandbox as _open  # noqa: F401 (the tests open raw sandboxes with it)
 from ._parser import DEFAULT_MAX_INPUT, DEFAULT_MEMORY, ParserCreate, XMLParserType
 from ._parser import FILE_CHUNK, MAX_CHUNK  # noqa: F401
 

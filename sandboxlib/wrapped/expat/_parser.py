@@ -7,11 +7,13 @@ import secrets
 import weakref
 from typing import Any
 
-from sandboxlib import Limits, PoisonedError, Prim, SandboxError, Signature, TaintedPtr
+from sandboxlib import (CallbackHandle, Limits, PoisonedError, Prim, Sandbox, SandboxError,
+                        Signature, TaintedPtr)
 
 from ._errors import XML_ERROR_INPUT_TOO_LARGE, XML_ERROR_NO_MEMORY, ExpatError
 from ._events import Events, Handler, weakly
-from ._library import error_string, generated, open_sandbox
+from . import _package
+from ._library import error_string
 from ._reader import Reader
 
 DEFAULT_MEMORY = 256 << 20      # sandbox memory limit per parser
@@ -90,12 +92,12 @@ class XMLParserType:
                 raise ValueError("namespace_separator must be at most one character, omitted, "
                                  "or None")
         limits = limits or Limits(memory_bytes=DEFAULT_MEMORY)
-        self._lib: Any = open_sandbox(backend, limits)
+        self._lib = _package.sandbox(backend, limits=limits)
         self._max_input = max_input
         self._fed = 0
         self._parsing = False
         self._failed: ExpatError | None = None
-        self._callbacks: dict[str, Any] = {}
+        self._callbacks: dict[str, CallbackHandle] = {}
         self._registered: set[str] = set()  # handlers registered one event at a time
         self._batched = False  # the event log's handlers are registered instead
         lib = self._lib
@@ -106,7 +108,7 @@ class XMLParserType:
         if parser.is_null():
             lib.close()
             raise MemoryError("XML_ParserCreate failed")
-        self._parser: TaintedPtr = parser
+        self._parser = parser
         # The salt keys expat's hash tables against collision floods; the sandbox has
         # no entropy of its own (see config/expat_config.h), so the host gives one.
         bits = 8 * lib.sandbox.model.size(Prim.ULONG)
@@ -114,10 +116,10 @@ class XMLParserType:
         self._events = Events(Reader(lib, limits.memory_bytes))
         self._namespace_prefixes = False
         lib.XML_SetUnknownEncodingHandler(parser, lib.callback(
-            weakly(self._events, "on_unknown_encoding"), generated().XML_UnknownEncodingHandler,
+            weakly(self._events, "on_unknown_encoding"), _package.XML_UnknownEncodingHandler,
             "UnknownEncodingHandler"), None)
-        self._log: TaintedPtr = lib.SBX_LogCreate(parser, lib.callback(
-            weakly(self._events, "on_batch"), generated().SBX_LogFlush, "EventLog"))
+        self._log = lib.SBX_LogCreate(parser, lib.callback(
+            weakly(self._events, "on_batch"), _package.SBX_LogFlush, "EventLog"))
         if self._log.is_null():
             lib.close()
             raise MemoryError("SBX_LogCreate failed")
@@ -162,12 +164,12 @@ class XMLParserType:
                 self._register(name, handler is not None)
         self._batched = batched
 
-    def _callback(self, name: str) -> Any:
+    def _callback(self, name: str) -> CallbackHandle:
         """The sandbox callback for ``name``, registered once per parser."""
         handle = self._callbacks.get(name)
         if handle is None:
             _, type_name, kinds = HANDLERS[name]
-            sig: Signature = getattr(generated(), type_name)
+            sig: Signature = getattr(_package, type_name)
             special = {"StartElementHandler": "on_start", "EndElementHandler": "on_end",
                        "CharacterDataHandler": "on_characters"}.get(name)
             fn = (weakly(self._events, special) if special else
@@ -392,7 +394,7 @@ class XMLParserType:
 
     # -- lifecycle --------------------------------------------------------------------
     @property
-    def sandbox(self) -> Any:
+    def sandbox(self) -> Sandbox:
         """The parser's sandbox (``sandboxlib.Sandbox``)."""
         return self._lib.sandbox
 
@@ -412,7 +414,7 @@ for _name in HANDLERS:
 XMLParserType.__module__ = "sandboxlib.wrapped.expat"
 
 
-def _release(lib: Any, parser: TaintedPtr) -> None:
+def _release(lib: _package.Expat, parser: _package.XML_ParserStruct_ptr) -> None:
     """Close the sandbox (and all of expat's memory with it); on the native backend
     expat's parser lives in the process heap, so it is freed first."""
     try:

@@ -4,24 +4,18 @@ python-lz4's ``lz4.block.compress(data, store_size=False)`` and
 
 Built from lz4 1.10.0 fetched pinned from Debian's archive and wrapped from its own
 header by ``sandboxlib wrap`` (``lz4.toml``). Every call runs in a sandbox of the
-calling thread (one per thread and backend, reused, replaced after any failure);
-what comes back is checked: the compressed size against the bound the host gave,
-the decompressed size against the size the caller expects.
+calling thread (one per thread and backend, reused, replaced after a failure that was
+not the input's; a call re-entered while one runs gets its own); what comes back is
+checked: the compressed size against the bound the host gave, the decompressed size
+against the size the caller expects.
 """
 
 from __future__ import annotations
 
-import os
-import threading
-from pathlib import Path
-from typing import Any
+from sandboxlib import Allocation, SandboxError
+from sandboxlib.wrapped._skeleton import Kept, PerThread
 
-from sandboxlib import Allocation, Memory, SandboxError
-from sandboxlib.codegen.packages import load_generated
-from sandboxlib.library import BACKEND_ENV
-
-GENERATED: Any = load_generated(Path(__file__).with_name("lz4.toml"))
-"""The generated proxy package (typed ``Any``: it is written into the build cache)."""
+from . import _package
 
 MAX_INPUT = 0x7E000000  # LZ4_MAX_INPUT_SIZE: the largest block lz4 compresses
 _MAX_BLOCK = MAX_INPUT + MAX_INPUT // 255 + 16  # compress_bound(MAX_INPUT)
@@ -37,13 +31,12 @@ def compress_bound(size: int) -> int:
     return size + size // 255 + 16
 
 
-class _Block:
+class _Block(Kept["_package.Lz4"]):
     """One sandbox with an input and an output buffer, grown as blocks need."""
 
     def __init__(self, backend: str) -> None:
-        self.backend = backend
-        self.lib = GENERATED.sandbox(backend)
-        self.memory: Memory = self.lib.sandbox.memory
+        super().__init__(_package.sandbox(backend))
+        self.memory = self.lib.sandbox.memory
         self.src: Allocation = self.lib.alloc(4096)
         self.dst: Allocation = self.lib.alloc(4096)
 
@@ -57,33 +50,9 @@ class _Block:
             self.dst = self.lib.alloc(dst)
         return self.src, self.dst
 
-    def close(self) -> None:
-        self.lib.close()
 
-
-_local = threading.local()
-
-
-def _block(backend: str | None) -> _Block:
-    """This thread's sandbox for ``backend`` (a new one after a failure: see ``_drop``)."""
-    name = backend or os.environ.get(BACKEND_ENV) or "wasmtime"
-    try:
-        blocks: dict[str, _Block] = _local.blocks
-    except AttributeError:
-        blocks = _local.blocks = {}
-    block = blocks.get(name)
-    if block is None:
-        block = blocks[name] = _Block(name)
-    return block
-
-
-def _drop(block: _Block) -> None:
-    """Close a sandbox that failed (or was told something it refused); the thread's next
-    call gets a new one."""
-    block.close()
-    blocks: dict[str, _Block] = _local.blocks
-    if blocks.get(block.backend) is block:
-        del blocks[block.backend]
+_blocks = PerThread(_Block, keep_on=(LZ4BlockError,))
+"""Each thread's sandbox per backend; an ``LZ4BlockError`` (bad input) leaves it in use."""
 
 
 def _bytes(data: bytes | bytearray | memoryview) -> bytes | bytearray | memoryview:
@@ -99,16 +68,12 @@ def compress(data: bytes | bytearray | memoryview, acceleration: int = 1, *,
     if size > MAX_INPUT:
         raise LZ4BlockError(f"{size} bytes is more than lz4 compresses in one block")
     bound = compress_bound(size)
-    block = _block(backend)
-    try:
+    with _blocks.borrow(backend) as block:
         src, dst = block.buffers(size, bound)
         block.memory.write(src.address, data)
         written = block.lib.LZ4_compress_fast(src, dst, size, bound, acceleration).verify_range(
             1, bound)  # 0: lz4 could not (it always can with this bound)
         return block.memory.read(dst.address, written)
-    except BaseException:
-        _drop(block)
-        raise
 
 
 def decompress(data: bytes | bytearray | memoryview, uncompressed_size: int, *,
@@ -118,8 +83,7 @@ def decompress(data: bytes | bytearray | memoryview, uncompressed_size: int, *,
     size = len(data)
     if not 0 <= uncompressed_size <= MAX_INPUT or size > _MAX_BLOCK:
         raise LZ4BlockError(f"sizes out of range: {size} in, {uncompressed_size} out")
-    block = _block(backend)
-    try:
+    with _blocks.borrow(backend) as block:
         src, dst = block.buffers(size, uncompressed_size)
         block.memory.write(src.address, data)
         got = block.lib.LZ4_decompress_safe(src, dst, size, uncompressed_size)
@@ -127,8 +91,3 @@ def decompress(data: bytes | bytearray | memoryview, uncompressed_size: int, *,
             raise LZ4BlockError(f"corrupt lz4 block, or not of {uncompressed_size} bytes "
                                 f"(lz4 says {got.unverified_safe_because('an error message')})")
         return block.memory.read(dst.address, uncompressed_size)
-    except LZ4BlockError:
-        raise
-    except BaseException:
-        _drop(block)
-        raise

@@ -4,23 +4,20 @@ HDR files.
 
 Built from stb_image 2.27 (Debian 12's libstb) fetched pinned from Debian's archive and
 wrapped from its own header by ``sandboxlib wrap`` (``stb_image.toml``). Every call runs
-in a fresh sandbox, so images from different sources never share one; its memory limit
-bounds what a hostile image can make the decoder allocate (a refused allocation is a
-failed decode, not a host out-of-memory). What comes back is checked: the dimensions
-against ``max_pixels``, the channel count against what was asked, the pixels' address
-and length against the sandbox's memory.
+in a fresh sandbox (not one kept per thread), so images from different sources never
+share one; its memory limit bounds what a hostile image can make the decoder allocate
+(a refused allocation is a failed decode, not a host out-of-memory). What comes back
+is checked: the dimensions against ``max_pixels``, the channel count against what was
+asked, the pixels' address and length against the sandbox's memory.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from sandboxlib import Limits, SandboxError
-from sandboxlib.codegen.packages import load_generated
 
-GENERATED: Any = load_generated(Path(__file__).with_name("stb_image.toml"))
-"""The generated proxy package (typed ``Any``: it is written into the build cache)."""
+from . import _package
 
 MAX_SIDE = 1 << 24  # STBI_MAX_DIMENSIONS: stb_image refuses larger sides
 MAX_PIXELS = 1 << 26  # decode()'s default bound on width * height (64 Mpx)
@@ -41,7 +38,7 @@ class Image(NamedTuple):
 
 def info(data: bytes, *, backend: str | None = None) -> tuple[int, int, int]:
     """(width, height, channels in the file) of the image ``data``, without decoding it."""
-    with GENERATED.sandbox(backend, limits=LIMITS) as lib:
+    with _package.sandbox(backend, limits=LIMITS) as lib:
         ok, x, y, comp = lib.helpers.stbi_info_from_memory(data)
         if not ok.verify_in({0, 1}):
             raise ImageError(f"not an image stb_image reads: {_reason(lib)}")
@@ -56,7 +53,7 @@ def decode(data: bytes, channels: int = 0, *, max_pixels: int = MAX_PIXELS,
     (the sandbox's), or of more than ``max_pixels`` pixels."""
     if channels not in range(5):
         raise ValueError(f"channels must be 0 (as in the file) to 4, got {channels}")
-    with GENERATED.sandbox(backend, limits=limits) as lib:
+    with _package.sandbox(backend, limits=limits) as lib:
         pixels, x, y, comp = lib.helpers.stbi_load_from_memory(data, channels)
         if pixels.is_null():
             raise ImageError(f"cannot decode the image: {_reason(lib)}")
@@ -69,7 +66,7 @@ def decode(data: bytes, channels: int = 0, *, max_pixels: int = MAX_PIXELS,
         return Image(width, height, depth, raw)
 
 
-def _reason(lib: Any) -> str:
+def _reason(lib: _package.StbImage) -> str:
     """stb_image's word for the last failure (a short text of its own; none for some
     refused allocations)."""
     got = lib.helpers.stbi_failure_reason()

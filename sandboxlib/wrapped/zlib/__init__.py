@@ -10,8 +10,8 @@ CPython calls it). Differences:
   raises ``error``, so a small bomb cannot exhaust the host.
 - Every function takes ``backend=`` ("wasmtime", "wasm2c", "native"); the default
   is ``$SANDBOXLIB_BACKEND``, else wasmtime. Module-level functions reuse one
-  sandbox per thread and backend (replaced after any error); each streaming object
-  owns one (shared with its ``copy()``).
+  sandbox per thread and backend (replaced after any error; a call re-entered while
+  one runs gets its own); each streaming object owns one (shared with its ``copy()``).
 - ``error`` derives from ``sandboxlib.SandboxError``; it is also raised when the
   sandbox fails (trap, limit, a value that did not verify) and where CPython raises
   MemoryError for zlib running out of memory (the sandbox's memory, not the host's).
@@ -19,9 +19,9 @@ CPython calls it). Differences:
 The modules: this one has the one-shot functions; ``_streaming`` the ``Compress`` and
 ``Decompress`` objects; ``_core`` the sandboxes and the z_stream driver; ``_output``
 CPython's output buffer; ``_args`` and ``_constants`` what CPython's module has;
-``_errors`` ``error``; ``_library`` the generated package and the part of its proxy
-used here, declared by hand. ``bench`` is this library's workload for
-``sandboxlib bench``.
+``_errors`` ``error``; ``_package`` the generated package (typed by its generated
+stub, ``_package.pyi``); ``_library`` what its return codes mean here. ``bench`` is
+this library's workload for ``sandboxlib bench``.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from ._constants import (CHECKSUM_CHUNK, DEF_BUF_SIZE, DEF_MEM_LEVEL, DEFAULT_MA
                          Z_PARTIAL_FLUSH, Z_RLE, Z_SYNC_FLUSH, Z_TREES, ZLIB_VERSION)
 from ._core import borrowed
 from ._errors import error, insist, zlib_error
-from ._library import Z_BUF_ERROR, Z_MEM_ERROR, Z_OK, Z_STREAM_END, Z_STREAM_ERROR
+from ._package import Z_BUF_ERROR, Z_MEM_ERROR, Z_OK, Z_STREAM_END, Z_STREAM_ERROR
 from ._output import Output, output_bound
 from ._streaming import Compress, Decompress
 

@@ -8,21 +8,18 @@ reused), and everything read back -- the return code, ``avail_in``, ``avail_out`
 
 from __future__ import annotations
 
-import atexit
-import os
 import re
 import threading
-import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import cast
 
 from sandboxlib import Allocation, Limits, SandboxError
-from sandboxlib.library import BACKEND_ENV
+from sandboxlib.wrapped._skeleton import Kept, PerThread, resolve_backend
 
+from . import _package
 from ._errors import error
-from ._library import (COPY_CODES, DEFLATE_CODES, DICT_CODES, END_CODES, GENERATED, INFLATE_CODES,
-                       INIT_CODES, VERSION, ZlibProxy)
+from ._library import (COPY_CODES, DEFLATE_CODES, DICT_CODES, END_CODES, INFLATE_CODES,
+                       INIT_CODES, VERSION)
 from ._output import Output
 
 UINT_MAX = 0xFFFFFFFF
@@ -39,37 +36,29 @@ _MESSAGE = re.compile(rb"[\x20-\x7e]*")
 # -- sandboxes ----------------------------------------------------------------------
 
 
-def backend_name(backend: str | None) -> str:
-    return backend or os.environ.get(BACKEND_ENV) or "wasmtime"
-
-
-class Session:
+class Session(Kept["_package.Zlib"]):
     """One sandbox of the zlib proxy; the streams in it share its lock."""
 
     def __init__(self, backend: str | None) -> None:
-        self.backend = backend_name(backend)
+        try:
+            name = resolve_backend(backend)
+        except SandboxError as exc:
+            raise error(f"cannot start a zlib sandbox: {exc}") from exc
+        try:
+            proxy = _package.sandbox(name, limits=Limits(memory_bytes=MEMORY_LIMIT))
+        except SandboxError as exc:
+            raise error(f"cannot start a zlib sandbox on {name!r}: {exc}") from exc
+        super().__init__(proxy)
+        self.backend = name
         self.lock = threading.RLock()
         self.users = 0
-        self.closed = False
-        self.busy = False
         self._scratch: Stream | None = None
-        try:
-            proxy = GENERATED.sandbox(self.backend, limits=Limits(memory_bytes=MEMORY_LIMIT))
-        except SandboxError as exc:
-            raise error(f"cannot start a zlib sandbox on {self.backend!r}: {exc}") from exc
-        self.lib = cast(ZlibProxy, proxy)
-        _live.add(self)
         try:
             self.version = self.lib.alloc(len(VERSION) + 1)  # the string deflateInit2_ checks
             self.version.write(VERSION + b"\0")
         except SandboxError as exc:
             self.close()
-            raise error(f"cannot prepare a zlib sandbox on {self.backend!r}: {exc}") from exc
-
-    def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            self.lib.close()
+            raise error(f"cannot prepare a zlib sandbox on {name!r}: {exc}") from exc
 
     def release(self) -> None:
         """One user is done; the last one closes the sandbox."""
@@ -86,48 +75,38 @@ class Session:
         return self._scratch
 
     @property
-    def oversized(self) -> bool:
-        return self.lib.sandbox.isolated and self.lib.sandbox.memory.size > RETAIN_LIMIT
+    def reusable(self) -> bool:
+        """Not closed, not poisoned, and (isolated) its memory not grown past
+        ``RETAIN_LIMIT``."""
+        return super().reusable and not (self.lib.sandbox.isolated and
+                                         self.lib.sandbox.memory.size > RETAIN_LIMIT)
 
 
-_local = threading.local()
-_live: weakref.WeakSet[Session] = weakref.WeakSet()
+def _thread_session(backend: str) -> Session:
+    session = Session(backend)
+    session.users = 1  # the thread's own hold: streams come and go
+    return session
 
 
-@atexit.register
-def _close_all() -> None:
-    """Close the sandboxes still open at exit, while the engines can still free them."""
-    for session in list(_live):
-        session.close()
+_sessions = PerThread(_thread_session)
+"""Each thread's session per backend, for the module-level functions."""
 
 
 @contextmanager
 def borrowed(backend: str | None, what: str) -> Iterator[Session]:
-    """This thread's sandbox for ``backend``, for one module-level call. After any
-    error it is closed and replaced; a sandbox that grew large is dropped too."""
-    sessions: dict[tuple[str, int], Session] = _local.__dict__.setdefault("sessions", {})
-    key = (backend_name(backend), MEMORY_LIMIT)
-    session = sessions.get(key)
-    if session is None or session.closed or session.lib.poisoned is not None:
-        session = sessions[key] = Session(backend)
-        session.users = 1  # the cache's own hold: streams come and go
-    elif session.busy:  # re-entered on this thread (a finalizer, a signal handler)
-        session = Session(backend)
-        key = ("", 0)      # used once, never cached
-    session.busy = True
+    """This thread's sandbox for ``backend``, for one module-level call (``PerThread``:
+    after any error it is closed and replaced, and so is one that grew large); a
+    sandbox's failure raises ``error``."""
+    session: Session | None = None
     try:
-        yield session
-    except BaseException as exc:
-        sessions.pop(key, None)
-        session.close()
-        if isinstance(exc, SandboxError) and not isinstance(exc, error):
-            raise error(f"zlib sandbox ({session.backend}) failed while {what}: {exc}") from exc
-        raise
-    finally:
-        session.busy = False
-    if session.oversized or sessions.get(key) is not session:
-        sessions.pop(key, None)
-        session.close()
+        with _sessions.borrow(backend) as session:
+            yield session
+    except SandboxError as exc:
+        if isinstance(exc, error):
+            raise
+        if session is None:  # before a sandbox: the backend's name was refused
+            raise error(f"cannot start a zlib sandbox: {exc}") from exc
+        raise error(f"zlib sandbox ({session.backend}) failed while {what}: {exc}") from exc
 
 
 # -- one z_stream ---------------------------------------------------------------------
@@ -145,9 +124,9 @@ class Stream:
         self.session = session
         self.lib = lib
         self.memory = lib.sandbox.memory
-        self.z, self._struct = lib.new(GENERATED.z_stream_s)
+        self.z, self._struct = lib.new(_package.z_stream_s)
         session.users += 1
-        self.struct_size: int = GENERATED.z_stream_s.sizeof(lib.sandbox.model)
+        self.struct_size = _package.z_stream_s.sizeof(lib.sandbox.model)
         self._in: Allocation | None = None
         self._out: Allocation | None = None
         self.pos = 0          # next_in, as an offset into the input

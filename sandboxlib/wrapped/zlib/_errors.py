@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sandboxlib import SandboxError, TaintError
 
-from ._library import Z_BUF_ERROR, Z_DATA_ERROR, Z_STREAM_ERROR, Z_VERSION_ERROR
+from ._package import Z_BUF_ERROR, Z_DATA_ERROR, Z_STREAM_ERROR, Z_VERSION_ERROR
 
 
 class error(SandboxError):

@@ -17,7 +17,7 @@ from ._constants import (DEF_BUF_SIZE, DEF_MEM_LEVEL, DEFAULT_MAX_OUTPUT, DEFLAT
                          Z_SYNC_FLUSH)
 from ._core import Session, Stream
 from ._errors import LimitExceeded, error, insist, zlib_error
-from ._library import Z_BUF_ERROR, Z_MEM_ERROR, Z_NEED_DICT, Z_OK, Z_STREAM_END, Z_STREAM_ERROR
+from ._package import Z_BUF_ERROR, Z_MEM_ERROR, Z_NEED_DICT, Z_OK, Z_STREAM_END, Z_STREAM_ERROR
 from ._output import Output, output_bound
 
 if TYPE_CHECKING:
