@@ -41,8 +41,13 @@ test: typecheck unit
 quick: venv
 	SANDBOXLIB_NO_COMPILE=1 $(PY) -m pytest -q -m quick
 
+# the project's own C; c_src/ is test input whose line numbers the tests name
+C_OWN := $(wildcard sandboxlib/*.[ch] sandboxlib/backends/*/*.c sandboxlib/backends/wasm2c/csrc/*.[ch] \
+                    sandboxlib/wrapped/expat/*.c)
+
 lint: venv
 	$(PY) -m ruff check sandboxlib tests benchmarks examples
+	$(VENV)/bin/clang-format --dry-run --Werror $(C_OWN)
 
 # Benchmarks (not part of `make test`: timings belong here, not in unit tests).
 bench: venv

@@ -1,7 +1,8 @@
 /* sandboxlib._boundary: the compiled boundary, checked calls into sandboxes. One file
    per concept around _boundary_internal.h: taint (state, results), region (memory),
    gate (a sandbox's call state), plan and args (what an argument may be), caller,
-   callback, field, clock (of deadlines). This file is the module: its functions, types and constants. */
+   callback, field, clock (of deadlines). This file is the module: its functions, types and
+   constants. */
 #include "_boundary_internal.h"
 
 boundary_state S;
@@ -22,14 +23,15 @@ static PyMethodDef methods[] = {
 int boundary_ready(int structs) {
   if (S.ready && (!structs || S.struct_type))
     return 1;
-  PyErr_SetString(PyExc_RuntimeError, structs ? "sandboxlib._boundary: setup_struct() was not called"
-                                              : "sandboxlib._boundary: setup() was not called");
+  PyErr_SetString(PyExc_RuntimeError, structs
+                                          ? "sandboxlib._boundary: setup_struct() was not called"
+                                          : "sandboxlib._boundary: setup() was not called");
   return 0;
 }
 
 static int exec_module(PyObject* m) {
-  PyTypeObject* types[] = {&RegionType, &GateType, &PlanType, &CallerType, &CallbackType,
-                           &FieldType};
+  PyTypeObject* types[] = {&RegionType, &GateType,     &PlanType,
+                           &CallerType, &CallbackType, &FieldType};
   const char* names[] = {"Region", "Gate", "Plan", "Caller", "Callback", "Field"};
   for (int i = 0; i < 6; i++)
     if (PyType_Ready(types[i]) < 0 || PyModule_AddObjectRef(m, names[i], (PyObject*)types[i]) < 0)
@@ -46,9 +48,12 @@ static int exec_module(PyObject* m) {
 
 static PyModuleDef_Slot slots[] = {{Py_mod_exec, exec_module}, {0, NULL}};
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "sandboxlib._boundary",
-                                    "The compiled boundary: checked calls into sandboxes.", 0,
-                                    methods, slots};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT,
+                                    "sandboxlib._boundary",
+                                    "The compiled boundary: checked calls into sandboxes.",
+                                    0,
+                                    methods,
+                                    slots};
 
 PyMODINIT_FUNC PyInit__boundary(void) {
   return PyModuleDef_Init(&module);

@@ -29,8 +29,10 @@ PyObject* add_pointee(PyObject* self, PyObject* args) {
   PyTypeObject* type;
   const char *owner, *address, *shape;
   int nonzero;
-  if (!PyArg_ParseTuple(args, "O!ssz" "p", &PyType_Type, &type, &owner, &address, &shape,
-                        &nonzero))
+  if (!PyArg_ParseTuple(args,
+                        "O!ssz"
+                        "p",
+                        &PyType_Type, &type, &owner, &address, &shape, &nonzero))
     return NULL;
   if (S.npointees == MAX_POINTEES) {
     PyErr_SetString(PyExc_ValueError, "too many pointee types");
@@ -80,7 +82,7 @@ int copy_in(Gate* g, Region* memory, PyObject* x, sbx_val* out) {
 
 /* The fast path of one argument; 0 if it must go to the sandbox's converter. */
 int fast_arg(PyObject* sandbox, PyObject* memory, Gate* g, const Param* q, PyObject* x,
-                    sbx_val* out) {
+             sbx_val* out) {
   switch (q->kind) {
     case 'i':
     case 'u':

@@ -11,9 +11,9 @@ typedef struct {
   PyObject* slow;    /* too_deep(depth), poisoned(), finish(value): errors and conversions */
   PyObject* origins; /* of each tainted argument */
   long max_depth;
-  char removed;      /* calls from now on are calls to an unregistered callback */
+  char removed; /* calls from now on are calls to an unregistered callback */
   int n;
-  Param result;      /* kind 'v': no result */
+  Param result; /* kind 'v': no result */
   Lift args[MAX_PARAMS];
 } Callback;
 
@@ -87,8 +87,7 @@ int callback_dispatch(void* target, sbx_val* v) {
 
 /* Called from Python (the native backend's C-typed trampolines): raw numbers in, the
    raw result out; on failure the exception waits in the gate and 0 comes back. */
-static PyObject* Callback_call(Callback* cb, PyObject* const* args, size_t nargsf,
-                               PyObject* kw) {
+static PyObject* Callback_call(Callback* cb, PyObject* const* args, size_t nargsf, PyObject* kw) {
   Py_ssize_t n = PyVectorcall_NARGS(nargsf);
   if (n != cb->n || (kw && PyTuple_GET_SIZE(kw))) {
     PyErr_Format(PyExc_TypeError, "callback takes %d raw argument(s)", cb->n);
@@ -115,10 +114,14 @@ static PyObject* Callback_call(Callback* cb, PyObject* const* args, size_t nargs
   if (rc)
     v[0].u64 = 0;
   switch (cb->result.kind) {
-    case 'f': return PyFloat_FromDouble(v[0].f32);
-    case 'd': return PyFloat_FromDouble(v[0].f64);
-    case 'i': return PyLong_FromLongLong(v[0].i64);
-    default: return PyLong_FromUnsignedLongLong(v[0].u64);
+    case 'f':
+      return PyFloat_FromDouble(v[0].f32);
+    case 'd':
+      return PyFloat_FromDouble(v[0].f64);
+    case 'i':
+      return PyLong_FromLongLong(v[0].i64);
+    default:
+      return PyLong_FromUnsignedLongLong(v[0].u64);
   }
 }
 
@@ -126,11 +129,11 @@ static PyObject* Callback_new(PyTypeObject* type, PyObject* args, PyObject* kw) 
   Gate* gate;
   PyObject *fn, *memory, *slow, *origins, *lifts, *result;
   long max_depth;
-  static char* names[] = {"gate", "fn", "memory", "slow", "origins", "lifts", "result",
-                          "max_depth", NULL};
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O!OOOO!O!Ol", names, &GateType, &gate, &fn,
-                                   &memory, &slow, &PyTuple_Type, &origins, &PyTuple_Type,
-                                   &lifts, &result, &max_depth) ||
+  static char* names[] = {"gate",  "fn",     "memory",    "slow", "origins",
+                          "lifts", "result", "max_depth", NULL};
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O!OOOO!O!Ol", names, &GateType, &gate, &fn, &memory,
+                                   &slow, &PyTuple_Type, &origins, &PyTuple_Type, &lifts, &result,
+                                   &max_depth) ||
       !boundary_ready(0))
     return NULL;
   Py_ssize_t n = PyTuple_GET_SIZE(lifts);
@@ -213,8 +216,7 @@ static PyMethodDef Callback_methods[] = {
 
 static PyGetSetDef Callback_getset[] = {
     {"address", (getter)Callback_address, NULL,
-     "The C pointer trampolines pass to the dispatcher (valid while this object lives).",
-     NULL},
+     "The C pointer trampolines pass to the dispatcher (valid while this object lives).", NULL},
     {NULL}};
 
 PyTypeObject CallbackType = {

@@ -35,8 +35,8 @@ typedef struct {
 /* Let the backend raise what a failed call means (`a`, `b` stolen); -1. */
 static int report_failure(Caller* c, PyObject* a, PyObject* b) {
   PyObject* args[2] = {a, b};
-  PyObject* r = (a && b && c->failed != Py_None) ? PyObject_Vectorcall(c->failed, args, 2, NULL)
-                                                : NULL;
+  PyObject* r =
+      (a && b && c->failed != Py_None) ? PyObject_Vectorcall(c->failed, args, 2, NULL) : NULL;
   Py_XDECREF(a);
   Py_XDECREF(b);
   Py_XDECREF(r);
@@ -76,8 +76,8 @@ static PyObject* Caller_call(Caller* c, PyObject* const* args, size_t nargsf, Py
   Gate* g = c->gate;
   Py_ssize_t n = PyVectorcall_NARGS(nargsf);
   if ((kw && PyTuple_GET_SIZE(kw)) || n != p->n) {
-    PyErr_Format(S.argument_error, "%U() takes %d argument(s), got %zd%s", p->name,
-                 p->n, n, kw && PyTuple_GET_SIZE(kw) ? " and keywords" : "");
+    PyErr_Format(S.argument_error, "%U() takes %d argument(s), got %zd%s", p->name, p->n, n,
+                 kw && PyTuple_GET_SIZE(kw) ? " and keywords" : "");
     return NULL;
   }
   if (g->unusable) {
@@ -157,16 +157,14 @@ done:
   return result;
 }
 
-static PyObject* Caller_checked(Caller* c, PyObject* const* args, size_t nargsf,
-                                PyObject* kw);
+static PyObject* Caller_checked(Caller* c, PyObject* const* args, size_t nargsf, PyObject* kw);
 
 static PyObject* Caller_new(PyTypeObject* type, PyObject* args, PyObject* kw) {
   Gate* gate;
   Plan* plan;
   PyObject *sandbox, *memory, *failed, *keep;
   unsigned long long fn, ctx;
-  static char* names[] = {"gate", "plan", "sandbox", "memory", "failed", "fn", "ctx", "keep",
-                          NULL};
+  static char* names[] = {"gate", "plan", "sandbox", "memory", "failed", "fn", "ctx", "keep", NULL};
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O!OOOKKO", names, &GateType, &gate, &PlanType,
                                    &plan, &sandbox, &memory, &failed, &fn, &ctx, &keep) ||
       !boundary_ready(0))

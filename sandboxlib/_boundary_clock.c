@@ -46,8 +46,7 @@ PyObject* start_clock(PyObject* self, PyObject* unused) {
   }
   pthread_mutex_unlock(&clock_lock);
   if (err)
-    return PyErr_Format(PyExc_RuntimeError, "cannot start the clock of deadlines (error %d)",
-                        err);
+    return PyErr_Format(PyExc_RuntimeError, "cannot start the clock of deadlines (error %d)", err);
   Py_RETURN_NONE;
 }
 

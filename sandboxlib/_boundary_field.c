@@ -59,7 +59,8 @@ static FieldModel* field_model(Field* f, PyObject* model) {
                             &pkind, &lo, &hi, &origin, &shape);
   if (ok && kind == 's') /* a nested struct: `shape` is its view class */
     ok = m.size == 0 && PyType_Check(shape) &&
-         PyType_IsSubtype((PyTypeObject*)shape, S.struct_type) && !lift_parse(&m.lift, 'v', 'i', 0, 0);
+         PyType_IsSubtype((PyTypeObject*)shape, S.struct_type) &&
+         !lift_parse(&m.lift, 'v', 'i', 0, 0);
   else if (ok)
     ok = m.size > 0 && m.size <= 8 && !lift_parse(&m.lift, kind, field, bits, sign) &&
          strchr("iufdpq", pkind) && (pkind == 'q') == PyUnicode_Check(shape);
@@ -146,8 +147,8 @@ static int Field_set(Field* f, PyObject* view, PyObject* value) {
   uint8_t* at = field_at(f, view, &fm);
   sbx_val v = {0};
   if (at && fm->lift.kind != 's' &&
-      fast_arg(SLOT(view, S.off_view_sandbox), SLOT(view, S.off_view_memory), NULL,
-                     &fm->param, value, &v)) {
+      fast_arg(SLOT(view, S.off_view_sandbox), SLOT(view, S.off_view_memory), NULL, &fm->param,
+               value, &v)) {
     memcpy(at, &v, (size_t)fm->size);
     return 0;
   }

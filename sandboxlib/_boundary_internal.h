@@ -83,15 +83,15 @@ static inline uint8_t* at_address(uint8_t* base, uint64_t a) {
 /* -- gate.c ------------------------------------------------------------------------- */
 typedef struct {
   PyObject_HEAD
-  unsigned long owner; /* the thread whose calls are on the sandbox's stack */
-  long depth;          /* how many */
-  long callback_depth; /* callbacks on the stack */
-  char unusable;       /* poisoned or closed: every call asks the sandbox why */
-  char borrowed;       /* views to release before the next call */
-  PyObject* pending;   /* what a callback raised, raised again by the call it ran in */
+  unsigned long owner;        /* the thread whose calls are on the sandbox's stack */
+  long depth;                 /* how many */
+  long callback_depth;        /* callbacks on the stack */
+  char unusable;              /* poisoned or closed: every call asks the sandbox why */
+  char borrowed;              /* views to release before the next call */
+  PyObject* pending;          /* what a callback raised, raised again by the call it ran in */
   unsigned long long scratch; /* where bytes and str arguments are copied (0: not yet) */
   long scratch_size;
-  long scratch_top;    /* in use by the calls on the stack */
+  long scratch_top; /* in use by the calls on the stack */
 } Gate;
 extern PyTypeObject GateType;
 
@@ -136,7 +136,8 @@ PyObject* lift(const Lift* l, sbx_val r, PyObject* origin, PyObject* memory);
 /* An int in [lo, hi] of `q` into `out`; 0 if it is not one. */
 int int_in_range(const Param* q, PyObject* x, sbx_val* out);
 /* The fast path of one argument; 0 if it must go to the sandbox's converter. */
-int fast_arg(PyObject* sandbox, PyObject* memory, Gate* g, const Param* q, PyObject* x, sbx_val* out);
+int fast_arg(PyObject* sandbox, PyObject* memory, Gate* g, const Param* q, PyObject* x,
+             sbx_val* out);
 /* What the sandbox's converter made of an argument: a machine value. */
 int store_converted(const Param* q, PyObject* v, sbx_val* out);
 

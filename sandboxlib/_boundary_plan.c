@@ -16,11 +16,11 @@ int lift_parse(Lift* l, int kind, int field, int bits, int sign) {
 static PyObject* Plan_new(PyTypeObject* type, PyObject* args, PyObject* kw) {
   PyObject *function, *name, *origin, *kinds, *los, *his, *shapes;
   int result, field, bits, sign;
-  static char* names[] = {"function", "name", "origin", "kinds", "lo", "hi", "shapes",
-                          "result", "field", "bits", "signed", NULL};
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "OUUSO!O!O!CCip", names, &function, &name,
-                                   &origin, &kinds, &PyTuple_Type, &los, &PyTuple_Type, &his,
-                                   &PyTuple_Type, &shapes, &result, &field, &bits, &sign))
+  static char* names[] = {"function", "name",   "origin", "kinds", "lo",     "hi",
+                          "shapes",   "result", "field",  "bits",  "signed", NULL};
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "OUUSO!O!O!CCip", names, &function, &name, &origin,
+                                   &kinds, &PyTuple_Type, &los, &PyTuple_Type, &his, &PyTuple_Type,
+                                   &shapes, &result, &field, &bits, &sign))
     return NULL;
   Py_ssize_t n = PyBytes_GET_SIZE(kinds);
   if (n > MAX_PARAMS || PyTuple_GET_SIZE(los) != n || PyTuple_GET_SIZE(his) != n ||
@@ -70,8 +70,7 @@ static void Plan_dealloc(Plan* p) {
 }
 
 static PyMemberDef Plan_members[] = {
-    {"name", T_OBJECT, offsetof(Plan, name), READONLY, "the C function's name"},
-    {NULL}};
+    {"name", T_OBJECT, offsetof(Plan, name), READONLY, "the C function's name"}, {NULL}};
 
 PyTypeObject PlanType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "sandboxlib._boundary.Plan",

@@ -43,8 +43,7 @@ void restore_exception(PyObject* exc) {
     PyErr_Restore(Py_NewRef((PyObject*)Py_TYPE(exc)), exc, PyException_GetTraceback(exc));
 }
 
-PyObject* tainted(PyTypeObject* type, PyObject* value, PyObject* origin,
-                         PyObject* memory) {
+PyObject* tainted(PyTypeObject* type, PyObject* value, PyObject* origin, PyObject* memory) {
   if (!value)
     return NULL;
   PyObject* o = type->tp_alloc(type, 0);
@@ -62,16 +61,14 @@ PyObject* tainted(PyTypeObject* type, PyObject* value, PyObject* origin,
   return o;
 }
 
-PyObject* call_method(PyObject* o, const char* name, PyObject* const* args,
-                             size_t n) {
+PyObject* call_method(PyObject* o, const char* name, PyObject* const* args, size_t n) {
   PyObject* stack[5] = {o};
   for (size_t i = 0; i < n; i++)
     stack[i + 1] = args[i];
   PyObject* m = PyUnicode_InternFromString(name);
   if (!m)
     return NULL;
-  PyObject* r = PyObject_VectorcallMethod(m, stack, (n + 1) | PY_VECTORCALL_ARGUMENTS_OFFSET,
-                                          NULL);
+  PyObject* r = PyObject_VectorcallMethod(m, stack, (n + 1) | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
   Py_DECREF(m);
   return r;
 }
@@ -90,10 +87,22 @@ PyObject* lift(const Lift* l, sbx_val r, PyObject* origin, PyObject* memory) {
   uint64_t u;
   int64_t s;
   switch (l->field) {
-    case 'i': s = r.i32; u = (uint64_t)s; break;
-    case 'u': u = r.u32; s = (int64_t)u; break;
-    case 'I': s = r.i64; u = (uint64_t)s; break;
-    default: u = r.u64; s = (int64_t)u; break;
+    case 'i':
+      s = r.i32;
+      u = (uint64_t)s;
+      break;
+    case 'u':
+      u = r.u32;
+      s = (int64_t)u;
+      break;
+    case 'I':
+      s = r.i64;
+      u = (uint64_t)s;
+      break;
+    default:
+      u = r.u64;
+      s = (int64_t)u;
+      break;
   }
   if (l->kind == 'p')
     return tainted(S.tainted_ptr_type, PyLong_FromUnsignedLongLong(u), origin, memory);

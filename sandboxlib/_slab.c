@@ -30,8 +30,8 @@
 #define FIRST_SLAB_SLOTS 16
 #define MAX_SLAB_SLOTS 4096
 #define MAX_SLAB_BYTES ((size_t)1 << 40)
-#define MAX_CLASSES 16 /* slot sizes with slabs; others are mapped one by one */
-#define MAX_WARM 64 /* free slots kept with zeroed resident pages, at most */
+#define MAX_CLASSES 16                /* slot sizes with slabs; others are mapped one by one */
+#define MAX_WARM 64                   /* free slots kept with zeroed resident pages, at most */
 #define SCRUB_LIMIT ((size_t)4 << 20) /* slots wiped page by page, at most */
 #define KEEP_PAGES 16 /* resident pages zeroed and kept, at most; others discarded */
 
@@ -69,8 +69,8 @@ static size_class* class_of(size_t size, int add) {
 }
 
 static uint8_t* map(size_t bytes) {
-  void* p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  void* p =
+      mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED)
     return NULL;
 #ifdef MADV_NOHUGEPAGE
@@ -158,14 +158,15 @@ static int page_states(uint8_t* slot, size_t pages, size_t page, unsigned char* 
   if (fd == -2) {
     int opened = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
     if (!__atomic_compare_exchange_n(&pagemap_fd, &fd, opened, 0, __ATOMIC_ACQ_REL,
-                                     __ATOMIC_ACQUIRE) && opened >= 0)
+                                     __ATOMIC_ACQUIRE) &&
+        opened >= 0)
       close(opened); /* another thread opened it first: fd holds its */
     else
       fd = opened;
   }
   size_t want = pages * sizeof entry[0];
-  if (fd >= 0 && pread(fd, entry, want, (off_t)((uintptr_t)slot / page * sizeof entry[0])) ==
-                     (ssize_t)want) {
+  if (fd >= 0 &&
+      pread(fd, entry, want, (off_t)((uintptr_t)slot / page * sizeof entry[0])) == (ssize_t)want) {
     for (size_t i = 0; i < pages; i++)
       state[i] = entry[i] >> 63 ? PAGE_RESIDENT : (entry[i] >> 62) & 1 ? PAGE_DISCARD : PAGE_ZERO;
     return 0;
@@ -245,10 +246,10 @@ static PyObject* py_stats(PyObject* self, PyObject* unused) {
   pthread_mutex_lock(&lock);
   for (int i = 0; i < class_count; i++)
     free_slots += classes[i].warm.count + classes[i].cold.count;
-  PyObject* r = Py_BuildValue("{s:n,s:n,s:n,s:n,s:n}", "slabs", (Py_ssize_t)slab_total,
-                              "reserved_bytes", (Py_ssize_t)reserved_total, "live",
-                              (Py_ssize_t)live_total, "free", (Py_ssize_t)free_slots, "lost",
-                              (Py_ssize_t)lost_total);
+  PyObject* r =
+      Py_BuildValue("{s:n,s:n,s:n,s:n,s:n}", "slabs", (Py_ssize_t)slab_total, "reserved_bytes",
+                    (Py_ssize_t)reserved_total, "live", (Py_ssize_t)live_total, "free",
+                    (Py_ssize_t)free_slots, "lost", (Py_ssize_t)lost_total);
   pthread_mutex_unlock(&lock);
   return r;
 }

@@ -40,7 +40,12 @@ class CallbackTarget(Protocol):
 # The value array of a uniform entry (the same union as _boundary.h's and
 # wasm2c/csrc/runtime.c's, which tests/test_wasm2c_anchors.py holds to this one).
 RAW_VALUE_C = """typedef union {
-  int32_t i32; uint32_t u32; int64_t i64; uint64_t u64; float f32; double f64;
+  int32_t i32;
+  uint32_t u32;
+  int64_t i64;
+  uint64_t u64;
+  float f32;
+  double f64;
 } sbx_val;
 """
 

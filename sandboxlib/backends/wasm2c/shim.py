@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...abi import Function, Prim, wasm_field
+from ..base import RAW_VALUE_C
 from ._csrc import MODULE_NAME
 from .translate import CDecl, Translation
 from ...toolchain.wasmbinary import FuncType
@@ -28,9 +29,7 @@ WASM_RT_TRAPS = (  # wasm-rt's trap codes, read from the compiled extension
     "WASM_RT_TRAP_NULL_REF", "WASM_RT_TRAP_UNCAUGHT_EXCEPTION", "WASM_RT_TRAP_UNALIGNED",
     "WASM_RT_TRAP_EXHAUSTION")
 
-_BASE_CDEF = """
-typedef union { int32_t i32; uint32_t u32; int64_t i64; uint64_t u64; float f32; double f64; }
-    sbx_val;
+_BASE_CDEF = RAW_VALUE_C + """
 typedef struct { uint32_t trap; ...; } sbx_state;
 typedef struct { uint8_t *data; uint64_t size; ...; } wasm_rt_memory_t;
 typedef ... sbx_instance;

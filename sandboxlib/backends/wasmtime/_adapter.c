@@ -294,8 +294,9 @@ static wasmtime_error_t* memory_new(void* env, const wasm_memorytype_t* ty, size
   (void)env, (void)ty;
   size_t slot = expected;
   if (!slot)
-    return wt.error_new("sandboxlib: a memory made outside a sandbox's instantiation, "
-                        "or a second memory of one");
+    return wt.error_new(
+        "sandboxlib: a memory made outside a sandbox's instantiation, "
+        "or a second memory of one");
   expected = 0; /* one memory per instantiation: the limit bounds the whole module */
   if (maximum < slot)
     slot = maximum;
@@ -323,8 +324,7 @@ static wt_memory_creator creator = {NULL, memory_new, NULL};
 /* -- module ------------------------------------------------------------------------ */
 static PyObject* py_setup(PyObject* self, PyObject* args) {
   unsigned long long a[8];
-  if (!PyArg_ParseTuple(args, "KKKKKKKK", &a[0], &a[1], &a[2], &a[3], &a[4], &a[5], &a[6],
-                        &a[7]))
+  if (!PyArg_ParseTuple(args, "KKKKKKKK", &a[0], &a[1], &a[2], &a[3], &a[4], &a[5], &a[6], &a[7]))
     return NULL;
   for (int i = 0; i < 8; i++)
     if (!a[i])
@@ -369,10 +369,9 @@ static int exec_module(PyObject* m) {
       PyModule_AddObjectRef(m, "Entry", (PyObject*)&EntryType) ||
       PyModule_AddObjectRef(m, "MemoryRef", (PyObject*)&MemoryRefType))
     return -1;
-  PyObject* addresses[] = {PyLong_FromVoidPtr((void*)entry_call),
-                           PyLong_FromVoidPtr((void*)memory_region),
-                           PyLong_FromVoidPtr((void*)trampoline),
-                           PyLong_FromVoidPtr((void*)&creator)};
+  PyObject* addresses[] = {
+      PyLong_FromVoidPtr((void*)entry_call), PyLong_FromVoidPtr((void*)memory_region),
+      PyLong_FromVoidPtr((void*)trampoline), PyLong_FromVoidPtr((void*)&creator)};
   const char* names[] = {"CALL", "REGION", "TRAMPOLINE", "CREATOR"};
   int bad = 0;
   for (int i = 0; i < 4; i++)
@@ -385,9 +384,12 @@ static int exec_module(PyObject* m) {
 static PyModuleDef_Slot slots[] = {{Py_mod_exec, exec_module}, {0, NULL}};
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "sandboxlib.backends.wasmtime._adapter",
-    "wasmtime in the compiled boundary's forms (calls, memory, callbacks, memories).", 0,
-    methods, slots};
+    PyModuleDef_HEAD_INIT,
+    "sandboxlib.backends.wasmtime._adapter",
+    "wasmtime in the compiled boundary's forms (calls, memory, callbacks, memories).",
+    0,
+    methods,
+    slots};
 
 PyMODINIT_FUNC PyInit__adapter(void) {
   return PyModuleDef_Init(&module);

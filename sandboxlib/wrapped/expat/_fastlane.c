@@ -16,13 +16,13 @@ static PyObject *key_chars, *key_start, *key_end;
 static long ev_chars, ev_start, ev_end, fields;
 
 
-
 /* setup(Events, EV_CHARS, EV_START, EV_END, FIELDS) */
 static PyObject* setup(PyObject* self, PyObject* args) {
   PyTypeObject* events;
   if (!PyArg_ParseTuple(args, "O!llll", &PyType_Type, &events, &ev_chars, &ev_start, &ev_end,
                         &fields) ||
-      slot_offset(events, "handlers", &off_handlers) || slot_offset(events, "buffer", &off_buffer) ||
+      slot_offset(events, "handlers", &off_handlers) ||
+      slot_offset(events, "buffer", &off_buffer) ||
       slot_offset(events, "ordered_attributes", &off_ordered) || slot_offset(events, "at", &off_at))
     return NULL;
   Py_RETURN_NONE;
@@ -117,8 +117,7 @@ static PyMethodDef methods[] = {
      "run(events, kinds, counts, strs, i, j) -> (i, j): the common events from event i."},
     {NULL}};
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT,
-                                    "sandboxlib.wrapped.expat._fastlane",
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "sandboxlib.wrapped.expat._fastlane",
                                     "The fast lane of wrapped.expat's event dispatch.", -1,
                                     methods};
 

@@ -7,32 +7,32 @@
    Builds for sandboxes with a CPU limit also check at every call and, as translate.py
    puts SBX_METER before every loop back-edge (METER_AT), every loop iteration:
    SBX_METERED=1 spends one unit of fuel there and compares the clock with the call's
-   deadline, SBX_METERED=2 (a time limit only) just compares, which costs less. Names used from module.c:
-   `instance` (each function's first parameter), LIKELY, UNLIKELY. */
+   deadline, SBX_METERED=2 (a time limit only) just compares, which costs less. Names used from
+   module.c: `instance` (each function's first parameter), LIKELY, UNLIKELY. */
 #ifndef SBX_HOOKS_H
 #define SBX_HOOKS_H
 #include "sbx.h"
 
 #if SBX_METERED == 1
-#define SBX_METER                                                   \
-  if (UNLIKELY(--SBX_STATE(instance)->fuel < 0 ||                  \
-               *sbx_clock >= SBX_STATE(instance)->deadline))       \
-    sbx_trap((wasm_rt_trap_t)SBX_TRAP_FUEL);                        \
+#define SBX_METER                                                                               \
+  if (UNLIKELY(--SBX_STATE(instance)->fuel < 0 || *sbx_clock >= SBX_STATE(instance)->deadline)) \
+    sbx_trap((wasm_rt_trap_t)SBX_TRAP_FUEL);                                                    \
   else
 #elif SBX_METERED == 2
-#define SBX_METER                                                   \
-  if (UNLIKELY(*sbx_clock >= SBX_STATE(instance)->deadline))       \
-    sbx_trap((wasm_rt_trap_t)SBX_TRAP_FUEL);                        \
+#define SBX_METER                                            \
+  if (UNLIKELY(*sbx_clock >= SBX_STATE(instance)->deadline)) \
+    sbx_trap((wasm_rt_trap_t)SBX_TRAP_FUEL);                 \
   else
 #else
 #define SBX_METER
 #endif
 
 #undef FUNC_PROLOGUE
-#define FUNC_PROLOGUE                                          \
+#define FUNC_PROLOGUE                                        \
   if (UNLIKELY(SBX_SP() < SBX_STATE(instance)->stack_limit)) \
-    sbx_trap((wasm_rt_trap_t)SBX_TRAP_STACK);                  \
-  SBX_METER {}
+    sbx_trap((wasm_rt_trap_t)SBX_TRAP_STACK);                \
+  SBX_METER {                                                \
+  }
 
 #undef CHECK_CALL_INDIRECT
 #define CHECK_CALL_INDIRECT(table, ft, x)                       \

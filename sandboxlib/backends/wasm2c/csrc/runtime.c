@@ -24,7 +24,12 @@
 /* The value array of a uniform entry: the same union as sandboxlib/_boundary.h's and
    backends/base.py's RAW_VALUE_C. */
 typedef union {
-  int32_t i32; uint32_t u32; int64_t i64; uint64_t u64; float f32; double f64;
+  int32_t i32;
+  uint32_t u32;
+  int64_t i64;
+  uint64_t u64;
+  float f32;
+  double f64;
 } sbx_val;
 
 typedef struct sbx_frame {
@@ -35,17 +40,17 @@ typedef struct sbx_frame {
 
 /* Run `body` (which calls into wasm) in a trap frame; `refused` runs instead if
    the call cannot start. The trap code is left in s->state.trap. */
-#define SBX_CALL(s, refused, body)           \
-  sbx_frame f_;                              \
-  int code_ = sbx_enter(s, &f_);             \
-  if (code_) {                               \
-    (s)->state.trap = (uint32_t)code_;       \
-    refused;                                 \
-  }                                          \
-  f_.code = 0;                               \
-  if (sigsetjmp(f_.buf, 0) == 0) {           \
-    body;                                    \
-  }                                          \
+#define SBX_CALL(s, refused, body)     \
+  sbx_frame f_;                        \
+  int code_ = sbx_enter(s, &f_);       \
+  if (code_) {                         \
+    (s)->state.trap = (uint32_t)code_; \
+    refused;                           \
+  }                                    \
+  f_.code = 0;                         \
+  if (sigsetjmp(f_.buf, 0) == 0) {     \
+    body;                              \
+  }                                    \
   sbx_leave(s, &f_);
 
 static __thread sbx_frame* sbx_top;        /* innermost call on this thread */
@@ -149,8 +154,8 @@ static void sbx_leave(sbx_instance* s, sbx_frame* f) {
   sbx_drop(s);
 }
 
-bool sbx_call_indirect_failed(const wasm_rt_funcref_table_t* table,
-                              wasm_rt_func_type_t expected, u64 index) {
+bool sbx_call_indirect_failed(const wasm_rt_funcref_table_t* table, wasm_rt_func_type_t expected,
+                              u64 index) {
   if (index >= table->size)
     sbx_trap((wasm_rt_trap_t)SBX_TRAP_TABLE);
   const wasm_rt_funcref_t* ref = &table->data[index];
@@ -234,21 +239,20 @@ void sbx_free_memory(sbx_state* st, wasm_rt_memory_t* mem) {
 
 /* Tables: none may hold more than the sandbox's limit, whatever the module declares
    (growth past it fails as growth past a declared maximum does). */
-#define SBX_TABLE_ALLOCATOR(kind)                                                  \
-  void sbx_allocate_##kind##_table(sbx_state* st, wasm_rt_##kind##_table_t* table, \
-                                   uint32_t elements, uint32_t max) {              \
-    if (elements > st->max_table)                                                  \
-      sbx_trap((wasm_rt_trap_t)SBX_TRAP_TABLE_LIMIT);                              \
-    wasm_rt_allocate_##kind##_table(table, elements,                               \
-                                    max < st->max_table ? max : st->max_table);    \
-    if (elements && !table->data)                                                  \
-      sbx_trap((wasm_rt_trap_t)SBX_TRAP_MEMORY);                                   \
+#define SBX_TABLE_ALLOCATOR(kind)                                                                \
+  void sbx_allocate_##kind##_table(sbx_state* st, wasm_rt_##kind##_table_t* table,               \
+                                   uint32_t elements, uint32_t max) {                            \
+    if (elements > st->max_table)                                                                \
+      sbx_trap((wasm_rt_trap_t)SBX_TRAP_TABLE_LIMIT);                                            \
+    wasm_rt_allocate_##kind##_table(table, elements, max < st->max_table ? max : st->max_table); \
+    if (elements && !table->data)                                                                \
+      sbx_trap((wasm_rt_trap_t)SBX_TRAP_MEMORY);                                                 \
   }
 SBX_TABLE_ALLOCATOR(funcref)
 SBX_TABLE_ALLOCATOR(externref)
 
-void sbx_allocate_memory(sbx_state* st, wasm_rt_memory_t* mem, uint64_t initial,
-                         uint64_t max, bool is64, uint32_t page_size) {
+void sbx_allocate_memory(sbx_state* st, wasm_rt_memory_t* mem, uint64_t initial, uint64_t max,
+                         bool is64, uint32_t page_size) {
   if (is64 || page_size != WASM_DEFAULT_PAGE_SIZE)
     sbx_trap((wasm_rt_trap_t)SBX_TRAP_UNSUPPORTED);
   uint64_t limit = max < st->max_pages ? max : st->max_pages;
@@ -326,4 +330,3 @@ void sbx_delete(sbx_instance* s) {
   sbx_close(s);
   sbx_unref(s, 0);
 }
-

@@ -9,22 +9,22 @@
 typedef struct sbx_cb sbx_cb;
 
 typedef struct {
-  uintptr_t stack_limit; /* lowest native stack address the running call may use */
-  uint64_t max_pages;    /* memory limit of this sandbox, in wasm pages */
-  uint32_t max_table;    /* most elements any table of this sandbox may hold */
-  uintptr_t handle;      /* key of the Python object in the backend's registry */
-  uint32_t depth;        /* calls into this instance now on the stack (one thread) */
-  uint32_t users;        /* calls and table updates in progress, from any thread (atomic) */
-  uint32_t trap;         /* trap code of the last call, 0 if it returned */
-  uint32_t closed;       /* 0 open, 1 closing (released when unused), 2 released (atomic) */
-  uint32_t pins;         /* host buffers over the memory still alive (under sbx_pin_lock) */
-  uint32_t refs;         /* Python's reference and the pins': freed at 0 (sbx_pin_lock) */
+  uintptr_t stack_limit;    /* lowest native stack address the running call may use */
+  uint64_t max_pages;       /* memory limit of this sandbox, in wasm pages */
+  uint32_t max_table;       /* most elements any table of this sandbox may hold */
+  uintptr_t handle;         /* key of the Python object in the backend's registry */
+  uint32_t depth;           /* calls into this instance now on the stack (one thread) */
+  uint32_t users;           /* calls and table updates in progress, from any thread (atomic) */
+  uint32_t trap;            /* trap code of the last call, 0 if it returned */
+  uint32_t closed;          /* 0 open, 1 closing (released when unused), 2 released (atomic) */
+  uint32_t pins;            /* host buffers over the memory still alive (under sbx_pin_lock) */
+  uint32_t refs;            /* Python's reference and the pins': freed at 0 (sbx_pin_lock) */
   uint32_t memory_orphaned; /* released while pinned: the last unpin frees the memory */
   wasm_rt_memory_t* memory; /* the linear memory while it is mapped */
-  sbx_cb* callbacks;     /* every callback record ever made, freed at release */
-  volatile int64_t fuel; /* metered builds: units left (a call or a loop iteration each) */
-  uint64_t timeout;      /* clock ticks an outermost call may run (0: no time limit) */
-  uint64_t deadline;     /* the clock tick at which the running call traps (or never) */
+  sbx_cb* callbacks;        /* every callback record ever made, freed at release */
+  volatile int64_t fuel;    /* metered builds: units left (a call or a loop iteration each) */
+  uint64_t timeout;         /* clock ticks an outermost call may run (0: no time limit) */
+  uint64_t deadline;        /* the clock tick at which the running call traps (or never) */
 } sbx_state;
 
 /* The process's clock of deadlines (sandboxlib._boundary's CLOCK_TICKS, advanced every
@@ -36,9 +36,9 @@ extern const volatile uint64_t* sbx_clock;
    freed memory; a removed record, or one of a closed instance, traps. */
 struct sbx_cb {
   sbx_state* owner;
-  uint32_t index;        /* the slot it was registered in: its key in Python */
+  uint32_t index; /* the slot it was registered in: its key in Python */
   volatile uint32_t removed;
-  void* target;          /* the compiled callback (sandboxlib._boundary.Callback) */
+  void* target; /* the compiled callback (sandboxlib._boundary.Callback) */
   sbx_cb* next;
 };
 
@@ -50,22 +50,32 @@ typedef struct {
 #define SBX_STATE(inst) (&((sbx_instance*)(inst))->state)
 
 #if defined(__x86_64__)
-#define SBX_SP() ({ uintptr_t sp_; __asm__("movq %%rsp, %0" : "=r"(sp_)); sp_; })
+#define SBX_SP()                           \
+  ({                                       \
+    uintptr_t sp_;                         \
+    __asm__("movq %%rsp, %0" : "=r"(sp_)); \
+    sp_;                                   \
+  })
 #elif defined(__aarch64__)
-#define SBX_SP() ({ uintptr_t sp_; __asm__("mov %0, sp" : "=r"(sp_)); sp_; })
+#define SBX_SP()                       \
+  ({                                   \
+    uintptr_t sp_;                     \
+    __asm__("mov %0, sp" : "=r"(sp_)); \
+    sp_;                               \
+  })
 #else
 #define SBX_SP() ((uintptr_t)__builtin_frame_address(0))
 #endif
 
 void sbx_trap(wasm_rt_trap_t code) __attribute__((noreturn));
-bool sbx_call_indirect_failed(const wasm_rt_funcref_table_t* table,
-                              wasm_rt_func_type_t expected, u64 index);
-void sbx_allocate_memory(sbx_state* st, wasm_rt_memory_t* mem, uint64_t initial,
-                         uint64_t max, bool is64, uint32_t page_size);
+bool sbx_call_indirect_failed(const wasm_rt_funcref_table_t* table, wasm_rt_func_type_t expected,
+                              u64 index);
+void sbx_allocate_memory(sbx_state* st, wasm_rt_memory_t* mem, uint64_t initial, uint64_t max,
+                         bool is64, uint32_t page_size);
 uint64_t sbx_grow_memory(wasm_rt_memory_t* mem, uint64_t delta);
 void sbx_free_memory(sbx_state* st, wasm_rt_memory_t* mem);
-void sbx_allocate_funcref_table(sbx_state* st, wasm_rt_funcref_table_t* table,
-                                uint32_t elements, uint32_t max);
+void sbx_allocate_funcref_table(sbx_state* st, wasm_rt_funcref_table_t* table, uint32_t elements,
+                                uint32_t max);
 void sbx_allocate_externref_table(sbx_state* st, wasm_rt_externref_table_t* table,
                                   uint32_t elements, uint32_t max);
 #endif
