@@ -453,3 +453,21 @@ def test_without_wasm_x86_intrinsics_sse_code_is_a_build_error(tmp_path: Path) -
     spec.write_text(spec.read_text().replace('wasm_x86_intrinsics = "yes"\n', ""))
     proc = run_cli("gen", str(spec), "--out", str(tmp_path / "out"))
     assert proc.returncode != 0 and "emmintrin.h" in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("backend", ["native", "wasm2c", "wasmtime"])
+def test_a_nested_source_tree_builds_on_every_backend(tmp_path_factory: pytest.TempPathFactory,
+                                                      backend: str) -> None:
+    """c_src/tree/ is laid out as real projects are (include/tree/tree.h, src/lib/tree.c
+    including "../common/scale.h" and "lib/version.h"): the package keeps that layout, so
+    the native backend builds it as the wasm build did (it flattened it before)."""
+    out = tmp_path_factory.getbasetemp() / "tree-package"
+    tree = C_SRC / "tree"
+    if not (out / "tree").exists():
+        proc = run_cli("wrap", "tree", "--header", str(tree / "include/tree/tree.h"),
+                       "--source", str(tree / "src/lib/tree.c"), "--include",
+                       str(tree / "include"), "--include", str(tree / "src"), "--out", str(out))
+        assert proc.returncode == 0, proc.stderr
+    assert (out / "tree/csrc/src/common/scale.h").is_file()
+    with import_from(out, "tree").sandbox(backend) as lib:
+        assert (plain(lib.tree_scaled_sum(2, 5)), plain(lib.tree_version())) == (21, 103)

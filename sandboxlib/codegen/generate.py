@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import keyword
+import os
 import re
 import shutil
 import sys
@@ -191,41 +192,45 @@ def check_importable(staging: Path, final: Path) -> None:
 
 
 def copy_sources(req: WrapRequest, staging: Path) -> dict[str, list[str]]:
-    """Copy the C sources and headers into ``staging/csrc/`` so the native backend can
-    build the package anywhere (each source folder becomes ``csrc/dN`` with its
-    headers); returns the package-relative paths, for ``PackagePlan.build``."""
-    dirs: dict[Path, str] = {}
+    """Copy the C sources, headers and what they include into ``staging/csrc/``, laid
+    out as in their tree (relative to the folder that holds them all), so the native
+    backend builds the package anywhere with the same ``#include`` paths: a quoted or
+    angled include found beside the including file or in an include directory is
+    copied, recursively, as are the headers of each include directory; returns the
+    package-relative paths, for ``PackagePlan.build``."""
+    include_dirs = [d.resolve() for d in req.include_dirs]
+    wanted = [Path(p).resolve() for p in (*req.sources, *req.headers)]
+    root = Path(os.path.commonpath([p.parent for p in wanted] + include_dirs))
+    found: set[Path] = set()
+    todo = [*wanted, *(h for d in include_dirs for h in d.glob("*.h") if h.is_file())]
+    while todo:
+        path = todo.pop()
+        if path in found or not path.is_relative_to(root):
+            continue  # (a file outside the tree: a system header)
+        found.add(path)
+        for quote, quoted, angled in _INCLUDE.findall(path.read_text(errors="replace")):
+            name = quoted or angled
+            places = ([path.parent] if quote else []) + include_dirs
+            todo += [(d / name).resolve() for d in places if (d / name).is_file()]
 
-    def folder_of(folder: Path) -> str:
-        if folder not in dirs:
-            dirs[folder] = f"csrc/d{len(dirs)}"
-            (staging / dirs[folder]).mkdir(parents=True)
-            for h in folder.glob("*.h"):
-                shutil.copyfile(h, staging / dirs[folder] / h.name)
-        return dirs[folder]
+    aliases: dict[str, str] = {}
 
-    def place(path: Path) -> str:
-        folder = folder_of(path.resolve().parent)
-        shutil.copyfile(path, staging / folder / path.name)
-        _copy_included(path, staging / folder)
-        return f"{folder}/{path.name}"
-
-    sources = [place(s) for s in req.sources]
-    headers = [place(h) for h in req.headers]
-    includes = [folder_of(d.resolve()) for d in req.include_dirs]
-    return {"sources": sources, "headers": headers,
-            "include_dirs": sorted(set(includes) | {str(Path(s).parent) for s in sources}),
+    def placed(path: Path) -> str:
+        """``csrc/`` + the path in the tree; a folder name no ``#include`` could spell
+        (a quote, a backslash, a line break) becomes ``dN`` (the same one everywhere)."""
+        *folders, name = ("csrc", *path.relative_to(root).parts)
+        return "/".join([*(f if _PLAIN_FOLDER.fullmatch(f) else
+                           aliases.setdefault(f, f"d{len(aliases)}") for f in folders), name])
+    for path in found:
+        target = staging / placed(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    sources = [placed(p) for p in wanted[:len(req.sources)]]
+    return {"sources": sources, "headers": [placed(p) for p in wanted[len(req.sources):]],
+            "include_dirs": sorted({placed(d) for d in include_dirs}
+                                   | {str(Path(s).parent) for s in sources}),
             "defines": list(req.defines), "cflags": list(req.cflags)}
 
 
-def _copy_included(source: Path, folder: Path) -> None:
-    """Copy the non-header files ``source`` includes from its own folder (expat's
-    xmltok.c includes xmltok_impl.c), recursively."""
-    for name in _INCLUDE.findall(source.read_text(errors="replace")):
-        found = source.parent / name
-        if "/" not in name and found.is_file() and not (folder / name).exists():
-            shutil.copyfile(found, folder / name)
-            _copy_included(found, folder)
-
-
-_INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+_PLAIN_FOLDER = re.compile(r"[\w.+-]+")
+_INCLUDE = re.compile(r'^\s*#\s*include\s*(?:(")([^"]+)"|<([^>]+)>)', re.M)

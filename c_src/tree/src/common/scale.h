@@ -1,0 +1,4 @@
+#ifndef TREE_SCALE_H
+#define TREE_SCALE_H
+#define TREE_SCALE 3
+#endif
