@@ -471,3 +471,19 @@ def test_a_nested_source_tree_builds_on_every_backend(tmp_path_factory: pytest.T
     assert (out / "tree/csrc/src/common/scale.h").is_file()
     with import_from(out, "tree").sandbox(backend) as lib:
         assert (plain(lib.tree_scaled_sum(2, 5)), plain(lib.tree_version())) == (21, 103)
+
+
+@pytest.mark.parametrize("backend", ["native", "wasm2c", "wasmtime"])
+def test_array_parameters_are_pointers_whatever_their_size(cn: ModuleType, backend: str) -> None:
+    """``const uint8_t data[CN_ARRAY_PARAM(n)]`` (a size no constant gives) was skipped."""
+    sig = {f.name: f.sig for f in cn.FUNCTIONS}
+    assert sig["cn_checksum"].params[1] == Ptr("uint8_t", const=True)
+    assert sig["cn_fill_bytes"].params[1] == Ptr("uint8_t")
+    expected = 0
+    for byte in b"sandbox":
+        expected = (expected * 31 + byte) & 0xFFFFFFFF
+    with cn.sandbox(backend) as lib:
+        assert plain(lib.cn_checksum(7, b"sandbox")) == expected
+        out = lib.alloc(4)
+        lib.cn_fill_bytes(4, out, 7)
+        assert plain(out.read()) == b"\x07" * 4

@@ -75,3 +75,15 @@ int cn_printf(const char *fmt, ...) { (void)fmt; return 0; }
 int cn_vprintf(const char *fmt, va_list ap) { (void)fmt; (void)ap; return 0; }
 cn_number cn_by_value(cn_number n) { return n; }
 long double cn_long_double(long double x) { return x; }
+
+uint32_t cn_checksum(size_t n, const uint8_t data[CN_ARRAY_PARAM(n)]) {
+  uint32_t sum = 0;
+  for (size_t i = 0; i < n; i++)
+    sum = sum * 31 + data[i];
+  return sum;
+}
+
+void cn_fill_bytes(size_t n, uint8_t out[static CN_ARRAY_PARAM(n)], uint8_t value) {
+  for (size_t i = 0; i < n; i++)
+    out[i] = value;
+}

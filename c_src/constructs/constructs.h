@@ -92,4 +92,10 @@ cn_number cn_by_value(cn_number n);
 long double cn_long_double(long double x);
 extern int cn_global_counter;
 
+/* Array parameters are pointers whatever their declared size, even one no constant
+   gives (a length that names another parameter, as libraries spell it by a macro). */
+#define CN_ARRAY_PARAM(n) n
+uint32_t cn_checksum(size_t n, const uint8_t data[CN_ARRAY_PARAM(n)]);
+void cn_fill_bytes(size_t n, uint8_t out[static CN_ARRAY_PARAM(n)], uint8_t value);
+
 #endif

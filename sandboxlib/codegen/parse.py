@@ -166,11 +166,15 @@ class _Builder:
                 if isinstance(p, c_ast.EllipsisParam):
                     variadic = True
                     continue
-                t = self.resolve(p.type)
+                if isinstance(p.type, c_ast.ArrayDecl):  # a pointer, whatever its size says
+                    element = p.type.type
+                    const = isinstance(element, c_ast.TypeDecl) and "const" in (element.quals
+                                                                                or [])
+                    t: ir.DeclType = ir.Pointer(self.resolve(element), const)
+                else:
+                    t = self.resolve(p.type)
                 if isinstance(t, ir.Scalar) and t.prim is Prim.VOID and not p.name:
                     continue  # f(void)
-                if isinstance(t, ir.Array):
-                    t = ir.Pointer(t.element)  # array parameters decay
                 if isinstance(t, ir.FunctionType):
                     t = ir.Pointer(t)
                 params.append(ir.Param(p.name or _unnamed(t, i, {q.name for q in params}), t))
