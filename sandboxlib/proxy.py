@@ -15,7 +15,7 @@ from .errors import ArgumentError
 from .runtime.handles import Handle, HandleTable
 from .abi import PointerValue
 from .runtime.objects import Allocation, CallbackHandle
-from .runtime.sandbox import Sandbox
+from .runtime.sandbox import UNPICKLABLE, Sandbox
 from .runtime.structs import ArrayOf, Cell, Struct
 from .taint import Tainted, TaintedPtr
 
@@ -69,6 +69,14 @@ class LibraryProxy:
     @property
     def poisoned(self) -> str | None:
         return self.sandbox.poisoned
+
+    def __repr__(self) -> str:
+        sb = self.sandbox
+        return (f"<{type(self).__module__}.{type(self).__qualname__} proxy of "
+                f"{sb.library.name} on {sb.backend.name}: {sb.state}>")
+
+    def __reduce__(self) -> Any:
+        raise TypeError(UNPICKLABLE.format(what=f"a {type(self).__qualname__} proxy"))
 
     # -- memory -------------------------------------------------------------------
     def alloc(self, size: int) -> Allocation:
