@@ -7,8 +7,10 @@ from __future__ import annotations
 import logging
 import pickle
 import time
+import tomllib
 import xml.parsers.expat as pyexpat
 import zlib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -194,3 +196,22 @@ def test_the_command_line_shows_progress_on_stderr_unless_quiet(
     assert logging.getLogger("sandboxlib").level == logging.NOTSET  # as it was
     _a_slow_step()  # the command's handler is gone with it
     assert capsys.readouterr().err == ""
+
+
+# -- metadata -----------------------------------------------------------------------------
+
+
+@pytest.mark.quick
+def test_the_distribution_states_its_licence_as_spdx_with_the_text_beside_it() -> None:
+    root = Path(__file__).resolve().parent.parent
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    project = pyproject["project"]
+    assert project["license"] == "Apache-2.0" and project["license-files"] == ["LICENSE"]
+    text = (root / "LICENSE").read_text()
+    assert "Apache License" in text and "Version 2.0, January 2004" in text
+    assert "END OF TERMS AND CONDITIONS" in text
+    classifiers = project["classifiers"]
+    assert not [c for c in classifiers if c.startswith("License ::")]  # PEP 639: not both
+    assert {"Programming Language :: Python :: 3.11", "Programming Language :: Python :: 3.13",
+            "Typing :: Typed", "Topic :: Security"} <= set(classifiers)
+    assert "setuptools>=77" in pyproject["build-system"]["requires"]  # PEP 639 support
