@@ -8,7 +8,7 @@ later calls go straight to it. Helpers (``alloc``, ``copy_in``, ``callback``,
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar, Union
+from typing import Any, Callable, NoReturn, TypeVar, Union
 
 from .abi import FuncPtr, Prim, Ptr, Signature
 from .errors import ArgumentError
@@ -72,10 +72,10 @@ class LibraryProxy:
 
     def __repr__(self) -> str:
         sb = self.sandbox
-        return (f"<{type(self).__module__}.{type(self).__qualname__} proxy of "
-                f"{sb.library.name} on {sb.backend.name}: {sb.state}>")
+        return (f"<{type(self).__qualname__} proxy of {sb.library.name} on "
+                f"{sb.backend.name}: {sb._state}>")
 
-    def __reduce__(self) -> Any:
+    def __reduce__(self) -> NoReturn:
         raise TypeError(UNPICKLABLE.format(what=f"a {type(self).__qualname__} proxy"))
 
     # -- memory -------------------------------------------------------------------

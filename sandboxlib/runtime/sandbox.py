@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, NoReturn, TypeVar
 
 from ..abi import FREE, MALLOC, FuncPtr, Function, Prim, Ptr, Signature
 from ..backends import get_backend
@@ -124,16 +124,17 @@ class Sandbox:
         self._instance.close()
 
     @property
-    def state(self) -> str:
-        """``"open"``, ``"closed"`` or ``"poisoned (why)"``."""
+    def _state(self) -> str:
+        """``"open"``, ``"closed"`` or ``"poisoned (why)"`` (private: a public name
+        would hide a C function of that name)."""
         if self._closed:
             return "closed"
         return "open" if self._poisoned is None else f"poisoned ({self._poisoned})"
 
     def __repr__(self) -> str:
-        return f"<Sandbox {self.library.name} on {self.backend.name}: {self.state}>"
+        return f"<Sandbox {self.library.name} on {self.backend.name}: {self._state}>"
 
-    def __reduce__(self) -> Any:
+    def __reduce__(self) -> NoReturn:
         raise TypeError(UNPICKLABLE.format(what="a Sandbox"))
 
     def __enter__(self) -> Sandbox:
