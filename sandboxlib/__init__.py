@@ -19,22 +19,25 @@ _FROM = {  # public name -> the module it lives in
     **dict.fromkeys(("HOST", "WASM32", "CType", "DataModel", "Function", "FuncPtr",
                      "PointerValue", "Prim", "Ptr", "Signature"), ".abi"),
     **dict.fromkeys(("ArgumentError", "BoundsError", "BuildError", "CapabilityError",
-                     "PoisonedError", "ResourceError", "SandboxError", "TaintError",
-                     "TrapError", "UnknownBackendError"), ".errors"),
+                     "ClosedError", "LimitExceeded", "PoisonedError", "ResourceError",
+                     "SandboxError", "TaintError", "TrapError", "UnknownBackendError"),
+                    ".errors"),
     **dict.fromkeys(("Handle", "HandleTable"), ".runtime.handles"),
     "Library": ".library",
     **dict.fromkeys(("Allocation", "CallbackHandle", "Grants", "Limits", "Memory", "Preopen",
                      "Sandbox"), ".runtime"),
     "Cell": ".runtime.structs",
+    "SandboxPool": ".runtime.pool",
     **dict.fromkeys(("Tainted", "TaintedPtr"), ".taint"),
 }
 
 __all__ = [
     "HOST", "WASM32", "Allocation", "ArgumentError", "BoundsError", "BuildError", "CType",
-    "CallbackHandle", "CapabilityError", "Cell", "DataModel", "FuncPtr", "Function", "Grants",
-    "Handle", "HandleTable", "Library", "Limits", "Memory", "PointerValue", "PoisonedError",
-    "Preopen", "Prim", "Ptr", "ResourceError", "Sandbox", "SandboxError", "Signature",
-    "TaintError", "Tainted", "TaintedPtr", "TrapError", "UnknownBackendError", "__version__",
+    "CallbackHandle", "CapabilityError", "Cell", "ClosedError", "DataModel", "FuncPtr",
+    "Function", "Grants", "Handle", "HandleTable", "Library", "LimitExceeded", "Limits",
+    "Memory", "PointerValue", "PoisonedError", "Preopen", "Prim", "Ptr", "ResourceError",
+    "Sandbox", "SandboxError", "SandboxPool", "Signature", "TaintError", "Tainted",
+    "TaintedPtr", "TrapError", "UnknownBackendError", "__version__",
 ]
 
 
@@ -52,12 +55,13 @@ if TYPE_CHECKING:
 
     from .abi import (HOST, WASM32, CType, DataModel, Function, FuncPtr, PointerValue, Prim,
                       Ptr, Signature)
-    from .errors import (ArgumentError, BoundsError, BuildError, CapabilityError,
-                         PoisonedError, ResourceError, SandboxError, TaintError, TrapError,
-                         UnknownBackendError)
+    from .errors import (ArgumentError, BoundsError, BuildError, CapabilityError, ClosedError,
+                         LimitExceeded, PoisonedError, ResourceError, SandboxError, TaintError,
+                         TrapError, UnknownBackendError)
     from .library import Library
     from .runtime import (Allocation, CallbackHandle, Grants, Limits, Memory, Preopen,
                           Sandbox)
     from .runtime.handles import Handle, HandleTable
+    from .runtime.pool import SandboxPool
     from .runtime.structs import Cell
     from .taint import Tainted, TaintedPtr

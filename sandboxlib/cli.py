@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import errno
 import importlib
+import logging
 import os
 import sys
 from pathlib import Path
@@ -19,7 +20,7 @@ from .codegen.plan import PackagePlan, warn_skipped
 from .codegen.generate import WrapRequest, build_module, check_package_name, plan_for, wrap
 from .codegen.spec import load_annotations, load_spec
 from .errors import SandboxError
-from .progress import is_quiet, set_quiet
+from .progress import LOGGER, StderrHandler, is_quiet, set_quiet
 
 
 class MissingDependency(Exception):
@@ -142,8 +143,8 @@ def _bench(args: argparse.Namespace) -> int:
     if args.plot:
         _require("matplotlib", "plot", "--plot")
         _check_out_file(Path(args.plot))
-    metrics = (run_suite(quick=not args.full, progress=lambda line: None) if is_quiet()
-               else run_suite(quick=not args.full))
+    metrics = run_suite(quick=not args.full, progress=(lambda line: None) if is_quiet()
+                        else lambda line: print(f"bench: {line}", file=sys.stderr, flush=True))
     _out(report.as_json(metrics) if args.json else report.table(metrics))
     if args.plot:
         report.plot(metrics, Path(args.plot))
@@ -224,10 +225,14 @@ def _fail(message: str, code: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the exit status (see the module's docstring)."""
+    handler, level = StderrHandler(), LOGGER.level  # progress records on stderr, as lines
     try:
         args = build_parser().parse_args(argv)
         if args.quiet:
             set_quiet()
+        elif LOGGER.getEffectiveLevel() > logging.INFO:
+            LOGGER.setLevel(logging.INFO)
+        LOGGER.addHandler(handler)
         code: int = args.run(args)
         _out()
     except SandboxError as exc:
@@ -238,6 +243,9 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"error: {_describe(exc)}", 1)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
+    finally:
+        LOGGER.removeHandler(handler)
+        LOGGER.setLevel(level)
     return code
 
 

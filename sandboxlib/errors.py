@@ -70,8 +70,18 @@ class ResourceError(SandboxError):
     """A sandbox limit (memory, CPU) was reached."""
 
 
+class LimitExceeded(SandboxError):
+    """A drop-in's output guard (``max_output``) stopped an operation; unlike a
+    ``ResourceError`` it does not poison the sandbox."""
+
+
 class PoisonedError(SandboxError):
     """The sandbox was used after a trap or a failed callback left it untrustworthy."""
+
+
+class ClosedError(PoisonedError, ValueError):
+    """The sandbox (or proxy, or object over it) was used after ``close()``: a
+    ``ValueError``, as for a closed file."""
 
 
 class CapabilityError(SandboxError):

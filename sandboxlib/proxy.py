@@ -8,14 +8,14 @@ later calls go straight to it. Helpers (``alloc``, ``copy_in``, ``callback``,
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar, Union
+from typing import Any, Callable, NoReturn, TypeVar, Union
 
 from .abi import FuncPtr, Prim, Ptr, Signature
 from .errors import ArgumentError
 from .runtime.handles import Handle, HandleTable
 from .abi import PointerValue
 from .runtime.objects import Allocation, CallbackHandle
-from .runtime.sandbox import Sandbox
+from .runtime.sandbox import UNPICKLABLE, Sandbox
 from .runtime.structs import ArrayOf, Cell, Struct
 from .taint import Tainted, TaintedPtr
 
@@ -69,6 +69,14 @@ class LibraryProxy:
     @property
     def poisoned(self) -> str | None:
         return self.sandbox.poisoned
+
+    def __repr__(self) -> str:
+        sb = self.sandbox
+        return (f"<{type(self).__qualname__} proxy of {sb.library.name} on "
+                f"{sb.backend.name}: {sb._state}>")
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError(UNPICKLABLE.format(what=f"a {type(self).__qualname__} proxy"))
 
     # -- memory -------------------------------------------------------------------
     def alloc(self, size: int) -> Allocation:

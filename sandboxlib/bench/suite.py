@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import asdict, dataclass
 from typing import Callable
 
 from ..backends import BACKENDS
+from ..progress import LOGGER
 from .plugins import registered
 from .timing import median_seconds
 from .workloads import (call_ops, create_op, first_call_op, raw_cffi_op, raw_wasmtime_ops,
@@ -31,11 +31,11 @@ class Metric:
 Progress = Callable[[str], None]
 
 
-def _stderr(line: str) -> None:
-    print(f"bench: {line}", file=sys.stderr, flush=True)
+def _log(line: str) -> None:
+    LOGGER.info("bench: %s", line)
 
 
-def run_suite(quick: bool = True, progress: Progress = _stderr, bulk: bool = True) -> list[Metric]:
+def run_suite(quick: bool = True, progress: Progress = _log, bulk: bool = True) -> list[Metric]:
     """Measure every metric, then the workloads registered in the entry-point group
     ``sandboxlib.bench`` unless ``bulk`` is off (``plugins``: the wrapped real
     libraries add theirs there).

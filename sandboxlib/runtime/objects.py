@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ..abi import DataModel, Prim, Signature, wasm_shape
+from ..abi import DataModel, Prim, Signature, function_type_decl, wasm_shape
 from ..backends.memory import Memory
 from ..errors import ArgumentError
 from ..taint import Tainted
@@ -131,6 +131,11 @@ class CallbackHandle:
         if self.address:
             address, self.address = self.address, 0
             self._sandbox._remove_callback(self, address)
+
+    def __repr__(self) -> str:
+        where = f"0x{self.address:x}" if self.address else "unregistered"
+        return (f"<CallbackHandle {self.name} {function_type_decl(self.sig)} in "
+                f"{self._sandbox.label}: {where}>")
 
 
 Temps = list[Allocation]  # copies made for one call, freed when it returns

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, NoReturn, TypeVar
 
 from ..abi import FREE, MALLOC, FuncPtr, Function, Prim, Ptr, Signature
 from ..backends import get_backend
 from ..backends.base import Instance, LibraryModule
 from ..backends.memory import Memory
 from ..config import Grants, Limits
-from ..errors import (ArgumentError, BoundsError, PoisonedError, ResourceError, SandboxError,
-                      TaintError, TrapError)
+from ..errors import (ArgumentError, BoundsError, ClosedError, PoisonedError, ResourceError,
+                      SandboxError, TaintError, TrapError)
 from ..taint import Tainted, TaintedPtr, short_repr
 from .callers import Callback, Gate, callback, caller, plan
 from .handles import HandleTable
@@ -22,13 +22,17 @@ from .scalars import Converter
 A = TypeVar("A", bound=Allocation)
 SCRATCH_SIZE = 4096  # bytes of call arguments copied in without a malloc
 DEFAULT_LIMITS, DEFAULT_GRANTS = Limits(), Grants()  # frozen: shared by every sandbox
+UNPICKLABLE = ("cannot pickle {what}: a live sandbox stays in its process; to open one in "
+               "another process, send a sandboxlib.workers.Opener (picklable) instead")
 
 
 class Sandbox:
     """One isolated instance of a library on a backend.
 
-    Use as a context manager, or call ``close()``. After a trap (or a callback that
-    raised) the sandbox is poisoned: every later use raises ``PoisonedError``.
+    Use as a context manager, or call ``close()``; a closed sandbox raises
+    ``ClosedError`` (a ``PoisonedError`` and a ``ValueError``). After a trap (or a
+    callback that raised) the sandbox is poisoned: every later use raises
+    ``PoisonedError``.
     """
 
     def __init__(self, library: LibraryModule, backend: str = "wasmtime", *,
@@ -73,11 +77,11 @@ class Sandbox:
         return self._poisoned
 
     def _check_usable(self) -> None:
+        if self._closed:
+            raise ClosedError(f"{self.library.name} sandbox is closed")
         if self._poisoned is not None:
             raise PoisonedError(f"{self.library.name} sandbox is poisoned ({self._poisoned}); "
                                 "create a new sandbox")
-        if self._closed:
-            raise PoisonedError(f"{self.library.name} sandbox is closed")
 
     def poison(self, reason: str) -> None:
         if self._poisoned is None:
@@ -118,6 +122,20 @@ class Sandbox:
             self._handles.close()
         self.memory.close()  # pointers into it may outlive the instance
         self._instance.close()
+
+    @property
+    def _state(self) -> str:
+        """``"open"``, ``"closed"`` or ``"poisoned (why)"`` (private: a public name
+        would hide a C function of that name)."""
+        if self._closed:
+            return "closed"
+        return "open" if self._poisoned is None else f"poisoned ({self._poisoned})"
+
+    def __repr__(self) -> str:
+        return f"<Sandbox {self.library.name} on {self.backend.name}: {self._state}>"
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError(UNPICKLABLE.format(what="a Sandbox"))
 
     def __enter__(self) -> Sandbox:
         return self

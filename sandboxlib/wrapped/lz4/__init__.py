@@ -12,6 +12,8 @@ against the size the caller expects.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sandboxlib import Allocation, SandboxError
 from sandboxlib.wrapped._skeleton import Kept, PerThread
 
@@ -22,8 +24,18 @@ _MAX_BLOCK = MAX_INPUT + MAX_INPUT // 255 + 16  # compress_bound(MAX_INPUT)
 __all__ = ["LZ4BlockError", "compress", "compress_bound", "decompress"]
 
 
-class LZ4BlockError(SandboxError):
-    """Bad input, or a sandbox that answered outside what it was asked."""
+if TYPE_CHECKING:
+    _PyLz4Error = Exception
+else:
+    try:  # python-lz4 is optional: subclass its error only where it is installed
+        from lz4.block import LZ4BlockError as _PyLz4Error
+    except ImportError:
+        _PyLz4Error = Exception
+
+
+class LZ4BlockError(SandboxError, _PyLz4Error):
+    """Bad input, or a sandbox that answered outside what it was asked (also a
+    ``lz4.block.LZ4BlockError`` when python-lz4 is installed)."""
 
 
 def compress_bound(size: int) -> int:

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sandboxlib import Allocation, Limits, SandboxError
+from sandboxlib import Allocation, Limits, SandboxError, UnknownBackendError
 from sandboxlib.wrapped._skeleton import Kept, PerThread, resolve_backend
 
 from . import _package
@@ -40,10 +40,7 @@ class Session(Kept["_package.Zlib"]):
     """One sandbox of the zlib proxy; the streams in it share its lock."""
 
     def __init__(self, backend: str | None) -> None:
-        try:
-            name = resolve_backend(backend)
-        except SandboxError as exc:
-            raise error(f"cannot start a zlib sandbox: {exc}") from exc
+        name = resolve_backend(backend)  # an unknown name: UnknownBackendError, a ValueError
         try:
             proxy = _package.sandbox(name, limits=Limits(memory_bytes=MEMORY_LIMIT))
         except SandboxError as exc:
@@ -102,9 +99,9 @@ def borrowed(backend: str | None, what: str) -> Iterator[Session]:
         with _sessions.borrow(backend) as session:
             yield session
     except SandboxError as exc:
-        if isinstance(exc, error):
+        if isinstance(exc, (error, UnknownBackendError)):  # misuse stays a ValueError
             raise
-        if session is None:  # before a sandbox: the backend's name was refused
+        if session is None:
             raise error(f"cannot start a zlib sandbox: {exc}") from exc
         raise error(f"zlib sandbox ({session.backend}) failed while {what}: {exc}") from exc
 

@@ -1,22 +1,25 @@
-"""``error`` (what every failure raises, as CPython's ``zlib.error``), the output
-guard's ``LimitExceeded``, and the checks that raise them."""
+"""``error`` (what every failure raises: a subclass of CPython's ``zlib.error``), the
+output guard's ``LimitExceeded``, and the checks that raise them."""
 
 from __future__ import annotations
 
+import zlib as _zlib
+
+import sandboxlib
 from sandboxlib import SandboxError, TaintError
 
 from ._package import Z_BUF_ERROR, Z_DATA_ERROR, Z_STREAM_ERROR, Z_VERSION_ERROR
 
 
-class error(SandboxError):
+class error(SandboxError, _zlib.error):
     """Raised by sandboxlib.wrapped.zlib for zlib errors, and for a sandbox that failed (a trap,
-    a limit, a value that did not verify)."""
+    a limit, a value that did not verify); ``except zlib.error`` catches it."""
 
 
 error.__module__ = "sandboxlib.wrapped.zlib"
 
 
-class LimitExceeded(error):
+class LimitExceeded(error, sandboxlib.LimitExceeded):
     """The output guard (``max_output``) stopped a decompression."""
 
 

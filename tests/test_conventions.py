@@ -1,0 +1,215 @@
+"""What users of a Python package expect: standard exception families, ValueError for
+misuse and for a closed object, informative reprs, the public names, a pickling error
+that names the way to another process, and no output unless logging is configured."""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import time
+import tomllib
+import xml.parsers.expat as pyexpat
+import zlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from libs import BINOP, HOSTILE_CB, plain
+
+import sandboxlib
+from sandboxlib import (ClosedError, Library, LimitExceeded, PoisonedError, SandboxError,
+                        SandboxPool, UnknownBackendError)
+from sandboxlib.progress import set_quiet
+
+
+# -- errors ---------------------------------------------------------------------------
+
+
+@pytest.mark.quick
+def test_closed_is_a_poisoned_error_and_a_value_error() -> None:
+    assert issubclass(ClosedError, PoisonedError) and issubclass(ClosedError, ValueError)
+    assert issubclass(LimitExceeded, SandboxError)
+
+
+def test_a_closed_sandbox_raises_closed_error_everywhere(sample_lib: Library,
+                                                         isolating_backend: str) -> None:
+    sb = sample_lib.sandbox(isolating_backend)
+    add = sb.sample_add
+    assert plain(add(1, 2)) == 3
+    sb.close()
+    for use in (lambda: add(1, 2), lambda: sb.sample_add(1, 2), lambda: sb.sample_strlen(b"x"),
+                lambda: sb.alloc(8), lambda: sb.callback(lambda a, b: a, BINOP),
+                lambda: sb.handles.new(object())):
+        with pytest.raises(ValueError, match="sample sandbox is closed") as info:
+            use()
+        assert isinstance(info.value, ClosedError)
+
+
+def test_a_closed_proxy_raises_a_value_error() -> None:
+    from sandboxlib.wrapped.zlib import _package
+    lib = _package.sandbox("wasmtime")
+    lib.close()
+    with pytest.raises(ValueError, match="closed"):
+        lib.crc32_z(0, b"x", 1)
+
+
+def test_wrapped_zlib_errors_are_zlib_errors() -> None:
+    import sandboxlib.wrapped.zlib as wz
+    assert issubclass(wz.error, zlib.error) and issubclass(wz.error, SandboxError)
+    with pytest.raises(zlib.error):
+        wz.decompress(b"not zlib data")
+    with pytest.raises(LimitExceeded) as info:  # the output guard: sandboxlib's and zlib's
+        wz.decompress(zlib.compress(bytes(1 << 16)), max_output=1024)
+    assert isinstance(info.value, zlib.error)
+
+
+@pytest.mark.parametrize("call", ["decompress", "crc32", "compressobj", "decompressobj"])
+def test_an_unknown_backend_is_a_value_error_in_wrapped_zlib(call: str) -> None:
+    import sandboxlib.wrapped.zlib as wz
+    args: tuple[Any, ...] = (zlib.compress(b"x"),) if call in ("decompress", "crc32") else ()
+    with pytest.raises(ValueError, match="bogus") as info:
+        getattr(wz, call)(*args, backend="bogus")
+    assert isinstance(info.value, UnknownBackendError)
+
+
+def test_wrapped_expat_errors_are_pyexpats() -> None:
+    import sandboxlib.wrapped.expat as wx
+    assert wx.error is wx.ExpatError and issubclass(wx.ExpatError, pyexpat.ExpatError)
+    parser = wx.ParserCreate(backend="wasmtime")
+    with pytest.raises(pyexpat.ExpatError):
+        parser.Parse(b"<a><b></a>", True)
+    with pytest.raises(ValueError):
+        wx.ParserCreate(backend="bogus")
+
+
+def test_wrapped_lz4_errors_are_python_lz4s() -> None:
+    import lz4.block
+
+    import sandboxlib.wrapped.lz4 as wl
+    assert issubclass(wl.LZ4BlockError, lz4.block.LZ4BlockError)
+    assert issubclass(wl.LZ4BlockError, SandboxError)
+    with pytest.raises(lz4.block.LZ4BlockError):
+        wl.decompress(b"\xff" * 16, 100)
+    with pytest.raises(ValueError):
+        wl.compress(b"x", backend="bogus")
+
+
+# -- reprs ------------------------------------------------------------------------------
+
+
+def test_a_sandbox_says_what_it_is_and_whether_it_is_usable(hostile_lib: Library) -> None:
+    sb = hostile_lib.sandbox("wasmtime")
+    assert repr(sb) == "<Sandbox hostile on wasmtime: open>"
+    with pytest.raises(SandboxError):
+        sb.hostile_unreachable()
+    assert repr(sb).startswith("<Sandbox hostile on wasmtime: poisoned (trap in ")
+    sb.close()
+    assert repr(sb) == "<Sandbox hostile on wasmtime: closed>"
+
+
+def test_a_proxy_names_its_class_library_backend_and_state() -> None:
+    from sandboxlib.wrapped.zlib import _package
+    lib = _package.sandbox("wasmtime")
+    assert repr(lib) == f"<{type(lib).__qualname__} proxy of zlib on wasmtime: open>"
+    lib.close()
+    assert repr(lib).endswith("zlib on wasmtime: closed>")
+
+
+def test_a_callback_handle_names_its_function_type_and_sandbox(hostile_lib: Library) -> None:
+    with hostile_lib.sandbox("wasmtime") as sb:
+        def double(v: Any) -> int:
+            return 2 * int(v.unverified_safe_because("a test"))
+        cb = sb.callback(double, HOSTILE_CB)
+        assert plain(sb.hostile_call(cb, 21)) == 42
+        assert repr(cb) == f"<CallbackHandle double int(int) in hostile: 0x{cb.address:x}>"
+        cb.unregister()
+        assert repr(cb) == "<CallbackHandle double int(int) in hostile: unregistered>"
+
+
+# -- exports and pickling -----------------------------------------------------------------
+
+
+@pytest.mark.quick
+def test_the_pool_and_the_errors_are_exported() -> None:
+    from sandboxlib.runtime.pool import SandboxPool as Pool
+    assert SandboxPool is Pool
+    for name in ("SandboxPool", "LimitExceeded", "ClosedError"):
+        assert name in sandboxlib.__all__ and getattr(sandboxlib, name) is not None
+
+
+def test_pickling_a_sandbox_or_a_proxy_points_to_opener(sample_lib: Library) -> None:
+    from sandboxlib.wrapped.zlib import _package
+    with sample_lib.sandbox("wasmtime") as sb, _package.sandbox("wasmtime") as lib:
+        for live in (sb, lib):
+            with pytest.raises(TypeError, match=r"sandboxlib\.workers\.Opener"):
+                pickle.dumps(live)
+
+
+# -- logging ------------------------------------------------------------------------------
+
+
+def _a_slow_step() -> None:
+    from sandboxlib.progress import progress
+    with progress("a slow step", quiet_below=0.0):
+        time.sleep(0.15)
+
+
+@pytest.mark.quick
+def test_library_use_prints_nothing_and_logs_progress(capfd: pytest.CaptureFixture[str],
+                                                      caplog: pytest.LogCaptureFixture,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SANDBOXLIB_QUIET", raising=False)
+    assert any(isinstance(h, logging.NullHandler)
+               for h in logging.getLogger("sandboxlib").handlers)
+    _a_slow_step()  # no logging configured: not a line anywhere
+    assert capfd.readouterr() == ("", "")
+    with caplog.at_level(logging.INFO, logger="sandboxlib"):
+        _a_slow_step()
+    messages = [r.getMessage() for r in caplog.records if r.name == "sandboxlib"]
+    assert messages[0] == "a slow step ..." and messages[-1].startswith("a slow step: done in")
+    assert capfd.readouterr().err == ""
+
+
+@pytest.mark.quick
+def test_the_command_line_shows_progress_on_stderr_unless_quiet(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from sandboxlib import cli
+
+    monkeypatch.delenv("SANDBOXLIB_QUIET", raising=False)
+
+    def slow(args: object) -> int:
+        _a_slow_step()
+        return 0
+    monkeypatch.setattr(cli, "_inspect", slow)
+    assert cli.main(["inspect", "x.wasm"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "sandboxlib: a slow step ..." and err[-1].startswith(
+        "sandboxlib: a slow step: done in")
+    try:
+        assert cli.main(["inspect", "--quiet", "x.wasm"]) == 0
+        assert capsys.readouterr().err == ""
+    finally:
+        set_quiet(False)
+    assert logging.getLogger("sandboxlib").level == logging.NOTSET  # as it was
+    _a_slow_step()  # the command's handler is gone with it
+    assert capsys.readouterr().err == ""
+
+
+# -- metadata -----------------------------------------------------------------------------
+
+
+@pytest.mark.quick
+def test_the_distribution_states_its_licence_as_spdx_with_the_text_beside_it() -> None:
+    root = Path(__file__).resolve().parent.parent
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    project = pyproject["project"]
+    assert project["license"] == "Apache-2.0" and project["license-files"] == ["LICENSE"]
+    text = (root / "LICENSE").read_text()
+    assert "Apache License" in text and "Version 2.0, January 2004" in text
+    assert "END OF TERMS AND CONDITIONS" in text
+    classifiers = project["classifiers"]
+    assert not [c for c in classifiers if c.startswith("License ::")]  # PEP 639: not both
+    assert {"Programming Language :: Python :: 3.11", "Programming Language :: Python :: 3.13",
+            "Typing :: Typed", "Topic :: Security"} <= set(classifiers)
+    assert "setuptools>=77" in pyproject["build-system"]["requires"]  # PEP 639 support
