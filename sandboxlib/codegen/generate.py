@@ -192,36 +192,43 @@ def check_importable(staging: Path, final: Path) -> None:
 
 
 def copy_sources(req: WrapRequest, staging: Path) -> dict[str, list[str]]:
-    """Copy the C sources, headers and what they include into ``staging/csrc/``, laid
-    out as in their tree (relative to the folder that holds them all), so the native
-    backend builds the package anywhere with the same ``#include`` paths: a quoted or
-    angled include found beside the including file or in an include directory is
-    copied, recursively, as are the headers of each include directory; returns the
-    package-relative paths, for ``PackagePlan.build``."""
+    """Copy the C sources, headers and what they include into ``staging/csrc/``, so
+    the native backend builds the package anywhere with the same ``#include`` paths: a
+    quoted or angled include found beside the including file or in an include directory
+    is copied, recursively, as are the headers of each include directory. Each tree
+    (an include directory, a source's folder, or the folder two of them share when one
+    includes the other by a relative path) becomes ``csrc/dN`` with its layout kept;
+    returns the package-relative paths, for ``PackagePlan.build``."""
     include_dirs = [d.resolve() for d in req.include_dirs]
     wanted = [Path(p).resolve() for p in (*req.sources, *req.headers)]
-    root = Path(os.path.commonpath([p.parent for p in wanted] + include_dirs))
     found: set[Path] = set()
+    joined: list[tuple[Path, Path]] = []  # folders a relative include ties into one tree
     todo = [*wanted, *(h for d in include_dirs for h in d.glob("*.h") if h.is_file())]
     while todo:
         path = todo.pop()
-        if path in found or not path.is_relative_to(root):
-            continue  # (a file outside the tree: a system header)
+        if path in found:
+            continue
         found.add(path)
         for quote, quoted, angled in _INCLUDE.findall(path.read_text(errors="replace")):
             name = quoted or angled
             places = ([path.parent] if quote else []) + include_dirs
-            todo += [(d / name).resolve() for d in places if (d / name).is_file()]
-
-    aliases: dict[str, str] = {}
+            hits = [d for d in places if (d / name).is_file()]
+            todo += [(d / name).resolve() for d in hits]
+            if hits and hits[0] == path.parent and ".." in Path(name).parts:
+                joined.append((path.parent, (path.parent / name).resolve().parent))
+    trees = _trees({*include_dirs, *(p.parent for p in found)}, joined)
 
     def placed(path: Path) -> str:
-        """``csrc/`` + the path in the tree; a folder name no ``#include`` could spell
-        (a quote, a backslash, a line break) becomes ``dN`` (the same one everywhere)."""
-        *folders, name = ("csrc", *path.relative_to(root).parts)
-        return "/".join([*(f if _PLAIN_FOLDER.fullmatch(f) else
-                           aliases.setdefault(f, f"d{len(aliases)}") for f in folders), name])
-    for path in found:
+        """``csrc/dN/`` + the path in its tree; a folder name no ``#include`` could
+        spell (a quote, a backslash, a line break) becomes ``xN``."""
+        tree = next(t for t in trees if path.is_relative_to(t))
+        parts = path.relative_to(tree).parts
+        folders, name = (parts, ()) if path.is_dir() else (parts[:-1], parts[-1:])
+        return "/".join(["csrc", trees[tree],
+                         *(f if _INCLUDABLE.fullmatch(f) else aliases.setdefault(
+                             f, f"x{len(aliases)}") for f in folders), *name])
+    aliases: dict[str, str] = {}
+    for path in sorted(found):
         target = staging / placed(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
@@ -232,5 +239,15 @@ def copy_sources(req: WrapRequest, staging: Path) -> dict[str, list[str]]:
             "defines": list(req.defines), "cflags": list(req.cflags)}
 
 
-_PLAIN_FOLDER = re.compile(r"[\w.+-]+")
+def _trees(folders: set[Path], joined: list[tuple[Path, Path]]) -> dict[Path, str]:
+    """The fewest folders that hold ``folders`` and keep each ``joined`` pair in one,
+    named d0, d1, ... in order."""
+    trees = set(folders)
+    for a, b in joined:
+        trees.add(Path(os.path.commonpath([a, b])))
+    kept = sorted(t for t in trees if not any(t != o and t.is_relative_to(o) for o in trees))
+    return {t: f"d{i}" for i, t in enumerate(kept)}
+
+
+_INCLUDABLE = re.compile(r'[^"\\\r\n]+')  # no quote, backslash or line break
 _INCLUDE = re.compile(r'^\s*#\s*include\s*(?:(")([^"]+)"|<([^>]+)>)', re.M)
