@@ -25,9 +25,10 @@ from sandboxlib import Allocation, Signature
 from sandboxlib.codegen.emit_py import emit_proxy
 from sandboxlib.codegen.emit_pyi import emit_stub
 from sandboxlib.codegen.generate import WrapRequest, plan_for
-from sandboxlib.codegen.names import python_names
+from sandboxlib.codegen.names import (HELPERS_MEMBERS, LIBRARY_PROXY_MEMBERS, STRUCT_MEMBERS,
+                                      members, python_names)
 from sandboxlib.runtime.handles import HandleTable
-from sandboxlib.proxy import LibraryProxy, Struct
+from sandboxlib.proxy import Helpers, LibraryProxy, Struct
 from sandboxlib.runtime.objects import CallbackHandle
 from sandboxlib.runtime.sandbox import Sandbox
 
@@ -99,6 +100,17 @@ def test_the_rule() -> None:
     assert python_names(["self", "self_", "x", "x"], {"self"}) == ["self__", "self_", "x", "x_"]
     assert python_names(["__init__", "__x", "___"], ()) == ["__init___", "__x___", "___"]
     assert python_names(["a$b", "a_b", "alloc"], {"alloc"}) == ["a_b_", "a_b", "alloc_"]
+
+
+@pytest.mark.quick
+@pytest.mark.parametrize(("data", "classes"), [(LIBRARY_PROXY_MEMBERS, (LibraryProxy,)),
+                                               (HELPERS_MEMBERS, (Helpers,)),
+                                               (STRUCT_MEMBERS, (Struct,))])
+def test_the_reserved_members_are_the_classes_members(data: frozenset[str],
+                                                      classes: tuple[type, ...]) -> None:
+    """The generator holds the members of the classes a package subclasses as data (it
+    imports no runtime): every member the rule would otherwise keep, and no other."""
+    assert data == {n for n in members(*classes) if python_names([n], ()) == [n]}
 
 
 def test_wrap_warns_once_per_rename(wrapped: tuple[Path, str]) -> None:

@@ -18,12 +18,12 @@ from pathlib import Path
 
 from ..abi import Prim, Ptr, Signature
 from ..errors import BuildError
-from ..proxy import Helpers, LibraryProxy, Struct
 from . import ir
 from .annotations import Annotation, check_annotation
 from .helpers import HELPER_LOCALS, helper_params
 from .lower import CannotProxy, FieldType, Lowering, prototype
-from .names import BUILTINS, members, python_names
+from .names import (BUILTINS, HELPERS_MEMBERS, LIBRARY_PROXY_MEMBERS, STRUCT_MEMBERS,
+                    python_names)
 
 # What the generated modules import (the emitters write exactly these lines) and the
 # names they define themselves: a C name that would shadow one of them, or a Python
@@ -45,8 +45,8 @@ MODULE_NAMES = (BUILTINS | {n for _, names in PROXY_IMPORTS + STUB_IMPORTS for n
 # member shadows is written ``builtins.NAME``): a method or field must not take them.
 ANNOTATION_NAMES = frozenset({"builtins", "Any", "NoReturn", "Tainted", "TaintedPtr",
                               "PointerArg", "ConstData", "CallbackArg"})
-PROXY_MEMBERS = members(LibraryProxy, Helpers) | ANNOTATION_NAMES | {"helpers"}
-STRUCT_MEMBERS = members(Struct) | ANNOTATION_NAMES
+PROXY_RESERVED = LIBRARY_PROXY_MEMBERS | HELPERS_MEMBERS | ANNOTATION_NAMES | {"helpers"}
+STRUCT_RESERVED = STRUCT_MEMBERS | ANNOTATION_NAMES
 
 
 @dataclass
@@ -309,7 +309,7 @@ def _plan_functions(plan: PackagePlan, exported: list[tuple[ir.FunctionDecl, Sig
                     classes: set[str], annotations: dict[str, Annotation], where: str) -> None:
     """Name the methods and their parameters; check and restate the annotations."""
     methods = plan.python_names([(f"function {fn.name}", fn.name, fn.location)
-                                 for fn, _ in exported], PROXY_MEMBERS | classes)
+                                 for fn, _ in exported], PROXY_RESERVED | classes)
     by_c_name = {fn.name: py for (fn, _), py in zip(exported, methods)}
     for (fn, sig), pyname in zip(exported, methods):
         params = plan.python_names([(f"parameter {p} of {fn.name}", p, fn.location)
@@ -347,7 +347,7 @@ def _plan_fields(plan: PackagePlan, api: ir.Api, lower: Lowering, classes: set[s
         s = api.structs[sp.tag]
         fields = s.fields or []
         pynames = plan.python_names([(f"field {f.name} of struct {sp.tag}", f.name, s.location)
-                                     for f in fields], STRUCT_MEMBERS | classes)
+                                     for f in fields], STRUCT_RESERVED | classes)
         sp.fields = [(py, lower.field(f.type)) for f, py in zip(fields, pynames)]
 
 
