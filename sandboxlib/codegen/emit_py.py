@@ -9,11 +9,11 @@ name chosen by the plan or a literal (``names.literal``, ``names.docstring``).
 from __future__ import annotations
 
 from ..abi import CType, Prim, Ptr, Signature
-from .formatting import WIDTH, bracketed, module_header, pretty
+from .formatting import WIDTH, bracketed, module_header, pretty, used_imports
 from .helpers import helper_source
 from .lower import FieldType, FixedArray, Nested
 from .names import docstring, literal
-from .plan import PROXY_IMPORTS, PackagePlan
+from .plan import PROXY_IMPORTABLE, PackagePlan
 
 
 def type_expr(t: CType) -> str:
@@ -42,8 +42,22 @@ def field_expr(t: FieldType, classes: dict[str, str]) -> str:
 
 def emit_proxy(plan: PackagePlan) -> str:
     """The source of the package's ``__init__.py``."""
-    out = module_header(plan.name, "sandboxed proxy", plan.headers, PROXY_IMPORTS)
-    out += ["_HERE = Path(__file__).resolve().parent", ""]
+    body = _body(plan)
+    out = module_header(plan.name, "sandboxed proxy", plan.headers,
+                        used_imports(plan.name, body, PROXY_IMPORTABLE),
+                        "from __future__ import annotations") + body
+    return "\n".join(line.rstrip() for line in out)
+
+
+def proxy_imports(plan: PackagePlan) -> dict[str, str]:
+    """What the package's ``__init__.py`` imports besides ``annotations``: each name
+    with its module."""
+    return used_imports(plan.name, _body(plan), PROXY_IMPORTABLE)
+
+
+def _body(plan: PackagePlan) -> list[str]:
+    """The lines of the ``__init__.py`` after its imports."""
+    out = ["_HERE = Path(__file__).resolve().parent", ""]
     out += _constants(plan) + _enums(plan) + _callbacks(plan) + _structs(plan) + _types(plan)
     out += _library(plan) + _proxy_class(plan) + _helpers_class(plan)
     out += ["", "", "def sandbox(backend=None, *, limits=None, grants=None):  # type: ignore",
@@ -54,7 +68,7 @@ def emit_proxy(plan: PackagePlan) -> str:
             '    """',
             f"    return {plan.class_name}(LIBRARY.sandbox(backend, limits=limits, grants=grants))",
             ""]
-    return "\n".join(line.rstrip() for line in out)
+    return out
 
 
 def _constants(plan: PackagePlan) -> list[str]:

@@ -25,28 +25,31 @@ from .lower import CannotProxy, FieldType, Lowering, prototype
 from .names import (BUILTINS, HELPERS_MEMBERS, LIBRARY_PROXY_MEMBERS, STRUCT_MEMBERS,
                     python_names)
 
-# What the generated modules import (the emitters write exactly these lines) and the
-# names they define themselves: a C name that would shadow one of them, or a Python
-# builtin, is renamed.
-PROXY_IMPORTS = (("__future__", ("annotations",)), ("enum", ("IntEnum",)), ("pathlib", ("Path",)),
-                 ("typing", ("NewType",)),
-                 ("sandboxlib", ("ArgumentError", "FuncPtr", "Function", "Grants", "Library",
-                                 "Limits", "PointerValue", "Prim", "Ptr", "Signature",
-                                 "TaintedPtr")),
-                 ("sandboxlib.proxy", ("ArrayOf", "Helpers", "LibraryProxy", "Struct")))
-STUB_IMPORTS = (("enum", ("IntEnum",)), ("typing", ("Any", "NewType", "NoReturn")),
-                ("sandboxlib", ("Grants", "Library", "Limits", "PointerValue", "Signature",
-                                "Tainted", "TaintedPtr")),
-                ("sandboxlib.proxy", ("CallbackArg", "ConstData", "Helpers", "HostData",
-                                      "HostPointer", "LibraryProxy", "PointerArg", "Struct")))
-MODULE_NAMES = (BUILTINS | {n for _, names in PROXY_IMPORTS + STUB_IMPORTS for n in names}
-                | {"builtins", "_HERE", "FUNCTIONS", "LIBRARY", "sandbox"})
-# Names the stubs' annotations use besides builtins (inside a class, a builtin that a
-# member shadows is written ``builtins.NAME``): a method or field must not take them.
+# What the generated modules may import: each name with the module it comes from
+# (``import builtins`` where they are the same). Each emitter imports the names its
+# text uses and no other (``formatting.module_header``).
+PROXY_IMPORTABLE = {
+    "IntEnum": "enum", "Path": "pathlib", "NewType": "typing",
+    **dict.fromkeys(("ArgumentError", "FuncPtr", "Function", "Library", "PointerValue", "Prim",
+                     "Ptr", "Signature", "TaintedPtr"), "sandboxlib"),
+    **dict.fromkeys(("ArrayOf", "Helpers", "LibraryProxy", "Struct"), "sandboxlib.proxy")}
+STUB_IMPORTABLE = {
+    "builtins": "builtins", "IntEnum": "enum",
+    **dict.fromkeys(("Any", "NewType", "NoReturn"), "typing"),
+    **dict.fromkeys(("Grants", "Library", "Limits", "PointerValue", "Signature", "Tainted",
+                     "TaintedPtr"), "sandboxlib"),
+    **dict.fromkeys(("CallbackArg", "ConstData", "Helpers", "HostData", "HostPointer",
+                     "LibraryProxy", "PointerArg", "Struct"), "sandboxlib.proxy")}
+# The names every generated module binds besides C names and imports: the proxy's
+# future import and what both modules define.
+OWN_NAMES = frozenset({"annotations", "_HERE", "FUNCTIONS", "LIBRARY", "sandbox"})
+# Names the stubs' annotations use inside a class besides the module's classes and
+# pointer types (a builtin that a member shadows is written ``builtins.NAME``): a
+# method or field must not take one the stubs import.
 ANNOTATION_NAMES = frozenset({"builtins", "Any", "NoReturn", "Tainted", "TaintedPtr",
-                              "PointerArg", "ConstData", "CallbackArg"})
-PROXY_RESERVED = LIBRARY_PROXY_MEMBERS | HELPERS_MEMBERS | ANNOTATION_NAMES | {"helpers"}
-STRUCT_RESERVED = STRUCT_MEMBERS | ANNOTATION_NAMES
+                              "PointerArg", "ConstData", "CallbackArg", "HostPointer",
+                              "HostData"})
+
 
 
 @dataclass
@@ -120,11 +123,14 @@ class PackagePlan:
 
 
 def make_plan(api: ir.Api, name: str, headers: list[str], exports: list[str] | None,
-              annotations: dict[str, Annotation] | None = None, where: str = "spec") -> PackagePlan:
+              annotations: dict[str, Annotation] | None = None, where: str = "spec",
+              imported: Collection[str] | None = None) -> PackagePlan:
     """Decide what to export (``exports``: C function names, None for all) and under
     which Python names. ``headers``: the headers the package is generated from (their
     structs are emitted even if no function uses them); ``where``: the file that named
-    the annotations, for error messages."""
+    the annotations, for error messages; ``imported``: the names the generated modules
+    import, which C names are kept apart from (``generate.plan_api`` finds them), None
+    for every name they may import."""
     lower = Lowering(api)
     plan = PackagePlan(name, headers=headers, skipped=list(api.skipped))
     exported = _lowered_functions(api, lower, exports, plan.skipped)
@@ -138,6 +144,7 @@ def make_plan(api: ir.Api, name: str, headers: list[str], exports: list[str] | N
     aliases = _typedef_aliases(api, tags, taken | {c.name for c in constants} | set(callbacks))
     pointees = _pointee_structs(exported)
     enums = _enums_used(api, exported)
+    imports = set(imported) if imported is not None else {*PROXY_IMPORTABLE, *STUB_IMPORTABLE}
     module = iter(plan.python_names(
         [(f"class {lib_class}", lib_class, None),
          (f"class {lib_class}Helpers", f"{lib_class}Helpers", None),
@@ -148,7 +155,8 @@ def make_plan(api: ir.Api, name: str, headers: list[str], exports: list[str] | N
          *[(f"typedef {alias}", alias, None) for alias in aliases],
          *[(f"pointer type of {target}", f"{target.split()[-1]}_ptr", None)
            for target in pointees],
-         *[(f"enum {tag}", tag, api.enums[tag].location) for tag in enums]], MODULE_NAMES))
+         *[(f"enum {tag}", tag, api.enums[tag].location) for tag in enums]],
+        BUILTINS | OWN_NAMES | imports))
     plan.class_name, plan.helpers_name = next(module), next(module)
     plan.constants = [replace(c, name=next(module)) for c in constants]
     plan.callbacks = {next(module): sig for sig in callbacks.values()}
@@ -166,14 +174,16 @@ def make_plan(api: ir.Api, name: str, headers: list[str], exports: list[str] | N
         plan.enums.append(EnumPlan(tag, next(module), [(as_python[item], value) for item, value
                                                       in e.values.items() if item in as_python],
                                    f"enum {tag}  [{_where(e.location)}]"))
-    classes = {plan.class_name, plan.helpers_name, *(sp.pyname for sp in plan.structs),
-               *(e.pyname for e in plan.enums)}
-    _plan_functions(plan, exported, classes, annotations or {}, where)
+    # the names the stubs' annotations use in a class: no method or field takes one
+    annotating = {plan.class_name, plan.helpers_name, *(sp.pyname for sp in plan.structs),
+                  *(e.pyname for e in plan.enums), *plan.pointer_types.values(),
+                  *(ANNOTATION_NAMES & imports)}
+    _plan_functions(plan, exported, annotating, annotations or {}, where)
     enum_classes = {e.tag: e.pyname for e in plan.enums}
     for fp, (fn, _) in zip(plan.functions, exported):
         fp.enum_params = {i: enum_classes[p.type.tag] for i, p in enumerate(fn.type.params)
                           if isinstance(p.type, ir.EnumRef) and p.type.tag in enum_classes}
-    _plan_fields(plan, api, lower, classes)
+    _plan_fields(plan, api, lower, annotating)
     return plan
 
 
@@ -306,10 +316,12 @@ def _structs_used(api: ir.Api, headers: list[str], exported: set[str]) -> list[s
 
 
 def _plan_functions(plan: PackagePlan, exported: list[tuple[ir.FunctionDecl, Signature]],
-                    classes: set[str], annotations: dict[str, Annotation], where: str) -> None:
-    """Name the methods and their parameters; check and restate the annotations."""
+                    taken: set[str], annotations: dict[str, Annotation], where: str) -> None:
+    """Name the methods (apart from the base classes' members and ``taken``) and their
+    parameters; check and restate the annotations."""
     methods = plan.python_names([(f"function {fn.name}", fn.name, fn.location)
-                                 for fn, _ in exported], PROXY_RESERVED | classes)
+                                 for fn, _ in exported],
+                                LIBRARY_PROXY_MEMBERS | HELPERS_MEMBERS | {"helpers"} | taken)
     by_c_name = {fn.name: py for (fn, _), py in zip(exported, methods)}
     for (fn, sig), pyname in zip(exported, methods):
         params = plan.python_names([(f"parameter {p} of {fn.name}", p, fn.location)
@@ -341,13 +353,14 @@ def _name_helper(plan: PackagePlan, fp: FunctionPlan, fn: ir.FunctionDecl,
                             free=methods.get(ann.free or "", ann.free))
 
 
-def _plan_fields(plan: PackagePlan, api: ir.Api, lower: Lowering, classes: set[str]) -> None:
-    """Name each struct's fields (one namespace per struct) and lower their types."""
+def _plan_fields(plan: PackagePlan, api: ir.Api, lower: Lowering, taken: set[str]) -> None:
+    """Name each struct's fields (one namespace per struct, apart from ``Struct``'s
+    members and ``taken``) and lower their types."""
     for sp in plan.structs:
         s = api.structs[sp.tag]
         fields = s.fields or []
         pynames = plan.python_names([(f"field {f.name} of struct {sp.tag}", f.name, s.location)
-                                     for f in fields], STRUCT_RESERVED | classes)
+                                     for f in fields], STRUCT_MEMBERS | taken)
         sp.fields = [(py, lower.field(f.type)) for f, py in zip(fields, pynames)]
 
 
