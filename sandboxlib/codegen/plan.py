@@ -50,6 +50,12 @@ ANNOTATION_NAMES = frozenset({"builtins", "Any", "NoReturn", "Tainted", "Tainted
                               "PointerArg", "ConstData", "CallbackArg", "HostPointer",
                               "HostData"})
 
+# Where a function type sits in a lowered type, from its root: a parameter's index,
+# "result", "element" (of a fixed array); () is the root itself.
+Where = tuple[int | str, ...]
+# The named callback Signatures a type is written with, by where they sit: one sits
+# wherever the C declaration used the typedef name it was planned under.
+Named = dict[Where, str]
 
 
 @dataclass
@@ -59,6 +65,7 @@ class StructPlan:
     union: bool
     fields: list[tuple[str, FieldType]]  # (Python name, lowered type)
     doc: str
+    named: dict[str, Named] = field(default_factory=dict)  # by field (Python name)
 
 
 @dataclass
@@ -81,6 +88,7 @@ class FunctionPlan:
     helper_params: list[str] = field(default_factory=list)
     location: ir.Location | None = None
     enum_params: dict[int, str] = field(default_factory=dict)  # index -> IntEnum class
+    named: Named = field(default_factory=dict)  # the named Signatures ``sig`` is written with
 
     @property
     def has_helper(self) -> bool:
@@ -97,6 +105,7 @@ class PackagePlan:
     headers: list[str] = field(default_factory=list)
     constants: list[ir.Constant] = field(default_factory=list)  # under their Python names
     callbacks: dict[str, Signature] = field(default_factory=dict)  # by Python name
+    callbacks_named: dict[str, Named] = field(default_factory=dict)  # what each is written with
     structs: list[StructPlan] = field(default_factory=list)  # nested structs first
     enums: list[EnumPlan] = field(default_factory=list)  # an IntEnum per enum functions use
     aliases: dict[str, str] = field(default_factory=dict)  # typedef name -> view class
@@ -159,7 +168,11 @@ def make_plan(api: ir.Api, name: str, headers: list[str], exports: list[str] | N
         BUILTINS | OWN_NAMES | imports))
     plan.class_name, plan.helpers_name = next(module), next(module)
     plan.constants = [replace(c, name=next(module)) for c in constants]
-    plan.callbacks = {next(module): sig for sig in callbacks.values()}
+    plan.callbacks = {next(module): sig for _, sig in callbacks.values()}
+    signatures: dict[str, tuple[str, Signature]] = {}  # C name -> (Python name, Signature)
+    for (c_name, (ft, sig)), py in zip(callbacks.items(), plan.callbacks):
+        plan.callbacks_named[py] = _named(ft, signatures, lower)  # names defined before it
+        signatures[c_name] = (py, sig)
     for tag in tags:
         s = api.structs[tag]
         plan.structs.append(StructPlan(tag, next(module), s.union, [],
@@ -183,8 +196,35 @@ def make_plan(api: ir.Api, name: str, headers: list[str], exports: list[str] | N
     for fp, (fn, _) in zip(plan.functions, exported):
         fp.enum_params = {i: enum_classes[p.type.tag] for i, p in enumerate(fn.type.params)
                           if isinstance(p.type, ir.EnumRef) and p.type.tag in enum_classes}
-    _plan_fields(plan, api, lower, annotating)
+        fp.named = _named(fn.type, signatures, lower)
+    _plan_fields(plan, api, lower, annotating, signatures)
     return plan
+
+
+def _named(t: ir.DeclType, signatures: dict[str, tuple[str, Signature]], lower: Lowering,
+           own: str = "", at: Where = ()) -> Named:
+    """Where ``t`` holds a function type that the header wrote as a typedef name planned
+    as a callback (``signatures``: C name -> its Python name and Signature), that
+    Signature's Python name; ``own``: the name ``t`` itself is planned under (a struct's
+    function-pointer field), used if it was written without a typedef name."""
+    if isinstance(t, ir.Pointer) and isinstance(t.target, ir.FunctionType):
+        t = t.target  # a function pointer sits where its function type does
+    if isinstance(t, ir.Array):
+        return _named(t.element, signatures, lower, "", (*at, "element"))
+    if not isinstance(t, ir.FunctionType):
+        return {}
+    for c_name in (t.spelling, own):
+        if c_name in signatures:
+            py, sig = signatures[c_name]
+            try:
+                if lower.signature(t) == sig:  # the typedef's type: always, but it is checked
+                    return {at: py}
+            except CannotProxy:
+                return {}
+    found: Named = {}
+    for i, p in enumerate(t.params):
+        found |= _named(p.type, signatures, lower, "", (*at, i))
+    return found | _named(t.result, signatures, lower, "", (*at, "result"))
 
 
 def _typedef_aliases(api: ir.Api, tags: Collection[str], taken: Collection[str]) -> dict[str, str]:
@@ -249,20 +289,20 @@ def _constants(api: ir.Api, taken: set[str]) -> list[ir.Constant]:
 
 
 def _callbacks(api: ir.Api, lower: Lowering, taken: set[str],
-               structs: list[str]) -> dict[str, Signature]:
-    """The function types the headers name, whose signature lowers, by C name: typedefs
-    of a function type (``typedef int f(int);``) or of a function pointer, then the
-    function-pointer fields of ``structs`` as ``TAG_FIELD``; adds their names to
-    ``taken``."""
+               structs: list[str]) -> dict[str, tuple[ir.FunctionType, Signature]]:
+    """The function types the headers name, whose signature lowers, by C name, with
+    their signature: typedefs of a function type (``typedef int f(int);``) or of a
+    function pointer, then the function-pointer fields of ``structs`` as ``TAG_FIELD``;
+    adds their names to ``taken``."""
     named: list[tuple[str, ir.DeclType]] = list(api.typedefs.items())
     named += [(f"{tag}_{f.name}", f.type) for tag in structs
               for f in api.structs[tag].fields or []]
-    out: dict[str, Signature] = {}
+    out: dict[str, tuple[ir.FunctionType, Signature]] = {}
     for tname, t in named:
         ft = t.target if isinstance(t, ir.Pointer) else t
         if isinstance(ft, ir.FunctionType) and tname not in taken:
             try:
-                out[tname] = lower.signature(ft)
+                out[tname] = (ft, lower.signature(ft))
                 taken.add(tname)
             except CannotProxy:
                 pass
@@ -353,15 +393,20 @@ def _name_helper(plan: PackagePlan, fp: FunctionPlan, fn: ir.FunctionDecl,
                             free=methods.get(ann.free or "", ann.free))
 
 
-def _plan_fields(plan: PackagePlan, api: ir.Api, lower: Lowering, taken: set[str]) -> None:
+def _plan_fields(plan: PackagePlan, api: ir.Api, lower: Lowering, taken: set[str],
+                 signatures: dict[str, tuple[str, Signature]]) -> None:
     """Name each struct's fields (one namespace per struct, apart from ``Struct``'s
-    members and ``taken``) and lower their types."""
+    members and ``taken``), lower their types and find the named Signatures they are
+    written with (a function-pointer field without a typedef name: its own,
+    ``TAG_FIELD``)."""
     for sp in plan.structs:
         s = api.structs[sp.tag]
         fields = s.fields or []
         pynames = plan.python_names([(f"field {f.name} of struct {sp.tag}", f.name, s.location)
                                      for f in fields], STRUCT_MEMBERS | taken)
         sp.fields = [(py, lower.field(f.type)) for f, py in zip(fields, pynames)]
+        sp.named = {py: named for f, py in zip(fields, pynames)
+                    if (named := _named(f.type, signatures, lower, f"{sp.tag}_{f.name}"))}
 
 
 def _pointees(fn: ir.FunctionDecl) -> dict[str, Prim | Ptr]:
