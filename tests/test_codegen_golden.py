@@ -13,33 +13,27 @@ The version in the module docstrings is written ``VERSION`` in the golden files.
 from __future__ import annotations
 
 import difflib
+import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from golden import GOLDEN, preprocessed
+from golden import GOLDEN, preprocessed, tiny_request
 from libs import import_from, plain
 
 from sandboxlib import __version__
 from sandboxlib.codegen.emit_py import emit_proxy
 from sandboxlib.codegen.emit_pyi import emit_stub
-from sandboxlib.codegen.generate import WrapRequest, copy_sources, plan_api, wrap
+from sandboxlib.codegen.generate import copy_sources, plan_api, wrap
 from sandboxlib.codegen.parse import parse_api
 from sandboxlib.codegen.preprocess import Preprocessed
-from sandboxlib.codegen.spec import load_annotations
 
 TINY = GOLDEN / "tiny.h"
 FILES = ("__init__.py", "__init__.pyi")
 UPDATE = os.environ.get("SANDBOXLIB_UPDATE_GOLDEN") == "1"
-
-
-def tiny_request() -> WrapRequest:
-    """What `sandboxlib wrap tiny --header tiny.h --source tiny.c --spec tiny.toml` asks."""
-    spec = GOLDEN / "tiny.toml"
-    return WrapRequest("tiny", [TINY], [GOLDEN / "tiny.c"], annotations=load_annotations(spec),
-                       origin=str(spec))
 
 
 def generate(pre: Preprocessed, staging: Path) -> dict[str, str]:
@@ -75,6 +69,60 @@ def test_tiny_matches_its_golden_file(name: str, tmp_path: Path) -> None:
                     "refresh with SANDBOXLIB_UPDATE_GOLDEN=1 and review the diff:\n"
                     + differences(expected, got, str(golden), f"generated {name}"),
                     pytrace=False)
+
+
+# Run in a fresh interpreter: the compiled boundary cannot be imported there (as on a
+# machine where it was not built); the generator stages write tiny's files, and then
+# the script checks that the runtime, which needs the boundary, does not load.
+WITHOUT_BOUNDARY = """
+import json, sys
+
+class NoBoundary:
+    def find_spec(self, name, path=None, target=None):
+        if name == "sandboxlib._boundary":
+            raise ImportError("sandboxlib._boundary is not built here")
+        return None
+
+sys.meta_path.insert(0, NoBoundary())
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+import sandboxlib.codegen
+from golden import preprocessed, tiny_request
+from sandboxlib.codegen.emit_py import emit_proxy
+from sandboxlib.codegen.emit_pyi import emit_stub
+from sandboxlib.codegen.generate import copy_sources, plan_api
+from sandboxlib.codegen.parse import parse_api
+
+req = tiny_request()
+plan = plan_api(req, parse_api(preprocessed(req.headers[0]), req.headers))
+plan.build = copy_sources(req, Path(sys.argv[2]))
+files = {"__init__.py": emit_proxy(plan), "__init__.pyi": emit_stub(plan)}
+loaded = sorted(m for m in sys.modules if m.startswith("sandboxlib"))
+try:
+    import sandboxlib.proxy
+    refused = ""
+except ImportError as exc:
+    refused = str(exc)
+print(json.dumps({"files": files, "loaded": loaded, "refused": refused}))
+"""
+
+
+@pytest.mark.quick
+def test_the_generator_runs_without_the_compiled_boundary(tmp_path: Path) -> None:
+    """The generator imports nothing of the runtime, the backends or the compiled
+    boundary: where ``sandboxlib._boundary`` cannot be imported it still writes tiny's
+    golden files."""
+    proc = subprocess.run([sys.executable, "-c", WITHOUT_BOUNDARY, str(GOLDEN.parent),
+                           str(tmp_path)], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    for name in FILES:
+        golden = (GOLDEN / "tiny" / f"{name}.golden").read_text(encoding="utf-8")
+        assert normalized(result["files"][name]) == golden, name
+    heavy = ("sandboxlib.proxy", "sandboxlib.library", "sandboxlib.runtime",
+             "sandboxlib.backends", "sandboxlib._boundary")
+    assert not [m for m in result["loaded"] if m.startswith(heavy)], result["loaded"]
+    assert "sandboxlib._boundary is not built here" in result["refused"]  # it was in force
 
 
 def test_golden_files_are_what_wrap_writes(tmp_path: Path) -> None:

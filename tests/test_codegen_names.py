@@ -21,13 +21,16 @@ import pytest
 
 from libs import C_SRC, ROOT, import_from, plain, run_mypy
 
+from golden import preprocessed, tiny_request
 from sandboxlib import Allocation, Signature
 from sandboxlib.codegen.emit_py import emit_proxy
 from sandboxlib.codegen.emit_pyi import emit_stub
-from sandboxlib.codegen.generate import WrapRequest, plan_for
-from sandboxlib.codegen.names import python_names
+from sandboxlib.codegen.generate import WrapRequest, plan_api, plan_for
+from sandboxlib.codegen.names import (HELPERS_MEMBERS, LIBRARY_PROXY_MEMBERS, STRUCT_MEMBERS,
+                                      members, python_names)
+from sandboxlib.codegen.parse import parse_api
 from sandboxlib.runtime.handles import HandleTable
-from sandboxlib.proxy import LibraryProxy, Struct
+from sandboxlib.proxy import Helpers, LibraryProxy, Struct
 from sandboxlib.runtime.objects import CallbackHandle
 from sandboxlib.runtime.sandbox import Sandbox
 
@@ -99,6 +102,100 @@ def test_the_rule() -> None:
     assert python_names(["self", "self_", "x", "x"], {"self"}) == ["self__", "self_", "x", "x_"]
     assert python_names(["__init__", "__x", "___"], ()) == ["__init___", "__x___", "___"]
     assert python_names(["a$b", "a_b", "alloc"], {"alloc"}) == ["a_b_", "a_b", "alloc_"]
+
+
+@pytest.mark.quick
+@pytest.mark.parametrize(("data", "classes"), [(LIBRARY_PROXY_MEMBERS, (LibraryProxy,)),
+                                               (HELPERS_MEMBERS, (Helpers,)),
+                                               (STRUCT_MEMBERS, (Struct,))])
+def test_the_reserved_members_are_the_classes_members(data: frozenset[str],
+                                                      classes: tuple[type, ...]) -> None:
+    """The generator holds the members of the classes a package subclasses as data (it
+    imports no runtime): every member the rule would otherwise keep, and no other."""
+    assert data == {n for n in members(*classes) if python_names([n], ()) == [n]}
+
+
+# C names like what a generated module may import (the proxy's or the stub's); with
+# RICH, the package also has what makes the modules import the rest.
+IMPORTABLE = """
+#define IntEnum 1
+#define ArrayOf 2
+#define NoReturn 3
+#define ArgumentError 4
+#define PointerValue 5
+#define builtins 6
+#define Prim 7
+#define Limits 8
+#define Path 9
+#define annotations 10
+struct pt { int x; };
+int Tainted(struct pt *p);
+int pt_ptr(int HostData);
+int HostData(void);
+"""
+RICH = """
+typedef void (*destructor)(void *);
+#define STATIC ((destructor)-1)
+enum mode { MODE_A, MODE_B };
+struct arr { int vals[2]; };
+int set_mode(enum mode m, const struct pt *p, struct arr *a);
+"""
+
+
+def ruff_problems(text: str, filename: str) -> list[str]:
+    """What ruff finds of unused, undefined and shadowed names in generated ``text``."""
+    proc = subprocess.run([sys.executable, "-m", "ruff", "check", "--isolated", "--select",
+                           "F401,F811,F821,F822", "--output-format", "concise",
+                           "--stdin-filename", filename, "-"], input=text,
+                          capture_output=True, text=True)
+    problems = [ln for ln in proc.stdout.splitlines() if ln.startswith(filename)]
+    assert proc.returncode == (1 if problems else 0), proc.stderr  # ruff ran
+    return problems
+
+
+@pytest.mark.quick
+@pytest.mark.parametrize("rich", [False, True])
+def test_a_c_name_is_renamed_only_for_what_the_modules_import(tmp_path: Path,
+                                                              rich: bool) -> None:
+    """A C name is renamed for a name the proxy or its stubs really import (or define),
+    and only then: the modules import what they use, nothing else."""
+    header = tmp_path / "imp.h"
+    header.write_text(IMPORTABLE + (RICH if rich else ""))
+    plan = plan_api(WrapRequest("imp", [header], [header]),
+                    parse_api(preprocessed(header), [header]))
+    kept = {c.name: c.value for c in plan.constants}
+    always = {"Prim_": 7, "Limits_": 8, "Path_": 9, "annotations_": 10}  # always imported
+    assert always.items() <= kept.items() and kept["ArgumentError"] == 4  # no helper
+    assert kept["builtins"] == 6  # no member shadows a builtin: no `import builtins`
+    used = {"IntEnum": 1, "ArrayOf": 2, "NoReturn": 3, "PointerValue": 5}
+    assert {n + "_" if rich else n: v for n, v in used.items()}.items() <= kept.items()
+    methods = [fp.pyname for fp in plan.functions]
+    # a method named as what the stubs' annotations use in the class: a pointer type,
+    # Tainted; HostData only where a const struct pointer is taken
+    assert methods[:3] == ["Tainted_", "pt_ptr_", "HostData_" if rich else "HostData"]
+    assert plan.functions[1].params == ["HostData"]  # a parameter shadows nothing
+    proxy, stub = emit_proxy(plan), emit_stub(plan)
+    assert ruff_problems(proxy, "imp/__init__.py") == []
+    assert ruff_problems(stub, "imp/__init__.pyi") == []
+    scope: dict[str, Any] = {"__file__": str(tmp_path / "imp" / "__init__.py")}
+    exec(compile(proxy, "imp", "exec"), scope)
+    assert scope["Prim_"] == 7 and scope["IntEnum_" if rich else "IntEnum"] == 1
+
+
+@pytest.mark.quick
+@pytest.mark.parametrize("name", ["tiny", "names", "constructs", "sample", "hostile"])
+def test_generated_modules_import_exactly_what_they_use(name: str) -> None:
+    """The modules import each name they use and no other, and no C name shadows an
+    import (ruff's unused, undefined and redefined names)."""
+    if name == "tiny":
+        req = tiny_request()
+        plan = plan_api(req, parse_api(preprocessed(req.headers[0]), req.headers))
+    else:
+        folder = C_SRC / name
+        plan = plan_for(WrapRequest(name, sorted(folder.glob("*.h")), sorted(folder.glob("*.c")),
+                                    [folder]))
+    assert ruff_problems(emit_proxy(plan), f"{name}/__init__.py") == []
+    assert ruff_problems(emit_stub(plan), f"{name}/__init__.pyi") == []
 
 
 def test_wrap_warns_once_per_rename(wrapped: tuple[Path, str]) -> None:

@@ -21,6 +21,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                     "sandboxlib.config", "sandboxlib.progress",
                     "sandboxlib.once")),
     ("toolchain", ("sandboxlib.toolchain",)),
+    # the generator runs without the runtime and the compiled boundary: the names a
+    # generated class inherits are data in codegen/names.py
+    ("generator", ("sandboxlib.codegen",)),
     ("backend protocols", ("sandboxlib.backends.base", "sandboxlib.backends.memory")),
     ("backends", ("sandboxlib.backends",)),
     ("runtime objects", ("sandboxlib.runtime.scalars", "sandboxlib.runtime.objects",
@@ -28,9 +31,13 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                          "sandboxlib.runtime.structs", "sandboxlib.runtime.callers",
                          "sandboxlib.runtime.compiled")),
     ("sandbox", ("sandboxlib.runtime",)),
-    ("library, proxy, generator, tools", ("sandboxlib",)),
+    ("library, proxy, tools", ("sandboxlib",)),
     ("drop-ins", ("sandboxlib.wrapped",)),
 ]
+
+# What the root package defines itself (sandboxlib/__init__.py imports nothing for it):
+# any layer may import it from there.
+ROOT_OWN = frozenset({"__version__"})
 
 
 def module_name(path: Path) -> str:
@@ -54,6 +61,8 @@ def imports(name: str, path: Path, known: dict[str, Path]) -> Iterator[str]:
                 base = ".".join(package[:len(package) - node.level + 1] +
                                 ([node.module] if node.module else []))
             for alias in node.names:
+                if base == "sandboxlib" and alias.name in ROOT_OWN:
+                    continue
                 target = f"{base}.{alias.name}"
                 target = target if target in known else base
                 if target in known and target != name:

@@ -9,5 +9,7 @@ rule of ``names``, the spec's ``annotations`` and their ``helpers``); ``emit_py`
 ``emit_pyi`` write the proxy module and its stubs from the plan, laid out by
 ``formatting``. Each stage imports only earlier ones. ``generate`` runs them and
 builds the module; ``spec`` reads spec files and ``packages`` generates packages on
-first import. Import the submodules: this package imports nothing.
+first import. None of it imports the runtime, the backends or the compiled boundary
+(what a generated class must not redefine is data in ``names``). Import the
+submodules: this package imports nothing.
 """

@@ -9,41 +9,62 @@ name chosen by the plan or a literal (``names.literal``, ``names.docstring``).
 from __future__ import annotations
 
 from ..abi import CType, Prim, Ptr, Signature
-from .formatting import WIDTH, bracketed, module_header, pretty
+from .formatting import WIDTH, bracketed, module_header, pretty, used_imports
 from .helpers import helper_source
 from .lower import FieldType, FixedArray, Nested
 from .names import docstring, literal
-from .plan import PROXY_IMPORTS, PackagePlan
+from .plan import PROXY_IMPORTABLE, Named, PackagePlan, Where
 
 
-def type_expr(t: CType) -> str:
-    """Python source that rebuilds a runtime type."""
+def type_expr(t: CType, named: Named | None = None, at: Where = ()) -> str:
+    """Python source that rebuilds a runtime type (``named``: the named Signatures to
+    write by name, by where they sit; ``at``: where ``t`` sits)."""
     if isinstance(t, Prim):
         return f"Prim.{t.name}"
     if isinstance(t, Ptr):
         return f"Ptr({t.target!r}{', const=True' if t.const else ''})"
-    return f"FuncPtr({sig_expr(t.sig)})"
+    return f"FuncPtr({sig_expr(t.sig, named, at)})"
 
 
-def sig_expr(sig: Signature) -> str:
-    """Python source that rebuilds a ``Signature``."""
-    params = ", ".join(type_expr(p) for p in sig.params) + ("," if len(sig.params) == 1 else "")
-    return f"Signature(({params}), {type_expr(sig.result)}, {tuple(sig.param_names)!r})"
+def sig_expr(sig: Signature, named: Named | None = None, at: Where = ()) -> str:
+    """Python source that rebuilds a ``Signature``, or the name of the named one that
+    sits there."""
+    if named and at in named:
+        return named[at]
+    params = ", ".join(type_expr(p, named, (*at, i)) for i, p in enumerate(sig.params))
+    params += "," if len(sig.params) == 1 else ""
+    result = type_expr(sig.result, named, (*at, "result"))
+    return f"Signature(({params}), {result}, {tuple(sig.param_names)!r})"
 
 
-def field_expr(t: FieldType, classes: dict[str, str]) -> str:
+def field_expr(t: FieldType, classes: dict[str, str], named: Named | None = None,
+               at: Where = ()) -> str:
     """Python source for a struct field's type (``classes``: view class by tag)."""
     if isinstance(t, Nested):
         return classes[t.tag]
     if isinstance(t, FixedArray):
-        return f"ArrayOf({field_expr(t.element, classes)}, {t.length})"
-    return type_expr(t)
+        return f"ArrayOf({field_expr(t.element, classes, named, (*at, 'element'))}, {t.length})"
+    return type_expr(t, named, at)
 
 
 def emit_proxy(plan: PackagePlan) -> str:
     """The source of the package's ``__init__.py``."""
-    out = module_header(plan.name, "sandboxed proxy", plan.headers, PROXY_IMPORTS)
-    out += ["_HERE = Path(__file__).resolve().parent", ""]
+    body = _body(plan)
+    out = module_header(plan.name, "sandboxed proxy", plan.headers,
+                        used_imports(plan.name, body, PROXY_IMPORTABLE),
+                        "from __future__ import annotations") + body
+    return "\n".join(line.rstrip() for line in out)
+
+
+def proxy_imports(plan: PackagePlan) -> dict[str, str]:
+    """What the package's ``__init__.py`` imports besides ``annotations``: each name
+    with its module."""
+    return used_imports(plan.name, _body(plan), PROXY_IMPORTABLE)
+
+
+def _body(plan: PackagePlan) -> list[str]:
+    """The lines of the ``__init__.py`` after its imports."""
+    out = ["_HERE = Path(__file__).resolve().parent", ""]
     out += _constants(plan) + _enums(plan) + _callbacks(plan) + _structs(plan) + _types(plan)
     out += _library(plan) + _proxy_class(plan) + _helpers_class(plan)
     out += ["", "", "def sandbox(backend=None, *, limits=None, grants=None):  # type: ignore",
@@ -54,7 +75,7 @@ def emit_proxy(plan: PackagePlan) -> str:
             '    """',
             f"    return {plan.class_name}(LIBRARY.sandbox(backend, limits=limits, grants=grants))",
             ""]
-    return "\n".join(line.rstrip() for line in out)
+    return out
 
 
 def _constants(plan: PackagePlan) -> list[str]:
@@ -69,7 +90,7 @@ def _callbacks(plan: PackagePlan) -> list[str]:
         return []
     out = ["# -- callback types (register with lib.callback(fn, TYPE)) --------------------"]
     for name, sig in plan.callbacks.items():
-        out += pretty(f"{name} = {sig_expr(sig)}", "")
+        out += pretty(f"{name} = {sig_expr(sig, plan.callbacks_named.get(name))}", "")
     return out + [""]
 
 
@@ -100,7 +121,7 @@ def _structs(plan: PackagePlan) -> list[str]:
         out += ["", "", f"class {sp.pyname}(Struct):", docstring(sp.doc, "    ", WIDTH), ""]
         if sp.union:
             out.append("    _union_ = True")
-        out += bracketed("_fields_ = (", [f"({n!r}, {field_expr(t, classes)})"
+        out += bracketed("_fields_ = (", [f"({n!r}, {field_expr(t, classes, sp.named.get(n))})"
                                           for n, t in sp.fields], ")", "    ")
     return out
 
@@ -109,7 +130,7 @@ def _library(plan: PackagePlan) -> list[str]:
     """``FUNCTIONS`` and ``LIBRARY``: what the runtime loads and builds."""
     out = ["", "", "FUNCTIONS = ("]
     for fp in plan.functions:
-        out += bracketed("Function(", [repr(fp.name), sig_expr(fp.sig)], "),", "    ")
+        out += bracketed("Function(", [repr(fp.name), sig_expr(fp.sig, fp.named)], "),", "    ")
     out += [")", "", "LIBRARY = Library(", f"    {plan.name!r},", "    FUNCTIONS,",
             '    wasm=_HERE / "module.wasm",']
     for key in ("sources", "headers", "include_dirs"):

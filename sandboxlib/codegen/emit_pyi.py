@@ -10,11 +10,11 @@ import re
 from collections.abc import Callable, Iterable
 
 from ..abi import CType, FuncPtr, Prim, Ptr
-from .formatting import WIDTH, bracketed, module_header
+from .formatting import WIDTH, bracketed, module_header, used_imports
 from .helpers import helper_stub
 from .lower import FieldType, FixedArray, Nested
 from .names import BUILTINS, docstring
-from .plan import STUB_IMPORTS, PackagePlan
+from .plan import STUB_IMPORTABLE, PackagePlan
 
 _CHARS = (Prim.CHAR, Prim.SCHAR, Prim.UCHAR)
 
@@ -65,8 +65,19 @@ class Stubs:
 
 def emit_stub(plan: PackagePlan) -> str:
     """The source of the package's ``__init__.pyi``."""
-    out = module_header(plan.name, "type stubs", plan.headers, STUB_IMPORTS, "import builtins")
-    out += [f"{c.name}: {type(c.value).__name__}" for c in plan.constants]
+    body = _body(plan)
+    imports = used_imports(plan.name, body, STUB_IMPORTABLE)
+    return "\n".join(module_header(plan.name, "type stubs", plan.headers, imports) + body)
+
+
+def stub_imports(plan: PackagePlan) -> dict[str, str]:
+    """What the package's ``__init__.pyi`` imports: each name with its module."""
+    return used_imports(plan.name, _body(plan), STUB_IMPORTABLE)
+
+
+def _body(plan: PackagePlan) -> list[str]:
+    """The lines of the ``__init__.pyi`` after its imports."""
+    out = [f"{c.name}: {type(c.value).__name__}" for c in plan.constants]
     out += [f"{name}: Signature" for name in plan.callbacks]
     for e in plan.enums:
         out += ["", f"class {e.pyname}(IntEnum):", *(f"    {n} = {v}" for n, v in e.members)]
@@ -77,7 +88,7 @@ def emit_stub(plan: PackagePlan) -> str:
     out += _proxy_class(plan) + _helpers_class(plan)
     out += ["", "def sandbox(backend: str | None = ..., *, limits: Limits | None = ...,",
             f"            grants: Grants | None = ...) -> {plan.class_name}: ...", ""]
-    return "\n".join(out)
+    return out
 
 
 def _structs(plan: PackagePlan) -> list[str]:

@@ -21,6 +21,7 @@ import sys
 import tempfile
 import traceback
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,8 +30,8 @@ from ..toolchain import build_wasm
 from ..toolchain.wasmbinary import exported_functions
 from . import ir
 from .annotations import Annotation
-from .emit_py import emit_proxy
-from .emit_pyi import emit_stub
+from .emit_py import emit_proxy, proxy_imports
+from .emit_pyi import emit_stub, stub_imports
 from .parse import parse_api
 from .plan import PackagePlan, drop_undefined, make_plan
 from .preprocess import preprocess
@@ -116,8 +117,20 @@ def plan_api(req: WrapRequest, api: ir.Api) -> PackagePlan:
     skip = {name for name, ann in req.annotations.items() if ann.skip}
     exports = [f.name for f in api.functions if (req.exports is None or f.name in req.exports)
                and f.name not in skip]
-    return make_plan(api, req.name, [str(h) for h in req.headers], exports, req.annotations,
-                     req.origin)
+
+    def planned(kept_apart: Collection[str] | None) -> PackagePlan:
+        return make_plan(api, req.name, [str(h) for h in req.headers], exports,
+                         req.annotations, req.origin, kept_apart)
+
+    # C names are kept apart from the names the modules import. Which those are is read
+    # from the modules written with every name they may import kept apart: what the
+    # emitters write depends on what the package holds, not on its names.
+    return planned(imported_names(planned(None)))
+
+
+def imported_names(plan: PackagePlan) -> set[str]:
+    """The names the package's modules import."""
+    return {"annotations", *proxy_imports(plan), *stub_imports(plan)}
 
 
 def wrap(req: WrapRequest, out: Path) -> tuple[Path, PackagePlan]:

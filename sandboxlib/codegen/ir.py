@@ -58,6 +58,7 @@ class FunctionType:
     params: tuple[Param, ...]
     result: DeclType
     variadic: bool = False
+    spelling: str = ""  # the typedef name it was written as (also one of a pointer to it)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,19 @@ from ..abi import PointerValue
 
 BUILTINS = frozenset(dir(builtins))
 
+# The attributes of the classes a generated package subclasses (``sandboxlib.proxy``'s),
+# as data: the generator imports no runtime. A C name used as a method or field must
+# not redefine one. Special names (``__init__``) are left out: the rule renames every
+# one of them anyway. tests/test_codegen_names.py keeps these equal to ``members`` of
+# the classes.
+LIBRARY_PROXY_MEMBERS = frozenset({
+    "_bind", "alloc", "borrow", "callback", "close", "copy_in", "free", "handles", "keep",
+    "new", "out", "poisoned", "sandbox", "view"})
+HELPERS_MEMBERS = frozenset({"_count", "_lib", "_string"})
+STRUCT_MEMBERS = frozenset({
+    "_address", "_fields_", "_layouts", "_memory", "_model", "_offset", "_read", "_sandbox",
+    "_union_", "_write", "address", "address_in", "layout", "sizeof", "snapshot"})
+
 
 def python_names(names: Sequence[str], reserved: Collection[str]) -> list[str]:
     """The Python names of C ``names`` that share one namespace, in order.
@@ -43,7 +56,8 @@ def python_names(names: Sequence[str], reserved: Collection[str]) -> list[str]:
 
 def members(*classes: type) -> set[str]:
     """Every attribute ``classes`` define or annotate, inherited ones included: what a
-    generated subclass must not redefine."""
+    generated subclass must not redefine (``LIBRARY_PROXY_MEMBERS`` and the others are
+    those of the proxy's classes that the rule would otherwise keep)."""
     return {n for cls in classes for k in cls.__mro__
             for n in (*vars(k), *vars(k).get("__annotations__", {}))}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,18 @@ def _unnamed(t: ir.DeclType, index: int, taken: set[str]) -> str:
         elif isinstance(target, ir.Scalar) and target.prim is Prim.VOID:
             name = "data"
     return name if name not in taken else f"{name}{index}"
+
+
+def _spelled(t: ir.DeclType, name: str) -> ir.DeclType:
+    """``t`` written as its typedef name ``name``: a scalar type remembers it, and so
+    does a function type (also behind the pointer of a function-pointer typedef)."""
+    if isinstance(t, ir.Scalar):
+        return ir.Scalar(t.prim, name)
+    if isinstance(t, ir.FunctionType):
+        return replace(t, spelling=name)
+    if isinstance(t, ir.Pointer) and isinstance(t.target, ir.FunctionType):
+        return replace(t, target=replace(t.target, spelling=name))
+    return t
 
 
 class _Builder:
@@ -189,8 +202,7 @@ class _Builder:
             if len(names) == 1 and names[0] == VA_LIST_MARKER:
                 return ir.Unsupported("va_list cannot cross the boundary")
             if len(names) == 1 and names[0] in self.api.typedefs:
-                target = self.api.typedefs[names[0]]
-                return ir.Scalar(target.prim, names[0]) if isinstance(target, ir.Scalar) else target
+                return _spelled(self.api.typedefs[names[0]], names[0])
             prim = _SCALARS.get(tuple(sorted(names)))
             if prim is None:
                 if "double" in names and "long" in names:

@@ -18,35 +18,44 @@ from pathlib import Path
 
 from ..abi import Prim, Ptr, Signature
 from ..errors import BuildError
-from ..proxy import Helpers, LibraryProxy, Struct
 from . import ir
 from .annotations import Annotation, check_annotation
 from .helpers import HELPER_LOCALS, helper_params
 from .lower import CannotProxy, FieldType, Lowering, prototype
-from .names import BUILTINS, members, python_names
+from .names import (BUILTINS, HELPERS_MEMBERS, LIBRARY_PROXY_MEMBERS, STRUCT_MEMBERS,
+                    python_names)
 
-# What the generated modules import (the emitters write exactly these lines) and the
-# names they define themselves: a C name that would shadow one of them, or a Python
-# builtin, is renamed.
-PROXY_IMPORTS = (("__future__", ("annotations",)), ("enum", ("IntEnum",)), ("pathlib", ("Path",)),
-                 ("typing", ("NewType",)),
-                 ("sandboxlib", ("ArgumentError", "FuncPtr", "Function", "Grants", "Library",
-                                 "Limits", "PointerValue", "Prim", "Ptr", "Signature",
-                                 "TaintedPtr")),
-                 ("sandboxlib.proxy", ("ArrayOf", "Helpers", "LibraryProxy", "Struct")))
-STUB_IMPORTS = (("enum", ("IntEnum",)), ("typing", ("Any", "NewType", "NoReturn")),
-                ("sandboxlib", ("Grants", "Library", "Limits", "PointerValue", "Signature",
-                                "Tainted", "TaintedPtr")),
-                ("sandboxlib.proxy", ("CallbackArg", "ConstData", "Helpers", "HostData",
-                                      "HostPointer", "LibraryProxy", "PointerArg", "Struct")))
-MODULE_NAMES = (BUILTINS | {n for _, names in PROXY_IMPORTS + STUB_IMPORTS for n in names}
-                | {"builtins", "_HERE", "FUNCTIONS", "LIBRARY", "sandbox"})
-# Names the stubs' annotations use besides builtins (inside a class, a builtin that a
-# member shadows is written ``builtins.NAME``): a method or field must not take them.
+# What the generated modules may import: each name with the module it comes from
+# (``import builtins`` where they are the same). Each emitter imports the names its
+# text uses and no other (``formatting.module_header``).
+PROXY_IMPORTABLE = {
+    "IntEnum": "enum", "Path": "pathlib", "NewType": "typing",
+    **dict.fromkeys(("ArgumentError", "FuncPtr", "Function", "Library", "PointerValue", "Prim",
+                     "Ptr", "Signature", "TaintedPtr"), "sandboxlib"),
+    **dict.fromkeys(("ArrayOf", "Helpers", "LibraryProxy", "Struct"), "sandboxlib.proxy")}
+STUB_IMPORTABLE = {
+    "builtins": "builtins", "IntEnum": "enum",
+    **dict.fromkeys(("Any", "NewType", "NoReturn"), "typing"),
+    **dict.fromkeys(("Grants", "Library", "Limits", "PointerValue", "Signature", "Tainted",
+                     "TaintedPtr"), "sandboxlib"),
+    **dict.fromkeys(("CallbackArg", "ConstData", "Helpers", "HostData", "HostPointer",
+                     "LibraryProxy", "PointerArg", "Struct"), "sandboxlib.proxy")}
+# The names every generated module binds besides C names and imports: the proxy's
+# future import and what both modules define.
+OWN_NAMES = frozenset({"annotations", "_HERE", "FUNCTIONS", "LIBRARY", "sandbox"})
+# Names the stubs' annotations use inside a class besides the module's classes and
+# pointer types (a builtin that a member shadows is written ``builtins.NAME``): a
+# method or field must not take one the stubs import.
 ANNOTATION_NAMES = frozenset({"builtins", "Any", "NoReturn", "Tainted", "TaintedPtr",
-                              "PointerArg", "ConstData", "CallbackArg"})
-PROXY_MEMBERS = members(LibraryProxy, Helpers) | ANNOTATION_NAMES | {"helpers"}
-STRUCT_MEMBERS = members(Struct) | ANNOTATION_NAMES
+                              "PointerArg", "ConstData", "CallbackArg", "HostPointer",
+                              "HostData"})
+
+# Where a function type sits in a lowered type, from its root: a parameter's index,
+# "result", "element" (of a fixed array); () is the root itself.
+Where = tuple[int | str, ...]
+# The named callback Signatures a type is written with, by where they sit: one sits
+# wherever the C declaration used the typedef name it was planned under.
+Named = dict[Where, str]
 
 
 @dataclass
@@ -56,6 +65,7 @@ class StructPlan:
     union: bool
     fields: list[tuple[str, FieldType]]  # (Python name, lowered type)
     doc: str
+    named: dict[str, Named] = field(default_factory=dict)  # by field (Python name)
 
 
 @dataclass
@@ -78,6 +88,7 @@ class FunctionPlan:
     helper_params: list[str] = field(default_factory=list)
     location: ir.Location | None = None
     enum_params: dict[int, str] = field(default_factory=dict)  # index -> IntEnum class
+    named: Named = field(default_factory=dict)  # the named Signatures ``sig`` is written with
 
     @property
     def has_helper(self) -> bool:
@@ -94,6 +105,7 @@ class PackagePlan:
     headers: list[str] = field(default_factory=list)
     constants: list[ir.Constant] = field(default_factory=list)  # under their Python names
     callbacks: dict[str, Signature] = field(default_factory=dict)  # by Python name
+    callbacks_named: dict[str, Named] = field(default_factory=dict)  # what each is written with
     structs: list[StructPlan] = field(default_factory=list)  # nested structs first
     enums: list[EnumPlan] = field(default_factory=list)  # an IntEnum per enum functions use
     aliases: dict[str, str] = field(default_factory=dict)  # typedef name -> view class
@@ -120,11 +132,14 @@ class PackagePlan:
 
 
 def make_plan(api: ir.Api, name: str, headers: list[str], exports: list[str] | None,
-              annotations: dict[str, Annotation] | None = None, where: str = "spec") -> PackagePlan:
+              annotations: dict[str, Annotation] | None = None, where: str = "spec",
+              imported: Collection[str] | None = None) -> PackagePlan:
     """Decide what to export (``exports``: C function names, None for all) and under
     which Python names. ``headers``: the headers the package is generated from (their
     structs are emitted even if no function uses them); ``where``: the file that named
-    the annotations, for error messages."""
+    the annotations, for error messages; ``imported``: the names the generated modules
+    import, which C names are kept apart from (``generate.plan_api`` finds them), None
+    for every name they may import."""
     lower = Lowering(api)
     plan = PackagePlan(name, headers=headers, skipped=list(api.skipped))
     exported = _lowered_functions(api, lower, exports, plan.skipped)
@@ -138,6 +153,7 @@ def make_plan(api: ir.Api, name: str, headers: list[str], exports: list[str] | N
     aliases = _typedef_aliases(api, tags, taken | {c.name for c in constants} | set(callbacks))
     pointees = _pointee_structs(exported)
     enums = _enums_used(api, exported)
+    imports = set(imported) if imported is not None else {*PROXY_IMPORTABLE, *STUB_IMPORTABLE}
     module = iter(plan.python_names(
         [(f"class {lib_class}", lib_class, None),
          (f"class {lib_class}Helpers", f"{lib_class}Helpers", None),
@@ -148,10 +164,15 @@ def make_plan(api: ir.Api, name: str, headers: list[str], exports: list[str] | N
          *[(f"typedef {alias}", alias, None) for alias in aliases],
          *[(f"pointer type of {target}", f"{target.split()[-1]}_ptr", None)
            for target in pointees],
-         *[(f"enum {tag}", tag, api.enums[tag].location) for tag in enums]], MODULE_NAMES))
+         *[(f"enum {tag}", tag, api.enums[tag].location) for tag in enums]],
+        BUILTINS | OWN_NAMES | imports))
     plan.class_name, plan.helpers_name = next(module), next(module)
     plan.constants = [replace(c, name=next(module)) for c in constants]
-    plan.callbacks = {next(module): sig for sig in callbacks.values()}
+    plan.callbacks = {next(module): sig for _, sig in callbacks.values()}
+    signatures: dict[str, tuple[str, Signature]] = {}  # C name -> (Python name, Signature)
+    for (c_name, (ft, sig)), py in zip(callbacks.items(), plan.callbacks):
+        plan.callbacks_named[py] = _named(ft, signatures, lower)  # names defined before it
+        signatures[c_name] = (py, sig)
     for tag in tags:
         s = api.structs[tag]
         plan.structs.append(StructPlan(tag, next(module), s.union, [],
@@ -166,15 +187,44 @@ def make_plan(api: ir.Api, name: str, headers: list[str], exports: list[str] | N
         plan.enums.append(EnumPlan(tag, next(module), [(as_python[item], value) for item, value
                                                       in e.values.items() if item in as_python],
                                    f"enum {tag}  [{_where(e.location)}]"))
-    classes = {plan.class_name, plan.helpers_name, *(sp.pyname for sp in plan.structs),
-               *(e.pyname for e in plan.enums)}
-    _plan_functions(plan, exported, classes, annotations or {}, where)
+    # the names the stubs' annotations use in a class: no method or field takes one
+    annotating = {plan.class_name, plan.helpers_name, *(sp.pyname for sp in plan.structs),
+                  *(e.pyname for e in plan.enums), *plan.pointer_types.values(),
+                  *(ANNOTATION_NAMES & imports)}
+    _plan_functions(plan, exported, annotating, annotations or {}, where)
     enum_classes = {e.tag: e.pyname for e in plan.enums}
     for fp, (fn, _) in zip(plan.functions, exported):
         fp.enum_params = {i: enum_classes[p.type.tag] for i, p in enumerate(fn.type.params)
                           if isinstance(p.type, ir.EnumRef) and p.type.tag in enum_classes}
-    _plan_fields(plan, api, lower, classes)
+        fp.named = _named(fn.type, signatures, lower)
+    _plan_fields(plan, api, lower, annotating, signatures)
     return plan
+
+
+def _named(t: ir.DeclType, signatures: dict[str, tuple[str, Signature]], lower: Lowering,
+           own: str = "", at: Where = ()) -> Named:
+    """Where ``t`` holds a function type that the header wrote as a typedef name planned
+    as a callback (``signatures``: C name -> its Python name and Signature), that
+    Signature's Python name; ``own``: the name ``t`` itself is planned under (a struct's
+    function-pointer field), used if it was written without a typedef name."""
+    if isinstance(t, ir.Pointer) and isinstance(t.target, ir.FunctionType):
+        t = t.target  # a function pointer sits where its function type does
+    if isinstance(t, ir.Array):
+        return _named(t.element, signatures, lower, "", (*at, "element"))
+    if not isinstance(t, ir.FunctionType):
+        return {}
+    for c_name in (t.spelling, own):
+        if c_name in signatures:
+            py, sig = signatures[c_name]
+            try:
+                if lower.signature(t) == sig:  # the typedef's type: always, but it is checked
+                    return {at: py}
+            except CannotProxy:
+                return {}
+    found: Named = {}
+    for i, p in enumerate(t.params):
+        found |= _named(p.type, signatures, lower, "", (*at, i))
+    return found | _named(t.result, signatures, lower, "", (*at, "result"))
 
 
 def _typedef_aliases(api: ir.Api, tags: Collection[str], taken: Collection[str]) -> dict[str, str]:
@@ -239,20 +289,20 @@ def _constants(api: ir.Api, taken: set[str]) -> list[ir.Constant]:
 
 
 def _callbacks(api: ir.Api, lower: Lowering, taken: set[str],
-               structs: list[str]) -> dict[str, Signature]:
-    """The function types the headers name, whose signature lowers, by C name: typedefs
-    of a function type (``typedef int f(int);``) or of a function pointer, then the
-    function-pointer fields of ``structs`` as ``TAG_FIELD``; adds their names to
-    ``taken``."""
+               structs: list[str]) -> dict[str, tuple[ir.FunctionType, Signature]]:
+    """The function types the headers name, whose signature lowers, by C name, with
+    their signature: typedefs of a function type (``typedef int f(int);``) or of a
+    function pointer, then the function-pointer fields of ``structs`` as ``TAG_FIELD``;
+    adds their names to ``taken``."""
     named: list[tuple[str, ir.DeclType]] = list(api.typedefs.items())
     named += [(f"{tag}_{f.name}", f.type) for tag in structs
               for f in api.structs[tag].fields or []]
-    out: dict[str, Signature] = {}
+    out: dict[str, tuple[ir.FunctionType, Signature]] = {}
     for tname, t in named:
         ft = t.target if isinstance(t, ir.Pointer) else t
         if isinstance(ft, ir.FunctionType) and tname not in taken:
             try:
-                out[tname] = lower.signature(ft)
+                out[tname] = (ft, lower.signature(ft))
                 taken.add(tname)
             except CannotProxy:
                 pass
@@ -306,10 +356,12 @@ def _structs_used(api: ir.Api, headers: list[str], exported: set[str]) -> list[s
 
 
 def _plan_functions(plan: PackagePlan, exported: list[tuple[ir.FunctionDecl, Signature]],
-                    classes: set[str], annotations: dict[str, Annotation], where: str) -> None:
-    """Name the methods and their parameters; check and restate the annotations."""
+                    taken: set[str], annotations: dict[str, Annotation], where: str) -> None:
+    """Name the methods (apart from the base classes' members and ``taken``) and their
+    parameters; check and restate the annotations."""
     methods = plan.python_names([(f"function {fn.name}", fn.name, fn.location)
-                                 for fn, _ in exported], PROXY_MEMBERS | classes)
+                                 for fn, _ in exported],
+                                LIBRARY_PROXY_MEMBERS | HELPERS_MEMBERS | {"helpers"} | taken)
     by_c_name = {fn.name: py for (fn, _), py in zip(exported, methods)}
     for (fn, sig), pyname in zip(exported, methods):
         params = plan.python_names([(f"parameter {p} of {fn.name}", p, fn.location)
@@ -341,14 +393,20 @@ def _name_helper(plan: PackagePlan, fp: FunctionPlan, fn: ir.FunctionDecl,
                             free=methods.get(ann.free or "", ann.free))
 
 
-def _plan_fields(plan: PackagePlan, api: ir.Api, lower: Lowering, classes: set[str]) -> None:
-    """Name each struct's fields (one namespace per struct) and lower their types."""
+def _plan_fields(plan: PackagePlan, api: ir.Api, lower: Lowering, taken: set[str],
+                 signatures: dict[str, tuple[str, Signature]]) -> None:
+    """Name each struct's fields (one namespace per struct, apart from ``Struct``'s
+    members and ``taken``), lower their types and find the named Signatures they are
+    written with (a function-pointer field without a typedef name: its own,
+    ``TAG_FIELD``)."""
     for sp in plan.structs:
         s = api.structs[sp.tag]
         fields = s.fields or []
         pynames = plan.python_names([(f"field {f.name} of struct {sp.tag}", f.name, s.location)
-                                     for f in fields], STRUCT_MEMBERS | classes)
+                                     for f in fields], STRUCT_MEMBERS | taken)
         sp.fields = [(py, lower.field(f.type)) for f, py in zip(fields, pynames)]
+        sp.named = {py: named for f, py in zip(fields, pynames)
+                    if (named := _named(f.type, signatures, lower, f"{sp.tag}_{f.name}"))}
 
 
 def _pointees(fn: ir.FunctionDecl) -> dict[str, Prim | Ptr]:

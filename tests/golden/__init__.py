@@ -13,9 +13,18 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from sandboxlib.codegen.generate import WrapRequest
 from sandboxlib.codegen.preprocess import Preprocessed, from_compiler_output
+from sandboxlib.codegen.spec import load_annotations
 
 GOLDEN = Path(__file__).resolve().parent
+
+
+def tiny_request() -> WrapRequest:
+    """What `sandboxlib wrap tiny --header tiny.h --source tiny.c --spec tiny.toml` asks."""
+    spec = GOLDEN / "tiny.toml"
+    return WrapRequest("tiny", [GOLDEN / "tiny.h"], [GOLDEN / "tiny.c"],
+                       annotations=load_annotations(spec), origin=str(spec))
 
 _DIRECTIVE = re.compile(r"\s*#\s*(\w+)")
 _COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
