@@ -3,14 +3,12 @@
 Generated code: DO NOT EDIT. Regenerate with `sandboxlib wrap` or `sandboxlib gen`.
 """
 
-import builtins
 from enum import IntEnum
-
 from typing import Any, NewType, NoReturn
 
-from sandboxlib import Grants, Library, Limits, PointerValue, Signature, Tainted, TaintedPtr
-from sandboxlib.proxy import (CallbackArg, ConstData, Helpers, HostData, HostPointer,
-                              LibraryProxy, PointerArg, Struct)
+from sandboxlib import Grants, Library, Limits, Signature, Tainted, TaintedPtr
+from sandboxlib.proxy import (CallbackArg, ConstData, Helpers, HostPointer, LibraryProxy,
+                              PointerArg, Struct)
 
 Expat_INCLUDED: int
 XML_MAJOR_VERSION: int

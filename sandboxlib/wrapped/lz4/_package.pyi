@@ -3,14 +3,10 @@
 Generated code: DO NOT EDIT. Regenerate with `sandboxlib wrap` or `sandboxlib gen`.
 """
 
-import builtins
-from enum import IntEnum
+from typing import Any, NoReturn
 
-from typing import Any, NewType, NoReturn
-
-from sandboxlib import Grants, Library, Limits, PointerValue, Signature, Tainted, TaintedPtr
-from sandboxlib.proxy import (CallbackArg, ConstData, Helpers, HostData, HostPointer,
-                              LibraryProxy, PointerArg, Struct)
+from sandboxlib import Grants, Library, Limits, Tainted, TaintedPtr
+from sandboxlib.proxy import ConstData, Helpers, LibraryProxy, PointerArg, Struct
 
 LZ4_FREESTANDING: int
 LZ4_VERSION_MAJOR: int
