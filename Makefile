@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt setup.py $(wildcard sandboxlib/*.c sand
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "installing sandboxlib and its pinned dependencies into $(VENV) ..."
 	@$(PY) -m pip uninstall --quiet --yes sandboxlib 2>/dev/null || true  # the name before sandboxlib-wasm
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,dask]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,dask,wrap]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
 demo: venv

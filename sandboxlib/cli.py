@@ -19,6 +19,7 @@ from .codegen.plan import PackagePlan, warn_skipped
 from .codegen.generate import WrapRequest, build_module, check_package_name, plan_for, wrap
 from .codegen.spec import load_annotations, load_spec
 from .errors import SandboxError
+from .toolchain.extras import WrapExtraMissing
 from .progress import is_quiet, set_quiet
 
 
@@ -230,10 +231,10 @@ def main(argv: list[str] | None = None) -> int:
             set_quiet()
         code: int = args.run(args)
         _out()
+    except (MissingDependency, WrapExtraMissing) as exc:
+        return _fail(f"error: {exc}", 1)
     except SandboxError as exc:
         return _fail(f"error: {exc}", 2)
-    except MissingDependency as exc:
-        return _fail(f"error: {exc}", 1)
     except OSError as exc:
         return _fail(f"error: {_describe(exc)}", 1)
     except KeyboardInterrupt:

@@ -25,12 +25,12 @@ from pathlib import Path
 
 from ..errors import BuildError
 from ..toolchain import build_wasm
+from ..toolchain.extras import require
 from ..toolchain.wasmbinary import exported_functions
 from . import ir
 from .annotations import Annotation
 from .emit_py import emit_proxy
 from .emit_pyi import emit_stub
-from .parse import parse_api
 from .plan import PackagePlan, drop_undefined, make_plan
 from .preprocess import preprocess
 
@@ -100,6 +100,8 @@ def check_package_name(name: str, force: bool = False) -> str | None:
 def plan_for(req: WrapRequest) -> PackagePlan:
     """Preprocess and parse the headers, and decide what the proxy exports."""
     req.check()
+    require("pycparser", "parsing C headers")
+    from .parse import parse_api
     return plan_api(req, parse_api(preprocess(req.headers, req.include_dirs, req.defines),
                                    req.headers))
 

@@ -25,7 +25,6 @@ from ..errors import BuildError
 from ..once import Memo
 from ..toolchain.cache import build_entry, content_key
 from ..toolchain.zig import compiler_version
-from .generate import wrap
 from .spec import licence_files, load_spec, spec_inputs
 
 _GENERATOR = Path(__file__).resolve().parent
@@ -105,6 +104,7 @@ def _cached(spec_path: Path) -> tuple[Path, str]:
                       [spec_path.read_text(), generator_fingerprint()])
 
     def generate(tmp: Path) -> None:
+        from .generate import wrap
         wrap(req, tmp)
     return build_entry("generated", key, f"{req.name}/__init__.py", generate) / req.name, key
 

