@@ -695,7 +695,7 @@ def test_bracketed_tuple_of_one_keeps_its_comma() -> None:
 # Each module may import only modules listed before it; emit_py and emit_pyi not each
 # other. ir, names and annotations are the shared vocabulary.
 ORDER = ["ir", "names", "annotations", "formatting", "macros", "preprocess", "parse", "lower",
-         "helpers", "plan", "emit_py", "emit_pyi", "generate", "spec", "packages"]
+         "helpers", "plan", "emit_py", "emit_pyi", "generate", "spec", "precompile", "packages"]
 NEEDS_NO_COMPILER = {"ir", "names", "annotations", "formatting", "macros", "parse", "lower",
                      "helpers", "plan", "emit_py", "emit_pyi"}
 

@@ -65,17 +65,24 @@ def load_generated(spec_path: Path) -> ModuleType:
     from what is here now, else the cached one, generating it if needed."""
     package, key = _shipped(spec_path) or _cached(spec_path)
     modname = f"_sandboxlib_generated_{package.name}_{key[:12]}"
-    return _imported.get(modname, lambda: _import(modname, package))
+    return _imported.get(modname, lambda: import_package(modname, package))
 
 
-def ship(spec_path: Path) -> Path:
+def ship(spec_path: Path, precompile: bool = False) -> Path:
     """Generate the package of ``spec_path`` (through the cache) and place it beside the
-    spec with its ``shipped_key``, as a wheel ships it; returns the package's path."""
-    package, _ = _cached(spec_path)
+    spec with its ``shipped_key``, as a wheel ships it; returns the package's path. With
+    ``precompile``, also its first-use work: the pre-initialized module and the wasm2c
+    extensions (``precompile.ship_precompiled``), which this Python's wheel carries."""
+    package, key = _cached(spec_path)
     dest = spec_path.parent / SHIPPED
     shutil.rmtree(dest / package.name, ignore_errors=True)
     shutil.copytree(package, dest / package.name,
                     ignore=shutil.ignore_patterns("__pycache__"))
+    if precompile:
+        from .precompile import ship_precompiled
+        module = import_package(f"_sandboxlib_shipping_{package.name}_{key[:12]}",
+                                dest / package.name)
+        ship_precompiled(module.LIBRARY)
     licences = dest / package.name / "LICENSES"  # of the third-party code it carries
     for name, file in licence_files(spec_path).items():
         licences.mkdir(exist_ok=True)
@@ -109,7 +116,8 @@ def _cached(spec_path: Path) -> tuple[Path, str]:
     return build_entry("generated", key, f"{req.name}/__init__.py", generate) / req.name, key
 
 
-def _import(modname: str, package: Path) -> ModuleType:
+def import_package(modname: str, package: Path) -> ModuleType:
+    """Import the generated package in the folder ``package`` as ``modname``."""
     found = importlib.util.spec_from_file_location(modname, package / "__init__.py",
                                                    submodule_search_locations=[str(package)])
     if found is None or found.loader is None:

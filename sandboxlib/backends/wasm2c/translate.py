@@ -91,7 +91,7 @@ def translate(wasm: Path) -> Translation:
     for part in (wabt().wabt_version(), HOOKS_ANCHOR, HOOKS_INCLUDE, METER_AT, METER,
                  *REFUSED_FEATURES):
         h.update(b"\0" + part.encode())
-    return _read_header(build_entry("wasm2c-src", h.hexdigest()[:32], "module.h",
+    return read_header(build_entry("wasm2c-src", h.hexdigest()[:32], "module.h",
                                     lambda tmp: _generate(wasm, tmp)))
 
 
@@ -131,7 +131,8 @@ def _parse_decl(line: str) -> CDecl | None:
     return CDecl(m["symbol"], m["result"].strip(), tuple(params[1:]), params[0])
 
 
-def _read_header(directory: Path) -> Translation:
+def read_header(directory: Path) -> Translation:
+    """The translation whose ``module.h`` is in ``directory``."""
     lines = (directory / "module.h").read_text().splitlines()
     exports: dict[str, CDecl] = {}
     imports: list[Import] = []
