@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt setup.py sandboxlib/*.c sandboxlib/*.h sandboxlib/backends/wasmtime/*.c sandboxlib/wrapped/expat/*.c | cksum | cut -d' ' -f1)
 
-.PHONY: all demo dask test typecheck unit quick lint bench venv clean
+.PHONY: all demo dask test typecheck unit quick lint bench venv wheels clean
 
 all: test
 
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt setup.py $(wildcard sandboxlib/*.c sand
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "installing sandboxlib and its pinned dependencies into $(VENV) ..."
 	@$(PY) -m pip uninstall --quiet --yes sandboxlib 2>/dev/null || true  # the name before sandboxlib-wasm
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,dask]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,dask,wrap]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
 demo: venv
@@ -54,5 +54,11 @@ bench: venv
 	$(PY) -m sandboxlib bench
 	$(PY) -m pytest -q benchmarks --benchmark-columns=median,iqr,rounds
 
+# One manylinux wheel per CPython (3.11, 3.12, 3.13 from pyenv; WHEEL_PYTHONS= to
+# choose), each with the drop-ins' wasm2c extensions built, repaired by auditwheel, in dist/.
+WHEEL_PYTHONS ?= 3.11 3.12 3.13
+wheels:
+	.ci/build-wheels $(WHEEL_PYTHONS)
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache

@@ -18,19 +18,21 @@ BOUNDARY_PARTS = [f"sandboxlib/_boundary_{part}.c" for part in
 
 # Run in the build directory, so that it imports the sandboxlib being built (with its
 # extensions; -B: no bytecode left there): generates the package of each drop-in's spec
-# beside the spec.
+# beside the spec, with its first-use work done: the pre-initialized module and the
+# wasm2c extensions for this Python (sandboxlib.precompile).
 SHIP = """
 from pathlib import Path
 from sandboxlib.codegen.packages import ship
+from sandboxlib.precompile import ship_package_precompiled
 for spec in sorted(Path("sandboxlib/wrapped").glob("*/*.toml")):
-    ship(spec)
+    ship_package_precompiled(ship(spec))
 """
 
 
 class BuildGenerated(Command):
     """Generate the drop-ins' packages (``sandboxlib/wrapped/*/_generated/``) into the
-    wheel from the pinned sources, so that importing a drop-in from it needs neither
-    network nor compiler (``sandboxlib.codegen.packages``). Not in an editable install:
+    wheel from the pinned sources, with their wasm2c extensions built, so that using a
+    drop-in from it needs neither network nor compiler (``sandboxlib.codegen.packages``). Not in an editable install:
     there they are generated into the cache on first use, as from a source tree."""
 
     description = "generate the packages of sandboxlib.wrapped's specs into the build"

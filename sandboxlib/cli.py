@@ -20,6 +20,7 @@ from .codegen.plan import PackagePlan, warn_skipped
 from .codegen.generate import WrapRequest, build_module, check_package_name, plan_for, wrap
 from .codegen.spec import load_annotations, load_spec
 from .errors import SandboxError
+from .toolchain.extras import WrapExtraMissing
 from .progress import LOGGER, StderrHandler, is_quiet, set_quiet
 
 
@@ -138,6 +139,25 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _precompile(args: argparse.Namespace) -> int:
+    from .codegen.packages import import_package
+    from .precompile import SHIPPED_METERS, warm
+    from .library import Library
+    package = Path(args.package).resolve()
+    if not (package / "__init__.py").is_file():
+        raise SandboxError(f"{package}: not a generated package (no __init__.py); give the "
+                           "folder `sandboxlib wrap` or `gen` wrote")
+    module = import_package(f"_sandboxlib_precompile_{package.name}", package)
+    library = getattr(module, "LIBRARY", None)
+    if not isinstance(library, Library):
+        raise SandboxError(f"{package}: not a generated package (it defines no LIBRARY)")
+    backends, meters = args.backend or ["wasm2c"], args.meter or list(SHIPPED_METERS)
+    warm(library, backends, meters)
+    _out(f"precompiled {package}: {', '.join(backends)}"
+         + (f" (meters {', '.join(map(str, meters))})" if "wasm2c" in backends else ""))
+    return 0
+
+
 def _bench(args: argparse.Namespace) -> int:
     from .bench import report, run_suite
     if args.plot:
@@ -197,6 +217,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.set_defaults(run=_gen)
 
+    p = sub.add_parser("precompile", parents=[common],
+                       help="do a generated package's first-use work now (build cache)")
+    p.add_argument("package", help="the package's folder (DIR/NAME/ from wrap or gen)")
+    p.add_argument("--backend", action="append", choices=["wasm2c", "wasmtime", "native"],
+                   help="the backend(s) to prepare (repeatable; default: wasm2c)")
+    p.add_argument("--meter", action="append", type=int, choices=[0, 1, 2],
+                   help="wasm2c builds: 0 no limit on fuel or time, 1 fuel, 2 a timeout "
+                        "(repeatable; default: 0 and 2)")
+    p.set_defaults(run=_precompile)
+
     p = sub.add_parser("bench", parents=[common],
                        help="measure calls, sandbox creation and bulk work vs native")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
@@ -235,10 +265,10 @@ def main(argv: list[str] | None = None) -> int:
         LOGGER.addHandler(handler)
         code: int = args.run(args)
         _out()
+    except (MissingDependency, WrapExtraMissing) as exc:
+        return _fail(f"error: {exc}", 1)
     except SandboxError as exc:
         return _fail(f"error: {exc}", 2)
-    except MissingDependency as exc:
-        return _fail(f"error: {exc}", 1)
     except OSError as exc:
         return _fail(f"error: {_describe(exc)}", 1)
     except KeyboardInterrupt:

@@ -237,3 +237,32 @@ def test_cache_location(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
         assert cache_root() == tmp_path / "xdg" / "sandboxlib"
     monkeypatch.setenv(CACHE_ENV, str(tmp_path / "mine"))
     assert cache_root() == tmp_path / "mine" and (tmp_path / "mine").is_dir()
+
+
+# -- precompile: a generated package's first-use work ahead of time -----------------------
+
+@pytest.mark.quick
+def test_precompile_refuses_what_is_not_a_generated_package(tmp_path: Path) -> None:
+    proc = run_cli("precompile", str(tmp_path), cwd=tmp_path)
+    assert proc.returncode == 2 and "not a generated package" in proc.stderr, proc.stderr
+
+
+def test_precompile_then_first_use_compiles_nothing(tmp_path: Path) -> None:
+    assert wrap_sample("sample", tmp_path, tmp_path / "out").returncode == 0
+    package = tmp_path / "out" / "sample"
+    proc = run_cli("precompile", str(package), "--backend", "wasm2c", "--meter", "0",
+                   cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert f"precompiled {package}: wasm2c (meters 0)" in proc.stdout
+    # first use: no process started (zig, wasm2c and cffi's compiler run in one each)
+    use = ("import sys\n"
+           "def refuse(event, args):\n"
+           "    if event.startswith(('subprocess.', 'os.posix_spawn', 'os.exec')):\n"
+           "        raise RuntimeError('started a process: ' + event)\n"
+           "sys.addaudithook(refuse)\n"
+           "sys.path.insert(0, 'out')\n"
+           "import sample\n"
+           "print(sample.sandbox('wasm2c').sample_add(2, 3).verify_in({5}))\n")
+    done = subprocess.run([sys.executable, "-c", use], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "5", done.stderr

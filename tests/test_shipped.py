@@ -11,7 +11,12 @@ import pytest
 
 from libs import ROOT
 
+from sandboxlib import Limits
+from sandboxlib.backends.wasm2c.build import PRECOMPILED
 from sandboxlib.codegen.packages import SHIPPED, load_generated, ship, shipped_key
+from sandboxlib.precompile import SHIPPED_METERS, ship_package_precompiled
+from sandboxlib.toolchain.guard import NO_COMPILE_ENV, CompileDisabled
+from sandboxlib.toolchain.preinit import SHIPPED_IMAGE
 from sandboxlib.codegen.spec import licence_files
 from sandboxlib.toolchain.cache import CACHE_ENV, cache_root
 from sandboxlib.toolchain.fetch import MIRROR_ENV
@@ -50,6 +55,26 @@ def test_the_shipped_package_is_used_without_the_cache(spec: Path, tmp_path: Pat
     assert loaded_from(spec) == shipped
     assert not (cache_root() / "generated").exists()  # nothing generated, nothing compiled
     assert not (cache_root() / "wasm").exists()
+
+
+def test_a_precompiled_package_runs_on_wasm2c_without_compiling(
+        spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wheel's drop-ins: the pre-initialized module and the wasm2c extension of each
+    shipped meter are loaded with an empty cache and compiling disabled; another meter
+    (fuel) would compile."""
+    shipped = ship(spec)
+    ship_package_precompiled(shipped)
+    assert (shipped / SHIPPED_IMAGE).is_file()
+    assert len(list((shipped / PRECOMPILED).glob("*.so"))) == len(SHIPPED_METERS)
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "empty-cache"))
+    monkeypatch.setenv(NO_COMPILE_ENV, "1")
+    module = load_generated(spec)
+    for limits in (Limits(), Limits(timeout=5.0)):
+        with module.sandbox("wasm2c", limits=limits) as lib:
+            assert lib.tiny_add(2, 3).verify_in({5}) == 5
+    with pytest.raises(CompileDisabled):
+        module.sandbox("wasm2c", limits=Limits(fuel=10**9))
+    assert not (tmp_path / "empty-cache").exists()
 
 
 # what is edited after shipping: file, text appended

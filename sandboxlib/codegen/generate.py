@@ -27,12 +27,12 @@ from pathlib import Path
 
 from ..errors import BuildError
 from ..toolchain import build_wasm
+from ..toolchain.extras import require
 from ..toolchain.wasmbinary import exported_functions
 from . import ir
 from .annotations import Annotation
 from .emit_py import emit_proxy, proxy_imports
 from .emit_pyi import emit_stub, stub_imports
-from .parse import parse_api
 from .plan import PackagePlan, drop_undefined, make_plan
 from .preprocess import preprocess
 
@@ -102,6 +102,8 @@ def check_package_name(name: str, force: bool = False) -> str | None:
 def plan_for(req: WrapRequest) -> PackagePlan:
     """Preprocess and parse the headers, and decide what the proxy exports."""
     req.check()
+    require("pycparser", "parsing C headers")
+    from .parse import parse_api
     return plan_api(req, parse_api(preprocess(req.headers, req.include_dirs, req.defines),
                                    req.headers))
 

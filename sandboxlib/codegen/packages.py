@@ -25,7 +25,6 @@ from ..errors import BuildError
 from ..once import Memo
 from ..toolchain.cache import build_entry, content_key
 from ..toolchain.zig import compiler_version
-from .generate import wrap
 from .spec import licence_files, load_spec, spec_inputs
 
 _GENERATOR = Path(__file__).resolve().parent
@@ -66,12 +65,13 @@ def load_generated(spec_path: Path) -> ModuleType:
     from what is here now, else the cached one, generating it if needed."""
     package, key = _shipped(spec_path) or _cached(spec_path)
     modname = f"_sandboxlib_generated_{package.name}_{key[:12]}"
-    return _imported.get(modname, lambda: _import(modname, package))
+    return _imported.get(modname, lambda: import_package(modname, package))
 
 
 def ship(spec_path: Path) -> Path:
     """Generate the package of ``spec_path`` (through the cache) and place it beside the
-    spec with its ``shipped_key``, as a wheel ships it; returns the package's path."""
+    spec with its ``shipped_key``, as a wheel ships it; returns the package's path (the
+    wheel's build then adds its first-use work: ``sandboxlib.precompile``)."""
     package, _ = _cached(spec_path)
     dest = spec_path.parent / SHIPPED
     shutil.rmtree(dest / package.name, ignore_errors=True)
@@ -105,11 +105,13 @@ def _cached(spec_path: Path) -> tuple[Path, str]:
                       [spec_path.read_text(), generator_fingerprint()])
 
     def generate(tmp: Path) -> None:
+        from .generate import wrap
         wrap(req, tmp)
     return build_entry("generated", key, f"{req.name}/__init__.py", generate) / req.name, key
 
 
-def _import(modname: str, package: Path) -> ModuleType:
+def import_package(modname: str, package: Path) -> ModuleType:
+    """Import the generated package in the folder ``package`` as ``modname``."""
     found = importlib.util.spec_from_file_location(modname, package / "__init__.py",
                                                    submodule_search_locations=[str(package)])
     if found is None or found.loader is None:

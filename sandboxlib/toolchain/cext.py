@@ -25,6 +25,7 @@ from ..errors import BuildError
 from ..once import Memo
 from ..progress import progress
 from .cache import build_entry, content_key, discard
+from .extras import require
 from .guard import refuse_if_no_compile
 from .zig import compiler_version, zig_cc, zig_env
 
@@ -69,8 +70,14 @@ def build_extension(kind: str, name: str, cdef: str, prelude: str, sources: Sequ
     def build(tmp: Path) -> None:
         if not zig:
             require_c_compiler(f"{name} for the {kind} backend")
+        require("setuptools", f"compiling {name} for the {kind} backend (cffi builds with it)")
         work = tmp / "work"
-        with progress(f"compiling {name} for the {kind} backend ({len(sources)} file(s))"):
+        label = f"compiling {name} for the {kind} backend ({len(sources)} file(s))"
+        first = zig and not _zig_runtime_marker().exists()
+        if first:
+            label += ("; the first build with zig on this machine also builds zig's own "
+                      "runtime for it, about 90 s, once")
+        with progress(label):
             proc = subprocess.run([sys.executable, "-P", "-c", _COMPILE], capture_output=True,
                                   text=True, input=json.dumps({**job, "tmpdir": str(work)}),
                                   env=_zig_cc_env() if zig else None)
@@ -80,9 +87,24 @@ def build_extension(kind: str, name: str, cdef: str, prelude: str, sources: Sequ
                              proc.stderr + proc.stdout)
         os.replace(work / filename, tmp / filename)
         discard(work)
+        if first:
+            _zig_runtime_marker().touch()
 
     path = build_entry(kind, key, filename, build) / filename
+    return load_extension(path, modname)
+
+
+def load_extension(path: Path, modname: str) -> ModuleType:
+    """Import the extension at ``path`` (built as ``modname``), once per process."""
     return _loaded.get(path, lambda: _import(modname, path))
+
+
+def _zig_runtime_marker() -> Path:
+    """Present once zig has built an extension (and so its runtime for this machine)."""
+    folder = Path(zig_env()["ZIG_GLOBAL_CACHE_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    tag = re.sub(r"[^A-Za-z0-9.]+", "-", compiler_version())
+    return folder / f".sandboxlib-native-runtime-{tag}"
 
 
 def _zig_cc_env() -> dict[str, str]:

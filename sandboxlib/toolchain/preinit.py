@@ -220,13 +220,46 @@ def preinitialize(wasm: bytes, limits: Limits = Limits(), name: str = "module") 
     return assemble(out)
 
 
+# Beside a module a wheel ships (``ship_image``): its image, and the key it was made for.
+SHIPPED_IMAGE = "module.preinit.wasm"
+SHIPPED_KEY = "module.preinit.key"
+
+
+def _key(wasm: bytes) -> str:
+    return hashlib.sha256(FORMAT.encode() + b"\0" + wasm).hexdigest()[:32]
+
+
+def _recorded(path: Path) -> str | None:
+    try:
+        return path.with_name(SHIPPED_KEY).read_text().strip()
+    except OSError:
+        return None
+
+
+def ship_image(path: Path, name: str) -> Path | None:
+    """Pre-initialize the module at ``path`` as its first sandbox would (default limits)
+    and place the image beside it, where ``preinitialized`` takes it without compiling;
+    None if it makes no image."""
+    image, _ = preinitialized(path, Limits(), name)
+    if image == path:
+        return None
+    shipped = path.with_name(SHIPPED_IMAGE)
+    shipped.write_bytes(image.read_bytes())
+    path.with_name(SHIPPED_KEY).write_text(_key(path.read_bytes()) + "\n")
+    return shipped
+
+
 def preinitialized(path: Path, limits: Limits, name: str) -> tuple[Path, int]:
     """``path`` pre-initialized under ``limits`` (see the module docstring), cached
     by content, and the memory its sandboxes start with; ``(path, 0)`` itself if the
-    start-up came near the memory limit (not cached: a later process may have room)."""
-    refuse_if_no_compile(f"pre-initializing {name} (wasmtime compiles it)")
+    start-up came near the memory limit (not cached: a later process may have room).
+    An image shipped beside ``path`` for it (``ship_image``) is taken as it is."""
     wasm = path.read_bytes()
-    key = hashlib.sha256(FORMAT.encode() + b"\0" + wasm).hexdigest()[:32]
+    key = _key(wasm)
+    shipped = path.with_name(SHIPPED_IMAGE)
+    if shipped.is_file() and _recorded(path) == key:
+        return shipped, initial_memory(shipped.read_bytes())
+    refuse_if_no_compile(f"pre-initializing {name} (wasmtime compiles it)")
 
     def build(tmp: Path) -> None:
         (tmp / "module.wasm").write_bytes(preinitialize(wasm, limits, name))

