@@ -1,6 +1,6 @@
 /* sandboxlib: what the compiled boundary (sandboxlib._boundary) asks of a backend in C,
-   and what it offers one. It names no backend: each backend's adapter (the wasm2c shim,
-   the native build's entries, backends/wasmtime/_adapter.c) provides these forms. */
+   and what it offers one. It names no backend: each backend's adapter (in its own
+   folder under sandboxlib/backends/) provides these forms. */
 #ifndef SBX_BOUNDARY_H
 #define SBX_BOUNDARY_H
 #include <stdint.h>

@@ -85,7 +85,7 @@ int callback_dispatch(void* target, sbx_val* v) {
   return rc;
 }
 
-/* Called from Python (the native backend's C-typed trampolines): raw numbers in, the
+/* Called from Python (a backend's trampolines written with cffi): raw numbers in, the
    raw result out; on failure the exception waits in the gate and 0 comes back. */
 static PyObject* Callback_call(Callback* cb, PyObject* const* args, size_t nargsf, PyObject* kw) {
   Py_ssize_t n = PyVectorcall_NARGS(nargsf);

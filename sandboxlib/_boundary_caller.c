@@ -13,8 +13,7 @@
    only accepts what they would accept unchanged.
 
    The raw call is the one form every backend provides (an sbx_call_fn, see
-   _boundary.h: the wasm2c shim, the native build's entries and
-   backends/wasmtime/_adapter.c each make one per function). */
+   _boundary.h: each backend's adapter makes one per function). */
 #include "_boundary_internal.h"
 
 typedef struct {

@@ -1,5 +1,5 @@
 /* sandboxlib: the process's allocator of linear memories (sandboxlib._slab), as the
-   backends' C sees it (the wasm2c modules, the wasmtime adapter's memory creator):
+   backends' C sees it (their compiled modules and memory creators):
    they get its address (_slab.api()) once loaded. */
 #ifndef SBX_SLAB_H
 #define SBX_SLAB_H
