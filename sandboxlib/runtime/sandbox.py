@@ -19,6 +19,7 @@ from .marshal import converter
 from .objects import Allocation, CallbackHandle, Temps
 from .structs import Cell
 from .scalars import Converter
+from .snapshot import Snapshot, capture, restore
 from .strict import POISON, QUARANTINE_BYTES, strict
 
 A = TypeVar("A", bound=Allocation)
@@ -38,7 +39,8 @@ class Sandbox:
     """
 
     def __init__(self, library: LibraryModule, backend: str = "wasmtime", *,
-                 limits: Limits | None = None, grants: Grants | None = None) -> None:
+                 limits: Limits | None = None, grants: Grants | None = None,
+                 snapshot: Snapshot[object] | None = None) -> None:
         self.library = library
         self.backend = get_backend(backend)
         self.model = self.backend.model
@@ -66,6 +68,12 @@ class Sandbox:
             raise (TrapError(f"{where}: {exc}", exc.kind) if isinstance(exc, TrapError)
                    else ResourceError(f"{where}: {exc} ({self.limits})")) from None
         self.memory = Memory(self._instance.memory, f"{library.name}[{backend}]")
+        if snapshot is not None:
+            try:
+                restore(self, snapshot)
+            except BaseException:
+                self.close()
+                raise
 
     # -- lifecycle ---------------------------------------------------------------
     @property
@@ -225,6 +233,10 @@ class Sandbox:
         exc.add_note(f"sandboxlib: raised while the {self.library.name} sandbox ran {name}(); "
                      "the sandbox is poisoned")
         return exc
+
+    def snapshot(self) -> Snapshot[Sandbox]:
+        """This sandbox's state now, to start new ones from (``runtime/snapshot.py``)."""
+        return capture(self, lambda sandbox: sandbox)
 
     # -- memory ------------------------------------------------------------------
     def out(self, ctype: Prim | Ptr | FuncPtr, initial: object = None) -> Cell:
