@@ -39,6 +39,11 @@
   SBX_METER {                                                \
   }
 
+/* A function that calls nothing (translate.py: mark_leaves) cannot recurse. */
+#define SBX_LEAF_PROLOGUE \
+  SBX_METER {             \
+  }
+
 #undef CHECK_CALL_INDIRECT
 #define CHECK_CALL_INDIRECT(table, ft, x)                       \
   (LIKELY((x) < table.size && ft == table.data[x].func_type) || \
