@@ -90,6 +90,39 @@ def test_a_signal_handler_that_raises_nothing_still_stops_the_call(
                    "whose handler raised nothing", "handler ran 1 time(s)"], out
 
 
+SIGINT_WHILE_ANOTHER_THREAD_CALLS = CHILD_PRELUDE + """
+worker_sb = lib.sandbox(backend, limits=limits)
+outcome = []
+
+def work():
+    try:
+        worker_sb.hostile_spin()
+    except Interrupted:
+        outcome.append("worker interrupted")
+
+worker = threading.Thread(target=work)
+worker.start()
+threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+try:
+    time.sleep(60)
+except KeyboardInterrupt:
+    print("main: KeyboardInterrupt")
+time.sleep(0.2)
+print("worker still running" if worker.is_alive() else "worker stopped")
+while not worker_sb.interrupt():  # its call may not have started yet on a busy machine
+    time.sleep(0.01)
+worker.join()
+print(outcome[0])
+"""
+
+
+def test_ctrl_c_is_for_the_main_thread(isolating_backend: str) -> None:
+    """Python raises KeyboardInterrupt in the main thread: a call another thread runs
+    goes on (until that thread's own interrupt())."""
+    out = _child(SIGINT_WHILE_ANOTHER_THREAD_CALLS, isolating_backend)
+    assert out == ["main: KeyboardInterrupt", "worker still running", "worker interrupted"], out
+
+
 def test_interrupt_from_another_thread(isolating_backend: str) -> None:
     lib = hostile_library()
     sb = lib.sandbox(isolating_backend)
