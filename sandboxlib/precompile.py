@@ -20,9 +20,9 @@ from .progress import progress
 from .toolchain.preinit import ship_image
 
 # What a sandbox's limits make the wasm2c backend build (Wasm2cBackend.instantiate):
-# 1 with fuel, else 2 (every call can be stopped: a timeout, interrupt(), Ctrl-C). A
-# wheel ships 2; fuel on wasm2c compiles on first use.
-METER_LIMITS = {1: Limits(fuel=10**12), 2: Limits()}
+# 1 with fuel, 0 for calls that cannot be stopped (interruptible=False), else 2 (a
+# timeout, interrupt(), Ctrl-C stop them). A wheel ships 2; the others compile on first use.
+METER_LIMITS = {0: Limits(interruptible=False), 1: Limits(fuel=10**12), 2: Limits()}
 SHIPPED_METERS = (2,)
 
 
@@ -52,6 +52,7 @@ def warm(library: Library, backends: Iterable[str], meters: Iterable[int]) -> No
     module, translate and compile it, with progress."""
     for backend in backends:
         for meter in (meters if backend == "wasm2c" else [2]):
-            label = f"{library.name} on {backend}" + (" (fuel)" if meter == 1 else "")
+            label = f"{library.name} on {backend}" + {0: " (uninterruptible)", 1: " (fuel)",
+                                                      2: ""}[meter]
             with progress(f"precompiling {label}"):
                 library.sandbox(backend, limits=METER_LIMITS[meter]).close()

@@ -16,7 +16,7 @@ import pytest
 
 from libs import hostile_library, plain, sample_library
 
-from sandboxlib import Interrupted, PoisonedError, SandboxError
+from sandboxlib import Interrupted, Limits, PoisonedError, SandboxError
 
 HANG_GUARD = 120.0  # seconds; only there so that a regression fails instead of hanging
 
@@ -162,3 +162,19 @@ def test_the_native_backend_cannot_interrupt_a_call() -> None:
         with pytest.raises(SandboxError, match="native backend cannot interrupt"):
             sb.interrupt()
         assert plain(sb.sample_add(2, 3)) == 5
+
+
+def test_uninterruptible_sandboxes_refuse_interrupt(isolating_backend: str) -> None:
+    """Limits(interruptible=False): compiled without the checks, so interrupt() says it
+    cannot stop a call instead of promising to; calls work as before."""
+    with hostile_library().sandbox(isolating_backend,
+                                   limits=Limits(interruptible=False)) as sb:
+        assert plain(sb.hostile_ok(2)) == 4
+        with pytest.raises(SandboxError, match=r"Limits\(interruptible=False\)"):
+            sb.interrupt()
+        assert sb.poisoned is None and plain(sb.hostile_ok(3)) == 6
+
+
+def test_a_timeout_needs_interruptible_calls() -> None:
+    with pytest.raises(ValueError, match="timeout needs interruptible"):
+        Limits(timeout=1.0, interruptible=False)

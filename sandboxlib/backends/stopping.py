@@ -18,7 +18,8 @@ from typing import Any, Callable, NoReturn
 
 from .._boundary import check_signals
 from .._boundary import watch_signals as _watch
-from ..errors import Interrupted
+from ..config import Limits
+from ..errors import Interrupted, SandboxError
 
 # signal.getsignal costs 2 us (an Enum conversion that fails), the C function 15 ns
 _getsignal: Callable[[int], Any] = importlib.import_module("_signal").getsignal
@@ -45,3 +46,10 @@ def raise_signalled() -> NoReturn:
     signal raises (``KeyboardInterrupt`` for SIGINT's default), else ``Interrupted``."""
     check_signals()
     raise Interrupted("the call was stopped by a signal (SIGINT) whose handler raised nothing")
+
+
+def refuse_uninterruptible(limits: Limits) -> None:
+    """``interrupt()`` of a sandbox compiled without the checks that stop a call."""
+    if not limits.interruptible:
+        raise SandboxError("this sandbox's calls cannot be interrupted: it was made with "
+                           "Limits(interruptible=False)")

@@ -89,7 +89,8 @@ def load(library: LibraryModule, wasm: Path, meter: int) -> LoadedModule:
     load the extension shipped beside it (``ship_extension``) if one was built from the
     same module with the same settings. ``meter``: 1 fuel spent on every call and loop
     iteration, 2 those only compare the call's clock with its deadline (no fuel: a time
-    limit, interrupt() and Ctrl-C stop the call there)."""
+    limit, interrupt() and Ctrl-C stop the call there), 0 no checks (calls cannot be
+    stopped)."""
     shipped = _load_shipped(library, wasm, meter)
     return shipped if shipped is not None else _finish(library, *_compile(library, wasm, meter))
 

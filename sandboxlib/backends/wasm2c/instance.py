@@ -10,7 +10,7 @@ from typing import Any
 from ...abi import INITIALIZE, WASM32, Function, Signature
 from ...errors import Interrupted, PoisonedError, ResourceError, SandboxError, TrapError, TrapKind
 from ..._boundary import CALLBACK_DISPATCH, CLOCK, CLOCK_TICK_SECONDS, REGION_UNIFORM, start_clock
-from ..stopping import raise_signalled, watch_signals
+from ..stopping import raise_signalled, refuse_uninterruptible, watch_signals
 from ..base import CallbackTarget, LibraryModule, RawEntry, RawFunction, table_full
 from ..hostcalls import HostCalls
 from ...config import Grants, Limits
@@ -212,6 +212,7 @@ class Wasm2cInstance:
         self._loaded.lib.sbx_remove_callback(self._inst, address)
 
     def interrupt(self) -> bool:
+        refuse_uninterruptible(self._limits)
         return bool(self._loaded.lib.sbx_interrupt(self._inst))
 
     def close(self) -> None:
@@ -253,7 +254,7 @@ class Wasm2cBackend:
     model = WASM32
 
     def instantiate(self, library: LibraryModule, limits: Limits, grants: Grants) -> Wasm2cInstance:
-        meter = 1 if limits.fuel is not None else 2  # every call can be stopped
+        meter = 1 if limits.fuel is not None else 2 if limits.interruptible else 0
         loaded = library.memo(("wasm2c", grants, meter, limits.memory_bytes),
                               lambda: self._load(library, grants, limits, meter))
         return Wasm2cInstance(loaded, limits, grants)

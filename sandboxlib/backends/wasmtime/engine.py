@@ -1,10 +1,11 @@
 """Engines, compiled modules (serialized once, deserialized after) and InstancePre.
 
-One engine per configuration (with or without fuel). Every engine checks its epoch
-at every loop and call, so that a call can be stopped: at its time limit, by
-``interrupt()`` or by Ctrl-C (the adapter's epoch callback decides); the process's
-clock (``sandboxlib._boundary``) moves every engine's epoch each tick once a sandbox
-with a time limit started it, and on a watched signal.
+One engine per configuration (with or without fuel, interruptible or not). An
+interruptible engine (the default) checks its epoch at every loop and call, so that a
+call can be stopped: at its time limit, by ``interrupt()`` or by Ctrl-C (the
+adapter's epoch callback decides); the process's clock (``sandboxlib._boundary``)
+moves every engine's epoch each tick once a sandbox with a time limit started it,
+and on a watched signal.
 
 Memories are slots of ``sandboxlib._slab`` sized for the sandbox's limit, which cost no
 mapping each; compiled code checks bounds against the memory's current size (with
@@ -36,9 +37,10 @@ from .adapter import CREATOR
 @dataclass(frozen=True)
 class EngineKind:
     fuel: bool  # a CPU budget in instructions
+    epoch: bool = True  # interruptible: checks at every loop and call
 
     def tag(self) -> str:
-        return "checked-epoch-fuel" if self.fuel else "checked-epoch"
+        return "-".join(["checked", *(name for name in ("fuel", "epoch") if getattr(self, name))])
 
 
 _engines: Memo[EngineKind, wasmtime.Engine] = Memo()
@@ -66,9 +68,10 @@ def _new_engine(kind: EngineKind) -> wasmtime.Engine:
 def _config(kind: EngineKind) -> wasmtime.Config:
     config = wasmtime.Config()
     refuse_in_wasmtime(config)
-    # checks at every loop back-edge and call: 12-15% of bulk work (zlib 1 MiB), the
-    # price of stopping any call (Ctrl-C, interrupt()), not only time-limited ones
-    config.epoch_interruption = True
+    # checks at every loop back-edge and call: 8-15% of bulk work (zlib 1 MiB), the
+    # price of stopping any call (Ctrl-C, interrupt()); Limits(interruptible=False)
+    # leaves them out
+    config.epoch_interruption = kind.epoch
     config.consume_fuel = kind.fuel
     config.cranelift_opt_level = "speed"
     # Every trap is found by a check in the compiled code, none by a signal: wasmtime's

@@ -15,7 +15,7 @@ from ...errors import Interrupted, ResourceError, SandboxError, TrapError, TrapK
 from ...toolchain.wasmbinary import FuncType
 from ..._boundary import CLOCK_TICK_SECONDS, REGION_UNIFORM, start_clock
 from ..memory import RegionAccess
-from ..stopping import raise_signalled, watch_signals
+from ..stopping import raise_signalled, refuse_uninterruptible, watch_signals
 from ..room import PAGE, limit_pages, no_room
 from ..base import CallbackTarget, LibraryModule, RawEntry, check_export, table_full
 from ...config import Grants, Limits
@@ -240,6 +240,7 @@ class WasmtimeInstance:
         return _capi.store_context(self._ctx)
 
     def interrupt(self) -> bool:
+        refuse_uninterruptible(self._limits)
         if not self._calls.interrupt():
             return False
         lib.wasmtime_engine_increment_epoch(self._loaded.engine_ptr)  # the call looks now
@@ -317,7 +318,7 @@ class WasmtimeBackend:
     model = WASM32
 
     def instantiate(self, library: LibraryModule, limits: Limits, grants: Grants) -> WasmtimeInstance:
-        kind = EngineKind(fuel=limits.fuel is not None)
+        kind = EngineKind(fuel=limits.fuel is not None, epoch=limits.interruptible)
         loaded = library.memo(("wasmtime", kind, grants, limits.memory_bytes),
                               lambda: self._load(library, kind, grants, limits))
         return WasmtimeInstance(loaded, limits, grants)

@@ -6,10 +6,11 @@
    sandboxlib._slab sized for the sandbox's memory limit, never aborting the process).
    Builds also check at every call and, as translate.py puts SBX_METER before every
    loop back-edge (METER_AT), every loop iteration: SBX_METERED=1 spends one unit of
-   fuel there and compares the call's clock with its deadline, SBX_METERED=2 (every
-   sandbox without fuel: a time limit, interrupt() and Ctrl-C stop a call there) just
-   compares, which costs nothing measurable. Names used from module.c: `instance`
-   (each function's first parameter), LIKELY, UNLIKELY. */
+   fuel there and compares the call's clock with its deadline, SBX_METERED=2 (the
+   default: a time limit, interrupt() and Ctrl-C stop a call there) just compares,
+   which costs nothing measurable; SBX_METERED=0 (Limits(interruptible=False)) checks
+   nothing. Names used from module.c: `instance` (each function's first parameter),
+   LIKELY, UNLIKELY. */
 #ifndef SBX_HOOKS_H
 #define SBX_HOOKS_H
 #include "sbx.h"
@@ -20,11 +21,13 @@
                *SBX_STATE(instance)->clock >= SBX_STATE(instance)->deadline)) \
     sbx_attend(SBX_STATE(instance));                                          \
   else
-#else
+#elif SBX_METERED == 2
 #define SBX_METER                                                             \
   if (UNLIKELY(*SBX_STATE(instance)->clock >= SBX_STATE(instance)->deadline)) \
     sbx_attend(SBX_STATE(instance));                                          \
   else
+#else
+#define SBX_METER
 #endif
 
 #undef FUNC_PROLOGUE
