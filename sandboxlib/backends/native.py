@@ -74,10 +74,12 @@ class NativeInstance:
         return address
 
     def remove_callback(self, address: int) -> None:
-        self._callbacks.pop(address, None)
+        """Nothing to free early: C may still hold the address (a callback that closed
+        its sandbox returns into a library that calls it again), so the trampoline lives
+        as long as the instance and reaches the removed target, which refuses."""
 
     def close(self) -> None:
-        self._callbacks.clear()
+        """Nothing to release early (see ``remove_callback``)."""
 
 
 class NativeBackend:
