@@ -13,13 +13,15 @@ import importlib
 import logging
 import os
 import sys
+import warnings
 from pathlib import Path
+from typing import TextIO
 
 from . import __version__
 from .codegen.plan import PackagePlan, warn_skipped
 from .codegen.generate import WrapRequest, build_module, check_package_name, plan_for, wrap
 from .codegen.spec import load_annotations, load_spec
-from .errors import SandboxError
+from .errors import SandboxError, SandboxlibWarning
 from .toolchain.extras import WrapExtraMissing
 from .progress import LOGGER, StderrHandler, is_quiet, set_quiet
 
@@ -69,7 +71,20 @@ def _check_name(name: str, force: bool) -> None:
     """Refuse a package name that cannot be imported or hides a module (warn if forced)."""
     warning = check_package_name(name, force)
     if warning:
-        print(f"sandboxlib: warning: {warning} (--force)", file=sys.stderr)
+        warnings.warn(f"{warning} (--force)", SandboxlibWarning, stacklevel=2)
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: TextIO | None = None, line: str | None = None) -> None:
+    """sandboxlib's warnings as the command's lines on stderr (``--quiet`` too); others
+    as Python shows them."""
+    if issubclass(category, SandboxlibWarning):
+        print(f"sandboxlib: warning: {message}", file=sys.stderr)
+    else:
+        _python_shows(message, category, filename, lineno, file, line)
+
+
+_python_shows = warnings.showwarning
 
 
 def _out(text: str | None = None) -> None:
@@ -101,7 +116,6 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _report(path: Path, plan: PackagePlan) -> None:
-    warn_skipped(plan)
     _out(f"wrote {path}/: {len(plan.functions)} function(s), {len(plan.structs)} struct(s), "
          f"{len(plan.constants)} constant(s), {len(plan.skipped)} skipped")
 
@@ -255,6 +269,13 @@ def _fail(message: str, code: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the exit status (see the module's docstring)."""
+    with warnings.catch_warnings():  # sandboxlib's warnings as lines (_show_warning)
+        warnings.simplefilter("always", SandboxlibWarning)
+        warnings.showwarning = _show_warning
+        return _run(argv)
+
+
+def _run(argv: list[str] | None) -> int:
     handler, level = StderrHandler(), LOGGER.level  # progress records on stderr, as lines
     try:
         args = build_parser().parse_args(argv)

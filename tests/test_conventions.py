@@ -187,8 +187,11 @@ def test_a_callback_handle_names_its_function_type_and_sandbox(hostile_lib: Libr
 def test_the_pool_and_the_errors_are_exported() -> None:
     from sandboxlib.runtime.pool import SandboxPool as Pool
     assert SandboxPool is Pool
-    for name in ("SandboxPool", "LimitExceeded", "ClosedError"):
+    for name in ("SandboxPool", "LimitExceeded", "ClosedError", "SandboxlibWarning",
+                 "GeneratorWarning"):
         assert name in sandboxlib.__all__ and getattr(sandboxlib, name) is not None
+    assert issubclass(sandboxlib.GeneratorWarning, sandboxlib.SandboxlibWarning)
+    assert issubclass(sandboxlib.SandboxlibWarning, UserWarning)  # shown unless filtered
 
 
 def test_pickling_a_sandbox_or_a_proxy_points_to_opener(sample_lib: Library) -> None:

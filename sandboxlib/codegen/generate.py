@@ -33,7 +33,7 @@ from . import ir
 from .annotations import Annotation
 from .emit_py import emit_proxy, proxy_imports
 from .emit_pyi import emit_stub, stub_imports
-from .plan import PackagePlan, drop_undefined, make_plan
+from .plan import PackagePlan, drop_undefined, make_plan, warn_skipped
 from .preprocess import preprocess
 
 
@@ -136,11 +136,13 @@ def imported_names(plan: PackagePlan) -> set[str]:
 
 
 def wrap(req: WrapRequest, out: Path) -> tuple[Path, PackagePlan]:
-    """Generate, build and write ``out/NAME``; returns its path and the plan."""
+    """Generate, build and write ``out/NAME``; returns its path and the plan. What the
+    package leaves out or renames is told as ``GeneratorWarning``s."""
     plan = plan_for(req)
     if not plan.functions:
         raise BuildError(f"no function of {req.name} can be proxied")
     wasm = build_module(req, plan)
+    warn_skipped(plan, stacklevel=2)
     out.mkdir(parents=True, exist_ok=True)
     final = out / req.name
     staging = Path(tempfile.mkdtemp(prefix=f".{req.name}-", dir=out))
