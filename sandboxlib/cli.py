@@ -155,7 +155,7 @@ def _build(args: argparse.Namespace) -> int:
 
 def _precompile(args: argparse.Namespace) -> int:
     from .codegen.packages import import_package
-    from .precompile import SHIPPED_METERS, warm
+    from .precompile import SHIPPED_METERS, precompile_into_package, warm
     from .library import Library
     package = Path(args.package).resolve()
     if not (package / "__init__.py").is_file():
@@ -166,9 +166,13 @@ def _precompile(args: argparse.Namespace) -> int:
     if not isinstance(library, Library):
         raise SandboxError(f"{package}: not a generated package (it defines no LIBRARY)")
     backends, meters = args.backend or ["wasm2c"], args.meter or list(SHIPPED_METERS)
-    warm(library, backends, meters)
+    if args.cache:
+        warm(library, backends, meters)
+    else:
+        precompile_into_package(library, backends, meters)
     _out(f"precompiled {package}: {', '.join(backends)}"
-         + (f" (meters {', '.join(map(str, meters))})" if "wasm2c" in backends else ""))
+         + (f" (meters {', '.join(map(str, meters))})" if "wasm2c" in backends else "")
+         + (" into the build cache" if args.cache else " into the package"))
     return 0
 
 
@@ -232,13 +236,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_gen)
 
     p = sub.add_parser("precompile", parents=[common],
-                       help="do a generated package's first-use work now (build cache)")
+                       help="do a generated package's first-use work now, into the package")
     p.add_argument("package", help="the package's folder (DIR/NAME/ from wrap or gen)")
     p.add_argument("--backend", action="append", choices=["wasm2c", "wasmtime", "native"],
                    help="the backend(s) to prepare (repeatable; default: wasm2c)")
     p.add_argument("--meter", action="append", type=int, choices=[0, 1, 2],
                    help="wasm2c builds: 0 no limit on fuel or time, 1 fuel, 2 a timeout "
                         "(repeatable; default: 0 and 2)")
+    p.add_argument("--cache", action="store_true",
+                   help="into this machine's build cache instead (leave the package as it is)")
     p.set_defaults(run=_precompile)
 
     p = sub.add_parser("bench", parents=[common],
