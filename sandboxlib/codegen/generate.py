@@ -233,7 +233,7 @@ def copy_sources(req: WrapRequest, staging: Path) -> dict[str, list[str]]:
             todo += [(d / name).resolve() for d in hits]
             if hits and hits[0] == path.parent and ".." in Path(name).parts:
                 joined.append((path.parent, (path.parent / name).resolve().parent))
-    trees = _trees({*include_dirs, *(p.parent for p in found)}, joined)
+    trees = _trees({*include_dirs, *(p.parent for p in found)}, joined, [*wanted, *include_dirs])
 
     def placed(path: Path) -> str:
         """``csrc/dN/`` + the path in its tree; a folder name no ``#include`` could
@@ -256,14 +256,20 @@ def copy_sources(req: WrapRequest, staging: Path) -> dict[str, list[str]]:
             "defines": list(req.defines), "cflags": list(req.cflags)}
 
 
-def _trees(folders: set[Path], joined: list[tuple[Path, Path]]) -> dict[Path, str]:
+def _trees(folders: set[Path], joined: list[tuple[Path, Path]],
+           order: list[Path]) -> dict[Path, str]:
     """The fewest folders that hold ``folders`` and keep each ``joined`` pair in one,
-    named d0, d1, ... in order."""
+    named d0, d1, ... in the order of the first path of ``order`` (the request's) each
+    holds: the names do not depend on where the files are (a build directory, a cache)."""
     trees = set(folders)
     for a, b in joined:
         trees.add(Path(os.path.commonpath([a, b])))
-    kept = sorted(t for t in trees if not any(t != o and t.is_relative_to(o) for o in trees))
-    return {t: f"d{i}" for i, t in enumerate(kept)}
+    kept = [t for t in trees if not any(t != o and t.is_relative_to(o) for o in trees)]
+
+    def rank(tree: Path) -> tuple[int, str]:
+        first = next((i for i, p in enumerate(order) if p.is_relative_to(tree)), len(order))
+        return first, str(tree)
+    return {t: f"d{i}" for i, t in enumerate(sorted(kept, key=rank))}
 
 
 _INCLUDABLE = re.compile(r'[^"\\\r\n]+')  # no quote, backslash or line break
