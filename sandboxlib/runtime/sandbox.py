@@ -92,9 +92,12 @@ class Sandbox:
         """Why the sandbox is unusable, or None."""
         return self._poisoned
 
-    def _check_usable(self) -> None:
+    def _check_open(self) -> None:
         if self._closed:
             raise ClosedError(f"{self.library.name} sandbox is closed")
+
+    def _check_usable(self) -> None:
+        self._check_open()
         if self._poisoned is not None:
             raise PoisonedError(f"{self.library.name} sandbox is poisoned ({self._poisoned}); "
                                 "create a new sandbox")
