@@ -38,7 +38,7 @@ def plain(value: Any) -> Any:
     return value.unverified_safe_because(TRUSTED)
 
 
-def sizes(lib: Any) -> int:
+def size_t_width(lib: Any) -> int:
     """The width of ``size_t`` in this sandbox (4 on wasm32, 8 natively)."""
     return int(lib.sandbox.model.size(Prim.ULONG))
 
@@ -48,19 +48,21 @@ def sizes(lib: Any) -> int:
 
 def bz_compress(lib: Any, data: bytes, level: int) -> bytes:
     cap = len(data) + len(data) // 100 + 600  # bzlib.h's bound for BuffToBuffCompress
-    out, n, src = lib.alloc(cap), lib.out(Prim.UINT, initial=cap), lib.copy_in(data)
-    code = plain(lib.BZ2_bzBuffToBuffCompress(out, n, src, len(data), level, 0, 0))
-    if code != 0:
-        raise LibraryError("bzip2", code)
-    return bytes(plain(out.read(plain(n.value))))
+    n = lib.out(Prim.UINT, initial=cap)
+    with lib.alloc(cap) as out, lib.copy_in(data) as src:
+        code = plain(lib.BZ2_bzBuffToBuffCompress(out, n, src, len(data), level, 0, 0))
+        if code != 0:
+            raise LibraryError("bzip2", code)
+        return bytes(plain(out.read(plain(n.value))))
 
 
 def bz_decompress(lib: Any, data: bytes, capacity: int) -> bytes:
-    out, n, src = lib.alloc(capacity), lib.out(Prim.UINT, initial=capacity), lib.copy_in(data)
-    code = plain(lib.BZ2_bzBuffToBuffDecompress(out, n, src, len(data), 0, 0))
-    if code != 0:
-        raise LibraryError("bzip2", code)
-    return bytes(plain(out.read(plain(n.value))))
+    n = lib.out(Prim.UINT, initial=capacity)
+    with lib.alloc(capacity) as out, lib.copy_in(data) as src:
+        code = plain(lib.BZ2_bzBuffToBuffDecompress(out, n, src, len(data), 0, 0))
+        if code != 0:
+            raise LibraryError("bzip2", code)
+        return bytes(plain(out.read(plain(n.value))))
 
 
 # -- xz (liblzma) --------------------------------------------------------------------
@@ -68,22 +70,24 @@ def bz_decompress(lib: Any, data: bytes, capacity: int) -> bytes:
 
 def xz_encode(lib: Any, data: bytes, preset: int, check: int) -> bytes:
     cap = len(data) + len(data) // 2 + 4096
-    out, pos = lib.alloc(cap), lib.out(Prim.ULONG)
-    code = plain(lib.lzma_easy_buffer_encode(preset, check, None, data, len(data), out, pos,
-                                             cap))
-    if code != 0:
-        raise LibraryError("xz", code)
-    return bytes(plain(out.read(plain(pos.value))))
+    pos = lib.out(Prim.ULONG)
+    with lib.alloc(cap) as out:
+        code = plain(lib.lzma_easy_buffer_encode(preset, check, None, data, len(data), out, pos,
+                                                 cap))
+        if code != 0:
+            raise LibraryError("xz", code)
+        return bytes(plain(out.read(plain(pos.value))))
 
 
 def xz_decode(lib: Any, data: bytes, capacity: int, memlimit: int = 1 << 28) -> bytes:
-    out, in_pos, out_pos = lib.alloc(capacity), lib.out(Prim.ULONG), lib.out(Prim.ULONG)
+    in_pos, out_pos = lib.out(Prim.ULONG), lib.out(Prim.ULONG)
     limit = lib.out(Prim.ULLONG, initial=memlimit)
-    code = plain(lib.lzma_stream_buffer_decode(limit, 0, None, data, in_pos, len(data), out,
-                                               out_pos, capacity))
-    if code != 0:
-        raise LibraryError("xz", code)
-    return bytes(plain(out.read(plain(out_pos.value))))
+    with lib.alloc(capacity) as out:
+        code = plain(lib.lzma_stream_buffer_decode(limit, 0, None, data, in_pos, len(data),
+                                                   out, out_pos, capacity))
+        if code != 0:
+            raise LibraryError("xz", code)
+        return bytes(plain(out.read(plain(out_pos.value))))
 
 
 # -- pcre2 ---------------------------------------------------------------------------
@@ -120,7 +124,7 @@ def pcre2_search(lib: Any, pattern: bytes, subject: bytes,
             return None
         if rc < 0:
             raise LibraryError("pcre2", rc, pcre2_message(lib, rc))
-        pairs, width = plain(lib.pcre2_get_ovector_count_8(md)), sizes(lib)
+        pairs, width = plain(lib.pcre2_get_ovector_count_8(md)), size_t_width(lib)
         raw = plain(lib.pcre2_get_ovector_pointer_8(md).copy_bytes(2 * pairs * width))
         values = [int.from_bytes(raw[i:i + width], "little") for i in range(0, len(raw), width)]
         unset = (1 << 8 * width) - 1  # PCRE2_UNSET, ~(size_t)0
