@@ -1,2 +1,2 @@
-/* What CMake makes of src/pcre2.h.generic for the 8-bit library: a copy. */
+/* src/pcre2.h.generic, which NON-AUTOTOOLS-BUILD copies to pcre2.h. */
 #include "pcre2.h.generic"

@@ -1,2 +1,2 @@
-/* What CMake makes of src/pcre2_chartables.c.dist without dftables: a copy. */
+/* src/pcre2_chartables.c.dist, which the build copies to pcre2_chartables.c. */
 #include "pcre2_chartables.c.dist"
