@@ -3,7 +3,8 @@
 Each file of c_src/hostile/modules/ is one module in WebAssembly text, assembled here
 with wabt's wat2wasm; its header says what must happen (``refused:`` the class and
 text of the error that refuses it before anything compiles or runs it, ``limit:``
-the error of a limit that holds when a sandbox of it is made, ``answers:`` what its
+the error of a limit that holds when a sandbox of it is made, ``raises:`` the error
+its ``answer()`` ends with, poisoning its sandbox only, ``answers:`` what its
 ``answer()`` returns: a module the checks must accept) and which wat2wasm
 ``features:`` it needs. Every attack runs on both isolating backends, under a time
 and memory limit, beside a bystander sandbox that must keep answering; a refused
@@ -48,13 +49,13 @@ class Attack:
 
     path: Path
     features: tuple[str, ...]
-    verdict: str  # "refused", "limit" or "answers"
+    verdict: str  # "refused", "limit", "raises" or "answers"
     expected: str  # the error's class and text, or the answer
 
     @staticmethod
     def read(path: Path) -> Attack:
         header = {m[1]: m[2] for m in re.finditer(r"^;; (\w+): (.*)$", path.read_text(), re.M)}
-        verdict = next(v for v in ("refused", "limit", "answers") if v in header)
+        verdict = next(v for v in ("refused", "limit", "raises", "answers") if v in header)
         return Attack(path, tuple(header.get("features", "").split()), verdict, header[verdict])
 
     @property
@@ -64,7 +65,8 @@ class Attack:
 
 
 ALL = [Attack.read(p) for p in sorted(MODULES.glob("*.wat"))]
-ATTACKS = [a for a in ALL if a.verdict != "answers"]
+ATTACKS = [a for a in ALL if a.verdict in ("refused", "limit")]
+RAISING = [a for a in ALL if a.verdict == "raises"]
 ACCEPTED = [a for a in ALL if a.verdict == "answers"]
 
 
@@ -127,6 +129,20 @@ def test_hostile_module_is_refused_or_held_to_its_limits(
     if attack.verdict == "refused":
         assert caught.value.args[0].startswith(f"{library.name}: module refused: ")
         assert cache_entries() == before  # nothing compiled, translated or pre-initialized
+    bystander()
+
+
+@pytest.mark.parametrize("attack", RAISING, ids=lambda a: a.path.stem)
+def test_hostile_call_ends_in_an_error_poisoning_its_sandbox_only(
+        attack: Attack, assembled: dict[str, Path], isolating_backend: str,
+        bystander: Callable[[], None]) -> None:
+    library = module_library(assembled[attack.path.stem])
+    error, message = attack.error
+    with library.sandbox(isolating_backend, limits=LIMITS) as sb:
+        with pytest.raises(error, match=re.escape(message)):
+            sb.answer()
+        with pytest.raises(PoisonedError):
+            sb.answer()
     bystander()
 
 

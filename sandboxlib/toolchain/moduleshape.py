@@ -8,10 +8,12 @@ of ``funcref``, 32-bit; no start function (a library starts through its exported
 ``_initialize``, run under the sandbox's limits); imports only of WASI preview 1
 functions, with their types (``wasi_calls``: served alike by every backend, or
 answered ENOSYS by every backend); the
-ABI's exports with the ABI's types; value types i32, i64, f32, f64 and v128.
-Everything else (multi-memory, memory64, shared memory, custom page sizes, tags of
-exception handling, GC and typed-reference types, reference types outside the one
-function table, unknown sections) is refused by name before anything runs it, with
+ABI's exports with the ABI's types; value types i32, i64, f32, f64 and v128; at most
+one exception tag, of its own, unexported, of type [i32] (C's setjmp/longjmp, which LLVM
+lowers to a throw of ``__c_longjmp``). Everything else (multi-memory, memory64, shared
+memory, custom page sizes, imported, exported or further tags, GC and typed-reference
+types, reference types outside the one function table, unknown sections) is refused by
+name before anything runs it, with
 ``BuildError`` (``CapabilityError`` for an import), naming the module, the section
 and the reason. Instruction bodies are left to the backends' validators, whose
 features are set to match (see the wasmtime engine and the wasm2c translation).
@@ -360,12 +362,24 @@ def _refuse_start(r: _Reader, m: _Module) -> None:
                    "_initialize, which runs under the sandbox's limits")
 
 
-def _refuse_tags(r: _Reader, m: _Module) -> None:
-    raise r.refuse("exception-handling tags are not part of the ABI")
+LONGJMP_TAG_TYPE = FuncType(("i32",), ())  # __c_longjmp's: the jump's target and value
+
+
+def _tags(r: _Reader, m: _Module) -> None:
+    count = r.count("tags")
+    if count > 1:
+        raise r.refuse(f"{count} exception tags; the ABI has one, C's longjmp")
+    for _ in range(count):
+        if r.byte() != 0:
+            raise r.refuse("a tag of an unknown attribute (not an exception)")
+        ty = _type_of(r, m, r.u32(), "the tag")
+        if ty != LONGJMP_TAG_TYPE:
+            raise r.refuse(f"the exception tag has type {ty}; C's longjmp throws "
+                           f"{LONGJMP_TAG_TYPE}")
 
 
 _READERS = {0: _custom, 1: _types, 2: _imports, 3: _functions, 4: _tables, 5: _memories,
-            13: _refuse_tags, 6: _globals, 7: _exports, 8: _refuse_start, 9: _elements,
+            13: _tags, 6: _globals, 7: _exports, 8: _refuse_start, 9: _elements,
             12: _data_count, 10: _code, 11: _data}
 
 
@@ -436,11 +450,13 @@ def check_module(wasm: bytes, name: str) -> ModuleShape:
 # wasm proposals wasmtime would accept that the ABI refuses (``check_module`` refuses
 # them first; a wasmtime engine refusing them too is the second line)
 WASMTIME_REFUSED = ("wasm_multi_memory", "wasm_memory64", "wasm_threads", "wasm_gc",
-                    "wasm_function_references", "wasm_exceptions", "wasm_custom_page_sizes",
+                    "wasm_function_references", "wasm_custom_page_sizes",
                     "wasm_stack_switching", "wasm_component_model", "wasm_wide_arithmetic")
 
 
 def refuse_in_wasmtime(config: wasmtime.Config) -> None:
-    """Turn off in a wasmtime configuration every proposal the ABI refuses."""
+    """Turn off in a wasmtime configuration every proposal the ABI refuses, and on
+    exception handling (exnref, the standard one: wasmtime refuses legacy try/catch)."""
     for feature in WASMTIME_REFUSED:
         setattr(config, feature, False)
+    config.wasm_exceptions = True

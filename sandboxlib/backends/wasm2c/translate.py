@@ -24,7 +24,8 @@ from ...toolchain.wasmbinary import FuncType
 
 # Features wabt enables by default that the ABI refuses (``toolchain.moduleshape``
 # checks first; this is the second line): a module using one fails to translate.
-REFUSED_FEATURES = ("--disable-multi-memory", "--disable-memory64", "--disable-exceptions")
+# Exception handling stays on (C's setjmp/longjmp; the runtime is csrc/exceptions.c).
+REFUSED_FEATURES = ("--disable-multi-memory", "--disable-memory64")
 _C_TO_WASM = {"u32": "i32", "u64": "i64", "f32": "f32", "f64": "f64"}
 _DECL = re.compile(r"^(?P<result>[\w* ]+?)\s*\b(?P<symbol>w2c_\w+)\((?P<params>[^)]*)\);$")
 EXPORT = re.compile(r"^/\* export: '(?P<name>.*)' \*/$")  # in module.h, above each declaration

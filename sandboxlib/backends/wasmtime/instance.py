@@ -12,7 +12,7 @@ import wasmtime
 
 from ...abi import INITIALIZE, WASM32, Function, Prim, Signature, wasm_valtype
 from ...errors import ResourceError, SandboxError, TrapError, TrapKind
-from ...toolchain.wasmbinary import FuncType
+from ...toolchain.wasmbinary import FuncType, has_tags
 from ..._boundary import REGION_UNIFORM
 from ..memory import RegionAccess
 from ..room import PAGE, limit_pages, no_room
@@ -27,7 +27,12 @@ from .engine import (EPOCH_TICK_SECONDS, EngineKind, compiled_module, engine,
 
 
 NO_DEADLINE = 1 << 48
+# wasmtime keeps a thrown exception (C's longjmp) in its store's GC heap, a memory of its
+# own beside the sandbox's: made only for a module with an exception tag, and bounded
+# (a longjmp allocates a few bytes, freed when caught; past this a throw traps).
+GC_HEAP_BYTES = 1 << 20
 UNREGISTERED = TrapKind.UNREGISTERED_CALLBACK.value  # in the trampoline's trap message
+UNCAUGHT = "thrown Wasm exception"  # wasmtime's trap of an exception leaving the call
 _VALTYPES = {"i32": wasmtime.ValType.i32(), "i64": wasmtime.ValType.i64(),
              "f32": wasmtime.ValType.f32(), "f64": wasmtime.ValType.f64()}
 
@@ -47,6 +52,7 @@ class LoadedModule:
     engine_ptr: Any = field(init=False)
     pre_ptr: Any = field(init=False)
     imports: bool = field(init=False)  # any (WASI): a store needs a WASI context then
+    tags: bool = False  # an exception tag (setjmp/longjmp): a store needs a GC heap then
 
     def __post_init__(self) -> None:
         self.engine_ptr = _capi.address_of(engine(self.kind).ptr())
@@ -127,7 +133,7 @@ class WasmtimeInstance:
         self._table: wasmtime.Table | None = None
         self._instance = ffi.new(_capi.INSTANCE_P)
         trap = ffi.new(_capi.TRAP_PP)
-        expect_slot(limit_pages(limits) * PAGE)
+        expect_slot(limit_pages(limits) * PAGE, GC_HEAP_BYTES if loaded.tags else 0)
         err = lib.wasmtime_instance_pre_instantiate(loaded.pre_ptr, ctx, self._instance, trap)
         expect_slot(0)
         lib.wasmtime_context_set_epoch_deadline(ctx, NO_DEADLINE)
@@ -194,6 +200,8 @@ class WasmtimeInstance:
         if has_code and code[0] == _capi.TRAP_INTERRUPT:
             raise ResourceError("CPU limit: the call exceeded its time limit")
         kind = _capi.TRAP_CODES.get(code[0], TrapKind.OTHER) if has_code else TrapKind.OTHER
+        if not has_code and UNCAUGHT in message:  # a throw no frame of the call caught
+            kind = TrapKind.UNCAUGHT_EXCEPTION
         frames = [line.split(" - ", 1)[-1].strip() for line in message.splitlines()
                   if " - " in line]
         raise TrapError(f"{kind} in {frames[0]}" if frames else kind, kind)
@@ -314,7 +322,8 @@ class WasmtimeBackend:
         def fresh() -> LoadedModule:
             module = compiled_module(kind, wasm)
             loaded = LoadedModule(kind, module, instance_pre(kind, module, grants.clock,
-                                                             grants.random))
+                                                             grants.random),
+                                  tags=has_tags(wasm.read_bytes()))
             _modules.append(loaded)
             return loaded
         return library.memo(("wasmtime", kind, grants.clock, grants.random, wasm), fresh)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "_slab.h"
 #include "sbx.h"
+#include "wasm-rt-exceptions.h"
 
 /* Native stack a call may use (wasmtime allows 512 KiB of its larger frames), and
    what is kept free under it for host functions the sandbox calls. */
@@ -35,6 +36,7 @@ typedef union {
 typedef struct sbx_frame {
   sigjmp_buf buf;
   struct sbx_frame* prev;
+  WASM_RT_UNWIND_TARGET* unwind; /* the caller's innermost wasm `try` (exceptions.c) */
   volatile int code;
 } sbx_frame;
 
@@ -144,10 +146,14 @@ static int sbx_enter(sbx_instance* s, sbx_frame* f) {
   st->depth++;
   f->prev = sbx_top;
   sbx_top = f;
+  /* a throw this call does not catch traps here, never unwinding into its caller */
+  f->unwind = wasm_rt_get_unwind_target();
+  wasm_rt_set_unwind_target(NULL);
   return 0;
 }
 
 static void sbx_leave(sbx_instance* s, sbx_frame* f) {
+  wasm_rt_set_unwind_target(f->unwind); /* a trap may leave a dead `try`'s there */
   sbx_top = f->prev;
   s->state.trap = (uint32_t)f->code;
   s->state.depth--;
