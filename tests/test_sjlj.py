@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from libs import C_SRC, import_from, plain
 
-from sandboxlib import PoisonedError, TrapError
+from sandboxlib import Limits, PoisonedError, ResourceError, TrapError
 from sandboxlib.errors import TrapKind
 
 SJLJ = C_SRC / "sjlj"
@@ -103,3 +103,14 @@ def test_a_longjmp_out_past_the_host_is_a_trap_poisoning_that_sandbox_only(
             lib.sj_sum("1", buf, sjlj.SJ_MESSAGE_SIZE)
         assert plain(bystander.sj_sum("40,2", bystander.alloc(8), 8)) == 42
         assert plain(kept.read()) == b"bystander"
+
+
+@pytest.mark.parametrize("backend", ISOLATING)
+def test_the_memory_limit_is_the_modules_own(sjlj: ModuleType, backend: str) -> None:
+    """wasmtime keeps thrown exceptions in a GC heap, a memory of its own made at
+    instantiation: the module's memory still gets the whole limit, and no more."""
+    with sjlj.sandbox(backend=backend, limits=Limits(memory_bytes=32 << 20)) as lib:
+        lib.alloc(12 << 20)
+        with pytest.raises(ResourceError):
+            lib.alloc(32 << 20)
+        assert plain(lib.sj_sum("1,x", lib.alloc(64), 64)) == -1

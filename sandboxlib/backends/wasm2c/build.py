@@ -109,7 +109,7 @@ def _compile(library: LibraryModule, wasm: Path,
     runtime = wabt().runtime_dir()
     module = build_extension(
         "wasm2c", library.name, shim.cdef, shim.prelude,
-        [tr.source, runtime / "wasm-rt-impl.c", CSRC / "exceptions.c"],
+        [tr.source, runtime / "wasm-rt-impl.c"],
         [tr.directory, runtime, wabt().include_dir(), SLAB_HEADER_DIR, CSRC],
         [*DEFINES, f"SBX_METERED={meter}"], CFLAGS, extra_key=[fingerprint()], zig=True)
     return module, tr, imports, shim

@@ -34,6 +34,8 @@ IMPORT = re.compile(r"^/\* import: '(?P<module>.*)' '(?P<name>.*)' \*/$")
 # and before any code using them: csrc/hooks.h is included there, and redefines them.
 HOOKS_ANCHOR = "static inline uint64_t checked_add_u64("
 HOOKS_INCLUDE = '#include "hooks.h"\n'
+# module.h includes wasm-rt's exception API only if the module uses exceptions.
+EXCEPTIONS_INCLUDE = '#include "wasm-rt-exceptions.h"'
 # Every loop back-edge of the generated code (loop labels are var_L<n>) gets the meter.
 METER_AT = "goto var_L"
 METER = "SBX_METER "
@@ -72,6 +74,7 @@ class Translation:
     directory: Path
     exports: dict[str, CDecl]
     imports: tuple[Import, ...]
+    exceptions: bool  # the module throws or catches (needs wasm-rt's exception API)
 
     @property
     def source(self) -> Path:
@@ -148,4 +151,4 @@ def read_header(directory: Path) -> Translation:
             exports[export["name"]] = decl
         elif imp is not None:
             imports.append(Import(imp["module"], imp["name"], decl))
-    return Translation(directory, exports, tuple(imports))
+    return Translation(directory, exports, tuple(imports), EXCEPTIONS_INCLUDE in lines)

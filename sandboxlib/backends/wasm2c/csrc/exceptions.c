@@ -4,8 +4,9 @@
    to the innermost one. Unlike wasm-rt's own, a throw with no target traps
    (WASM_RT_TRAP_UNCAUGHT_EXCEPTION, to the call's trap frame) instead of jumping through
    a null pointer; and every call into an instance starts with no target (sbx_enter
-   saves the caller's, sbx_leave puts it back: runtime.c), so an exception never unwinds
-   past the host frames of a callback into code that called the host. */
+   saves the caller's, sbx_leave puts it back: runtime.c, which includes this file for a
+   module with exceptions), so an exception never unwinds past the host frames of a
+   callback into code that called the host. */
 #include <string.h>
 #include "sbx.h"
 #include "wasm-rt-exceptions.h"

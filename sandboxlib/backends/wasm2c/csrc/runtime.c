@@ -15,7 +15,16 @@
 #include <unistd.h>
 #include "_slab.h"
 #include "sbx.h"
-#include "wasm-rt-exceptions.h"
+
+#if SBX_EXCEPTIONS /* the module throws (setjmp/longjmp): the shim defines SBX_EXCEPTIONS */
+#include "exceptions.c"
+#define SBX_UNWIND_SAVE(f) ((f)->unwind = sbx_unwind_target, sbx_unwind_target = NULL)
+#define SBX_UNWIND_RESTORE(f) (sbx_unwind_target = (f)->unwind)
+#else
+typedef void WASM_RT_UNWIND_TARGET;
+#define SBX_UNWIND_SAVE(f) ((void)0)
+#define SBX_UNWIND_RESTORE(f) ((void)0)
+#endif
 
 /* Native stack a call may use (wasmtime allows 512 KiB of its larger frames), and
    what is kept free under it for host functions the sandbox calls. */
@@ -146,14 +155,12 @@ static int sbx_enter(sbx_instance* s, sbx_frame* f) {
   st->depth++;
   f->prev = sbx_top;
   sbx_top = f;
-  /* a throw this call does not catch traps here, never unwinding into its caller */
-  f->unwind = wasm_rt_get_unwind_target();
-  wasm_rt_set_unwind_target(NULL);
+  SBX_UNWIND_SAVE(f); /* a throw this call does not catch traps, never unwinding past it */
   return 0;
 }
 
 static void sbx_leave(sbx_instance* s, sbx_frame* f) {
-  wasm_rt_set_unwind_target(f->unwind); /* a trap may leave a dead `try`'s there */
+  SBX_UNWIND_RESTORE(f); /* a trap may have left a dead `try`'s target there */
   sbx_top = f->prev;
   s->state.trap = (uint32_t)f->code;
   s->state.depth--;
