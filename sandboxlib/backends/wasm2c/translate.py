@@ -20,12 +20,19 @@ from ...toolchain.cache import build_entry
 from ...toolchain.extras import require
 from ...toolchain.guard import refuse_if_no_compile
 from ._csrc import MODULE_NAME
-from ...toolchain.wasmbinary import FuncType
+from ...toolchain.wasmbinary import FuncType, has_tags
 
 # Features wabt enables by default that the ABI refuses (``toolchain.moduleshape``
 # checks first; this is the second line): a module using one fails to translate.
-# Exception handling stays on (C's setjmp/longjmp; the runtime is csrc/exceptions.c).
+# Exception handling only for a module with a tag (C's setjmp/longjmp, whose
+# instructions the shape check walks; the runtime is csrc/exceptions.c).
 REFUSED_FEATURES = ("--disable-multi-memory", "--disable-memory64")
+NO_TAG_REFUSED = "--disable-exceptions"
+
+
+def refused_features(wasm: bytes) -> tuple[str, ...]:
+    """wasm2c's flags that refuse what the ABI refuses in the module ``wasm``."""
+    return (*REFUSED_FEATURES, *(() if has_tags(wasm) else (NO_TAG_REFUSED,)))
 _C_TO_WASM = {"u32": "i32", "u64": "i64", "f32": "f32", "f64": "f64"}
 _DECL = re.compile(r"^(?P<result>[\w* ]+?)\s*\b(?P<symbol>w2c_\w+)\((?P<params>[^)]*)\);$")
 EXPORT = re.compile(r"^/\* export: '(?P<name>.*)' \*/$")  # in module.h, above each declaration
@@ -93,7 +100,7 @@ def translate(wasm: Path) -> Translation:
     data = wasm.read_bytes()
     h = hashlib.sha256(data)
     for part in (wabt().wabt_version(), HOOKS_ANCHOR, HOOKS_INCLUDE, METER_AT, METER,
-                 *REFUSED_FEATURES):
+                 *refused_features(data)):
         h.update(b"\0" + part.encode())
     return read_header(build_entry("wasm2c-src", h.hexdigest()[:32], "module.h",
                                     lambda tmp: _generate(wasm, tmp)))
@@ -102,7 +109,7 @@ def translate(wasm: Path) -> Translation:
 def run_wasm2c(wasm: Path, out: Path) -> str:
     """Translate ``wasm`` to ``out/module.c`` and ``out/module.h``; module.c's text."""
     cmd = [str(wabt().get_executable("wasm2c")), str(wasm), "--no-debug-names",
-           *REFUSED_FEATURES, "-n", MODULE_NAME, "-o", str(out / "module.c")]
+           *refused_features(wasm.read_bytes()), "-n", MODULE_NAME, "-o", str(out / "module.c")]
     with progress(f"translating {wasm.name} to C with wasm2c"):
         proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
