@@ -216,6 +216,22 @@ def test_random_corruption_is_accepted_or_refused_never_a_crash(baseline: bytes,
         pass
 
 
+@pytest.mark.quick
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_random_corruption_of_a_module_with_a_tag_never_crashes_the_code_walk(
+        assembled: dict[str, Path], data: st.DataObject) -> None:
+    """A module with a tag has its code walked (the exception instructions): a lying
+    body ends as a refusal too."""
+    wasm = bytearray(assembled["throw_ref_passed_on"].read_bytes())
+    for _ in range(data.draw(st.integers(1, 4))):
+        wasm[data.draw(st.integers(8, len(wasm) - 1))] = data.draw(st.integers(0, 255))
+    try:
+        check_module(bytes(wasm), "m")
+    except (BuildError, CapabilityError):
+        pass
+
+
 # -- defence in depth: the backends without the shape check -------------------------
 
 UNCHECKED = """
