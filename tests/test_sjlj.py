@@ -60,6 +60,7 @@ def test_nested_setjmps_land_where_they_were_set(sjlj: ModuleType, backend: str)
         for depth, target in ((1, 0), (10, 3), (100, 99), (100, 0)):
             assert plain(lib.sj_nested(depth, target)) == target
         assert plain(lib.sj_nested(0, 0)) == -1
+        assert [plain(lib.sj_sig(v)) for v in (5, 0, -3)] == [5, 1, -3]  # sigsetjmp too
 
 
 @pytest.mark.parametrize("backend", [*ISOLATING, "native"])

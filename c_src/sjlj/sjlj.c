@@ -90,3 +90,11 @@ int32_t sj_nested(int32_t depth, int32_t target) {
         return -1;
     return nest(bufs, 0, depth, target);
 }
+
+int32_t sj_sig(int32_t value) {
+    static sigjmp_buf env;
+    int r = sigsetjmp(env, 1);
+    if (r)
+        return r;
+    siglongjmp(env, value);
+}

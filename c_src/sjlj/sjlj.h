@@ -32,4 +32,7 @@ void sj_fail(int32_t code);
  * one at `target` (0: the outermost); returns the depth it landed at, -1 if none. */
 int32_t sj_nested(int32_t depth, int32_t target);
 
+/* What sigsetjmp returns after siglongjmp(env, value): value, or 1 for 0. */
+int32_t sj_sig(int32_t value);
+
 #endif

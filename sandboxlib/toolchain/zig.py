@@ -24,12 +24,15 @@ ALWAYS_EXPORTED = ("malloc", "free")
 # 1.32x -> 1.28x; through sandboxlib.wrapped.zlib wasmtime 1.32x -> 1.28x, wasm2c 1.34x -> 1.32x.
 # setjmp/longjmp: LLVM lowers them to wasm exception handling (exnref, the encoding
 # wasmtime and wasm2c both run; legacy try/catch only wasm2c), throwing the tag that
-# ``LONGJMP_TAG`` defines. zig's <setjmp.h> needs the feature macro, so headers are
-# preprocessed with ``TARGET`` too. On for every module: a module that never calls setjmp
-# comes out byte-identical (constructs, realistic, bzip2 measured), so it costs nothing.
-TARGET = ("--target=wasm32-wasi", "-mexception-handling")
+# ``LONGJMP_TAG`` defines. zig's <setjmp.h> needs the feature macro, and ours (in
+# ``SJLJ_INCLUDE``, before it) maps sigsetjmp/siglongjmp, so headers are preprocessed
+# with ``TARGET`` too. On for every module: a module that never calls setjmp comes out
+# byte-identical (constructs, realistic, bzip2 measured), so it costs nothing.
+SJLJ_INCLUDE = Path(__file__).with_name("sjlj") / "include"
+SJLJ_INCLUDE_FLAG = f"-I{SJLJ_INCLUDE}"  # (build keys hold its files, not its path)
+TARGET = ("--target=wasm32-wasi", "-mexception-handling", SJLJ_INCLUDE_FLAG)
 SJLJ_FLAGS = ("-mllvm", "-wasm-enable-sjlj", "-mllvm", "-wasm-use-legacy-eh=false")
-LONGJMP_TAG = Path(__file__).with_name("sjlj") / "c_longjmp.c"
+LONGJMP_TAG = SJLJ_INCLUDE.parent / "c_longjmp.c"
 BASE_FLAGS = (*TARGET, "-mexec-model=reactor", "-O2", "-s", "-mbulk-memory", "-msimd128",
               "-mnontrapping-fptoint", "-msign-ext", *SJLJ_FLAGS)
 
@@ -130,8 +133,9 @@ def build_wasm(sources: Sequence[Path], *, exports: Iterable[str], name: str = "
     exports = list(dict.fromkeys(exports))
     cflags_all = compile_flags(include_dirs, defines, cflags)
     flags = [*cflags_all, *link_flags(exports, stack_size)]
-    key = content_key("wasm", [*sources, LONGJMP_TAG], include_dirs,
-                      [compiler_version(), *flags, *(["if-defined"] if if_defined else [])])
+    key = content_key("wasm", [*sources, LONGJMP_TAG], [*include_dirs, SJLJ_INCLUDE],
+                      [compiler_version(), *(f for f in flags if f != SJLJ_INCLUDE_FLAG),
+                       *(["if-defined"] if if_defined else [])])
 
     def build(tmp: Path) -> None:
         out = tmp / "module.wasm"
