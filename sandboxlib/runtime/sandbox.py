@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any, Callable, NoReturn, TypeVar
 
 from ..abi import FREE, MALLOC, FuncPtr, Function, Prim, Ptr, Signature
@@ -18,6 +19,8 @@ from .marshal import converter
 from .objects import Allocation, CallbackHandle, Temps
 from .structs import Cell
 from .scalars import Converter
+from .snapshot import Snapshot, capture, restore
+from .strict import POISON, QUARANTINE_BYTES, strict
 
 A = TypeVar("A", bound=Allocation)
 SCRATCH_SIZE = 4096  # bytes of call arguments copied in without a malloc
@@ -36,7 +39,8 @@ class Sandbox:
     """
 
     def __init__(self, library: LibraryModule, backend: str = "wasmtime", *,
-                 limits: Limits | None = None, grants: Grants | None = None) -> None:
+                 limits: Limits | None = None, grants: Grants | None = None,
+                 snapshot: Snapshot[object] | None = None) -> None:
         self.library = library
         self.backend = get_backend(backend)
         self.model = self.backend.model
@@ -51,6 +55,9 @@ class Sandbox:
         self._bound: dict[Function, Callable[..., Any]] = {}
         self._borrowed: list[memoryview] = []  # see borrow
         self._scratch: Allocation | None = None  # see temp_copy
+        self._strict = strict()  # see runtime/strict.py
+        self._quarantine: deque[Allocation] = deque()  # dead temporaries, poisoned
+        self._quarantined = 0  # their bytes
         self._converters: dict[Function, list[Converter]] = {}  # see _convert
         self._gate = Gate()  # what every call checks first, and the call lock
         try:
@@ -61,6 +68,12 @@ class Sandbox:
             raise (TrapError(f"{where}: {exc}", exc.kind) if isinstance(exc, TrapError)
                    else ResourceError(f"{where}: {exc} ({self.limits})")) from None
         self.memory = Memory(self._instance.memory, f"{library.name}[{backend}]")
+        if snapshot is not None:
+            try:
+                restore(self, snapshot)
+            except BaseException:
+                self.close()
+                raise
 
     # -- lifecycle ---------------------------------------------------------------
     @property
@@ -184,9 +197,21 @@ class Sandbox:
         return converters[index](value, temps if temps is not None else [])
 
     def _free_temps(self, temps: Temps) -> None:
-        """Free the copies a call made that did not fit the scratch area."""
+        """Free the copies a call made that did not fit the scratch area; in strict
+        mode, poison every copy and keep it allocated a while (so no later copy lands
+        where a pointer the library kept still points)."""
+        if not self._strict:
+            for t in temps:
+                t.free()
+            return
         for t in temps:
-            t.free()
+            self.memory.write(t.address, bytes([POISON]) * t.size)
+            self._quarantine.append(t)
+            self._quarantined += t.size
+        while self._quarantined > QUARANTINE_BYTES:
+            oldest = self._quarantine.popleft()
+            self._quarantined -= oldest.size
+            oldest.free()
 
     def _busy(self) -> None:
         raise SandboxError(f"{self.library.name} sandbox is running a call in another thread; "
@@ -208,6 +233,10 @@ class Sandbox:
         exc.add_note(f"sandboxlib: raised while the {self.library.name} sandbox ran {name}(); "
                      "the sandbox is poisoned")
         return exc
+
+    def snapshot(self) -> Snapshot[Sandbox]:
+        """This sandbox's state now, to start new ones from (``runtime/snapshot.py``)."""
+        return capture(self, lambda sandbox: sandbox)
 
     # -- memory ------------------------------------------------------------------
     def out(self, ctype: Prim | Ptr | FuncPtr, initial: object = None) -> Cell:
@@ -284,12 +313,13 @@ class Sandbox:
     def temp_copy(self, data: bytes, temps: Temps) -> int:
         """Copy ``data`` + NUL in for the duration of one call: into the sandbox's
         scratch area (the call gives back what it took when it returns; nested calls
-        stack on top), or into an allocation added to ``temps`` when it does not fit.
+        stack on top), or into an allocation added to ``temps`` when it does not fit
+        or the sandbox is strict (``runtime/strict.py``).
         (The compiled caller does the same for bytes, str and bytearray that fit.)"""
         need = (len(data) + 8) & ~7
         gate = self._gate
         top = gate.scratch_top
-        if top + need > SCRATCH_SIZE:
+        if top + need > SCRATCH_SIZE or self._strict:  # strict: never the scratch area
             temp = self.copy_in(data, nul_terminate=True)
             temps.append(temp)
             return temp.address

@@ -19,6 +19,8 @@ and the reason. Instruction bodies are left to the backends' validators, whose
 features are set to match (see the wasmtime engine and the wasm2c translation), except
 in a module with a tag: its bodies are walked here for the exception instructions
 (LLVM's setjmp/longjmp lowering's, no legacy ones: ``_body``), about 0.5 µs a byte.
+A ``name`` section (kept so that a trap names its function) must be well formed and
+hold only module, function, global and data segment names.
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ class ModuleShape:
     table: Limits32 | None
     imports: tuple[tuple[str, str, FuncType], ...]  # module, name, type
     exports: tuple[tuple[str, str], ...]  # name, kind ("function", "table", ...)
+    mutable_globals: int = 0  # zig's modules: one, the stack pointer
 
 
 class _Refused(Exception):
@@ -210,6 +213,9 @@ class _Module:
     tags: int = 0
     data_count: int | None = None
     code_count: int | None = None
+    data_segments: int = 0
+    names: tuple[int, int] | None = None  # where the name section's subsections are
+    mutable_globals: int = 0
 
 
 def _types(r: _Reader, m: _Module) -> None:
@@ -289,8 +295,10 @@ def _memories(r: _Reader, m: _Module) -> None:
 def _globals(r: _Reader, m: _Module) -> None:
     for i in range(r.count("globals")):
         valtype = _valtype(r, f"global {i}")
-        if r.byte() not in (0, 1):
+        mutability = r.byte()
+        if mutability not in (0, 1):
             raise r.refuse(f"global {i} has an unknown mutability")
+        m.mutable_globals += mutability
         _const_expr(r, m.globals_, f"global {i}'s initializer")
         m.globals_.append(valtype)
 
@@ -341,6 +349,7 @@ def _data(r: _Reader, m: _Module) -> None:
         if flags != 1:
             _const_expr(r, m.globals_, f"data segment {i}'s offset")
         r.bytes(r.u32())
+    m.data_segments = count
 
 
 def _code(r: _Reader, m: _Module) -> None:
@@ -479,8 +488,48 @@ def _data_count(r: _Reader, m: _Module) -> None:
 
 
 def _custom(r: _Reader, m: _Module) -> None:
-    r.name()
-    r.pos = r.end  # names, producers, debug info: data no backend acts on
+    if r.name() == "name":  # checked once the module's sizes are known (_check_names)
+        if m.names is not None:
+            raise _Refused("name", "repeated")
+        m.names = (r.pos, r.end)
+    r.pos = r.end  # producers, debug info: data no backend acts on
+
+
+# The name section's subsections sandboxlib lets through (a trap names its function;
+# wasm2c validates names, wasmtime ignores bad ones: both see only well-formed ones).
+def _name_maps(m: _Module) -> dict[int, tuple[str, int]]:
+    """The name maps a name section may hold: subsection id -> (what, how many)."""
+    return {1: ("function", len(m.funcs)), 7: ("global", len(m.globals_)),
+            9: ("data segment", m.data_segments)}
+
+
+def _check_names(wasm: bytes, m: _Module) -> None:
+    if m.names is None:
+        return
+    r = _Reader(wasm, "name", *m.names)
+    last, maps = -1, _name_maps(m)
+    while r.pos < r.end:
+        sid, size = r.byte(), r.u32()
+        sub = _Reader(wasm, "name", r.pos, r.pos + size)
+        r.bytes(size)
+        if sid <= last:
+            raise sub.refuse(f"subsection {sid} is out of order or repeated")
+        last = sid
+        if sid == 0:
+            sub.name()
+        elif sid in maps:
+            what, limit = maps[sid]
+            previous = -1
+            for _ in range(sub.count(f"{what} names")):
+                index = sub.u32()
+                if not previous < index < limit:
+                    raise sub.refuse(f"names {what} {index}, out of order or nonexistent")
+                previous = index
+                sub.name()
+        else:
+            raise sub.refuse(f"subsection {sid}: only module, function, global and data "
+                             "segment names are accepted (wasm-strip removes the section)")
+        sub.done()
 
 
 def _refuse_start(r: _Reader, m: _Module) -> None:
@@ -538,6 +587,7 @@ def _read(wasm: bytes) -> _Module:
         raise _Refused("memory", "the module declares no memory; the ABI needs one")
     if m.funcs and m.code_count is None and len(m.funcs) > len(m.imports):
         raise _Refused("code", "missing: the module declares functions without bodies")
+    _check_names(wasm, m)
     return m
 
 
@@ -570,8 +620,8 @@ def check_module(wasm: bytes, name: str) -> ModuleShape:
         error = CapabilityError if refused.capability else BuildError
         raise error(f"{name}: module refused: {refused}") from None
     assert m.memory is not None
-    return ModuleShape(m.memory, m.table, tuple(m.imports),
-                       tuple((n, _KINDS[k]) for n, (k, _) in (m.exports or {}).items()))
+    exports = tuple((n, _KINDS[k]) for n, (k, _) in (m.exports or {}).items())
+    return ModuleShape(m.memory, m.table, tuple(m.imports), exports, m.mutable_globals)
 
 
 # wasm proposals wasmtime would accept that the ABI refuses (``check_module`` refuses

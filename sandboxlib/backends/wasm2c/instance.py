@@ -18,6 +18,7 @@ from ..room import limit_pages, no_room
 from ..memory import CLOSED, Memory, RegionAccess
 from . import wasi
 from ._csrc import TRAPS
+from .names import wasm_function_name
 from ...toolchain.wasmbinary import wasm_type
 from .build import LoadedModule, load
 
@@ -74,6 +75,11 @@ class Wasm2cMemory:
             return CLOSED
         return RegionAccess(REGION_UNIFORM, self._loaded.region_address, self._address,
                             release=self._loaded.unpin_address)
+
+    def grow(self, pages: int) -> bool:
+        self.region()
+        failed = (1 << 64) - 1
+        return bool(self._loaded.lib.sbx_grow_memory(self._mem, pages) != failed)
 
     def pin(self) -> Any:
         """A ``char *`` at the memory's base that keeps the memory mapped (and its
@@ -183,7 +189,11 @@ class Wasm2cInstance:
         if code == traps["SBX_TRAP_UNSUPPORTED"]:
             raise SandboxError("64-bit and custom-page-size memories are not supported")
         kind = next((k for name, k in _KINDS.items() if traps[name] == code), TrapKind.OTHER)
-        raise TrapError(kind.value, kind)
+        state = self._state()
+        where = (wasm_function_name(self._loaded.ffi.string(state.trap_in).decode(),
+                                    self._loaded.translation.exports)
+                 if state.trap_in else None)
+        raise TrapError(f"{kind.value} in {where}" if where else kind.value, kind)
 
     def _host_import(self, index: int, values: Any) -> int:
         params = self._loaded.translation.imports[index].decl.params  # u32, u64: sbx_val fields

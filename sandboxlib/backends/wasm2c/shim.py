@@ -30,7 +30,7 @@ WASM_RT_TRAPS = (  # wasm-rt's trap codes, read from the compiled extension
     "WASM_RT_TRAP_EXHAUSTION")
 
 _BASE_CDEF = RAW_VALUE_C + """
-typedef struct { uint32_t trap; ...; } sbx_state;
+typedef struct { uint32_t trap; const char *trap_in; ...; } sbx_state;
 typedef struct { uint8_t *data; uint64_t size; ...; } wasm_rt_memory_t;
 typedef ... sbx_instance;
 sbx_instance *sbx_new(uint64_t max_pages, uint32_t max_table, uintptr_t handle, int64_t fuel,
@@ -42,6 +42,7 @@ int sbx_interrupted(sbx_instance *);
 void sbx_set_clock(uintptr_t);
 void sbx_close(sbx_instance *);
 int sbx_pin(sbx_instance *);
+uint64_t sbx_grow_memory(wasm_rt_memory_t *mem, uint64_t delta);
 void sbx_unpin(sbx_instance *);
 void sbx_delete(sbx_instance *);
 extern "Python" int64_t sbx_py_import(uintptr_t, int, sbx_val *);

@@ -30,9 +30,12 @@ REFUSED_FEATURES = ("--disable-multi-memory", "--disable-memory64")
 NO_TAG_REFUSED = "--disable-exceptions"
 
 
-def refused_features(wasm: bytes) -> tuple[str, ...]:
-    """wasm2c's flags that refuse what the ABI refuses in the module ``wasm``."""
-    return (*REFUSED_FEATURES, *(() if has_tags(wasm) else (NO_TAG_REFUSED,)))
+def wasm2c_flags(wasm: bytes) -> tuple[str, ...]:
+    """wasm2c's flags for the module ``wasm``: what the ABI refuses in it refused.
+    Functions keep their wasm names (the name section the toolchain keeps), so a trap
+    can name the C function it happened in (``names.wasm_function_name``)."""
+    return (*REFUSED_FEATURES, *(() if has_tags(wasm) else (NO_TAG_REFUSED,)),
+            "-n", MODULE_NAME)
 _C_TO_WASM = {"u32": "i32", "u64": "i64", "f32": "f32", "f64": "f64"}
 _DECL = re.compile(r"^(?P<result>[\w* ]+?)\s*\b(?P<symbol>w2c_\w+)\((?P<params>[^)]*)\);$")
 EXPORT = re.compile(r"^/\* export: '(?P<name>.*)' \*/$")  # in module.h, above each declaration
@@ -100,7 +103,7 @@ def translate(wasm: Path) -> Translation:
     data = wasm.read_bytes()
     h = hashlib.sha256(data)
     for part in (wabt().wabt_version(), HOOKS_ANCHOR, HOOKS_INCLUDE, METER_AT, METER,
-                 *refused_features(data)):
+                 *wasm2c_flags(data)):
         h.update(b"\0" + part.encode())
     return read_header(build_entry("wasm2c-src", h.hexdigest()[:32], "module.h",
                                     lambda tmp: _generate(wasm, tmp)))
@@ -108,8 +111,8 @@ def translate(wasm: Path) -> Translation:
 
 def run_wasm2c(wasm: Path, out: Path) -> str:
     """Translate ``wasm`` to ``out/module.c`` and ``out/module.h``; module.c's text."""
-    cmd = [str(wabt().get_executable("wasm2c")), str(wasm), "--no-debug-names",
-           *refused_features(wasm.read_bytes()), "-n", MODULE_NAME, "-o", str(out / "module.c")]
+    cmd = [str(wabt().get_executable("wasm2c")), str(wasm), *wasm2c_flags(wasm.read_bytes()),
+           "-o", str(out / "module.c")]
     with progress(f"translating {wasm.name} to C with wasm2c"):
         proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:

@@ -88,6 +88,13 @@ class WasmtimeMemory:
         return RegionAccess(REGION_UNIFORM, REGION, self._ref.address,
                             keep=(self._ref, self._store))
 
+    def grow(self, pages: int) -> bool:
+        err = lib.wasmtime_memory_grow(self._ctx, self._mem, pages, ffi.new("uint64_t *"))
+        if err:  # the store's limiter refused
+            lib.wasmtime_error_delete(err)
+            return False
+        return True
+
     def pin(self) -> Any:
         """A ``char *`` at the memory's base that keeps the store (so the memory, which
         never moves: see the engine) alive while it lives."""
@@ -202,8 +209,9 @@ class WasmtimeInstance:
         kind = _capi.TRAP_CODES.get(code[0], TrapKind.OTHER) if has_code else TrapKind.OTHER
         if not has_code and UNCAUGHT in message:  # a throw no frame of the call caught
             kind = TrapKind.UNCAUGHT_EXCEPTION
-        frames = [line.split(" - ", 1)[-1].strip() for line in message.splitlines()
-                  if " - " in line]
+        # a frame reads "<index>: <offset> - <module>!<function>"
+        frames = [line.split(" - ", 1)[-1].strip().split("!", 1)[-1]
+                  for line in message.splitlines() if " - " in line]
         raise TrapError(f"{kind} in {frames[0]}" if frames else kind, kind)
 
     # -- callbacks ---------------------------------------------------------------
