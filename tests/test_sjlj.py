@@ -115,3 +115,15 @@ def test_the_memory_limit_is_the_modules_own(sjlj: ModuleType, backend: str) -> 
         with pytest.raises(ResourceError):
             lib.alloc(32 << 20)
         assert plain(lib.sj_sum("1,x", lib.alloc(64), 64)) == -1
+
+
+@pytest.mark.parametrize("backend", ISOLATING)
+def test_a_snapshot_after_a_longjmp_starts_sandboxes_that_longjmp(sjlj: ModuleType,
+                                                                  backend: str) -> None:
+    with sjlj.sandbox(backend=backend) as lib:
+        assert plain(lib.sj_sum("1,x", lib.alloc(64), 64)) == -1
+        snap = lib.snapshot()
+    with snap.sandbox() as fresh:
+        buf = fresh.alloc(64)
+        assert plain(fresh.sj_sum("9,y", buf, 64)) == -1
+        assert message(buf) == b"bad digit 'y' at 2"
