@@ -75,6 +75,11 @@ class LimitExceeded(SandboxError):
     ``ResourceError`` it does not poison the sandbox."""
 
 
+class Interrupted(SandboxError):
+    """A running call was stopped: by ``Sandbox.interrupt()``, or by a signal whose
+    handler raised nothing. The sandbox is poisoned (its state is unknown)."""
+
+
 class PoisonedError(SandboxError):
     """The sandbox was used after a trap or a failed callback left it untrustworthy."""
 
@@ -86,3 +91,12 @@ class ClosedError(PoisonedError, ValueError):
 
 class CapabilityError(SandboxError):
     """The module needs a capability (an import) that was not granted or is unknown."""
+
+
+class SandboxlibWarning(UserWarning):
+    """The base of sandboxlib's warnings (what a ``warnings`` filter can select)."""
+
+
+class GeneratorWarning(SandboxlibWarning):
+    """The code generator renamed or left out something of the headers (a skipped
+    declaration, a C name kept apart, a declared function the sources do not define)."""

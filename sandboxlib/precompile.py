@@ -1,10 +1,10 @@
 """A generated package's first-use work, done ahead of time.
 
-``ship_precompiled`` (the wheel's build: setup.py, after ``codegen.packages.ship``) places
-beside a package's module what its first sandbox on wasm2c would otherwise build: the
-pre-initialized image and the wasm2c extension for each meter in ``SHIPPED_METERS``; the
-backend loads them with no compiler, zig or wabt. ``warm`` (``sandboxlib precompile``)
-does the same work into the build cache for a package deployed from source.
+``ship_precompiled`` (the wheel's build: setup.py, after ``codegen.packages.ship``; and
+``sandboxlib precompile``) places beside a package's module what its first sandbox on
+wasm2c would otherwise build: the pre-initialized image and the wasm2c extension for each
+meter in ``SHIPPED_METERS``; the backend loads them with no compiler, zig or wabt.
+``warm`` (``sandboxlib precompile --cache``) does the same work into the build cache.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from .progress import progress
 from .toolchain.preinit import ship_image
 
 # What a sandbox's limits make the wasm2c backend build (Wasm2cBackend.instantiate):
-# 0 with neither fuel nor a timeout (every drop-in's default), 2 with a timeout, 1 with
-# fuel. A wheel ships 0 and 2; fuel on wasm2c compiles on first use.
-METER_LIMITS = {0: Limits(), 1: Limits(fuel=10**12), 2: Limits(timeout=3600.0)}
-SHIPPED_METERS = (0, 2)
+# 1 with fuel, 0 for calls that cannot be stopped (interruptible=False), else 2 (a
+# timeout, interrupt(), Ctrl-C stop them). A wheel ships 2; the others compile on first use.
+METER_LIMITS = {0: Limits(interruptible=False), 1: Limits(fuel=10**12), 2: Limits()}
+SHIPPED_METERS = (2,)
 
 
 def ship_precompiled(library: Library, meters: Iterable[int] = SHIPPED_METERS) -> list[Path]:
@@ -31,12 +31,33 @@ def ship_precompiled(library: Library, meters: Iterable[int] = SHIPPED_METERS) -
     build its wasm2c extension for each of ``meters``, all placed beside the module;
     returns the files written."""
     written = []
-    image = ship_image(library.built_module(), library.name) if library.preinit else None
-    written += [image] if image is not None else []
-    wasm = library.wasm_module(Grants(), Limits())
+    if library.preinit:
+        with progress(f"pre-initializing {library.name}"):
+            image = ship_image(library.built_module(), library.name)
+        written += [image] if image is not None else []
+    wasm = library.wasm_module(Grants(), Limits())  # the image shipped: its folder
     for meter in meters:
-        written.append(ship_extension(library, wasm, meter))
+        with progress(f"precompiling {_label(library, 'wasm2c', meter)}"):
+            written.append(ship_extension(library, wasm, meter))
     return written
+
+
+def precompile_into_package(library: Library, backends: Iterable[str],
+                            meters: Iterable[int]) -> list[Path]:
+    """The first-use work of ``backends`` written into ``library``'s package (beside its
+    module), as ``ship_precompiled``: the pre-initialized image for both wasm backends,
+    the wasm2c extension of each of ``meters``. What has no place there (the native
+    build, wasmtime's compiled code) goes to the build cache (``warm``). Returns the
+    files written into the package."""
+    chosen = set(backends)
+    written = ship_precompiled(library, meters if "wasm2c" in chosen else ()) \
+        if chosen & {"wasm2c", "wasmtime"} else []
+    warm(library, sorted(chosen - {"wasm2c"}), [0])
+    return written
+
+
+def _label(library: Library, backend: str, meter: int) -> str:
+    return f"{library.name} on {backend}" + {0: " (uninterruptible)", 1: " (fuel)", 2: ""}[meter]
 
 
 def ship_package_precompiled(package: Path) -> list[Path]:
@@ -51,7 +72,6 @@ def warm(library: Library, backends: Iterable[str], meters: Iterable[int]) -> No
     of ``meters`` on wasm2c) now, into the build cache: build and pre-initialize the
     module, translate and compile it, with progress."""
     for backend in backends:
-        for meter in (meters if backend == "wasm2c" else [0]):
-            label = f"{library.name} on {backend}" + (f" (meter {meter})" if meter else "")
-            with progress(f"precompiling {label}"):
+        for meter in (meters if backend == "wasm2c" else [2]):
+            with progress(f"precompiling {_label(library, backend, meter)}"):
                 library.sandbox(backend, limits=METER_LIMITS[meter]).close()

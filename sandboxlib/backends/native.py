@@ -3,7 +3,8 @@
 It is the baseline of every comparison and a migration aid (RLBox's "noop
 sandbox"): the proxy, the taint checks and the argument checks are the same, but
 the library runs with the full rights of the process and a memory error in it is
-a memory error in Python. Limits and grants cannot be enforced here.
+a memory error in Python. Limits and grants cannot be enforced here, and a running
+call cannot be stopped (``interrupt()`` raises; Ctrl-C is seen when the call returns).
 """
 
 from __future__ import annotations
@@ -78,10 +79,17 @@ class NativeInstance:
         return address
 
     def remove_callback(self, address: int) -> None:
-        self._callbacks.pop(address, None)
+        """Nothing to free early: C may still hold the address (a callback that closed
+        its sandbox returns into a library that calls it again), so the trampoline lives
+        as long as the instance and reaches the removed target, which refuses."""
+
+    def interrupt(self) -> bool:
+        raise SandboxError("the native backend cannot interrupt a running call: the "
+                           "library's code runs as the process's own, with no checks to stop "
+                           "at (use wasm2c or wasmtime)")
 
     def close(self) -> None:
-        self._callbacks.clear()
+        """Nothing to release early (see ``remove_callback``)."""
 
 
 class NativeBackend:

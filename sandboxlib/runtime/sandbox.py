@@ -9,9 +9,10 @@ from ..abi import FREE, MALLOC, FuncPtr, Function, Prim, Ptr, Signature
 from ..backends import get_backend
 from ..backends.base import Instance, LibraryModule
 from ..backends.memory import Memory
+from ..backends.room import PAGE
 from ..config import Grants, Limits
-from ..errors import (ArgumentError, BoundsError, ClosedError, PoisonedError, ResourceError,
-                      SandboxError, TaintError, TrapError)
+from ..errors import (ArgumentError, BoundsError, ClosedError, Interrupted, PoisonedError,
+                      ResourceError, SandboxError, TaintError, TrapError)
 from ..taint import Tainted, TaintedPtr, short_repr
 from .callers import Callback, Gate, callback, caller, plan
 from .handles import HandleTable
@@ -19,10 +20,12 @@ from .marshal import converter
 from .objects import Allocation, CallbackHandle, Temps
 from .structs import Cell
 from .scalars import Converter
-from .snapshot import Snapshot, capture, restore
+from .backend_name import resolve_backend
+from .snapshot import Snapshot, changed_chunks, module_of
 from .strict import POISON, QUARANTINE_BYTES, strict
 
 A = TypeVar("A", bound=Allocation)
+T = TypeVar("T")
 SCRATCH_SIZE = 4096  # bytes of call arguments copied in without a malloc
 DEFAULT_LIMITS, DEFAULT_GRANTS = Limits(), Grants()  # frozen: shared by every sandbox
 UNPICKLABLE = ("cannot pickle {what}: a live sandbox stays in its process; to open one in "
@@ -70,7 +73,7 @@ class Sandbox:
         self.memory = Memory(self._instance.memory, f"{library.name}[{backend}]")
         if snapshot is not None:
             try:
-                restore(self, snapshot)
+                self._restore(snapshot)
             except BaseException:
                 self.close()
                 raise
@@ -89,12 +92,22 @@ class Sandbox:
         """Why the sandbox is unusable, or None."""
         return self._poisoned
 
-    def _check_usable(self) -> None:
+    def _check_open(self) -> None:
         if self._closed:
             raise ClosedError(f"{self.library.name} sandbox is closed")
+
+    def _check_usable(self) -> None:
+        self._check_open()
         if self._poisoned is not None:
             raise PoisonedError(f"{self.library.name} sandbox is poisoned ({self._poisoned}); "
                                 "create a new sandbox")
+
+    def interrupt(self) -> bool:
+        """Stop the sandbox's running call, from another thread (an asyncio server
+        enforcing its own deadline): the call raises ``Interrupted`` at its next loop
+        iteration or call, and the sandbox is poisoned. False if no call was running (or
+        the sandbox is closed). The native backend cannot stop one: ``SandboxError``."""
+        return not self._closed and self._instance.interrupt()
 
     def poison(self, reason: str) -> None:
         if self._poisoned is None:
@@ -229,14 +242,63 @@ class Sandbox:
         if isinstance(exc, ResourceError):
             self.poison(f"limit reached in {name}(): {exc}")
             return ResourceError(f"{name}(): {exc} ({self.limits})")
+        if isinstance(exc, Interrupted):
+            self.poison(f"{name}() was stopped: {exc}")
+            return Interrupted(f"{name}(): {exc}")
         self.poison(f"{type(exc).__name__} escaped {name}(): {short_repr(str(exc))}")
         exc.add_note(f"sandboxlib: raised while the {self.library.name} sandbox ran {name}(); "
                      "the sandbox is poisoned")
         return exc
 
+    # -- snapshots (runtime/snapshot.py) -------------------------------------------
     def snapshot(self) -> Snapshot[Sandbox]:
         """This sandbox's state now, to start new ones from (``runtime/snapshot.py``)."""
-        return capture(self, lambda sandbox: sandbox)
+        return self._snapshot(lambda sandbox: sandbox)
+
+    def _snapshot(self, kind: Callable[[Sandbox], T]) -> Snapshot[T]:
+        """A snapshot of this sandbox whose new sandboxes ``kind`` wraps (in a proxy)."""
+        name = f"{self.library.name}: snapshot"
+        self._check_usable()
+        if not self.isolated:
+            raise SandboxError(f"{name}: the native backend's memory is the host's, not a "
+                               "sandbox's to copy")
+        if self._gate.depth:
+            raise SandboxError(f"{name}: the sandbox is running a call")
+        if self.grants != Grants():
+            raise SandboxError(f"{name}: the sandbox was granted {self.grants}; a snapshot "
+                               "would hand what it read to sandboxes without the grant")
+        if self._callbacks or (self._handles is not None and len(self._handles)):
+            raise SandboxError(f"{name}: the sandbox holds callbacks or handles, which are "
+                               "the host's and not copied")
+        module = module_of(self.library, self.grants, self.limits)
+        now = self.memory.whole()
+        with Sandbox(self.library, self.backend.name, limits=self.limits) as base:
+            chunks = changed_chunks(now, base.memory.whole())
+
+        def start(snapshot: Snapshot[Any], backend: str | None, limits: Limits | None) -> T:
+            return kind(Sandbox(snapshot.library, resolve_backend(backend or snapshot.backend),
+                                limits=limits or snapshot.limits, snapshot=snapshot))
+        return Snapshot(start, self.library, self.backend.name, self.limits, module,
+                        len(now) // PAGE, chunks)
+
+    def _restore(self, snapshot: Snapshot[object]) -> None:
+        """Put this new sandbox in ``snapshot``'s state."""
+        name = f"{self.library.name}: sandbox from a snapshot"
+        if snapshot.library is not self.library or not self.isolated:
+            raise SandboxError(f"{name}: a snapshot starts sandboxes of its own library on "
+                               "an isolating backend")
+        same = self.limits == snapshot.limits and self.grants == Grants()
+        if not same and module_of(self.library, self.grants, self.limits) != snapshot.module:
+            raise SandboxError(f"{name}: these limits run another module than the "
+                               f"snapshot's ({snapshot.module.name}); give the limits it "
+                               "was taken with")
+        grow = snapshot.pages - self.memory.size // PAGE
+        if grow < 0 or (grow and not self._instance.memory.grow(grow)):
+            raise ResourceError(f"{name}: its {snapshot.pages} pages of memory do not fit "
+                                f"({self.limits})")
+        write = self.memory.write
+        for at, data in snapshot.chunks:
+            write(at, data)
 
     # -- memory ------------------------------------------------------------------
     def out(self, ctype: Prim | Ptr | FuncPtr, initial: object = None) -> Cell:
