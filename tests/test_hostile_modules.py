@@ -31,7 +31,7 @@ from libs import ROOT, plain
 
 import sandboxlib.errors
 from sandboxlib import (BuildError, CapabilityError, ClosedError, Function, Library, Limits,
-                        Prim, SandboxError, Signature)
+                        PoisonedError, Prim, SandboxError, Signature)
 from sandboxlib.toolchain import cache_root
 from sandboxlib.toolchain.moduleshape import check_module
 from sandboxlib.toolchain.wasmbinary import (SEC_EXPORT, SEC_TYPE, assemble, enc_u, encode_name,
