@@ -3,7 +3,8 @@
 Each file of c_src/hostile/modules/ is one module in WebAssembly text, assembled here
 with wabt's wat2wasm; its header says what must happen (``refused:`` the class and
 text of the error that refuses it before anything compiles or runs it, ``limit:``
-the error of a limit that holds when a sandbox of it is made, ``answers:`` what its
+the error of a limit that holds when a sandbox of it is made, ``raises:`` the error
+its ``answer()`` ends with, poisoning its sandbox only, ``answers:`` what its
 ``answer()`` returns: a module the checks must accept) and which wat2wasm
 ``features:`` it needs. Every attack runs on both isolating backends, under a time
 and memory limit, beside a bystander sandbox that must keep answering; a refused
@@ -30,7 +31,7 @@ from libs import ROOT, plain
 
 import sandboxlib.errors
 from sandboxlib import (BuildError, CapabilityError, ClosedError, Function, Library, Limits,
-                        Prim, SandboxError, Signature)
+                        PoisonedError, Prim, SandboxError, Signature)
 from sandboxlib.toolchain import cache_root
 from sandboxlib.toolchain.moduleshape import check_module
 from sandboxlib.toolchain.wasmbinary import (SEC_EXPORT, SEC_TYPE, assemble, enc_u, encode_name,
@@ -48,13 +49,13 @@ class Attack:
 
     path: Path
     features: tuple[str, ...]
-    verdict: str  # "refused", "limit" or "answers"
+    verdict: str  # "refused", "limit", "raises" or "answers"
     expected: str  # the error's class and text, or the answer
 
     @staticmethod
     def read(path: Path) -> Attack:
         header = {m[1]: m[2] for m in re.finditer(r"^;; (\w+): (.*)$", path.read_text(), re.M)}
-        verdict = next(v for v in ("refused", "limit", "answers") if v in header)
+        verdict = next(v for v in ("refused", "limit", "raises", "answers") if v in header)
         return Attack(path, tuple(header.get("features", "").split()), verdict, header[verdict])
 
     @property
@@ -64,7 +65,8 @@ class Attack:
 
 
 ALL = [Attack.read(p) for p in sorted(MODULES.glob("*.wat"))]
-ATTACKS = [a for a in ALL if a.verdict != "answers"]
+ATTACKS = [a for a in ALL if a.verdict in ("refused", "limit")]
+RAISING = [a for a in ALL if a.verdict == "raises"]
 ACCEPTED = [a for a in ALL if a.verdict == "answers"]
 
 
@@ -129,6 +131,20 @@ def test_hostile_module_is_refused_or_held_to_its_limits(
     if attack.verdict == "refused":
         assert caught.value.args[0].startswith(f"{library.name}: module refused: ")
         assert cache_entries() == before  # nothing compiled, translated or pre-initialized
+    bystander()
+
+
+@pytest.mark.parametrize("attack", RAISING, ids=lambda a: a.path.stem)
+def test_hostile_call_ends_in_an_error_poisoning_its_sandbox_only(
+        attack: Attack, assembled: dict[str, Path], isolating_backend: str,
+        bystander: Callable[[], None]) -> None:
+    library = module_library(assembled[attack.path.stem])
+    error, message = attack.error
+    with library.sandbox(isolating_backend, limits=LIMITS) as sb:
+        with pytest.raises(error, match=re.escape(message)):
+            sb.answer()
+        with pytest.raises(PoisonedError):
+            sb.answer()
     bystander()
 
 
@@ -202,6 +218,22 @@ def test_random_corruption_is_accepted_or_refused_never_a_crash(baseline: bytes,
         pass
 
 
+@pytest.mark.quick
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_random_corruption_of_a_module_with_a_tag_never_crashes_the_code_walk(
+        assembled: dict[str, Path], data: st.DataObject) -> None:
+    """A module with a tag has its code walked (the exception instructions): a lying
+    body ends as a refusal too."""
+    wasm = bytearray(assembled["throw_ref_passed_on"].read_bytes())
+    for _ in range(data.draw(st.integers(1, 4))):
+        wasm[data.draw(st.integers(8, len(wasm) - 1))] = data.draw(st.integers(0, 255))
+    try:
+        check_module(bytes(wasm), "m")
+    except (BuildError, CapabilityError):
+        pass
+
+
 # -- defence in depth: the backends without the shape check -------------------------
 
 UNCHECKED = """
@@ -235,6 +267,7 @@ def unchecked(wasm: Path, backend: str) -> str:
     ("wasmtime", "many_tables", "ResourceError"),  # the store limiter: one table
     ("wasmtime", "start_spin", "ResourceError"),  # the deadline covers instantiation
     ("wasm2c", "start_spin", "ResourceError"),  # and wasm2c's compiled deadline
+    ("wasmtime", "throw_legacy", "BuildError"),  # the engine refuses legacy exceptions
 ])
 def test_backends_hold_without_the_shape_check(assembled: dict[str, Path], backend: str,
                                                attack: str, expected: str) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import BuildError
-from ..toolchain.zig import zig_cc, zig_env
+from ..toolchain.zig import TARGET, zig_cc, zig_env
 
 VA_LIST_MARKER = "__sbx_va_list"
 PRELUDE = f"typedef int {VA_LIST_MARKER};\n"
@@ -47,7 +47,7 @@ def preprocess(headers: Sequence[Path], include_dirs: Iterable[Path] = (),
     for h in headers:
         if not h.is_file():
             raise BuildError(f"header {h} does not exist")
-    flags = ["--target=wasm32-wasi", "-x", "c", *(f"-I{Path(d).resolve()}" for d in include_dirs),
+    flags = [*TARGET, "-x", "c", *(f"-I{Path(d).resolve()}" for d in include_dirs),
              *(f"-I{h.resolve().parent}" for h in headers), *(f"-D{d}" for d in defines)]
     links: dict[str, str] = {}  # link -> header
     with tempfile.TemporaryDirectory() as tmp:

@@ -8,13 +8,17 @@ of ``funcref``, 32-bit; no start function (a library starts through its exported
 ``_initialize``, run under the sandbox's limits); imports only of WASI preview 1
 functions, with their types (``wasi_calls``: served alike by every backend, or
 answered ENOSYS by every backend); the
-ABI's exports with the ABI's types; value types i32, i64, f32, f64 and v128.
-Everything else (multi-memory, memory64, shared memory, custom page sizes, tags of
-exception handling, GC and typed-reference types, reference types outside the one
-function table, unknown sections) is refused by name before anything runs it, with
+ABI's exports with the ABI's types; value types i32, i64, f32, f64 and v128; at most
+one exception tag, of its own, unexported, of type [i32] (C's setjmp/longjmp, which LLVM
+lowers to a throw of ``__c_longjmp``). Everything else (multi-memory, memory64, shared
+memory, custom page sizes, imported, exported or further tags, GC and typed-reference
+types, reference types outside the one function table, unknown sections) is refused by
+name before anything runs it, with
 ``BuildError`` (``CapabilityError`` for an import), naming the module, the section
 and the reason. Instruction bodies are left to the backends' validators, whose
-features are set to match (see the wasmtime engine and the wasm2c translation).
+features are set to match (see the wasmtime engine and the wasm2c translation), except
+in a module with a tag: its bodies are walked here for the exception instructions
+(LLVM's setjmp/longjmp lowering's, no legacy ones: ``_body``), about 0.5 µs a byte.
 A ``name`` section (kept so that a trap names its function) must be well formed and
 hold only module, function, global and data segment names.
 """
@@ -206,6 +210,7 @@ class _Module:
     memory: Limits32 | None = None
     table: Limits32 | None = None
     exports: dict[str, tuple[int, int]] | None = None
+    tags: int = 0
     data_count: int | None = None
     code_count: int | None = None
     data_segments: int = 0
@@ -351,8 +356,131 @@ def _code(r: _Reader, m: _Module) -> None:
     m.code_count = r.count("function bodies")
     if m.code_count != len(m.funcs) - len(m.imports):
         raise r.refuse(f"{m.code_count} bodies for {len(m.funcs) - len(m.imports)} functions")
-    for _ in range(m.code_count):
-        r.bytes(r.u32())  # the instructions are the backends' validators' to check
+    for i in range(m.code_count):
+        size = r.u32()
+        if m.tags:  # what exceptions may do is checked here; the rest by the validators
+            end = r.pos + size
+            r.bytes(size)
+            _body(_Reader(r.data, f"code section: function {len(m.imports) + i}", end - size,
+                          end))
+        else:
+            r.bytes(size)  # the instructions are the backends' validators' to check
+
+
+# -- instructions (of modules with a tag: the exception instructions C's longjmp uses) --
+# LLVM's lowering of setjmp/longjmp throws with `throw`, catches with `try_table` and
+# passes on what it does not handle with `catch_all_ref` and `throw_ref` (an exnref
+# local). Legacy exception handling (try, catch, rethrow, delegate), which wasmtime
+# refuses and wasm2c would run, is refused here, so both backends run the same code.
+_LEGACY_EH = {0x06: "try", 0x07: "catch", 0x09: "rethrow", 0x18: "delegate",
+              0x19: "catch_all"}
+_NO_IMMEDIATE = {0x00, 0x01, 0x05, 0x0A, 0x0B, 0x0F, 0x1A, 0x1B, 0xD1, 0xD3, 0xD5,
+                 *range(0x45, 0xC5)}  # 0x0a: throw_ref
+EXNREF = 0x69
+_U32 = {0x08, 0x0C, 0x0D, 0x10, 0x12, 0x14, 0x15, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25,
+        0x26, 0x3F, 0x40, 0xD2, 0xD4, 0xD6}
+_U32_PAIR = {0x11, 0x13}
+_BLOCK = {0x02, 0x03, 0x04}
+_MEMARG = set(range(0x28, 0x3F))
+_FC_IMMEDIATES = {**dict.fromkeys(range(8), 0), 8: 2, 9: 1, 10: 2, 11: 1, 12: 2, 13: 1, 14: 2,
+                  15: 1, 16: 1, 17: 1}
+_SIMD_MEMARG = {*range(12), 92, 93}
+_SIMD_LANE = set(range(21, 35))
+_SIMD_MEMARG_LANE = set(range(84, 92))
+_SIMD_LAST = 0x113  # relaxed SIMD's last opcode
+
+
+def _heap_type(r: _Reader) -> None:
+    r.s64()  # an abstract heap type (one byte, negative) or a type index (s33)
+
+
+def _block_type(r: _Reader) -> None:
+    code = r.data[r.pos] if r.pos < r.end else -1
+    if code == 0x40 or code in _VALTYPES or code in _REFTYPES:
+        r.byte()
+        if code in (0x63, 0x64):
+            _heap_type(r)
+    else:
+        r.s64()  # a type index (s33)
+
+
+def _memarg(r: _Reader) -> None:
+    if r.u32() & 0x40:
+        r.u32()  # a memory index (multi-memory: the validators refuse it)
+    r._leb(64, signed=False)
+
+
+def _try_table(r: _Reader) -> None:
+    _block_type(r)
+    for _ in range(r.count("catch clauses")):
+        kind = r.byte()  # catch, catch_ref (a tag, a label), catch_all, catch_all_ref (a label)
+        if kind > 3:
+            raise r.refuse(f"try_table has a catch clause of unknown kind {kind}")
+        if kind < 2:
+            r.u32()
+        r.u32()
+
+
+def _prefixed(r: _Reader, op: int) -> None:
+    sub = r.u32()
+    if op == 0xFC and sub in _FC_IMMEDIATES:
+        for _ in range(_FC_IMMEDIATES[sub]):
+            r.u32()
+    elif op == 0xFD and sub <= _SIMD_LAST:
+        if sub in _SIMD_MEMARG or sub in _SIMD_MEMARG_LANE:
+            _memarg(r)
+        if sub in (12, 13):
+            r.bytes(16)
+        elif sub in _SIMD_LANE or sub in _SIMD_MEMARG_LANE:
+            r.byte()
+    else:
+        raise r.refuse(f"instruction 0x{op:02x} {sub} is not part of the ABI")
+
+
+def _body(r: _Reader) -> None:
+    """Walk one function body, refusing the exception instructions C does not use."""
+    for _ in range(r.count("local groups")):
+        r.u32()
+        if r.pos < r.end and r.data[r.pos] == EXNREF:
+            r.byte()  # an exception caught to be thrown on (catch_all_ref, throw_ref)
+        else:
+            _valtype(r, "a local")
+    while r.pos < r.end:
+        op = r.byte()
+        if op in _NO_IMMEDIATE:
+            continue
+        if op in _U32:
+            r.u32()
+        elif op in _MEMARG:
+            _memarg(r)
+        elif op in _BLOCK:
+            _block_type(r)
+        elif op == 0x1F:
+            _try_table(r)
+        elif op == 0x41:
+            r.s32()
+        elif op == 0x42:
+            r.s64()
+        elif op in (0x43, 0x44):
+            r.bytes(4 if op == 0x43 else 8)
+        elif op in _U32_PAIR:
+            r.u32()
+            r.u32()
+        elif op == 0x0E:
+            for _ in range(r.count("br_table labels") + 1):
+                r.u32()
+        elif op == 0x1C:
+            for _ in range(r.count("select types")):
+                _valtype(r, "a select type")
+        elif op == 0xD0:
+            _heap_type(r)
+        elif op in (0xFC, 0xFD):
+            _prefixed(r, op)
+        elif op in _LEGACY_EH:
+            raise r.refuse(f"legacy exception handling ({_LEGACY_EH[op]}): C's longjmp is "
+                           "compiled to try_table, which every backend runs")
+        else:
+            raise r.refuse(f"instruction 0x{op:02x} is not part of the ABI")
 
 
 def _data_count(r: _Reader, m: _Module) -> None:
@@ -409,12 +537,25 @@ def _refuse_start(r: _Reader, m: _Module) -> None:
                    "_initialize, which runs under the sandbox's limits")
 
 
-def _refuse_tags(r: _Reader, m: _Module) -> None:
-    raise r.refuse("exception-handling tags are not part of the ABI")
+LONGJMP_TAG_TYPE = FuncType(("i32",), ())  # __c_longjmp's: the jump's target and value
+
+
+def _tags(r: _Reader, m: _Module) -> None:
+    count = r.count("tags")
+    if count > 1:
+        raise r.refuse(f"{count} exception tags; the ABI has one, C's longjmp")
+    for _ in range(count):
+        if r.byte() != 0:
+            raise r.refuse("a tag of an unknown attribute (not an exception)")
+        ty = _type_of(r, m, r.u32(), "the tag")
+        if ty != LONGJMP_TAG_TYPE:
+            raise r.refuse(f"the exception tag has type {ty}; C's longjmp throws "
+                           f"{LONGJMP_TAG_TYPE}")
+        m.tags += 1
 
 
 _READERS = {0: _custom, 1: _types, 2: _imports, 3: _functions, 4: _tables, 5: _memories,
-            13: _refuse_tags, 6: _globals, 7: _exports, 8: _refuse_start, 9: _elements,
+            13: _tags, 6: _globals, 7: _exports, 8: _refuse_start, 9: _elements,
             12: _data_count, 10: _code, 11: _data}
 
 
@@ -486,11 +627,13 @@ def check_module(wasm: bytes, name: str) -> ModuleShape:
 # wasm proposals wasmtime would accept that the ABI refuses (``check_module`` refuses
 # them first; a wasmtime engine refusing them too is the second line)
 WASMTIME_REFUSED = ("wasm_multi_memory", "wasm_memory64", "wasm_threads", "wasm_gc",
-                    "wasm_function_references", "wasm_exceptions", "wasm_custom_page_sizes",
+                    "wasm_function_references", "wasm_custom_page_sizes",
                     "wasm_stack_switching", "wasm_component_model", "wasm_wide_arithmetic")
 
 
 def refuse_in_wasmtime(config: wasmtime.Config) -> None:
-    """Turn off in a wasmtime configuration every proposal the ABI refuses."""
+    """Turn off in a wasmtime configuration every proposal the ABI refuses, and on
+    exception handling (exnref, the standard one: wasmtime refuses legacy try/catch)."""
     for feature in WASMTIME_REFUSED:
         setattr(config, feature, False)
+    config.wasm_exceptions = True

@@ -93,5 +93,14 @@ GIFLIB = SourcePin(
     size=444187, topdir="giflib-5.2.1",
 )
 
+# Lua 5.4 as Debian 12 packages it (lua5.4 5.4.4-3+deb12u1; the tarball is lua.org's
+# lua-5.4.4.tar.gz): its error path is setjmp/longjmp (luaD_throw).
+LUA = SourcePin(
+    name="lua", package="lua5.4", version="5.4.4",
+    filename="lua5.4_5.4.4.orig.tar.gz",
+    sha256="164c7849653b80ae67bec4b7473b884bf5cc8d2dca05653475ec2ed27b9ebf61",
+    size=360876, topdir="lua-5.4.4",
+)
+
 PINS: dict[str, SourcePin] = {pin.name: pin for pin in (ZLIB, EXPAT, LZ4, STB, BZIP2, XZ, PCRE2,
-                                                        JANSSON, GIFLIB)}
+                                                        JANSSON, GIFLIB, LUA)}

@@ -13,6 +13,7 @@ EXPORT_FUNC = 0  # an export's kind: a function (1 table, 2 memory, 3 global)
 SEC_CUSTOM = 0
 SEC_TYPE, SEC_MEMORY, SEC_GLOBAL, SEC_EXPORT, SEC_START, SEC_CODE, SEC_DATA, SEC_DATACOUNT = \
     1, 5, 6, 7, 8, 10, 11, 12
+SEC_TAG = 13
 PAGE = 65536
 _VALTYPES = {0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128",
              0x70: "funcref", 0x6F: "externref"}
@@ -76,6 +77,11 @@ def sections(wasm: bytes) -> list[tuple[int, bytes]]:
         out.append((sid, wasm[pos:pos + size]))
         pos += size
     return out
+
+
+def has_tags(wasm: bytes) -> bool:
+    """Whether the module declares exception tags (a checked module: C's longjmp's)."""
+    return any(sid == SEC_TAG for sid, _ in sections(wasm))
 
 
 def assemble(parts: list[tuple[int, bytes]]) -> bytes:

@@ -23,10 +23,21 @@ ALWAYS_EXPORTED = ("malloc", "free")
 # turns memcpy/memset into single instructions, SIMD lets loops vectorize. Measured on
 # zlib 1 MiB level 6 vs CPython: one-shot compress2 wasmtime 1.38x -> 1.25x, wasm2c
 # 1.32x -> 1.28x; through sandboxlib.wrapped.zlib wasmtime 1.32x -> 1.28x, wasm2c 1.34x -> 1.32x.
+# setjmp/longjmp: LLVM lowers them to wasm exception handling (exnref, the encoding
+# wasmtime and wasm2c both run; legacy try/catch only wasm2c), throwing the tag that
+# ``LONGJMP_TAG`` defines. zig's <setjmp.h> needs the feature macro, and ours (in
+# ``SJLJ_INCLUDE``, before it) maps sigsetjmp/siglongjmp, so headers are preprocessed
+# with ``TARGET`` too. On for every module: a module that never calls setjmp comes out
+# byte-identical (constructs, realistic, bzip2 measured), so it costs nothing.
+SJLJ_INCLUDE = Path(__file__).with_name("sjlj") / "include"
+SJLJ_INCLUDE_FLAG = f"-I{SJLJ_INCLUDE}"  # (build keys hold its files, not its path)
+TARGET = ("--target=wasm32-wasi", "-mexception-handling", SJLJ_INCLUDE_FLAG)
+SJLJ_FLAGS = ("-mllvm", "-wasm-enable-sjlj", "-mllvm", "-wasm-use-legacy-eh=false")
+LONGJMP_TAG = SJLJ_INCLUDE.parent / "c_longjmp.c"
 # Not stripped (-s drops the name section too): the link keeps only function names
 # (``only_function_names``), so a trap names its C function on both backends.
-BASE_FLAGS = ("--target=wasm32-wasi", "-mexec-model=reactor", "-O2", "-mbulk-memory",
-              "-msimd128", "-mnontrapping-fptoint", "-msign-ext")
+BASE_FLAGS = (*TARGET, "-mexec-model=reactor", "-O2", "-mbulk-memory", "-msimd128",
+              "-mnontrapping-fptoint", "-msign-ext", *SJLJ_FLAGS)
 
 
 # x86 SSE intrinsics compiled to wasm SIMD128 (``build_wasm(x86_intrinsics=True)``): our
@@ -132,8 +143,9 @@ def build_wasm(sources: Sequence[Path], *, exports: Iterable[str], name: str = "
     exports = list(dict.fromkeys(exports))
     cflags_all = compile_flags(include_dirs, defines, cflags)
     flags = [*cflags_all, *link_flags(exports, stack_size)]
-    key = content_key("wasm", sources, include_dirs,
-                      [compiler_version(), *flags, *(["if-defined"] if if_defined else [])])
+    key = content_key("wasm", [*sources, LONGJMP_TAG], [*include_dirs, SJLJ_INCLUDE],
+                      [compiler_version(), *(f for f in flags if f != SJLJ_INCLUDE_FLAG),
+                       *(["if-defined"] if if_defined else [])])
 
     def build(tmp: Path) -> None:
         out = tmp / "module.wasm"
@@ -142,7 +154,7 @@ def build_wasm(sources: Sequence[Path], *, exports: Iterable[str], name: str = "
                  "machine also compiles the wasm libc, about 30 s)")
         while True:  # each round drops at least one name (zig caches the objects)
             cmd = [*zig_cc(), *cflags_all, *link_flags(wanted, stack_size),
-                   *map(str, sources), "-o", str(out)]
+                   *map(str, sources), str(LONGJMP_TAG), "-o", str(out)]
             with progress(label):
                 proc = subprocess.run(cmd, capture_output=True, text=True, env=zig_env())
             if proc.returncode == 0 and out.is_file():

@@ -8,6 +8,8 @@
 - ``hooks.h``: included into the translated module where wasm2c's macros end
   (``translate``): stack, call_indirect and fuel checks, memory and tables allocated
   by us.
+- ``exceptions.c``: wasm-rt's exception API (setjmp/longjmp), a throw never leaving
+  the call that made it; ``runtime.c`` includes it for a module with exceptions.
 - ``runtime.c``: the shim's fixed part (``shim`` includes it before the part it
   generates per module): trap frames, call entry and exit, the instance's lifetime,
   memory and table allocation.

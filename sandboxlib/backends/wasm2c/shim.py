@@ -84,7 +84,7 @@ def fields(fn: Function) -> tuple[tuple[str, ...], str | None]:
 
 def generate(tr: Translation, functions: list[Function], types: tuple[FuncType, ...]) -> Shim:
     """The shim for ``functions`` (already checked against the exports' types)."""
-    c: list[str] = ['#include "runtime.c"']
+    c: list[str] = [f"#define SBX_EXCEPTIONS {int(tr.exceptions)}", '#include "runtime.c"']
     cdef: list[str] = [_BASE_CDEF, *(f"static const int {name};" for name in WASM_RT_TRAPS)]
     host_struct = tr.imports[0].decl.first_param if tr.imports else None
     import_arg = f", ({host_struct})&s->state" if host_struct else ""

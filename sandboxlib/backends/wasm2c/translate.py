@@ -20,14 +20,22 @@ from ...toolchain.cache import build_entry
 from ...toolchain.extras import require
 from ...toolchain.guard import refuse_if_no_compile
 from ._csrc import MODULE_NAME
-from ...toolchain.wasmbinary import FuncType
+from ...toolchain.wasmbinary import FuncType, has_tags
 
 # Features wabt enables by default that the ABI refuses (``toolchain.moduleshape``
 # checks first; this is the second line): a module using one fails to translate.
-REFUSED_FEATURES = ("--disable-multi-memory", "--disable-memory64", "--disable-exceptions")
-# Functions keep their wasm names (the name section the toolchain keeps), so a trap can
-# name the C function it happened in (``names.wasm_function_name``).
-WASM2C_FLAGS = (*REFUSED_FEATURES, "-n", MODULE_NAME)
+# Exception handling only for a module with a tag (C's setjmp/longjmp, whose
+# instructions the shape check walks; the runtime is csrc/exceptions.c).
+REFUSED_FEATURES = ("--disable-multi-memory", "--disable-memory64")
+NO_TAG_REFUSED = "--disable-exceptions"
+
+
+def wasm2c_flags(wasm: bytes) -> tuple[str, ...]:
+    """wasm2c's flags for the module ``wasm``: what the ABI refuses in it refused.
+    Functions keep their wasm names (the name section the toolchain keeps), so a trap
+    can name the C function it happened in (``names.wasm_function_name``)."""
+    return (*REFUSED_FEATURES, *(() if has_tags(wasm) else (NO_TAG_REFUSED,)),
+            "-n", MODULE_NAME)
 _C_TO_WASM = {"u32": "i32", "u64": "i64", "f32": "f32", "f64": "f64"}
 _DECL = re.compile(r"^(?P<result>[\w* ]+?)\s*\b(?P<symbol>w2c_\w+)\((?P<params>[^)]*)\);$")
 EXPORT = re.compile(r"^/\* export: '(?P<name>.*)' \*/$")  # in module.h, above each declaration
@@ -36,6 +44,8 @@ IMPORT = re.compile(r"^/\* import: '(?P<module>.*)' '(?P<name>.*)' \*/$")
 # and before any code using them: csrc/hooks.h is included there, and redefines them.
 HOOKS_ANCHOR = "static inline uint64_t checked_add_u64("
 HOOKS_INCLUDE = '#include "hooks.h"\n'
+# module.h includes wasm-rt's exception API only if the module uses exceptions.
+EXCEPTIONS_INCLUDE = '#include "wasm-rt-exceptions.h"'
 # Every loop back-edge of the generated code (loop labels are var_L<n>) gets the meter.
 METER_AT = "goto var_L"
 METER = "SBX_METER "
@@ -85,6 +95,7 @@ class Translation:
     directory: Path
     exports: dict[str, CDecl]
     imports: tuple[Import, ...]
+    exceptions: bool  # the module throws or catches (needs wasm-rt's exception API)
 
     @property
     def source(self) -> Path:
@@ -103,7 +114,7 @@ def translate(wasm: Path) -> Translation:
     data = wasm.read_bytes()
     h = hashlib.sha256(data)
     for part in (wabt().wabt_version(), HOOKS_ANCHOR, HOOKS_INCLUDE, METER_AT, METER,
-                 *WASM2C_FLAGS, LEAF_PROLOGUE, str(LEAF_MAX_TEXT), _CALL.pattern):
+                 *wasm2c_flags(data), LEAF_PROLOGUE, str(LEAF_MAX_TEXT), _CALL.pattern):
         h.update(b"\0" + part.encode())
     return read_header(build_entry("wasm2c-src", h.hexdigest()[:32], "module.h",
                                     lambda tmp: _generate(wasm, tmp)))
@@ -111,7 +122,7 @@ def translate(wasm: Path) -> Translation:
 
 def run_wasm2c(wasm: Path, out: Path) -> str:
     """Translate ``wasm`` to ``out/module.c`` and ``out/module.h``; module.c's text."""
-    cmd = [str(wabt().get_executable("wasm2c")), str(wasm), *WASM2C_FLAGS,
+    cmd = [str(wabt().get_executable("wasm2c")), str(wasm), *wasm2c_flags(wasm.read_bytes()),
            "-o", str(out / "module.c")]
     with progress(f"translating {wasm.name} to C with wasm2c"):
         proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -178,4 +189,4 @@ def read_header(directory: Path) -> Translation:
             exports[export["name"]] = decl
         elif imp is not None:
             imports.append(Import(imp["module"], imp["name"], decl))
-    return Translation(directory, exports, tuple(imports))
+    return Translation(directory, exports, tuple(imports), EXCEPTIONS_INCLUDE in lines)

@@ -13,7 +13,9 @@
    - MemoryRef: an sbx_region_fn over the store's memory (wasmtime_memory_data/_size).
    - TRAMPOLINE: an unchecked host function that runs a boundary Callback (its env).
    - CREATOR: a wasmtime memory creator over sandboxlib._slab's slots, sized by
-     `expect` for the next memory this thread instantiates; one per instantiation.
+     `expect` for the next memory this thread instantiates; one per instantiation, and
+     for a module with an exception tag (setjmp/longjmp) one GC heap, where wasmtime
+     keeps exception objects: wasmtime makes it first, from 0 bytes.
    wasmtime's C API is reached through addresses handed to `setup` (wasmtime-py's
    shared library is loaded at run time, not linked). */
 #define PY_SSIZE_T_CLEAN
@@ -343,7 +345,8 @@ typedef struct {
   size_t maximum; /* the slot's size: growth past it fails */
 } wt_memory;
 
-static __thread size_t expected; /* slot size for the next memory of this thread */
+static __thread size_t expected;    /* slot size for the next memory of this thread */
+static __thread size_t expected_gc; /* slot size for its store's GC heap (0: none) */
 
 static uint8_t* memory_get(void* env, size_t* byte_size, size_t* maximum_byte_size) {
   wt_memory* m = env;
@@ -371,11 +374,16 @@ static wasmtime_error_t* memory_new(void* env, const wasm_memorytype_t* ty, size
                                     wt_linear_memory* ret) {
   (void)env, (void)ty;
   size_t slot = expected;
-  if (!slot)
-    return wt.error_new(
-        "sandboxlib: a memory made outside a sandbox's instantiation, "
-        "or a second memory of one");
-  expected = 0; /* one memory per instantiation: the limit bounds the whole module */
+  if (expected_gc && minimum == 0) { /* the GC heap (or a memory of 0 pages: bounded too) */
+    slot = expected_gc;
+    expected_gc = 0;
+  } else {
+    if (!slot)
+      return wt.error_new(
+          "sandboxlib: a memory made outside a sandbox's instantiation, "
+          "or a second memory of one");
+    expected = 0; /* one memory per instantiation: the limit bounds the whole module */
+  }
   if (maximum < slot)
     slot = maximum;
   if (!slot)
@@ -425,11 +433,14 @@ static PyObject* py_setup(PyObject* self, PyObject* args) {
   Py_RETURN_NONE;
 }
 
-static PyObject* py_expect(PyObject* self, PyObject* size) {
-  size_t n = PyLong_AsSize_t(size);
-  if (n == (size_t)-1 && PyErr_Occurred())
+static PyObject* py_expect(PyObject* self, PyObject* args) {
+  Py_ssize_t n, gc = 0;
+  if (!PyArg_ParseTuple(args, "n|n", &n, &gc))
     return NULL;
-  expected = n;
+  if (n < 0 || gc < 0)
+    return PyErr_Format(PyExc_ValueError, "expect: a negative size");
+  expected = (size_t)n;
+  expected_gc = (size_t)gc;
   Py_RETURN_NONE;
 }
 
@@ -438,8 +449,9 @@ static PyMethodDef methods[] = {
      "setup(call_unchecked, set_epoch_deadline, memory_data, memory_data_size, trap_new, "
      "error_new, callback_dispatch, slab_api, store_epoch_deadline_callback, clock): the "
      "addresses this adapter calls and reads."},
-    {"expect", py_expect, METH_O,
-     "Slot size in bytes for the next memory this thread instantiates (0: none)."},
+    {"expect", py_expect, METH_VARARGS,
+     "expect(memory, gc_heap=0): slot sizes in bytes for the next memory this thread "
+     "instantiates and its store's GC heap (0: none)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -12,7 +12,7 @@ import wasmtime
 
 from ...abi import INITIALIZE, WASM32, Function, Prim, Signature, wasm_valtype
 from ...errors import Interrupted, ResourceError, SandboxError, TrapError, TrapKind
-from ...toolchain.wasmbinary import FuncType
+from ...toolchain.wasmbinary import FuncType, has_tags
 from ..._boundary import CLOCK_TICK_SECONDS, REGION_UNIFORM, start_clock
 from ..memory import RegionAccess
 from ..stopping import raise_signalled, refuse_uninterruptible, watch_signals
@@ -26,7 +26,12 @@ from .adapter import expect as expect_slot
 from .engine import EngineKind, compiled_module, engine, instance_pre
 
 
+# wasmtime keeps a thrown exception (C's longjmp) in its store's GC heap, a memory of its
+# own beside the sandbox's: made only for a module with an exception tag, and bounded
+# (a longjmp allocates a few bytes, freed when caught; past this a throw traps).
+GC_HEAP_BYTES = 1 << 20
 UNREGISTERED = TrapKind.UNREGISTERED_CALLBACK.value  # in the trampoline's trap message
+UNCAUGHT = "thrown Wasm exception"  # wasmtime's trap of an exception leaving the call
 _VALTYPES = {"i32": wasmtime.ValType.i32(), "i64": wasmtime.ValType.i64(),
              "f32": wasmtime.ValType.f32(), "f64": wasmtime.ValType.f64()}
 
@@ -46,6 +51,7 @@ class LoadedModule:
     engine_ptr: Any = field(init=False)
     pre_ptr: Any = field(init=False)
     imports: bool = field(init=False)  # any (WASI): a store needs a WASI context then
+    tags: bool = False  # an exception tag (setjmp/longjmp): a store needs a GC heap then
 
     def __post_init__(self) -> None:
         self.engine_ptr = _capi.address_of(engine(self.kind).ptr())
@@ -133,7 +139,7 @@ class WasmtimeInstance:
         self._table: wasmtime.Table | None = None
         self._instance = ffi.new(_capi.INSTANCE_P)
         trap = ffi.new(_capi.TRAP_PP)
-        expect_slot(limit_pages(limits) * PAGE)
+        expect_slot(limit_pages(limits) * PAGE, GC_HEAP_BYTES if loaded.tags else 0)
         err = lib.wasmtime_instance_pre_instantiate(loaded.pre_ptr, ctx, self._instance, trap)
         expect_slot(0)
         if err:  # imports are resolved already: what is left is the store's limits
@@ -210,6 +216,8 @@ class WasmtimeInstance:
         if has_code and code[0] == _capi.TRAP_OUT_OF_FUEL:
             raise ResourceError("CPU limit: the sandbox ran out of fuel")
         kind = _capi.TRAP_CODES.get(code[0], TrapKind.OTHER) if has_code else TrapKind.OTHER
+        if not has_code and UNCAUGHT in message:  # a throw no frame of the call caught
+            kind = TrapKind.UNCAUGHT_EXCEPTION
         # a frame reads "<index>: <offset> - <module>!<function>"
         frames = [line.split(" - ", 1)[-1].strip().split("!", 1)[-1]
                   for line in message.splitlines() if " - " in line]
@@ -339,7 +347,8 @@ class WasmtimeBackend:
         def fresh() -> LoadedModule:
             module = compiled_module(kind, wasm)
             loaded = LoadedModule(kind, module, instance_pre(kind, module, grants.clock,
-                                                             grants.random))
+                                                             grants.random),
+                                  tags=has_tags(wasm.read_bytes()))
             _modules.append(loaded)
             return loaded
         return library.memo(("wasmtime", kind, grants.clock, grants.random, wasm), fresh)

@@ -16,6 +16,16 @@
 #include "_slab.h"
 #include "sbx.h"
 
+#if SBX_EXCEPTIONS /* the module throws (setjmp/longjmp): the shim defines SBX_EXCEPTIONS */
+#include "exceptions.c"
+#define SBX_UNWIND_SAVE(f) ((f)->unwind = sbx_unwind_target, sbx_unwind_target = NULL)
+#define SBX_UNWIND_RESTORE(f) (sbx_unwind_target = (f)->unwind)
+#else
+typedef void WASM_RT_UNWIND_TARGET;
+#define SBX_UNWIND_SAVE(f) ((void)0)
+#define SBX_UNWIND_RESTORE(f) ((void)0)
+#endif
+
 /* Native stack a call may use (wasmtime allows 512 KiB of its larger frames), and
    what is kept free under it for host functions the sandbox calls. */
 #define SBX_STACK_BUDGET ((uintptr_t)256 << 10)
@@ -35,6 +45,7 @@ typedef union {
 typedef struct sbx_frame {
   sigjmp_buf buf;
   struct sbx_frame* prev;
+  WASM_RT_UNWIND_TARGET* unwind; /* the caller's innermost wasm `try` (exceptions.c) */
   volatile int code;
   const char* volatile in; /* the function a trap happened in (sbx_trap_in), or NULL */
 } sbx_frame;
@@ -156,10 +167,12 @@ static int sbx_enter(sbx_instance* s, sbx_frame* f) {
   st->depth++;
   f->prev = sbx_top;
   sbx_top = f;
+  SBX_UNWIND_SAVE(f); /* a throw this call does not catch traps, never unwinding past it */
   return 0;
 }
 
 static void sbx_leave(sbx_instance* s, sbx_frame* f) {
+  SBX_UNWIND_RESTORE(f); /* a trap may have left a dead `try`'s target there */
   sbx_top = f->prev;
   s->state.trap = (uint32_t)f->code;
   s->state.trap_in = f->in;
