@@ -107,7 +107,7 @@ typedef struct {
     int32_t x;
 } *cn_cursor;
 int32_t cn_image_area(const cn_image *image);
-cn_image_ref cn_image_grow(cn_image_ref image, int32_t by);
+cn_image_ref cn_image_grow(cn_image_ref im, int32_t by);
 int32_t cn_cursor_x(cn_cursor cursor);
 
 #endif

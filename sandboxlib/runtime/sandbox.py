@@ -123,6 +123,7 @@ class Sandbox:
             for fn in self._bound:
                 self.__dict__.pop(fn.name, None)
             self._bound.clear()
+        self._malloc_fn = self._free_fn = None  # callers hold the sandbox
         self._converters.clear()
         if self._handles is not None:
             self._handles.close()
