@@ -183,3 +183,13 @@ def test_pointer_from_one_sandbox_is_refused_by_another(sample_lib: object) -> N
         with pytest.raises(TaintError, match="another sandbox"):
             b.sample_strlen(p)
         assert plain(a.sample_strlen(p)) == 9
+
+
+
+def test_a_freed_cell_is_dead_and_the_next_starts_zeroed(sample: Sandbox) -> None:
+    first = sample.out(Prim.INT, initial=7)
+    assert plain(first.value) == 7
+    first.free()
+    with pytest.raises(ArgumentError, match="already freed"):
+        first.value  # noqa: B018
+    assert plain(sample.out(Prim.UINT).value) == 0

@@ -20,6 +20,10 @@ from .structs import Cell, value_reader
 from .scalars import Converter
 
 SCRATCH_SIZE = 4096  # bytes of call arguments copied in without a malloc
+# Freed small blocks the host keeps for its next allocation of the same size (a cell
+# or buffer made and freed per call then costs no call into the sandbox's malloc/free):
+# sizes up to SPARE_SIZE bytes, at most SPARE_COUNT blocks of each.
+SPARE_SIZE, SPARE_COUNT = 64, 16
 DEFAULT_LIMITS, DEFAULT_GRANTS = Limits(), Grants()  # frozen: shared by every sandbox
 UNPICKLABLE = ("cannot pickle {what}: a live sandbox stays in its process; to open one in "
                "another process, send a sandboxlib.workers.Opener (picklable) instead")
@@ -55,6 +59,7 @@ class Sandbox:
         self._malloc_fn: Callable[..., Any] | None = None  # the fast callers of malloc
         self._free_fn: Callable[..., Any] | None = None  # and free, once bound
         self._cell_kinds: dict[object, tuple[int, bytes, Callable[[int], Any]]] = {}
+        self._spare: dict[int, list[int]] = {}  # freed small blocks by size (SPARE_SIZE)
         try:
             self._instance: Instance = self.backend.instantiate(library, self.limits,
                                                                 self.grants)
@@ -258,11 +263,15 @@ class Sandbox:
     def _malloc(self, size: int, where: str, zeros: bytes = b"") -> int:
         """``size`` bytes from the sandbox's malloc (``zeros`` written at the start): an
         address whose span is checked."""
-        malloc = self._malloc_fn
-        if malloc is None:
-            malloc = self._malloc_fn = self.bind(MALLOC)
-        address: int = malloc(size or 1).unverified_safe_because(
-            "an address checked below: the span must lie inside the memory")
+        spare = self._spare.get(size)
+        if spare:
+            address = spare.pop()
+        else:
+            malloc = self._malloc_fn
+            if malloc is None:
+                malloc = self._malloc_fn = self.bind(MALLOC)
+            address = malloc(size or 1).unverified_safe_because(
+                "an address checked below: the span must lie inside the memory")
         if not address:
             raise ResourceError(f"{where}: the sandbox could not allocate {size} bytes "
                                 f"(memory limit {self.limits.memory_bytes} bytes)")
@@ -334,13 +343,20 @@ class Sandbox:
         return alloc
 
     def _free_allocation(self, alloc: Allocation, address: int) -> None:
-        if self._allocations.get(address) is alloc:
-            del self._allocations[address]
-            if self._poisoned is None and not self._closed:
-                free = self._free_fn
-                if free is None:
-                    free = self._free_fn = self.bind(FREE)
-                free(address)
+        if self._allocations.get(address) is not alloc:
+            return
+        del self._allocations[address]
+        if self._poisoned is not None or self._closed:
+            return
+        if alloc.size <= SPARE_SIZE:  # kept for the next block of its size
+            spare = self._spare.setdefault(alloc.size, [])
+            if len(spare) < SPARE_COUNT:
+                spare.append(address)
+                return
+        free = self._free_fn
+        if free is None:
+            free = self._free_fn = self.bind(FREE)
+        free(address)
 
     def free(self, pointer: TaintedPtr) -> None:
         """Free a pointer the sandbox returned, with the sandbox's own ``free``."""
