@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt setup.py sandboxlib/*.c sandboxlib/*.h sandboxlib/backends/wasmtime/*.c sandboxlib/wrapped/expat/*.c | cksum | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat Makefile pyproject.toml constraints.txt setup.py sandboxlib/*.c sandboxlib/*.h sandboxlib/backends/wasmtime/*.c sandboxlib/wrapped/expat/*.c | cksum | cut -d' ' -f1)
 
 .PHONY: all demo dask test typecheck unit quick lint bench venv wheels clean
 
@@ -12,12 +12,14 @@ all: test
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt setup.py $(wildcard sandboxlib/*.c sandboxlib/*.h) \
+$(STAMP): Makefile pyproject.toml constraints.txt setup.py $(wildcard sandboxlib/*.c sandboxlib/*.h) \
           sandboxlib/backends/wasmtime/_adapter.c sandboxlib/wrapped/expat/_fastlane.c
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "installing sandboxlib and its pinned dependencies into $(VENV) ..."
+	@# editable_mode=compat: a plain path entry, which mypy follows (the default import hook it cannot)
 	@$(PY) -m pip uninstall --quiet --yes sandboxlib 2>/dev/null || true  # the name before sandboxlib-wasm
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,dask,wrap]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt \
+	    --config-settings editable_mode=compat -e '.[dev,dask,wrap,serve]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
 demo: venv

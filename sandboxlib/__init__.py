@@ -28,6 +28,7 @@ _FROM = {  # public name -> the module it lives in
                      "Sandbox"), ".runtime"),
     "Cell": ".runtime.structs",
     "SandboxPool": ".runtime.pool",
+    "set_strict": ".runtime.strict",
     **dict.fromkeys(("Tainted", "TaintedPtr"), ".taint"),
 }
 
@@ -37,7 +38,7 @@ __all__ = [
     "Function", "Grants", "Handle", "HandleTable", "Library", "LimitExceeded", "Limits",
     "Memory", "PointerValue", "PoisonedError", "Preopen", "Prim", "Ptr", "ResourceError",
     "Sandbox", "SandboxError", "SandboxPool", "Signature", "TaintError", "Tainted",
-    "TaintedPtr", "TrapError", "UnknownBackendError", "__version__",
+    "TaintedPtr", "TrapError", "UnknownBackendError", "__version__", "set_strict",
 ]
 
 
@@ -63,5 +64,6 @@ if TYPE_CHECKING:
                           Sandbox)
     from .runtime.handles import Handle, HandleTable
     from .runtime.pool import SandboxPool
+    from .runtime.strict import set_strict
     from .runtime.structs import Cell
     from .taint import Tainted, TaintedPtr

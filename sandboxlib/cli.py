@@ -112,7 +112,8 @@ def _wrap(args: argparse.Namespace) -> int:
     sources = [Path(s) for group in args.source for s in group]
     req = WrapRequest(args.name, [Path(h) for h in args.header], sources,
                       [Path(i) for i in args.include], list(args.define), [],
-                      args.export or None)
+                      args.export or None,
+                      x86_intrinsics=False if args.no_x86_intrinsics else None)
     if args.spec:
         req.annotations = load_annotations(Path(args.spec))
         req.origin = args.spec
@@ -202,6 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--define", action="append", default=[], help="K or K=V for the compiler")
     p.add_argument("--export", action="append", help="export only these functions (repeatable)")
     p.add_argument("--spec", help="a spec file whose annotations apply (sources still from here)")
+    p.add_argument("--no-x86-intrinsics", action="store_true",
+                   help="compile the library's scalar code, not its x86 SSE code (by default "
+                        "SSE intrinsics compile to wasm SIMD where the C includes them)")
     p.add_argument("--out", required=True, help="the directory to write NAME/ into")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.set_defaults(run=_wrap)

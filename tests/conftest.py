@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -7,6 +8,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# strict temporaries (sandboxlib/runtime/strict.py) in every test and every process a
+# test starts: a library keeping a pointer to a call's copy reads poison, not old data
+os.environ["SANDBOXLIB_STRICT"] = "1"
 
 from libs import hostile_library, sample_library  # noqa: E402
 

@@ -6,6 +6,7 @@ import ast
 from enum import IntEnum
 import importlib
 import random
+import struct
 import re
 import subprocess
 import sys
@@ -501,9 +502,10 @@ X86_SIMD = C_SRC / "x86_simd"
 
 
 def test_x86_intrinsics_compile_to_wasm_simd_and_agree_with_the_cpu(tmp_path: Path) -> None:
+    """A spec that does not say: the C includes <emmintrin.h>, so its SSE2 code compiles."""
     spec = tmp_path / "x86_simd.toml"
     spec.write_text(f'[library]\nname = "x86_simd"\nheaders = ["{X86_SIMD / "x86_simd.h"}"]\n'
-                    f'sources = ["{X86_SIMD / "x86_simd.c"}"]\nwasm_x86_intrinsics = true\n')
+                    f'sources = ["{X86_SIMD / "x86_simd.c"}"]\n')
     assert run_cli("gen", str(spec), "--out", str(tmp_path / "out")).returncode == 0
     x86_simd = import_from(tmp_path / "out", "x86_simd")
     rng = random.Random(16)
@@ -516,15 +518,42 @@ def test_x86_intrinsics_compile_to_wasm_simd_and_agree_with_the_cpu(tmp_path: Pa
             assert [plain(lib.sse2_mix(*w)) for w in words] == expected, backend
 
 
-def test_without_wasm_x86_intrinsics_sse_code_is_a_build_error(tmp_path: Path) -> None:
+def test_wasm_x86_intrinsics_false_compiles_no_sse_code(tmp_path: Path) -> None:
     spec = tmp_path / "x86_simd.toml"
     spec.write_text(f'[library]\nname = "x86_simd"\nheaders = ["{X86_SIMD / "x86_simd.h"}"]\n'
                     f'sources = ["{X86_SIMD / "x86_simd.c"}"]\nwasm_x86_intrinsics = "yes"\n')
     proc = run_cli("gen", str(spec), "--out", str(tmp_path / "out"))
     assert proc.returncode == 2 and "wasm_x86_intrinsics must be true or false" in proc.stderr
-    spec.write_text(spec.read_text().replace('wasm_x86_intrinsics = "yes"\n', ""))
+    spec.write_text(spec.read_text().replace('"yes"', "false"))
     proc = run_cli("gen", str(spec), "--out", str(tmp_path / "out"))
     assert proc.returncode != 0 and "emmintrin.h" in proc.stderr, proc.stderr
+
+
+X86_GUARDED = C_SRC / "x86_guarded"
+ALL_SSE_LEVELS = 0b111111  # __SSE__ ... __SSE4_2__ (c_src/x86_guarded/x86_guarded.h)
+
+
+@pytest.mark.parametrize("opt_out", [False, True], ids=["default", "no-x86-intrinsics"])
+def test_sse_code_behind_feature_macros_compiles_by_default(tmp_path: Path,
+                                                            opt_out: bool) -> None:
+    """A plain wrap of a library whose SSE4.1 path hides behind #ifdef __SSE4_1__ (as most
+    do) builds that path for wasm; --no-x86-intrinsics builds its scalar code. Native
+    (gcc's x86-64 baseline: SSE2) takes the scalar path: every path agrees."""
+    name = "x86_scalar" if opt_out else "x86_guarded"
+    proc = run_cli("wrap", name, "--header", str(X86_GUARDED / "x86_guarded.h"),
+                   "--source", str(X86_GUARDED / "x86_guarded.c"), "--out", str(tmp_path),
+                   *(["--no-x86-intrinsics"] if opt_out else []))
+    assert proc.returncode == 0, proc.stderr
+    guarded = import_from(tmp_path, name)
+    rng = random.Random(41)
+    pairs = [[struct.pack("<16i", *(rng.randint(-2**31, 2**31 - 1) for _ in range(16)))
+              for _ in range(2)] for _ in range(50)]
+    with guarded.sandbox("native") as native:
+        expected = [plain(native.guarded_max_sum(a, b)) for a, b in pairs]
+    for backend in ("wasmtime", "wasm2c"):
+        with guarded.sandbox(backend) as lib:
+            assert plain(lib.guarded_levels()) == (0 if opt_out else ALL_SSE_LEVELS), backend
+            assert [plain(lib.guarded_max_sum(a, b)) for a, b in pairs] == expected, backend
 
 
 @pytest.mark.parametrize("backend", ["native", "wasm2c", "wasmtime"])

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 import pickle
+import subprocess
+import sys
 import time
 import tomllib
 import xml.parsers.expat as pyexpat
@@ -213,3 +215,17 @@ def test_the_distribution_states_its_licence_as_spdx_with_the_text_beside_it() -
     assert {"Programming Language :: Python :: 3.11", "Programming Language :: Python :: 3.13",
             "Typing :: Typed", "Topic :: Security"} <= set(classifiers)
     assert "setuptools>=77" in pyproject["build-system"]["requires"]  # PEP 639 support
+
+
+def test_mypy_outside_the_repository_finds_the_installed_package(tmp_path: Path) -> None:
+    """However it was installed (`make`'s editable install, a wheel), a user's code in
+    another directory type-checks against sandboxlib: mypy finds the package and its
+    py.typed (setuptools' default editable mode hides it behind an import hook)."""
+    user = tmp_path / "user.py"
+    user.write_text("import sandboxlib\n\nlimits: sandboxlib.Limits = sandboxlib.Limits()\n"
+                    "wrong: int = sandboxlib.Limits()\n")
+    proc = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental",
+                           "--cache-dir", str(tmp_path / "cache"), str(user)],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert "user.py:4: error: Incompatible types in assignment" in proc.stdout, proc.stdout
+    assert proc.stdout.count("error:") == 1, proc.stdout

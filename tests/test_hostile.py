@@ -259,6 +259,18 @@ def library_calls_abort(c: Ctx) -> None:
     c.lib.hostile_abort()
 
 
+@attack(TrapError, r"hostile_deep_trap\(\)", r"unreachable in hostile_inner_fault\b",
+        poisons=True)
+def trap_names_the_function_it_happened_in(c: Ctx) -> None:
+    c.lib.hostile_deep_trap(0, 0)
+
+
+@attack(TrapError, r"hostile_deep_trap\(\)", r"(division|divide) by zero in hostile_inner_fault\b",
+        poisons=True)
+def division_trap_names_its_function(c: Ctx) -> None:
+    c.lib.hostile_deep_trap(1, 0)
+
+
 @attack(TrapError, r"hostile_exit\(\)", r"exit.*\b3\b", poisons=True)
 def library_calls_exit(c: Ctx) -> None:
     c.lib.hostile_exit(3)  # WASI proc_exit must end the call, not the host process

@@ -33,7 +33,7 @@ from sandboxlib import (BuildError, CapabilityError, Function, Library, Limits, 
                         Prim, SandboxError, Signature)
 from sandboxlib.toolchain import cache_root
 from sandboxlib.toolchain.moduleshape import check_module
-from sandboxlib.toolchain.wasmbinary import (SEC_EXPORT, SEC_TYPE, assemble, enc_u,
+from sandboxlib.toolchain.wasmbinary import (SEC_EXPORT, SEC_TYPE, assemble, enc_u, encode_name,
                                              encode_exports, sections)
 
 MODULES = ROOT / "c_src" / "hostile" / "modules"
@@ -99,10 +99,12 @@ def bystander(sample_lib: Library, isolating_backend: str) -> Iterator[Callable[
 
 
 def cache_entries() -> set[Path]:
-    """Every entry of the build cache's kinds a module passes through."""
+    """Every entry of the build cache's kinds a module passes through (not the scratch
+    folders, ``.build-*``, of builds another process runs meanwhile)."""
     root = cache_root()
     return {e for kind in ("preinit", "wasmtime", "wasm2c-src", "wasm2c")
-            if (root / kind).is_dir() for e in (root / kind).iterdir()}
+            if (root / kind).is_dir() for e in (root / kind).iterdir()
+            if not e.name.startswith(".")}
 
 
 @pytest.mark.parametrize("module", ACCEPTED, ids=lambda a: a.path.stem)
@@ -251,3 +253,54 @@ def test_a_call_checks_the_sandbox_again_after_converting_its_arguments(
             return 1
     with pytest.raises(PoisonedError, match="closed"):
         sb.sample_add(Closing(7), 2)
+
+
+# -- the name section: debug information a module writes ----------------------------
+
+
+def function_names(names: list[tuple[int, bytes]]) -> bytes:
+    """A ``name`` custom section naming functions (subsection 1)."""
+    body = enc_u(len(names)) + b"".join(enc_u(i) + enc_u(len(n)) + n for i, n in names)
+    return encode_name("name") + b"\x01" + enc_u(len(body)) + body
+
+
+NAMES_ACCEPTED = {
+    "c-comment-and-directive": function_names([(0, b"*/\n#error injected\n/*")]),
+    "quotes-and-escapes": function_names([(0, b'"\\x00\\";')]),
+    "our-own-symbols": function_names([(0, b"w2c_m_memory")]),
+    "escape-lookalike": function_names([(0, b"0x41answer_0")]),
+    "long": function_names([(0, b"n" * 100_000)]),
+}
+NAMES_REFUSED = {
+    "not-utf8": (function_names([(0, b"\xff\xfe")]), "a name is not UTF-8"),
+    "dangling-index": (function_names([(7, b"nowhere")]), "names function 7"),
+    "repeated-index": (function_names([(0, b"a"), (0, b"b")]), "names function 0"),
+    "truncated": (encode_name("name") + b"\x01\x09\x01\x00\x20ab", "runs past the end"),
+    "local-names": (encode_name("name") + b"\x02\x01\x00", "subsection 2"),
+}
+
+
+def with_names(baseline: bytes, section: bytes, out: Path) -> Path:
+    out.write_bytes(assemble([*sections(baseline), (0, section)]))
+    return out
+
+
+@pytest.mark.parametrize("section", NAMES_ACCEPTED.values(), ids=NAMES_ACCEPTED.keys())
+def test_function_names_are_only_data(section: bytes, baseline: bytes, tmp_path: Path,
+                                      isolating_backend: str) -> None:
+    """Function names (kept so a trap names its function) are chosen by the module:
+    none reaches the translated C as code."""
+    wasm = with_names(baseline, section, tmp_path / "named.wasm")
+    with module_library(wasm).sandbox(isolating_backend, limits=LIMITS) as sb:
+        assert plain(sb.answer()) == 42
+
+
+@pytest.mark.parametrize("section, reason", NAMES_REFUSED.values(), ids=NAMES_REFUSED.keys())
+def test_a_malformed_name_section_is_refused_by_name(
+        section: bytes, reason: str, baseline: bytes, tmp_path: Path,
+        isolating_backend: str) -> None:
+    """wasm2c rejects a malformed name section, wasmtime ignores it: the shape check
+    refuses it first, alike on every backend."""
+    wasm = with_names(baseline, section, tmp_path / "named.wasm")
+    with pytest.raises(BuildError, match="module refused: name section: .*" + reason):
+        module_library(wasm).sandbox(isolating_backend, limits=LIMITS)

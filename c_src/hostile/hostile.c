@@ -345,3 +345,18 @@ void hostile_record_fill(struct hostile_record *r, int8_t i8, uint8_t u8, int16_
 void hostile_record_scramble(struct hostile_record *r, const uint8_t *bytes, uint32_t n) {
     memcpy(r, bytes, n < sizeof *r ? n : sizeof *r);
 }
+
+/* A trap two calls below the export: the error names the function it happened in. */
+__attribute__((noinline)) static int32_t hostile_inner_fault(int32_t how, int32_t zero) {
+    switch (how) {
+    case 0: __builtin_trap();
+    case 1: return 7 / zero;
+    default: return *(volatile int32_t *)(uintptr_t)(0xFFFFFFF0u + (uint32_t)zero);
+    }
+}
+
+__attribute__((noinline)) static int32_t hostile_middle_frame(int32_t how, int32_t zero) {
+    return hostile_inner_fault(how, zero) + 1;
+}
+
+int32_t hostile_deep_trap(int32_t how, int32_t zero) { return hostile_middle_frame(how, zero) + 1; }

@@ -100,6 +100,8 @@ double hostile_double_bits(uint64_t bits);
 
 /* traps and resources */
 int32_t hostile_abort(void);
+/* traps (0 unreachable, 1 division by zero, 2 out of bounds) two static calls down */
+int32_t hostile_deep_trap(int32_t how, int32_t zero);
 int32_t hostile_exit(int32_t status);
 int32_t hostile_recurse_shadow(int32_t depth);
 int32_t hostile_grow_max(void);

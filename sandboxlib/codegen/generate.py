@@ -52,7 +52,9 @@ class WrapRequest:
     annotations: dict[str, Annotation] = field(default_factory=dict)
     origin: str = "--export"  # where exports/annotations were named, for error messages
     wasm_cflags: list[str] = field(default_factory=list)  # the wasm build's only
-    x86_intrinsics: bool = False  # the wasm build compiles x86 SSE intrinsics (to wasm SIMD)
+    # the wasm build compiles x86 SSE intrinsics (to wasm SIMD); None: if the C includes
+    # an x86 intrinsics header (``uses_x86_intrinsics``)
+    x86_intrinsics: bool | None = None
 
     def check(self) -> None:
         check_identifier(self.name)
@@ -165,7 +167,7 @@ def build_module(req: WrapRequest, plan: PackagePlan) -> Path:
     wasm = build_wasm(req.sources, exports=[f.name for f in plan.functions], name=req.name,
                       include_dirs=req.include_dirs, defines=req.defines,
                       cflags=[*req.cflags, *req.wasm_cflags], stack_size=req.stack_size,
-                      if_defined=True, x86_intrinsics=req.x86_intrinsics)
+                      if_defined=True, x86_intrinsics=x86_intrinsics_for(req))
     drop_undefined(plan, exported_functions(wasm.read_bytes()))
     if not plan.functions:
         raise BuildError(f"{req.name}: the sources define none of the functions the headers "
@@ -206,32 +208,64 @@ def check_importable(staging: Path, final: Path) -> None:
         sys.modules.pop(module_name, None)
 
 
-def copy_sources(req: WrapRequest, staging: Path) -> dict[str, list[str]]:
-    """Copy the C sources, headers and what they include into ``staging/csrc/``, so
-    the native backend builds the package anywhere with the same ``#include`` paths: a
-    quoted or angled include found beside the including file or in an include directory
-    is copied, recursively, as are the headers of each include directory. Each tree
-    (an include directory, a source's folder, or the folder two of them share when one
-    includes the other by a relative path) becomes ``csrc/dN`` with its layout kept;
-    returns the package-relative paths, for ``PackagePlan.build``."""
+@dataclass
+class Includes:
+    """What a library's C reaches through ``#include`` (``follow_includes``)."""
+
+    files: set[Path]                 # its sources and headers and the files they include
+    joined: list[tuple[Path, Path]]  # folders a relative include ties into one tree
+    names: set[str]                  # every name included, found or not (<emmintrin.h>)
+
+
+def follow_includes(req: WrapRequest) -> Includes:
+    """The files ``req``'s sources and headers include, recursively: a quoted or angled
+    include found beside the including file or in an include directory, and the
+    headers of each include directory."""
     include_dirs = [d.resolve() for d in req.include_dirs]
-    wanted = [Path(p).resolve() for p in (*req.sources, *req.headers)]
-    found: set[Path] = set()
-    joined: list[tuple[Path, Path]] = []  # folders a relative include ties into one tree
-    todo = [*wanted, *(h for d in include_dirs for h in d.glob("*.h") if h.is_file())]
+    todo = [*(Path(p).resolve() for p in (*req.sources, *req.headers)),
+            *(h for d in include_dirs for h in d.glob("*.h") if h.is_file())]
+    seen = Includes(set(), [], set())
     while todo:
         path = todo.pop()
-        if path in found:
+        if path in seen.files:
             continue
-        found.add(path)
+        seen.files.add(path)
         for quote, quoted, angled in _INCLUDE.findall(path.read_text(errors="replace")):
             name = quoted or angled
+            seen.names.add(name)
             places = ([path.parent] if quote else []) + include_dirs
             hits = [d for d in places if (d / name).is_file()]
             todo += [(d / name).resolve() for d in hits]
             if hits and hits[0] == path.parent and ".." in Path(name).parts:
-                joined.append((path.parent, (path.parent / name).resolve().parent))
-    trees = _trees({*include_dirs, *(p.parent for p in found)}, joined)
+                seen.joined.append((path.parent, (path.parent / name).resolve().parent))
+    return seen
+
+
+# x86 intrinsics headers (<xmmintrin.h> ... <nmmintrin.h>, <immintrin.h>, <x86intrin.h>)
+_X86_INTRINSICS = re.compile(r"(?:[a-z]*mmintrin|x86intrin)\.h")
+
+
+def uses_x86_intrinsics(req: WrapRequest) -> bool:
+    """Whether the library's C includes an x86 intrinsics header (guarded or not)."""
+    return any(_X86_INTRINSICS.fullmatch(Path(n).name) for n in follow_includes(req).names)
+
+
+def x86_intrinsics_for(req: WrapRequest) -> bool:
+    """Whether the wasm build compiles x86 intrinsics: as asked, or where the C uses them."""
+    return req.x86_intrinsics if req.x86_intrinsics is not None else uses_x86_intrinsics(req)
+
+
+def copy_sources(req: WrapRequest, staging: Path) -> dict[str, list[str]]:
+    """Copy the C sources, headers and what they include (``follow_includes``) into
+    ``staging/csrc/``, so the native backend builds the package anywhere with the same
+    ``#include`` paths. Each tree (an include directory, a source's folder, or the
+    folder two of them share when one includes the other by a relative path) becomes
+    ``csrc/dN`` with its layout kept; returns the package-relative paths, for
+    ``PackagePlan.build``."""
+    include_dirs = [d.resolve() for d in req.include_dirs]
+    wanted = [Path(p).resolve() for p in (*req.sources, *req.headers)]
+    reached = follow_includes(req)
+    trees = _trees({*include_dirs, *(p.parent for p in reached.files)}, reached.joined)
 
     def placed(path: Path) -> str:
         """``csrc/dN/`` + the path in its tree; a folder name no ``#include`` could
@@ -243,7 +277,7 @@ def copy_sources(req: WrapRequest, staging: Path) -> dict[str, list[str]]:
                          *(f if _INCLUDABLE.fullmatch(f) else aliases.setdefault(
                              f, f"x{len(aliases)}") for f in folders), *name])
     aliases: dict[str, str] = {}
-    for path in sorted(found):
+    for path in sorted(reached.files):
         target = staging / placed(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)

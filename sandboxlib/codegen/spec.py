@@ -11,8 +11,9 @@ local_headers = ["shim/shim.h"] # relative to the spec file: our own API, proxie
 local_sources = ["shim/shim.c"] # relative to the spec file: our own C, built in
 defines = ["HAVE_UNISTD_H"]
 wasm_cflags = ["-mno-simd128"]  # for the wasm build only (cflags: every build)
-wasm_x86_intrinsics = true      # the wasm build compiles x86 SSE intrinsics (<emmintrin.h>
-                                # ...) to wasm SIMD, so the library's SSE code need not be lost
+wasm_x86_intrinsics = false     # the wasm build compiles x86 SSE intrinsics (<emmintrin.h>
+                                # ...) to wasm SIMD and defines __SSE2__ ...; by default where
+                                # the C includes such a header (false: its scalar code)
 exports = ["crc32", "adler32"]  # optional; default: every function the headers declare
 
 [source]                        # optional; without it paths are relative to the spec
@@ -36,7 +37,7 @@ from ..errors import BuildError
 from .annotations import Annotation, parse_annotation
 from ..toolchain.pins import PINS, SourcePin
 from ..toolchain.zig import x86_intrinsics_licence
-from .generate import WrapRequest
+from .generate import WrapRequest, x86_intrinsics_for
 
 _LIBRARY_KEYS = {"name", "headers", "sources", "include", "local_include", "local_headers",
                  "local_sources", "defines", "cflags", "wasm_cflags", "wasm_x86_intrinsics",
@@ -93,7 +94,8 @@ def load_spec(path: Path) -> Spec:
                       [*paths("include"), *local("local_include")],
                       _strings(lib, "defines", path), _strings(lib, "cflags", path), exports,
                       int(lib.get("stack_size", 128 << 10)), annotations, str(path),
-                      _strings(lib, "wasm_cflags", path), _flag(lib, "wasm_x86_intrinsics", path))
+                      _strings(lib, "wasm_cflags", path),
+                      _flag(lib, "wasm_x86_intrinsics", path))
     return Spec(path, req)
 
 
@@ -151,9 +153,10 @@ def _strings(table: dict[str, Any], key: str, path: Path) -> list[str]:
     return value
 
 
-def _flag(table: dict[str, Any], key: str, path: Path) -> bool:
-    value = table.get(key, False)
-    if not isinstance(value, bool):
+def _flag(table: dict[str, Any], key: str, path: Path) -> bool | None:
+    """``key``'s value, true or false; None where the spec does not say."""
+    value = table.get(key)
+    if value is not None and not isinstance(value, bool):
         raise BuildError(f"{path}: {key} must be true or false")
     return value
 
@@ -180,11 +183,11 @@ LICENCE_NAMES = ("LICENSE*", "LICENCE*", "COPYING*")
 
 def licence_files(path: Path) -> dict[str, Path]:
     """The licence files of the third-party sources the spec at ``path`` builds from
-    (from its source folder up to the tarball's top; SIMDe's with ``wasm_x86_intrinsics``),
+    (from its source folder up to the tarball's top; SIMDe's where x86 intrinsics compile),
     by a name to ship them under."""
     data = _read(path)
     found: dict[str, Path] = {}
-    if _flag(_library(data, path), "wasm_x86_intrinsics", path):
+    if x86_intrinsics_for(load_spec(path).request):
         found["SIMDe-COPYING"] = x86_intrinsics_licence()
     source = data.get("source")
     if source is None:

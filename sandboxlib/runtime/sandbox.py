@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any, Callable, NoReturn
 
 from ..abi import FREE, MALLOC, FuncPtr, Function, Prim, Ptr, Signature
@@ -18,6 +19,7 @@ from .marshal import converter
 from .objects import Allocation, CallbackHandle, Temps
 from .structs import Cell, value_reader
 from .scalars import Converter
+from .strict import POISON, QUARANTINE_BYTES, strict
 
 SCRATCH_SIZE = 4096  # bytes of call arguments copied in without a malloc
 # Freed small blocks the host keeps for its next allocation of the same size (a cell
@@ -54,6 +56,9 @@ class Sandbox:
         self._bound: dict[Function, Callable[..., Any]] = {}
         self._borrowed: list[memoryview] = []  # see borrow
         self._scratch: Allocation | None = None  # see temp_copy
+        self._strict = strict()  # see runtime/strict.py
+        self._quarantine: deque[Allocation] = deque()  # dead temporaries, poisoned
+        self._quarantined = 0  # their bytes
         self._converters: dict[Function, list[Converter]] = {}  # see _convert
         self._gate = Gate()  # what every call checks first, and the call lock
         self._malloc_fn: Callable[..., Any] | None = None  # the fast callers of malloc
@@ -196,9 +201,21 @@ class Sandbox:
         return converters[index](value, temps if temps is not None else [])
 
     def _free_temps(self, temps: Temps) -> None:
-        """Free the copies a call made that did not fit the scratch area."""
+        """Free the copies a call made that did not fit the scratch area; in strict
+        mode, poison every copy and keep it allocated a while (so no later copy lands
+        where a pointer the library kept still points)."""
+        if not self._strict:
+            for t in temps:
+                t.free()
+            return
         for t in temps:
-            t.free()
+            self.memory.write(t.address, bytes([POISON]) * t.size)
+            self._quarantine.append(t)
+            self._quarantined += t.size
+        while self._quarantined > QUARANTINE_BYTES:
+            oldest = self._quarantine.popleft()
+            self._quarantined -= oldest.size
+            oldest.free()
 
     def _busy(self) -> None:
         raise SandboxError(f"{self.library.name} sandbox is running a call in another thread; "
@@ -313,12 +330,13 @@ class Sandbox:
     def temp_copy(self, data: bytes, temps: Temps) -> int:
         """Copy ``data`` + NUL in for the duration of one call: into the sandbox's
         scratch area (the call gives back what it took when it returns; nested calls
-        stack on top), or into an allocation added to ``temps`` when it does not fit.
+        stack on top), or into an allocation added to ``temps`` when it does not fit
+        or the sandbox is strict (``runtime/strict.py``).
         (The compiled caller does the same for bytes, str and bytearray that fit.)"""
         need = (len(data) + 8) & ~7
         gate = self._gate
         top = gate.scratch_top
-        if top + need > SCRATCH_SIZE:
+        if top + need > SCRATCH_SIZE or self._strict:  # strict: never the scratch area
             temp = self.copy_in(data, nul_terminate=True)
             temps.append(temp)
             return temp.address

@@ -15,6 +15,8 @@ function table, unknown sections) is refused by name before anything runs it, wi
 ``BuildError`` (``CapabilityError`` for an import), naming the module, the section
 and the reason. Instruction bodies are left to the backends' validators, whose
 features are set to match (see the wasmtime engine and the wasm2c translation).
+A ``name`` section (kept so that a trap names its function) must be well formed and
+hold only module, function, global and data segment names.
 """
 
 from __future__ import annotations
@@ -205,6 +207,8 @@ class _Module:
     exports: dict[str, tuple[int, int]] | None = None
     data_count: int | None = None
     code_count: int | None = None
+    data_segments: int = 0
+    names: tuple[int, int] | None = None  # where the name section's subsections are
 
 
 def _types(r: _Reader, m: _Module) -> None:
@@ -336,6 +340,7 @@ def _data(r: _Reader, m: _Module) -> None:
         if flags != 1:
             _const_expr(r, m.globals_, f"data segment {i}'s offset")
         r.bytes(r.u32())
+    m.data_segments = count
 
 
 def _code(r: _Reader, m: _Module) -> None:
@@ -351,8 +356,48 @@ def _data_count(r: _Reader, m: _Module) -> None:
 
 
 def _custom(r: _Reader, m: _Module) -> None:
-    r.name()
-    r.pos = r.end  # names, producers, debug info: data no backend acts on
+    if r.name() == "name":  # checked once the module's sizes are known (_check_names)
+        if m.names is not None:
+            raise _Refused("name", "repeated")
+        m.names = (r.pos, r.end)
+    r.pos = r.end  # producers, debug info: data no backend acts on
+
+
+# The name section's subsections sandboxlib lets through (a trap names its function;
+# wasm2c validates names, wasmtime ignores bad ones: both see only well-formed ones).
+def _name_maps(m: _Module) -> dict[int, tuple[str, int]]:
+    """The name maps a name section may hold: subsection id -> (what, how many)."""
+    return {1: ("function", len(m.funcs)), 7: ("global", len(m.globals_)),
+            9: ("data segment", m.data_segments)}
+
+
+def _check_names(wasm: bytes, m: _Module) -> None:
+    if m.names is None:
+        return
+    r = _Reader(wasm, "name", *m.names)
+    last, maps = -1, _name_maps(m)
+    while r.pos < r.end:
+        sid, size = r.byte(), r.u32()
+        sub = _Reader(wasm, "name", r.pos, r.pos + size)
+        r.bytes(size)
+        if sid <= last:
+            raise sub.refuse(f"subsection {sid} is out of order or repeated")
+        last = sid
+        if sid == 0:
+            sub.name()
+        elif sid in maps:
+            what, limit = maps[sid]
+            previous = -1
+            for _ in range(sub.count(f"{what} names")):
+                index = sub.u32()
+                if not previous < index < limit:
+                    raise sub.refuse(f"names {what} {index}, out of order or nonexistent")
+                previous = index
+                sub.name()
+        else:
+            raise sub.refuse(f"subsection {sid}: only module, function, global and data "
+                             "segment names are accepted (wasm-strip removes the section)")
+        sub.done()
 
 
 def _refuse_start(r: _Reader, m: _Module) -> None:
@@ -397,6 +442,7 @@ def _read(wasm: bytes) -> _Module:
         raise _Refused("memory", "the module declares no memory; the ABI needs one")
     if m.funcs and m.code_count is None and len(m.funcs) > len(m.imports):
         raise _Refused("code", "missing: the module declares functions without bodies")
+    _check_names(wasm, m)
     return m
 
 

@@ -32,11 +32,11 @@ from .moduleshape import refuse_in_wasmtime
 from .wasi_linker import wasi_linker
 from .wasmbinary import (PAGE, SEC_CODE, SEC_DATA, SEC_DATACOUNT, SEC_EXPORT, SEC_GLOBAL,
                          SEC_MEMORY, SEC_START, assemble, const_expr_end, enc_s, enc_u,
-                         initial_memory, leb_u, sections)
+                         initial_memory, leb_u, only_function_names, sections)
 from .wasmbinary import encode_exports as _encode_exports
 from .wasmbinary import parse_exports as _exports
 
-FORMAT = "2"
+FORMAT = "3"  # 3: custom sections but function names dropped
 STARTUP_TIMEOUT = 60.0  # seconds a start-up may run when the sandbox sets no timeout
 _GAP = 64  # zero bytes that split a data segment
 
@@ -217,7 +217,7 @@ def preinitialize(wasm: bytes, limits: Limits = Limits(), name: str = "module") 
         out.append((sid, body))
         if sid == SEC_CODE and SEC_DATA not in by_id:
             out.append((SEC_DATA, data))  # the data section follows the code section
-    return assemble(out)
+    return only_function_names(assemble(out))  # data segment names would name old ones
 
 
 # Beside a module a wheel ships (``ship_image``): its image, and the key it was made for.

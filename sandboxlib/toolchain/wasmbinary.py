@@ -10,6 +10,7 @@ from ..errors import BuildError
 
 MAGIC = b"\0asm\x01\0\0\0"
 EXPORT_FUNC = 0  # an export's kind: a function (1 table, 2 memory, 3 global)
+SEC_CUSTOM = 0
 SEC_TYPE, SEC_MEMORY, SEC_GLOBAL, SEC_EXPORT, SEC_START, SEC_CODE, SEC_DATA, SEC_DATACOUNT = \
     1, 5, 6, 7, 8, 10, 11, 12
 PAGE = 65536
@@ -79,6 +80,43 @@ def sections(wasm: bytes) -> list[tuple[int, bytes]]:
 
 def assemble(parts: list[tuple[int, bytes]]) -> bytes:
     return MAGIC + b"".join(bytes([sid]) + enc_u(len(b)) + b for sid, b in parts)
+
+
+def custom_name(body: bytes) -> str:
+    """The name a custom section's body starts with."""
+    size, pos = leb_u(body, 0)
+    return body[pos:pos + size].decode("utf-8", "replace")
+
+
+NAME_FUNCTIONS = 1  # the name section's subsection of function names
+
+
+def _function_names(body: bytes) -> bytes | None:
+    """A name section's body with only its function names, None if it has none."""
+    size, pos = leb_u(body, 0)
+    pos += size
+    while pos < len(body):
+        sub, (size, pos) = body[pos], leb_u(body, pos + 1)
+        if sub == NAME_FUNCTIONS:
+            return (encode_name("name") + bytes([NAME_FUNCTIONS]) + enc_u(size)
+                    + body[pos:pos + size])
+        pos += size
+    return None
+
+
+def only_function_names(wasm: bytes) -> bytes:
+    """``wasm`` without custom sections but the function names of its ``name`` section
+    (no debug info, producers, target features; no names of globals or data segments,
+    which pre-initialization renumbers): a trap names the C function it happened in."""
+    out: list[tuple[int, bytes]] = []
+    for sid, body in sections(wasm):
+        if sid == SEC_CUSTOM:
+            names = _function_names(body) if custom_name(body) == "name" else None
+            if names is None:
+                continue
+            body = names
+        out.append((sid, body))
+    return assemble(out)
 
 
 def const_expr_end(body: bytes, pos: int) -> int:

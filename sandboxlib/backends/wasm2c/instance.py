@@ -18,6 +18,7 @@ from ..room import limit_pages, no_room
 from ..memory import CLOSED, Memory, RegionAccess
 from . import wasi
 from ._csrc import TRAPS
+from .names import wasm_function_name
 from ...toolchain.wasmbinary import wasm_type
 from .build import LoadedModule, load
 
@@ -183,7 +184,11 @@ class Wasm2cInstance:
         if code == traps["SBX_TRAP_UNSUPPORTED"]:
             raise SandboxError("64-bit and custom-page-size memories are not supported")
         kind = next((k for name, k in _KINDS.items() if traps[name] == code), TrapKind.OTHER)
-        raise TrapError(kind.value, kind)
+        state = self._state()
+        where = (wasm_function_name(self._loaded.ffi.string(state.trap_in).decode(),
+                                    self._loaded.translation.exports)
+                 if state.trap_in else None)
+        raise TrapError(f"{kind.value} in {where}" if where else kind.value, kind)
 
     def _host_import(self, index: int, values: Any) -> int:
         params = self._loaded.translation.imports[index].decl.params  # u32, u64: sbx_val fields

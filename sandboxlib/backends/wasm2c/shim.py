@@ -30,7 +30,7 @@ WASM_RT_TRAPS = (  # wasm-rt's trap codes, read from the compiled extension
     "WASM_RT_TRAP_EXHAUSTION")
 
 _BASE_CDEF = RAW_VALUE_C + """
-typedef struct { uint32_t trap; ...; } sbx_state;
+typedef struct { uint32_t trap; const char *trap_in; ...; } sbx_state;
 typedef struct { uint8_t *data; uint64_t size; ...; } wasm_rt_memory_t;
 typedef ... sbx_instance;
 sbx_instance *sbx_new(uint64_t max_pages, uint32_t max_table, uintptr_t handle, int64_t fuel,

@@ -25,6 +25,9 @@ from ...toolchain.wasmbinary import FuncType
 # Features wabt enables by default that the ABI refuses (``toolchain.moduleshape``
 # checks first; this is the second line): a module using one fails to translate.
 REFUSED_FEATURES = ("--disable-multi-memory", "--disable-memory64", "--disable-exceptions")
+# Functions keep their wasm names (the name section the toolchain keeps), so a trap can
+# name the C function it happened in (``names.wasm_function_name``).
+WASM2C_FLAGS = (*REFUSED_FEATURES, "-n", MODULE_NAME)
 _C_TO_WASM = {"u32": "i32", "u64": "i64", "f32": "f32", "f64": "f64"}
 _DECL = re.compile(r"^(?P<result>[\w* ]+?)\s*\b(?P<symbol>w2c_\w+)\((?P<params>[^)]*)\);$")
 EXPORT = re.compile(r"^/\* export: '(?P<name>.*)' \*/$")  # in module.h, above each declaration
@@ -89,7 +92,7 @@ def translate(wasm: Path) -> Translation:
     data = wasm.read_bytes()
     h = hashlib.sha256(data)
     for part in (wabt().wabt_version(), HOOKS_ANCHOR, HOOKS_INCLUDE, METER_AT, METER,
-                 *REFUSED_FEATURES):
+                 *WASM2C_FLAGS):
         h.update(b"\0" + part.encode())
     return read_header(build_entry("wasm2c-src", h.hexdigest()[:32], "module.h",
                                     lambda tmp: _generate(wasm, tmp)))
@@ -97,8 +100,8 @@ def translate(wasm: Path) -> Translation:
 
 def run_wasm2c(wasm: Path, out: Path) -> str:
     """Translate ``wasm`` to ``out/module.c`` and ``out/module.h``; module.c's text."""
-    cmd = [str(wabt().get_executable("wasm2c")), str(wasm), "--no-debug-names",
-           *REFUSED_FEATURES, "-n", MODULE_NAME, "-o", str(out / "module.c")]
+    cmd = [str(wabt().get_executable("wasm2c")), str(wasm), *WASM2C_FLAGS,
+           "-o", str(out / "module.c")]
     with progress(f"translating {wasm.name} to C with wasm2c"):
         proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:

@@ -194,8 +194,9 @@ class WasmtimeInstance:
         if has_code and code[0] == _capi.TRAP_INTERRUPT:
             raise ResourceError("CPU limit: the call exceeded its time limit")
         kind = _capi.TRAP_CODES.get(code[0], TrapKind.OTHER) if has_code else TrapKind.OTHER
-        frames = [line.split(" - ", 1)[-1].strip() for line in message.splitlines()
-                  if " - " in line]
+        # a frame reads "<index>: <offset> - <module>!<function>"
+        frames = [line.split(" - ", 1)[-1].strip().split("!", 1)[-1]
+                  for line in message.splitlines() if " - " in line]
         raise TrapError(f"{kind} in {frames[0]}" if frames else kind, kind)
 
     # -- callbacks ---------------------------------------------------------------

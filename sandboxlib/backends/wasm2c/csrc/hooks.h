@@ -8,7 +8,9 @@
    puts SBX_METER before every loop back-edge (METER_AT), every loop iteration:
    SBX_METERED=1 spends one unit of fuel there and compares the clock with the call's
    deadline, SBX_METERED=2 (a time limit only) just compares, which costs less. Names used from
-   module.c: `instance` (each function's first parameter), LIKELY, UNLIKELY. */
+   module.c: `instance` (each function's first parameter), LIKELY, UNLIKELY. Every trap
+   raised in a function's body names that function (`__func__`); one raised in wasm2c's
+   inline load and store helpers names the helper, which Python does not report. */
 #ifndef SBX_HOOKS_H
 #define SBX_HOOKS_H
 #include "sbx.h"
@@ -16,28 +18,31 @@
 #if SBX_METERED == 1
 #define SBX_METER                                                                               \
   if (UNLIKELY(--SBX_STATE(instance)->fuel < 0 || *sbx_clock >= SBX_STATE(instance)->deadline)) \
-    sbx_trap((wasm_rt_trap_t)SBX_TRAP_FUEL);                                                    \
+    sbx_trap_in((wasm_rt_trap_t)SBX_TRAP_FUEL, __func__);                                       \
   else
 #elif SBX_METERED == 2
 #define SBX_METER                                            \
   if (UNLIKELY(*sbx_clock >= SBX_STATE(instance)->deadline)) \
-    sbx_trap((wasm_rt_trap_t)SBX_TRAP_FUEL);                 \
+    sbx_trap_in((wasm_rt_trap_t)SBX_TRAP_FUEL, __func__);    \
   else
 #else
 #define SBX_METER
 #endif
 
+#undef TRAP
+#define TRAP(x) (sbx_trap_in((wasm_rt_trap_t)WASM_RT_TRAP_##x, __func__), 0)
+
 #undef FUNC_PROLOGUE
 #define FUNC_PROLOGUE                                        \
   if (UNLIKELY(SBX_SP() < SBX_STATE(instance)->stack_limit)) \
-    sbx_trap((wasm_rt_trap_t)SBX_TRAP_STACK);                \
+    sbx_trap_in((wasm_rt_trap_t)SBX_TRAP_STACK, __func__);   \
   SBX_METER {                                                \
   }
 
 #undef CHECK_CALL_INDIRECT
 #define CHECK_CALL_INDIRECT(table, ft, x)                       \
   (LIKELY((x) < table.size && ft == table.data[x].func_type) || \
-   sbx_call_indirect_failed(&(table), ft, x))
+   sbx_call_indirect_failed(&(table), ft, x, __func__))
 
 #define wasm_rt_allocate_memory(mem, initial, max, is64, page_size) \
   sbx_allocate_memory(SBX_STATE(instance), mem, initial, max, is64, page_size)

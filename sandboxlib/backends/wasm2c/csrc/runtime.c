@@ -36,6 +36,7 @@ typedef struct sbx_frame {
   sigjmp_buf buf;
   struct sbx_frame* prev;
   volatile int code;
+  const char* volatile in; /* the function a trap happened in (sbx_trap_in), or NULL */
 } sbx_frame;
 
 /* Run `body` (which calls into wasm) in a trap frame; `refused` runs instead if
@@ -48,6 +49,7 @@ typedef struct sbx_frame {
     refused;                           \
   }                                    \
   f_.code = 0;                         \
+  f_.in = NULL;                        \
   if (sigsetjmp(f_.buf, 0) == 0) {     \
     body;                              \
   }                                    \
@@ -65,12 +67,17 @@ void sbx_set_dispatch(uintptr_t dispatch) {
   sbx_dispatch = (int (*)(void*, sbx_val*))dispatch;
 }
 
-void sbx_trap(wasm_rt_trap_t code) {
+void sbx_trap_in(wasm_rt_trap_t code, const char* fn) {
   sbx_frame* f = sbx_top;
   if (!f)
     abort(); /* only reachable from wasm code, which runs inside a frame */
   f->code = (int)code;
+  f->in = fn;
   siglongjmp(f->buf, 1);
+}
+
+void sbx_trap(wasm_rt_trap_t code) {
+  sbx_trap_in(code, NULL);
 }
 
 static uintptr_t sbx_thread_floor(void) {
@@ -150,19 +157,20 @@ static int sbx_enter(sbx_instance* s, sbx_frame* f) {
 static void sbx_leave(sbx_instance* s, sbx_frame* f) {
   sbx_top = f->prev;
   s->state.trap = (uint32_t)f->code;
+  s->state.trap_in = f->in;
   s->state.depth--;
   sbx_drop(s);
 }
 
 bool sbx_call_indirect_failed(const wasm_rt_funcref_table_t* table, wasm_rt_func_type_t expected,
-                              u64 index) {
+                              u64 index, const char* fn) {
   if (index >= table->size)
-    sbx_trap((wasm_rt_trap_t)SBX_TRAP_TABLE);
+    sbx_trap_in((wasm_rt_trap_t)SBX_TRAP_TABLE, fn);
   const wasm_rt_funcref_t* ref = &table->data[index];
   if (!ref->func)
-    sbx_trap((wasm_rt_trap_t)SBX_TRAP_NULL);
+    sbx_trap_in((wasm_rt_trap_t)SBX_TRAP_NULL, fn);
   if (!expected || !ref->func_type || memcmp(expected, ref->func_type, 32) != 0)
-    sbx_trap((wasm_rt_trap_t)SBX_TRAP_TYPE);
+    sbx_trap_in((wasm_rt_trap_t)SBX_TRAP_TYPE, fn);
   return true;
 }
 

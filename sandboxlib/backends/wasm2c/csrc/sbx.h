@@ -25,6 +25,7 @@ typedef struct {
   volatile int64_t fuel;    /* metered builds: units left (a call or a loop iteration each) */
   uint64_t timeout;         /* clock ticks an outermost call may run (0: no time limit) */
   uint64_t deadline;        /* the clock tick at which the running call traps (or never) */
+  const char* trap_in;      /* the C name of the function the last trap happened in, or NULL */
 } sbx_state;
 
 /* The process's clock of deadlines (sandboxlib._boundary's CLOCK_TICKS, advanced every
@@ -68,8 +69,10 @@ typedef struct {
 #endif
 
 void sbx_trap(wasm_rt_trap_t code) __attribute__((noreturn));
+/* A trap in the translated function `fn` (its C name, w2c_m_<mangled wasm name>). */
+void sbx_trap_in(wasm_rt_trap_t code, const char* fn) __attribute__((noreturn));
 bool sbx_call_indirect_failed(const wasm_rt_funcref_table_t* table, wasm_rt_func_type_t expected,
-                              u64 index);
+                              u64 index, const char* fn);
 void sbx_allocate_memory(sbx_state* st, wasm_rt_memory_t* mem, uint64_t initial, uint64_t max,
                          bool is64, uint32_t page_size);
 uint64_t sbx_grow_memory(wasm_rt_memory_t* mem, uint64_t delta);
