@@ -281,7 +281,7 @@ class Sandbox:
         """``size`` bytes from the sandbox's malloc (``zeros`` written at the start): an
         address whose span is checked."""
         spare = self._spare.get(size)
-        if spare:
+        if spare and not self._gate.unusable:  # (else malloc's caller refuses)
             address = spare.pop()
         else:
             malloc = self._malloc_fn
