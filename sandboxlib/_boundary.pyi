@@ -40,6 +40,8 @@ class Gate:
     scratch: int
     scratch_size: int
     scratch_top: int
+    @property
+    def depth(self) -> int: ...
 
 class Plan:
     name: str

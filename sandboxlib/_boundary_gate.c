@@ -44,6 +44,7 @@ static PyMemberDef Gate_members[] = {
     {"scratch", T_ULONGLONG, offsetof(Gate, scratch), 0, "the scratch area's address"},
     {"scratch_size", T_LONG, offsetof(Gate, scratch_size), 0, "its size"},
     {"scratch_top", T_LONG, offsetof(Gate, scratch_top), 0, "its part in use"},
+    {"depth", T_LONG, offsetof(Gate, depth), READONLY, "calls of the sandbox now running"},
     {NULL}};
 
 PyTypeObject GateType = {

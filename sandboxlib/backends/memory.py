@@ -37,6 +37,11 @@ class RawMemory(Protocol):
         """How compiled code finds the memory's base and size (``Region._attach``)."""
         ...
 
+    def grow(self, pages: int) -> bool:
+        """Grow the memory by ``pages`` wasm pages, as memory.grow would (within the
+        sandbox's limit); False if it cannot."""
+        ...
+
 
 class RegionAccess(NamedTuple):
     """How compiled code finds a memory (``Region._attach``): ``form`` REGION_UNIFORM
@@ -69,6 +74,10 @@ class _Released:
 
     def access(self) -> RegionAccess:
         return CLOSED
+
+    def grow(self, pages: int) -> bool:
+        self.region()
+        return False
 
 
 class Memory(Region):

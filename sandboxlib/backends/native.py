@@ -35,6 +35,10 @@ class NativeMemory:
     def access(self) -> RegionAccess:
         return RegionAccess(REGION_HOST)
 
+    def grow(self, pages: int) -> bool:
+        """The host's memory is not a sandbox's to grow."""
+        return False
+
 
 def cdef_for(functions: tuple[Function, ...]) -> str:
     decls = [f"{c_decl(fn.sig.result)} {fn.name}("

@@ -19,6 +19,7 @@ from .marshal import converter
 from .objects import Allocation, CallbackHandle, Temps
 from .structs import Cell, value_reader
 from .scalars import Converter
+from .snapshot import Snapshot, capture, restore
 from .strict import POISON, QUARANTINE_BYTES, strict
 
 SCRATCH_SIZE = 4096  # bytes of call arguments copied in without a malloc
@@ -41,7 +42,8 @@ class Sandbox:
     """
 
     def __init__(self, library: LibraryModule, backend: str = "wasmtime", *,
-                 limits: Limits | None = None, grants: Grants | None = None) -> None:
+                 limits: Limits | None = None, grants: Grants | None = None,
+                 snapshot: Snapshot[object] | None = None) -> None:
         self.library = library
         self.backend = get_backend(backend)
         self.model = self.backend.model
@@ -77,6 +79,12 @@ class Sandbox:
         # the largest alloc() that may succeed
         self._alloc_max = min(self.model.int_range(Prim.ULONG)[1],
                               self.limits.memory_bytes if self._isolated else 1 << 64)
+        if snapshot is not None:
+            try:
+                restore(self, snapshot)
+            except BaseException:
+                self.close()
+                raise
 
     # -- lifecycle ---------------------------------------------------------------
     @property
@@ -237,6 +245,10 @@ class Sandbox:
         exc.add_note(f"sandboxlib: raised while the {self.library.name} sandbox ran {name}(); "
                      "the sandbox is poisoned")
         return exc
+
+    def snapshot(self) -> Snapshot[Sandbox]:
+        """This sandbox's state now, to start new ones from (``runtime/snapshot.py``)."""
+        return capture(self, lambda sandbox: sandbox)
 
     # -- memory ------------------------------------------------------------------
     def out(self, ctype: Prim | Ptr | FuncPtr, initial: object = None) -> Cell[Any]:

@@ -67,6 +67,7 @@ class ModuleShape:
     table: Limits32 | None
     imports: tuple[tuple[str, str, FuncType], ...]  # module, name, type
     exports: tuple[tuple[str, str], ...]  # name, kind ("function", "table", ...)
+    mutable_globals: int = 0  # zig's modules: one, the stack pointer
 
 
 class _Refused(Exception):
@@ -209,6 +210,7 @@ class _Module:
     code_count: int | None = None
     data_segments: int = 0
     names: tuple[int, int] | None = None  # where the name section's subsections are
+    mutable_globals: int = 0
 
 
 def _types(r: _Reader, m: _Module) -> None:
@@ -288,8 +290,10 @@ def _memories(r: _Reader, m: _Module) -> None:
 def _globals(r: _Reader, m: _Module) -> None:
     for i in range(r.count("globals")):
         valtype = _valtype(r, f"global {i}")
-        if r.byte() not in (0, 1):
+        mutability = r.byte()
+        if mutability not in (0, 1):
             raise r.refuse(f"global {i} has an unknown mutability")
+        m.mutable_globals += mutability
         _const_expr(r, m.globals_, f"global {i}'s initializer")
         m.globals_.append(valtype)
 
@@ -475,8 +479,8 @@ def check_module(wasm: bytes, name: str) -> ModuleShape:
         error = CapabilityError if refused.capability else BuildError
         raise error(f"{name}: module refused: {refused}") from None
     assert m.memory is not None
-    return ModuleShape(m.memory, m.table, tuple(m.imports),
-                       tuple((n, _KINDS[k]) for n, (k, _) in (m.exports or {}).items()))
+    exports = tuple((n, _KINDS[k]) for n, (k, _) in (m.exports or {}).items())
+    return ModuleShape(m.memory, m.table, tuple(m.imports), exports, m.mutable_globals)
 
 
 # wasm proposals wasmtime would accept that the ABI refuses (``check_module`` refuses

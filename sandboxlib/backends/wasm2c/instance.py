@@ -76,6 +76,11 @@ class Wasm2cMemory:
         return RegionAccess(REGION_UNIFORM, self._loaded.region_address, self._address,
                             release=self._loaded.unpin_address)
 
+    def grow(self, pages: int) -> bool:
+        self.region()
+        failed = (1 << 64) - 1
+        return bool(self._loaded.lib.sbx_grow_memory(self._mem, pages) != failed)
+
     def pin(self) -> Any:
         """A ``char *`` at the memory's base that keeps the memory mapped (and its
         reservation out of reuse) while it lives, past close() too."""

@@ -42,6 +42,7 @@ int sbx_interrupted(sbx_instance *);
 void sbx_set_clock(uintptr_t);
 void sbx_close(sbx_instance *);
 int sbx_pin(sbx_instance *);
+uint64_t sbx_grow_memory(wasm_rt_memory_t *mem, uint64_t delta);
 void sbx_unpin(sbx_instance *);
 void sbx_delete(sbx_instance *);
 extern "Python" int64_t sbx_py_import(uintptr_t, int, sbx_val *);

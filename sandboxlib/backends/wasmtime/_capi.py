@@ -49,6 +49,8 @@ bool wasmtime_instance_export_get(const void *store, const void *instance, const
                                   size_t name_len, wasmtime_extern_t *item);
 uintptr_t wasmtime_memory_data(const void *store, const void *memory);  /* uint8_t * */
 size_t wasmtime_memory_data_size(const void *store, const void *memory);
+wasmtime_error_t *wasmtime_memory_grow(void *store, const void *memory, uint64_t delta,
+                                       uint64_t *prev_size);
 void wasmtime_context_set_epoch_deadline(void *store, uint64_t ticks_beyond_current);
 wasm_trap_t *wasmtime_trap_new(const char *msg, size_t len);
 bool wasmtime_trap_code(const wasm_trap_t *, uint8_t *code);

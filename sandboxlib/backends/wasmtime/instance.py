@@ -82,6 +82,13 @@ class WasmtimeMemory:
         return RegionAccess(REGION_UNIFORM, REGION, self._ref.address,
                             keep=(self._ref, self._store))
 
+    def grow(self, pages: int) -> bool:
+        err = lib.wasmtime_memory_grow(self._ctx, self._mem, pages, ffi.new("uint64_t *"))
+        if err:  # the store's limiter refused
+            lib.wasmtime_error_delete(err)
+            return False
+        return True
+
     def pin(self) -> Any:
         """A ``char *`` at the memory's base that keeps the store (so the memory, which
         never moves: see the engine) alive while it lives."""
