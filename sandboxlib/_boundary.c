@@ -18,6 +18,14 @@ static PyMethodDef methods[] = {
      "slots Field reads."},
     {"start_clock", start_clock, METH_NOARGS,
      "Start (once per process) the thread that advances CLOCK_TICKS."},
+    {"watch_signals", watch_signals, METH_O,
+     "watch_signals(main thread ident): SIGINT stops the main thread's running sandboxed "
+     "call (our handler in front of the one installed now, if any)."},
+    {"add_waker", add_waker, METH_VARARGS,
+     "add_waker(function, argument, keep): function(argument) is called (as C) every tick "
+     "and on a watched signal, for good (`keep`, which keeps the argument valid, is kept)."},
+    {"check_signals", check_signals, METH_NOARGS,
+     "Run Python's handlers of the signals received (PyErr_CheckSignals)."},
     {NULL}};
 
 int boundary_ready(int structs) {

@@ -145,9 +145,12 @@ int store_converted(const Param* q, PyObject* v, sbx_val* out);
 extern PyTypeObject CallerType;
 extern PyTypeObject CallbackType;
 extern PyTypeObject FieldType;
-/* -- clock.c: the clock of deadlines ------------------------------------------------ */
+/* -- clock.c: the clock of deadlines, the watch on SIGINT --------------------------- */
 PyObject* start_clock(PyObject* self, PyObject* unused);
-/* CLOCK_TICKS and CLOCK_TICK_SECONDS into the module; -1 on error. */
+PyObject* watch_signals(PyObject* self, PyObject* main_thread);
+PyObject* add_waker(PyObject* self, PyObject* args);
+PyObject* check_signals(PyObject* self, PyObject* unused);
+/* CLOCK, CLOCK_TICKS and CLOCK_TICK_SECONDS into the module; -1 on error. */
 int add_clock(PyObject* m);
 
 /* The callback dispatcher backends call (sbx_dispatch_fn). */

@@ -7,4 +7,5 @@ def failure() -> int:
     """``errno`` of this thread's last refused slot (0 if none), then forgotten."""
 
 def stats() -> dict[str, int]:
-    """Slabs mapped, bytes reserved, and live, free and lost slots."""
+    """Slabs mapped, bytes reserved, live and free slots, the resident bytes free slots
+    keep (``kept_bytes``), and slots lost to a failed wipe."""

@@ -227,8 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", action="append", choices=["wasm2c", "wasmtime", "native"],
                    help="the backend(s) to prepare (repeatable; default: wasm2c)")
     p.add_argument("--meter", action="append", type=int, choices=[0, 1, 2],
-                   help="wasm2c builds: 0 no limit on fuel or time, 1 fuel, 2 a timeout "
-                        "(repeatable; default: 0 and 2)")
+                   help="wasm2c builds: 2 the default, 1 fuel, 0 uninterruptible "
+                        "(Limits(interruptible=False)) (repeatable; default: 2)")
     p.set_defaults(run=_precompile)
 
     p = sub.add_parser("bench", parents=[common],

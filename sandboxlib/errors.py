@@ -75,6 +75,11 @@ class LimitExceeded(SandboxError):
     ``ResourceError`` it does not poison the sandbox."""
 
 
+class Interrupted(SandboxError):
+    """A running call was stopped: by ``Sandbox.interrupt()``, or by a signal whose
+    handler raised nothing. The sandbox is poisoned (its state is unknown)."""
+
+
 class PoisonedError(SandboxError):
     """The sandbox was used after a trap or a failed callback left it untrustworthy."""
 

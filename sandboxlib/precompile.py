@@ -20,10 +20,10 @@ from .progress import progress
 from .toolchain.preinit import ship_image
 
 # What a sandbox's limits make the wasm2c backend build (Wasm2cBackend.instantiate):
-# 0 with neither fuel nor a timeout (every drop-in's default), 2 with a timeout, 1 with
-# fuel. A wheel ships 0 and 2; fuel on wasm2c compiles on first use.
-METER_LIMITS = {0: Limits(), 1: Limits(fuel=10**12), 2: Limits(timeout=3600.0)}
-SHIPPED_METERS = (0, 2)
+# 1 with fuel, 0 for calls that cannot be stopped (interruptible=False), else 2 (a
+# timeout, interrupt(), Ctrl-C stop them). A wheel ships 2; the others compile on first use.
+METER_LIMITS = {0: Limits(interruptible=False), 1: Limits(fuel=10**12), 2: Limits()}
+SHIPPED_METERS = (2,)
 
 
 def ship_precompiled(library: Library, meters: Iterable[int] = SHIPPED_METERS) -> list[Path]:
@@ -51,7 +51,8 @@ def warm(library: Library, backends: Iterable[str], meters: Iterable[int]) -> No
     of ``meters`` on wasm2c) now, into the build cache: build and pre-initialize the
     module, translate and compile it, with progress."""
     for backend in backends:
-        for meter in (meters if backend == "wasm2c" else [0]):
-            label = f"{library.name} on {backend}" + (f" (meter {meter})" if meter else "")
+        for meter in (meters if backend == "wasm2c" else [2]):
+            label = f"{library.name} on {backend}" + {0: " (uninterruptible)", 1: " (fuel)",
+                                                      2: ""}[meter]
             with progress(f"precompiling {label}"):
                 library.sandbox(backend, limits=METER_LIMITS[meter]).close()

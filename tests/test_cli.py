@@ -250,10 +250,10 @@ def test_precompile_refuses_what_is_not_a_generated_package(tmp_path: Path) -> N
 def test_precompile_then_first_use_compiles_nothing(tmp_path: Path) -> None:
     assert wrap_sample("sample", tmp_path, tmp_path / "out").returncode == 0
     package = tmp_path / "out" / "sample"
-    proc = run_cli("precompile", str(package), "--backend", "wasm2c", "--meter", "0",
+    proc = run_cli("precompile", str(package), "--backend", "wasm2c", "--meter", "2",
                    cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert f"precompiled {package}: wasm2c (meters 0)" in proc.stdout
+    assert f"precompiled {package}: wasm2c (meters 2)" in proc.stdout
     # first use: no process started (zig, wasm2c and cffi's compiler run in one each)
     use = ("import sys\n"
            "def refuse(event, args):\n"

@@ -47,7 +47,7 @@ def fresh(hostile_lib: Library, backend: str) -> bytes:
 
 
 @pytest.mark.parametrize("size", [16 << 10, 2 << 20, 5 << 20],
-                         ids=["few-pages-cleared", "many-pages-discarded", "past-scrub-limit"])
+                         ids=["pages-kept", "past-the-slot-budget", "past-scrub-limit"])
 def test_a_recycled_memory_holds_nothing_of_the_closed_sandbox(hostile_lib: Library, backend: str,
                                                                fresh: bytes, size: int) -> None:
     first = hostile_lib.sandbox(backend, limits=LIMITS)
@@ -203,4 +203,45 @@ print("clean")
 def test_the_wipe_without_pagemap_falls_back_to_mincore() -> None:
     proc = subprocess.run([sys.executable, "-c", WIPE_WITHOUT_PAGEMAP], capture_output=True,
                           text=True, cwd=Path(__file__).parent, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "clean", proc.stderr
+
+
+KEPT_RESIDENT = """
+import sys
+from libs import hostile_library
+from sandboxlib import Limits, _slab
+lib, limits = hostile_library(), Limits(memory_bytes=(12 << 20) + (5 << 16))
+secret = b"sandboxlib-secret-" * 64
+first = lib.sandbox(sys.argv[1], limits=limits)
+base, initial = first._instance.memory.region()[0], first.memory.size
+block = first.alloc(600 << 10)  # past the initial size: the memory grows
+block.write(secret * ((600 << 10) // len(secret)))
+first.copy_in(secret)
+grown = first.memory.size
+assert grown > initial, (grown, initial)
+first.close()
+del first, block
+kept = _slab.stats()["kept_bytes"]
+assert kept > 600 << 10, f"the slot kept {kept} bytes resident"
+second = lib.sandbox(sys.argv[1], limits=limits)
+assert second._instance.memory.region()[0] == base
+assert _slab.stats()["kept_bytes"] == 0  # taken with its pages
+assert second.memory.size == initial
+while second.memory.size < grown:  # grown as far as the first one was
+    second.alloc(64 << 10)
+image = second.memory.read(1, grown - 1)
+assert secret[:18] not in image, "the old tenant's bytes are back"
+print("clean")
+"""
+
+
+@pytest.mark.parametrize("backend_name", SLABS)
+def test_a_slot_recycled_with_its_pages_resident_reads_zero_where_its_tenant_wrote(
+        backend_name: str) -> None:
+    """A light slot (its tenant wrote about 600 KiB, grown past the initial memory) keeps
+    its pages resident for the next sandbox, zeroed in place: nothing the tenant wrote
+    is readable, in the initial pages or past them once the memory grows again. In a
+    child process: the budget of resident pages is the process's."""
+    proc = subprocess.run([sys.executable, "-c", KEPT_RESIDENT, backend_name],
+                          capture_output=True, text=True, cwd=Path(__file__).parent, timeout=300)
     assert proc.returncode == 0 and proc.stdout.strip() == "clean", proc.stderr

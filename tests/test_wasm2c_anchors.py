@@ -15,7 +15,8 @@ from sandboxlib import Library
 from sandboxlib.backends.base import RAW_VALUE_C
 from sandboxlib.backends.wasm2c._csrc import CSRC, TRAPS, read_traps
 from sandboxlib.backends.wasm2c.translate import (EXPORT, HOOKS_ANCHOR, HOOKS_INCLUDE, IMPORT,
-                                                  METER, METER_AT, insert_hooks, run_wasm2c,
+                                                  LEAF_PROLOGUE, METER, METER_AT, PROLOGUE,
+                                                  insert_hooks, mark_leaves, run_wasm2c,
                                                   translate)
 from sandboxlib.toolchain.moduleshape import ModuleShape, check_module
 from sandboxlib.toolchain.wasmbinary import SEC_CODE, leb_u, sections
@@ -65,6 +66,32 @@ def test_every_function_starts_with_the_prologue_and_indirect_calls_check_throug
                               re.MULTILINE | re.DOTALL)
     assert call_indirect and "CHECK_CALL_INDIRECT(" in call_indirect[0]
     assert re.search(r"\bCALL_INDIRECT\(", translated.after)  # the module makes indirect calls
+
+
+def body_of(source: str, name: str) -> str:
+    """The C of the translated function ``name`` (its definition to its closing brace;
+    an exported one's, ``name_0``, not its export wrapper's)."""
+    for m in re.finditer(rf"^[^\s#/].*\bw2c_m_{name}(?:_0)?\(w2c_m\*.*\) \{{\n", source,
+                         re.MULTILINE):
+        body = source[m.end():source.index("\n}\n", m.end())]
+        if "PROLOGUE;" in body:
+            return body
+    raise AssertionError(f"no function {name}")
+
+
+def test_only_functions_that_call_nothing_skip_the_stack_check(translated: Translated) -> None:
+    """Every function gets the prologue the anchor test counts, one that calls nothing
+    (it cannot recurse) the one without the native stack check: so recursion, direct
+    or through the table or a host function, always meets a check."""
+    marked = mark_leaves(translated.after)
+    assert marked.count(PROLOGUE) + marked.count(LEAF_PROLOGUE) == \
+        translated.after.count(PROLOGUE)
+    assert LEAF_PROLOGUE in body_of(marked, "hostile_ok")
+    for caller in ("hostile_recurse", "hostile_call", "hostile_print", "hostile_malloc_bomb"):
+        assert PROLOGUE in body_of(marked, caller), caller
+    for leaf in re.finditer(re.escape(LEAF_PROLOGUE), marked):
+        body = marked[leaf.end():marked.index("\n}\n", leaf.end())]
+        assert not re.search(r"\b(w2c|wasm_rt|sbx)_\w+\(|CALL_INDIRECT", body), body[:200]
 
 
 def test_memory_and_tables_are_allocated_only_past_the_anchor_by_hooked_allocators(

@@ -120,6 +120,11 @@ class Instance(Protocol):
         """Make the function pointer unusable (a later call through it traps)."""
         ...
 
+    def interrupt(self) -> bool:
+        """Stop the running call at its next check, from any thread (it raises
+        ``Interrupted``); False if no call runs."""
+        ...
+
     def close(self) -> None:
         ...
 

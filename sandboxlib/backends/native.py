@@ -3,7 +3,8 @@
 It is the baseline of every comparison and a migration aid (RLBox's "noop
 sandbox"): the proxy, the taint checks and the argument checks are the same, but
 the library runs with the full rights of the process and a memory error in it is
-a memory error in Python. Limits and grants cannot be enforced here.
+a memory error in Python. Limits and grants cannot be enforced here, and a running
+call cannot be stopped (``interrupt()`` raises; Ctrl-C is seen when the call returns).
 """
 
 from __future__ import annotations
@@ -79,6 +80,11 @@ class NativeInstance:
 
     def remove_callback(self, address: int) -> None:
         self._callbacks.pop(address, None)
+
+    def interrupt(self) -> bool:
+        raise SandboxError("the native backend cannot interrupt a running call: the "
+                           "library's code runs as the process's own, with no checks to stop "
+                           "at (use wasm2c or wasmtime)")
 
     def close(self) -> None:
         self._callbacks.clear()

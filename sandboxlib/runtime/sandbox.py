@@ -10,8 +10,8 @@ from ..backends import get_backend
 from ..backends.base import Instance, LibraryModule
 from ..backends.memory import Memory
 from ..config import Grants, Limits
-from ..errors import (ArgumentError, BoundsError, ClosedError, PoisonedError, ResourceError,
-                      SandboxError, TaintError, TrapError)
+from ..errors import (ArgumentError, BoundsError, ClosedError, Interrupted, PoisonedError,
+                      ResourceError, SandboxError, TaintError, TrapError)
 from ..taint import Tainted, TaintedPtr, short_repr
 from .callers import Callback, Gate, callback, caller, plan
 from .handles import HandleTable
@@ -106,6 +106,13 @@ class Sandbox:
         if self._poisoned is not None:
             raise PoisonedError(f"{self.library.name} sandbox is poisoned ({self._poisoned}); "
                                 "create a new sandbox")
+
+    def interrupt(self) -> bool:
+        """Stop the sandbox's running call, from another thread (an asyncio server
+        enforcing its own deadline): the call raises ``Interrupted`` at its next loop
+        iteration or call, and the sandbox is poisoned. False if no call was running (or
+        the sandbox is closed). The native backend cannot stop one: ``SandboxError``."""
+        return not self._closed and self._instance.interrupt()
 
     def poison(self, reason: str) -> None:
         if self._poisoned is None:
@@ -241,6 +248,9 @@ class Sandbox:
         if isinstance(exc, ResourceError):
             self.poison(f"limit reached in {name}(): {exc}")
             return ResourceError(f"{name}(): {exc} ({self.limits})")
+        if isinstance(exc, Interrupted):
+            self.poison(f"{name}() was stopped: {exc}")
+            return Interrupted(f"{name}(): {exc}")
         self.poison(f"{type(exc).__name__} escaped {name}(): {short_repr(str(exc))}")
         exc.add_note(f"sandboxlib: raised while the {self.library.name} sandbox ran {name}(); "
                      "the sandbox is poisoned")

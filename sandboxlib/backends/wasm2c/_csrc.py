@@ -47,9 +47,13 @@ def read_traps(header: str) -> dict[str, int]:
 TRAPS = read_traps((CSRC / "traps.h").read_text())
 
 
+SHARED_HEADERS = (CSRC.parents[2] / "_slab.h", CSRC.parents[2] / "_clock.h")  # csrc includes
+
+
 def fingerprint() -> str:
-    """A hash of every file in ``csrc/``: part of the key of each build compiling them."""
+    """A hash of every file in ``csrc/`` and of the headers it includes from sandboxlib/:
+    part of the key of each build compiling them."""
     h = hashlib.sha256()
-    for path in sorted([*CSRC.glob("*.c"), *CSRC.glob("*.h")]):
+    for path in [*sorted([*CSRC.glob("*.c"), *CSRC.glob("*.h")]), *SHARED_HEADERS]:
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()

@@ -87,9 +87,10 @@ def _check_imports(tr: Translation) -> tuple[str, ...]:
 def load(library: LibraryModule, wasm: Path, meter: int) -> LoadedModule:
     """Translate, check and compile ``library``'s module ``wasm`` (each step cached), or
     load the extension shipped beside it (``ship_extension``) if one was built from the
-    same module with the same settings. ``meter``: 0 none, 1 fuel spent on every call
-    and loop iteration, 2 those only compare the clock with the call's deadline (a time
-    limit without fuel)."""
+    same module with the same settings. ``meter``: 1 fuel spent on every call and loop
+    iteration, 2 those only compare the call's clock with its deadline (no fuel: a time
+    limit, interrupt() and Ctrl-C stop the call there), 0 no checks (calls cannot be
+    stopped)."""
     shipped = _load_shipped(library, wasm, meter)
     return shipped if shipped is not None else _finish(library, *_compile(library, wasm, meter))
 

@@ -8,9 +8,9 @@ import weakref
 from typing import Any
 
 from ...abi import INITIALIZE, WASM32, Function, Signature
-from ...errors import PoisonedError, ResourceError, SandboxError, TrapError, TrapKind
-from ..._boundary import (CALLBACK_DISPATCH, CLOCK_TICK_SECONDS, CLOCK_TICKS, REGION_UNIFORM,
-                          start_clock)
+from ...errors import Interrupted, PoisonedError, ResourceError, SandboxError, TrapError, TrapKind
+from ..._boundary import CALLBACK_DISPATCH, CLOCK, CLOCK_TICK_SECONDS, REGION_UNIFORM, start_clock
+from ..stopping import raise_signalled, refuse_uninterruptible, watch_signals
 from ..base import CallbackTarget, LibraryModule, RawEntry, RawFunction, table_full
 from ..hostcalls import HostCalls
 from ...config import Grants, Limits
@@ -106,6 +106,7 @@ class Wasm2cInstance:
         if limits.timeout is not None:
             start_clock()
             timeout = max(1, math.ceil(limits.timeout / CLOCK_TICK_SECONDS))
+        watch_signals()
         raw = lib.sbx_new(limit_pages(limits), limits.table_elements, self._key,
                           NO_FUEL_LIMIT if limits.fuel is None else limits.fuel, timeout)
         if raw == ffi.NULL:
@@ -177,6 +178,10 @@ class Wasm2cInstance:
                                 f"{self._limits.memory_bytes} bytes")
         if code == traps["SBX_TRAP_NO_ROOM"]:
             raise no_room(self._limits)
+        if code == traps["SBX_TRAP_SIGNAL"]:
+            raise_signalled()
+        if code == traps["SBX_TRAP_INTERRUPTED"]:
+            raise Interrupted("the call was interrupted (Sandbox.interrupt())")
         if code == traps["SBX_TRAP_FUEL"]:
             if self._loaded.lib.sbx_interrupted(self._inst):
                 raise ResourceError("CPU limit: the call exceeded its time limit "
@@ -215,6 +220,10 @@ class Wasm2cInstance:
 
     def remove_callback(self, address: int) -> None:
         self._loaded.lib.sbx_remove_callback(self._inst, address)
+
+    def interrupt(self) -> bool:
+        refuse_uninterruptible(self._limits)
+        return bool(self._loaded.lib.sbx_interrupt(self._inst))
 
     def close(self) -> None:
         if not self._closed:
@@ -255,7 +264,7 @@ class Wasm2cBackend:
     model = WASM32
 
     def instantiate(self, library: LibraryModule, limits: Limits, grants: Grants) -> Wasm2cInstance:
-        meter = 1 if limits.fuel is not None else 2 if limits.timeout is not None else 0
+        meter = 1 if limits.fuel is not None else 2 if limits.interruptible else 0
         loaded = library.memo(("wasm2c", grants, meter, limits.memory_bytes),
                               lambda: self._load(library, grants, limits, meter))
         return Wasm2cInstance(loaded, limits, grants)
@@ -268,6 +277,6 @@ class Wasm2cBackend:
             loaded = load(library, wasm, meter)
             loaded.ffi.def_extern(name="sbx_py_import")(_dispatch_import)
             loaded.lib.sbx_set_dispatch(CALLBACK_DISPATCH)
-            loaded.lib.sbx_set_clock(CLOCK_TICKS)
+            loaded.lib.sbx_set_clock(CLOCK)
             return loaded
         return library.memo(("wasm2c", meter, wasm), fresh)

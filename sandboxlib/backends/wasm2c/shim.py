@@ -39,6 +39,7 @@ int sbx_instantiate(sbx_instance *);
 int sbx_use_slab(uintptr_t api);
 sbx_state *sbx_state_of(sbx_instance *);
 int sbx_interrupted(sbx_instance *);
+int sbx_interrupt(sbx_instance *);
 void sbx_set_clock(uintptr_t);
 void sbx_close(sbx_instance *);
 int sbx_pin(sbx_instance *);

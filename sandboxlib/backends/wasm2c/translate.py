@@ -39,6 +39,17 @@ HOOKS_INCLUDE = '#include "hooks.h"\n'
 # Every loop back-edge of the generated code (loop labels are var_L<n>) gets the meter.
 METER_AT = "goto var_L"
 METER = "SBX_METER "
+# A function that calls nothing (no function of the module, import, table entry or
+# runtime function) cannot recurse: its prologue (hooks.h) skips the native stack check.
+# Only a small one counts (its C under LEAF_MAX_TEXT bytes, so its frame is a few KiB),
+# which the stack reserve kept for host functions holds.
+PROLOGUE = "  FUNC_PROLOGUE;\n"
+LEAF_PROLOGUE = "  SBX_LEAF_PROLOGUE;\n"
+LEAF_MAX_TEXT = 8192
+_LOCALS = r"(?:  (?:u32|u64|f32|f64|v128) .*\n(?:      .*\n)*)*"  # declared before it
+_DEFINITION = re.compile(r"^[^\s#/].*\bw2c_\w+\(.*\) \{\n" + _LOCALS + re.escape(PROLOGUE),
+                         re.M)
+_CALL = re.compile(r"\bw2c_\w+\(|\bwasm_rt_\w+\(|CALL_INDIRECT|\bsbx_\w+\(")
 
 
 @dataclass(frozen=True)
@@ -92,7 +103,7 @@ def translate(wasm: Path) -> Translation:
     data = wasm.read_bytes()
     h = hashlib.sha256(data)
     for part in (wabt().wabt_version(), HOOKS_ANCHOR, HOOKS_INCLUDE, METER_AT, METER,
-                 *WASM2C_FLAGS):
+                 *WASM2C_FLAGS, LEAF_PROLOGUE, str(LEAF_MAX_TEXT), _CALL.pattern):
         h.update(b"\0" + part.encode())
     return read_header(build_entry("wasm2c-src", h.hexdigest()[:32], "module.h",
                                     lambda tmp: _generate(wasm, tmp)))
@@ -117,7 +128,24 @@ def insert_hooks(source: str, wasm: Path) -> str:
         raise BuildError(f"{wasm}: unexpected wasm2c output (wabt {wabt().wabt_version()});"
                          " the hooks cannot be inserted")
     at = source.index(HOOKS_ANCHOR)
-    return source[:at] + HOOKS_INCLUDE + source[at:].replace(METER_AT, METER + METER_AT)
+    return source[:at] + HOOKS_INCLUDE + mark_leaves(source[at:]).replace(METER_AT,
+                                                                        METER + METER_AT)
+
+
+def mark_leaves(source: str) -> str:
+    """``source`` with the prologue of every small function that calls nothing made
+    ``LEAF_PROLOGUE`` (a function's body runs from its definition's line to the next
+    line that is a lone ``}``)."""
+    out, done = [], 0
+    for m in _DEFINITION.finditer(source):
+        end = source.find("\n}\n", m.end())
+        if end < 0:
+            break
+        body = source[m.end():end]
+        if len(body) <= LEAF_MAX_TEXT and not _CALL.search(body):
+            out += [source[done:m.end() - len(PROLOGUE)], LEAF_PROLOGUE]
+            done = m.end()
+    return "".join(out) + source[done:]
 
 
 def _generate(wasm: Path, out: Path) -> None:

@@ -4,9 +4,12 @@
    call, a memory region, a callback dispatcher. This adapter gives wasmtime those
    forms, in C because they are on every call:
    - Entry: one exported function of one store, called as an sbx_call_fn through
-     wasmtime_func_call_unchecked; the outermost call of a store with a time limit
-     sets its epoch deadline first (nested calls, made from callbacks, run under it);
-     a failed call's error and trap wait in the Store for the backend to take.
+     wasmtime_func_call_unchecked; the outermost call of a store arms it (nested
+     calls, made from callbacks, run under it): its epoch deadline is the next epoch,
+     and the store's epoch callback decides there whether the call goes on (its time
+     limit on the process's clock, interrupt(), a signal: _clock.h); the engine's epoch
+     moves every clock tick, on interrupt() and on a watched signal. A failed call's
+     error and trap, and why it was stopped, wait in the Store for the backend.
    - MemoryRef: an sbx_region_fn over the store's memory (wasmtime_memory_data/_size).
    - TRAMPOLINE: an unchecked host function that runs a boundary Callback (its env).
    - CREATOR: a wasmtime memory creator over sandboxlib._slab's slots, sized by
@@ -18,7 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+
 #include "../../_boundary.h"
+#include "../../_clock.h"
 #include "../../_slab.h"
 
 typedef union {
@@ -44,23 +50,72 @@ static struct {
   wasmtime_error_t* (*error_new)(const char* msg);
   sbx_dispatch_fn dispatch;
   const sbx_slab_api* slab;
+  void (*set_epoch_callback)(void* store,
+                             wasmtime_error_t* (*fn)(void* ctx, void* data, uint64_t* delta,
+                                                     uint8_t* kind),
+                             void* data, void (*finalizer)(void*));
+  sbx_clock* clock;
 } wt;
 
 #define HANDLE_BYTES 32 /* room for a wasmtime_func_t (16 bytes), wasmtime_memory_t (24) */
 
 /* -- Store: the call state of one store ------------------------------------------- */
+enum { STOP_NONE, STOP_INTERRUPTED, STOP_SIGNAL, STOP_TIMEOUT }; /* why a call was stopped */
+
 typedef struct {
   PyObject_HEAD
-  void* ctx;         /* wasmtime_context_t* */
-  uint64_t deadline; /* epoch ticks each outermost call may run; 0: no time limit */
-  long depth;        /* calls of this store running (they hold the sandbox's lock) */
+  void* ctx;        /* wasmtime_context_t* */
+  uint64_t timeout; /* clock ticks each outermost call may run; 0: no time limit */
+  uint64_t until;   /* the clock tick at which the running call's time is up */
+  long depth;       /* calls of this store running (they hold the sandbox's lock) */
+  uint64_t call;    /* outermost calls made so far: the running one's number */
+  uint64_t cancel;  /* the number of the call interrupt() stopped */
+  int main;         /* the running call is the main thread's */
+  uint64_t signals; /* watched signals when it started */
+  int stopped;      /* why the last call was stopped (STOP_*), until taken */
   wasmtime_error_t* err;
   wasm_trap_t* trap; /* of the last failed call, until taken */
 } Store;
 
+/* Before an outermost call: its number, its time limit, its thread; the epoch
+   callback looks at them from the next epoch on. */
+static void arm(Store* s) {
+  sbx_clock* c = wt.clock;
+  s->main = c->main_thread == (uint64_t)pthread_self();
+  s->signals = __atomic_load_n(&c->signals, __ATOMIC_SEQ_CST);
+  s->until = s->timeout ? c->ticks + s->timeout : SBX_NEVER;
+  __atomic_add_fetch(&s->call, 1, __ATOMIC_SEQ_CST);
+  wt.set_deadline(s->ctx, 1);
+}
+
+static int stop_reason(Store* s) {
+  sbx_clock* c = wt.clock;
+  if (s->main && c->main_ticks == SBX_NEVER && sbx_clock_signalled(c, s->signals))
+    return STOP_SIGNAL;
+  if (c->ticks >= s->until)
+    return STOP_TIMEOUT;
+  if (__atomic_load_n(&s->cancel, __ATOMIC_SEQ_CST) == __atomic_load_n(&s->call, __ATOMIC_SEQ_CST))
+    return STOP_INTERRUPTED;
+  return STOP_NONE;
+}
+
+/* wasmtime's epoch deadline callback (`data`: the Store): go on to the next epoch,
+   or stop the call (an error; why is kept in the Store). */
+static wasmtime_error_t* on_epoch(void* ctx, void* data, uint64_t* delta, uint8_t* kind) {
+  Store* s = data;
+  int why = stop_reason(s);
+  if (why) {
+    s->stopped = why;
+    return wt.error_new("sandboxlib: the call was stopped");
+  }
+  *delta = 1;
+  *kind = 0; /* WASMTIME_UPDATE_DEADLINE_CONTINUE */
+  return NULL;
+}
+
 static PyObject* Store_new(PyTypeObject* type, PyObject* args, PyObject* kw) {
-  unsigned long long ctx, deadline;
-  if (!PyArg_ParseTuple(args, "KK", &ctx, &deadline))
+  unsigned long long ctx, store, timeout;
+  if (!PyArg_ParseTuple(args, "KKK", &ctx, &store, &timeout))
     return NULL;
   if (!wt.call) {
     PyErr_SetString(PyExc_RuntimeError, "_adapter.setup() was not called");
@@ -69,29 +124,52 @@ static PyObject* Store_new(PyTypeObject* type, PyObject* args, PyObject* kw) {
   Store* s = (Store*)type->tp_alloc(type, 0);
   if (s) {
     s->ctx = (void*)(uintptr_t)ctx;
-    s->deadline = deadline;
+    s->timeout = timeout;
+    s->until = SBX_NEVER;
+    /* the store calls it only while a call runs, through an Entry holding this Store */
+    wt.set_epoch_callback((void*)(uintptr_t)store, on_epoch, s, NULL);
   }
   return (PyObject*)s;
 }
 
 static PyObject* Store_take_failure(Store* s, PyObject* unused) {
-  PyObject* r = Py_BuildValue("(KK)", (unsigned long long)(uintptr_t)s->err,
-                              (unsigned long long)(uintptr_t)s->trap);
+  PyObject* r = Py_BuildValue("(KKi)", (unsigned long long)(uintptr_t)s->err,
+                              (unsigned long long)(uintptr_t)s->trap, s->stopped);
   if (r)
-    s->err = NULL, s->trap = NULL; /* the caller frees them */
+    s->err = NULL, s->trap = NULL, s->stopped = STOP_NONE; /* the caller frees them */
   return r;
+}
+
+static PyObject* Store_arm(Store* s, PyObject* unused) {
+  arm(s);
+  Py_RETURN_NONE;
+}
+
+static PyObject* Store_interrupt(Store* s, PyObject* unused) {
+  if (__atomic_load_n(&s->depth, __ATOMIC_SEQ_CST) == 0)
+    Py_RETURN_FALSE;
+  __atomic_store_n(&s->cancel, __atomic_load_n(&s->call, __ATOMIC_SEQ_CST), __ATOMIC_SEQ_CST);
+  Py_RETURN_TRUE;
 }
 
 static PyMethodDef Store_methods[] = {
     {"take_failure", (PyCFunction)Store_take_failure, METH_NOARGS,
-     "(error, trap) of the last failed call, as addresses (0: none); the caller frees them."},
+     "(error, trap, why stopped) of the last failed call, as addresses (0: none) and a "
+     "STOP_* code; the caller frees them."},
+    {"arm", (PyCFunction)Store_arm, METH_NOARGS,
+     "Arm the store as an outermost call does (before instantiation and start-up)."},
+    {"interrupt", (PyCFunction)Store_interrupt, METH_NOARGS,
+     "Mark the running call stopped (True), or False if none runs; the caller then moves "
+     "the engine's epoch so that the call sees it."},
     {NULL}};
 
 static PyTypeObject StoreType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "sandboxlib.backends.wasmtime._adapter.Store",
     .tp_basicsize = sizeof(Store),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Store(context address, deadline ticks): the call state of one store.",
+    .tp_doc =
+        "Store(context address, store address, timeout in clock ticks or 0): the call "
+        "state of one store.",
     .tp_new = Store_new,
     .tp_methods = Store_methods,
 };
@@ -111,8 +189,8 @@ static int entry_call(void* ctx, sbx_val* v) {
   memset(w, 0, e->values * sizeof *w);
   for (size_t i = 0; i < e->values; i++)
     memcpy(&w[i], &v[i], sizeof v[i]);
-  if (s->deadline && s->depth == 0)
-    wt.set_deadline(s->ctx, s->deadline);
+  if (s->depth == 0)
+    arm(s);
   wasm_trap_t* trap = NULL;
   s->depth++;
   wasmtime_error_t* err = wt.call(s->ctx, e->func, w, e->values, &trap);
@@ -323,10 +401,11 @@ static wt_memory_creator creator = {NULL, memory_new, NULL};
 
 /* -- module ------------------------------------------------------------------------ */
 static PyObject* py_setup(PyObject* self, PyObject* args) {
-  unsigned long long a[8];
-  if (!PyArg_ParseTuple(args, "KKKKKKKK", &a[0], &a[1], &a[2], &a[3], &a[4], &a[5], &a[6], &a[7]))
+  unsigned long long a[10];
+  if (!PyArg_ParseTuple(args, "KKKKKKKKKK", &a[0], &a[1], &a[2], &a[3], &a[4], &a[5], &a[6], &a[7],
+                        &a[8], &a[9]))
     return NULL;
-  for (int i = 0; i < 8; i++)
+  for (int i = 0; i < 10; i++)
     if (!a[i])
       return PyErr_Format(PyExc_ValueError, "setup: argument %d is NULL", i + 1);
   const sbx_slab_api* slab = (const sbx_slab_api*)(uintptr_t)a[7];
@@ -341,6 +420,8 @@ static PyObject* py_setup(PyObject* self, PyObject* args) {
   wt.error_new = (void*)(uintptr_t)a[5];
   wt.dispatch = (sbx_dispatch_fn)(uintptr_t)a[6];
   wt.slab = slab;
+  wt.set_epoch_callback = (void*)(uintptr_t)a[8];
+  wt.clock = (sbx_clock*)(uintptr_t)a[9];
   Py_RETURN_NONE;
 }
 
@@ -355,7 +436,8 @@ static PyObject* py_expect(PyObject* self, PyObject* size) {
 static PyMethodDef methods[] = {
     {"setup", py_setup, METH_VARARGS,
      "setup(call_unchecked, set_epoch_deadline, memory_data, memory_data_size, trap_new, "
-     "error_new, callback_dispatch, slab_api): the addresses this adapter calls."},
+     "error_new, callback_dispatch, slab_api, store_epoch_deadline_callback, clock): the "
+     "addresses this adapter calls and reads."},
     {"expect", py_expect, METH_O,
      "Slot size in bytes for the next memory this thread instantiates (0: none)."},
     {NULL, NULL, 0, NULL},

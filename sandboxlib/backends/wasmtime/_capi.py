@@ -67,6 +67,10 @@ void *wasmtime_store_context(void *store);
 void wasmtime_store_limiter(void *store, int64_t memory_size, int64_t table_elements,
                             int64_t instances, int64_t tables, int64_t memories);
 void wasmtime_store_delete(void *store);
+void wasmtime_store_epoch_deadline_callback(void *store,
+    wasmtime_error_t *(*func)(void *context, void *data, uint64_t *delta, uint8_t *kind),
+    void *data, void (*finalizer)(void *));
+void wasmtime_engine_increment_epoch(void *engine);
 wasmtime_error_t *wasmtime_context_set_fuel(void *store, uint64_t fuel);
 void *wasi_config_new(void);
 void wasi_config_inherit_stdin(void *config);
@@ -93,7 +97,7 @@ lib: Any = ffi.dlopen(_library_path())
 EXTERN_P, BYTES = ffi.typeof("wasmtime_extern_t *"), ffi.typeof("uint8_t[]")
 INSTANCE_P, TRAP_PP = ffi.typeof("wasmtime_instance_t *"), ffi.typeof("wasm_trap_t **")
 
-TRAP_INTERRUPT, TRAP_OUT_OF_FUEL = 10, 11  # wasmtime_trap_code_t: the deadline, the fuel
+TRAP_OUT_OF_FUEL = 11  # wasmtime_trap_code_t (epoch deadlines end in the Store's callback)
 TRAP_CODES = {  # wasmtime_trap_code_t -> what it means
     0: TrapKind.STACK_OVERFLOW, 1: TrapKind.OUT_OF_BOUNDS, 2: TrapKind.MISALIGNED,
     3: TrapKind.TABLE_OUT_OF_BOUNDS, 4: TrapKind.INDIRECT_CALL_TO_NULL,

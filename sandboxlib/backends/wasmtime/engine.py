@@ -1,9 +1,11 @@
 """Engines, compiled modules (serialized once, deserialized after) and InstancePre.
 
-One engine per configuration (with or without fuel, with or without a time limit).
-Engines for time-limited sandboxes enable epoch interruption for per-call deadlines,
-ticked by one background thread (started again in a forked child, where the parent's
-does not run); the others leave its checks out of the code.
+One engine per configuration (with or without fuel, interruptible or not). An
+interruptible engine (the default) checks its epoch at every loop and call, so that a
+call can be stopped: at its time limit, by ``interrupt()`` or by Ctrl-C (the
+adapter's epoch callback decides); the process's clock (``sandboxlib._boundary``)
+moves every engine's epoch each tick once a sandbox with a time limit started it,
+and on a watched signal.
 
 Memories are slots of ``sandboxlib._slab`` sized for the sandbox's limit, which cost no
 mapping each; compiled code checks bounds against the memory's current size (with
@@ -14,15 +16,13 @@ no trap depends on a signal handler (see ``_config``).
 from __future__ import annotations
 
 import hashlib
-import os
-import threading
-import time
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
 import wasmtime
 
+from ..._boundary import add_waker
 from ...errors import BuildError, CapabilityError
 from ...once import Memo
 from ...progress import progress
@@ -33,21 +33,17 @@ from ...toolchain.wasi_linker import wasi_linker
 from . import _capi
 from .adapter import CREATOR
 
-EPOCH_TICK_SECONDS = 0.01
-
 
 @dataclass(frozen=True)
 class EngineKind:
     fuel: bool  # a CPU budget in instructions
-    epoch: bool = False  # a time limit: interruption checks at every loop and call
+    epoch: bool = True  # interruptible: checks at every loop and call
 
     def tag(self) -> str:
         return "-".join(["checked", *(name for name in ("fuel", "epoch") if getattr(self, name))])
 
 
 _engines: Memo[EngineKind, wasmtime.Engine] = Memo()
-_ticker_lock = threading.Lock()
-_ticker_started = False
 
 
 def engine(kind: EngineKind) -> wasmtime.Engine:
@@ -63,14 +59,18 @@ def _new_engine(kind: EngineKind) -> wasmtime.Engine:
     config.memory_reservation_for_growth = 0
     config.memory_init_cow = False  # wasmtime maps images only into its own memories
     _capi.set_memory_creator(config, CREATOR)
-    return wasmtime.Engine(config)
+    made = wasmtime.Engine(config)
+    add_waker(int(_capi.ffi.cast("uintptr_t", _capi.lib.wasmtime_engine_increment_epoch)),
+              int(_capi.ffi.cast("uintptr_t", _capi.address_of(made.ptr()))), made)
+    return made
 
 
 def _config(kind: EngineKind) -> wasmtime.Config:
     config = wasmtime.Config()
     refuse_in_wasmtime(config)
-    # checks at every loop back-edge and call cost 10-35% of bulk work (zlib, lz4, expat
-    # 1 MiB on wasmtime): only sandboxes with a time limit pay for them
+    # checks at every loop back-edge and call: 8-15% of bulk work (zlib 1 MiB), the
+    # price of stopping any call (Ctrl-C, interrupt()); Limits(interruptible=False)
+    # leaves them out
     config.epoch_interruption = kind.epoch
     config.consume_fuel = kind.fuel
     config.cranelift_opt_level = "speed"
@@ -84,34 +84,6 @@ def _config(kind: EngineKind) -> wasmtime.Config:
     # views of a memory (Memory.whole) hold its address: grow in place or fail
     config.memory_may_move = False
     return config
-
-
-def ensure_epoch_ticker() -> None:
-    """Start (once per process) the thread that advances every engine's epoch."""
-    global _ticker_started
-    if _ticker_started:
-        return
-    with _ticker_lock:
-        if _ticker_started:
-            return
-        _ticker_started = True
-
-    def tick() -> None:
-        while True:
-            time.sleep(EPOCH_TICK_SECONDS)
-            for eng in _engines.values():
-                eng.increment_epoch()
-
-    threading.Thread(target=tick, name="sandboxlib-epoch", daemon=True).start()
-
-
-def _forget_ticker() -> None:
-    """In a forked child: the parent's ticker thread is not there; start anew."""
-    global _ticker_lock, _ticker_started
-    _ticker_lock, _ticker_started = threading.Lock(), False
-
-
-os.register_at_fork(after_in_child=_forget_ticker)
 
 
 def compiled_module(kind: EngineKind, wasm: Path) -> wasmtime.Module:

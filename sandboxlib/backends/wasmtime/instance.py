@@ -11,10 +11,11 @@ from typing import Any, cast
 import wasmtime
 
 from ...abi import INITIALIZE, WASM32, Function, Prim, Signature, wasm_valtype
-from ...errors import ResourceError, SandboxError, TrapError, TrapKind
+from ...errors import Interrupted, ResourceError, SandboxError, TrapError, TrapKind
 from ...toolchain.wasmbinary import FuncType
-from ..._boundary import REGION_UNIFORM
+from ..._boundary import CLOCK_TICK_SECONDS, REGION_UNIFORM, start_clock
 from ..memory import RegionAccess
+from ..stopping import raise_signalled, refuse_uninterruptible, watch_signals
 from ..room import PAGE, limit_pages, no_room
 from ..base import CallbackTarget, LibraryModule, RawEntry, check_export, table_full
 from ...config import Grants, Limits
@@ -22,11 +23,9 @@ from . import _capi
 from ._capi import EXTERN_FUNC, EXTERN_MEMORY, ffi, lib
 from .adapter import CALL, REGION, TRAMPOLINE, Entry, MemoryRef, Store
 from .adapter import expect as expect_slot
-from .engine import (EPOCH_TICK_SECONDS, EngineKind, compiled_module, engine,
-                     ensure_epoch_ticker, instance_pre)
+from .engine import EngineKind, compiled_module, engine, instance_pre
 
 
-NO_DEADLINE = 1 << 48
 UNREGISTERED = TrapKind.UNREGISTERED_CALLBACK.value  # in the trampoline's trap message
 _VALTYPES = {"i32": wasmtime.ValType.i32(), "i64": wasmtime.ValType.i64(),
              "f32": wasmtime.ValType.f32(), "f64": wasmtime.ValType.f64()}
@@ -121,15 +120,15 @@ class WasmtimeInstance:
         lib.wasmtime_store_limiter(raw, limits.memory_bytes, limits.table_elements, 1, 1, 1)
         if limits.fuel is not None:
             _check(lib.wasmtime_context_set_fuel(ctx, limits.fuel))
-        self._deadline = NO_DEADLINE
+        timeout = 0  # clock ticks per outermost call (0: none)
         if limits.timeout is not None:
-            ensure_epoch_ticker()
-            self._deadline = max(1, math.ceil(limits.timeout / EPOCH_TICK_SECONDS))
+            start_clock()
+            timeout = max(1, math.ceil(limits.timeout / CLOCK_TICK_SECONDS))
+        watch_signals()
         # the call state the adapter keeps: deadlines of outermost calls, failures
-        self._calls = Store(self._ctx_address,
-                            0 if self._deadline == NO_DEADLINE else self._deadline)
+        self._calls = Store(self._ctx_address, int(ffi.cast("uintptr_t", raw)), timeout)
         # instantiation (a start function, were one accepted) runs under the deadline too
-        lib.wasmtime_context_set_epoch_deadline(ctx, self._deadline)
+        self._calls.arm()
         self._targets: list[CallbackTarget] = []  # see add_callback
         self._table: wasmtime.Table | None = None
         self._instance = ffi.new(_capi.INSTANCE_P)
@@ -137,7 +136,6 @@ class WasmtimeInstance:
         expect_slot(limit_pages(limits) * PAGE)
         err = lib.wasmtime_instance_pre_instantiate(loaded.pre_ptr, ctx, self._instance, trap)
         expect_slot(0)
-        lib.wasmtime_context_set_epoch_deadline(ctx, NO_DEADLINE)
         if err:  # imports are resolved already: what is left is the store's limits
             message = _capi.take_message("error", err)
             lib.wasmtime_error_delete(err)
@@ -159,7 +157,7 @@ class WasmtimeInstance:
         self._loaded.check(INITIALIZE)
         handle = _capi.export_handle(self._ctx, self._instance, INITIALIZE.name, EXTERN_FUNC)
         trap = ffi.new(_capi.TRAP_PP)
-        lib.wasmtime_context_set_epoch_deadline(self._ctx, self._deadline)
+        self._calls.arm()
         values = ffi.new("wasmtime_val_raw_t[]", 1)
         err = lib.wasmtime_func_call_unchecked(self._ctx, handle, values, 0, trap)
         if err or trap[0]:
@@ -172,14 +170,27 @@ class WasmtimeInstance:
         return RawEntry((entry, self), CALL, entry.address, self._failed)
 
     def _failed(self, code: int, unused: int) -> None:
-        err, trap = self._calls.take_failure()
-        holder = ffi.new(_capi.TRAP_PP)
-        holder[0] = ffi.cast("wasm_trap_t *", trap)
-        self._fail(ffi.cast("wasmtime_error_t *", err), holder)
+        self._fail(_NULL, ffi.new(_capi.TRAP_PP))
 
     def _fail(self, err: Any, trap: Any) -> None:
-        """Turn a failed call into the right exception (and free what wasmtime gave).
-        A callback's exception travels as a host trap and is re-raised as itself."""
+        """Turn a failed call into the right exception (and free what wasmtime gave);
+        the failure the adapter holds first. A callback's exception travels as a host
+        trap and is re-raised as itself."""
+        held_err, held_trap, stopped = self._calls.take_failure()
+        if held_err or held_trap:
+            err, trap[0] = ffi.cast("wasmtime_error_t *", held_err), ffi.cast("wasm_trap_t *",
+                                                                              held_trap)
+        if stopped:
+            if err:
+                lib.wasmtime_error_delete(err)
+            if trap[0]:
+                lib.wasm_trap_delete(trap[0])
+            if stopped == _STOPPED_BY_SIGNAL:
+                raise_signalled()
+            if stopped == _STOPPED_BY_TIME:
+                raise ResourceError("CPU limit: the call exceeded its time limit "
+                                    f"({self._limits.timeout} s)")
+            raise Interrupted("the call was interrupted (Sandbox.interrupt())")
         if err:
             status = ffi.new("int *")
             exited = lib.wasmtime_error_exit_status(err, status)
@@ -198,8 +209,6 @@ class WasmtimeInstance:
         lib.wasm_trap_delete(t)
         if has_code and code[0] == _capi.TRAP_OUT_OF_FUEL:
             raise ResourceError("CPU limit: the sandbox ran out of fuel")
-        if has_code and code[0] == _capi.TRAP_INTERRUPT:
-            raise ResourceError("CPU limit: the call exceeded its time limit")
         kind = _capi.TRAP_CODES.get(code[0], TrapKind.OTHER) if has_code else TrapKind.OTHER
         # a frame reads "<index>: <offset> - <module>!<function>"
         frames = [line.split(" - ", 1)[-1].strip().split("!", 1)[-1]
@@ -238,11 +247,19 @@ class WasmtimeInstance:
         """The store as wasmtime-py sees it (for its table operations)."""
         return _capi.store_context(self._ctx)
 
+    def interrupt(self) -> bool:
+        refuse_uninterruptible(self._limits)
+        if not self._calls.interrupt():
+            return False
+        lib.wasmtime_engine_increment_epoch(self._loaded.engine_ptr)  # the call looks now
+        return True
+
     def close(self) -> None:
         """Nothing to release early: the store goes with the last reference."""
 
 
 _NULL = ffi.NULL
+_STOPPED_BY_SIGNAL, _STOPPED_BY_TIME = 2, 3  # the adapter's STOP_SIGNAL, STOP_TIMEOUT
 # Callbacks run in C: the trampoline gets the compiled Callback as its environment.
 _TRAMPOLINE = ffi.cast("wasmtime_func_unchecked_callback_t", TRAMPOLINE)
 
@@ -309,7 +326,7 @@ class WasmtimeBackend:
     model = WASM32
 
     def instantiate(self, library: LibraryModule, limits: Limits, grants: Grants) -> WasmtimeInstance:
-        kind = EngineKind(fuel=limits.fuel is not None, epoch=limits.timeout is not None)
+        kind = EngineKind(fuel=limits.fuel is not None, epoch=limits.interruptible)
         loaded = library.memo(("wasmtime", kind, grants, limits.memory_bytes),
                               lambda: self._load(library, kind, grants, limits))
         return WasmtimeInstance(loaded, limits, grants)

@@ -1,7 +1,10 @@
 """Compress (level 6) and decompress 1 MiB: sandboxed zlib on a backend against
-CPython's ``zlib`` (the same zlib, 1.2.13), measured interleaved in one run.
+CPython's ``zlib`` (the same zlib, 1.2.13), measured interleaved in one run; and a
+request-sized decompress (179 KiB out) in a fresh sandbox each time, against CPython's
+and a reused sandbox, with the page faults it takes.
 
 ``bench_zlib(backend)`` returns the medians and ratios for one backend;
+``bench_request(backend)`` those of the request-sized decompress;
 ``workload`` adds them to ``sandboxlib bench`` (entry-point group ``sandboxlib.bench``);
 ``measure()`` does every backend; ``python -m sandboxlib.wrapped.zlib.bench`` prints them.
 """
@@ -9,8 +12,11 @@ CPython's ``zlib`` (the same zlib, 1.2.13), measured interleaved in one run.
 from __future__ import annotations
 
 import random
+import resource
 import statistics
+import time
 import zlib
+from typing import Callable
 
 from sandboxlib.backends import BACKENDS
 from sandboxlib.bench import ISOLATING, Record, interleaved_medians
@@ -19,6 +25,7 @@ import sandboxlib.wrapped.zlib as wz
 
 SIZE = 1 << 20
 LEVEL = 6
+REQUEST_SIZE = 179 << 10
 
 
 def make_payload(size: int = SIZE, seed: int = 1) -> bytes:
@@ -58,18 +65,73 @@ def bench_zlib(backend: str, rounds: int = 9, size: int = SIZE) -> dict[str, flo
     return medians
 
 
+def _minor_faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def request_ops(backend: str, packed: bytes) -> dict[str, Callable[[], bytes]]:
+    """Decompressing one request's ``packed`` bytes: with CPython's zlib, in a fresh
+    ``decompressobj()`` (so a fresh sandbox) each time, and in this thread's reused
+    sandbox (``decompress``)."""
+    def cpython() -> bytes:
+        d = zlib.decompressobj()
+        return d.decompress(packed) + d.flush()
+
+    def fresh() -> bytes:
+        d = wz.decompressobj(backend=backend)
+        return d.decompress(packed) + d.flush()
+
+    return {"cpython": cpython, "fresh": fresh,
+            "reused": lambda: wz.decompress(packed, backend=backend)}
+
+
+def bench_request(backend: str, rounds: int = 25) -> dict[str, float]:
+    """Median seconds of ``request_ops`` on ``REQUEST_SIZE`` bytes of ``make_payload``
+    (interleaved), minor page faults per request of each, and the ratios.
+
+    Keys: ``cpython``, ``fresh``, ``reused``; ``<op>_faults``; ``fresh_ratio`` and
+    ``reused_ratio`` (over CPython), ``fresh_over_reused``."""
+    data = make_payload(REQUEST_SIZE)
+    ops = request_ops(backend, zlib.compress(data, LEVEL))
+    for name, op in ops.items():  # warm-up, and a check
+        if op() != data:
+            raise AssertionError(f"{backend}: {name} decompression differs from the input")
+    samples: dict[str, list[float]] = {name: [] for name in ops}
+    faults = dict.fromkeys(ops, 0)
+    for _ in range(rounds):
+        for name, op in ops.items():
+            before, start = _minor_faults(), time.perf_counter()
+            op()
+            samples[name].append(time.perf_counter() - start)
+            faults[name] += _minor_faults() - before
+    r = {name: statistics.median(values) for name, values in samples.items()}
+    r.update({f"{name}_faults": count / rounds for name, count in faults.items()})
+    r["fresh_ratio"] = r["fresh"] / r["cpython"]
+    r["reused_ratio"] = r["reused"] / r["cpython"]
+    r["fresh_over_reused"] = r["fresh"] / r["reused"]
+    return r
+
+
 def workload(record: Record, quick: bool) -> None:
-    """``sandboxlib bench``: ``zlib_compress_1mib`` and ``zlib_decompress_1mib`` on
-    each isolating backend; "native" is CPython's zlib (its median over those runs)."""
-    cpython: dict[str, list[float]] = {"compress": [], "decompress": []}
+    """``sandboxlib bench``: ``zlib_compress_1mib`` and ``zlib_decompress_1mib``, and
+    ``zlib_request_fresh`` (a 179 KiB decompress in a fresh sandbox) and
+    ``zlib_request_reused`` on each isolating backend; "native" is CPython's zlib (its
+    median over those runs)."""
+    cpython: dict[str, list[float]] = {"compress": [], "decompress": [], "request": []}
     for backend in ISOLATING:
         r = bench_zlib(backend, rounds=5 if quick else 9)
         record("zlib_compress_1mib", backend, r["compress"], "ms")
         record("zlib_decompress_1mib", backend, r["decompress"], "ms")
         cpython["compress"].append(r["cpython_compress"])
         cpython["decompress"].append(r["cpython_decompress"])
-    for op, samples in cpython.items():
-        record(f"zlib_{op}_1mib", "native", statistics.median(samples), "ms")
+        q = bench_request(backend, rounds=9 if quick else 25)
+        record("zlib_request_fresh", backend, q["fresh"])
+        record("zlib_request_reused", backend, q["reused"])
+        cpython["request"].append(q["cpython"])
+    for op in ("compress", "decompress"):
+        record(f"zlib_{op}_1mib", "native", statistics.median(cpython[op]), "ms")
+    for op in ("fresh", "reused"):
+        record(f"zlib_request_{op}", "native", statistics.median(cpython["request"]))
 
 
 def measure(rounds: int = 9) -> dict[str, dict[str, float]]:
@@ -85,6 +147,14 @@ def main() -> None:
         print(f"  {backend:<10} {r['compress'] * 1e3:8.2f}ms {r['cpython_compress'] * 1e3:7.2f}ms "
               f"{r['compress_ratio']:5.2f}x   {r['decompress'] * 1e3:8.2f}ms "
               f"{r['cpython_decompress'] * 1e3:7.2f}ms {r['decompress_ratio']:5.2f}x")
+    print(f"decompressing {REQUEST_SIZE >> 10} KiB per request (medians, interleaved; "
+          "minor page faults per request):")
+    for backend in ISOLATING:
+        q = bench_request(backend)
+        print(f"  {backend:<10} fresh {q['fresh'] * 1e6:7.1f}us ({q['fresh_faults']:5.1f} faults) "
+              f"{q['fresh_ratio']:5.2f}x   reused {q['reused'] * 1e6:7.1f}us "
+              f"{q['reused_ratio']:5.2f}x   CPython {q['cpython'] * 1e6:7.1f}us   "
+              f"fresh/reused {q['fresh_over_reused']:5.2f}x")
 
 
 if __name__ == "__main__":

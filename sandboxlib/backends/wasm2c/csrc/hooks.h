@@ -4,26 +4,29 @@
    ours: a native stack budget check in every function prologue, a call_indirect slow
    path that tells the failure apart, and memory and tables allocated by us (a slot of
    sandboxlib._slab sized for the sandbox's memory limit, never aborting the process).
-   Builds for sandboxes with a CPU limit also check at every call and, as translate.py
-   puts SBX_METER before every loop back-edge (METER_AT), every loop iteration:
-   SBX_METERED=1 spends one unit of fuel there and compares the clock with the call's
-   deadline, SBX_METERED=2 (a time limit only) just compares, which costs less. Names used from
-   module.c: `instance` (each function's first parameter), LIKELY, UNLIKELY. Every trap
-   raised in a function's body names that function (`__func__`); one raised in wasm2c's
-   inline load and store helpers names the helper, which Python does not report. */
+   Builds also check at every call and, as translate.py puts SBX_METER before every
+   loop back-edge (METER_AT), every loop iteration: SBX_METERED=1 spends one unit of
+   fuel there and compares the call's clock with its deadline, SBX_METERED=2 (the
+   default: a time limit, interrupt() and Ctrl-C stop a call there) just compares,
+   which costs nothing measurable; SBX_METERED=0 (Limits(interruptible=False)) checks
+   nothing. Names used from module.c: `instance` (each function's first parameter),
+   LIKELY, UNLIKELY. Every trap raised in a function's body names that function
+   (`__func__`); one raised in wasm2c's inline load and store helpers names the helper,
+   which Python does not report. */
 #ifndef SBX_HOOKS_H
 #define SBX_HOOKS_H
 #include "sbx.h"
 
 #if SBX_METERED == 1
-#define SBX_METER                                                                               \
-  if (UNLIKELY(--SBX_STATE(instance)->fuel < 0 || *sbx_clock >= SBX_STATE(instance)->deadline)) \
-    sbx_trap_in((wasm_rt_trap_t)SBX_TRAP_FUEL, __func__);                                       \
+#define SBX_METER                                                             \
+  if (UNLIKELY(--SBX_STATE(instance)->fuel < 0 ||                             \
+               *SBX_STATE(instance)->clock >= SBX_STATE(instance)->deadline)) \
+    sbx_attend(SBX_STATE(instance));                                          \
   else
 #elif SBX_METERED == 2
-#define SBX_METER                                            \
-  if (UNLIKELY(*sbx_clock >= SBX_STATE(instance)->deadline)) \
-    sbx_trap_in((wasm_rt_trap_t)SBX_TRAP_FUEL, __func__);    \
+#define SBX_METER                                                             \
+  if (UNLIKELY(*SBX_STATE(instance)->clock >= SBX_STATE(instance)->deadline)) \
+    sbx_attend(SBX_STATE(instance));                                          \
   else
 #else
 #define SBX_METER
@@ -37,6 +40,11 @@
   if (UNLIKELY(SBX_SP() < SBX_STATE(instance)->stack_limit)) \
     sbx_trap_in((wasm_rt_trap_t)SBX_TRAP_STACK, __func__);   \
   SBX_METER {                                                \
+  }
+
+/* A function that calls nothing (translate.py: mark_leaves) cannot recurse. */
+#define SBX_LEAF_PROLOGUE \
+  SBX_METER {             \
   }
 
 #undef CHECK_CALL_INDIRECT

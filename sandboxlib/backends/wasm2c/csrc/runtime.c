@@ -140,7 +140,12 @@ static int sbx_enter(sbx_instance* s, sbx_frame* f) {
   if (!sbx_hold(s))
     return SBX_TRAP_CLOSED;
   if (st->depth == 0) { /* the outermost call: its deadline; nested ones run under it */
-    st->deadline = st->timeout ? *sbx_clock + st->timeout : UINT64_MAX;
+    int main = sbx_clocks->main_thread == (uint64_t)pthread_self();
+    st->clock = main ? &sbx_clocks->main_ticks : &sbx_clocks->ticks;
+    st->signals_seen = main ? __atomic_load_n(&sbx_clocks->signals, __ATOMIC_SEQ_CST) : 0;
+    st->until = st->timeout ? sbx_clocks->ticks + st->timeout : SBX_NEVER;
+    __atomic_add_fetch(&st->call, 1, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&st->deadline, st->until, __ATOMIC_SEQ_CST);
     uintptr_t here = SBX_SP(), floor = sbx_thread_floor();
     if (here <= floor) {
       sbx_drop(s);
@@ -304,7 +309,8 @@ sbx_instance* sbx_new(uint64_t max_pages, uint32_t max_table, uintptr_t handle, 
   s->state.handle = handle;
   s->state.fuel = fuel;
   s->state.timeout = timeout;
-  s->state.deadline = UINT64_MAX;
+  s->state.clock = &sbx_clocks->ticks;
+  s->state.deadline = s->state.until = SBX_NEVER;
   return s;
 }
 
@@ -312,16 +318,44 @@ sbx_state* sbx_state_of(sbx_instance* s) {
   return &s->state;
 }
 
-static const volatile uint64_t sbx_no_clock; /* until sbx_set_clock: never a deadline */
-const volatile uint64_t* sbx_clock = &sbx_no_clock;
+static sbx_clock sbx_no_clock; /* until sbx_set_clock: never a deadline */
+sbx_clock* sbx_clocks = &sbx_no_clock;
 
-void sbx_set_clock(uintptr_t ticks) {
-  sbx_clock = (const volatile uint64_t*)ticks;
+void sbx_set_clock(uintptr_t clock) {
+  sbx_clocks = (sbx_clock*)clock;
 }
 
-/* Whether the last (or running) call's deadline has passed. */
+/* Whether the last (or running) call's time limit has passed. */
 int sbx_interrupted(sbx_instance* s) {
-  return *sbx_clock >= s->state.deadline;
+  return sbx_clocks->ticks >= s->state.until;
+}
+
+void sbx_attend(sbx_state* st) {
+  if (st->fuel < 0)
+    sbx_trap((wasm_rt_trap_t)SBX_TRAP_FUEL);
+  if (st->clock == &sbx_clocks->main_ticks && *st->clock == SBX_NEVER &&
+      sbx_clock_signalled(sbx_clocks, st->signals_seen))
+    sbx_trap((wasm_rt_trap_t)SBX_TRAP_SIGNAL);
+  if (sbx_clocks->ticks >= st->until)
+    sbx_trap((wasm_rt_trap_t)SBX_TRAP_FUEL);
+  uint64_t call = __atomic_load_n(&st->call, __ATOMIC_SEQ_CST);
+  if (__atomic_load_n(&st->cancel, __ATOMIC_SEQ_CST) == call)
+    sbx_trap((wasm_rt_trap_t)SBX_TRAP_INTERRUPTED);
+  /* stale: an interrupt() of an earlier call. One of this call that comes now wrote
+     `cancel` before the deadline: it is seen below, or its deadline comes after ours */
+  __atomic_store_n(&st->deadline, st->until, __ATOMIC_SEQ_CST);
+  if (__atomic_load_n(&st->cancel, __ATOMIC_SEQ_CST) == call)
+    sbx_trap((wasm_rt_trap_t)SBX_TRAP_INTERRUPTED);
+}
+
+/* Stop the running call of s at its next check (from any thread); 0 if none runs. */
+int sbx_interrupt(sbx_instance* s) {
+  if (__atomic_load_n(&s->state.depth, __ATOMIC_SEQ_CST) == 0)
+    return 0;
+  __atomic_store_n(&s->state.cancel, __atomic_load_n(&s->state.call, __ATOMIC_SEQ_CST),
+                   __ATOMIC_SEQ_CST);
+  __atomic_store_n(&s->state.deadline, 0, __ATOMIC_SEQ_CST);
+  return 1;
 }
 
 /* Free the instance's memory and tables now, or when its running calls return

@@ -3,6 +3,7 @@
    (runtime.c). */
 #ifndef SBX_H
 #define SBX_H
+#include "_clock.h"
 #include "module.h" /* the translated module's header (wasm2c -n m: w2c_m) */
 #include "traps.h"
 
@@ -24,13 +25,20 @@ typedef struct {
   sbx_cb* callbacks;        /* every callback record ever made, freed at release */
   volatile int64_t fuel;    /* metered builds: units left (a call or a loop iteration each) */
   uint64_t timeout;         /* clock ticks an outermost call may run (0: no time limit) */
-  uint64_t deadline;        /* the clock tick at which the running call traps (or never) */
+  /* The running call's clock (the process's, or the main thread's, which a signal
+     stops) and what compiled code compares it with: `until`, or 0 to stop the call. */
+  const volatile uint64_t* clock;
+  volatile uint64_t deadline;
+  uint64_t until;           /* the clock tick at which the running call's time is up */
+  volatile uint64_t call;   /* outermost calls made so far: the running one's number */
+  volatile uint64_t cancel; /* the number of the call interrupt() stopped */
+  uint64_t signals_seen;    /* watched signals when the main thread's call started */
   const char* trap_in;      /* the C name of the function the last trap happened in, or NULL */
 } sbx_state;
 
-/* The process's clock of deadlines (sandboxlib._boundary's CLOCK_TICKS, advanced every
-   CLOCK_TICK_SECONDS once started): metered builds compare it with the deadline. */
-extern const volatile uint64_t* sbx_clock;
+/* The process's clock of deadlines and record of signals (sandboxlib._boundary's
+   CLOCK): compiled code compares a call's clock with its deadline (SBX_METER). */
+extern sbx_clock* sbx_clocks;
 
 /* A host callback in a table slot. Records belong to their instance and live until
    it is released, so a slot (or a copy of it the module made) never points at
@@ -71,6 +79,9 @@ typedef struct {
 void sbx_trap(wasm_rt_trap_t code) __attribute__((noreturn));
 /* A trap in the translated function `fn` (its C name, w2c_m_<mangled wasm name>). */
 void sbx_trap_in(wasm_rt_trap_t code, const char* fn) __attribute__((noreturn));
+/* A check of the running call fired: trap (fuel, time, interrupt(), a signal) or
+   return if it was stale. */
+void sbx_attend(sbx_state* st);
 bool sbx_call_indirect_failed(const wasm_rt_funcref_table_t* table, wasm_rt_func_type_t expected,
                               u64 index, const char* fn);
 void sbx_allocate_memory(sbx_state* st, wasm_rt_memory_t* mem, uint64_t initial, uint64_t max,

@@ -18,6 +18,8 @@ enum {
   SBX_TRAP_UNREGISTERED = 0x10A, /* a callback removed, or of a closed instance, was called */
   SBX_TRAP_TABLE_LIMIT = 0x10B,  /* a table of the module is larger than the limit */
   SBX_TRAP_NO_ROOM = 0x10C,      /* the machine has no room for the memory (see _slab.failure) */
+  SBX_TRAP_INTERRUPTED = 0x10D,  /* interrupt() stopped the call */
+  SBX_TRAP_SIGNAL = 0x10E,       /* a watched signal (SIGINT) stopped the main thread's call */
 };
 
 #endif
