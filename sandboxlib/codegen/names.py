@@ -25,7 +25,7 @@ BUILTINS = frozenset(dir(builtins))
 # the classes.
 LIBRARY_PROXY_MEMBERS = frozenset({
     "_bind", "alloc", "borrow", "callback", "close", "copy_in", "free", "handles", "keep",
-    "new", "out", "poisoned", "sandbox", "view"})
+    "new", "out", "poisoned", "sandbox", "snapshot", "view"})
 HELPERS_MEMBERS = frozenset({"_count", "_lib", "_string"})
 STRUCT_MEMBERS = frozenset({
     "_address", "_fields_", "_layouts", "_memory", "_model", "_offset", "_read", "_sandbox",
