@@ -1,14 +1,29 @@
 """What the wheel builds besides the Python files: the extensions (the compiled boundary
 ``sandboxlib._boundary``, the allocator of linear memories ``sandboxlib._slab``, the
 wasmtime backend's adapter to the boundary and wrapped.expat's dispatch fast lane) and the drop-ins' generated packages
-(``build_generated``); everything else is in pyproject.toml."""
+(``build_generated``); what the sdist carries besides MANIFEST.in's files (the pinned
+third-party tarballs, ``sdist``); everything else is in pyproject.toml."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 from setuptools import Command, Extension, setup
 from setuptools.command.build import build
+from setuptools.command.sdist import sdist
+
+ROOT = Path(__file__).resolve().parent
+# The pinned third-party tarballs the drop-ins are built from (sandboxlib.toolchain.pins),
+# fetched and verified into the sdist by its build, never into git: building a wheel
+# from the sdist then needs no network ($SANDBOXLIB_SOURCES points there).
+THIRD_PARTY = "third_party"
+BUNDLE = """
+import sys
+from pathlib import Path
+from sandboxlib.toolchain.fetch import bundle_pins
+bundle_pins(Path(sys.argv[1]))
+"""
 
 FLAGS = ["-O2", "-Wall", "-Werror=implicit"]
 # the compiled boundary's files beside its module (sandboxlib/_boundary.c)
@@ -29,6 +44,25 @@ for spec in sorted(Path("sandboxlib/wrapped").glob("*/*.toml")):
 """
 
 
+def with_sources() -> dict[str, str]:
+    """The environment, with $SANDBOXLIB_SOURCES naming the tree's third_party/ if it has
+    one (an unpacked sdist), unless it names another directory already."""
+    env = dict(os.environ)
+    if (ROOT / THIRD_PARTY).is_dir():
+        env.setdefault("SANDBOXLIB_SOURCES", str(ROOT / THIRD_PARTY))
+    return env
+
+
+class Sdist(sdist):
+    """``sdist``, and the pinned tarballs (verified by sha256) under third_party/."""
+
+    def make_release_tree(self, base_dir: str, files: list[str]) -> None:
+        super().make_release_tree(base_dir, files)
+        target = Path(base_dir, THIRD_PARTY).resolve()
+        subprocess.run([sys.executable, "-B", "-c", BUNDLE, str(target)], cwd=ROOT,
+                       env=with_sources(), check=True)
+
+
 class BuildGenerated(Command):
     """Generate the drop-ins' packages (``sandboxlib/wrapped/*/_generated/``) into the
     wheel from the pinned sources, with their wasm2c extensions built, so that using a
@@ -47,7 +81,8 @@ class BuildGenerated(Command):
 
     def run(self) -> None:
         if not self.editable_mode:
-            subprocess.run([sys.executable, "-B", "-c", SHIP], cwd=self.build_lib, check=True)
+            subprocess.run([sys.executable, "-B", "-c", SHIP], cwd=self.build_lib,
+                           env=with_sources(), check=True)
 
     def get_outputs(self) -> list[str]:
         """The files ``run`` wrote."""
@@ -64,7 +99,7 @@ class Build(build):
 
 
 setup(
-    cmdclass={"build": Build, "build_generated": BuildGenerated},
+    cmdclass={"build": Build, "build_generated": BuildGenerated, "sdist": Sdist},
     ext_modules=[
         Extension("sandboxlib._boundary", ["sandboxlib/_boundary.c", *BOUNDARY_PARTS],
                   extra_compile_args=[*FLAGS, "-fvisibility=hidden"],

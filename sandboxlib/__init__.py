@@ -19,10 +19,9 @@ _FROM = {  # public name -> the module it lives in
     **dict.fromkeys(("HOST", "WASM32", "CType", "DataModel", "Function", "FuncPtr",
                      "PointerValue", "Prim", "Ptr", "Signature"), ".abi"),
     **dict.fromkeys(("ArgumentError", "BoundsError", "BuildError", "CapabilityError",
-                     "ClosedError", "Interrupted", "LimitExceeded", "PoisonedError",
-                     "ResourceError",
-                     "SandboxError", "TaintError", "TrapError", "UnknownBackendError"),
-                    ".errors"),
+                     "ClosedError", "GeneratorWarning", "Interrupted", "LimitExceeded",
+                     "PoisonedError", "ResourceError", "SandboxError", "SandboxlibWarning",
+                     "TaintError", "TrapError", "UnknownBackendError"), ".errors"),
     **dict.fromkeys(("Handle", "HandleTable"), ".runtime.handles"),
     "Library": ".library",
     **dict.fromkeys(("Allocation", "CallbackHandle", "Grants", "Limits", "Memory", "Preopen",
@@ -36,11 +35,11 @@ _FROM = {  # public name -> the module it lives in
 __all__ = [
     "HOST", "WASM32", "Allocation", "ArgumentError", "BoundsError", "BuildError", "CType",
     "CallbackHandle", "CapabilityError", "Cell", "ClosedError", "DataModel", "FuncPtr",
-    "Function", "Grants", "Handle", "HandleTable", "Interrupted", "Library", "LimitExceeded",
-    "Limits",
-    "Memory", "PointerValue", "PoisonedError", "Preopen", "Prim", "Ptr", "ResourceError",
-    "Sandbox", "SandboxError", "SandboxPool", "Signature", "TaintError", "Tainted",
-    "TaintedPtr", "TrapError", "UnknownBackendError", "__version__", "set_strict",
+    "Function", "GeneratorWarning", "Grants", "Handle", "HandleTable", "Interrupted",
+    "Library", "LimitExceeded", "Limits", "Memory", "PointerValue", "PoisonedError", "Preopen",
+    "Prim", "Ptr", "ResourceError", "Sandbox", "SandboxError", "SandboxPool",
+    "SandboxlibWarning", "Signature", "TaintError", "Tainted", "TaintedPtr", "TrapError",
+    "UnknownBackendError", "__version__", "set_strict",
 ]
 
 
@@ -59,8 +58,9 @@ if TYPE_CHECKING:
     from .abi import (HOST, WASM32, CType, DataModel, Function, FuncPtr, PointerValue, Prim,
                       Ptr, Signature)
     from .errors import (ArgumentError, BoundsError, BuildError, CapabilityError, ClosedError,
-                         Interrupted, LimitExceeded, PoisonedError, ResourceError, SandboxError,
-                         TaintError, TrapError, UnknownBackendError)
+                         GeneratorWarning, Interrupted, LimitExceeded, PoisonedError,
+                         ResourceError, SandboxError, SandboxlibWarning, TaintError, TrapError,
+                         UnknownBackendError)
     from .library import Library
     from .runtime import (Allocation, CallbackHandle, Grants, Limits, Memory, Preopen,
                           Sandbox)

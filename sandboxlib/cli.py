@@ -13,13 +13,15 @@ import importlib
 import logging
 import os
 import sys
+import warnings
 from pathlib import Path
+from typing import TextIO
 
 from . import __version__
 from .codegen.plan import PackagePlan, warn_skipped
 from .codegen.generate import WrapRequest, build_module, check_package_name, plan_for, wrap
 from .codegen.spec import load_annotations, load_spec
-from .errors import SandboxError
+from .errors import SandboxError, SandboxlibWarning
 from .toolchain.extras import WrapExtraMissing
 from .progress import LOGGER, StderrHandler, is_quiet, set_quiet
 
@@ -69,7 +71,20 @@ def _check_name(name: str, force: bool) -> None:
     """Refuse a package name that cannot be imported or hides a module (warn if forced)."""
     warning = check_package_name(name, force)
     if warning:
-        print(f"sandboxlib: warning: {warning} (--force)", file=sys.stderr)
+        warnings.warn(f"{warning} (--force)", SandboxlibWarning, stacklevel=2)
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: TextIO | None = None, line: str | None = None) -> None:
+    """sandboxlib's warnings as the command's lines on stderr (``--quiet`` too); others
+    as Python shows them."""
+    if issubclass(category, SandboxlibWarning):
+        print(f"sandboxlib: warning: {message}", file=sys.stderr)
+    else:
+        _python_shows(message, category, filename, lineno, file, line)
+
+
+_python_shows = warnings.showwarning
 
 
 def _out(text: str | None = None) -> None:
@@ -101,7 +116,6 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _report(path: Path, plan: PackagePlan) -> None:
-    warn_skipped(plan)
     _out(f"wrote {path}/: {len(plan.functions)} function(s), {len(plan.structs)} struct(s), "
          f"{len(plan.constants)} constant(s), {len(plan.skipped)} skipped")
 
@@ -142,7 +156,7 @@ def _build(args: argparse.Namespace) -> int:
 
 def _precompile(args: argparse.Namespace) -> int:
     from .codegen.packages import import_package
-    from .precompile import SHIPPED_METERS, warm
+    from .precompile import SHIPPED_METERS, precompile_into_package, warm
     from .library import Library
     package = Path(args.package).resolve()
     if not (package / "__init__.py").is_file():
@@ -153,9 +167,13 @@ def _precompile(args: argparse.Namespace) -> int:
     if not isinstance(library, Library):
         raise SandboxError(f"{package}: not a generated package (it defines no LIBRARY)")
     backends, meters = args.backend or ["wasm2c"], args.meter or list(SHIPPED_METERS)
-    warm(library, backends, meters)
+    if args.cache:
+        warm(library, backends, meters)
+    else:
+        precompile_into_package(library, backends, meters)
     _out(f"precompiled {package}: {', '.join(backends)}"
-         + (f" (meters {', '.join(map(str, meters))})" if "wasm2c" in backends else ""))
+         + (f" (meters {', '.join(map(str, meters))})" if "wasm2c" in backends else "")
+         + (" into the build cache" if args.cache else " into the package"))
     return 0
 
 
@@ -222,13 +240,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_gen)
 
     p = sub.add_parser("precompile", parents=[common],
-                       help="do a generated package's first-use work now (build cache)")
+                       help="do a generated package's first-use work now, into the package")
     p.add_argument("package", help="the package's folder (DIR/NAME/ from wrap or gen)")
     p.add_argument("--backend", action="append", choices=["wasm2c", "wasmtime", "native"],
                    help="the backend(s) to prepare (repeatable; default: wasm2c)")
     p.add_argument("--meter", action="append", type=int, choices=[0, 1, 2],
                    help="wasm2c builds: 2 the default, 1 fuel, 0 uninterruptible "
                         "(Limits(interruptible=False)) (repeatable; default: 2)")
+    p.add_argument("--cache", action="store_true",
+                   help="into this machine's build cache instead (leave the package as it is)")
     p.set_defaults(run=_precompile)
 
     p = sub.add_parser("bench", parents=[common],
@@ -259,6 +279,13 @@ def _fail(message: str, code: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the exit status (see the module's docstring)."""
+    with warnings.catch_warnings():  # sandboxlib's warnings as lines (_show_warning)
+        warnings.simplefilter("always", SandboxlibWarning)
+        warnings.showwarning = _show_warning
+        return _run(argv)
+
+
+def _run(argv: list[str] | None) -> int:
     handler, level = StderrHandler(), LOGGER.level  # progress records on stderr, as lines
     try:
         args = build_parser().parse_args(argv)

@@ -91,3 +91,12 @@ class ClosedError(PoisonedError, ValueError):
 
 class CapabilityError(SandboxError):
     """The module needs a capability (an import) that was not granted or is unknown."""
+
+
+class SandboxlibWarning(UserWarning):
+    """The base of sandboxlib's warnings (what a ``warnings`` filter can select)."""
+
+
+class GeneratorWarning(SandboxlibWarning):
+    """The code generator renamed or left out something of the headers (a skipped
+    declaration, a C name kept apart, a declared function the sources do not define)."""

@@ -1,10 +1,10 @@
 """A generated package's first-use work, done ahead of time.
 
-``ship_precompiled`` (the wheel's build: setup.py, after ``codegen.packages.ship``) places
-beside a package's module what its first sandbox on wasm2c would otherwise build: the
-pre-initialized image and the wasm2c extension for each meter in ``SHIPPED_METERS``; the
-backend loads them with no compiler, zig or wabt. ``warm`` (``sandboxlib precompile``)
-does the same work into the build cache for a package deployed from source.
+``ship_precompiled`` (the wheel's build: setup.py, after ``codegen.packages.ship``; and
+``sandboxlib precompile``) places beside a package's module what its first sandbox on
+wasm2c would otherwise build: the pre-initialized image and the wasm2c extension for each
+meter in ``SHIPPED_METERS``; the backend loads them with no compiler, zig or wabt.
+``warm`` (``sandboxlib precompile --cache``) does the same work into the build cache.
 """
 
 from __future__ import annotations
@@ -31,12 +31,33 @@ def ship_precompiled(library: Library, meters: Iterable[int] = SHIPPED_METERS) -
     build its wasm2c extension for each of ``meters``, all placed beside the module;
     returns the files written."""
     written = []
-    image = ship_image(library.built_module(), library.name) if library.preinit else None
-    written += [image] if image is not None else []
-    wasm = library.wasm_module(Grants(), Limits())
+    if library.preinit:
+        with progress(f"pre-initializing {library.name}"):
+            image = ship_image(library.built_module(), library.name)
+        written += [image] if image is not None else []
+    wasm = library.wasm_module(Grants(), Limits())  # the image shipped: its folder
     for meter in meters:
-        written.append(ship_extension(library, wasm, meter))
+        with progress(f"precompiling {_label(library, 'wasm2c', meter)}"):
+            written.append(ship_extension(library, wasm, meter))
     return written
+
+
+def precompile_into_package(library: Library, backends: Iterable[str],
+                            meters: Iterable[int]) -> list[Path]:
+    """The first-use work of ``backends`` written into ``library``'s package (beside its
+    module), as ``ship_precompiled``: the pre-initialized image for both wasm backends,
+    the wasm2c extension of each of ``meters``. What has no place there (the native
+    build, wasmtime's compiled code) goes to the build cache (``warm``). Returns the
+    files written into the package."""
+    chosen = set(backends)
+    written = ship_precompiled(library, meters if "wasm2c" in chosen else ()) \
+        if chosen & {"wasm2c", "wasmtime"} else []
+    warm(library, sorted(chosen - {"wasm2c"}), [0])
+    return written
+
+
+def _label(library: Library, backend: str, meter: int) -> str:
+    return f"{library.name} on {backend}" + {0: " (uninterruptible)", 1: " (fuel)", 2: ""}[meter]
 
 
 def ship_package_precompiled(package: Path) -> list[Path]:
@@ -52,7 +73,5 @@ def warm(library: Library, backends: Iterable[str], meters: Iterable[int]) -> No
     module, translate and compile it, with progress."""
     for backend in backends:
         for meter in (meters if backend == "wasm2c" else [2]):
-            label = f"{library.name} on {backend}" + {0: " (uninterruptible)", 1: " (fuel)",
-                                                      2: ""}[meter]
-            with progress(f"precompiling {label}"):
+            with progress(f"precompiling {_label(library, backend, meter)}"):
                 library.sandbox(backend, limits=METER_LIMITS[meter]).close()

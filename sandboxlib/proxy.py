@@ -18,7 +18,7 @@ from .runtime.handles import Handle, HandleTable
 from .abi import PointerValue
 from .runtime.objects import Allocation, CallbackHandle
 from .runtime.sandbox import UNPICKLABLE, Sandbox
-from .runtime.snapshot import Snapshot, capture
+from .runtime.snapshot import Snapshot
 from .runtime.structs import ArrayOf, Cell, Struct
 from .taint import Tainted, TaintedPtr
 
@@ -112,7 +112,7 @@ class LibraryProxy:
     def snapshot(self: _P) -> Snapshot[_P]:
         """This sandbox's state now; ``snapshot.sandbox()`` starts a new proxy in it
         (see ``sandboxlib.runtime.snapshot``)."""
-        return capture(self.sandbox, type(self))
+        return self.sandbox._snapshot(type(self))
 
     def alloc(self, size: int) -> Allocation:
         """``size`` bytes inside the sandbox, owned by the host."""

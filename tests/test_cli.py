@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from libs import C_SRC
 from sandboxlib.cli import build_parser
 from sandboxlib.progress import QUIET_ENV, progress, set_quiet
 from sandboxlib.toolchain.cache import CACHE_ENV, cache_root
+from sandboxlib.toolchain.guard import NO_COMPILE_ENV
 
 SAMPLE = C_SRC / "sample"
 CLI = [sys.executable, "-m", "sandboxlib"]
@@ -247,13 +249,14 @@ def test_precompile_refuses_what_is_not_a_generated_package(tmp_path: Path) -> N
     assert proc.returncode == 2 and "not a generated package" in proc.stderr, proc.stderr
 
 
-def test_precompile_then_first_use_compiles_nothing(tmp_path: Path) -> None:
+def test_precompile_into_the_cache_then_first_use_compiles_nothing(tmp_path: Path) -> None:
     assert wrap_sample("sample", tmp_path, tmp_path / "out").returncode == 0
     package = tmp_path / "out" / "sample"
     proc = run_cli("precompile", str(package), "--backend", "wasm2c", "--meter", "2",
-                   cwd=tmp_path)
+                   "--cache", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert f"precompiled {package}: wasm2c (meters 2)" in proc.stdout
+    assert f"precompiled {package}: wasm2c (meters 2) into the build cache" in proc.stdout
+    assert not (package / "_wasm2c").exists() and not (package / "module.preinit.wasm").exists()
     # first use: no process started (zig, wasm2c and cffi's compiler run in one each)
     use = ("import sys\n"
            "def refuse(event, args):\n"
@@ -266,3 +269,30 @@ def test_precompile_then_first_use_compiles_nothing(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", use], cwd=tmp_path, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "5", done.stderr
+
+
+def test_precompile_writes_into_the_package_what_a_fresh_machine_then_loads(
+        tmp_path: Path) -> None:
+    """The default: the package carries its pre-initialized module and wasm2c extensions,
+    so a deploy that copies it runs it with an empty cache and compiling disabled."""
+    assert wrap_sample("sample", tmp_path, tmp_path / "out").returncode == 0
+    package = tmp_path / "out" / "sample"
+    proc = run_cli("--quiet", "precompile", str(package), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert f"precompiled {package}: wasm2c (meters 0, 2) into the package" in proc.stdout
+    assert (package / "module.preinit.wasm").is_file()
+    assert len(list((package / "_wasm2c").glob("*.so"))) == 2
+    deployed = tmp_path / "deploy"
+    shutil.copytree(tmp_path / "out", deployed)
+    use = ("import sys\n"
+           "sys.path.insert(0, 'deploy')\n"
+           "import sample\n"
+           "from sandboxlib import Limits\n"
+           "for limits in (Limits(), Limits(timeout=5.0)):\n"
+           "    with sample.sandbox('wasm2c', limits=limits) as lib:\n"
+           "        print(lib.sample_add(2, 3).verify_in({5}))\n")
+    env = {**os.environ, CACHE_ENV: str(tmp_path / "empty-cache"), NO_COMPILE_ENV: "1"}
+    done = subprocess.run([sys.executable, "-c", use], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, env=env)
+    assert done.returncode == 0 and done.stdout.split() == ["5", "5"], done.stderr
+    assert not (tmp_path / "empty-cache" / "wasm2c").exists()

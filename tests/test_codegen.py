@@ -556,6 +556,30 @@ def test_sse_code_behind_feature_macros_compiles_by_default(tmp_path: Path,
             assert [plain(lib.guarded_max_sum(a, b)) for a, b in pairs] == expected, backend
 
 
+@pytest.mark.quick
+def test_the_trees_in_a_package_are_named_whatever_their_location(tmp_path: Path) -> None:
+    """``csrc/dN`` is named in the order of the request (sources, headers, include
+    directories), not of the folders' paths: a package generated from sources in a
+    build directory and one from sources in a cache are the same (the sdist's wheel)."""
+    from sandboxlib.codegen.generate import WrapRequest, copy_sources
+    layouts = []
+    for first, second in (("a", "z"), ("z", "a")):  # the source's folder sorts first, then last
+        root = tmp_path / first
+        (root / f"{first}-src").mkdir(parents=True)
+        (root / f"{second}-inc").mkdir()
+        (root / f"{first}-src" / "lib.c").write_text('#include "lib.h"\n')
+        (root / f"{second}-inc" / "lib.h").write_text("int f(void);\n")
+        req = WrapRequest("lib", [root / f"{second}-inc" / "lib.h"], [root / f"{first}-src" /
+                                                                       "lib.c"],
+                          [root / f"{second}-inc"])
+        build = copy_sources(req, tmp_path / f"out-{first}")
+        files = sorted(str(p.relative_to(tmp_path / f"out-{first}"))
+                       for p in (tmp_path / f"out-{first}").rglob("*") if p.is_file())
+        layouts.append((build, files))
+    assert layouts[0] == layouts[1]
+    assert layouts[0][0]["sources"] == ["csrc/d0/lib.c"]  # the first source's tree is d0
+
+
 @pytest.mark.parametrize("backend", ["native", "wasm2c", "wasmtime"])
 def test_a_nested_source_tree_builds_on_every_backend(tmp_path_factory: pytest.TempPathFactory,
                                                       backend: str) -> None:

@@ -24,7 +24,7 @@ import pytest
 from golden import GOLDEN, preprocessed, tiny_request
 from libs import import_from, plain
 
-from sandboxlib import __version__
+from sandboxlib import GeneratorWarning, __version__
 from sandboxlib.codegen.emit_py import emit_proxy
 from sandboxlib.codegen.emit_pyi import emit_stub
 from sandboxlib.codegen.generate import copy_sources, plan_api, wrap
@@ -130,7 +130,12 @@ def test_golden_files_are_what_wrap_writes(tmp_path: Path) -> None:
     builds the module) writes exactly the files generated from the stages; the
     package then works."""
     by_hand = generate(preprocessed(TINY), tmp_path / "staging")
-    package, plan = wrap(tiny_request(), tmp_path / "out")
+    with pytest.warns(GeneratorWarning) as told:
+        package, plan = wrap(tiny_request(), tmp_path / "out")
+    assert [str(w.message) for w in told] == [
+        f"renamed {TINY}:45: parameter self of tiny_free -> self_",
+        f"skipped {TINY}:46: tiny_sum: variadic functions cannot be called safely"]
+    assert {w.filename for w in told} == {__file__}  # told to wrap()'s caller
     for name in FILES:
         written = (package / name).read_text(encoding="utf-8")
         assert written == by_hand[name], differences(by_hand[name], written, "by hand", "wrap")

@@ -18,7 +18,7 @@ import pytest
 
 from golden import preprocessed
 
-from sandboxlib import BuildError, FuncPtr, Function, Prim, Ptr, Signature
+from sandboxlib import BuildError, FuncPtr, Function, GeneratorWarning, Prim, Ptr, Signature
 from sandboxlib.codegen import ir
 from sandboxlib.codegen.annotations import Annotation
 from sandboxlib.codegen.emit_py import emit_proxy
@@ -486,13 +486,16 @@ def test_plan_refuses_bad_annotation() -> None:
                   {"release": Annotation(nullable=["q"], has_helper=True)}, "h.toml")
 
 
-def test_warn_skipped_prints_one_line_each(capsys: pytest.CaptureFixture[str]) -> None:
-    warn_skipped(make_plan(sample_api(), "my_lib", [HEADER], None))
-    err = capsys.readouterr().err.splitlines()
-    assert err[0] == f"sandboxlib: warning: renamed {HEADER}:7: constant None -> None_"
-    assert err[-1] == f"sandboxlib: warning: skipped {HEADER}:5: struct packed: no view class: " \
-                      "bitfield 'f'"
-    assert len(err) == 4 + 4
+def test_warn_skipped_warns_once_each_and_prints_nothing(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.warns(GeneratorWarning) as record:
+        warn_skipped(make_plan(sample_api(), "my_lib", [HEADER], None))
+    texts = [str(w.message) for w in record]
+    assert texts[0] == f"renamed {HEADER}:7: constant None -> None_"
+    assert texts[-1] == f"skipped {HEADER}:5: struct packed: no view class: bitfield 'f'"
+    assert len(texts) == 4 + 4 and all(w.category is GeneratorWarning for w in record)
+    assert record[0].filename == __file__  # attributed to the caller
+    assert capsys.readouterr() == ("", "")
 
 
 # -- emit_py -----------------------------------------------------------------------

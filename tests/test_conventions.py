@@ -13,15 +13,17 @@ import tomllib
 import xml.parsers.expat as pyexpat
 import zlib
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from conftest import ALL_BACKENDS
 from libs import BINOP, HOSTILE_CB, plain
 
 import sandboxlib
-from sandboxlib import (ClosedError, Library, LimitExceeded, PoisonedError, SandboxError,
-                        SandboxPool, UnknownBackendError)
+from sandboxlib import (ClosedError, Library, LimitExceeded, PoisonedError, Prim, SandboxError,
+                        SandboxPool, Tainted, UnknownBackendError)
 from sandboxlib.progress import set_quiet
 
 
@@ -46,6 +48,57 @@ def test_a_closed_sandbox_raises_closed_error_everywhere(sample_lib: Library,
         with pytest.raises(ValueError, match="sample sandbox is closed") as info:
             use()
         assert isinstance(info.value, ClosedError)
+
+
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
+def test_memory_of_a_closed_sandbox_raises_closed_error(sample_lib: Library,
+                                                        backend: str) -> None:
+    """Whatever outlives a sandbox and reaches into its memory (the Memory object, a
+    pointer it returned, an allocation, an out-cell, a callback handle) says it is
+    closed, as a ``ClosedError``."""
+    sb = sample_lib.sandbox(backend)
+    text = sb.sample_greet(b"bob")
+    alloc = sb.copy_in(b"hello")
+    cell = sb.out(Prim.INT, 5)
+    handle = sb.callback(lambda a, b: a, BINOP)
+    mem, address = sb.memory, alloc.address
+    sb.close()
+    uses: list[Callable[[], object]] = [
+        lambda: mem.read(address, 5), lambda: mem.write(address, b"x"),
+        lambda: mem.read_cstring(address, 8), lambda: mem.view(address, 5),
+        lambda: text.copy_string(8), lambda: text.copy_bytes(2),
+        lambda: alloc.read(), lambda: alloc.write(b"x"), lambda: alloc.read_int(Prim.INT),
+        lambda: cell.value, lambda: sb.borrow(text, 2), lambda: sb.borrow(alloc, 2),
+        lambda: alloc.address_in(sb, "use"), lambda: handle.address_in(sb, "use")]
+    if backend != "native":
+        uses.append(mem.whole)
+    for use in uses:
+        with pytest.raises(ValueError, match="closed") as info:
+            use()
+        assert isinstance(info.value, ClosedError), info.value
+
+
+def test_a_closed_wasm2c_instance_refuses_a_pin(sample_lib: Library) -> None:
+    sb = sample_lib.sandbox("wasm2c")
+    raw = sb.memory._raw
+    sb.close()
+    with pytest.raises(ClosedError, match="closed"):
+        raw.pin()
+
+
+def test_a_native_callback_may_close_its_own_sandbox(sample_lib: Library) -> None:
+    """The library may still call a callback of a sandbox closed under it (its address
+    is in C's hands): on the native backend that call must not reach freed code (it
+    crashed the host); the removed callback answers 0 (native code cannot trap)."""
+    sb = sample_lib.sandbox("native")
+    values = sb.copy_in(bytes(16))
+
+    def closing(a: Tainted[int], b: Tainted[int]) -> int:
+        sb.close()
+        return 1
+    assert plain(sb.sample_fold(values, 4, sb.callback(closing, BINOP), 5)) == 0
+    with pytest.raises(ClosedError):
+        sb.sample_add(1, 2)
 
 
 def test_a_closed_proxy_raises_a_value_error() -> None:
@@ -136,8 +189,11 @@ def test_a_callback_handle_names_its_function_type_and_sandbox(hostile_lib: Libr
 def test_the_pool_and_the_errors_are_exported() -> None:
     from sandboxlib.runtime.pool import SandboxPool as Pool
     assert SandboxPool is Pool
-    for name in ("SandboxPool", "LimitExceeded", "ClosedError"):
+    for name in ("SandboxPool", "LimitExceeded", "ClosedError", "SandboxlibWarning",
+                 "GeneratorWarning"):
         assert name in sandboxlib.__all__ and getattr(sandboxlib, name) is not None
+    assert issubclass(sandboxlib.GeneratorWarning, sandboxlib.SandboxlibWarning)
+    assert issubclass(sandboxlib.SandboxlibWarning, UserWarning)  # shown unless filtered
 
 
 def test_pickling_a_sandbox_or_a_proxy_points_to_opener(sample_lib: Library) -> None:

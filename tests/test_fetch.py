@@ -19,10 +19,12 @@ from typing import Any
 import pytest
 
 from sandboxlib.errors import BuildError, SandboxError
+from sandboxlib.toolchain import fetch
 from sandboxlib.toolchain.fetch import (
-    MAX_MEMBERS, MIRROR_ENV, debian_mirror, fetch_debian_source, fetch_pin, pool_path,
+    MAX_MEMBERS, MIRROR_ENV, SOURCES_ENV, bundle_pins, debian_mirror, fetch_debian_source,
+    fetch_pin, pool_path,
 )
-from sandboxlib.toolchain.pins import PINS, ZLIB
+from sandboxlib.toolchain.pins import PINS, ZLIB, SourcePin
 
 pytestmark = pytest.mark.quick  # no compiler: `make quick` runs every test here
 
@@ -47,6 +49,7 @@ def apt_dir(tmp_path: Path, files: dict[str, str]) -> Path:
 @pytest.fixture(autouse=True)
 def no_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv(MIRROR_ENV, raising=False)
+    monkeypatch.delenv(SOURCES_ENV, raising=False)
     monkeypatch.setenv("SANDBOXLIB_CACHE", str(tmp_path / "cache"))
 
 
@@ -263,6 +266,66 @@ def test_concurrent_fetches_agree(archive: Path, tmp_path: Path) -> None:
     assert len(set(results)) == 1 and isinstance(results[0], Path), results
     assert (results[0] / "demo.h").is_file()
     assert cache_leftovers(tmp_path) == [sha]
+
+
+# -- tarballs at hand ($SANDBOXLIB_SOURCES, what the sdist carries) ------------------
+
+
+NOWHERE = "http://127.0.0.1:9"  # nothing listens there
+
+
+def test_a_tarball_at_hand_is_verified_and_used_without_network(
+        archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sha = publish_tarball(archive, "demo", "demo_1.0.orig.tar.gz", GOOD)
+    at_hand = tmp_path / "third_party"
+    at_hand.mkdir()
+    (at_hand / "demo_1.0.orig.tar.gz").write_bytes(
+        (archive / pool_path("demo", "demo_1.0.orig.tar.gz")).read_bytes())
+    monkeypatch.setenv(SOURCES_ENV, str(at_hand))
+    monkeypatch.setenv(MIRROR_ENV, NOWHERE)
+    top = fetch_debian_source("demo", "demo_1.0.orig.tar.gz", sha)
+    assert (top / "demo.h").read_bytes() == b"#define DEMO 1\n"
+    assert (at_hand / "demo_1.0.orig.tar.gz").exists()  # the sdist's copy stays
+
+
+def test_a_tarball_at_hand_that_does_not_match_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at_hand = tmp_path / "third_party"
+    at_hand.mkdir()
+    (at_hand / "demo_1.0.orig.tar.gz").write_bytes(b"tampered")
+    monkeypatch.setenv(SOURCES_ENV, str(at_hand))
+    monkeypatch.setenv(MIRROR_ENV, NOWHERE)
+    with pytest.raises(BuildError, match="sha256 mismatch") as err:
+        fetch_debian_source("demo", "demo_1.0.orig.tar.gz", "0" * 64)
+    assert str(at_hand / "demo_1.0.orig.tar.gz") in str(err.value)
+    assert hashlib.sha256(b"tampered").hexdigest() in str(err.value)
+    assert cache_leftovers(tmp_path) == []
+
+
+def test_bundled_pins_build_offline_and_a_bad_download_is_not_bundled(
+        archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    filename = "demo_1.0.orig.tar.gz"
+    sha = publish_tarball(archive, "demo", filename, GOOD)
+    size = (archive / pool_path("demo", filename)).stat().st_size
+    pin = SourcePin("demo", "demo", "1.0", filename, sha, size, "demo-1.0")
+    monkeypatch.setattr(fetch, "PINS", {"demo": pin})
+    served = os.environ[MIRROR_ENV]
+    bundled = tmp_path / "sdist" / "third_party"
+    assert bundle_pins(bundled) == [bundled / filename]
+    assert sorted(p.name for p in bundled.iterdir()) == [filename]
+    monkeypatch.setenv(SOURCES_ENV, str(bundled))
+    monkeypatch.setenv(MIRROR_ENV, NOWHERE)
+    assert fetch_pin(pin).name == "demo-1.0"
+    assert bundle_pins(bundled) == [bundled / filename]  # re-verified from where it is
+    monkeypatch.setenv(MIRROR_ENV, served)
+    wrong = SourcePin("demo", "demo", "1.0", "demo_2.0.orig.tar.gz", "1" * 64, size,
+                      "demo-2.0")
+    monkeypatch.delenv(SOURCES_ENV)
+    monkeypatch.setattr(fetch, "PINS", {"demo": wrong})
+    publish_tarball(archive, "demo", "demo_2.0.orig.tar.gz", GOOD)
+    with pytest.raises(BuildError, match="sha256 mismatch"):
+        bundle_pins(bundled)
+    assert sorted(p.name for p in bundled.iterdir()) == [filename]  # nor a partial file
 
 
 # -- the real thing, through this machine's Debian archive ---------------------------

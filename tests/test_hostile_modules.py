@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from libs import ROOT, plain
 
 import sandboxlib.errors
-from sandboxlib import (BuildError, CapabilityError, Function, Library, Limits, PoisonedError,
+from sandboxlib import (BuildError, CapabilityError, ClosedError, Function, Library, Limits,
                         Prim, SandboxError, Signature)
 from sandboxlib.toolchain import cache_root
 from sandboxlib.toolchain.moduleshape import check_module
@@ -251,7 +251,7 @@ def test_a_call_checks_the_sandbox_again_after_converting_its_arguments(
         def __int__(self) -> int:
             sb.close()
             return 1
-    with pytest.raises(PoisonedError, match="closed"):
+    with pytest.raises(ClosedError, match="closed"):
         sb.sample_add(Closing(7), 2)
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from libs import HOSTILE_CB, fn, plain
 
-from sandboxlib import (CapabilityError, Grants, Library, Limits, PoisonedError, Preopen, Prim,
+from sandboxlib import (CapabilityError, ClosedError, Grants, Library, Limits, Preopen, Prim,
                         Ptr, ResourceError, Tainted, TrapError)
 
 TESTS = Path(__file__).resolve().parent
@@ -155,7 +155,7 @@ def test_a_callback_may_close_its_own_sandbox(hostile_lib: Library) -> None:
 
     cb = sb.callback(closing, HOSTILE_CB)
     assert plain(sb.hostile_call(cb, 1)) == 7
-    with pytest.raises(PoisonedError, match="closed"):
+    with pytest.raises(ClosedError, match="closed"):
         sb.hostile_ok(1)
 
 

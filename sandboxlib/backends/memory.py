@@ -14,7 +14,7 @@ from typing import Any, NamedTuple, Protocol
 import cffi
 
 from .._boundary import REGION_CLOSED, Region
-from ..errors import BoundsError, PoisonedError, TaintError
+from ..errors import BoundsError, ClosedError, TaintError
 
 _ffi = cffi.FFI()
 _CHARP = _ffi.typeof("char *")
@@ -67,7 +67,7 @@ class _Released:
         self._label = label
 
     def region(self) -> tuple[int, int]:
-        raise PoisonedError(f"{self._label}: the sandbox is closed; its memory is gone")
+        raise ClosedError(f"{self._label}: the sandbox is closed; its memory is gone")
 
     def pin(self) -> Any:
         return self.region()

@@ -79,7 +79,9 @@ class NativeInstance:
         return address
 
     def remove_callback(self, address: int) -> None:
-        self._callbacks.pop(address, None)
+        """Nothing to free early: C may still hold the address (a callback that closed
+        its sandbox returns into a library that calls it again), so the trampoline lives
+        as long as the instance and reaches the removed target, which refuses."""
 
     def interrupt(self) -> bool:
         raise SandboxError("the native backend cannot interrupt a running call: the "
@@ -87,7 +89,7 @@ class NativeInstance:
                            "at (use wasm2c or wasmtime)")
 
     def close(self) -> None:
-        self._callbacks.clear()
+        """Nothing to release early (see ``remove_callback``)."""
 
 
 class NativeBackend:

@@ -33,7 +33,7 @@ from . import ir
 from .annotations import Annotation
 from .emit_py import emit_proxy, proxy_imports
 from .emit_pyi import emit_stub, stub_imports
-from .plan import PackagePlan, drop_undefined, make_plan
+from .plan import PackagePlan, drop_undefined, make_plan, warn_skipped
 from .preprocess import preprocess
 
 
@@ -138,11 +138,13 @@ def imported_names(plan: PackagePlan) -> set[str]:
 
 
 def wrap(req: WrapRequest, out: Path) -> tuple[Path, PackagePlan]:
-    """Generate, build and write ``out/NAME``; returns its path and the plan."""
+    """Generate, build and write ``out/NAME``; returns its path and the plan. What the
+    package leaves out or renames is told as ``GeneratorWarning``s."""
     plan = plan_for(req)
     if not plan.functions:
         raise BuildError(f"no function of {req.name} can be proxied")
     wasm = build_module(req, plan)
+    warn_skipped(plan, stacklevel=2)
     out.mkdir(parents=True, exist_ok=True)
     final = out / req.name
     staging = Path(tempfile.mkdtemp(prefix=f".{req.name}-", dir=out))
@@ -265,7 +267,8 @@ def copy_sources(req: WrapRequest, staging: Path) -> dict[str, list[str]]:
     include_dirs = [d.resolve() for d in req.include_dirs]
     wanted = [Path(p).resolve() for p in (*req.sources, *req.headers)]
     reached = follow_includes(req)
-    trees = _trees({*include_dirs, *(p.parent for p in reached.files)}, reached.joined)
+    trees = _trees({*include_dirs, *(p.parent for p in reached.files)}, reached.joined,
+                   [*wanted, *include_dirs])
 
     def placed(path: Path) -> str:
         """``csrc/dN/`` + the path in its tree; a folder name no ``#include`` could
@@ -288,14 +291,20 @@ def copy_sources(req: WrapRequest, staging: Path) -> dict[str, list[str]]:
             "defines": list(req.defines), "cflags": list(req.cflags)}
 
 
-def _trees(folders: set[Path], joined: list[tuple[Path, Path]]) -> dict[Path, str]:
+def _trees(folders: set[Path], joined: list[tuple[Path, Path]],
+           order: list[Path]) -> dict[Path, str]:
     """The fewest folders that hold ``folders`` and keep each ``joined`` pair in one,
-    named d0, d1, ... in order."""
+    named d0, d1, ... in the order of the first path of ``order`` (the request's) each
+    holds: the names do not depend on where the files are (a build directory, a cache)."""
     trees = set(folders)
     for a, b in joined:
         trees.add(Path(os.path.commonpath([a, b])))
-    kept = sorted(t for t in trees if not any(t != o and t.is_relative_to(o) for o in trees))
-    return {t: f"d{i}" for i, t in enumerate(kept)}
+    kept = [t for t in trees if not any(t != o and t.is_relative_to(o) for o in trees)]
+
+    def rank(tree: Path) -> tuple[int, str]:
+        first = next((i for i, p in enumerate(order) if p.is_relative_to(tree)), len(order))
+        return first, str(tree)
+    return {t: f"d{i}" for i, t in enumerate(sorted(kept, key=rank))}
 
 
 _INCLUDABLE = re.compile(r'[^"\\\r\n]+')  # no quote, backslash or line break

@@ -10,14 +10,13 @@ with their Python name. The emitters only spell the plan out.
 from __future__ import annotations
 
 import re
-
-import sys
+import warnings
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..abi import Prim, Ptr, Signature
-from ..errors import BuildError
+from ..errors import BuildError, GeneratorWarning
 from . import ir
 from .annotations import Annotation, check_annotation
 from .helpers import HELPER_LOCALS, helper_params
@@ -474,12 +473,13 @@ def _where(loc: ir.Location | None) -> str:
     return f"{Path(loc.file).name}:{loc.line}" if loc else "?"
 
 
-def warn_skipped(plan: PackagePlan) -> None:
-    """One warning line on stderr per renamed name and per skipped declaration."""
-    for r in plan.renamed:
-        print(f"sandboxlib: warning: renamed {r}", file=sys.stderr)
-    for s in plan.skipped:
-        print(f"sandboxlib: warning: skipped {s}", file=sys.stderr)
+def warn_skipped(plan: PackagePlan, stacklevel: int = 1) -> None:
+    """A ``GeneratorWarning`` per renamed name and per skipped declaration, and one for
+    the declared functions the sources do not define, attributed to the caller (1) or
+    one of its callers (2 for the caller's caller...)."""
+    texts = [*(f"renamed {r}" for r in plan.renamed), *(f"skipped {s}" for s in plan.skipped)]
     if plan.undefined:
-        print(f"sandboxlib: warning: {len(plan.undefined)} declared function(s) not defined by "
-              f"the sources, left out: {', '.join(plan.undefined)}", file=sys.stderr)
+        texts.append(f"{len(plan.undefined)} declared function(s) not defined by the sources, "
+                     f"left out: {', '.join(plan.undefined)}")
+    for text in texts:
+        warnings.warn(text, GeneratorWarning, stacklevel=stacklevel + 1)

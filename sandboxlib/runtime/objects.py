@@ -28,6 +28,10 @@ class Owner(Protocol):
         """The sandbox's name in messages."""
         ...
 
+    def _check_open(self) -> None:
+        """Raise ``ClosedError`` if the sandbox is closed."""
+        ...
+
     def _check_usable(self) -> None: ...
 
     def temp_copy(self, data: bytes, temps: Temps) -> int: ...
@@ -53,9 +57,7 @@ class Allocation:
     def address_in(self, sandbox: object, where: str) -> int:
         if sandbox is not self._sandbox:
             raise ArgumentError(f"{where}: allocation belongs to another sandbox")
-        if not self.address:
-            raise ArgumentError(f"{where}: allocation was already freed")
-        return self.address
+        return self._live(f"{where}: ")
 
     def write(self, data: bytes | bytearray | memoryview, offset: int = 0) -> None:
         """Copy ``data`` in at ``offset`` (must fit inside the allocation)."""
@@ -87,9 +89,11 @@ class Allocation:
         self.write((checked & ((1 << 8 * model.size(t)) - 1)).to_bytes(model.size(t), "little"),
                    offset)
 
-    def _live(self) -> int:
+    def _live(self, where: str = "") -> int:
+        """The address; the sandbox's ``ClosedError`` if it closed (which freed it)."""
         if not self.address:
-            raise ArgumentError("allocation was already freed")
+            self._sandbox._check_open()
+            raise ArgumentError(f"{where}allocation was already freed")
         return self.address
 
     def free(self) -> None:
@@ -123,6 +127,7 @@ class CallbackHandle:
         if sandbox is not self._sandbox:
             raise ArgumentError(f"{where}: callback {self.name} belongs to another sandbox")
         if not self.address:
+            self._sandbox._check_open()
             raise ArgumentError(f"{where}: callback {self.name} was unregistered")
         return self.address
 

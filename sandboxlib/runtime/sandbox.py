@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Callable, NoReturn
+from typing import Any, Callable, NoReturn, TypeVar
 
 from ..abi import FREE, MALLOC, FuncPtr, Function, Prim, Ptr, Signature
 from ..backends import get_backend
 from ..backends.base import Instance, LibraryModule
 from ..backends.memory import Memory
+from ..backends.room import PAGE
 from ..config import Grants, Limits
 from ..errors import (ArgumentError, BoundsError, ClosedError, Interrupted, PoisonedError,
                       ResourceError, SandboxError, TaintError, TrapError)
@@ -19,9 +20,11 @@ from .marshal import converter
 from .objects import Allocation, CallbackHandle, Temps
 from .structs import Cell, value_reader
 from .scalars import Converter
-from .snapshot import Snapshot, capture, restore
+from .backend_name import resolve_backend
+from .snapshot import Snapshot, changed_chunks, module_of
 from .strict import POISON, QUARANTINE_BYTES, strict
 
+T = TypeVar("T")
 SCRATCH_SIZE = 4096  # bytes of call arguments copied in without a malloc
 # Freed small blocks the host keeps for its next allocation of the same size (a cell
 # or buffer made and freed per call then costs no call into the sandbox's malloc/free):
@@ -81,7 +84,7 @@ class Sandbox:
                               self.limits.memory_bytes if self._isolated else 1 << 64)
         if snapshot is not None:
             try:
-                restore(self, snapshot)
+                self._restore(snapshot)
             except BaseException:
                 self.close()
                 raise
@@ -100,9 +103,12 @@ class Sandbox:
         """Why the sandbox is unusable, or None."""
         return self._poisoned
 
-    def _check_usable(self) -> None:
+    def _check_open(self) -> None:
         if self._closed:
             raise ClosedError(f"{self.library.name} sandbox is closed")
+
+    def _check_usable(self) -> None:
+        self._check_open()
         if self._poisoned is not None:
             raise PoisonedError(f"{self.library.name} sandbox is poisoned ({self._poisoned}); "
                                 "create a new sandbox")
@@ -256,9 +262,55 @@ class Sandbox:
                      "the sandbox is poisoned")
         return exc
 
+    # -- snapshots (runtime/snapshot.py) -------------------------------------------
     def snapshot(self) -> Snapshot[Sandbox]:
         """This sandbox's state now, to start new ones from (``runtime/snapshot.py``)."""
-        return capture(self, lambda sandbox: sandbox)
+        return self._snapshot(lambda sandbox: sandbox)
+
+    def _snapshot(self, kind: Callable[[Sandbox], T]) -> Snapshot[T]:
+        """A snapshot of this sandbox whose new sandboxes ``kind`` wraps (in a proxy)."""
+        name = f"{self.library.name}: snapshot"
+        self._check_usable()
+        if not self.isolated:
+            raise SandboxError(f"{name}: the native backend's memory is the host's, not a "
+                               "sandbox's to copy")
+        if self._gate.depth:
+            raise SandboxError(f"{name}: the sandbox is running a call")
+        if self.grants != Grants():
+            raise SandboxError(f"{name}: the sandbox was granted {self.grants}; a snapshot "
+                               "would hand what it read to sandboxes without the grant")
+        if self._callbacks or (self._handles is not None and len(self._handles)):
+            raise SandboxError(f"{name}: the sandbox holds callbacks or handles, which are "
+                               "the host's and not copied")
+        module = module_of(self.library, self.grants, self.limits)
+        now = self.memory.whole()
+        with Sandbox(self.library, self.backend.name, limits=self.limits) as base:
+            chunks = changed_chunks(now, base.memory.whole())
+
+        def start(snapshot: Snapshot[Any], backend: str | None, limits: Limits | None) -> T:
+            return kind(Sandbox(snapshot.library, resolve_backend(backend or snapshot.backend),
+                                limits=limits or snapshot.limits, snapshot=snapshot))
+        return Snapshot(start, self.library, self.backend.name, self.limits, module,
+                        len(now) // PAGE, chunks)
+
+    def _restore(self, snapshot: Snapshot[object]) -> None:
+        """Put this new sandbox in ``snapshot``'s state."""
+        name = f"{self.library.name}: sandbox from a snapshot"
+        if snapshot.library is not self.library or not self.isolated:
+            raise SandboxError(f"{name}: a snapshot starts sandboxes of its own library on "
+                               "an isolating backend")
+        same = self.limits == snapshot.limits and self.grants == Grants()
+        if not same and module_of(self.library, self.grants, self.limits) != snapshot.module:
+            raise SandboxError(f"{name}: these limits run another module than the "
+                               f"snapshot's ({snapshot.module.name}); give the limits it "
+                               "was taken with")
+        grow = snapshot.pages - self.memory.size // PAGE
+        if grow < 0 or (grow and not self._instance.memory.grow(grow)):
+            raise ResourceError(f"{name}: its {snapshot.pages} pages of memory do not fit "
+                                f"({self.limits})")
+        write = self.memory.write
+        for at, data in snapshot.chunks:
+            write(at, data)
 
     # -- memory ------------------------------------------------------------------
     def out(self, ctype: Prim | Ptr | FuncPtr, initial: object = None) -> Cell[Any]:

@@ -1,9 +1,11 @@
 """Third-party C sources, pinned by sha256, fetched from Debian's archive.
 
 The archive's address is never written into the project: it is read from this
-machine's apt configuration, or from $SANDBOXLIB_DEBIAN_MIRROR. A tarball is
-verified before it is opened, extracted with every member checked, and published
-into the content cache atomically, so a second call needs no network.
+machine's apt configuration, or from $SANDBOXLIB_DEBIAN_MIRROR. A tarball is taken
+from the directory $SANDBOXLIB_SOURCES names when it holds one of that file name (the
+sdist carries the pinned ones so: ``bundle_pins``), else downloaded; either way it is
+verified before it is opened, extracted with every member checked, and published into
+the content cache atomically, so a second call needs no network.
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from ..errors import BuildError
 from ..progress import progress
 from .cache import build_entry, discard, scratch_dir
-from .pins import SourcePin
+from .pins import PINS, SourcePin
 
 MIRROR_ENV = "SANDBOXLIB_DEBIAN_MIRROR"
+SOURCES_ENV = "SANDBOXLIB_SOURCES"  # a directory of tarballs, looked in before the network
 APT_DIR = Path("/etc/apt")
 TIMEOUT = 30.0                  # seconds, per network operation
 MAX_DOWNLOAD = 256 << 20        # when the caller gives no expected size
@@ -162,10 +166,22 @@ def pool_path(package: str, filename: str) -> str:
 # -- download, verify, extract ----------------------------------------------------
 
 
-def _download(url: str, dest: Path, limit: int) -> str:
-    """Stream ``url`` into ``dest`` (at most ``limit`` bytes); return its sha256."""
+def _copy(source: BinaryIO, dest: Path, limit: int, where: str) -> tuple[int, str]:
+    """Copy ``source`` into ``dest`` (at most ``limit`` bytes); its size and sha256."""
     digest = hashlib.sha256()
     got = 0
+    with dest.open("wb") as out:
+        while chunk := source.read(1 << 16):
+            got += len(chunk)
+            if got > limit:
+                raise BuildError(f"{where} holds more than the {limit} bytes expected")
+            digest.update(chunk)
+            out.write(chunk)
+    return got, digest.hexdigest()
+
+
+def _download(url: str, dest: Path, limit: int) -> str:
+    """Stream ``url`` into ``dest`` (at most ``limit`` bytes); return its sha256."""
     expected: int | None = None
     try:
         request = urllib.request.Request(url, headers={"User-Agent": "sandboxlib"})
@@ -175,13 +191,8 @@ def _download(url: str, dest: Path, limit: int) -> str:
             if expected is not None and expected > limit:
                 raise BuildError(f"{url} is {expected} bytes, more than the {limit} expected")
             size = f"{expected / (1 << 20):.1f} MiB" if expected is not None else "size unknown"
-            with progress(f"downloading {dest.name} ({size})"), dest.open("wb") as out:
-                while chunk := resp.read(1 << 16):
-                    got += len(chunk)
-                    if got > limit:
-                        raise BuildError(f"{url} sent more than the {limit} bytes expected")
-                    digest.update(chunk)
-                    out.write(chunk)
+            with progress(f"downloading {dest.name} ({size})"):
+                got, sha256 = _copy(resp, dest, limit, url)
     except urllib.error.HTTPError as e:
         raise BuildError(f"could not download {url}: HTTP {e.code} {e.reason}. {_hint()}") from e
     except (OSError, http.client.HTTPException) as e:
@@ -190,7 +201,34 @@ def _download(url: str, dest: Path, limit: int) -> str:
     if expected is not None and got != expected:
         raise BuildError(f"could not download {url}: the connection closed after {got} of "
                          f"{expected} bytes. {_hint()}")
-    return digest.hexdigest()
+    return sha256
+
+
+def local_tarball(filename: str) -> Path | None:
+    """``filename`` in the directory $SANDBOXLIB_SOURCES names, if it is there."""
+    folder = os.environ.get(SOURCES_ENV, "").strip()
+    path = Path(folder, filename) if folder else None
+    return path if path is not None and path.is_file() else None
+
+
+def _obtain(package: str, filename: str, sha256: str, limit: int, dest: Path) -> None:
+    """Put the tarball at ``dest``: copied from $SANDBOXLIB_SOURCES if it is there, else
+    downloaded; verified by ``sha256`` either way (a mismatch is a BuildError)."""
+    local = local_tarball(filename)
+    if local is not None:
+        try:
+            with local.open("rb") as source:
+                actual = _copy(source, dest, limit, str(local))[1]
+        except OSError as e:
+            raise BuildError(f"cannot read {local}: {e}") from e
+        origin = f"copied from {local} (${SOURCES_ENV}), not used"
+    else:
+        url = f"{debian_mirror()}/{pool_path(package, filename)}"
+        actual = _download(url, dest, limit)
+        origin = f"downloaded from {url}, deleted"
+    if actual != sha256:
+        raise BuildError(f"{filename}: sha256 mismatch ({origin}):\n  expected {sha256}\n"
+                         f"  actual   {actual}")
 
 
 def _escapes(name: str) -> bool:
@@ -236,13 +274,8 @@ def _top_dir(tree: Path) -> Path:
     return tree
 
 
-def fetch_debian_source(package: str, filename: str, sha256: str,
-                        size: int | None = None) -> Path:
-    """Download ``filename`` of Debian source package ``package``, check its sha256,
-    extract it into the cache and return the tarball's top directory (the extraction
-    root if there is not exactly one). Cached: a second call uses no network.
-    Raises BuildError on a network error, a hash mismatch (the file is deleted) or
-    an unsafe archive member."""
+def _checked(package: str, filename: str, sha256: str) -> str:
+    """``sha256`` in lower case, once the three names are checked."""
     sha256 = sha256.lower()
     if not _PACKAGE.fullmatch(package):
         raise BuildError(f"{package!r} is not a Debian source package name")
@@ -250,16 +283,23 @@ def fetch_debian_source(package: str, filename: str, sha256: str,
         raise BuildError(f"{filename!r} is not a plain file name")
     if not _SHA256.fullmatch(sha256):
         raise BuildError(f"{sha256!r} is not a sha256 (64 hex digits)")
+    return sha256
+
+
+def fetch_debian_source(package: str, filename: str, sha256: str,
+                        size: int | None = None) -> Path:
+    """Obtain ``filename`` of Debian source package ``package`` ($SANDBOXLIB_SOURCES,
+    else the archive), check its sha256, extract it into the cache and return the
+    tarball's top directory (the extraction root if there is not exactly one). Cached:
+    a second call uses no network. Raises BuildError on a network error, a hash
+    mismatch (a downloaded file is deleted) or an unsafe archive member."""
+    sha256 = _checked(package, filename, sha256)
 
     def fetch(tree: Path) -> None:
-        url = f"{debian_mirror()}/{pool_path(package, filename)}"
         download = scratch_dir("sources")
         try:
             tarball = download / filename
-            actual = _download(url, tarball, MAX_DOWNLOAD if size is None else size)
-            if actual != sha256:
-                raise BuildError(f"{filename}: sha256 mismatch (downloaded from {url}, "
-                                 f"deleted):\n  expected {sha256}\n  actual   {actual}")
+            _obtain(package, filename, sha256, MAX_DOWNLOAD if size is None else size, tarball)
             _extract(tarball, tree)
         finally:
             discard(download)
@@ -273,3 +313,22 @@ def fetch_pin(pin: SourcePin) -> Path:
         raise BuildError(f"{pin.filename}: extracted to {top.name!r}, the pin says "
                          f"{pin.topdir!r}")
     return top
+
+
+def bundle_pins(folder: Path) -> list[Path]:
+    """Every pinned tarball (``pins.PINS``), verified, into ``folder`` under its file
+    name: what an sdist carries so that building it needs no network (point
+    $SANDBOXLIB_SOURCES at ``folder``). A file already there is verified again."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for pin in PINS.values():
+        dest = folder / pin.filename
+        staging = folder / f".{pin.filename}.part"
+        try:
+            _obtain(pin.package, pin.filename, _checked(pin.package, pin.filename, pin.sha256),
+                    pin.size, staging)
+            staging.replace(dest)
+        finally:
+            staging.unlink(missing_ok=True)
+        written.append(dest)
+    return written

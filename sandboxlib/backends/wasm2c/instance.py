@@ -8,7 +8,8 @@ import weakref
 from typing import Any
 
 from ...abi import INITIALIZE, WASM32, Function, Signature
-from ...errors import Interrupted, PoisonedError, ResourceError, SandboxError, TrapError, TrapKind
+from ...errors import (ClosedError, Interrupted, ResourceError, SandboxError, TrapError,
+                       TrapKind)
 from ..._boundary import CALLBACK_DISPATCH, CLOCK, CLOCK_TICK_SECONDS, REGION_UNIFORM, start_clock
 from ..stopping import raise_signalled, refuse_uninterruptible, watch_signals
 from ..base import CallbackTarget, LibraryModule, RawEntry, RawFunction, table_full
@@ -86,7 +87,7 @@ class Wasm2cMemory:
         reservation out of reuse) while it lives, past close() too."""
         ffi, lib, owner = self._loaded.ffi, self._loaded.lib, self._owner
         if not lib.sbx_pin(owner):
-            raise PoisonedError("the sandbox is closed; its memory is gone")
+            raise ClosedError("the sandbox is closed; its memory is gone")
         return ffi.gc(ffi.cast("char *", self._mem.data), lambda _: lib.sbx_unpin(owner))
 
 
@@ -172,7 +173,7 @@ class Wasm2cInstance:
             status = self._wasi.exit_code if self._wasi else None
             raise TrapError(f"the library called exit({status})", TrapKind.EXIT)
         if code == traps["SBX_TRAP_CLOSED"]:
-            raise SandboxError("the wasm2c instance is closed")
+            raise ClosedError("the wasm2c instance is closed")
         if code == traps["SBX_TRAP_MEMORY"]:
             raise ResourceError(f"the module's initial memory does not fit the limit of "
                                 f"{self._limits.memory_bytes} bytes")
