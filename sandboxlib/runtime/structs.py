@@ -282,9 +282,7 @@ class Cell(Allocation, Generic[V]):
     @property
     def value(self) -> V:
         """What is stored now."""
-        if not self.address:
-            raise ArgumentError("allocation was already freed")
-        return self._get(self.address)
+        return self._get(self.address or self._live())
 
     @value.setter
     def value(self, value: object) -> None:
