@@ -279,9 +279,10 @@ def test_precompile_writes_into_the_package_what_a_fresh_machine_then_loads(
     package = tmp_path / "out" / "sample"
     proc = run_cli("--quiet", "precompile", str(package), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert f"precompiled {package}: wasm2c (meters 0, 2) into the package" in proc.stdout
+    assert f"precompiled {package}: wasm2c (meters 2) into the package" in proc.stdout
     assert (package / "module.preinit.wasm").is_file()
-    assert len(list((package / "_wasm2c").glob("*.so"))) == 2
+    assert len(list((package / "_wasm2c").glob("*.so"))) == 1  # meter 2: with or without
+    # a timeout, interruptible
     deployed = tmp_path / "deploy"
     shutil.copytree(tmp_path / "out", deployed)
     use = ("import sys\n"

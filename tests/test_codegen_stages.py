@@ -228,6 +228,28 @@ def test_parse_takes_functions_only_from_the_given_headers(tmp_path: Path) -> No
     assert [(c.name, c.value) for c in api.constants] == [("MINE", 1)]
 
 
+def test_parse_takes_an_umbrella_headers_parts_from_folders_below_it(tmp_path: Path) -> None:
+    """xz's lzma.h declares its API in lzma/*.h, which refuse to be included alone: the
+    parts a listed header includes from folders below its own are its own; a header
+    beside it (zconf.h beside zlib.h) or elsewhere is not."""
+    top, part, beside, outside = (tmp_path / "api/umb.h", tmp_path / "api/umb/part.h",
+                                  tmp_path / "api/beside.h", tmp_path / "other/out.h")
+    for path in (top, part, beside, outside):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    top.write_text("#define TOP 1\n")
+    part.write_text("#define PART 2\n")
+    beside.write_text("#define BESIDE 3\n")
+    outside.write_text("#define OUTSIDE 4\n")
+    pre = from_compiler_output(
+        f'# 1 "{top}"\n# 1 "{beside}" 1\nint beside_fn(void);\n# 1 "{outside}" 1\n'
+        f'int out_fn(void);\n# 2 "{top}" 2\n# 1 "{part}" 1\nint part_fn(void);\n'
+        f'# 3 "{top}" 2\nint top_fn(void);\n',
+        "#define TOP 1\n#define PART 2\n#define BESIDE 3\n#define OUTSIDE 4")
+    api = parse_api(pre, [top])
+    assert [f.name for f in api.functions] == ["part_fn", "top_fn"]
+    assert [(c.name, c.value) for c in api.constants] == [("TOP", 1), ("PART", 2)]
+
+
 def test_parse_unsupported_types(tmp_path: Path) -> None:
     api = parse_c(tmp_path, f"typedef {VA_LIST_MARKER} va_list;\n"
                             "int vf(const char *fmt, va_list ap);\nlong double ld(void);\n")

@@ -66,17 +66,42 @@ _BINARY: dict[str, Callable[[int, int], int]] = {
 
 def parse_api(pre: Preprocessed, headers: Sequence[Path]) -> ir.Api:
     """Parse preprocessed headers; functions, globals and constants come only from
-    ``headers`` (``#define`` constants are read from their text), types from anywhere."""
+    ``headers`` and their parts (``own_headers``; ``#define`` constants are read from
+    their text), types from anywhere."""
     try:
         ast = c_parser.CParser().parse(pre.text, "<headers>")
     except Exception as exc:  # pycparser raises ParseError("file:line:col: message")
         raise BuildError(f"the header does not parse: {exc}") from None
-    builder = _Builder({str(h.resolve()) for h in headers})
+    own = own_headers(pre.text, headers)
+    builder = _Builder({str(h.resolve()) for h in own})
     for node in ast.ext:
         builder.top_level(node)
     pointers = {name for name, t in builder.api.typedefs.items() if isinstance(t, ir.Pointer)}
-    builder.api.constants = constants_from_headers(headers, pre.macros, pointers)
+    builder.api.constants = constants_from_headers(own, pre.macros, pointers)
     return builder.api
+
+
+def own_headers(text: str, headers: Sequence[Path]) -> list[Path]:
+    """``headers``, then the headers they include from folders below their own, in the
+    order the preprocessed ``text`` meets them: an umbrella header's parts (xz's
+    ``lzma.h`` includes ``lzma/*.h``, which refuse to be included alone)."""
+    listed = [h.resolve() for h in headers]
+    folders = {h.parent for h in listed}
+    parts: list[Path] = []
+    for marker in _LINE_MARKER.finditer(text):
+        path = Path(_unescape(marker.group(1))).resolve()
+        if (path not in listed and path not in parts
+                and any(path.parent != f and path.is_relative_to(f) for f in folders)):
+            parts.append(path)
+    return [*headers, *parts]
+
+
+_LINE_MARKER = re.compile(r'^#\s*\d+\s+"((?:\\.|[^"\\])*)"', re.M)
+
+
+def _unescape(name: str) -> str:
+    """A file name as the compiler's line marker escaped it ('\\' and '"')."""
+    return re.sub(r"\\(.)", r"\1", name)
 
 
 def _unnamed(t: ir.DeclType, index: int, taken: set[str]) -> str:
@@ -123,8 +148,7 @@ class _Builder:
         coord = getattr(node, "coord", None)
         if coord is None or not coord.file:
             return None
-        # the file name as the compiler's line marker escaped it ('\\' and '"')
-        return ir.Location(re.sub(r"\\(.)", r"\1", str(coord.file)), int(coord.line or 0))
+        return ir.Location(_unescape(str(coord.file)), int(coord.line or 0))
 
     def is_own(self, node: Any) -> bool:
         loc = self.location(node)

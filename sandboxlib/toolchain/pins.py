@@ -54,4 +54,44 @@ STB = SourcePin(
     size=1086580, topdir="libstb-0.0~git20220908.8b5f1f3+ds",
 )
 
-PINS: dict[str, SourcePin] = {pin.name: pin for pin in (ZLIB, EXPAT, LZ4, STB)}
+# The real-library corpus (tests/test_corpus.py, c_src/corpus/): Debian 12's versions
+# but xz's.
+BZIP2 = SourcePin(
+    name="bzip2", package="bzip2", version="1.0.8",
+    filename="bzip2_1.0.8.orig.tar.gz",
+    sha256="ab5a03176ee106d3f0fa90e381da478ddae405918153cca248e682cd0c4a2269",
+    size=810029, topdir="bzip2-1.0.8",
+)
+
+# Debian 13's: 5.4.1 (Debian 12's) does not compile for WASI (its single-threaded
+# mythread.h calls sigprocmask, which WASI's libc does not declare); 5.6 and later skip it.
+XZ = SourcePin(
+    name="xz", package="xz-utils", version="5.8.1",
+    filename="xz-utils_5.8.1.orig.tar.xz",
+    sha256="0b54f79df85912504de0b14aec7971e3f964491af1812d83447005807513cd9e",
+    size=1461872, topdir="xz-5.8.1",
+)
+
+PCRE2 = SourcePin(
+    name="pcre2", package="pcre2", version="10.42",
+    filename="pcre2_10.42.orig.tar.gz",
+    sha256="c33b418e3b936ee3153de2c61cc638e7e4fe3156022a5c77d0711bcbb9d64f1f",
+    size=2397194, topdir="pcre2-10.42",
+)
+
+JANSSON = SourcePin(
+    name="jansson", package="jansson", version="2.14",
+    filename="jansson_2.14.orig.tar.gz",
+    sha256="c739578bf6b764aa0752db9a2fdadcfe921c78f1228c7ec0bb47fa804c55d17b",
+    size=141500, topdir="jansson-2.14",
+)
+
+GIFLIB = SourcePin(
+    name="giflib", package="giflib", version="5.2.1",
+    filename="giflib_5.2.1.orig.tar.gz",
+    sha256="31da5562f44c5f15d63340a09a4fd62b48c45620cd302f77a6d9acf0077879bd",
+    size=444187, topdir="giflib-5.2.1",
+)
+
+PINS: dict[str, SourcePin] = {pin.name: pin for pin in (ZLIB, EXPAT, LZ4, STB, BZIP2, XZ, PCRE2,
+                                                        JANSSON, GIFLIB)}
