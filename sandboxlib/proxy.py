@@ -1,17 +1,19 @@
 """The base of generated proxies: a sandbox with one method per C function.
 
 A generated class subclasses ``LibraryProxy`` and declares one method per C
-function; the first call binds the sandbox's fast caller into the instance, so
-later calls go straight to it. Helpers (``alloc``, ``copy_in``, ``callback``,
+function (``c_function``); reading it from a proxy binds the sandbox's fast caller
+into the instance and hands that out, so a method kept before the first call is as
+fast as one read after it. Helpers (``alloc``, ``copy_in``, ``callback``,
 ``new``, ``view``) are shared by every generated package.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, NoReturn, TypeVar, Union
+from types import MethodType
+from typing import Any, Callable, Literal, NoReturn, TypeVar, Union, overload
 
 from .abi import FuncPtr, Prim, Ptr, Signature
-from .errors import ArgumentError
+from .errors import ArgumentError, PoisonedError
 from .runtime.handles import Handle, HandleTable
 from .abi import PointerValue
 from .runtime.objects import Allocation, CallbackHandle
@@ -34,7 +36,34 @@ ConstData = Union[PointerArg, bytes, bytearray, memoryview, str]
 CallbackArg = Union[CallbackHandle, None]
 
 __all__ = ["ArrayOf", "CallbackArg", "Cell", "ConstData", "Helpers", "HostData", "HostPointer",
-           "LibraryProxy", "PointerArg", "Struct"]
+           "LibraryProxy", "PointerArg", "Struct", "c_function"]
+
+
+class c_function:  # noqa: N801  (a decorator, spelled as one)
+    """A generated method for C function ``name``: read from a usable proxy, it is
+    the sandbox's fast caller (bound once into the instance); from the class, or from
+    a closed or poisoned proxy, the plain function (which raises when called)."""
+
+    __slots__ = ("name", "function", "attr")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.attr = ""
+
+    def __call__(self, function: Callable[..., Any]) -> c_function:
+        self.function = function
+        return self
+
+    def __set_name__(self, owner: type, attr: str) -> None:
+        self.attr = attr
+
+    def __get__(self, proxy: LibraryProxy | None, owner: type) -> Callable[..., Any]:
+        if proxy is None:
+            return self.function
+        try:
+            return proxy._bind(self.name, self.attr)
+        except PoisonedError:  # closed too: calling it raises
+            return MethodType(self.function, proxy)
 
 
 class LibraryProxy:
@@ -110,9 +139,19 @@ class LibraryProxy:
         return self.sandbox.copy_in(data.encode() if isinstance(data, str) else data,
                                     nul_terminate=True)
 
-    def out(self, ctype: Prim | Ptr | FuncPtr, initial: object = None) -> Cell:
+    @overload  # (a float type is a Prim too: the first match wins)
+    def out(self, ctype: Literal[Prim.FLOAT, Prim.DOUBLE],  # type: ignore[overload-overlap]
+            initial: object = None) -> Cell[Tainted[float]]: ...
+    @overload
+    def out(self, ctype: Literal[Prim.BOOL], initial: object = None) -> Cell[Tainted[bool]]: ...
+    @overload
+    def out(self, ctype: Prim, initial: object = None) -> Cell[Tainted[int]]: ...
+    @overload
+    def out(self, ctype: Ptr | FuncPtr, initial: object = None) -> Cell[TaintedPtr]: ...
+
+    def out(self, ctype: Prim | Ptr | FuncPtr, initial: object = None) -> Cell[Any]:
         """A C value of type ``ctype`` for an out-parameter (``T *``): pass it, then
-        read ``.value`` (sized for this sandbox's data model; see ``Cell``)."""
+        read ``.value``, tainted (sized for this sandbox's data model; see ``Cell``)."""
         return self.sandbox.out(ctype, initial)
 
     def new(self, struct: type[S]) -> tuple[S, Allocation]:

@@ -9,7 +9,8 @@ import pytest
 
 from libs import plain
 
-from sandboxlib import ArgumentError, Prim, Sandbox, Signature, TaintError, Tainted, TaintedPtr
+from sandboxlib import (ArgumentError, ClosedError, Library, PoisonedError, Prim, Sandbox,
+                        Signature, TaintError, Tainted, TaintedPtr)
 
 
 
@@ -183,3 +184,26 @@ def test_pointer_from_one_sandbox_is_refused_by_another(sample_lib: object) -> N
         with pytest.raises(TaintError, match="another sandbox"):
             b.sample_strlen(p)
         assert plain(a.sample_strlen(p)) == 9
+
+
+
+def test_a_freed_cell_is_dead_and_the_next_starts_zeroed(sample: Sandbox) -> None:
+    first = sample.out(Prim.INT, initial=7)
+    assert plain(first.value) == 7
+    first.free()
+    with pytest.raises(ArgumentError, match="already freed"):
+        first.value  # noqa: B018
+    assert plain(sample.out(Prim.UINT).value) == 0
+
+
+def test_a_poisoned_sandbox_gives_no_kept_block(hostile_lib: Library) -> None:
+    with hostile_lib.sandbox("wasmtime") as sb:
+        sb.out(Prim.INT).free()
+        sb.alloc(8).free()
+        sb.poison("for the test")
+        with pytest.raises(PoisonedError):
+            sb.out(Prim.INT)
+        with pytest.raises(PoisonedError):
+            sb.alloc(8)
+    with pytest.raises(ClosedError):
+        sb.out(Prim.INT)

@@ -19,7 +19,7 @@ import pytest
 
 from libs import C_SRC, ROOT, H, fn, import_from, packages, plain, run_mypy  # noqa: F401
 
-from sandboxlib import WASM32, HOST, Library, Prim, Ptr, Tainted, TaintedPtr
+from sandboxlib import WASM32, HOST, ClosedError, Library, Prim, Ptr, Tainted, TaintedPtr
 from sandboxlib.proxy import Struct
 
 CONSTRUCTS = C_SRC / "constructs"
@@ -237,19 +237,91 @@ with constructs.sandbox() as lib:
 """
 
 
-def test_mypy_accepts_the_package_and_rejects_unverified_taint(generated: Path,
-                                                               tmp_path: Path) -> None:
-    for name, text in (("good.py", GOOD), ("bad.py", BAD)):
+def mypy_good_and_bad(generated: Path, tmp_path: Path, good: str,
+                      bad: str) -> subprocess.CompletedProcess[str]:
+    """mypy --strict over user code against the generated stubs: ``good`` must pass;
+    the run over ``bad``, which must fail, is returned."""
+    for name, text in (("good.py", good), ("bad.py", bad)):
         (tmp_path / name).write_text(text)
     cache = tmp_path / ".mypy"
     ok = run_mypy(cache, "--strict", str(tmp_path / "good.py"), mypypath=generated)
     assert ok.returncode == 0, ok.stdout
-    bad = run_mypy(cache, "--strict", str(tmp_path / "bad.py"), mypypath=generated)
-    assert bad.returncode == 1
+    refused = run_mypy(cache, "--strict", str(tmp_path / "bad.py"), mypypath=generated)
+    assert refused.returncode == 1, refused.stdout
+    return refused
+
+
+def test_mypy_accepts_the_package_and_rejects_unverified_taint(generated: Path,
+                                                               tmp_path: Path) -> None:
+    bad = mypy_good_and_bad(generated, tmp_path, GOOD, BAD)
     assert 'Argument 1 to "cn_wide" of "Constructs" has incompatible type "Tainted[int]"; ' \
            'expected "int"' in bad.stdout, bad.stdout
-    stub = run_mypy(cache, "--strict", "-p", "constructs", mypypath=generated)
+    stub = run_mypy(tmp_path / ".mypy", "--strict", "-p", "constructs", mypypath=generated)
     assert stub.returncode == 0, stub.stdout
+
+
+@pytest.mark.parametrize("backend", ["wasmtime", "wasm2c", "native"])
+def test_an_unnamed_struct_is_one_class_under_its_typedef_names(cn: ModuleType,
+                                                                 backend: str) -> None:
+    assert not [n for n in vars(cn) if n.startswith("anon")]
+    assert issubclass(cn.cn_image, Struct) and issubclass(cn.cn_cursor_target, Struct)
+    assert cn.cn_image_ref is cn.cn_image_ptr and cn.cn_cursor is cn.cn_cursor_target_ptr
+    with cn.sandbox(backend) as lib:
+        image, _ = lib.new(cn.cn_image)
+        image.w, image.h = 3, 4
+        assert plain(lib.cn_image_area(image)) == 12
+        grown = lib.view(cn.cn_image, lib.cn_image_grow(image, 1))
+        assert (plain(grown.w), plain(grown.h)) == (4, 5)
+        cursor, _ = lib.new(cn.cn_cursor_target)
+        cursor.x = 9
+        assert plain(lib.cn_cursor_x(cursor)) == 9
+
+
+TYPED = """
+import constructs
+from sandboxlib import Prim, Ptr, TaintedPtr
+with constructs.sandbox() as lib:
+    image: constructs.cn_image
+    image, _ = lib.new(constructs.cn_image)
+    area: int = lib.cn_image_area(image).verify_range(0, 100)
+    ref: constructs.cn_image_ref = lib.cn_image_grow(image, area)
+    grown: constructs.cn_image = lib.view(constructs.cn_image, ref)
+    cursor, _ = lib.new(constructs.cn_cursor_target)
+    lib.cn_cursor_x(cursor)
+    rest = lib.out(Prim.INT)
+    lib.cn_divmod(7, 2, rest)
+    r: int = rest.value.verify_range(0, 1)
+    x: float = lib.out(Prim.DOUBLE).value.verify(lambda v: v == 0.0)
+    p: TaintedPtr = lib.out(Ptr("char")).value
+"""
+UNVERIFIED_OUT = """
+import constructs
+from sandboxlib import Prim
+with constructs.sandbox() as lib:
+    w, h = lib.out(Prim.INT), lib.out(Prim.INT)
+    area = w.value * h.value
+"""
+
+
+def test_mypy_follows_typedef_names_and_taints_out_parameters(generated: Path,
+                                                              tmp_path: Path) -> None:
+    bad = mypy_good_and_bad(generated, tmp_path, TYPED, UNVERIFIED_OUT)
+    assert 'Unsupported left operand type for * ("Tainted[int]")' in bad.stdout, bad.stdout
+
+
+@pytest.mark.parametrize("backend", ["wasmtime", "wasm2c", "native"])
+def test_a_method_read_before_the_first_call_is_the_fast_caller(cn: ModuleType,
+                                                               backend: str) -> None:
+    from sandboxlib._boundary import Caller
+    with cn.sandbox(backend) as lib:
+        kept = lib.cn_wide
+        assert type(kept) is Caller and lib.cn_wide is kept
+        assert plain(kept(5)) == plain(lib.cn_wide(5)) and lib.cn_wide is kept
+        assert kept.__doc__ == type(lib).cn_wide.__doc__  # the class keeps the function
+    with pytest.raises(ClosedError):
+        kept(5)
+    with pytest.raises(ClosedError):
+        lib.cn_sum(None, 0)  # never bound: read from a closed proxy, refused when called
 
 
 @pytest.mark.quick

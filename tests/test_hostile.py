@@ -27,8 +27,8 @@ import pytest
 from libs import H, ROOT, hostile_package, packages, plain  # noqa: F401 fixtures
 
 from sandboxlib import (ArgumentError, BoundsError, CapabilityError, ClosedError, Grants,
-                        Limits, PoisonedError, Preopen, ResourceError, SandboxError, TaintError,
-                        Tainted, TaintedPtr, TrapError)
+                        Limits, PoisonedError, Preopen, Prim, ResourceError, SandboxError,
+                        TaintError, Tainted, TaintedPtr, TrapError)
 
 MiB = 1 << 20
 INDIRECT = r"indirect call|call_indirect|table"  # how backends name a failed call_indirect
@@ -475,6 +475,14 @@ def malloc_returning_a_block_past_the_end(c: Ctx) -> None:
         lib.alloc(16)
 
 
+@attack(BoundsError, r"out\(\): the sandbox's malloc\(8\) returned 0xffffff00", "outside")
+def malloc_returning_a_wild_pointer_for_an_out_cell(c: Ctx) -> None:
+    A = c.package("hostile_alloc")
+    with A.sandbox(c.backend) as lib:
+        lib.hostile_alloc_mode(A.HOSTILE_ALLOC_WILD)
+        lib.out(Prim.DOUBLE)
+
+
 @pytest.mark.parametrize("a", ATTACKS, ids=lambda a: a.name)
 def test_attack_is_contained(a: Attack, H: ModuleType, isolating_backend: str,
                              packages: Path) -> None:
@@ -811,3 +819,23 @@ def test_environment_clock_and_random_only_when_granted(H: ModuleType,
         assert lib.hostile_getenv("SANDBOXLIB_SECRET").is_null()
         assert abs(lib.hostile_clock().verify_range(0, 2**62) - time.time()) < 60
         assert plain(lib.hostile_random()) == 1
+
+
+def test_a_freed_small_block_is_kept_for_the_next_of_its_size(isolating_backend: str,
+                                                              packages: Path) -> None:
+    """out() and alloc() reuse a freed block of their size without asking the sandbox's
+    malloc (this one never reuses a block): a cell is zeroed again; a block of another
+    size, or none kept, comes from malloc and is checked."""
+    A = hostile_package("hostile_alloc", packages)
+    with A.sandbox(isolating_backend) as lib:
+        cell, block = lib.out(Prim.INT, initial=7), lib.alloc(16)
+        kept = cell.address, block.address
+        cell.free()
+        block.free()
+        lib.hostile_alloc_mode(A.HOSTILE_ALLOC_WILD)
+        again = lib.out(Prim.UINT)
+        assert (again.address, lib.alloc(16).address) == kept and plain(again.value) == 0
+        with pytest.raises(BoundsError, match=r"out\(\): the sandbox's malloc\(4\) returned"):
+            lib.out(Prim.INT)
+        with pytest.raises(BoundsError, match=r"alloc\(\): the sandbox's malloc\(16\) returned"):
+            lib.alloc(16)

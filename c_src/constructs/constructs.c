@@ -87,3 +87,13 @@ void cn_fill_bytes(size_t n, uint8_t out[static CN_ARRAY_PARAM(n)], uint8_t valu
   for (size_t i = 0; i < n; i++)
     out[i] = value;
 }
+
+int32_t cn_image_area(const cn_image *image) { return image->w * image->h; }
+
+cn_image_ref cn_image_grow(cn_image_ref im, int32_t by) {
+  im->w += by;
+  im->h += by;
+  return im;
+}
+
+int32_t cn_cursor_x(cn_cursor cursor) { return cursor->x; }

@@ -98,4 +98,16 @@ extern int cn_global_counter;
 uint32_t cn_checksum(size_t n, const uint8_t data[CN_ARRAY_PARAM(n)]);
 void cn_fill_bytes(size_t n, uint8_t out[static CN_ARRAY_PARAM(n)], uint8_t value);
 
+/* An unnamed struct is one class, named after the typedef that declares it (its
+   first name); one reached only through a pointer typedef is NAME_target. */
+typedef struct {
+    int32_t w, h;
+} cn_image, *cn_image_ref;
+typedef struct {
+    int32_t x;
+} *cn_cursor;
+int32_t cn_image_area(const cn_image *image);
+cn_image_ref cn_image_grow(cn_image_ref im, int32_t by);
+int32_t cn_cursor_x(cn_cursor cursor);
+
 #endif

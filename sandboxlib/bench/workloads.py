@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from ..abi import FuncPtr, Function, Prim, Ptr, Signature
 from ..library import Library
+from ..proxy import LibraryProxy, c_function
 from ..runtime.structs import Struct
 from ..toolchain.cache import build_entry, content_key
 from .timing import Op
@@ -39,6 +40,14 @@ class BenchShape(Struct):
     _fields_ = (("id", Prim.INT), ("origin", BenchPoint))
 
 
+class BenchProxy(LibraryProxy):
+    """A proxy as the generator writes one, for the method kept before the first call."""
+
+    @c_function("bench_add")
+    def bench_add(self, a: int, b: int, /) -> Any:
+        return self._bind("bench_add")(a, b)
+
+
 MESSAGE = b"a 64-byte argument: bytes in, the same string copied back out!!"[:63]
 
 
@@ -49,6 +58,16 @@ def call_ops(backend: str) -> tuple[dict[str, Op], Callable[[], None]]:
     out = sb.alloc(64)
     cb = sb.callback(lambda v: v.verify_range(-1000, 1000) * 2, CALLBACK, "double")
     shape = BenchShape(sb, sb.copy_in(bytes(BenchShape.sizeof(sb.model))).address)
+
+    kept = BenchProxy(sb).bench_add  # read before its first call
+    proxy = LibraryProxy(sb)
+    cell = proxy.out(Prim.INT)
+
+    def out_free() -> None:
+        proxy.out(Prim.INT).free()
+
+    def alloc_free() -> None:
+        proxy.alloc(16).free()
 
     def write_field() -> None:
         shape.id = 7  # type: ignore[attr-defined]  # fields are made at run time
@@ -64,6 +83,10 @@ def call_ops(backend: str) -> tuple[dict[str, Op], Callable[[], None]]:
         "struct_field_read": lambda: shape.id,  # type: ignore[attr-defined]
         "struct_field_write": write_field,
         "struct_field_nested_read": lambda: shape.origin.y,  # type: ignore[attr-defined]
+        "call_kept_method": lambda: kept(2, 3),
+        "helper_out_free": out_free,
+        "helper_out_value": lambda: cell.value,
+        "helper_alloc_free": alloc_free,
     }
     return ops, sb.close
 

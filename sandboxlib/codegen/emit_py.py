@@ -111,6 +111,7 @@ def _types(plan: PackagePlan) -> list[str]:
     out = [f"{alias} = {cls}" for alias, cls in plan.aliases.items()]
     out += [f"{name} = NewType({name!r}, TaintedPtr)  # {target} *"
             for target, name in plan.pointer_types.items()]
+    out += [f"{alias} = {name}" for alias, name in plan.pointer_aliases.items()]
     return ["", "", "# -- types " + "-" * (WIDTH - 10), *out] if out else []
 
 
@@ -152,7 +153,8 @@ def _proxy_class(plan: PackagePlan) -> list[str]:
         args = ", ".join(fp.params)
         attr = "" if fp.pyname == fp.name else f", {fp.pyname!r}"
         # positional-only, as in C (the fast caller that replaces it takes no keywords)
-        out += ["", f"    def {fp.pyname}(self{', ' if args else ''}{args}{', /' if args else ''}):"
+        out += ["", f"    @c_function({fp.name!r})",
+                f"    def {fp.pyname}(self{', ' if args else ''}{args}{', /' if args else ''}):"
                     "  # type: ignore",
                 docstring(fp.doc, "        ", WIDTH),
                 f"        return self._bind({fp.name!r}{attr})({args})"]

@@ -84,6 +84,7 @@ def _body(plan: PackagePlan) -> list[str]:
     out += _structs(plan)
     out += [f"{alias} = {cls}" for alias, cls in plan.aliases.items()]
     out += [f"{name} = NewType({name!r}, TaintedPtr)" for name in plan.pointer_types.values()]
+    out += [f"{alias} = {name}" for alias, name in plan.pointer_aliases.items()]
     out += ["", "FUNCTIONS: tuple[Any, ...]", "LIBRARY: Library", ""]
     out += _proxy_class(plan) + _helpers_class(plan)
     out += ["", "def sandbox(backend: str | None = ..., *, limits: Limits | None = ...,",

@@ -140,6 +140,9 @@ class _Builder:
         self.own_files = own_files
         self.api = ir.Api()
         self.anon = 0
+        # an unnamed struct/union/enum by its node: the first name it got (one C type
+        # is one class, also in ``typedef struct {...} a, *b;``, which shares the node)
+        self.named: dict[int, tuple[Any, str]] = {}
 
     def location(self, node: Any) -> ir.Location | None:
         coord = getattr(node, "coord", None)
@@ -187,7 +190,9 @@ class _Builder:
         if isinstance(node, c_ast.PtrDecl):
             target = node.type
             const = isinstance(target, c_ast.TypeDecl) and "const" in (target.quals or [])
-            return ir.Pointer(self.resolve(target), const)
+            # typedef struct {...} *name: the struct is name_target
+            return ir.Pointer(self.resolve(target, f"{typedef_name}_target" if typedef_name
+                                           else ""), const)
         if isinstance(node, c_ast.ArrayDecl):
             element = self.resolve(node.type)
             if node.dim is None:
@@ -235,7 +240,9 @@ class _Builder:
             return ir.Scalar(prim)
         if isinstance(node, c_ast.Struct | c_ast.Union):
             union = isinstance(node, c_ast.Union)
-            tag = node.name or typedef_name or self.anonymous()
+            if not node.name and id(node) in self.named:
+                return ir.StructRef(self.named[id(node)][1], union)
+            tag = node.name or self.name_unnamed(node, typedef_name)
             if node.decls is not None:
                 fields = [self.field(d, tag) for d in node.decls]
                 self.api.structs[tag] = ir.StructDecl(tag, union, fields, self.location(node))
@@ -243,7 +250,9 @@ class _Builder:
                 self.api.structs[tag] = ir.StructDecl(tag, union, None, self.location(node))
             return ir.StructRef(tag, union)
         if isinstance(node, c_ast.Enum):
-            tag = node.name or typedef_name or self.anonymous()
+            if not node.name and id(node) in self.named:
+                return ir.EnumRef(self.named[id(node)][1])
+            tag = node.name or self.name_unnamed(node, typedef_name)
             if node.values is not None:
                 values: dict[str, int] = {}
                 nxt = 0
@@ -270,6 +279,13 @@ class _Builder:
         if isinstance(t, ir.Pointer):
             return WASM32.pointer_size
         raise BuildError(f"{getattr(node, 'coord', '?')}: sizeof of this type is not supported")
+
+    def name_unnamed(self, node: Any, typedef_name: str) -> str:
+        """The tag of an unnamed struct, union or enum: the (first) typedef name it was
+        declared with, else ``anonN``; the same every time the node is met again."""
+        tag = typedef_name or self.anonymous()
+        self.named[id(node)] = (node, tag)  # the node kept: its id stays unique
+        return tag
 
     def anonymous(self) -> str:
         self.anon += 1

@@ -31,7 +31,8 @@ PROXY_IMPORTABLE = {
     "IntEnum": "enum", "Path": "pathlib", "NewType": "typing",
     **dict.fromkeys(("ArgumentError", "FuncPtr", "Function", "Library", "PointerValue", "Prim",
                      "Ptr", "Signature", "TaintedPtr"), "sandboxlib"),
-    **dict.fromkeys(("ArrayOf", "Helpers", "LibraryProxy", "Struct"), "sandboxlib.proxy")}
+    **dict.fromkeys(("ArrayOf", "Helpers", "LibraryProxy", "Struct", "c_function"),
+                    "sandboxlib.proxy")}
 STUB_IMPORTABLE = {
     "builtins": "builtins", "IntEnum": "enum",
     **dict.fromkeys(("Any", "NewType", "NoReturn"), "typing"),
@@ -48,6 +49,10 @@ OWN_NAMES = frozenset({"annotations", "_HERE", "FUNCTIONS", "LIBRARY", "sandbox"
 ANNOTATION_NAMES = frozenset({"builtins", "Any", "NoReturn", "Tainted", "TaintedPtr",
                               "PointerArg", "ConstData", "CallbackArg", "HostPointer",
                               "HostData"})
+
+# What the proxy class decorates its methods with: no method may take its name (the
+# decorators after it would find the method).
+METHOD_DECORATOR = "c_function"
 
 # Where a function type sits in a lowered type, from its root: a parameter's index,
 # "result", "element" (of a fixed array); () is the root itself.
@@ -109,6 +114,7 @@ class PackagePlan:
     enums: list[EnumPlan] = field(default_factory=list)  # an IntEnum per enum functions use
     aliases: dict[str, str] = field(default_factory=dict)  # typedef name -> view class
     pointer_types: dict[str, str] = field(default_factory=dict)  # "struct T" -> its Ptr type
+    pointer_aliases: dict[str, str] = field(default_factory=dict)  # typedef T *name -> Ptr type
     functions: list[FunctionPlan] = field(default_factory=list)
     skipped: list[ir.Skipped] = field(default_factory=list)
     renamed: list[ir.Renamed] = field(default_factory=list)
@@ -151,6 +157,8 @@ def make_plan(api: ir.Api, name: str, headers: list[str], exports: list[str] | N
     lib_class = "".join(p.capitalize() for p in name.replace("-", "_").split("_")) or "Lib"
     aliases = _typedef_aliases(api, tags, taken | {c.name for c in constants} | set(callbacks))
     pointees = _pointee_structs(exported)
+    pointer_aliases = _pointer_aliases(api, pointees, taken | {c.name for c in constants}
+                                       | set(callbacks) | set(aliases))
     enums = _enums_used(api, exported)
     imports = set(imported) if imported is not None else {*PROXY_IMPORTABLE, *STUB_IMPORTABLE}
     module = iter(plan.python_names(
@@ -163,6 +171,7 @@ def make_plan(api: ir.Api, name: str, headers: list[str], exports: list[str] | N
          *[(f"typedef {alias}", alias, None) for alias in aliases],
          *[(f"pointer type of {target}", f"{target.split()[-1]}_ptr", None)
            for target in pointees],
+         *[(f"typedef {alias}", alias, None) for alias in pointer_aliases],
          *[(f"enum {tag}", tag, api.enums[tag].location) for tag in enums]],
         BUILTINS | OWN_NAMES | imports))
     plan.class_name, plan.helpers_name = next(module), next(module)
@@ -180,6 +189,8 @@ def make_plan(api: ir.Api, name: str, headers: list[str], exports: list[str] | N
     classes_by_tag = plan.struct_classes()
     plan.aliases = {next(module): classes_by_tag[tag] for tag in aliases.values()}
     plan.pointer_types = {target: next(module) for target in pointees}
+    plan.pointer_aliases = {next(module): plan.pointer_types[target]
+                            for target in pointer_aliases.values()}
     as_python = {c.name: p.name for c, p in zip(constants, plan.constants)}
     for tag in enums:
         e = api.enums[tag]
@@ -232,6 +243,19 @@ def _typedef_aliases(api: ir.Api, tags: Collection[str], taken: Collection[str])
     return {name: t.tag for name, t in api.typedefs.items()
             if isinstance(t, ir.StructRef) and t.tag in tags and name != t.tag
             and name not in taken and not name.startswith("_")}
+
+
+def _pointer_aliases(api: ir.Api, pointees: Collection[str],
+                     taken: Collection[str]) -> dict[str, str]:
+    """Typedef names of pointers to structs that have a pointer type (``typedef struct
+    {...} *image_ref``), by name: the pointer type is reachable under them too."""
+    found: dict[str, str] = {}
+    for name, t in api.typedefs.items():
+        if isinstance(t, ir.Pointer) and isinstance(t.target, ir.StructRef):
+            target = f"{'union' if t.target.union else 'struct'} {t.target.tag}"
+            if target in pointees and name not in taken and not name.startswith("_"):
+                found[name] = target
+    return found
 
 
 def _enums_used(api: ir.Api, exported: list[tuple[ir.FunctionDecl, Signature]]) -> list[str]:
@@ -360,7 +384,8 @@ def _plan_functions(plan: PackagePlan, exported: list[tuple[ir.FunctionDecl, Sig
     parameters; check and restate the annotations."""
     methods = plan.python_names([(f"function {fn.name}", fn.name, fn.location)
                                  for fn, _ in exported],
-                                LIBRARY_PROXY_MEMBERS | HELPERS_MEMBERS | {"helpers"} | taken)
+                                LIBRARY_PROXY_MEMBERS | HELPERS_MEMBERS | {"helpers"} | taken
+                                | {METHOD_DECORATOR})
     by_c_name = {fn.name: py for (fn, _), py in zip(exported, methods)}
     for (fn, sig), pyname in zip(exported, methods):
         params = plan.python_names([(f"parameter {p} of {fn.name}", p, fn.location)

@@ -18,15 +18,18 @@ from .callers import Callback, Gate, callback, caller, plan
 from .handles import HandleTable
 from .marshal import converter
 from .objects import Allocation, CallbackHandle, Temps
-from .structs import Cell
+from .structs import Cell, value_reader
 from .scalars import Converter
 from .backend_name import resolve_backend
 from .snapshot import Snapshot, changed_chunks, module_of
 from .strict import POISON, QUARANTINE_BYTES, strict
 
-A = TypeVar("A", bound=Allocation)
 T = TypeVar("T")
 SCRATCH_SIZE = 4096  # bytes of call arguments copied in without a malloc
+# Freed small blocks the host keeps for its next allocation of the same size (a cell
+# or buffer made and freed per call then costs no call into the sandbox's malloc/free):
+# sizes up to SPARE_SIZE bytes, at most SPARE_COUNT blocks of each.
+SPARE_SIZE, SPARE_COUNT = 64, 16
 DEFAULT_LIMITS, DEFAULT_GRANTS = Limits(), Grants()  # frozen: shared by every sandbox
 UNPICKLABLE = ("cannot pickle {what}: a live sandbox stays in its process; to open one in "
                "another process, send a sandboxlib.workers.Opener (picklable) instead")
@@ -63,6 +66,10 @@ class Sandbox:
         self._quarantined = 0  # their bytes
         self._converters: dict[Function, list[Converter]] = {}  # see _convert
         self._gate = Gate()  # what every call checks first, and the call lock
+        self._malloc_fn: Callable[..., Any] | None = None  # the fast callers of malloc
+        self._free_fn: Callable[..., Any] | None = None  # and free, once bound
+        self._cell_kinds: dict[object, tuple[int, bytes, Callable[[int], Any]]] = {}
+        self._spare: dict[int, list[int]] = {}  # freed small blocks by size (SPARE_SIZE)
         try:
             self._instance: Instance = self.backend.instantiate(library, self.limits,
                                                                 self.grants)
@@ -71,6 +78,10 @@ class Sandbox:
             raise (TrapError(f"{where}: {exc}", exc.kind) if isinstance(exc, TrapError)
                    else ResourceError(f"{where}: {exc} ({self.limits})")) from None
         self.memory = Memory(self._instance.memory, f"{library.name}[{backend}]")
+        self._isolated = self.backend.isolated
+        # the largest alloc() that may succeed
+        self._alloc_max = min(self.model.int_range(Prim.ULONG)[1],
+                              self.limits.memory_bytes if self._isolated else 1 << 64)
         if snapshot is not None:
             try:
                 self._restore(snapshot)
@@ -143,6 +154,7 @@ class Sandbox:
             for fn in self._bound:
                 self.__dict__.pop(fn.name, None)
             self._bound.clear()
+        self._malloc_fn = self._free_fn = None  # callers hold the sandbox
         self._converters.clear()
         if self._handles is not None:
             self._handles.close()
@@ -301,51 +313,68 @@ class Sandbox:
             write(at, data)
 
     # -- memory ------------------------------------------------------------------
-    def out(self, ctype: Prim | Ptr | FuncPtr, initial: object = None) -> Cell:
+    def out(self, ctype: Prim | Ptr | FuncPtr, initial: object = None) -> Cell[Any]:
         """A zeroed C value of type ``ctype`` for a function to write through a pointer
         (see ``Cell``); ``initial`` is stored first for an in/out-parameter."""
-        if not isinstance(ctype, (Prim, Ptr, FuncPtr)) or ctype is Prim.VOID:
-            raise ArgumentError(f"out(): expected a C scalar or pointer type, got {ctype!r}")
-        size = self.model.size(ctype)
-        cell = self._own(self._malloc(size, "out()"), lambda a: Cell(self, a, ctype))
-        cell.write(bytes(size))
+        kind = self._cell_kinds.get(ctype)
+        if kind is None:
+            kind = self._cell_kind(ctype)
+        size, zeros, get = kind
+        address = self._malloc(size, "out()", zeros)
+        cell = self._allocations[address] = Cell(self, address, ctype, size, get)
         if initial is not None:
             cell.value = initial
         return cell
+
+    def _cell_kind(self, ctype: object) -> tuple[int, bytes, Callable[[int], Any]]:
+        """What ``out(ctype)`` needs, made once per type: its size, its zero bytes and
+        its reader."""
+        if not isinstance(ctype, (Prim, Ptr, FuncPtr)) or ctype is Prim.VOID:
+            raise ArgumentError(f"out(): expected a C scalar or pointer type, got {ctype!r}")
+        size = self.model.size(ctype)
+        kind = self._cell_kinds[ctype] = (size, bytes(size),
+                                          value_reader(self, ctype, f"out({ctype})"))
+        return kind
 
     def alloc(self, size: int) -> Allocation:
         """Allocate ``size`` bytes inside the sandbox (freed by ``free()`` or on close)."""
         if type(size) is not int or size < 0:
             raise ArgumentError(f"alloc(): size must be a non-negative int, got {size!r}")
-        lo, hi = self.model.int_range(Prim.ULONG)
-        if size > hi:
-            raise ResourceError(f"alloc(): {size} bytes cannot exist in a {self.model.name} "
-                                "sandbox")
-        if self.isolated and size > self.limits.memory_bytes:
+        if size > self._alloc_max:
+            lo, hi = self.model.int_range(Prim.ULONG)
+            if size > hi:
+                raise ResourceError(f"alloc(): {size} bytes cannot exist in a "
+                                    f"{self.model.name} sandbox")
             raise ResourceError(f"alloc(): {size} bytes exceed the memory limit of "
                                 f"{self.limits.memory_bytes} bytes")
-        return self._own(self._malloc(size, "alloc()"), lambda a: Allocation(self, a, size))
+        address = self._malloc(size, "alloc()")
+        alloc = self._allocations[address] = Allocation(self, address, size)
+        return alloc
 
-    def _malloc(self, size: int, where: str) -> int:
-        """``size`` bytes from the sandbox's malloc: an address whose span is checked."""
-        address: int = self.bind(MALLOC)(max(size, 1)).unverified_safe_because(
-            "an address checked below: the span must lie inside the memory")
+    def _malloc(self, size: int, where: str, zeros: bytes = b"") -> int:
+        """``size`` bytes from the sandbox's malloc (``zeros`` written at the start): an
+        address whose span is checked."""
+        spare = self._spare.get(size)
+        if spare and not self._gate.unusable:  # (else malloc's caller refuses)
+            address = spare.pop()
+        else:
+            malloc = self._malloc_fn
+            if malloc is None:
+                malloc = self._malloc_fn = self.bind(MALLOC)
+            address = malloc(size or 1).unverified_safe_because(
+                "an address checked below: the span must lie inside the memory")
         if not address:
             raise ResourceError(f"{where}: the sandbox could not allocate {size} bytes "
                                 f"(memory limit {self.limits.memory_bytes} bytes)")
-        if self.isolated:  # a hostile malloc must return a span inside memory
-            try:
-                self.memory.view(address, size)
-            except BoundsError as exc:
-                raise BoundsError(f"{where}: the sandbox's malloc({size}) returned "
-                                  f"0x{address:x}: {exc}") from None
+        try:  # a hostile malloc must return a span inside memory (the write checks it)
+            if zeros:
+                self.memory.write(address, zeros)
+            elif self._isolated:
+                self.memory.read(address + (size or 1) - 1, 1)
+        except BoundsError as exc:
+            raise BoundsError(f"{where}: the sandbox's malloc({size}) returned "
+                              f"0x{address:x}: {exc}") from None
         return address
-
-    def _own(self, address: int, make: Callable[[int], A]) -> A:
-        """The host's object for an allocation, freed with the sandbox."""
-        alloc = make(address)
-        self._allocations[address] = alloc
-        return alloc
 
     def borrow(self, pointer: TaintedPtr | Allocation | int, length: int) -> Tainted[memoryview]:
         """A zero-copy view of ``length`` bytes of sandbox memory (bounds-checked),
@@ -406,10 +435,20 @@ class Sandbox:
         return alloc
 
     def _free_allocation(self, alloc: Allocation, address: int) -> None:
-        if self._allocations.get(address) is alloc:
-            del self._allocations[address]
-            if self._poisoned is None and not self._closed:
-                self.bind(FREE)(address)
+        if self._allocations.get(address) is not alloc:
+            return
+        del self._allocations[address]
+        if self._poisoned is not None or self._closed:
+            return
+        if alloc.size <= SPARE_SIZE:  # kept for the next block of its size
+            spare = self._spare.setdefault(alloc.size, [])
+            if len(spare) < SPARE_COUNT:
+                spare.append(address)
+                return
+        free = self._free_fn
+        if free is None:
+            free = self._free_fn = self.bind(FREE)
+        free(address)
 
     def free(self, pointer: TaintedPtr) -> None:
         """Free a pointer the sandbox returned, with the sandbox's own ``free``."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import struct as _struct
 import sys
 from dataclasses import dataclass
-from typing import Any, ClassVar, Union
+from typing import Any, Callable, ClassVar, Generic, TypeVar, Union
 
 from ..abi import DataModel, FuncPtr, Prim, Ptr
 from ..errors import ArgumentError, BoundsError
@@ -215,13 +215,24 @@ def read_value(sb: Owner, address: int, t: FieldType, origin: str) -> Any:
         items = [read_value(sb, address + i * step, t.element, origin) for i in range(t.length)]
         return Tainted([i.unverified_safe_because("re-tainted as a list")
                         if isinstance(i, Tainted) else i for i in items], origin)
+    return value_reader(sb, t, origin)(address)
+
+
+def value_reader(sb: Owner, t: Prim | Ptr | FuncPtr, origin: str) -> Callable[[int], Any]:
+    """A function reading a scalar or pointer of type ``t`` at an address of ``sb``'s
+    memory (bounds-checked): tainted, a ``TaintedPtr`` for a pointer, ``origin`` named."""
+    read, memory = sb.memory.read, sb.memory
     if isinstance(t, (Ptr, FuncPtr)):
-        raw = int.from_bytes(sb.memory.read(address, sb.model.pointer_size),
-                             "little" if sb.model.name == "wasm32" else sys.byteorder)
-        return TaintedPtr(raw, sb.memory, origin)
-    fmt = _scalar_format(t, sb.model)
-    value = _struct.unpack(fmt, sb.memory.read(address, _struct.calcsize(fmt)))[0]
-    return Tainted(bool(value) if t is Prim.BOOL else value, origin)
+        size = sb.model.pointer_size
+        order = "little" if sb.model.name == "wasm32" else sys.byteorder
+        from_bytes = int.from_bytes
+        return lambda address: TaintedPtr(from_bytes(read(address, size), order), memory,
+                                          origin)
+    fmt = _struct.Struct(_scalar_format(t, sb.model))
+    unpack, size = fmt.unpack, fmt.size
+    if t is Prim.BOOL:
+        return lambda address: Tainted(bool(unpack(read(address, size))[0]), origin)
+    return lambda address: Tainted(unpack(read(address, size))[0], origin)
 
 
 def write_value(sb: Owner, address: int, t: FieldType, value: object, where: str) -> None:
@@ -247,23 +258,31 @@ def write_value(sb: Owner, address: int, t: FieldType, value: object, where: str
     sb.memory.write(address, _struct.pack(_scalar_format(t, sb.model), checked))
 
 
-class Cell(Allocation):
+V = TypeVar("V", bound=Tainted[Any])
+
+
+class Cell(Allocation, Generic[V]):
     """One C value in the sandbox that a function writes through a pointer (an out-
     or in/out-parameter): made by ``sandbox.out(t)``, passed where the function takes
-    ``t *``, read back with ``.value`` (tainted; a ``TaintedPtr`` for a pointer type).
-    It is as large as ``t`` in the sandbox's data model, so the same code is right on
-    wasm32 and natively (an ``alloc(4)`` for a ``size_t *`` overflows natively)."""
+    ``t *``, read back with ``.value`` (tainted: ``V`` is ``Tainted[int]``,
+    ``Tainted[float]``, ``Tainted[bool]`` or ``TaintedPtr``). It is as large as ``t``
+    in the sandbox's data model, so the same code is right on wasm32 and natively (an
+    ``alloc(4)`` for a ``size_t *`` overflows natively)."""
 
-    __slots__ = ("ctype",)
+    __slots__ = ("ctype", "_get")
 
-    def __init__(self, sandbox: Owner, address: int, ctype: Prim | Ptr | FuncPtr) -> None:
-        super().__init__(sandbox, address, sandbox.model.size(ctype))
+    def __init__(self, sandbox: Owner, address: int, ctype: Prim | Ptr | FuncPtr, size: int,
+                 get: Callable[[int], V]) -> None:
+        self._sandbox = sandbox
+        self.address = address
+        self.size = size  # of ``ctype`` in the sandbox's data model
         self.ctype = ctype
+        self._get = get  # the sandbox's reader of ``ctype`` (``value_reader``)
 
     @property
-    def value(self) -> Any:
-        """What is stored now: ``Tainted[int]``, ``Tainted[float]`` or ``TaintedPtr``."""
-        return read_value(self._sandbox, self._live(), self.ctype, f"out({self.ctype})")
+    def value(self) -> V:
+        """What is stored now."""
+        return self._get(self.address or self._live())
 
     @value.setter
     def value(self, value: object) -> None:

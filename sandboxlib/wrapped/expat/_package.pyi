@@ -285,6 +285,8 @@ class XML_Feature(Struct):
 XML_Content = XML_cp
 XML_ParserStruct_ptr = NewType('XML_ParserStruct_ptr', TaintedPtr)
 SBX_EventLogStruct_ptr = NewType('SBX_EventLogStruct_ptr', TaintedPtr)
+XML_Parser = XML_ParserStruct_ptr
+SBX_EventLog = SBX_EventLogStruct_ptr
 
 FUNCTIONS: tuple[Any, ...]
 LIBRARY: Library

@@ -181,6 +181,7 @@ class gzFile_s(Struct):
 z_stream = z_stream_s
 gz_header = gz_header_s
 z_stream_s_ptr = NewType('z_stream_s_ptr', TaintedPtr)
+z_streamp = z_stream_s_ptr
 
 FUNCTIONS: tuple[Any, ...]
 LIBRARY: Library
