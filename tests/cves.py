@@ -235,6 +235,27 @@ def webp_huffman_overflow(pkg: ModuleType, lib: Any) -> bytes | None:
     return decode_webp(lib, WEBP_HUFFMAN_OVERFLOW)
 
 
+# -- expat 2.2.10: CVE-2022-23852 -------------------------------------------------------
+# XML_GetBuffer(parser, len) adds what it keeps of parsed input (up to XML_CONTEXT_BYTES)
+# to ``len`` in an int: near INT_MAX the sum turns negative, "fits" in the current buffer,
+# and that buffer (2 KiB here) comes back as one with room for ``len`` bytes. The
+# overflow is the application's: it fills what it asked for.
+
+INT_MAX = 2**31 - 1
+FILL = 1 << 16  # what the application writes of the INT_MAX - 4 bytes it was promised
+
+
+def expat_get_buffer_overflow(pkg: ModuleType, lib: Any) -> int:
+    """CVE-2022-23852: fill the buffer XML_GetBuffer(INT_MAX - 4) returned, parse it."""
+    parser = lib.XML_ParserCreate(0)
+    lib.XML_SetHashSalt(parser, 1)
+    assert plain(lib.helpers.XML_Parse(parser, b"<doc>", 0)) == 1  # 5 bytes to keep
+    buffer = lib.XML_GetBuffer(parser, INT_MAX - 4)
+    assert not buffer.is_null()  # (a fixed expat refuses: NULL)
+    lib.sandbox.memory.write(plain(buffer), b"a" * FILL)
+    return int(plain(lib.XML_ParseBuffer(parser, FILL, 0)))
+
+
 CASES = {case.name: case for case in (
     Case("CVE-2022-37434", CVES / "zlib_1_2_11" / "zlib.toml", zlib_extra_overflow,
          "inflate"),
@@ -242,6 +263,8 @@ CASES = {case.name: case for case in (
          "stbi__gif_load_next"),
     Case("CVE-2023-4863", CVES / "libwebp_1_2_4" / "libwebp.toml", webp_huffman_overflow,
          "BuildHuffmanTable"),
+    Case("CVE-2022-23852", CVES / "expat_2_2_10" / "expat.toml", expat_get_buffer_overflow,
+         "XML_GetBuffer"),
 )}
 
 

@@ -13,19 +13,26 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
 
 from sandboxlib import PoisonedError, TrapError
 
-from cves import (BLACK, CASES, GIF_SIZE, WEBP_PIXEL, WHITE, GzipStream, asan_runtime,
-                  decode_gif, decode_webp, gif, gif_frames, gzip_member)
+from cves import (BLACK, CASES, GIF_SIZE, WEBP_PIXEL, WHITE, Case, GzipStream,
+                  asan_runtime, decode_gif, decode_webp, gif, gif_frames, gzip_member)
 from libs import plain
 
-# (case, what AddressSanitizer reports)
+TABLES_BYTES = 2954 * 4  # libwebp's Huffman tables of one group (kTableSize[0] entries)
+OVERFLOW = 432           # what the trigger's tables write past them
+
+# (case, what AddressSanitizer reports; the case's frame is in its stack or the
+# allocation's)
 NATIVE = [("CVE-2022-37434", "heap-buffer-overflow"),
           ("GHSL-2023-145", "heap-use-after-free"),
-          ("CVE-2023-4863", "heap-buffer-overflow")]
+          ("CVE-2023-4863", "heap-buffer-overflow"),
+          ("CVE-2022-23852", "heap-buffer-overflow")]
 
 
 @pytest.mark.parametrize("name, report", NATIVE)
@@ -41,6 +48,16 @@ def test_the_bug_fires_natively_under_asan(name: str, report: str) -> None:
     assert f" in {CASES[name].frame} " in proc.stderr, proc.stderr[-3000:]
 
 
+def assert_traps_and_poisons(case: Case, pkg: ModuleType, lib: Any) -> None:
+    """``case``'s attack on ``lib`` ends in an out-of-bounds trap, and every later use
+    of ``lib`` raises."""
+    with pytest.raises(TrapError, match="out-of-bounds memory access"):
+        case.trigger(pkg, lib)
+    assert lib.poisoned is not None
+    with pytest.raises(PoisonedError):
+        lib.alloc(16)
+
+
 def test_zlib_cve_2022_37434_traps_and_poisons_only_its_sandbox(
         isolating_backend: str) -> None:
     """The 4 GiB copy past the extra buffer is an out-of-bounds access: a trap."""
@@ -51,11 +68,7 @@ def test_zlib_cve_2022_37434_traps_and_poisons_only_its_sandbox(
     with pkg.sandbox(isolating_backend) as other, pkg.sandbox(isolating_backend) as lib:
         stream = GzipStream(pkg, other, member, 16)
         assert stream.inflate(len(member) // 2) == 0  # mid-stream when the attack comes
-        with pytest.raises(TrapError, match="out-of-bounds memory access"):
-            case.trigger(pkg, lib)
-        assert lib.poisoned is not None
-        with pytest.raises(PoisonedError):
-            lib.alloc(16)
+        assert_traps_and_poisons(case, pkg, lib)
         assert other.poisoned is None
         assert stream.inflate(len(member) - len(member) // 2) == 1  # Z_STREAM_END
         assert stream.produced == payload
@@ -74,8 +87,9 @@ def test_stb_image_ghsl_2023_145_reads_only_its_sandboxs_memory(
         assert [frame[:4] for frame in expected] == [WHITE, BLACK, WHITE, WHITE]
         frames = case.trigger(pkg, lib)
         assert [frame[:4] for frame in frames[:3]] == [WHITE, BLACK, WHITE]
-        # "restore to previous" should bring back the second frame's black at (0, 0)
-        assert frames[3][:4] != BLACK
+        # "restore to previous" should bring back the second frame's black at (0, 0);
+        # without the restore it would stay white
+        assert frames[3][:4] not in (BLACK, WHITE)
         assert frames[3][4:] == expected[3][4:]
         assert lib.poisoned is None and other.poisoned is None
         assert decode_gif(lib, benign) == expected
@@ -84,14 +98,35 @@ def test_stb_image_ghsl_2023_145_reads_only_its_sandboxs_memory(
 
 def test_libwebp_cve_2023_4863_overflows_only_its_sandboxs_heap(
         isolating_backend: str) -> None:
-    """The Huffman tables overflow inside the sandbox's heap; the decoder then refuses
-    the incomplete code and returns NULL."""
+    """The Huffman tables overflow inside the sandbox's heap (what they wrote past their
+    allocation is still there when the allocator hands the same chunk back); the decoder
+    then refuses the incomplete code and returns NULL, and decodes right afterwards."""
     case = CASES["CVE-2023-4863"]
     pkg = case.package()
     pixel = bytes([20, 10, 30, 40])  # RGBA
     with pkg.sandbox(isolating_backend) as other, pkg.sandbox(isolating_backend) as lib:
         assert decode_webp(other, WEBP_PIXEL) == pixel
         assert case.trigger(pkg, lib) is None
+        tables = lib.alloc(TABLES_BYTES)
+        assert any(lib.sandbox.memory.read(tables.address + TABLES_BYTES, OVERFLOW))
+        tables.free()
         assert lib.poisoned is None and other.poisoned is None
         assert decode_webp(other, WEBP_PIXEL) == pixel
         assert decode_webp(lib, WEBP_PIXEL) == pixel
+
+
+def test_expat_cve_2022_23852_traps_and_poisons_only_its_sandbox(
+        isolating_backend: str) -> None:
+    """The application's write through the buffer XML_GetBuffer lied about is checked
+    against the sandbox's memory, not expat's buffer: it tramples expat's own heap, and
+    parsing then traps."""
+    case = CASES["CVE-2022-23852"]
+    pkg = case.package()
+    with pkg.sandbox(isolating_backend) as other, pkg.sandbox(isolating_backend) as lib:
+        parser = other.XML_ParserCreate(0)
+        other.XML_SetHashSalt(parser, 1)
+        assert plain(other.helpers.XML_Parse(parser, b"<doc>", 0)) == 1  # mid-document
+        assert_traps_and_poisons(case, pkg, lib)
+        assert other.poisoned is None
+        assert plain(other.helpers.XML_Parse(parser, b"text</doc>", 1)) == 1
+        assert plain(other.XML_GetErrorCode(parser)) == 0
