@@ -30,8 +30,9 @@ CVES = C_SRC / "cves"
 
 @dataclass(frozen=True)
 class Case:
-    """One published bug: the spec of the release it affects, the attack, and the
-    function AddressSanitizer names where it fires natively."""
+    """One published bug: the spec of the release it affects, the attack, and a function
+    AddressSanitizer's report of it names natively (where it fires, or where the buffer
+    it overruns was allocated)."""
 
     name: str
     spec: Path
