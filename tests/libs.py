@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import importlib
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -159,6 +160,13 @@ def hostile_library() -> Library:
 def plain(t: Tainted[Any]) -> Any:
     """The raw value of a tainted result, for a test to compare."""
     return t.unverified_safe_because("the test inspects the raw value")
+
+
+def sigint_as_python_starts_it() -> None:
+    """For a child process a test sends SIGINT: the default disposition, whatever this
+    process inherited (a shell's background job, nohup ignore SIGINT, and a Python started
+    so installs no KeyboardInterrupt handler). Pass as ``preexec_fn``."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def import_from(directory: Path, name: str) -> ModuleType:

@@ -18,7 +18,7 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from libs import C_SRC
+from libs import C_SRC, sigint_as_python_starts_it
 
 from sandboxlib.cli import build_parser
 from sandboxlib.progress import QUIET_ENV, progress, set_quiet
@@ -108,7 +108,8 @@ def _interrupt_bench(*options: str, wait: float | None = None) -> tuple[int, str
     seconds until the signal."""
     start = time.monotonic()
     proc = subprocess.Popen([*CLI, *options, "bench", "--json"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=sigint_as_python_starts_it)
     try:
         assert proc.stderr is not None
         first = ""

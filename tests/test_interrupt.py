@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from libs import hostile_library, plain, sample_library
+from libs import hostile_library, plain, sample_library, sigint_as_python_starts_it
 
 from sandboxlib import Interrupted, Limits, PoisonedError, SandboxError
 
@@ -53,7 +53,7 @@ print("others fine")
 def _child(script: str, backend: str, timeout: float = 0.0) -> list[str]:
     proc = subprocess.run([sys.executable, "-c", script, backend, str(timeout)],
                           capture_output=True, text=True, cwd=Path(__file__).parent,
-                          timeout=HANG_GUARD)
+                          timeout=HANG_GUARD, preexec_fn=sigint_as_python_starts_it)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.splitlines()
 
