@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 import struct
 
@@ -194,6 +195,35 @@ def test_a_freed_cell_is_dead_and_the_next_starts_zeroed(sample: Sandbox) -> Non
     with pytest.raises(ArgumentError, match="already freed"):
         first.value  # noqa: B018
     assert plain(sample.out(Prim.UINT).value) == 0
+
+
+def test_a_cell_whose_initial_value_is_refused_gives_its_block_back(sample: Sandbox) -> None:
+    freed = sample.out(Prim.UCHAR)
+    address = freed.address
+    freed.free()
+    with pytest.raises(ArgumentError, match="300"):
+        sample.out(Prim.UCHAR, initial=300)  # takes the freed block, then gives it back
+    assert sample.out(Prim.UCHAR).address == address
+
+
+def test_blocks_dropped_unfreed_or_kept_past_close(sample_lib: Library) -> None:
+    """The compiled heap knows every live block (dropped ones leave it), and marks
+    those still held freed when the sandbox closes."""
+    sb = sample_lib.sandbox("wasmtime")
+    kept, cell = sb.alloc(8), sb.out(Prim.INT, initial=5)
+    for _ in range(100):
+        sb.alloc(16)
+        sb.out(Prim.INT)
+    gc.collect()
+    assert plain(cell.value) == 5
+    sb.close()
+    assert (kept.address, cell.address) == (0, 0)
+    for use in (kept.read, lambda: cell.value):
+        with pytest.raises(ClosedError):
+            use()
+    kept.free()  # already freed by the close: nothing to do
+    with pytest.raises(TypeError):
+        type(kept)(sb, 8, 8)  # only a sandbox makes them
 
 
 def test_a_poisoned_sandbox_gives_no_kept_block(hostile_lib: Library) -> None:

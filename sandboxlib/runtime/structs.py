@@ -17,7 +17,7 @@ from typing import Any, Callable, ClassVar, Generic, TypeVar, Union
 from ..abi import DataModel, FuncPtr, Prim, Ptr
 from ..errors import ArgumentError, BoundsError
 from ..taint import Tainted, TaintedPtr
-from .._boundary import Field, add_pointee, setup_struct
+from .._boundary import Field, add_pointee, setup_blocks, setup_struct
 from .compiled import lift_spec, param_spec
 from .marshal import converter
 from .objects import Allocation, Owner
@@ -269,15 +269,9 @@ class Cell(Allocation, Generic[V]):
     in the sandbox's data model, so the same code is right on wasm32 and natively (an
     ``alloc(4)`` for a ``size_t *`` overflows natively)."""
 
-    __slots__ = ("ctype", "_get")
-
-    def __init__(self, sandbox: Owner, address: int, ctype: Prim | Ptr | FuncPtr, size: int,
-                 get: Callable[[int], V]) -> None:
-        self._sandbox = sandbox
-        self.address = address
-        self.size = size  # of ``ctype`` in the sandbox's data model
-        self.ctype = ctype
-        self._get = get  # the sandbox's reader of ``ctype`` (``value_reader``)
+    __slots__ = ("ctype", "_get")  # set by the Heap that makes it (sandboxlib/_boundary_heap.c)
+    ctype: Prim | Ptr | FuncPtr
+    _get: Callable[[int], V]  # the sandbox's reader of ``ctype`` (``value_reader``)
 
     @property
     def value(self) -> V:
@@ -287,3 +281,6 @@ class Cell(Allocation, Generic[V]):
     @value.setter
     def value(self, value: object) -> None:
         write_value(self._sandbox, self._live(), self.ctype, value, f"out({self.ctype})")
+
+
+setup_blocks(Allocation, Cell)  # what the compiled Heap makes
