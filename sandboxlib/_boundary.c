@@ -17,7 +17,7 @@ static PyMethodDef methods[] = {
      "setup_struct(Struct): the view type whose _sandbox, _address, _memory and _model "
      "slots Field reads."},
     {"setup_blocks", setup_blocks, METH_VARARGS,
-     "setup_blocks(Allocation, Cell): what a Heap makes (Cell's ctype and _get slots)."},
+     "setup_blocks(Allocation, Cell): what a Heap makes."},
     {"start_clock", start_clock, METH_NOARGS,
      "Start (once per process) the thread that advances CLOCK_TICKS."},
     {"watch_signals", watch_signals, METH_O,
@@ -40,10 +40,11 @@ int boundary_ready(int structs) {
 }
 
 static int exec_module(PyObject* m) {
-  PyTypeObject* types[] = {&RegionType,   &GateType,  &PlanType, &CallerType,
-                           &CallbackType, &FieldType, &HeapType, &BlockType};
-  const char* names[] = {"Region", "Gate", "Plan", "Caller", "Callback", "Field", "Heap", "Block"};
-  for (int i = 0; i < 8; i++)
+  PyTypeObject* types[] = {&RegionType, &GateType, &PlanType,  &CallerType,  &CallbackType,
+                           &FieldType,  &HeapType, &BlockType, &CellBaseType};
+  const char* names[] = {"Region", "Gate", "Plan",  "Caller",  "Callback",
+                         "Field",  "Heap", "Block", "CellBase"};
+  for (int i = 0; i < 9; i++)
     if (PyType_Ready(types[i]) < 0 || PyModule_AddObjectRef(m, names[i], (PyObject*)types[i]) < 0)
       return -1;
   PyObject* dispatch = PyLong_FromVoidPtr((void*)callback_dispatch);

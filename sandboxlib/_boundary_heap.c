@@ -32,7 +32,8 @@ struct Heap {
   PyObject* functions[2]; /* malloc and free (Function) */
   PyObject* callers[2];   /* bound at their first use (they hold the sandbox) */
   struct {
-    PyObject *ctype, *kind; /* out()'s recent types: (size, reader) of each */
+    PyObject *ctype, *size, *origin; /* out()'s recent types, and how each is read */
+    Lift lift;
   } recent[RECENT];
   int next_recent;
   uint64_t max; /* the largest alloc() that may succeed */
@@ -43,19 +44,26 @@ struct Heap {
   } spare[SPARE_SIZE + 1];
 };
 
+/* A Cell: a block holding one C value, read in C (`value`). */
+typedef struct {
+  Block block;
+  PyObject* ctype;
+  PyObject* origin; /* of the tainted value read */
+  Lift lift;
+} CellBase;
+
 static PyTypeObject *allocation_type, *cell_type;
-static Py_ssize_t off_ctype, off_get;
 
 PyObject* setup_blocks(PyObject* self, PyObject* args) {
   PyTypeObject *a, *c;
   if (!PyArg_ParseTuple(args, "O!O!", &PyType_Type, &a, &PyType_Type, &c))
     return NULL;
-  if (!PyType_IsSubtype(a, &BlockType) || !PyType_IsSubtype(c, a)) {
-    PyErr_SetString(PyExc_TypeError, "setup_blocks(Allocation, Cell): Block, then its subclass");
+  if (!PyType_IsSubtype(a, &BlockType) || !PyType_IsSubtype(c, a) ||
+      !PyType_IsSubtype(c, &CellBaseType)) {
+    PyErr_SetString(PyExc_TypeError,
+                    "setup_blocks(Allocation, Cell): a Block, and its subclass that is a CellBase");
     return NULL;
   }
-  if (slot_offset(c, "ctype", &off_ctype) || slot_offset(c, "_get", &off_get))
-    return NULL;
   Py_XSETREF(allocation_type, (PyTypeObject*)Py_NewRef(a));
   Py_XSETREF(cell_type, (PyTypeObject*)Py_NewRef(c));
   Py_RETURN_NONE;
@@ -197,25 +205,28 @@ static PyObject* Heap_alloc(Heap* h, PyObject* const* args, Py_ssize_t nargs) {
   return (PyObject*)new_block(h, sandbox, allocation_type, "alloc()", n, size, 0);
 }
 
-/* (size, reader) of a cell of `ctype`: recent types by identity, else the sandbox's. */
-static PyObject* cell_kind(Heap* h, PyObject* sandbox, PyObject* ctype) {
+/* How a cell of `ctype` is made and read: recent types by identity, else what the
+   sandbox's _cell_kind() says, (size, origin, lift kind, raw field, bits, signed). */
+static int cell_kind(Heap* h, PyObject* sandbox, PyObject* ctype) {
   for (int i = 0; i < RECENT; i++)
     if (h->recent[i].ctype == ctype)
-      return h->recent[i].kind;
-  PyObject* kind = call_method(sandbox, "_cell_kind", &ctype, 1);
-  if (!kind)
-    return NULL;
-  if (!PyTuple_CheckExact(kind) || PyTuple_GET_SIZE(kind) != 2 ||
-      !PyLong_CheckExact(PyTuple_GET_ITEM(kind, 0))) {
-    Py_DECREF(kind);
-    PyErr_SetString(PyExc_TypeError, "_cell_kind() must return (size, reader)");
-    return NULL;
+      return i;
+  PyObject *kind = call_method(sandbox, "_cell_kind", &ctype, 1), *size, *origin;
+  int lkind, field, bits, sign, i = h->next_recent;
+  Lift lift;
+  int ok = kind &&
+           PyArg_ParseTuple(kind, "O!UCCip", &PyLong_Type, &size, &origin, &lkind, &field, &bits,
+                            &sign) &&
+           !lift_parse(&lift, lkind, field, bits, sign);
+  if (ok) {
+    h->next_recent = (i + 1) % RECENT;
+    Py_XSETREF(h->recent[i].ctype, Py_NewRef(ctype));
+    Py_XSETREF(h->recent[i].size, Py_NewRef(size));
+    Py_XSETREF(h->recent[i].origin, Py_NewRef(origin));
+    h->recent[i].lift = lift;
   }
-  int i = h->next_recent;
-  h->next_recent = (i + 1) % RECENT;
-  Py_XSETREF(h->recent[i].ctype, Py_NewRef(ctype));
-  Py_XSETREF(h->recent[i].kind, kind);
-  return kind;
+  Py_XDECREF(kind);
+  return ok ? i : -1;
 }
 
 static PyObject* Block_free(Block* b, PyObject* unused);
@@ -226,21 +237,22 @@ static PyObject* Heap_out(Heap* h, PyObject* const* args, Py_ssize_t nargs) {
     return NULL;
   }
   PyObject *sandbox = args[0], *ctype = args[1];
-  PyObject* kind = blocks_ready() ? cell_kind(h, sandbox, ctype) : NULL;
-  if (!kind)
+  int k = blocks_ready() ? cell_kind(h, sandbox, ctype) : -1;
+  if (k < 0)
     return NULL;
-  PyObject* size = PyTuple_GET_ITEM(kind, 0);
-  PyObject* reader = PyTuple_GET_ITEM(kind, 1);
+  PyObject* size = h->recent[k].size;
   uint64_t n = PyLong_AsUnsignedLongLong(size);
-  Block* cell = PyErr_Occurred() ? NULL : new_block(h, sandbox, cell_type, "out()", n, size, 1);
+  CellBase* cell =
+      PyErr_Occurred() ? NULL : (CellBase*)new_block(h, sandbox, cell_type, "out()", n, size, 1);
   if (!cell)
     return NULL;
-  SLOT(cell, off_ctype) = Py_NewRef(ctype);
-  SLOT(cell, off_get) = Py_NewRef(reader);
+  cell->ctype = Py_NewRef(ctype);
+  cell->origin = Py_NewRef(h->recent[k].origin);
+  cell->lift = h->recent[k].lift;
   if (nargs == 3 && args[2] != Py_None &&
       PyObject_SetAttrString((PyObject*)cell, "value", args[2])) {
     PyObject* exc = take_exception(); /* the value refused: the cell goes back */
-    Py_XDECREF(Block_free(cell, NULL));
+    Py_XDECREF(Block_free(&cell->block, NULL));
     Py_DECREF(cell);
     restore_exception(exc);
     return NULL;
@@ -295,7 +307,8 @@ static int Heap_traverse(Heap* h, visitproc visit, void* arg) {
   }
   for (int i = 0; i < RECENT; i++) {
     Py_VISIT(h->recent[i].ctype);
-    Py_VISIT(h->recent[i].kind);
+    Py_VISIT(h->recent[i].size);
+    Py_VISIT(h->recent[i].origin);
   }
   return 0;
 }
@@ -309,7 +322,8 @@ static int Heap_clear(Heap* h) {
   }
   for (int i = 0; i < RECENT; i++) {
     Py_CLEAR(h->recent[i].ctype);
-    Py_CLEAR(h->recent[i].kind);
+    Py_CLEAR(h->recent[i].size);
+    Py_CLEAR(h->recent[i].origin);
   }
   return 0;
 }
@@ -407,4 +421,69 @@ PyTypeObject BlockType = {
     .tp_clear = (inquiry)Block_clear,
     .tp_members = Block_members,
     .tp_methods = Block_methods,
+};
+
+/* -- CellBase: the base of Cell ---------------------------------------------------- */
+
+static PyObject* CellBase_get_value(CellBase* c, void* unused) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ /* sandbox memory is little-endian */
+  Block* b = &c->block;
+  uint8_t* at =
+      b->heap && b->nbytes <= sizeof(sbx_val) ? region_at(b->heap->memory, b->at, b->nbytes) : NULL;
+  if (at) {
+    sbx_val v = {0};
+    memcpy(&v, at, (size_t)b->nbytes);
+    return lift(&c->lift, v, c->origin, (PyObject*)b->heap->memory);
+  }
+#endif
+  return call_method((PyObject*)c, "_value_slow", NULL, 0); /* freed, closed, ... */
+}
+
+static int CellBase_set_value(CellBase* c, PyObject* value, void* unused) {
+  if (!value) {
+    PyErr_SetString(PyExc_AttributeError, "a cell's value cannot be deleted");
+    return -1;
+  }
+  PyObject* r = call_method((PyObject*)c, "_set_value", &value, 1);
+  Py_XDECREF(r);
+  return r ? 0 : -1;
+}
+
+static int CellBase_traverse(CellBase* c, visitproc visit, void* arg) {
+  Py_VISIT(c->ctype);
+  Py_VISIT(c->origin);
+  return Block_traverse(&c->block, visit, arg);
+}
+
+static int CellBase_clear(CellBase* c) {
+  Py_CLEAR(c->ctype);
+  Py_CLEAR(c->origin);
+  return Block_clear(&c->block);
+}
+
+static void CellBase_dealloc(CellBase* c) {
+  PyObject_GC_UnTrack(c);
+  CellBase_clear(c);
+  Py_TYPE(c)->tp_free((PyObject*)c);
+}
+
+static PyMemberDef CellBase_members[] = {
+    {"ctype", T_OBJECT, offsetof(CellBase, ctype), READONLY, "the C type of its value"}, {NULL}};
+
+static PyGetSetDef CellBase_getset[] = {
+    {"value", (getter)CellBase_get_value, (setter)CellBase_set_value,
+     "the value stored now (tainted); setting it stores one (range-checked)", NULL},
+    {NULL}};
+
+PyTypeObject CellBaseType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "sandboxlib._boundary.CellBase",
+    .tp_basicsize = sizeof(CellBase),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE,
+    .tp_doc = "A block holding one C value (made by a Heap only).",
+    .tp_base = &BlockType,
+    .tp_dealloc = (destructor)CellBase_dealloc,
+    .tp_traverse = (traverseproc)CellBase_traverse,
+    .tp_clear = (inquiry)CellBase_clear,
+    .tp_members = CellBase_members,
+    .tp_getset = CellBase_getset,
 };

@@ -144,6 +144,7 @@ int store_converted(const Param* q, PyObject* v, sbx_val* out);
 /* -- heap.c: the host's allocations ----------------------------------------------- */
 extern PyTypeObject HeapType;
 extern PyTypeObject BlockType;
+extern PyTypeObject CellBaseType;
 PyObject* setup_blocks(PyObject* self, PyObject* args);
 
 /* -- caller.c, callback.c, field.c -------------------------------------------------- */

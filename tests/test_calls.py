@@ -10,7 +10,7 @@ import pytest
 
 from libs import plain
 
-from sandboxlib import (ArgumentError, ClosedError, Library, PoisonedError, Prim, Sandbox,
+from sandboxlib import (ArgumentError, ClosedError, Library, PoisonedError, Prim, Ptr, Sandbox,
                         Signature, TaintError, Tainted, TaintedPtr)
 
 
@@ -195,6 +195,23 @@ def test_a_freed_cell_is_dead_and_the_next_starts_zeroed(sample: Sandbox) -> Non
     with pytest.raises(ArgumentError, match="already freed"):
         first.value  # noqa: B018
     assert plain(sample.out(Prim.UINT).value) == 0
+
+
+CELL_VALUES = {Prim.BOOL: True, Prim.CHAR: -5, Prim.SCHAR: -128, Prim.UCHAR: 255,
+               Prim.SHORT: -32768, Prim.USHORT: 65535, Prim.INT: -2**31, Prim.UINT: 2**32 - 1,
+               Prim.LONG: -7, Prim.ULONG: 123456, Prim.LLONG: -2**63, Prim.ULLONG: 2**64 - 1,
+               Prim.FLOAT: 1.5, Prim.DOUBLE: -2.25}
+
+
+def test_a_cell_reads_back_every_c_type_tainted(sample: Sandbox) -> None:
+    """(``.value`` is read in C: sizes, signs and the pointer's sandbox as C has them.)"""
+    for t, v in CELL_VALUES.items():
+        got = sample.out(t, initial=v).value
+        assert type(got) is Tainted and type(plain(got)) is type(v) and plain(got) == v, t
+    block = sample.alloc(8)
+    pointer = sample.out(Ptr("char"), initial=block).value
+    assert isinstance(pointer, TaintedPtr) and pointer.belongs_to(sample.memory)
+    assert plain(pointer) == block.address
 
 
 def test_a_cell_whose_initial_value_is_refused_gives_its_block_back(sample: Sandbox) -> None:

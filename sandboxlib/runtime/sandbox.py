@@ -19,7 +19,8 @@ from .callers import Callback, Gate, callback, caller, plan
 from .handles import HandleTable
 from .marshal import converter
 from .objects import Allocation, CallbackHandle, Temps
-from .structs import Cell, value_reader
+from .compiled import lift_spec
+from .structs import Cell
 from .scalars import Converter
 from .backend_name import resolve_backend
 from .snapshot import Snapshot, changed_chunks, module_of
@@ -62,7 +63,6 @@ class Sandbox:
         self._quarantined = 0  # their bytes
         self._converters: dict[Function, list[Converter]] = {}  # see _convert
         self._gate = Gate()  # what every call checks first, and the call lock
-        self._cell_kinds: dict[object, tuple[int, Callable[[int], Any]]] = {}  # see out()
         try:
             self._instance: Instance = self.backend.instantiate(library, self.limits,
                                                                 self.grants)
@@ -316,15 +316,11 @@ class Sandbox:
         alloc: Allocation = self._heap.alloc(self, size)
         return alloc
 
-    def _cell_kind(self, ctype: object) -> tuple[int, Callable[[int], Any]]:
-        """What ``out(ctype)`` needs, made once per type: its size and its reader."""
-        kind = self._cell_kinds.get(ctype)
-        if kind is None:
-            if not isinstance(ctype, (Prim, Ptr, FuncPtr)) or ctype is Prim.VOID:
-                raise ArgumentError(f"out(): expected a C scalar or pointer type, got {ctype!r}")
-            kind = self._cell_kinds[ctype] = (self.model.size(ctype),
-                                              value_reader(self, ctype, f"out({ctype})"))
-        return kind
+    def _cell_kind(self, ctype: object) -> tuple[int, str, str, str, int, bool]:
+        """What ``out(ctype)`` needs: its size, and the origin and lift of its value."""
+        if not isinstance(ctype, (Prim, Ptr, FuncPtr)) or ctype is Prim.VOID:
+            raise ArgumentError(f"out(): expected a C scalar or pointer type, got {ctype!r}")
+        return self.model.size(ctype), f"out({ctype})", *lift_spec(ctype, self.model)
 
     def _refuse_size(self, size: object) -> NoReturn:
         """Why ``alloc(size)`` cannot be served."""
