@@ -54,6 +54,16 @@ STB = SourcePin(
     size=1086580, topdir="libstb-0.0~git20220908.8b5f1f3+ds",
 )
 
+# sandboxlib.wrapped.image's decoders: Debian 13's versions. libpng 1.6.48's simplified
+# API (png_image_*) has published overflows fixed in 1.6.51; the drop-in calls only the
+# row-by-row API, which they do not reach.
+LIBPNG = SourcePin(
+    name="libpng", package="libpng1.6", version="1.6.48",
+    filename="libpng1.6_1.6.48.orig.tar.gz",
+    sha256="b17e99026055727e8cba99160c3a9a7f9af788e9f786daeadded5a42243f1dd0",
+    size=1572923, topdir="libpng-1.6.48",
+)
+
 # The real-library corpus (tests/test_corpus.py, c_src/corpus/): Debian 12's versions
 # but xz's.
 BZIP2 = SourcePin(
@@ -102,5 +112,5 @@ LUA = SourcePin(
     size=360876, topdir="lua-5.4.4",
 )
 
-PINS: dict[str, SourcePin] = {pin.name: pin for pin in (ZLIB, EXPAT, LZ4, STB, BZIP2, XZ, PCRE2,
-                                                        JANSSON, GIFLIB, LUA)}
+PINS: dict[str, SourcePin] = {pin.name: pin for pin in (ZLIB, EXPAT, LZ4, STB, LIBPNG, BZIP2,
+                                                        XZ, PCRE2, JANSSON, GIFLIB, LUA)}
