@@ -108,7 +108,7 @@ def test_without_a_shipped_package_the_cache_is_used(spec: Path) -> None:
     assert not (spec.parent / SHIPPED).exists()
 
 
-SPECS = ["zlib/zlib", "expat/expat", "lz4/lz4", "image/png", "image/gif"]
+SPECS = ["zlib/zlib", "expat/expat", "lz4/lz4", "image/png", "image/gif", "image/jpeg"]
 
 
 @pytest.mark.quick

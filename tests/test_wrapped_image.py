@@ -1,6 +1,7 @@
-"""sandboxlib.wrapped.image: libpng (with zlib) and giflib, fetched pinned, decoding
-images made here (by Pillow, or by ``png`` below where Pillow cannot write the file:
-2- and 4-bit grey, 16-bit colour, interlacing) to exactly what Pillow decodes, through
+"""sandboxlib.wrapped.image: libpng (with zlib), giflib and libjpeg-turbo, fetched
+pinned, decoding images made here (by Pillow, or by ``png`` and ``gif`` below where
+Pillow cannot write the file: 2- and 4-bit grey, 16-bit colour, interlaced PNG, a GIF
+frame off its screen) to exactly what Pillow decodes, through
 ``open()`` and through ``PIL.Image.open`` after ``register()``, on both isolating
 backends; hostile files end in clean exceptions and the next image decodes."""
 
@@ -124,6 +125,13 @@ CORPUS: dict[str, bytes] = {
     "png-pillow-rgba": saved(photo("RGBA"), format="PNG"),
     "png-pillow-p": saved(photo("P"), format="PNG", transparency=5),
     "png-pillow-1": saved(photo("1"), format="PNG"),
+    "jpeg": saved(photo(), format="JPEG"),
+    "jpeg-444": saved(photo(), format="JPEG", quality=95, subsampling=0),
+    "jpeg-422": saved(photo(), format="JPEG", subsampling=1),
+    "jpeg-progressive": saved(photo(size=(203, 101)), format="JPEG", progressive=True),
+    "jpeg-optimized-restarts": saved(photo(), format="JPEG", optimize=True, restart_marker_rows=1),
+    "jpeg-grey": saved(photo("L"), format="JPEG"),
+    "jpeg-cmyk": saved(photo("CMYK"), format="JPEG"),
     "gif": saved(photo("P"), format="GIF"),
     "gif-transparency": saved(photo("P"), format="GIF", transparency=7, optimize=False),
     "gif-grey": saved(photo("L"), format="GIF", optimize=False),
@@ -163,7 +171,8 @@ def test_open_decodes_as_pillow_does(name: str, backend: str) -> None:
 def test_the_corpus_covers_what_pillow_distinguishes() -> None:
     """The corpus reaches every mode, and the transparency cases are real ones."""
     decoded = {name: pillow(data) for name, data in CORPUS.items()}
-    assert {im.mode for im in decoded.values()} >= {"1", "L", "LA", "I;16", "RGB", "RGBA", "P"}
+    assert {im.mode for im in decoded.values()} >= {"1", "L", "LA", "I;16", "RGB", "RGBA", "P",
+                                                          "CMYK"}
     assert decoded["png-p-one-transparent"].info["transparency"] == 2
     assert isinstance(decoded["png-p-alphas"].info["transparency"], bytes)
     assert decoded["png-rgb16-trns"].info["transparency"] == (0x101, 0x202, 0x303)
@@ -182,7 +191,8 @@ def test_open_takes_what_pillow_open_takes(source: str, backend: str,
     assert_as_pillow(si.open(fp, backend=backend), data)
 
 
-@pytest.mark.parametrize("name", ["png-6-16", "png-3-2-interlaced", "gif-transparency"])
+@pytest.mark.parametrize("name", ["png-6-16", "png-3-2-interlaced", "gif-transparency",
+                                  "jpeg-progressive", "jpeg-cmyk"])
 def test_pillow_open_decodes_in_the_sandbox_after_register(
         name: str, registered: dict[str, object]) -> None:
     data = CORPUS[name]
@@ -239,6 +249,12 @@ HOSTILE: dict[str, tuple[bytes, type[BaseException]]] = {
                  Image.DecompressionBombError),
     "gif-truncated": (CORPUS["gif"][:200], si.ImageError),
     "gif-no-image": (gif_screen(10, 10) + b";", si.NotAnImageError),
+    "jpeg-truncated": (CORPUS["jpeg"][:len(CORPUS["jpeg"]) // 2], si.ImageError),
+    "jpeg-header-only": (CORPUS["jpeg"][:300], si.ImageError),
+    "jpeg-no-frame": (b"\xff\xd8\xff\xd9", si.NotAnImageError),
+    "jpeg-bomb": (CORPUS["jpeg"].replace(b"\xff\xc0\x00\x11\x08\x00\x2f\x00\x3d",
+                                         b"\xff\xc0\x00\x11\x08\xff\xdc\xff\xdc"),
+                  Image.DecompressionBombError),
     "gif-bomb": (gif_screen(65535, 65535) + b",\0\0\0\0\xff\xff\xff\xff\0\x08\0;",
                  Image.DecompressionBombError),
 }
@@ -285,5 +301,6 @@ def test_a_bomb_within_the_bound_decodes_within_the_memory_limit(backend: str) -
 def test_the_native_build_decodes_image_after_image() -> None:
     """The native backend's build (the benchmarks' baseline) keeps its globals between
     images: each header starts from a clean state."""
-    for name in ("png-2-8", "png-3-4-interlaced", "gif-transparency", "gif", "png-6-16"):
+    for name in ("png-2-8", "png-3-4-interlaced", "gif-transparency", "gif", "png-6-16",
+                 "jpeg", "jpeg-cmyk"):
         assert_as_pillow(si.open(CORPUS[name], backend="native"), CORPUS[name])

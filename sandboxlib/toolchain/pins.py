@@ -64,6 +64,14 @@ LIBPNG = SourcePin(
     size=1572923, topdir="libpng-1.6.48",
 )
 
+# Debian 12's and 13's libjpeg-turbo.
+LIBJPEG_TURBO = SourcePin(
+    name="libjpeg-turbo", package="libjpeg-turbo", version="2.1.5",
+    filename="libjpeg-turbo_2.1.5.orig.tar.gz",
+    sha256="254f3642b04e309fee775123133c6464181addc150499561020312ec61c1bf7c",
+    size=2264471, topdir="libjpeg-turbo-2.1.5",
+)
+
 # The real-library corpus (tests/test_corpus.py, c_src/corpus/): Debian 12's versions
 # but xz's.
 BZIP2 = SourcePin(
@@ -112,5 +120,5 @@ LUA = SourcePin(
     size=360876, topdir="lua-5.4.4",
 )
 
-PINS: dict[str, SourcePin] = {pin.name: pin for pin in (ZLIB, EXPAT, LZ4, STB, LIBPNG, BZIP2,
-                                                        XZ, PCRE2, JANSSON, GIFLIB, LUA)}
+PINS: dict[str, SourcePin] = {pin.name: pin for pin in (
+    ZLIB, EXPAT, LZ4, STB, LIBPNG, LIBJPEG_TURBO, BZIP2, XZ, PCRE2, JANSSON, GIFLIB, LUA)}

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import NamedTuple
 
-from . import _gif, _png
+from . import _gif, _jpeg, _png
 
 
 class Layout(NamedTuple):
@@ -31,7 +31,7 @@ LAYOUTS = {
     "IMAGE_P2": Layout("P", "P;2", 2), "IMAGE_P4": Layout("P", "P;4", 4),
     "IMAGE_P": Layout("P", "P", 8), "IMAGE_LA": Layout("LA", "LA", 16),
     "IMAGE_LA16B": Layout("RGBA", "LA;16B", 32), "IMAGE_RGBA": Layout("RGBA", "RGBA", 32),
-    "IMAGE_RGBA16B": Layout("RGBA", "RGBA;16B", 64), "IMAGE_CMYK": Layout("CMYK", "CMYK", 32),
+    "IMAGE_RGBA16B": Layout("RGBA", "RGBA;16B", 64),
     "IMAGE_CMYKI": Layout("CMYK", "CMYK;I", 32),
 }
 
@@ -54,4 +54,7 @@ class Format:
 FORMATS = {f.name: f for f in (
     Format("PNG", lambda head: head.startswith(b"\x89PNG\r\n\x1a\n"), _png, 8),
     Format("GIF", lambda head: head[:6] in (b"GIF87a", b"GIF89a"), _gif, 1),
+    # libjpeg's coefficients (2 bytes a sample, kept whole for a progressive image) and
+    # the pixels
+    Format("JPEG", lambda head: head.startswith(b"\xff\xd8\xff"), _jpeg, 16),
 )}

@@ -23,7 +23,6 @@ IMAGE_LA: int
 IMAGE_LA16B: int
 IMAGE_RGBA: int
 IMAGE_RGBA16B: int
-IMAGE_CMYK: int
 IMAGE_CMYKI: int
 
 FUNCTIONS: tuple[Any, ...]
@@ -41,16 +40,16 @@ class ImagePng(LibraryProxy):
         /,
     ) -> Tainted[int]:
         """int image_header(const unsigned char * data, size_t size, int * width, int * height)
-        [image.h:35]
+        [image.h:34]
         """
     def image_pixels(self) -> TaintedPtr:
-        """const unsigned char * image_pixels(void)  [image.h:38]"""
+        """const unsigned char * image_pixels(void)  [image.h:37]"""
     def image_palette(self, count: PointerArg, /) -> TaintedPtr:
-        """const unsigned char * image_palette(int * count)  [image.h:41]"""
+        """const unsigned char * image_palette(int * count)  [image.h:40]"""
     def image_transparency(self, size: PointerArg, /) -> TaintedPtr:
-        """const unsigned char * image_transparency(int * size)  [image.h:46]"""
+        """const unsigned char * image_transparency(int * size)  [image.h:45]"""
     def image_message(self) -> TaintedPtr:
-        """const char * image_message(void)  [image.h:49]"""
+        """const char * image_message(void)  [image.h:48]"""
 
 class ImagePngHelpers(Helpers):
     def image_header(

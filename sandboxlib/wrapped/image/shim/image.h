@@ -25,8 +25,7 @@ enum image_layout {
   IMAGE_LA16B,
   IMAGE_RGBA,
   IMAGE_RGBA16B,
-  IMAGE_CMYK,  /* JPEG's CMYK */
-  IMAGE_CMYKI, /* JPEG's inverted CMYK (Adobe's) */
+  IMAGE_CMYKI, /* inverted CMYK (Adobe's), as Pillow reads every CMYK JPEG */
 };
 
 /* Reads the header of the image at `data` (kept until the sandbox closes): its layout,
