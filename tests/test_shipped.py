@@ -108,7 +108,8 @@ def test_without_a_shipped_package_the_cache_is_used(spec: Path) -> None:
     assert not (spec.parent / SHIPPED).exists()
 
 
-SPECS = ["zlib/zlib", "expat/expat", "lz4/lz4", "image/png", "image/gif", "image/jpeg"]
+SPECS = ["zlib/zlib", "expat/expat", "lz4/lz4", "image/png", "image/gif", "image/jpeg",
+         "image/webp"]
 
 
 @pytest.mark.quick

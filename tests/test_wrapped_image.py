@@ -1,5 +1,5 @@
-"""sandboxlib.wrapped.image: libpng (with zlib), giflib and libjpeg-turbo, fetched
-pinned, decoding images made here (by Pillow, or by ``png`` and ``gif`` below where
+"""sandboxlib.wrapped.image: libpng (with zlib), giflib, libjpeg-turbo and libwebp,
+fetched pinned, decoding images made here (by Pillow, or by ``png`` and ``gif`` below where
 Pillow cannot write the file: 2- and 4-bit grey, 16-bit colour, interlaced PNG, a GIF
 frame off its screen) to exactly what Pillow decodes, through
 ``open()`` and through ``PIL.Image.open`` after ``register()``, on both isolating
@@ -94,6 +94,8 @@ def photo(mode: str = "RGB", size: tuple[int, int] = (61, 47)) -> Image.Image:
     grad = Image.radial_gradient("L").resize(size)
     rgb = Image.merge("RGB", [grad, grad.transpose(Image.Transpose.ROTATE_180),
                               Image.linear_gradient("L").resize(size)])
+    if mode == "RGBA":  # with an alpha that varies
+        rgb.putalpha(grad.transpose(Image.Transpose.TRANSPOSE).resize(size))
     return rgb.convert(mode)
 
 
@@ -132,6 +134,13 @@ CORPUS: dict[str, bytes] = {
     "jpeg-optimized-restarts": saved(photo(), format="JPEG", optimize=True, restart_marker_rows=1),
     "jpeg-grey": saved(photo("L"), format="JPEG"),
     "jpeg-cmyk": saved(photo("CMYK"), format="JPEG"),
+    "webp": saved(photo(), format="WEBP", quality=80),
+    "webp-odd-size": saved(photo(size=(203, 101)), format="WEBP", quality=95, method=6),
+    "webp-lossless": saved(photo(), format="WEBP", lossless=True),
+    "webp-alpha": saved(photo("RGBA"), format="WEBP"),
+    "webp-lossless-alpha": saved(photo("RGBA"), format="WEBP", lossless=True),
+    "webp-animated": saved(photo("RGBA"), format="WEBP", save_all=True,
+                           append_images=[photo("RGBA").rotate(90)]),
     "gif": saved(photo("P"), format="GIF"),
     "gif-transparency": saved(photo("P"), format="GIF", transparency=7, optimize=False),
     "gif-grey": saved(photo("L"), format="GIF", optimize=False),
@@ -178,6 +187,8 @@ def test_the_corpus_covers_what_pillow_distinguishes() -> None:
     assert decoded["png-rgb16-trns"].info["transparency"] == (0x101, 0x202, 0x303)
     assert decoded["gif-transparency"].info["transparency"] == 7
     assert decoded["gif-grey"].mode == "L"
+    assert decoded["webp-alpha"].mode == decoded["webp-lossless-alpha"].mode == "RGBA"
+    assert decoded["webp-animated"].n_frames == 2
 
 
 @pytest.mark.parametrize("source", ["bytes", "path", "file"])
@@ -192,7 +203,8 @@ def test_open_takes_what_pillow_open_takes(source: str, backend: str,
 
 
 @pytest.mark.parametrize("name", ["png-6-16", "png-3-2-interlaced", "gif-transparency",
-                                  "jpeg-progressive", "jpeg-cmyk"])
+                                  "jpeg-progressive", "jpeg-cmyk", "webp-alpha",
+                                  "webp-animated"])
 def test_pillow_open_decodes_in_the_sandbox_after_register(
         name: str, registered: dict[str, object]) -> None:
     data = CORPUS[name]
@@ -234,6 +246,11 @@ def gif_screen(width: int, height: int) -> bytes:
     return b"GIF89a" + struct.pack("<HHBBB", width, height, 0, 0, 0)
 
 
+def riff(chunks: bytes) -> bytes:
+    """A WebP file of ``chunks``."""
+    return b"RIFF" + struct.pack("<I", len(chunks) + 4) + b"WEBP" + chunks
+
+
 # name -> (hostile file, what decoding it raises)
 HOSTILE: dict[str, tuple[bytes, type[BaseException]]] = {
     "png-truncated-idat": (CORPUS["png-2-8"][:-40], si.ImageError),
@@ -255,6 +272,12 @@ HOSTILE: dict[str, tuple[bytes, type[BaseException]]] = {
     "jpeg-bomb": (CORPUS["jpeg"].replace(b"\xff\xc0\x00\x11\x08\x00\x2f\x00\x3d",
                                          b"\xff\xc0\x00\x11\x08\xff\xdc\xff\xdc"),
                   Image.DecompressionBombError),
+    "webp-truncated": (CORPUS["webp"][:len(CORPUS["webp"]) // 2], si.ImageError),
+    "webp-broken-header": (CORPUS["webp"][:20] + b"\0" * 20, si.NotAnImageError),
+    "webp-corrupt-lossless": (CORPUS["webp-lossless"][:40] + bytes(range(256)) * 4,
+                              si.ImageError),
+    "webp-bomb": (riff(b"VP8X\x0a\0\0\0\x02\0\0\0" + b"\x1f\x4e\0" * 2  # 20000x20000
+                       + CORPUS["webp-animated"][30:]), Image.DecompressionBombError),
     "gif-bomb": (gif_screen(65535, 65535) + b",\0\0\0\0\xff\xff\xff\xff\0\x08\0;",
                  Image.DecompressionBombError),
 }
@@ -302,5 +325,5 @@ def test_the_native_build_decodes_image_after_image() -> None:
     """The native backend's build (the benchmarks' baseline) keeps its globals between
     images: each header starts from a clean state."""
     for name in ("png-2-8", "png-3-4-interlaced", "gif-transparency", "gif", "png-6-16",
-                 "jpeg", "jpeg-cmyk"):
+                 "jpeg", "jpeg-cmyk", "webp-animated", "webp"):
         assert_as_pillow(si.open(CORPUS[name], backend="native"), CORPUS[name])

@@ -34,7 +34,8 @@ DROP_INS = ["zlib", "expat", "lz4", "stb_image"]
 PACKAGES = {**{name: (f"sandboxlib.wrapped.{name}._package", WRAPPED / name / f"{name}.toml",
                       WRAPPED / name / "_package.pyi") for name in DROP_INS},
             **{f"image.{f}": (f"sandboxlib.wrapped.image._{f}", WRAPPED / "image" / f"{f}.toml",
-                              WRAPPED / "image" / f"_{f}.pyi") for f in ("png", "gif", "jpeg")}}
+                              WRAPPED / "image" / f"_{f}.pyi")
+               for f in ("png", "gif", "jpeg", "webp")}}
 # the smallest PNG: one grey pixel
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108000000003a7e9b55"
                     "0000000a49444154789c636000000002000148afa4710000000049454e44ae426082")

@@ -72,6 +72,14 @@ LIBJPEG_TURBO = SourcePin(
     size=2264471, topdir="libjpeg-turbo-2.1.5",
 )
 
+# Debian 13's libwebp: no published CVE affects it.
+LIBWEBP = SourcePin(
+    name="libwebp", package="libwebp", version="1.5.0",
+    filename="libwebp_1.5.0.orig.tar.gz",
+    sha256="7d6fab70cf844bf6769077bd5d7a74893f8ffd4dfb42861745750c63c2a5c92c",
+    size=4267494, topdir="libwebp-1.5.0",
+)
+
 # The real-library corpus (tests/test_corpus.py, c_src/corpus/): Debian 12's versions
 # but xz's.
 BZIP2 = SourcePin(
@@ -121,4 +129,4 @@ LUA = SourcePin(
 )
 
 PINS: dict[str, SourcePin] = {pin.name: pin for pin in (
-    ZLIB, EXPAT, LZ4, STB, LIBPNG, LIBJPEG_TURBO, BZIP2, XZ, PCRE2, JANSSON, GIFLIB, LUA)}
+    ZLIB, EXPAT, LZ4, STB, LIBPNG, LIBJPEG_TURBO, LIBWEBP, BZIP2, XZ, PCRE2, JANSSON, GIFLIB, LUA)}

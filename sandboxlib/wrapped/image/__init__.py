@@ -1,8 +1,8 @@
 """Image decoding for Pillow users, sandboxed: ``open(fp)`` returns a ``PIL.Image.Image``
-decoded by the C library Pillow would use (PNG: libpng with zlib; GIF: giflib; JPEG:
-libjpeg-turbo), run in
-a fresh sandbox per image; ``register()`` makes ``PIL.Image.open`` itself decode those
-formats so.
+decoded by the C library Pillow uses (PNG: libpng with zlib, where Pillow decodes in
+Python and zlib; GIF: giflib, where Pillow has its own decoder; JPEG: libjpeg-turbo;
+WebP: libwebp), in a fresh sandbox per image; ``register()`` makes ``PIL.Image.open``
+itself decode those formats so.
 
 Each decode reads the header first (its values tainted, checked), applies the pixel
 bound (Pillow's ``MAX_IMAGE_PIXELS`` rule unless ``max_pixels`` is given) before any
@@ -41,7 +41,7 @@ def open(fp: bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes]
          timeout: float | None = TIMEOUT) -> Image.Image:
     """The image in ``fp`` (its bytes, a path or a binary file), decoded (not lazily,
     unlike ``PIL.Image.open``) in a sandbox on ``backend``, as one of ``formats``
-    (Pillow's names: "PNG", "GIF", "JPEG"; default all). ``max_pixels`` None: Pillow's rule
+    (Pillow's names: "PNG", "GIF", "JPEG", "WEBP"; default all). ``max_pixels`` None: Pillow's rule
     (``DecompressionBombWarning`` above ``Image.MAX_IMAGE_PIXELS``,
     ``DecompressionBombError`` above twice it); else ``DecompressionBombError`` above it."""
     backend = resolve_backend(backend)  # an unknown one is refused before anything is read

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import NamedTuple
 
-from . import _gif, _jpeg, _png
+from . import _gif, _jpeg, _png, _webp
 
 
 class Layout(NamedTuple):
@@ -32,7 +32,7 @@ LAYOUTS = {
     "IMAGE_P": Layout("P", "P", 8), "IMAGE_LA": Layout("LA", "LA", 16),
     "IMAGE_LA16B": Layout("RGBA", "LA;16B", 32), "IMAGE_RGBA": Layout("RGBA", "RGBA", 32),
     "IMAGE_RGBA16B": Layout("RGBA", "RGBA;16B", 64),
-    "IMAGE_CMYKI": Layout("CMYK", "CMYK;I", 32),
+    "IMAGE_CMYKI": Layout("CMYK", "CMYK;I", 32), "IMAGE_RGBX": Layout("RGB", "RGBX", 32),
 }
 
 
@@ -57,4 +57,6 @@ FORMATS = {f.name: f for f in (
     # libjpeg's coefficients (2 bytes a sample, kept whole for a progressive image) and
     # the pixels
     Format("JPEG", lambda head: head.startswith(b"\xff\xd8\xff"), _jpeg, 16),
+    # the animation decoder's two RGBA canvases and libwebp's own buffers
+    Format("WEBP", lambda head: head[:4] == b"RIFF" and head[8:12] == b"WEBP", _webp, 16),
 )}

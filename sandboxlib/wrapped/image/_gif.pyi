@@ -24,6 +24,7 @@ IMAGE_LA16B: int
 IMAGE_RGBA: int
 IMAGE_RGBA16B: int
 IMAGE_CMYKI: int
+IMAGE_RGBX: int
 
 FUNCTIONS: tuple[Any, ...]
 LIBRARY: Library
@@ -40,16 +41,16 @@ class ImageGif(LibraryProxy):
         /,
     ) -> Tainted[int]:
         """int image_header(const unsigned char * data, size_t size, int * width, int * height)
-        [image.h:34]
+        [image.h:35]
         """
     def image_pixels(self) -> TaintedPtr:
-        """const unsigned char * image_pixels(void)  [image.h:37]"""
+        """const unsigned char * image_pixels(void)  [image.h:38]"""
     def image_palette(self, count: PointerArg, /) -> TaintedPtr:
-        """const unsigned char * image_palette(int * count)  [image.h:40]"""
+        """const unsigned char * image_palette(int * count)  [image.h:41]"""
     def image_transparency(self, size: PointerArg, /) -> TaintedPtr:
-        """const unsigned char * image_transparency(int * size)  [image.h:45]"""
+        """const unsigned char * image_transparency(int * size)  [image.h:46]"""
     def image_message(self) -> TaintedPtr:
-        """const char * image_message(void)  [image.h:48]"""
+        """const char * image_message(void)  [image.h:49]"""
 
 class ImageGifHelpers(Helpers):
     def image_header(

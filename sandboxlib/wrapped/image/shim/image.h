@@ -26,6 +26,7 @@ enum image_layout {
   IMAGE_RGBA,
   IMAGE_RGBA16B,
   IMAGE_CMYKI, /* inverted CMYK (Adobe's), as Pillow reads every CMYK JPEG */
+  IMAGE_RGBX,  /* RGB and a byte to ignore */
 };
 
 /* Reads the header of the image at `data` (kept until the sandbox closes): its layout,
