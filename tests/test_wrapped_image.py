@@ -19,7 +19,7 @@ from conftest import ISOLATING_BACKENDS
 from PIL import Image, UnidentifiedImageError
 
 import sandboxlib.wrapped.image as si
-from sandboxlib import SandboxError
+from sandboxlib import ResourceError, SandboxError
 
 ADAM7 = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
          (0, 1, 1, 2)]  # (x0, y0, dx, dy) of each pass
@@ -257,6 +257,8 @@ HOSTILE: dict[str, tuple[bytes, type[BaseException]]] = {
     "png-truncated-header": (CORPUS["png-2-8"][:20], si.NotAnImageError),
     "png-bad-ihdr-crc": (CORPUS["png-2-8"][:29] + b"\0\0\0\0" + CORPUS["png-2-8"][33:],
                          si.NotAnImageError),
+    "png-bad-idat-crc": (CORPUS["png-2-8"][:-13] + b"\xee" + CORPUS["png-2-8"][-12:],
+                         si.ImageError),
     "png-corrupt-idat": (png(64, 64, 2, 8)[:60] + b"\xff" * 40 + png(64, 64, 2, 8)[100:],
                          si.ImageError),
     "png-no-idat": (ihdr(10, 10) + chunk(b"IEND", b""), si.ImageError),
@@ -311,7 +313,8 @@ def test_the_pixel_bound_is_pillows_rule_by_default(backend: str,
 
 def test_a_bomb_within_the_bound_decodes_within_the_memory_limit(backend: str) -> None:
     """A 4000x4000 PNG of zeros (a few KB): the sandbox has room for exactly the pixels
-    the bound allows, and decodes it."""
+    the bound allows, and decodes it; its decoding (16 Mpx of inflate) stops at a time
+    limit far below what it needs."""
     raw = zlib.compress(b"\0" * (4001 * 4000), 9)
     data = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 4000, 4000, 8, 0,
                                                             0, 0, 0))
@@ -319,6 +322,8 @@ def test_a_bomb_within_the_bound_decodes_within_the_memory_limit(backend: str) -
     assert len(data) < 20_000
     image = si.open(data, backend=backend, max_pixels=16_000_000)
     assert image.size == (4000, 4000) and image.getextrema() == (0, 0)
+    with pytest.raises(ResourceError, match="time limit"):
+        si.open(data, backend=backend, max_pixels=16_000_000, timeout=1e-4)
 
 
 def test_the_native_build_decodes_image_after_image() -> None:
