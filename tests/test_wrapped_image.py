@@ -8,11 +8,15 @@ backends; hostile files end in clean exceptions and the next image decodes."""
 from __future__ import annotations
 
 import io
+import os
 import random
 import struct
+import subprocess
+import sys
 import warnings
 import zlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from conftest import ISOLATING_BACKENDS
@@ -20,6 +24,8 @@ from PIL import Image, UnidentifiedImageError
 
 import sandboxlib.wrapped.image as si
 from sandboxlib import ResourceError, SandboxError
+from sandboxlib.toolchain.cache import CACHE_ENV
+from sandboxlib.toolchain.guard import NO_COMPILE_ENV
 
 ADAM7 = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
          (0, 1, 1, 2)]  # (x0, y0, dx, dy) of each pass
@@ -153,6 +159,18 @@ CORPUS: dict[str, bytes] = {
 }
 
 
+@pytest.mark.quick
+def test_importing_the_drop_in_loads_no_decoder(tmp_path: Path) -> None:
+    """A format's generated package loads at its first image: importing the drop-in
+    (and its benchmark) builds nothing, even with an empty cache."""
+    env = {**os.environ, CACHE_ENV: str(tmp_path), NO_COMPILE_ENV: "1"}
+    code = "import sandboxlib.wrapped.image, sandboxlib.wrapped.image.bench"
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert not (tmp_path / "generated").exists()
+
+
 @pytest.fixture(params=ISOLATING_BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -193,7 +211,7 @@ def test_the_corpus_covers_what_pillow_distinguishes() -> None:
 
 @pytest.mark.parametrize("source", ["bytes", "path", "file"])
 def test_open_takes_what_pillow_open_takes(source: str, backend: str,
-                                           tmp_path: object) -> None:
+                                           tmp_path: Path) -> None:
     data = CORPUS["png-2-8"]
     path = f"{tmp_path}/image.png"
     with open(path, "wb") as out:

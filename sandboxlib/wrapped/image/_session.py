@@ -4,20 +4,23 @@ copied once from the sandbox's memory into a Pillow image."""
 from __future__ import annotations
 
 import functools
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImagePalette
 
 from sandboxlib import Limits
 
-from . import _gif, _png
 from ._errors import ImageError, NotAnImageError
 from ._formats import Format, Layout
+
+if TYPE_CHECKING:  # (reading a class of them loads that format's generated package)
+    from . import _gif, _jpeg, _png, _webp
+    Proxy = _png.ImagePng | _gif.ImageGif | _jpeg.ImageJpeg | _webp.ImageWebp
 
 MAX_SIDE = (1 << 31) - 1  # the decoders' ints
 HEADROOM = 64 << 20       # the decoders' own allocations beside the pixels (and the file)
 MAX_MEMORY = 4 << 30      # wasm32's address space
-Proxy = _png.ImagePng | _gif.ImageGif
 
 
 @functools.cache
@@ -41,7 +44,7 @@ class Session:
     buffer exists."""
 
     def __init__(self, fmt: Format, data: bytes, max_pixels: int, timeout: float | None,
-                 backend: str | None, check: Any) -> None:
+                 backend: str | None, check: Callable[[int, int], None]) -> None:
         self.format = fmt.name
         memory = len(data) + HEADROOM + max_pixels * fmt.bytes_per_pixel
         self._lib: Proxy = fmt.package.sandbox(backend, limits=limits(memory, timeout))
