@@ -182,7 +182,7 @@ def registered(backend: str) -> Iterator[dict[str, object]]:
     back after it)."""
     Image.init()
     pillows = dict(Image.OPEN)
-    si.register(backend)
+    si.register(backend=backend)
     yield pillows
     Image.OPEN.update(pillows)
 
@@ -236,6 +236,22 @@ def test_pillow_open_decodes_in_the_sandbox_after_register(
     assert_as_pillow(sandboxed, data)
 
 
+def test_register_takes_only_the_formats_asked_for(backend: str) -> None:
+    Image.init()
+    pillows = dict(Image.OPEN)
+    try:
+        with pytest.raises(ValueError, match="BMP"):
+            si.register(backend=backend, formats=["png", "bmp"])
+        assert Image.OPEN == pillows  # nothing registered
+        si.register(backend=backend, formats=["png"])
+        with Image.open(io.BytesIO(CORPUS["png-2-8"])) as png_file, \
+                Image.open(io.BytesIO(CORPUS["gif"])) as gif_file:
+            assert type(png_file).__name__ == "SandboxedPNGImageFile"
+            assert type(gif_file).__module__ == "PIL.GifImagePlugin"
+    finally:
+        Image.OPEN.update(pillows)
+
+
 def test_pillow_open_refuses_a_broken_file_in_the_sandbox(
         registered: dict[str, object]) -> None:
     data = CORPUS["png-2-8"]
@@ -251,6 +267,7 @@ def test_open_refuses_what_it_does_not_decode(backend: str) -> None:
     assert isinstance(info.value, SandboxError)
     with pytest.raises(si.NotAnImageError):
         si.open(CORPUS["gif"], backend=backend, formats=["PNG"])
+    assert si.open(CORPUS["gif"], backend=backend, formats=["png", "gif"]).format == "GIF"
     with pytest.raises(ValueError, match="JPEG2000"):
         si.open(CORPUS["gif"], formats=["JPEG2000"])
 

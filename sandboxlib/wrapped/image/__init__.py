@@ -27,7 +27,7 @@ from sandboxlib.wrapped._skeleton import resolve_backend
 
 from ._budget import budget, checker
 from ._errors import ImageError, NotAnImageError
-from ._formats import FORMATS
+from ._formats import FORMATS, chosen
 from ._plugin import register
 from ._session import Session
 
@@ -41,18 +41,17 @@ def open(fp: bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes]
          timeout: float | None = TIMEOUT) -> Image.Image:
     """The image in ``fp`` (its bytes, a path or a binary file), decoded (not lazily,
     unlike ``PIL.Image.open``) in a sandbox on ``backend``, as one of ``formats``
-    (Pillow's names: "PNG", "GIF", "JPEG", "WEBP"; default all). ``max_pixels`` None: Pillow's rule
-    (``DecompressionBombWarning`` above ``Image.MAX_IMAGE_PIXELS``,
-    ``DecompressionBombError`` above twice it); else ``DecompressionBombError`` above it."""
-    backend = resolve_backend(backend)  # an unknown one is refused before anything is read
+    (Pillow's names: "PNG", "GIF", "JPEG", "WEBP"; default all). ``max_pixels`` None:
+    Pillow's rule (``DecompressionBombWarning`` above ``Image.MAX_IMAGE_PIXELS``,
+    ``DecompressionBombError`` above twice it); else ``DecompressionBombError`` above
+    it. ``timeout``: seconds per call into the decoder's sandbox."""
+    backend = resolve_backend(backend)  # misuse is refused before anything is read
+    wanted = chosen(formats)
     data = _read(fp)
-    wanted = tuple(formats) if formats is not None else tuple(FORMATS)
-    unknown = [name for name in wanted if name not in FORMATS]
-    if unknown:
-        raise ValueError(f"unknown formats {unknown}; known: {', '.join(FORMATS)}")
-    fmt = next((FORMATS[n] for n in wanted if FORMATS[n].accept(data[:16])), None)
+    fmt = next((f for f in wanted if f.accept(data[:16])), None)
     if fmt is None:
-        raise NotAnImageError(f"cannot identify image file (not {' or '.join(wanted)})")
+        names = " or ".join(f.name for f in wanted)
+        raise NotAnImageError(f"cannot identify image file (not {names})")
     session = Session(fmt, data, budget(max_pixels), timeout, backend, checker(max_pixels))
     try:
         image = session.pixels()

@@ -3,7 +3,7 @@ how the layouts its decoder reports (``shim/image.h``) map to Pillow's modes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import NamedTuple
@@ -60,3 +60,13 @@ FORMATS = {f.name: f for f in (
     # the animation decoder's two RGBA canvases and libwebp's own buffers
     Format("WEBP", lambda head: head[:4] == b"RIFF" and head[8:12] == b"WEBP", _webp, 16),
 )}
+
+
+def chosen(names: Iterable[str] | None) -> list[Format]:
+    """The formats ``names`` names (Pillow's names, in any case; None: all of them);
+    ``ValueError`` for a name the drop-in does not decode."""
+    wanted = [name.upper() for name in names] if names is not None else list(FORMATS)
+    unknown = [name for name in wanted if name not in FORMATS]
+    if unknown:
+        raise ValueError(f"unknown formats {unknown}; known: {', '.join(FORMATS)}")
+    return [FORMATS[name] for name in wanted]

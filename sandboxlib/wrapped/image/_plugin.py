@@ -10,7 +10,7 @@ from PIL import Image, ImageFile
 from sandboxlib.wrapped._skeleton import resolve_backend
 
 from ._budget import budget, pillow_check
-from ._formats import FORMATS, Format
+from ._formats import Format, chosen
 from ._session import Session
 
 
@@ -50,14 +50,15 @@ class SandboxedImageFile(ImageFile.ImageFile):
         super().close()
 
 
-def register(backend: str | None = None, formats: tuple[str, ...] | None = None) -> None:
+def register(*, backend: str | None = None,
+             formats: list[str] | tuple[str, ...] | None = None) -> None:
     """Make ``PIL.Image.open`` decode ``formats`` (default: all the drop-in's) through
     the sandboxed decoders, on ``backend``; Pillow's other formats are untouched."""
     backend = resolve_backend(backend)
+    wanted = chosen(formats)
     Image.init()  # Pillow's own plugins first, so that they do not replace these later
-    for name in formats or tuple(FORMATS):
-        fmt = FORMATS[name]
-        plugin = type(f"Sandboxed{name}ImageFile", (SandboxedImageFile,),
-                      {"format": name, "format_description": f"{name} (sandboxed)",
+    for fmt in wanted:
+        plugin = type(f"Sandboxed{fmt.name}ImageFile", (SandboxedImageFile,),
+                      {"format": fmt.name, "format_description": f"{fmt.name} (sandboxed)",
                        "sandboxed": fmt, "backend": backend})
-        Image.register_open(name, plugin, fmt.accept)
+        Image.register_open(fmt.name, plugin, fmt.accept)
