@@ -16,7 +16,7 @@ static struct {
   const unsigned char* data;
   size_t len;
   WebPAnimDecoder* decoder;
-  int ready;
+  int ready, width, height;
   const char* message;
 } s;
 
@@ -39,8 +39,8 @@ int image_header(const unsigned char* data, size_t size, int* width, int* height
   s.data = data;
   s.len = size;
   s.ready = 1;
-  *width = features.width;
-  *height = features.height;
+  *width = s.width = features.width;
+  *height = s.height = features.height;
   return features.has_alpha ? IMAGE_RGBA : IMAGE_RGBX;
 }
 
@@ -58,10 +58,20 @@ const unsigned char* image_pixels(void) {
   options.use_threads = 0;
   WebPData whole = {s.data, s.len};
   s.decoder = WebPAnimDecoderNew(&whole, &options);
+  WebPAnimInfo info;
+  if (!s.decoder || !WebPAnimDecoderGetInfo(s.decoder, &info)) {
+    s.message = "broken WebP file";
+    return NULL;
+  }
+  /* the canvas the header gave (the host's size), as the animation decoder reads it */
+  if ((int)info.canvas_width != s.width || (int)info.canvas_height != s.height) {
+    s.message = "the canvas differs from the header's";
+    return NULL;
+  }
   uint8_t* frame;
   int timestamp;
-  if (!s.decoder || !WebPAnimDecoderGetNext(s.decoder, &frame, &timestamp)) {
-    s.message = s.decoder ? "cannot decode the first frame" : "broken WebP file";
+  if (!WebPAnimDecoderGetNext(s.decoder, &frame, &timestamp)) {
+    s.message = "cannot decode the first frame";
     return NULL;
   }
   return frame;
