@@ -15,7 +15,7 @@ from ._args import as_buffer, c_int, output_limit, over_message
 from ._constants import (DEF_BUF_SIZE, DEF_MEM_LEVEL, DEFAULT_MAX_OUTPUT, DEFLATED, MAX_WBITS,
                          Z_DEFAULT_COMPRESSION, Z_DEFAULT_STRATEGY, Z_FINISH, Z_NO_FLUSH,
                          Z_SYNC_FLUSH)
-from ._core import Session, Stream
+from ._core import Stream
 from ._errors import LimitExceeded, error, insist, zlib_error
 from ._package import Z_BUF_ERROR, Z_MEM_ERROR, Z_NEED_DICT, Z_OK, Z_STREAM_END, Z_STREAM_ERROR
 from ._output import Output, output_bound
@@ -39,13 +39,13 @@ class _Streaming:
         self._broken: str | None = None
 
     @classmethod
-    def _start(cls, backend: str | None) -> Stream:
-        session = Session(backend)
+    def _start(cls, backend: str | None, key: tuple[object, ...]) -> Stream:
+        """A stream in a sandbox of its own, initialized already if one initialized as
+        ``key`` says was kept warm (``_core.start``)."""
         try:
-            return Stream(session)
-        except BaseException as exc:
-            session.close()
-            if isinstance(exc, SandboxError) and not isinstance(exc, error):
+            return _core.start(backend, key)
+        except SandboxError as exc:
+            if not isinstance(exc, error):
                 raise error(f"cannot start a zlib stream: {exc}") from exc
             raise
 
@@ -137,13 +137,16 @@ class Compress(_Streaming):
         dictionary = None if zdict is None else as_buffer(zdict)
         if dictionary is not None and len(dictionary) > _core.UINT_MAX:
             raise OverflowError("zdict length does not fit in an unsigned int")
-        super().__init__(self._start(backend))
+        key = ("deflate", *args)
+        super().__init__(self._start(backend, key))
         try:
             with self._use("creating a compression object") as stream:
                 assert stream is not None
-                code = stream.deflate_init(*args)
-                if code != Z_OK:
-                    raise self._init_error(code, "compression")
+                if not stream.ready:
+                    code = stream.deflate_init(*args)
+                    if code != Z_OK:
+                        raise self._init_error(code, "compression")
+                    _core.keep_warm(stream, key)  # before the caller's dictionary
                 if dictionary is not None:
                     code = stream.set_dictionary(True, dictionary)
                     if code != Z_OK:
@@ -240,13 +243,16 @@ class Decompress(_Streaming):
         wbits = c_int(wbits)
         if self._zdict is not None and len(self._zdict) > _core.UINT_MAX:
             raise OverflowError("zdict length does not fit in an unsigned int")
-        super().__init__(self._start(backend))
+        key = ("inflate", wbits)
+        super().__init__(self._start(backend, key))
         try:
             with self._use("creating a decompression object") as stream:
                 assert stream is not None
-                code = stream.inflate_init(wbits)
-                if code != Z_OK:
-                    raise self._init_error(code, "decompression")
+                if not stream.ready:
+                    code = stream.inflate_init(wbits)
+                    if code != Z_OK:
+                        raise self._init_error(code, "decompression")
+                    _core.keep_warm(stream, key)  # before the caller's dictionary
                 if self._zdict is not None and wbits < 0:
                     self._set_zdict(stream)
         except BaseException:
