@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
-from sandboxlib import SandboxError
+from sandboxlib import SandboxError, UnknownBackendError
 
 from . import _core
 from ._args import as_buffer, c_int, output_limit, over_message
@@ -45,9 +45,9 @@ class _Streaming:
         try:
             return _core.start(backend, key)
         except SandboxError as exc:
-            if not isinstance(exc, error):
-                raise error(f"cannot start a zlib stream: {exc}") from exc
-            raise
+            if isinstance(exc, (error, UnknownBackendError)):  # misuse stays a ValueError
+                raise
+            raise error(f"cannot start a zlib stream: {exc}") from exc
 
     @contextmanager
     def _use(self, what: str) -> Iterator[Stream | None]:
@@ -66,6 +66,14 @@ class _Streaming:
             except SandboxError as exc:
                 self._break(f"its sandbox failed while {what} ({exc})", discard=True)
                 raise error(f"zlib sandbox failed while {what}: {exc}") from exc
+
+    def interrupt(self) -> bool:
+        """Stop this object's running call from another thread (an asyncio server
+        enforcing its deadline): the call raises ``error`` (from the sandbox's
+        ``Interrupted``) and the object cannot be used again. False if no call was
+        running. The native backend cannot stop one: ``SandboxError``."""
+        stream = self._stream  # (no lock: the running call holds it)
+        return stream is not None and stream.lib.sandbox.interrupt()
 
     def _break(self, reason: str, discard: bool) -> None:
         self._broken = reason
