@@ -241,6 +241,31 @@ print("clean")
 """
 
 
+ONLY_READ = """
+import sys
+from libs import hostile_library
+from sandboxlib import Limits, _slab
+lib, limits = hostile_library(), Limits(memory_bytes=12 << 20)
+sb = lib.sandbox(sys.argv[1], limits=limits)
+block = sb.alloc(600 << 10)  # grown, and not written: the shared zero page where read
+assert not any(sb.memory.read(block.address, 600 << 10))
+sb.close()
+del sb, block
+kept = _slab.stats()["kept_bytes"]
+assert kept < 64 << 10, f"the slot kept {kept} bytes for pages only read"
+print("clean")
+"""
+
+
+@pytest.mark.parametrize("backend_name", SLABS)
+def test_pages_only_read_are_not_kept(backend_name: str) -> None:
+    """A page the tenant only read maps the shared zero page: the wipe lets it go
+    instead of keeping it (it would be scanned at every later wipe of the slot)."""
+    proc = subprocess.run([sys.executable, "-c", ONLY_READ, backend_name],
+                          capture_output=True, text=True, cwd=Path(__file__).parent, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.strip() == "clean", proc.stderr
+
+
 @pytest.mark.parametrize("backend_name", SLABS)
 def test_a_slot_recycled_with_its_pages_resident_reads_zero_where_its_tenant_wrote(
         backend_name: str) -> None:
