@@ -356,6 +356,9 @@ class Decompress(_Streaming):
         with self._use("flushing") as stream:
             if stream is None:
                 return b""  # CPython: inflate on an ended stream fails; flush ignores it
+            if self._eof and not self._unconsumed_tail:
+                self._end(stream)  # inflate said Z_STREAM_END: it would again, with nothing
+                return b""
             data = memoryview(self._unconsumed_tail)
             out = self._output(min(length, _core.FIRST_BLOCK_MAX))
             stream.feed(data)
@@ -371,12 +374,16 @@ class Decompress(_Streaming):
             self._produced += len(out.data)
             if code == Z_STREAM_END:
                 self._eof = True
-                code = stream.end(False)
-                message = stream.message() if code != Z_OK else None
-                self._finish()
-                if code != Z_OK:
-                    raise zlib_error(code, "while finishing decompression", message)
+                self._end(stream)
             return bytes(out.data)
+
+    def _end(self, stream: Stream) -> None:
+        """inflateEnd, after the end of the stream."""
+        code = stream.end(False)
+        message = stream.message() if code != Z_OK else None
+        self._finish()
+        if code != Z_OK:
+            raise zlib_error(code, "while finishing decompression", message)
 
     @staticmethod
     def _drain(stream: Stream, out: Output, flush: int) -> int:
