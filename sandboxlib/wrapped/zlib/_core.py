@@ -8,6 +8,7 @@ reused), and everything read back -- the return code, ``avail_in``, ``avail_out`
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -46,6 +47,13 @@ _log = logging.getLogger("sandboxlib")
 # -- sandboxes ----------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4)
+def _limits(memory_bytes: int) -> Limits:
+    """A zlib sandbox's limits: one object per value (caches every new sandbox looks up
+    key on it, and hash it once)."""
+    return Limits(memory_bytes=memory_bytes)
+
+
 class Warm(NamedTuple):
     """A stream just initialized, in a sandbox no caller's data had reached: the
     snapshot new streams start from, and where the host's blocks are in it."""
@@ -66,7 +74,7 @@ class Session(Kept["_package.Zlib"]):
 
     def __init__(self, backend: str | None, warm: Warm | None = None) -> None:
         name = resolve_backend(backend)  # an unknown name: UnknownBackendError, a ValueError
-        limits = Limits(memory_bytes=MEMORY_LIMIT)
+        limits = _limits(MEMORY_LIMIT)
         try:
             proxy = (_package.sandbox(name, limits=limits) if warm is None
                      else warm.snapshot.sandbox(name, limits=limits))
