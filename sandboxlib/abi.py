@@ -7,6 +7,7 @@ inside the sandbox) or ``HOST`` (the machine running Python, for the native back
 
 from __future__ import annotations
 
+import functools
 import platform
 import struct
 from dataclasses import dataclass, field
@@ -201,11 +202,13 @@ def wasm_field(t: CType) -> str:
     return raw_field(t, WASM32)
 
 
+@functools.lru_cache(maxsize=1024)  # (asked for every callback a new sandbox registers)
 def wasm_valtype(t: CType) -> str:
     """The wasm value type of ``t``: i32, i64, f32 or f64."""
     return wasm_field(t).replace("u", "i")
 
 
+@functools.lru_cache(maxsize=1024)
 def wasm_shape(sig: Signature) -> str:
     """The machine-level type of a function (what call_indirect compares)."""
     result = "()" if sig.result is Prim.VOID else wasm_valtype(sig.result)
