@@ -283,10 +283,7 @@ class Sandbox:
             return kind(Sandbox(snapshot.library, resolve_backend(backend or snapshot.backend),
                                 limits=limits or snapshot.limits, snapshot=snapshot))
         return Snapshot(start, self.library, self.backend.name, self.limits, module,
-                        len(now) // PAGE, chunks,
-                        tuple((a.address, a.size) for a in self._allocations.values()),
-                        tuple((size, at) for size, spare in self._spare.items() for at in spare),
-                        self._scratch.address if self._scratch is not None else 0)
+                        len(now) // PAGE, chunks)
 
     def _restore(self, snapshot: Snapshot[object]) -> None:
         """Put this new sandbox in ``snapshot``'s state."""
@@ -307,24 +304,6 @@ class Sandbox:
         write = self.memory.write
         for at, data in snapshot.chunks:
             write(at, data)
-        allocations = self._allocations  # the host's blocks, where its memory has them
-        for at, size in snapshot.allocations:
-            allocations[at] = Allocation(self, at, size)
-        for size, at in snapshot.spare:
-            self._spare.setdefault(size, []).append(at)
-        if snapshot.scratch:
-            self._scratch = allocations[snapshot.scratch]
-            self._gate.scratch, self._gate.scratch_size = snapshot.scratch, SCRATCH_SIZE
-
-    def allocation_at(self, address: int) -> Allocation:
-        """The host's live block at ``address``: one it allocated here, or one the
-        snapshot this sandbox started from held there (``ArgumentError`` if none)."""
-        self._check_open()
-        alloc = self._allocations.get(address)
-        if alloc is None:
-            raise ArgumentError(f"{self.library.name}: the host holds no block at "
-                                f"0x{address:x} in this sandbox")
-        return alloc
 
     # -- memory ------------------------------------------------------------------
     def out(self, ctype: Prim | Ptr | FuncPtr, initial: object = None) -> Cell[Any]:

@@ -9,10 +9,8 @@ was granted anything, holds callbacks or handles, is poisoned, closed or running
 call, or whose module keeps state in globals the host cannot read (anything but the
 stack pointer, which is back at its start between calls) is refused. A new sandbox
 runs under its own limits from its first instruction; one whose memory limit the
-snapshot does not fit is refused. The host's own blocks in it (``alloc()``, ``new()``,
-the small blocks kept for reuse) come along: a new sandbox holds them as its own, so
-``Sandbox.allocation_at(address)`` finds each where the snapshot's sandbox had it.
-``Sandbox.snapshot`` captures, ``Sandbox(..., snapshot=)`` starts."""
+snapshot does not fit is refused. ``Sandbox.snapshot`` captures, ``Sandbox(...,
+snapshot=)`` starts."""
 
 from __future__ import annotations
 
@@ -42,9 +40,6 @@ class Snapshot(Generic[T_co]):
     module: Path    # the module (pre-initialized image) the sandbox ran
     pages: int      # its memory size, in wasm pages
     chunks: tuple[tuple[int, bytes], ...] = field(repr=False)  # (address, CHUNK bytes)
-    allocations: tuple[tuple[int, int], ...] = ()  # the host's blocks: (address, size)
-    spare: tuple[tuple[int, int], ...] = ()  # freed small blocks kept: (size, address)
-    scratch: int = 0  # the call arguments' scratch block (one of allocations), or 0
 
     def sandbox(self, backend: str | None = None, *, limits: Limits | None = None) -> T_co:
         """A new sandbox in the captured state (by default on the backend, and with the

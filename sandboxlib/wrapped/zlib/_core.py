@@ -14,9 +14,10 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import NamedTuple
+from typing import NamedTuple, Union
 
 from sandboxlib import Allocation, Limits, SandboxError, UnknownBackendError
+from sandboxlib.backends.memory import Memory
 from sandboxlib.runtime.snapshot import Snapshot
 from sandboxlib.wrapped._skeleton import Kept, PerThread, resolve_backend
 
@@ -54,14 +55,39 @@ def _limits(memory_bytes: int) -> Limits:
     return Limits(memory_bytes=memory_bytes)
 
 
+Span = tuple[int, int]  # a block's address and size
+
+
 class Warm(NamedTuple):
     """A stream just initialized, in a sandbox no caller's data had reached: the
-    snapshot new streams start from, and where the host's blocks are in it."""
+    snapshot new streams start from, and where the blocks the host allocated are in it."""
 
     snapshot: Snapshot[_package.Zlib]
-    version: int
-    struct: int
-    buffers: tuple[int, int]  # input, output
+    version: Span
+    struct: Span
+    buffers: tuple[Span, Span]  # input, output
+
+
+class Carried(NamedTuple):
+    """A block the warm snapshot's sandbox allocated, where each sandbox started from it
+    has it too: the sandbox's own (the host holds no ``Allocation`` for it, and never
+    frees it: the sandbox is closed with the stream)."""
+
+    memory: Memory
+    address: int
+    size: int
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.memory.write(self.address, data)
+
+
+Block = Union[Allocation, Carried]
+
+
+def give_back(block: Block | None) -> None:
+    """Free ``block`` if the host allocated it here."""
+    if isinstance(block, Allocation):
+        block.free()
 
 
 _warm: dict[tuple[object, ...], Warm | None] = {}  # by initialization; None: not kept
@@ -85,11 +111,12 @@ class Session(Kept["_package.Zlib"]):
         self.lock = threading.RLock()
         self.users = 0
         self._scratch: Stream | None = None
+        self.version: Block  # the string deflateInit2_ and inflateInit2_ check
+        if warm is not None:
+            self.version = Carried(self.lib.sandbox.memory, *warm.version)
+            return
         try:
-            if warm is not None:
-                self.version = self.lib.sandbox.allocation_at(warm.version)
-                return
-            self.version = self.lib.alloc(len(VERSION) + 1)  # the string deflateInit2_ checks
+            self.version = self.lib.alloc(len(VERSION) + 1)
             self.version.write(VERSION + b"\0")
         except SandboxError as exc:
             self.close()
@@ -164,15 +191,16 @@ class Stream:
         self.session = session
         self.lib = lib
         self.memory = lib.sandbox.memory
-        self._in: Allocation | None = None
-        self._out: Allocation | None = None
+        self._in: Block | None = None
+        self._out: Block | None = None
+        self._struct: Block
         self.ready = warm is not None  # initialized already (started from ``warm``)
         if warm is None:
             self.z, self._struct = lib.new(_package.z_stream_s)
         else:
-            at = lib.sandbox.allocation_at
-            self._struct, self._in, self._out = at(warm.struct), *map(at, warm.buffers)
-            self.z = lib.view(_package.z_stream_s, self._struct)
+            self._struct, self._in, self._out = (Carried(self.memory, *span) for span in
+                                                 (warm.struct, *warm.buffers))
+            self.z = lib.view(_package.z_stream_s, self._struct.address)
         session.users += 1
         self.struct_size = _package.z_stream_s.sizeof(lib.sandbox.model)
         self.pos = 0          # next_in, as an offset into the input
@@ -184,17 +212,16 @@ class Stream:
         """Zero the struct for a new operation; drop large buffers."""
         self._struct.write(bytes(self.struct_size))
         for name in ("_in", "_out"):
-            alloc: Allocation | None = getattr(self, name)
-            if alloc is not None and alloc.size > self.KEEP:
-                alloc.free()
+            block: Block | None = getattr(self, name)
+            if block is not None and block.size > self.KEEP:
+                give_back(block)
                 setattr(self, name, None)
 
     # buffers
-    def _buffer(self, current: Allocation | None, size: int) -> Allocation:
+    def _buffer(self, current: Block | None, size: int) -> Block:
         if current is not None and current.size >= size:
             return current
-        if current is not None:
-            current.free()
+        give_back(current)
         return self.lib.alloc(max(size, 1))
 
     def feed(self, data: memoryview) -> None:
@@ -242,11 +269,11 @@ class Stream:
     def deflate_init(self, level: int, method: int, wbits: int, mem_level: int,
                      strategy: int) -> int:
         return self.lib.deflateInit2_(self.z, level, method, wbits, mem_level, strategy,
-                                      self.session.version,
+                                      self.session.version.address,
                                       self.struct_size).verify_in(INIT_CODES)
 
     def inflate_init(self, wbits: int) -> int:
-        return self.lib.inflateInit2_(self.z, wbits, self.session.version,
+        return self.lib.inflateInit2_(self.z, wbits, self.session.version.address,
                                       self.struct_size).verify_in(INIT_CODES)
 
     def set_dictionary(self, deflating: bool, zdict: memoryview) -> int:
@@ -288,9 +315,8 @@ class Stream:
         self.released = True
         session = self.session
         if not session.last_user and not session.closed and session.lib.poisoned is None:
-            for alloc in (self._in, self._out, self._struct):
-                if alloc is not None:
-                    alloc.free()
+            for block in (self._in, self._out, self._struct):
+                give_back(block)
         self._in = self._out = None
         session.release()
 
@@ -320,12 +346,14 @@ def keep_warm(stream: Stream, key: tuple[object, ...]) -> None:
     with _warm_lock:
         if key in _warm:
             return
-        stream._in, stream._out = (stream.lib.alloc(size) for size in WARM_BUFFERS)
+        stream._in, stream._out = buffers = [stream.lib.alloc(size) for size in WARM_BUFFERS]
         try:
             snapshot = stream.lib.snapshot()
         except SandboxError as exc:  # (a module the snapshot cannot hold: start cold)
             _log.warning("zlib: no warm start for %r: %s", key, exc)
             _warm[key] = None
             return
-        _warm[key] = Warm(snapshot, stream.session.version.address, stream._struct.address,
-                          (stream._in.address, stream._out.address))
+        version, struct, (data, out) = stream.session.version, stream._struct, buffers
+        _warm[key] = Warm(snapshot, (version.address, version.size),
+                          (struct.address, struct.size),
+                          ((data.address, data.size), (out.address, out.size)))
