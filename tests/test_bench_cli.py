@@ -28,7 +28,8 @@ def test_bench_json_schema(tmp_path: Path) -> None:
         assert m["ratio_vs_native"] is None or isinstance(m["ratio_vs_native"], float)
         assert (m["ratio_vs_native"] is None) == (m["backend"] == "native")
     names = {m["name"] for m in metrics}
-    assert {"call_trivial", "sandbox_create", "zlib_compress_1mib", "zlib_request_fresh"} <= names
+    assert {"call_trivial", "sandbox_create", "zlib_compress_1mib", "zlib_request_fresh",
+            "lz4_request_fresh", "lz4_request_reused", "expat_request_fresh"} <= names
     backends = {(m["name"], m["backend"]) for m in metrics}
     assert ("sandbox_create", "process") in backends and ("call_trivial", "cffi") in backends
     assert "bench:" in proc.stderr  # progress while it runs
