@@ -98,7 +98,10 @@ def test_only_functions_that_call_nothing_skip_the_stack_check(translated: Trans
 # How wasm2c defines its checked load and store helpers, and the memory type of each.
 ACCESS_DEFINITIONS = (r"^DEFINE_(?:LOAD|STORE)\((\w+), (\w+),",
                       r"^DEFINE_SIMD_LOAD_FUNC\((\w+), \w+, (\w+)\)",
-                      r"^DEFINE_SIMD_STORE\((\w+), (\w+)\)")
+                      r"^DEFINE_SIMD_STORE\((\w+), (\w+)\)",
+                      r"^DEFINE_SIMD_(?:LOAD|STORE)_LANE\((\w+), \w+, (\w+), \d+\)")
+# How the translated code calls them: by their _default32 name, the lane ones by their own.
+ACCESS_CALL = r"\b(\w+?)(?:_default32)?\(wasm_rt_local_memory_base, "
 
 
 def test_every_checked_access_names_its_function_and_has_wasm2cs_width(
@@ -110,12 +113,23 @@ def test_every_checked_access_names_its_function_and_has_wasm2cs_width(
                for pattern in ACCESS_DEFINITIONS
                for name, t in re.findall(pattern, translated.after, re.MULTILINE)}
     assert {n: defined.get(n) for n in ACCESS_WIDTHS} == ACCESS_WIDTHS
-    calls = re.findall(r"\b(\w+)_default32\(", translated.after)
+    calls = re.findall(ACCESS_CALL, translated.after)
     assert {"i32_load", "i32_store"} <= set(calls)
     checked = check_accesses_in_place(translated.after)
     assert checked.count("SBX_CHECKED(") == sum(c in ACCESS_WIDTHS for c in calls)
-    assert not [c for c in re.findall(r"\b(\w+)_default32\(", checked) if c in ACCESS_WIDTHS]
+    assert not [c for c in re.findall(ACCESS_CALL, checked) if c in ACCESS_WIDTHS]
     assert "SBX_CHECKED(i32_load, 4, __func__, wasm_rt_local_memory_base, " in checked
+
+
+def test_every_bulk_memory_call_names_its_function(translated: Translated) -> None:
+    """memory.fill and memory.copy (the hostile library's memset and memcpy) are called
+    through hooks.h's SBX_FILL and SBX_COPY, whose traps name the function."""
+    bulk = re.compile(r"^\s+memory_(fill|copy|init)\(", re.M)
+    assert {"fill", "copy"} <= set(bulk.findall(translated.after))
+    checked = check_accesses_in_place(translated.after)
+    assert not bulk.findall(checked)
+    assert "SBX_FILL(__func__, &instance->w2c_memory, " in checked
+    assert "SBX_COPY(__func__, &instance->w2c_memory, &instance->w2c_memory, " in checked
 
 
 def test_memory_and_tables_are_allocated_only_past_the_anchor_by_hooked_allocators(

@@ -347,11 +347,20 @@ void hostile_record_scramble(struct hostile_record *r, const uint8_t *bytes, uin
 }
 
 /* A trap two calls below the export: the error names the function it happened in. */
+static int32_t hostile_scratch[1024];
+
 __attribute__((noinline)) static int32_t hostile_inner_fault(int32_t how, int32_t zero) {
     switch (how) {
     case 0: __builtin_trap();
     case 1: return 7 / zero;
-    default: return *(volatile int32_t *)(uintptr_t)(0xFFFFFFF0u + (uint32_t)zero);
+    case 2: return *(volatile int32_t *)(uintptr_t)(0xFFFFFFF0u + (uint32_t)zero);
+    case 3: /* memory.fill past the end */
+        memset((void *)(uintptr_t)(0xFFFFF000u + (uint32_t)zero), 0, 8192u + (uint32_t)zero);
+        return 0;
+    default: /* memory.copy from past the end */
+        memcpy(&hostile_scratch, (const void *)(uintptr_t)(0xFFFFF000u + (uint32_t)zero),
+               sizeof hostile_scratch + (uint32_t)zero);
+        return hostile_scratch[0];
     }
 }
 

@@ -63,7 +63,8 @@ _CALL = re.compile(r"\bw2c_\w+\(|\bwasm_rt_\w+\(|CALL_INDIRECT|\bsbx_\w+\(")
 # Each load and store goes through hooks.h's SBX_CHECKED, which checks its bounds where
 # it is written, so that its trap names the function (wasm2c's own check, in its inline
 # helper, is then known to pass and folded away): wasm2c's checked helpers and the bytes
-# each accesses. The others (bulk memory, SIMD lanes) trap in the helper's name.
+# each accesses. wasm2c calls the lane ones by their general name, the others by their
+# ``_default32`` one; both check the same range.
 ACCESS_WIDTHS = {
     **{f"{t}_{op}": w for t, w in (("i32", 4), ("i64", 8), ("f32", 4), ("f64", 8), ("v128", 16))
        for op in ("load", "store")},
@@ -75,8 +76,13 @@ ACCESS_WIDTHS = {
     **{f"{sign}{lanes}_load{half}": 8 for sign in "iu"
        for lanes, half in (("16x8", "8x8"), ("32x4", "16x4"), ("64x2", "32x2"))},
     "v128_load32_zero": 4, "v128_load64_zero": 8,
+    **{f"v128_{op}{bits}_lane{lane}": bits // 8 for op in ("load", "store")
+       for bits in (8, 16, 32, 64) for lane in range(128 // bits)},
 }
-_ACCESS = re.compile(r"\b(\w+)_default32\(")
+_ACCESS = re.compile(r"\b(\w+?)(?:_default32)?\((?=wasm_rt_local_memory_base, )")
+# Bulk memory (memory.fill, .copy, .init), called as statements: hooks.h's SBX_FILL,
+# SBX_COPY and SBX_INIT check their ranges first, so that a trap names the function.
+_BULK = re.compile(r"^(\s+)memory_(fill|copy|init)\(", re.M)
 
 
 @dataclass(frozen=True)
@@ -132,7 +138,7 @@ def translate(wasm: Path) -> Translation:
     h = hashlib.sha256(data)
     for part in (wabt().wabt_version(), HOOKS_ANCHOR, HOOKS_INCLUDE, METER_AT, METER,
                  *wasm2c_flags(data), LEAF_PROLOGUE, str(LEAF_MAX_TEXT), _CALL.pattern,
-                 _ACCESS.pattern, repr(sorted(ACCESS_WIDTHS.items()))):
+                 _ACCESS.pattern, repr(sorted(ACCESS_WIDTHS.items())), _BULK.pattern):
         h.update(b"\0" + part.encode())
     return read_header(build_entry("wasm2c-src", h.hexdigest()[:32], "module.h",
                                     lambda tmp: _generate(wasm, tmp)))
@@ -163,11 +169,13 @@ def insert_hooks(source: str, wasm: Path) -> str:
 
 def check_accesses_in_place(source: str) -> str:
     """``source`` with each call of a checked load or store helper (``ACCESS_WIDTHS``)
-    made ``SBX_CHECKED`` (hooks.h), given its width and the calling function's name."""
+    made ``SBX_CHECKED`` (hooks.h), given its width and the calling function's name, and
+    each bulk memory call its ``SBX_FILL``/``COPY``/``INIT``, given that name."""
     def checked(m: re.Match[str]) -> str:
         width = ACCESS_WIDTHS.get(m[1])
         return m[0] if width is None else f"SBX_CHECKED({m[1]}, {width}, __func__, "
-    return _ACCESS.sub(checked, source)
+    bulk = _BULK.sub(lambda m: f"{m[1]}SBX_{m[2].upper()}(__func__, ", source)
+    return _ACCESS.sub(checked, bulk)
 
 
 def mark_leaves(source: str) -> str:

@@ -13,9 +13,9 @@
    LIKELY, UNLIKELY. Every trap raised in a function's body names that function
    (`__func__`): translate.py makes each load and store SBX_CHECKED, which checks its
    bounds there (wasm2c's helper checks them again, which the compiler folds away), and
-   a throw no `try` catches (wasm_rt_throw, exceptions.c) is raised there too. A trap
-   raised in one of wasm2c's other inline helpers (bulk memory, SIMD lanes) names the
-   helper, which Python does not report. */
+   a throw no `try` catches (wasm_rt_throw, exceptions.c) is raised there too, as are
+   bulk memory's out-of-bounds traps (SBX_FILL, SBX_COPY, SBX_INIT: their ranges checked
+   before wasm2c's helper checks them again). */
 #ifndef SBX_HOOKS_H
 #define SBX_HOOKS_H
 #include "sbx.h"
@@ -47,6 +47,31 @@
       sbx_trap_in((wasm_rt_trap_t)WASM_RT_TRAP_OOB, fn);         \
     name##_default32(base, size, mem, sbx_addr_, ##__VA_ARGS__); \
   })
+
+/* Whether `n` bytes at `at` lie past `size`: an out-of-bounds trap naming `fn`. */
+#define SBX_RANGE(fn, at, n, size)                  \
+  if (UNLIKELY((u64)(at) + (u64)(n) > (u64)(size))) \
+  sbx_trap_in((wasm_rt_trap_t)WASM_RT_TRAP_OOB, fn)
+
+/* wasm2c's memory_fill, memory_copy and memory_init, in the function `fn`. Their
+   arguments are variables and constants, so reading them twice is harmless. */
+#define SBX_FILL(fn, mem, d, val, n)  \
+  do {                                \
+    SBX_RANGE(fn, d, n, (mem)->size); \
+    memory_fill(mem, d, val, n);      \
+  } while (0)
+#define SBX_COPY(fn, dest, src, d, s, n) \
+  do {                                   \
+    SBX_RANGE(fn, d, n, (dest)->size);   \
+    SBX_RANGE(fn, s, n, (src)->size);    \
+    memory_copy(dest, src, d, s, n);     \
+  } while (0)
+#define SBX_INIT(fn, dest, src, src_size, d, s, n) \
+  do {                                             \
+    SBX_RANGE(fn, s, n, src_size);                 \
+    SBX_RANGE(fn, d, n, (dest)->size);             \
+    memory_init(dest, src, src_size, d, s, n);     \
+  } while (0)
 
 #define wasm_rt_throw() sbx_throw_in(__func__)
 
