@@ -131,3 +131,29 @@ def test_a_copy_keeps_its_value_when_the_original_changes_in_place() -> None:
             "  var_i1 = var_l1;", load("i32_load", "var_i1", "var_i1", 8),
             store("i32_store", "var_i0", 4, "var_i1")]
     assert merge_checks("\n".join(code)) == "\n".join(code)
+
+
+@pytest.mark.quick
+def test_a_check_passed_covers_later_accesses_in_its_block_and_the_blocks_within() -> None:
+    first = load("i32_load", "var_i0", "var_l3", 12)  # checks var_l3 + 16
+    covered = load("i32_load8_u", "var_i1", "var_l3", 15)
+    beyond = load("i32_load", "var_i1", "var_l3", 16)
+    code = [first, "  if (var_i0) {goto var_B1;}", "  w2c_m_f(instance);", "  if (var_i0) {",
+            covered, beyond, "  }", covered]
+    out = merge_checks("\n".join(code)).split("\n")
+    assert out[0] == first and "TRAP" not in "\n".join(out)
+    assert out[4] == out[7] == f"  var_i1 = i32_load8_u{UNCHECKED}(u64)(var_l3) + 15u);"
+    assert out[5] == beyond
+
+
+@pytest.mark.quick
+@pytest.mark.parametrize("between", [
+    ["  var_B1:;"], ["  var_L2: "], ["  var_l3 = var_i4;"], ["}", "u32 w2c_m_g(w2c_m* instance) {"],
+    ["  if (var_i0) {", "    var_l3 = var_i4;", "  }"],
+    ["  if (var_i0) {", "  } else {", "    var_l3 += var_i4;", "  }"],
+])
+def test_a_join_a_function_edge_or_a_change_of_the_base_forgets_the_check(
+        between: list[str]) -> None:
+    code = [load("i32_load", "var_i0", "var_l3", 12), *between,
+            load("i32_load", "var_i1", "var_l3", 4)]
+    assert merge_checks("\n".join(code)) == "\n".join(code)

@@ -1,17 +1,22 @@
 """Fewer bounds checks in wasm2c's output: the loads and stores of one straight run of
-code at constant offsets from one base share one check of the widest range.
+code at constant offsets from one base share one check of the widest range, and an
+access that a check already passed covers has none.
 
 wasm2c checks every access on its own (``i32_load_default32(..., (u64)(var_i0) + 12u)``:
 ``addr + off + size > memory size`` traps). Within a run of lines that cannot branch,
 trap, call or change the memory's size (only copies, arithmetic without division,
-loads and stores: ``_SIMPLE``), accesses whose base is the same value (a variable, or a
-copy of it made in the run, none assigned since) are grouped; a group of two or more
-gets one check, before its first access, of ``base + the largest offset + size``
-against the memory's size, and its accesses become wasm2c's ``_unchecked`` forms.
-Every access of the group lies between ``base`` and that end, so each is still
-confined to the memory's current size (the slot never holds less); what changes is
-only when an out-of-bounds group traps: at its first access, before the stores of the
-run that came before the faulting one (a trap poisons the sandbox either way)."""
+loads and stores: ``_in_run``), accesses whose base is the same value (a variable, or
+a copy of it, none assigned since) are grouped; a group of two or more gets one check,
+before its first access, of ``base + the largest offset + size`` against the memory's
+size, and its accesses become wasm2c's ``_unchecked`` forms. After the run, that end is
+known to be in bounds for that base value (the memory never shrinks) on every path on
+which the run ran: the rest of its block and the blocks within it, until a label (a
+join of paths), the function's end, or an assignment of the base (in a block, for the
+code after the block too); an access ending no further from the same base value there
+has no check at all. Every access is still confined to the memory's current size (the
+slot never holds less); what changes is only when an out-of-bounds group traps: at its
+first access, before the stores of the run that came before the faulting one (a trap
+poisons the sandbox either way)."""
 
 from __future__ import annotations
 
@@ -52,66 +57,127 @@ def _in_run(line: str) -> bool:
                for name in _CALLED.findall(line))
 
 
-class _Run:
-    """The groups of one straight run: by base value, the line numbers and the end."""
+_ASSIGNED = re.compile(r"^ *(" + _VAR + r") (?:[-+*&|^]|<<|>>)?= ")
+_LABEL = re.compile(r"^ *var_[BL]\d+:")
+
+Group = list[tuple[int, int]]  # (line number, end) of each access through one base
+
+
+class _Scan:
+    """What is known at a line of a function: which variables copy which (``alias``),
+    how far past each base value a check has passed (``checked``: the memory never
+    shrinks, so that holds until the base changes), and the accesses of the straight
+    run now being read, by base (``open``; ``closed`` once their base changed)."""
 
     def __init__(self) -> None:
-        self.alias: dict[str, str] = {}  # variable -> the variable whose value it copies
-        self.open: dict[str, list[tuple[int, int]]] = {}  # base -> (line, end) of each access
-        self.groups: list[tuple[str, list[tuple[int, int]]]] = []
+        self.free: set[int] = set()  # accesses an earlier check covers
+        self.open: dict[str, Group] = {}
+        self.closed: list[tuple[str, Group]] = []
+        self.reset()
+
+    def reset(self) -> None:
+        """A function's edge: nothing is known."""
+        self.alias: dict[str, str] = {}
+        self.checked: dict[str, int] = {}
+        # per enclosing block: what was known before it, and the variables it assigns
+        self.blocks: list[tuple[dict[str, str], dict[str, int], set[str]]] = []
 
     def access(self, number: int, base: str, end: int) -> None:
         root = self.alias.get(base, base)
-        self.open.setdefault(root, []).append((number, end))
+        if end <= self.checked.get(root, 0):
+            self.free.add(number)
+        else:
+            self.open.setdefault(root, []).append((number, end))
 
     def assign(self, target: str, source: str | None) -> None:
         """``target`` gets a new value (a copy of ``source``'s, if given)."""
         if target in self.open:
-            self.groups.append((target, self.open.pop(target)))
-        for var in [v for v, root in self.alias.items() if root == target or v == target]:
-            del self.alias[var]
+            self.closed.append((target, self.open.pop(target)))
+        self._forget(target)
+        for _, _, assigned in self.blocks:
+            assigned.add(target)
         if source is not None and source != target:
             self.alias[target] = self.alias.get(source, source)
 
-    def merged(self) -> list[tuple[str, list[tuple[int, int]]]]:
-        """The groups of two or more accesses, once the run has ended."""
-        groups = self.groups + list(self.open.items())
-        return [(base, accesses) for base, accesses in groups if len(accesses) > 1]
+    def _forget(self, var: str) -> None:
+        for v in [v for v, root in self.alias.items() if root == var or v == var]:
+            del self.alias[v]
+        self.checked.pop(var, None)
+
+    def end_run(self) -> list[tuple[str, Group]]:
+        """The groups of the run just ended; what each open one checked is now known."""
+        for root, group in self.open.items():
+            self.checked[root] = max(self.checked.get(root, 0), *(e for _, e in group))
+        groups = self.closed + list(self.open.items())
+        self.open, self.closed = {}, []
+        return groups
+
+    def structure(self, line: str) -> None:
+        """Follow a line that is not part of a run: a label (a join: nothing is known),
+        a block's start (remembered) or end (back to what was known before it, less
+        what it assigned), a function's edge, or a statement assigning a variable."""
+        text = line.strip()
+        if not line.startswith(" "):
+            self.reset()
+        elif _LABEL.match(line):
+            self.alias, self.checked = {}, {}
+        else:
+            if text.startswith("}"):
+                self._leave()
+            if text.endswith("{"):
+                self.blocks.append((dict(self.alias), dict(self.checked), set()))
+            assigned = _ASSIGNED.match(line)
+            if assigned is not None:
+                self.assign(assigned[1], None)
+
+    def _leave(self) -> None:
+        if not self.blocks:
+            self.alias, self.checked = {}, {}
+            return
+        self.alias, self.checked, assigned = self.blocks.pop()
+        for var in assigned:
+            self._forget(var)
+            for _, _, outer in self.blocks:
+                outer.add(var)
 
 
 def merge_checks(source: str) -> str:
-    """``source`` (wasm2c's module.c) with the checks of each group merged."""
+    """``source`` (wasm2c's module.c) with the checks of each group merged and those an
+    earlier check covers left out."""
     lines = source.split("\n")
     before: dict[int, str] = {}  # line number -> the check to put before it
-    merged: set[int] = set()
-    run = _Run()
+    unchecked: set[int] = set()
+    scan = _Scan()
 
-    def flush(run: _Run) -> None:
-        for base, accesses in run.merged():
-            first = accesses[0][0]
-            indent = lines[first][:len(lines[first]) - len(lines[first].lstrip())]
-            before[first] = indent + CHECK.format(base=base, end=max(e for _, e in accesses))
-            merged.update(n for n, _ in accesses)
+    def end_run() -> None:
+        for base, accesses in scan.end_run():
+            if len(accesses) > 1:
+                first = accesses[0][0]
+                indent = lines[first][:len(lines[first]) - len(lines[first].lstrip())]
+                before[first] = indent + CHECK.format(base=base,
+                                                      end=max(e for _, e in accesses))
+                unchecked.update(n for n, _ in accesses)
 
     for number, line in enumerate(lines):
         if not _in_run(line):
-            flush(run)
-            run = _Run()
+            end_run()
+            scan.structure(line)
             continue
         found = list(_ACCESS.finditer(line))
         if len(found) == 1 and found[0]["op"] in SIZES:
             m = found[0]
-            run.access(number, m["base"], int(m["off"] or 0) + SIZES[m["op"]])
+            scan.access(number, m["base"], int(m["off"] or 0) + SIZES[m["op"]])
         simple = _SIMPLE.match(line)
         if simple is not None and simple["target"] is not None:
             copy = _COPY.match(line)
-            run.assign(simple["target"], copy["source"] if copy is not None else None)
-    flush(run)
+            scan.assign(simple["target"], copy["source"] if copy is not None else None)
+    end_run()
+    unchecked |= scan.free
     out = []
     for number, line in enumerate(lines):
         if number in before:
             out.append(before[number])
-        out.append(_unchecked(line) if number in merged else line)
+        out.append(_unchecked(line) if number in unchecked else line)
     return "\n".join(out)
 
 
