@@ -29,7 +29,7 @@ FLAGS = ["-O2", "-Wall", "-Werror=implicit"]
 # the compiled boundary's files beside its module (sandboxlib/_boundary.c)
 BOUNDARY_PARTS = [f"sandboxlib/_boundary_{part}.c" for part in
                   ("taint", "region", "gate", "plan", "args", "caller", "callback", "field",
-                   "clock")]
+                   "heap", "clock")]
 
 # Run in the build directory, so that it imports the sandboxlib being built (with its
 # extensions; -B: no bytecode left there): generates the package of each drop-in's spec

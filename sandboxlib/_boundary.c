@@ -1,8 +1,8 @@
 /* sandboxlib._boundary: the compiled boundary, checked calls into sandboxes. One file
    per concept around _boundary_internal.h: taint (state, results), region (memory),
    gate (a sandbox's call state), plan and args (what an argument may be), caller,
-   callback, field, clock (of deadlines). This file is the module: its functions, types and
-   constants. */
+   callback, field, heap (the host's allocations), clock (of deadlines). This file is the module:
+   its functions, types and constants. */
 #include "_boundary_internal.h"
 
 boundary_state S;
@@ -16,6 +16,8 @@ static PyMethodDef methods[] = {
     {"setup_struct", setup_struct, METH_O,
      "setup_struct(Struct): the view type whose _sandbox, _address, _memory and _model "
      "slots Field reads."},
+    {"setup_blocks", setup_blocks, METH_VARARGS,
+     "setup_blocks(Allocation, Cell): what a Heap makes."},
     {"start_clock", start_clock, METH_NOARGS,
      "Start (once per process) the thread that advances CLOCK_TICKS."},
     {"watch_signals", watch_signals, METH_O,
@@ -38,10 +40,11 @@ int boundary_ready(int structs) {
 }
 
 static int exec_module(PyObject* m) {
-  PyTypeObject* types[] = {&RegionType, &GateType,     &PlanType,
-                           &CallerType, &CallbackType, &FieldType};
-  const char* names[] = {"Region", "Gate", "Plan", "Caller", "Callback", "Field"};
-  for (int i = 0; i < 6; i++)
+  PyTypeObject* types[] = {&RegionType, &GateType, &PlanType,  &CallerType,  &CallbackType,
+                           &FieldType,  &HeapType, &BlockType, &CellBaseType};
+  const char* names[] = {"Region", "Gate", "Plan",  "Caller",  "Callback",
+                         "Field",  "Heap", "Block", "CellBase"};
+  for (int i = 0; i < 9; i++)
     if (PyType_Ready(types[i]) < 0 || PyModule_AddObjectRef(m, names[i], (PyObject*)types[i]) < 0)
       return -1;
   PyObject* dispatch = PyLong_FromVoidPtr((void*)callback_dispatch);

@@ -141,6 +141,12 @@ int fast_arg(PyObject* sandbox, PyObject* memory, Gate* g, const Param* q, PyObj
 /* What the sandbox's converter made of an argument: a machine value. */
 int store_converted(const Param* q, PyObject* v, sbx_val* out);
 
+/* -- heap.c: the host's allocations ----------------------------------------------- */
+extern PyTypeObject HeapType;
+extern PyTypeObject BlockType;
+extern PyTypeObject CellBaseType;
+PyObject* setup_blocks(PyObject* self, PyObject* args);
+
 /* -- caller.c, callback.c, field.c -------------------------------------------------- */
 extern PyTypeObject CallerType;
 extern PyTypeObject CallbackType;

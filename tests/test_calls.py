@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 import struct
 
@@ -9,7 +10,7 @@ import pytest
 
 from libs import plain
 
-from sandboxlib import (ArgumentError, ClosedError, Library, PoisonedError, Prim, Sandbox,
+from sandboxlib import (ArgumentError, ClosedError, Library, PoisonedError, Prim, Ptr, Sandbox,
                         Signature, TaintError, Tainted, TaintedPtr)
 
 
@@ -194,6 +195,52 @@ def test_a_freed_cell_is_dead_and_the_next_starts_zeroed(sample: Sandbox) -> Non
     with pytest.raises(ArgumentError, match="already freed"):
         first.value  # noqa: B018
     assert plain(sample.out(Prim.UINT).value) == 0
+
+
+CELL_VALUES = {Prim.BOOL: True, Prim.CHAR: -5, Prim.SCHAR: -128, Prim.UCHAR: 255,
+               Prim.SHORT: -32768, Prim.USHORT: 65535, Prim.INT: -2**31, Prim.UINT: 2**32 - 1,
+               Prim.LONG: -7, Prim.ULONG: 123456, Prim.LLONG: -2**63, Prim.ULLONG: 2**64 - 1,
+               Prim.FLOAT: 1.5, Prim.DOUBLE: -2.25}
+
+
+def test_a_cell_reads_back_every_c_type_tainted(sample: Sandbox) -> None:
+    """(``.value`` is read in C: sizes, signs and the pointer's sandbox as C has them.)"""
+    for t, v in CELL_VALUES.items():
+        got = sample.out(t, initial=v).value
+        assert type(got) is Tainted and type(plain(got)) is type(v) and plain(got) == v, t
+    block = sample.alloc(8)
+    pointer = sample.out(Ptr("char"), initial=block).value
+    assert isinstance(pointer, TaintedPtr) and pointer.belongs_to(sample.memory)
+    assert plain(pointer) == block.address
+
+
+def test_a_cell_whose_initial_value_is_refused_gives_its_block_back(sample: Sandbox) -> None:
+    freed = sample.out(Prim.UCHAR)
+    address = freed.address
+    freed.free()
+    with pytest.raises(ArgumentError, match="300"):
+        sample.out(Prim.UCHAR, initial=300)  # takes the freed block, then gives it back
+    assert sample.out(Prim.UCHAR).address == address
+
+
+def test_blocks_dropped_unfreed_or_kept_past_close(sample_lib: Library) -> None:
+    """The compiled heap knows every live block (dropped ones leave it), and marks
+    those still held freed when the sandbox closes."""
+    sb = sample_lib.sandbox("wasmtime")
+    kept, cell = sb.alloc(8), sb.out(Prim.INT, initial=5)
+    for _ in range(100):
+        sb.alloc(16)
+        sb.out(Prim.INT)
+    gc.collect()
+    assert plain(cell.value) == 5
+    sb.close()
+    assert (kept.address, cell.address) == (0, 0)
+    for use in (kept.read, lambda: cell.value):
+        with pytest.raises(ClosedError):
+            use()
+    kept.free()  # already freed by the close: nothing to do
+    with pytest.raises(TypeError):
+        type(kept)(sb, 8, 8)  # only a sandbox makes them
 
 
 def test_a_poisoned_sandbox_gives_no_kept_block(hostile_lib: Library) -> None:

@@ -271,6 +271,12 @@ def division_trap_names_its_function(c: Ctx) -> None:
     c.lib.hostile_deep_trap(1, 0)
 
 
+@attack(TrapError, r"hostile_deep_trap\(\)",
+        r"(out-of-bounds|out of bounds).* in hostile_inner_fault\b", poisons=True)
+def out_of_bounds_trap_names_its_function(c: Ctx) -> None:
+    c.lib.hostile_deep_trap(2, 0)
+
+
 @attack(TrapError, r"hostile_exit\(\)", r"exit.*\b3\b", poisons=True)
 def library_calls_exit(c: Ctx) -> None:
     c.lib.hostile_exit(3)  # WASI proc_exit must end the call, not the host process

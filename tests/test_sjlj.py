@@ -7,6 +7,7 @@ hand-written WebAssembly."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -100,6 +101,8 @@ def test_a_longjmp_out_past_the_host_is_a_trap_poisoning_that_sandbox_only(
             lib.sj_each("1,2", cb, None, buf, sjlj.SJ_MESSAGE_SIZE)
         assert caught.value.kind is TrapKind.UNCAUGHT_EXCEPTION
         assert [type(e) for e in inner] == [TrapError]
+        # named as where it was thrown: the function longjmp throws from
+        assert re.search(r"uncaught exception in \w*longjmp\b", str(inner[0])), inner[0]
         with pytest.raises(PoisonedError):
             lib.sj_sum("1", buf, sjlj.SJ_MESSAGE_SIZE)
         assert plain(bystander.sj_sum("40,2", bystander.alloc(8), 8)) == 42

@@ -14,8 +14,9 @@ import pytest
 from sandboxlib import Library
 from sandboxlib.backends.base import RAW_VALUE_C
 from sandboxlib.backends.wasm2c._csrc import CSRC, TRAPS, read_traps
-from sandboxlib.backends.wasm2c.translate import (EXPORT, HOOKS_ANCHOR, HOOKS_INCLUDE, IMPORT,
-                                                  LEAF_PROLOGUE, METER, METER_AT, PROLOGUE,
+from sandboxlib.backends.wasm2c.translate import (ACCESS_WIDTHS, EXPORT, HOOKS_ANCHOR,
+                                                  HOOKS_INCLUDE, IMPORT, LEAF_PROLOGUE, METER,
+                                                  METER_AT, PROLOGUE, check_accesses_in_place,
                                                   insert_hooks, mark_leaves, run_wasm2c,
                                                   translate)
 from sandboxlib.toolchain.moduleshape import ModuleShape, check_module
@@ -92,6 +93,29 @@ def test_only_functions_that_call_nothing_skip_the_stack_check(translated: Trans
     for leaf in re.finditer(re.escape(LEAF_PROLOGUE), marked):
         body = marked[leaf.end():marked.index("\n}\n", leaf.end())]
         assert not re.search(r"\b(w2c|wasm_rt|sbx)_\w+\(|CALL_INDIRECT", body), body[:200]
+
+
+# How wasm2c defines its checked load and store helpers, and the memory type of each.
+ACCESS_DEFINITIONS = (r"^DEFINE_(?:LOAD|STORE)\((\w+), (\w+),",
+                      r"^DEFINE_SIMD_LOAD_FUNC\((\w+), \w+, (\w+)\)",
+                      r"^DEFINE_SIMD_STORE\((\w+), (\w+)\)")
+
+
+def test_every_checked_access_names_its_function_and_has_wasm2cs_width(
+        translated: Translated) -> None:
+    """Each load and store of the listed helpers is made SBX_CHECKED (its trap names
+    the function it is in), with the width of the memory type wasm2c's helper accesses
+    (a narrower one would leave wasm2c's own check in place, not unsafe but slower)."""
+    defined = {name: 16 if t == "v128" else int(t[1:]) // 8
+               for pattern in ACCESS_DEFINITIONS
+               for name, t in re.findall(pattern, translated.after, re.MULTILINE)}
+    assert {n: defined.get(n) for n in ACCESS_WIDTHS} == ACCESS_WIDTHS
+    calls = re.findall(r"\b(\w+)_default32\(", translated.after)
+    assert {"i32_load", "i32_store"} <= set(calls)
+    checked = check_accesses_in_place(translated.after)
+    assert checked.count("SBX_CHECKED(") == sum(c in ACCESS_WIDTHS for c in calls)
+    assert not [c for c in re.findall(r"\b(\w+)_default32\(", checked) if c in ACCESS_WIDTHS]
+    assert "SBX_CHECKED(i32_load, 4, __func__, wasm_rt_local_memory_base, " in checked
 
 
 def test_memory_and_tables_are_allocated_only_past_the_anchor_by_hooked_allocators(

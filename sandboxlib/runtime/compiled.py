@@ -5,11 +5,11 @@ by compiled code in a data model."""
 
 from __future__ import annotations
 
-from .._boundary import add_pointee, setup
+from .._boundary import Block, add_pointee, setup
 from ..abi import CType, DataModel, FuncPtr, Prim, Ptr, raw_field, wasm_shape
 from ..errors import ArgumentError
 from ..taint import Tainted, TaintedPtr
-from .objects import Allocation, CallbackHandle
+from .objects import CallbackHandle
 
 ParamSpec = tuple[str, int, int, "str | None"]  # kind, inclusive bounds, function type
 LiftSpec = tuple[str, str, int, bool]  # kind, raw field, bits of a narrow int, signed
@@ -18,7 +18,7 @@ _FIELDS = {"i32": "i", "u32": "u", "i64": "I", "u64": "U", "f32": "i", "f64": "i
 setup(Tainted, TaintedPtr, ArgumentError)
 # passed as they are when they belong to the sandbox called (see their address_in);
 # struct views register in runtime/structs.py
-add_pointee(Allocation, "_sandbox", "address", None, True)
+add_pointee(Block, "_sandbox", "address", None, True)  # Allocation, Cell
 add_pointee(CallbackHandle, "_sandbox", "address", "shape", True)
 
 

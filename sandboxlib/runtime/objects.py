@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from .._boundary import Block
 from ..abi import DataModel, Prim, Signature, function_type_decl, wasm_shape
 from ..backends.memory import Memory
 from ..errors import ArgumentError
@@ -39,20 +40,16 @@ class Owner(Protocol):
     def copy_in(self, data: bytes | bytearray | memoryview,
                 nul_terminate: bool = False) -> Allocation: ...
 
-    def _free_allocation(self, alloc: Allocation, address: int) -> None: ...
-
     def _remove_callback(self, handle: CallbackHandle, address: int) -> None: ...
 
 
-class Allocation:
-    """A block of sandbox memory the host allocated with the sandbox's ``malloc``."""
+class Allocation(Block):
+    """A block of sandbox memory the host allocated with the sandbox's ``malloc``: made
+    by the sandbox's compiled ``Heap`` (``sandboxlib/_boundary_heap.c``), which also
+    frees it (``free()``; the address is 0 from then on, and once the sandbox closed)."""
 
-    __slots__ = ("_sandbox", "address", "size")
-
-    def __init__(self, sandbox: Owner, address: int, size: int) -> None:
-        self._sandbox = sandbox
-        self.address = address
-        self.size = size
+    __slots__ = ()
+    _sandbox: Owner
 
     def address_in(self, sandbox: object, where: str) -> int:
         if sandbox is not self._sandbox:
@@ -95,11 +92,6 @@ class Allocation:
             self._sandbox._check_open()
             raise ArgumentError(f"{where}allocation was already freed")
         return self.address
-
-    def free(self) -> None:
-        if self.address:
-            address, self.address = self.address, 0
-            self._sandbox._free_allocation(self, address)
 
     def __enter__(self) -> Allocation:
         return self

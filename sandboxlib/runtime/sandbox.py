@@ -14,11 +14,13 @@ from ..config import Grants, Limits
 from ..errors import (ArgumentError, BoundsError, ClosedError, Interrupted, PoisonedError,
                       ResourceError, SandboxError, TaintError, TrapError)
 from ..taint import Tainted, TaintedPtr, short_repr
+from .._boundary import Heap
 from .callers import Callback, Gate, callback, caller, plan
 from .handles import HandleTable
 from .marshal import converter
 from .objects import Allocation, CallbackHandle, Temps
-from .structs import Cell, value_reader
+from .compiled import lift_spec
+from .structs import Cell
 from .scalars import Converter
 from .backend_name import resolve_backend
 from .snapshot import Snapshot, changed_chunks, module_of
@@ -26,10 +28,6 @@ from .strict import POISON, QUARANTINE_BYTES, strict
 
 T = TypeVar("T")
 SCRATCH_SIZE = 4096  # bytes of call arguments copied in without a malloc
-# Freed small blocks the host keeps for its next allocation of the same size (a cell
-# or buffer made and freed per call then costs no call into the sandbox's malloc/free):
-# sizes up to SPARE_SIZE bytes, at most SPARE_COUNT blocks of each.
-SPARE_SIZE, SPARE_COUNT = 64, 16
 DEFAULT_LIMITS, DEFAULT_GRANTS = Limits(), Grants()  # frozen: shared by every sandbox
 UNPICKLABLE = ("cannot pickle {what}: a live sandbox stays in its process; to open one in "
                "another process, send a sandboxlib.workers.Opener (picklable) instead")
@@ -55,7 +53,6 @@ class Sandbox:
         self._poisoned: str | None = None
         self._closed = False
         self._handles: HandleTable | None = None
-        self._allocations: dict[int, Allocation] = {}
         self._callbacks: dict[int, CallbackHandle] = {}
         self._targets: dict[int, Callback] = {}  # what each callback runs
         self._bound: dict[Function, Callable[..., Any]] = {}
@@ -66,10 +63,6 @@ class Sandbox:
         self._quarantined = 0  # their bytes
         self._converters: dict[Function, list[Converter]] = {}  # see _convert
         self._gate = Gate()  # what every call checks first, and the call lock
-        self._malloc_fn: Callable[..., Any] | None = None  # the fast callers of malloc
-        self._free_fn: Callable[..., Any] | None = None  # and free, once bound
-        self._cell_kinds: dict[object, tuple[int, bytes, Callable[[int], Any]]] = {}
-        self._spare: dict[int, list[int]] = {}  # freed small blocks by size (SPARE_SIZE)
         try:
             self._instance: Instance = self.backend.instantiate(library, self.limits,
                                                                 self.grants)
@@ -82,6 +75,9 @@ class Sandbox:
         # the largest alloc() that may succeed
         self._alloc_max = min(self.model.int_range(Prim.ULONG)[1],
                               self.limits.memory_bytes if self._isolated else 1 << 64)
+        # alloc() and out(), and freeing what they made, in compiled code (with the
+        # reuse of small blocks: sandboxlib/_boundary_heap.c)
+        self._heap = Heap(self._gate, self.memory, MALLOC, FREE, self._alloc_max)
         if snapshot is not None:
             try:
                 self._restore(snapshot)
@@ -146,15 +142,11 @@ class Sandbox:
                 target.remove()
             self._callbacks.clear()
             self._targets.clear()
-        if self._allocations:
-            for alloc in self._allocations.values():
-                alloc.address = 0
-            self._allocations.clear()
+        self._heap.close()
         if self._bound:
             for fn in self._bound:
                 self.__dict__.pop(fn.name, None)
             self._bound.clear()
-        self._malloc_fn = self._free_fn = None  # callers hold the sandbox
         self._converters.clear()
         if self._handles is not None:
             self._handles.close()
@@ -316,65 +308,42 @@ class Sandbox:
     def out(self, ctype: Prim | Ptr | FuncPtr, initial: object = None) -> Cell[Any]:
         """A zeroed C value of type ``ctype`` for a function to write through a pointer
         (see ``Cell``); ``initial`` is stored first for an in/out-parameter."""
-        kind = self._cell_kinds.get(ctype)
-        if kind is None:
-            kind = self._cell_kind(ctype)
-        size, zeros, get = kind
-        address = self._malloc(size, "out()", zeros)
-        cell = self._allocations[address] = Cell(self, address, ctype, size, get)
-        if initial is not None:
-            cell.value = initial
+        cell: Cell[Any] = self._heap.out(self, ctype, initial)
         return cell
-
-    def _cell_kind(self, ctype: object) -> tuple[int, bytes, Callable[[int], Any]]:
-        """What ``out(ctype)`` needs, made once per type: its size, its zero bytes and
-        its reader."""
-        if not isinstance(ctype, (Prim, Ptr, FuncPtr)) or ctype is Prim.VOID:
-            raise ArgumentError(f"out(): expected a C scalar or pointer type, got {ctype!r}")
-        size = self.model.size(ctype)
-        kind = self._cell_kinds[ctype] = (size, bytes(size),
-                                          value_reader(self, ctype, f"out({ctype})"))
-        return kind
 
     def alloc(self, size: int) -> Allocation:
         """Allocate ``size`` bytes inside the sandbox (freed by ``free()`` or on close)."""
-        if type(size) is not int or size < 0:
-            raise ArgumentError(f"alloc(): size must be a non-negative int, got {size!r}")
-        if size > self._alloc_max:
-            lo, hi = self.model.int_range(Prim.ULONG)
-            if size > hi:
-                raise ResourceError(f"alloc(): {size} bytes cannot exist in a "
-                                    f"{self.model.name} sandbox")
-            raise ResourceError(f"alloc(): {size} bytes exceed the memory limit of "
-                                f"{self.limits.memory_bytes} bytes")
-        address = self._malloc(size, "alloc()")
-        alloc = self._allocations[address] = Allocation(self, address, size)
+        alloc: Allocation = self._heap.alloc(self, size)
         return alloc
 
-    def _malloc(self, size: int, where: str, zeros: bytes = b"") -> int:
-        """``size`` bytes from the sandbox's malloc (``zeros`` written at the start): an
-        address whose span is checked."""
-        spare = self._spare.get(size)
-        if spare and not self._gate.unusable:  # (else malloc's caller refuses)
-            address = spare.pop()
-        else:
-            malloc = self._malloc_fn
-            if malloc is None:
-                malloc = self._malloc_fn = self.bind(MALLOC)
-            address = malloc(size or 1).unverified_safe_because(
-                "an address checked below: the span must lie inside the memory")
+    def _cell_kind(self, ctype: object) -> tuple[int, str, str, str, int, bool]:
+        """What ``out(ctype)`` needs: its size, and the origin and lift of its value."""
+        if not isinstance(ctype, (Prim, Ptr, FuncPtr)) or ctype is Prim.VOID:
+            raise ArgumentError(f"out(): expected a C scalar or pointer type, got {ctype!r}")
+        return self.model.size(ctype), f"out({ctype})", *lift_spec(ctype, self.model)
+
+    def _refuse_size(self, size: object) -> NoReturn:
+        """Why ``alloc(size)`` cannot be served."""
+        if type(size) is not int or size < 0:
+            raise ArgumentError(f"alloc(): size must be a non-negative int, got {size!r}")
+        if size > self.model.int_range(Prim.ULONG)[1]:
+            raise ResourceError(f"alloc(): {size} bytes cannot exist in a "
+                                f"{self.model.name} sandbox")
+        raise ResourceError(f"alloc(): {size} bytes exceed the memory limit of "
+                            f"{self.limits.memory_bytes} bytes")
+
+    def _refuse_block(self, where: str, size: int, address: int) -> NoReturn:
+        """What is wrong with the block the sandbox's malloc returned (``address``)."""
         if not address:
             raise ResourceError(f"{where}: the sandbox could not allocate {size} bytes "
                                 f"(memory limit {self.limits.memory_bytes} bytes)")
-        try:  # a hostile malloc must return a span inside memory (the write checks it)
-            if zeros:
-                self.memory.write(address, zeros)
-            elif self._isolated:
-                self.memory.read(address + (size or 1) - 1, 1)
+        try:  # a hostile malloc must return a span inside memory
+            self.memory.read(address, size or 1)
         except BoundsError as exc:
             raise BoundsError(f"{where}: the sandbox's malloc({size}) returned "
                               f"0x{address:x}: {exc}") from None
-        return address
+        raise BoundsError(f"{where}: the sandbox's malloc({size}) returned 0x{address:x}, "
+                          "outside its memory")
 
     def borrow(self, pointer: TaintedPtr | Allocation | int, length: int) -> Tainted[memoryview]:
         """A zero-copy view of ``length`` bytes of sandbox memory (bounds-checked),
@@ -433,22 +402,6 @@ class Sandbox:
         if nul_terminate:
             self.memory.write(alloc.address + len(data), b"\0")
         return alloc
-
-    def _free_allocation(self, alloc: Allocation, address: int) -> None:
-        if self._allocations.get(address) is not alloc:
-            return
-        del self._allocations[address]
-        if self._poisoned is not None or self._closed:
-            return
-        if alloc.size <= SPARE_SIZE:  # kept for the next block of its size
-            spare = self._spare.setdefault(alloc.size, [])
-            if len(spare) < SPARE_COUNT:
-                spare.append(address)
-                return
-        free = self._free_fn
-        if free is None:
-            free = self._free_fn = self.bind(FREE)
-        free(address)
 
     def free(self, pointer: TaintedPtr) -> None:
         """Free a pointer the sandbox returned, with the sandbox's own ``free``."""

@@ -12,12 +12,12 @@ from __future__ import annotations
 import struct as _struct
 import sys
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Generic, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Generic, TypeVar, Union
 
 from ..abi import DataModel, FuncPtr, Prim, Ptr
 from ..errors import ArgumentError, BoundsError
 from ..taint import Tainted, TaintedPtr
-from .._boundary import Field, add_pointee, setup_struct
+from .._boundary import CellBase, Field, add_pointee, setup_blocks, setup_struct
 from .compiled import lift_spec, param_spec
 from .marshal import converter
 from .objects import Allocation, Owner
@@ -261,29 +261,35 @@ def write_value(sb: Owner, address: int, t: FieldType, value: object, where: str
 V = TypeVar("V", bound=Tainted[Any])
 
 
-class Cell(Allocation, Generic[V]):
+class Cell(Allocation, CellBase, Generic[V]):
     """One C value in the sandbox that a function writes through a pointer (an out-
     or in/out-parameter): made by ``sandbox.out(t)``, passed where the function takes
     ``t *``, read back with ``.value`` (tainted: ``V`` is ``Tainted[int]``,
     ``Tainted[float]``, ``Tainted[bool]`` or ``TaintedPtr``). It is as large as ``t``
     in the sandbox's data model, so the same code is right on wasm32 and natively (an
-    ``alloc(4)`` for a ``size_t *`` overflows natively)."""
+    ``alloc(4)`` for a ``size_t *`` overflows natively). Made, and ``.value`` read, by
+    the compiled boundary (``CellBase``, sandboxlib/_boundary_heap.c); what it does not
+    do is here."""
 
-    __slots__ = ("ctype", "_get")
+    __slots__ = ()
+    ctype: Prim | Ptr | FuncPtr
 
-    def __init__(self, sandbox: Owner, address: int, ctype: Prim | Ptr | FuncPtr, size: int,
-                 get: Callable[[int], V]) -> None:
-        self._sandbox = sandbox
-        self.address = address
-        self.size = size  # of ``ctype`` in the sandbox's data model
-        self.ctype = ctype
-        self._get = get  # the sandbox's reader of ``ctype`` (``value_reader``)
+    if TYPE_CHECKING:  # (CellBase's, in C)
+        @property
+        def value(self) -> V:
+            """What is stored now."""
 
-    @property
-    def value(self) -> V:
-        """What is stored now."""
-        return self._get(self.address or self._live())
+        @value.setter
+        def value(self, value: object) -> None: ...
 
-    @value.setter
-    def value(self, value: object) -> None:
+    def _value_slow(self) -> V:
+        """``.value`` where C does not read it: raises for a freed cell or a closed
+        sandbox."""
+        read: Callable[[int], V] = value_reader(self._sandbox, self.ctype, f"out({self.ctype})")
+        return read(self._live())
+
+    def _set_value(self, value: object) -> None:
         write_value(self._sandbox, self._live(), self.ctype, value, f"out({self.ctype})")
+
+
+setup_blocks(Allocation, Cell)  # what the compiled Heap makes

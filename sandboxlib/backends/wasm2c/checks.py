@@ -21,15 +21,8 @@ poisons the sandbox either way)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
-SIZES = {
-    "i32_load": 4, "i64_load": 8, "f32_load": 4, "f64_load": 8, "i32_load8_s": 1,
-    "i64_load8_s": 1, "i32_load8_u": 1, "i64_load8_u": 1, "i32_load16_s": 2,
-    "i64_load16_s": 2, "i32_load16_u": 2, "i64_load16_u": 2, "i64_load32_s": 4,
-    "i64_load32_u": 4, "i32_store": 4, "i64_store": 8, "f32_store": 4, "f64_store": 8,
-    "i32_store8": 1, "i32_store16": 2, "i64_store8": 1, "i64_store16": 2, "i64_store32": 4,
-    "v128_load": 16, "v128_store": 16,
-}
 MEMORY = "&instance->w2c_memory"
 CHECKED = "_default32(wasm_rt_local_memory_base, wasm_rt_local_memory_size, " + MEMORY + ", "
 UNCHECKED = "_unchecked(wasm_rt_local_memory_base, " + MEMORY + ", "
@@ -141,9 +134,10 @@ class _Scan:
                 outer.add(var)
 
 
-def merge_checks(source: str) -> str:
+def merge_checks(source: str, widths: Mapping[str, int]) -> str:
     """``source`` (wasm2c's module.c) with the checks of each group merged and those an
-    earlier check covers left out."""
+    earlier check covers left out; ``widths``: the bytes each of wasm2c's checked load
+    and store helpers accesses (the others are left as they are)."""
     lines = source.split("\n")
     before: dict[int, str] = {}  # line number -> the check to put before it
     unchecked: set[int] = set()
@@ -164,9 +158,9 @@ def merge_checks(source: str) -> str:
             scan.structure(line)
             continue
         found = list(_ACCESS.finditer(line))
-        if len(found) == 1 and found[0]["op"] in SIZES:
+        if len(found) == 1 and found[0]["op"] in widths:
             m = found[0]
-            scan.access(number, m["base"], int(m["off"] or 0) + SIZES[m["op"]])
+            scan.access(number, m["base"], int(m["off"] or 0) + widths[m["op"]])
         simple = _SIMPLE.match(line)
         if simple is not None and simple["target"] is not None:
             copy = _COPY.match(line)

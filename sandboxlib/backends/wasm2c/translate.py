@@ -62,6 +62,23 @@ _DEFINITION = re.compile(r"^[^\s#/].*\bw2c_\w+\(.*\) \{\n" + _LOCALS + re.escape
                          re.M)
 CHECKS = Path(__file__).with_name("checks.py")  # its code is part of the translation's key
 _CALL = re.compile(r"\bw2c_\w+\(|\bwasm_rt_\w+\(|CALL_INDIRECT|\bsbx_\w+\(")
+# Each load and store goes through hooks.h's SBX_CHECKED, which checks its bounds where
+# it is written, so that its trap names the function (wasm2c's own check, in its inline
+# helper, is then known to pass and folded away): wasm2c's checked helpers and the bytes
+# each accesses. The others (bulk memory, SIMD lanes) trap in the helper's name.
+ACCESS_WIDTHS = {
+    **{f"{t}_{op}": w for t, w in (("i32", 4), ("i64", 8), ("f32", 4), ("f64", 8), ("v128", 16))
+       for op in ("load", "store")},
+    **{f"{t}_load{bits}_{sign}": bits // 8 for t, sizes in (("i32", (8, 16)), ("i64", (8, 16, 32)))
+       for bits in sizes for sign in "su"},
+    **{f"{t}_store{bits}": bits // 8 for t, sizes in (("i32", (8, 16)), ("i64", (8, 16, 32)))
+       for bits in sizes},
+    **{f"v128_load{bits}_splat": bits // 8 for bits in (8, 16, 32, 64)},
+    **{f"{sign}{lanes}_load{half}": 8 for sign in "iu"
+       for lanes, half in (("16x8", "8x8"), ("32x4", "16x4"), ("64x2", "32x2"))},
+    "v128_load32_zero": 4, "v128_load64_zero": 8,
+}
+_ACCESS = re.compile(r"\b(\w+)_default32\(")
 
 
 @dataclass(frozen=True)
@@ -117,7 +134,7 @@ def translate(wasm: Path) -> Translation:
     h = hashlib.sha256(data)
     for part in (wabt().wabt_version(), HOOKS_ANCHOR, HOOKS_INCLUDE, METER_AT, METER,
                  *wasm2c_flags(data), LEAF_PROLOGUE, str(LEAF_MAX_TEXT), _CALL.pattern,
-                 CHECKS.read_text()):
+                 _ACCESS.pattern, repr(sorted(ACCESS_WIDTHS.items())), CHECKS.read_text()):
         h.update(b"\0" + part.encode())
     return read_header(build_entry("wasm2c-src", h.hexdigest()[:32], "module.h",
                                     lambda tmp: _generate(wasm, tmp)))
@@ -143,8 +160,17 @@ def insert_hooks(source: str, wasm: Path) -> str:
         raise BuildError(f"{wasm}: unexpected wasm2c output (wabt {wabt().wabt_version()});"
                          " the hooks cannot be inserted")
     at = source.index(HOOKS_ANCHOR)
-    code = merge_checks(mark_leaves(source[at:])).replace(METER_AT, METER + METER_AT)
-    return source[:at] + HOOKS_INCLUDE + code
+    code = check_accesses_in_place(merge_checks(mark_leaves(source[at:]), ACCESS_WIDTHS))
+    return source[:at] + HOOKS_INCLUDE + code.replace(METER_AT, METER + METER_AT)
+
+
+def check_accesses_in_place(source: str) -> str:
+    """``source`` with each call of a checked load or store helper (``ACCESS_WIDTHS``)
+    made ``SBX_CHECKED`` (hooks.h), given its width and the calling function's name."""
+    def checked(m: re.Match[str]) -> str:
+        width = ACCESS_WIDTHS.get(m[1])
+        return m[0] if width is None else f"SBX_CHECKED({m[1]}, {width}, __func__, "
+    return _ACCESS.sub(checked, source)
 
 
 def mark_leaves(source: str) -> str:

@@ -1,10 +1,11 @@
 /* sandboxlib: wasm-rt's exception API (wasm-rt-exceptions.h), which the translated code
    of a module with exception handling calls (C's setjmp/longjmp: a throw of one [i32]
-   tag). A `try` pushes its jump buffer as the thread's unwind target and a throw jumps
-   to the innermost one. Unlike wasm-rt's own, a throw with no target traps
-   (WASM_RT_TRAP_UNCAUGHT_EXCEPTION, to the call's trap frame) instead of jumping through
-   a null pointer; and every call into an instance starts with no target (sbx_enter
-   saves the caller's, sbx_leave puts it back: runtime.c, which includes this file for a
+   tag). A `try` pushes its jump buffer as the thread's unwind target and a throw
+   (wasm_rt_throw, which hooks.h makes sbx_throw_in with the throwing function's name)
+   jumps to the innermost one. Unlike wasm-rt's own, a throw with no target traps
+   (WASM_RT_TRAP_UNCAUGHT_EXCEPTION in that function, to the call's trap frame) instead
+   of jumping through a null pointer; and every call into an instance starts with no target
+   (sbx_enter saves the caller's, sbx_leave puts it back: runtime.c, which includes this file for a
    module with exceptions), so an exception never unwinds past the host frames of a
    callback into code that called the host. */
 #include <string.h>
@@ -25,10 +26,10 @@ void wasm_rt_load_exception(const wasm_rt_tag_t tag, uint32_t size, const void* 
     memcpy(sbx_exn_data, values, size);
 }
 
-void wasm_rt_throw(void) {
+void sbx_throw_in(const char* fn) {
   WASM_RT_UNWIND_TARGET* target = sbx_unwind_target;
   if (!target)
-    sbx_trap(WASM_RT_TRAP_UNCAUGHT_EXCEPTION);
+    sbx_trap_in(WASM_RT_TRAP_UNCAUGHT_EXCEPTION, fn);
   WASM_RT_LONGJMP(*target, WASM_RT_TRAP_UNCAUGHT_EXCEPTION);
 }
 

@@ -11,8 +11,11 @@
    which costs nothing measurable; SBX_METERED=0 (Limits(interruptible=False)) checks
    nothing. Names used from module.c: `instance` (each function's first parameter),
    LIKELY, UNLIKELY. Every trap raised in a function's body names that function
-   (`__func__`); one raised in wasm2c's inline load and store helpers names the helper,
-   which Python does not report. */
+   (`__func__`): translate.py makes each load and store SBX_CHECKED, which checks its
+   bounds there (wasm2c's helper checks them again, which the compiler folds away), and
+   a throw no `try` catches (wasm_rt_throw, exceptions.c) is raised there too. A trap
+   raised in one of wasm2c's other inline helpers (bulk memory, SIMD lanes) names the
+   helper, which Python does not report. */
 #ifndef SBX_HOOKS_H
 #define SBX_HOOKS_H
 #include "sbx.h"
@@ -34,6 +37,18 @@
 
 #undef TRAP
 #define TRAP(x) (sbx_trap_in((wasm_rt_trap_t)WASM_RT_TRAP_##x, __func__), 0)
+
+/* wasm2c's `name_default32(base, size, mem, addr, ...)` of an access of `width` bytes,
+   whose out-of-bounds trap names the function `fn` it is in. */
+#define SBX_CHECKED(name, width, fn, base, size, mem, addr, ...) \
+  ({                                                             \
+    u64 sbx_addr_ = (addr);                                      \
+    if (UNLIKELY(sbx_addr_ + (width) > (size)))                  \
+      sbx_trap_in((wasm_rt_trap_t)WASM_RT_TRAP_OOB, fn);         \
+    name##_default32(base, size, mem, sbx_addr_, ##__VA_ARGS__); \
+  })
+
+#define wasm_rt_throw() sbx_throw_in(__func__)
 
 #undef FUNC_PROLOGUE
 #define FUNC_PROLOGUE                                        \

@@ -79,6 +79,9 @@ typedef struct {
 void sbx_trap(wasm_rt_trap_t code) __attribute__((noreturn));
 /* A trap in the translated function `fn` (its C name, w2c_m_<mangled wasm name>). */
 void sbx_trap_in(wasm_rt_trap_t code, const char* fn) __attribute__((noreturn));
+/* Throw the loaded exception from the translated function `fn` (wasm_rt_throw: hooks.h);
+   with no `try` to catch it, an uncaught-exception trap in `fn`. */
+void sbx_throw_in(const char* fn) __attribute__((noreturn));
 /* A check of the running call fired: trap (fuel, time, interrupt(), a signal) or
    return if it was stale. */
 void sbx_attend(sbx_state* st);
