@@ -7,6 +7,7 @@ inside the sandbox) or ``HOST`` (the machine running Python, for the native back
 
 from __future__ import annotations
 
+import functools
 import platform
 import struct
 from dataclasses import dataclass, field
@@ -101,6 +102,8 @@ class DataModel:
     llong_align: int = 8
     double_align: int = 8
     _sizes: dict[Prim, int] = field(init=False, repr=False, compare=False, hash=False)
+    _ranges: dict[CType, tuple[int, int]] = field(init=False, repr=False, compare=False,
+                                                  hash=False)  # int_range's, as asked
 
     def __post_init__(self) -> None:
         sizes = {
@@ -110,6 +113,7 @@ class DataModel:
             Prim.LLONG: 8, Prim.ULLONG: 8, Prim.FLOAT: 4, Prim.DOUBLE: 8,
         }
         object.__setattr__(self, "_sizes", sizes)
+        object.__setattr__(self, "_ranges", {})
 
     def size(self, t: CType) -> int:
         if isinstance(t, (Ptr, FuncPtr)):
@@ -132,12 +136,17 @@ class DataModel:
 
     def int_range(self, t: CType) -> tuple[int, int]:
         """The inclusive range of an integer or pointer type."""
+        known = self._ranges.get(t)
+        if known is not None:
+            return known
         if t is Prim.BOOL:
-            return 0, 1
-        bits = 8 * self.size(t)
-        if self.is_signed(t):
-            return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-        return 0, (1 << bits) - 1
+            found = 0, 1
+        else:
+            bits = 8 * self.size(t)
+            found = ((-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if self.is_signed(t)
+                     else (0, (1 << bits) - 1))
+        self._ranges[t] = found
+        return found
 
 
 WASM32 = DataModel("wasm32", long_size=4, pointer_size=4, char_signed=True)
@@ -193,11 +202,13 @@ def wasm_field(t: CType) -> str:
     return raw_field(t, WASM32)
 
 
+@functools.lru_cache(maxsize=1024)  # (asked for every callback a new sandbox registers)
 def wasm_valtype(t: CType) -> str:
     """The wasm value type of ``t``: i32, i64, f32 or f64."""
     return wasm_field(t).replace("u", "i")
 
 
+@functools.lru_cache(maxsize=1024)
 def wasm_shape(sig: Signature) -> str:
     """The machine-level type of a function (what call_indirect compares)."""
     result = "()" if sig.result is Prim.VOID else wasm_valtype(sig.result)

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,7 +32,8 @@ def test_bench_json_schema(tmp_path: Path) -> None:
         assert m["ratio_vs_native"] is None or isinstance(m["ratio_vs_native"], float)
         assert (m["ratio_vs_native"] is None) == (m["backend"] == "native")
     names = {m["name"] for m in metrics}
-    assert {"call_trivial", "sandbox_create", "zlib_compress_1mib", "zlib_request_fresh"} <= names
+    assert {"call_trivial", "sandbox_create", "zlib_compress_1mib", "zlib_request_fresh",
+            "lz4_request_fresh", "lz4_request_reused", "expat_request_fresh"} <= names
     backends = {(m["name"], m["backend"]) for m in metrics}
     assert ("sandbox_create", "process") in backends and ("call_trivial", "cffi") in backends
     assert "bench:" in proc.stderr  # progress while it runs
@@ -45,6 +47,26 @@ def test_wrapped_workloads_register_through_entry_points() -> None:
     assert {"zlib", "expat"} <= set(found)
     assert found["zlib"].__module__ == "sandboxlib.wrapped.zlib.bench"
     assert found["expat"].__module__ == "sandboxlib.wrapped.expat.bench"
+
+
+def test_a_workload_whose_extra_is_not_installed_is_left_out(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The image workload needs Pillow (the [image] extra): without it, the others run."""
+    import builtins
+
+    from sandboxlib.bench.plugins import registered
+    real_import = builtins.__import__
+
+    def without_pillow(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "PIL" or name.startswith("PIL."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return real_import(name, *args, **kwargs)
+
+    for module in [m for m in sys.modules if m.startswith(("PIL", "sandboxlib.wrapped.image"))]:
+        monkeypatch.delitem(sys.modules, module)
+    monkeypatch.setattr(builtins, "__import__", without_pillow)
+    found = dict(registered())
+    assert "image" not in found and {"zlib", "expat", "stb_image"} <= set(found)
 
 
 DROP_INS = "sandboxlib.wrapped"

@@ -21,6 +21,8 @@ from libs import C_SRC, ROOT, H, fn, import_from, packages, plain, run_mypy  # n
 
 from sandboxlib import WASM32, HOST, ClosedError, Library, Prim, Ptr, Tainted, TaintedPtr
 from sandboxlib.proxy import Struct
+from sandboxlib.codegen.spec import spec_inputs
+from sandboxlib.errors import BuildError
 
 CONSTRUCTS = C_SRC / "constructs"
 SKIPS = {
@@ -367,6 +369,21 @@ def test_spec_with_a_toml_error_names_the_line(tmp_path: Path) -> None:
     spec.write_text('[library]\nname = \nheaders = []\n')
     proc = run_cli("gen", str(spec), "--out", str(tmp_path / "out"))
     assert proc.returncode == 2 and f"{spec}:2:" in proc.stderr, proc.stderr
+
+
+@pytest.mark.quick
+@pytest.mark.parametrize(("table", "refusal"), [
+    ('[[with]]\npin = "zlib"\nheaders = ["zlib.h"]\n', "[[with]] has unknown key 'headers'"),
+    ('[[with]]\npin = "nope"\n', "pin 'nope' is unknown"),
+    ('[with]\npin = "zlib"\n', "with must be an array of tables"),
+])
+def test_a_spec_with_a_bad_with_table_is_refused(table: str, refusal: str,
+                                                 tmp_path: Path) -> None:
+    spec = tmp_path / "bundles.toml"
+    spec.write_text(f'[library]\nname = "bundles"\nheaders = []\n{table}')
+    with pytest.raises(BuildError) as info:
+        spec_inputs(spec)
+    assert str(spec) in str(info.value) and refusal in str(info.value)
 
 
 def test_inspect_lists_imports_and_exports(generated: Path) -> None:

@@ -10,6 +10,7 @@ import urllib.error
 import urllib.request
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from libs import ROOT
@@ -17,10 +18,10 @@ from libs import ROOT
 SERVER = ROOT / "examples" / "serve_zlib.py"
 
 
-@pytest.fixture(params=["wasm2c", "wasmtime", "zlib"])
-def service(request: pytest.FixtureRequest) -> Iterator[str]:
-    proc = subprocess.Popen([sys.executable, str(SERVER), "--backend", request.param,
-                             "--port", "0", "--max-output", str(1 << 20)],
+@contextmanager
+def running(*args: str) -> Iterator[str]:
+    """The service's address, while it runs with ``args``."""
+    proc = subprocess.Popen([sys.executable, str(SERVER), "--port", "0", *args],
                             stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     try:
@@ -30,6 +31,12 @@ def service(request: pytest.FixtureRequest) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+@pytest.fixture(params=["wasm2c", "wasmtime", "zlib"])
+def service(request: pytest.FixtureRequest) -> Iterator[str]:
+    with running("--backend", request.param, "--max-output", str(1 << 20)) as url:
+        yield url
 
 
 def post(url: str, body: bytes) -> tuple[int, dict[str, object]]:
@@ -50,3 +57,12 @@ def test_the_service_inflates_rejects_and_carries_on(service: str) -> None:
         status, answer = post(service, bad)
         assert status == 400 and answer["error"], answer
     assert post(service, blob) == (200, {"bytes": len(text), "crc32": zlib.crc32(text)})
+
+
+@pytest.mark.parametrize("backend", ["wasm2c", "zlib"])
+def test_a_request_past_its_deadline_is_a_503_and_the_service_carries_on(backend: str) -> None:
+    blob = zlib.compress(bytes(8 << 20))
+    with running("--backend", backend, "--deadline", "0") as url:
+        for _ in range(3):
+            status, answer = post(url, blob)
+            assert status == 503 and "not done within 0.0 s" in str(answer["error"]), answer

@@ -18,6 +18,7 @@ import pytest
 from libs import ROOT, sample_library
 
 import sandboxlib.wrapped.expat as wx
+import sandboxlib.wrapped.image as wim
 import sandboxlib.wrapped.lz4 as wl
 import sandboxlib.wrapped.stb_image as wi
 import sandboxlib.wrapped.zlib as wz
@@ -29,10 +30,19 @@ from sandboxlib.wrapped._skeleton import GeneratedPackage, Kept, PerThread
 
 WRAPPED = ROOT / "sandboxlib" / "wrapped"
 DROP_INS = ["zlib", "expat", "lz4", "stb_image"]
+# Each generated package a drop-in loads: (its module, its spec, its stub), by a name
+PACKAGES = {**{name: (f"sandboxlib.wrapped.{name}._package", WRAPPED / name / f"{name}.toml",
+                      WRAPPED / name / "_package.pyi") for name in DROP_INS},
+            **{f"image.{f}": (f"sandboxlib.wrapped.image._{f}", WRAPPED / "image" / f"{f}.toml",
+                              WRAPPED / "image" / f"_{f}.pyi")
+               for f in ("png", "gif", "jpeg", "webp")}}
+# the smallest PNG: one grey pixel
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108000000003a7e9b55"
+                    "0000000a49444154789c636000000002000148afa4710000000049454e44ae426082")
 
 
 def package(name: str) -> ModuleType:
-    return importlib.import_module(f"sandboxlib.wrapped.{name}._package")
+    return importlib.import_module(PACKAGES["image.png" if name == "image" else name][0])
 
 
 def not_an_image(backend: str | None) -> None:
@@ -49,6 +59,7 @@ ENTRIES: dict[str, Callable[[str | None], object]] = {
     "expat.ParserCreate": lambda b: wx.ParserCreate(backend=b).close(),
     "lz4": lambda b: wl.compress(b"x", backend=b),
     "stb_image": not_an_image,
+    "image": lambda b: wim.open(PNG, backend=b),
 }
 
 
@@ -140,17 +151,17 @@ def test_an_unknown_backend_is_refused_everywhere_naming_the_known_ones(
 # -- the skeleton, in every drop-in -----------------------------------------------------
 
 
-@pytest.mark.parametrize("name", DROP_INS)
+@pytest.mark.parametrize("name", sorted(PACKAGES))
 def test_each_drop_in_loads_its_generated_package_through_the_skeleton(name: str) -> None:
     module = package(name)
+    _, spec, committed = PACKAGES[name]
     loader = vars(module)["__getattr__"]
     assert isinstance(loader, GeneratedPackage)
-    assert loader.spec == WRAPPED / name / f"{name}.toml"
+    assert loader.spec == spec
     generated = loader.load()
     assert module.sandbox is generated.sandbox and module.LIBRARY is generated.LIBRARY
     assert generated.__file__ is not None
     stub = Path(generated.__file__).with_name("__init__.pyi")
-    committed = WRAPPED / name / "_package.pyi"
     assert committed.read_text() == stub.read_text(), (
         f"the generator's stub changed; mypy checks {name} against the old one: "
         f"cp {stub} {committed}")

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Callable, Protocol, cast
 
+from ..progress import LOGGER
+
 GROUP = "sandboxlib.bench"
 CORPUS_GROUP = "sandboxlib.bench.corpus"
 
@@ -34,9 +36,17 @@ Workload = Callable[[Record, bool], None]
 
 def registered() -> list[tuple[str, Workload]]:
     """The installed workloads and their entry-point names, in name order (installers
-    do not keep the declared order)."""
-    found = sorted(entry_points(group=GROUP), key=lambda ep: ep.name)
-    return [(ep.name, cast(Workload, ep.load())) for ep in found]
+    do not keep the declared order). One that needs a package not installed (an
+    optional extra's, such as Pillow for ``sandboxlib.wrapped.image``) is left out."""
+    loaded = []
+    for ep in sorted(entry_points(group=GROUP), key=lambda ep: ep.name):
+        try:
+            loaded.append((ep.name, cast(Workload, ep.load())))
+        except ModuleNotFoundError as exc:
+            if exc.name is None or exc.name.partition(".")[0] == "sandboxlib":
+                raise
+            LOGGER.info("bench: %s left out: it needs %s, not installed", ep.name, exc.name)
+    return loaded
 
 
 Op = Callable[[], object]

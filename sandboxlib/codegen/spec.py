@@ -20,6 +20,11 @@ exports = ["crc32", "adler32"]  # optional; default: every function the headers 
 pin = "zlib"                    # a pin of sandboxlib.toolchain.pins
 subdir = "."                    # the source root inside the fetched tree
 
+[[with]]                        # optional: another pinned library built into the same
+pin = "zlib"                    # module (libpng's zlib); pin (or package, file, sha256)
+sources = ["adler32.c"]         # and subdir as in [source]; its paths relative to its
+include = ["."]                 # root, its include folders searched after [library]'s
+
 [functions.gzprintf]
 skip = true                     # do not proxy this function
 ```
@@ -42,6 +47,7 @@ from .generate import WrapRequest, x86_intrinsics_for
 _LIBRARY_KEYS = {"name", "headers", "sources", "include", "local_include", "local_headers",
                  "local_sources", "defines", "cflags", "wasm_cflags", "wasm_x86_intrinsics",
                  "exports", "stack_size"}
+_WITH_KEYS = {"pin", "package", "file", "sha256", "subdir", "sources", "include"}
 
 
 @dataclass
@@ -87,11 +93,15 @@ def load_spec(path: Path) -> Spec:
     def local(key: str) -> list[Path]:
         return _local(lib, key, path)
 
+    def bundled(key: str) -> list[Path]:
+        return [_source_root(w, path) / p for w in _withs(data, path)
+                for p in _strings(w, key, path)]
+
     annotations = _annotations(data, path)
     exports = _strings(lib, "exports", path) if "exports" in lib else None
     req = WrapRequest(lib["name"], [*paths("headers"), *local("local_headers")],
-                      [*paths("sources"), *local("local_sources")],
-                      [*paths("include"), *local("local_include")],
+                      [*paths("sources"), *local("local_sources"), *bundled("sources")],
+                      [*paths("include"), *local("local_include"), *bundled("include")],
                       _strings(lib, "defines", path), _strings(lib, "cflags", path), exports,
                       int(lib.get("stack_size", 128 << 10)), annotations, str(path),
                       _strings(lib, "wasm_cflags", path),
@@ -108,7 +118,8 @@ class SpecInputs:
     name: str
     files: list[Path]         # headers and sources beside the spec
     include_dirs: list[Path]  # include directories beside the spec
-    tarball: str              # "package filename version sha256", "" without [source]
+    tarball: str              # "package filename version sha256" of each tarball ("; "
+                              # between [source]'s and each [[with]]'s), "" without any
 
 
 def spec_inputs(path: Path) -> SpecInputs:
@@ -120,7 +131,8 @@ def spec_inputs(path: Path) -> SpecInputs:
     files = [f for p in prefixes for key in ("headers", "sources")
              for f in _local(lib, p + key, path)]
     dirs = [d for p in prefixes for d in _local(lib, p + "include", path)]
-    return SpecInputs(lib["name"], files, dirs, _tarball(source, path))
+    tarballs = [_tarball(t, path) for t in [source, *_withs(data, path)] if t is not None]
+    return SpecInputs(lib["name"], files, dirs, "; ".join(tarballs))
 
 
 def _library(data: dict[str, Any], path: Path) -> dict[str, Any]:
@@ -132,6 +144,19 @@ def _library(data: dict[str, Any], path: Path) -> dict[str, Any]:
     if not isinstance(lib.get("name"), str):
         raise BuildError(f"{path}: [library] name must be a string")
     return lib
+
+
+def _withs(data: dict[str, Any], path: Path) -> list[dict[str, Any]]:
+    """The checked ``[[with]]`` tables (known keys; each names its tarball)."""
+    withs = data.get("with", [])
+    if not isinstance(withs, list) or not all(isinstance(w, dict) for w in withs):
+        raise BuildError(f"{path}: with must be an array of tables ([[with]])")
+    for table in withs:
+        unknown = set(table) - _WITH_KEYS
+        if unknown:
+            raise BuildError(f"{path}: [[with]] has unknown key {sorted(unknown)[0]!r}")
+        _pin(table, path)
+    return withs
 
 
 def _local(lib: dict[str, Any], key: str, path: Path) -> list[Path]:
@@ -162,6 +187,7 @@ def _flag(table: dict[str, Any], key: str, path: Path) -> bool | None:
 
 
 def _source_root(source: Any, path: Path) -> Path:
+    """The folder ``source`` (a ``[source]`` or ``[[with]]`` table) roots paths at."""
     if source is None:
         return path.parent.resolve()
     subdir = source.get("subdir", ".") if isinstance(source, dict) else "."
@@ -190,14 +216,22 @@ def licence_files(path: Path) -> dict[str, Path]:
     if x86_intrinsics_for(load_spec(path).request):
         found["SIMDe-COPYING"] = x86_intrinsics_licence()
     source = data.get("source")
-    if source is None:
-        return found
+    if source is not None:
+        found.update(_licences(source, path, ""))
+    for table in _withs(data, path):  # named after their tarball: both may have a LICENSE
+        found.update(_licences(table, path, f"{_tarball(table, path).split()[0]}-"))
+    return found
+
+
+def _licences(source: dict[str, Any], path: Path, prefix: str) -> dict[str, Path]:
+    """The licence files of one tarball, from its source folder up to its top."""
+    found: dict[str, Path] = {}
     top, root = _fetched(source, path), _source_root(source, path).resolve()
     for folder in [root, *root.parents]:
         for pattern in LICENCE_NAMES:
             for file in sorted(folder.glob(pattern)):
                 if file.is_file():
-                    found["-".join(file.relative_to(top).parts)] = file
+                    found[prefix + "-".join(file.relative_to(top).parts)] = file
         if folder == top.resolve():
             break
     return found

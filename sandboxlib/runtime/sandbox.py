@@ -291,7 +291,8 @@ class Sandbox:
         if snapshot.library is not self.library or not self.isolated:
             raise SandboxError(f"{name}: a snapshot starts sandboxes of its own library on "
                                "an isolating backend")
-        same = self.limits == snapshot.limits and self.grants == Grants()
+        same = ((self.limits is snapshot.limits or self.limits == snapshot.limits)
+                and (self.grants is DEFAULT_GRANTS or self.grants == DEFAULT_GRANTS))
         if not same and module_of(self.library, self.grants, self.limits) != snapshot.module:
             raise SandboxError(f"{name}: these limits run another module than the "
                                f"snapshot's ({snapshot.module.name}); give the limits it "

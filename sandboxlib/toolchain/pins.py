@@ -54,6 +54,32 @@ STB = SourcePin(
     size=1086580, topdir="libstb-0.0~git20220908.8b5f1f3+ds",
 )
 
+# sandboxlib.wrapped.image's decoders: Debian 13's versions. libpng 1.6.48's simplified
+# API (png_image_*) has published overflows fixed in 1.6.51; the drop-in calls only the
+# row-by-row API, which they do not reach.
+LIBPNG = SourcePin(
+    name="libpng", package="libpng1.6", version="1.6.48",
+    filename="libpng1.6_1.6.48.orig.tar.gz",
+    sha256="b17e99026055727e8cba99160c3a9a7f9af788e9f786daeadded5a42243f1dd0",
+    size=1572923, topdir="libpng-1.6.48",
+)
+
+# Debian 12's and 13's libjpeg-turbo.
+LIBJPEG_TURBO = SourcePin(
+    name="libjpeg-turbo", package="libjpeg-turbo", version="2.1.5",
+    filename="libjpeg-turbo_2.1.5.orig.tar.gz",
+    sha256="254f3642b04e309fee775123133c6464181addc150499561020312ec61c1bf7c",
+    size=2264471, topdir="libjpeg-turbo-2.1.5",
+)
+
+# Debian 13's libwebp: no published CVE affects it.
+LIBWEBP = SourcePin(
+    name="libwebp", package="libwebp", version="1.5.0",
+    filename="libwebp_1.5.0.orig.tar.gz",
+    sha256="7d6fab70cf844bf6769077bd5d7a74893f8ffd4dfb42861745750c63c2a5c92c",
+    size=4267494, topdir="libwebp-1.5.0",
+)
+
 # The real-library corpus (tests/test_corpus.py, c_src/corpus/): Debian 12's versions
 # but xz's.
 BZIP2 = SourcePin(
@@ -102,5 +128,5 @@ LUA = SourcePin(
     size=360876, topdir="lua-5.4.4",
 )
 
-PINS: dict[str, SourcePin] = {pin.name: pin for pin in (ZLIB, EXPAT, LZ4, STB, BZIP2, XZ, PCRE2,
-                                                        JANSSON, GIFLIB, LUA)}
+PINS: dict[str, SourcePin] = {pin.name: pin for pin in (
+    ZLIB, EXPAT, LZ4, STB, LIBPNG, LIBJPEG_TURBO, LIBWEBP, BZIP2, XZ, PCRE2, JANSSON, GIFLIB, LUA)}

@@ -3,6 +3,7 @@ numbers, sections, constant expressions, function types, exports, the initial me
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from ..abi import Prim, Signature, wasm_valtype
@@ -153,6 +154,7 @@ class FuncType:
         return f"({', '.join(self.params)}) -> ({', '.join(self.results)})"
 
 
+@functools.lru_cache(maxsize=1024)  # (asked for every callback a new sandbox registers)
 def wasm_type(sig: Signature) -> FuncType:
     """The wasm function type that carries a C signature."""
     return FuncType(tuple(wasm_valtype(t) for t in sig.params),

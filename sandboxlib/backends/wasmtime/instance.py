@@ -231,9 +231,7 @@ class WasmtimeInstance:
                 raise SandboxError("the module exports no function table; rebuild it with "
                                    "sandboxlib's toolchain to use callbacks")
             self._table = table
-        functype = wasmtime.FuncType(
-            [_VALTYPES[wasm_valtype(t)] for t in sig.params],
-            [] if sig.result is Prim.VOID else [_VALTYPES[wasm_valtype(sig.result)]])
+        functype = _functype(sig)
         handle = ffi.new("uint8_t[]", _capi.FUNC_SIZE)
         lib.wasmtime_func_new_unchecked(self._ctx, _capi.address_of(functype.ptr()),
                                         _TRAMPOLINE, ffi.cast("void *", target.address),
@@ -270,6 +268,20 @@ _NULL = ffi.NULL
 _STOPPED_BY_SIGNAL, _STOPPED_BY_TIME = 2, 3  # the adapter's STOP_SIGNAL, STOP_TIMEOUT
 # Callbacks run in C: the trampoline gets the compiled Callback as its environment.
 _TRAMPOLINE = ffi.cast("wasmtime_func_unchecked_callback_t", TRAMPOLINE)
+
+
+_functypes: dict[Signature, wasmtime.FuncType] = {}
+
+
+def _functype(sig: Signature) -> wasmtime.FuncType:
+    """The wasm type of a callback of ``sig``, made once per signature (wasmtime copies
+    it into each function it makes; every store may share it)."""
+    made = _functypes.get(sig)
+    if made is None:
+        made = _functypes[sig] = wasmtime.FuncType(
+            [_VALTYPES[wasm_valtype(t)] for t in sig.params],
+            [] if sig.result is Prim.VOID else [_VALTYPES[wasm_valtype(sig.result)]])
+    return made
 
 
 def _wasi_config(grants: Grants) -> Any:

@@ -245,6 +245,13 @@ class XMLParserType:
                 self._parser, activation_threshold).verify_in((0, 1))
 
     # -- parsing ----------------------------------------------------------------------
+    def interrupt(self) -> bool:
+        """Stop this parser's running ``Parse()`` from another thread (an asyncio server
+        enforcing its deadline): it raises ``sandboxlib.Interrupted`` and the parser is
+        unusable. False if no call was running; the native backend cannot stop one
+        (``SandboxError``)."""
+        return self._lib.sandbox.interrupt()
+
     def _check_usable(self) -> None:
         reason = self._lib.sandbox.poisoned
         if reason is not None:

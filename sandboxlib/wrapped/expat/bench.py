@@ -2,8 +2,10 @@
 sandboxed expat on each backend against CPython's ``pyexpat`` (the same expat, 2.5.0).
 
 ``measure()`` returns the median seconds per parse of each, measured in one run;
-``workload`` adds them to ``sandboxlib bench`` (entry-point group ``sandboxlib.bench``);
-``python -m sandboxlib.wrapped.expat.bench`` prints them.
+``bench_request`` a request-sized parse (64 KiB, the same handlers) with a new parser,
+so a fresh sandbox, each time; ``workload`` adds them to ``sandboxlib bench``
+(entry-point group ``sandboxlib.bench``); ``python -m sandboxlib.wrapped.expat.bench``
+prints them.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from contextlib import ExitStack
 from typing import Any, Callable
 
 from sandboxlib.backends import BACKENDS
-from sandboxlib.bench import Record
+from sandboxlib.bench import ISOLATING, Record, interleaved_medians
 from sandboxlib.bench.plugins import Case
 
 from sandboxlib.wrapped import expat
 
 DOC_BYTES = 10 << 20
+REQUEST_BYTES = 64 << 10
 
 
 def make_document(size: int = DOC_BYTES) -> bytes:
@@ -109,13 +112,30 @@ def measure(rounds: int = 3, size: int = DOC_BYTES, handlers: bool = True) -> di
 SUITE_BACKENDS = {"pyexpat": "native", "native": "native-backend"}
 
 
+def bench_request(rounds: int = 25) -> dict[str, float]:
+    """Median seconds (interleaved) to parse a ``REQUEST_BYTES`` document with the
+    handlers in a new parser: "pyexpat" and each isolating backend (a fresh sandbox per
+    parse)."""
+    doc = make_document(REQUEST_BYTES)
+    made = {name: create for name, create in contenders().items()
+            if name == "pyexpat" or name in ISOLATING}
+    expected = vars(parse_with(pyexpat.ParserCreate, doc))
+    for name, create in made.items():  # warm-up, and a check
+        if vars(parse_with(create, doc)) != expected:
+            raise AssertionError(f"{name}: events differ from pyexpat's")
+    return interleaved_medians({name: functools.partial(parse_with, create, doc)
+                                for name, create in made.items()}, rounds)
+
+
 def workload(record: Record, quick: bool) -> None:
     """``sandboxlib bench``: ``expat_parse_10mib`` with handlers (the crossings) and
     ``expat_parse_10mib_bare`` without (the library's code alone), pyexpat and every
-    backend."""
+    backend; ``expat_request_fresh``, a 64 KiB parse in a new parser (so sandbox)."""
     for metric, handlers in (("expat_parse_10mib", True), ("expat_parse_10mib_bare", False)):
         for who, seconds in measure(rounds=1 if quick else 3, handlers=handlers).items():
             record(metric, SUITE_BACKENDS.get(who, who), seconds, "ms")
+    for who, seconds in bench_request(rounds=9 if quick else 25).items():
+        record("expat_request_fresh", SUITE_BACKENDS.get(who, who), seconds)
 
 
 def creation_seconds(backend: str, n: int = 200) -> float:

@@ -96,10 +96,17 @@ def decompress(data: bytes | bytearray | memoryview, uncompressed_size: int, *,
     if not 0 <= uncompressed_size <= MAX_INPUT or size > _MAX_BLOCK:
         raise LZ4BlockError(f"sizes out of range: {size} in, {uncompressed_size} out")
     with _blocks.borrow(backend) as block:
-        src, dst = block.buffers(size, uncompressed_size)
-        block.memory.write(src.address, data)
-        got = block.lib.LZ4_decompress_safe(src, dst, size, uncompressed_size)
-        if got.unverified_safe_because("compared with the size expected") != uncompressed_size:
-            raise LZ4BlockError(f"corrupt lz4 block, or not of {uncompressed_size} bytes "
-                                f"(lz4 says {got.unverified_safe_because('an error message')})")
-        return block.memory.read(dst.address, uncompressed_size)
+        return _decompress_in(block, data, uncompressed_size)
+
+
+def _decompress_in(block: _Block, data: bytes | bytearray | memoryview,
+                   uncompressed_size: int) -> bytes:
+    """``decompress`` in ``block``'s sandbox (sizes checked by the caller)."""
+    size = len(data)
+    src, dst = block.buffers(size, uncompressed_size)
+    block.memory.write(src.address, data)
+    got = block.lib.LZ4_decompress_safe(src, dst, size, uncompressed_size)
+    if got.unverified_safe_because("compared with the size expected") != uncompressed_size:
+        raise LZ4BlockError(f"corrupt lz4 block, or not of {uncompressed_size} bytes "
+                            f"(lz4 says {got.unverified_safe_because('an error message')})")
+    return block.memory.read(dst.address, uncompressed_size)

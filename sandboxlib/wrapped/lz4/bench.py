@@ -3,9 +3,11 @@ block (bulk: the code inside): sandboxed lz4 on each isolating backend against
 python-lz4 (``lz4.block``, the same lz4, 1.10.0), measured interleaved in one run.
 Without python-lz4 installed the baseline is the same C on the native backend.
 
-``workload`` adds ``lz4_compress_4kib``, ``lz4_decompress_4kib`` (median time per
-block), ``lz4_compress_1mib`` and ``lz4_decompress_1mib`` to ``sandboxlib bench``;
-``python -m sandboxlib.wrapped.lz4.bench`` prints them.
+``bench_request`` decompresses a request-sized block (64 KiB) in a fresh sandbox each
+time, in the thread's reused one, and with the baseline. ``workload`` adds
+``lz4_compress_4kib``, ``lz4_decompress_4kib`` (median time per block),
+``lz4_compress_1mib``, ``lz4_decompress_1mib`` and ``lz4_request_fresh``/``_reused``
+to ``sandboxlib bench``; ``python -m sandboxlib.wrapped.lz4.bench`` prints them.
 """
 
 from __future__ import annotations
@@ -14,15 +16,17 @@ import functools
 import importlib
 import statistics
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from typing import Any
 
 from sandboxlib.bench import ISOLATING, Record, interleaved_medians
 from sandboxlib.bench.plugins import Case
 
 import sandboxlib.wrapped.lz4 as wl
+from sandboxlib.wrapped.lz4 import _Block, _decompress_in
 
 SIZES = {"4kib": (4096, 64), "1mib": (1 << 20, 1)}  # metric suffix: block bytes, blocks
+REQUEST_SIZE = 64 << 10
 
 
 def make_blocks(count: int, size: int) -> list[bytes]:
@@ -66,6 +70,30 @@ def bench_lz4(backend: str, rounds: int = 9, size: str = "4kib") -> dict[str, fl
     return {k: v / len(blocks) for k, v in medians.items()}
 
 
+def request_ops(backend: str, data: bytes) -> dict[str, Callable[[], bytes]]:
+    """Decompressing ``data``'s block (packed by the baseline): ``base``, ``fresh`` (a
+    new sandbox, closed after) and ``reused`` (the thread's)."""
+    _, base_compress, base_decompress = baseline()
+    packed = base_compress(data)
+
+    def fresh() -> bytes:
+        with closing(_Block(backend)) as block:
+            return _decompress_in(block, packed, len(data))
+
+    return {"base": lambda: base_decompress(packed, len(data)), "fresh": fresh,
+            "reused": lambda: wl.decompress(packed, len(data), backend=backend)}
+
+
+def bench_request(backend: str, rounds: int = 25) -> dict[str, float]:
+    """Median seconds (interleaved) of ``request_ops`` on a ``REQUEST_SIZE`` block."""
+    data = make_blocks(1, REQUEST_SIZE)[0]
+    ops = request_ops(backend, data)
+    for name, op in ops.items():  # warm-up, and a check
+        if op() != data:
+            raise AssertionError(f"{backend}: {name} decompression differs from the input")
+    return interleaved_medians(ops, rounds)
+
+
 def workload(record: Record, quick: bool) -> None:
     """``sandboxlib bench``: per-block times on each isolating backend; "native" is
     the baseline (python-lz4, or the native backend without it)."""
@@ -78,6 +106,14 @@ def workload(record: Record, quick: bool) -> None:
                 base[op].append(r[f"base_{op}"])
         for op, samples in base.items():
             record(f"lz4_{op}_{size}", "native", statistics.median(samples))
+    baseline_request = []
+    for backend in ISOLATING:
+        q = bench_request(backend, rounds=9 if quick else 25)
+        for op in ("fresh", "reused"):
+            record(f"lz4_request_{op}", backend, q[op])
+        baseline_request.append(q["base"])
+    for op in ("fresh", "reused"):
+        record(f"lz4_request_{op}", "native", statistics.median(baseline_request))
 
 
 def main() -> None:

@@ -8,18 +8,24 @@ reused), and everything read back -- the return code, ``avail_in``, ``avail_out`
 
 from __future__ import annotations
 
+import functools
+import logging
 import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import NamedTuple, Union
 
 from sandboxlib import Allocation, Limits, SandboxError, UnknownBackendError
+from sandboxlib.backends.memory import Memory
+from sandboxlib.runtime.snapshot import Snapshot
 from sandboxlib.wrapped._skeleton import Kept, PerThread, resolve_backend
 
 from . import _package
 from ._errors import error
 from ._library import (COPY_CODES, DEFLATE_CODES, DICT_CODES, END_CODES, INFLATE_CODES,
                        INIT_CODES, VERSION)
+from ._package import Z_OK
 from ._output import Output
 
 UINT_MAX = 0xFFFFFFFF
@@ -29,20 +35,75 @@ RETAIN_LIMIT = 64 << 20
 """A per-thread sandbox whose memory grew past this is dropped after the call."""
 FIRST_BLOCK_MAX = 16 << 20
 """Cap on an initial output block (``bufsize``/``length``): it only sets speed."""
+WARM_BUFFERS = (128 << 10, 256 << 10)
+"""The input and output buffers a warm stream starts with (a request's 76 KB in, and
+CPython's first three output blocks, each in turn: no malloc or free for either)."""
+WARM_KEYS = 32
+"""Initializations (function and arguments) a process keeps a warm snapshot of."""
 
 _MESSAGE = re.compile(rb"[\x20-\x7e]*")
+_log = logging.getLogger("sandboxlib")
 
 
 # -- sandboxes ----------------------------------------------------------------------
 
 
-class Session(Kept["_package.Zlib"]):
-    """One sandbox of the zlib proxy; the streams in it share its lock."""
+@functools.lru_cache(maxsize=4)
+def _limits(memory_bytes: int) -> Limits:
+    """A zlib sandbox's limits: one object per value (caches every new sandbox looks up
+    key on it, and hash it once)."""
+    return Limits(memory_bytes=memory_bytes)
 
-    def __init__(self, backend: str | None) -> None:
+
+Span = tuple[int, int]  # a block's address and size
+
+
+class Warm(NamedTuple):
+    """A stream just initialized, in a sandbox no caller's data had reached: the
+    snapshot new streams start from, and where the blocks the host allocated are in it."""
+
+    snapshot: Snapshot[_package.Zlib]
+    version: Span
+    struct: Span
+    buffers: tuple[Span, Span]  # input, output
+
+
+class Carried(NamedTuple):
+    """A block the warm snapshot's sandbox allocated, where each sandbox started from it
+    has it too: the sandbox's own (the host holds no ``Allocation`` for it, and never
+    frees it: the sandbox is closed with the stream)."""
+
+    memory: Memory
+    address: int
+    size: int
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.memory.write(self.address, data)
+
+
+Block = Union[Allocation, Carried]
+
+
+def give_back(block: Block | None) -> None:
+    """Free ``block`` if the host allocated it here."""
+    if isinstance(block, Allocation):
+        block.free()
+
+
+_warm: dict[tuple[object, ...], Warm | None] = {}  # by initialization; None: not kept
+_warm_lock = threading.Lock()
+
+
+class Session(Kept["_package.Zlib"]):
+    """One sandbox of the zlib proxy (new, or from ``warm``'s snapshot); the streams in
+    it share its lock."""
+
+    def __init__(self, backend: str | None, warm: Warm | None = None) -> None:
         name = resolve_backend(backend)  # an unknown name: UnknownBackendError, a ValueError
+        limits = _limits(MEMORY_LIMIT)
         try:
-            proxy = _package.sandbox(name, limits=Limits(memory_bytes=MEMORY_LIMIT))
+            proxy = (_package.sandbox(name, limits=limits) if warm is None
+                     else warm.snapshot.sandbox(name, limits=limits))
         except SandboxError as exc:
             raise error(f"cannot start a zlib sandbox on {name!r}: {exc}") from exc
         super().__init__(proxy)
@@ -50,8 +111,12 @@ class Session(Kept["_package.Zlib"]):
         self.lock = threading.RLock()
         self.users = 0
         self._scratch: Stream | None = None
+        self.version: Block  # the string deflateInit2_ and inflateInit2_ check
+        if warm is not None:
+            self.version = Carried(self.lib.sandbox.memory, *warm.version)
+            return
         try:
-            self.version = self.lib.alloc(len(VERSION) + 1)  # the string deflateInit2_ checks
+            self.version = self.lib.alloc(len(VERSION) + 1)
             self.version.write(VERSION + b"\0")
         except SandboxError as exc:
             self.close()
@@ -62,6 +127,11 @@ class Session(Kept["_package.Zlib"]):
         self.users -= 1
         if self.users <= 0:
             self.close()
+
+    @property
+    def last_user(self) -> bool:
+        """Whether one stream alone holds the sandbox (which closes when it is done)."""
+        return self.users == 1
 
     def scratch(self) -> Stream:
         """The reusable stream of a per-thread session, zeroed for a new operation."""
@@ -116,16 +186,23 @@ class Stream:
 
     KEEP = 1 << 20  # buffers larger than this are freed between operations
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, warm: Warm | None = None) -> None:
         lib = session.lib
         self.session = session
         self.lib = lib
         self.memory = lib.sandbox.memory
-        self.z, self._struct = lib.new(_package.z_stream_s)
+        self._in: Block | None = None
+        self._out: Block | None = None
+        self._struct: Block
+        self.ready = warm is not None  # initialized already (started from ``warm``)
+        if warm is None:
+            self.z, self._struct = lib.new(_package.z_stream_s)
+        else:
+            self._struct, self._in, self._out = (Carried(self.memory, *span) for span in
+                                                 (warm.struct, *warm.buffers))
+            self.z = lib.view(_package.z_stream_s, self._struct.address)
         session.users += 1
         self.struct_size = _package.z_stream_s.sizeof(lib.sandbox.model)
-        self._in: Allocation | None = None
-        self._out: Allocation | None = None
         self.pos = 0          # next_in, as an offset into the input
         self.avail_in = 0
         self.unarranged = 0   # input not yet handed to zlib (inputs over UINT_MAX)
@@ -135,17 +212,16 @@ class Stream:
         """Zero the struct for a new operation; drop large buffers."""
         self._struct.write(bytes(self.struct_size))
         for name in ("_in", "_out"):
-            alloc: Allocation | None = getattr(self, name)
-            if alloc is not None and alloc.size > self.KEEP:
-                alloc.free()
+            block: Block | None = getattr(self, name)
+            if block is not None and block.size > self.KEEP:
+                give_back(block)
                 setattr(self, name, None)
 
     # buffers
-    def _buffer(self, current: Allocation | None, size: int) -> Allocation:
+    def _buffer(self, current: Block | None, size: int) -> Block:
         if current is not None and current.size >= size:
             return current
-        if current is not None:
-            current.free()
+        give_back(current)
         return self.lib.alloc(max(size, 1))
 
     def feed(self, data: memoryview) -> None:
@@ -193,11 +269,11 @@ class Stream:
     def deflate_init(self, level: int, method: int, wbits: int, mem_level: int,
                      strategy: int) -> int:
         return self.lib.deflateInit2_(self.z, level, method, wbits, mem_level, strategy,
-                                      self.session.version,
+                                      self.session.version.address,
                                       self.struct_size).verify_in(INIT_CODES)
 
     def inflate_init(self, wbits: int) -> int:
-        return self.lib.inflateInit2_(self.z, wbits, self.session.version,
+        return self.lib.inflateInit2_(self.z, wbits, self.session.version.address,
                                       self.struct_size).verify_in(INIT_CODES)
 
     def set_dictionary(self, deflating: bool, zdict: memoryview) -> int:
@@ -209,6 +285,10 @@ class Stream:
             alloc.free()
 
     def end(self, deflating: bool) -> int:
+        """deflateEnd/inflateEnd; Z_OK without a call when the sandbox is this stream's
+        alone, since it is closed (and its memory wiped) when the stream is released."""
+        if self.session.last_user:
+            return Z_OK
         fn = self.lib.deflateEnd if deflating else self.lib.inflateEnd
         return fn(self.z).verify_in(END_CODES)
 
@@ -234,9 +314,46 @@ class Stream:
             return
         self.released = True
         session = self.session
-        if not session.closed and session.lib.poisoned is None:
-            for alloc in (self._in, self._out, self._struct):
-                if alloc is not None:
-                    alloc.free()
+        if not session.last_user and not session.closed and session.lib.poisoned is None:
+            for block in (self._in, self._out, self._struct):
+                give_back(block)
         self._in = self._out = None
         session.release()
+
+
+# -- warm starts --------------------------------------------------------------------
+
+
+def start(backend: str | None, key: tuple[object, ...]) -> Stream:
+    """A stream in a new sandbox of its own: initialized already (``ready``) from the
+    snapshot kept for ``key`` (the init function and its arguments), else blank."""
+    name = resolve_backend(backend)
+    warm = _warm.get(key) if name != "native" else None
+    session = Session(name, warm)
+    try:
+        return Stream(session, warm)
+    except BaseException:
+        session.close()
+        raise
+
+
+def keep_warm(stream: Stream, key: tuple[object, ...]) -> None:
+    """After ``stream`` was initialized for ``key`` in a sandbox of its own that no
+    caller's data has reached yet: keep a snapshot of it (with its buffers allocated)
+    for the next streams initialized alike (once per key, up to ``WARM_KEYS`` keys)."""
+    if key in _warm or len(_warm) >= WARM_KEYS or not stream.lib.sandbox.isolated:
+        return
+    with _warm_lock:
+        if key in _warm:
+            return
+        stream._in, stream._out = buffers = [stream.lib.alloc(size) for size in WARM_BUFFERS]
+        try:
+            snapshot = stream.lib.snapshot()
+        except SandboxError as exc:  # (a module the snapshot cannot hold: start cold)
+            _log.warning("zlib: no warm start for %r: %s", key, exc)
+            _warm[key] = None
+            return
+        version, struct, (data, out) = stream.session.version, stream._struct, buffers
+        _warm[key] = Warm(snapshot, (version.address, version.size),
+                          (struct.address, struct.size),
+                          ((data.address, data.size), (out.address, out.size)))

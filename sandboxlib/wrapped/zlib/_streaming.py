@@ -8,14 +8,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
-from sandboxlib import SandboxError
+from sandboxlib import SandboxError, UnknownBackendError
 
 from . import _core
 from ._args import as_buffer, c_int, output_limit, over_message
 from ._constants import (DEF_BUF_SIZE, DEF_MEM_LEVEL, DEFAULT_MAX_OUTPUT, DEFLATED, MAX_WBITS,
                          Z_DEFAULT_COMPRESSION, Z_DEFAULT_STRATEGY, Z_FINISH, Z_NO_FLUSH,
                          Z_SYNC_FLUSH)
-from ._core import Session, Stream
+from ._core import Stream
 from ._errors import LimitExceeded, error, insist, zlib_error
 from ._package import Z_BUF_ERROR, Z_MEM_ERROR, Z_NEED_DICT, Z_OK, Z_STREAM_END, Z_STREAM_ERROR
 from ._output import Output, output_bound
@@ -39,15 +39,15 @@ class _Streaming:
         self._broken: str | None = None
 
     @classmethod
-    def _start(cls, backend: str | None) -> Stream:
-        session = Session(backend)
+    def _start(cls, backend: str | None, key: tuple[object, ...]) -> Stream:
+        """A stream in a sandbox of its own, initialized already if one initialized as
+        ``key`` says was kept warm (``_core.start``)."""
         try:
-            return Stream(session)
-        except BaseException as exc:
-            session.close()
-            if isinstance(exc, SandboxError) and not isinstance(exc, error):
-                raise error(f"cannot start a zlib stream: {exc}") from exc
-            raise
+            return _core.start(backend, key)
+        except SandboxError as exc:
+            if isinstance(exc, (error, UnknownBackendError)):  # misuse stays a ValueError
+                raise
+            raise error(f"cannot start a zlib stream: {exc}") from exc
 
     @contextmanager
     def _use(self, what: str) -> Iterator[Stream | None]:
@@ -66,6 +66,14 @@ class _Streaming:
             except SandboxError as exc:
                 self._break(f"its sandbox failed while {what} ({exc})", discard=True)
                 raise error(f"zlib sandbox failed while {what}: {exc}") from exc
+
+    def interrupt(self) -> bool:
+        """Stop this object's running call from another thread (an asyncio server
+        enforcing its deadline): the call raises ``error`` (from the sandbox's
+        ``Interrupted``) and the object cannot be used again. False if no call was
+        running. The native backend cannot stop one: ``SandboxError``."""
+        stream = self._stream  # (no lock: the running call holds it)
+        return stream is not None and stream.lib.sandbox.interrupt()
 
     def _break(self, reason: str, discard: bool) -> None:
         self._broken = reason
@@ -137,13 +145,16 @@ class Compress(_Streaming):
         dictionary = None if zdict is None else as_buffer(zdict)
         if dictionary is not None and len(dictionary) > _core.UINT_MAX:
             raise OverflowError("zdict length does not fit in an unsigned int")
-        super().__init__(self._start(backend))
+        key = ("deflate", *args)
+        super().__init__(self._start(backend, key))
         try:
             with self._use("creating a compression object") as stream:
                 assert stream is not None
-                code = stream.deflate_init(*args)
-                if code != Z_OK:
-                    raise self._init_error(code, "compression")
+                if not stream.ready:
+                    code = stream.deflate_init(*args)
+                    if code != Z_OK:
+                        raise self._init_error(code, "compression")
+                    _core.keep_warm(stream, key)  # before the caller's dictionary
                 if dictionary is not None:
                     code = stream.set_dictionary(True, dictionary)
                     if code != Z_OK:
@@ -240,13 +251,16 @@ class Decompress(_Streaming):
         wbits = c_int(wbits)
         if self._zdict is not None and len(self._zdict) > _core.UINT_MAX:
             raise OverflowError("zdict length does not fit in an unsigned int")
-        super().__init__(self._start(backend))
+        key = ("inflate", wbits)
+        super().__init__(self._start(backend, key))
         try:
             with self._use("creating a decompression object") as stream:
                 assert stream is not None
-                code = stream.inflate_init(wbits)
-                if code != Z_OK:
-                    raise self._init_error(code, "decompression")
+                if not stream.ready:
+                    code = stream.inflate_init(wbits)
+                    if code != Z_OK:
+                        raise self._init_error(code, "decompression")
+                    _core.keep_warm(stream, key)  # before the caller's dictionary
                 if self._zdict is not None and wbits < 0:
                     self._set_zdict(stream)
         except BaseException:
@@ -342,6 +356,9 @@ class Decompress(_Streaming):
         with self._use("flushing") as stream:
             if stream is None:
                 return b""  # CPython: inflate on an ended stream fails; flush ignores it
+            if self._eof and not self._unconsumed_tail:
+                self._end(stream)  # inflate said Z_STREAM_END: it would again, with nothing
+                return b""
             data = memoryview(self._unconsumed_tail)
             out = self._output(min(length, _core.FIRST_BLOCK_MAX))
             stream.feed(data)
@@ -357,12 +374,16 @@ class Decompress(_Streaming):
             self._produced += len(out.data)
             if code == Z_STREAM_END:
                 self._eof = True
-                code = stream.end(False)
-                message = stream.message() if code != Z_OK else None
-                self._finish()
-                if code != Z_OK:
-                    raise zlib_error(code, "while finishing decompression", message)
+                self._end(stream)
             return bytes(out.data)
+
+    def _end(self, stream: Stream) -> None:
+        """inflateEnd, after the end of the stream."""
+        code = stream.end(False)
+        message = stream.message() if code != Z_OK else None
+        self._finish()
+        if code != Z_OK:
+            raise zlib_error(code, "while finishing decompression", message)
 
     @staticmethod
     def _drain(stream: Stream, out: Output, flush: int) -> int:

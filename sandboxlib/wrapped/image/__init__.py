@@ -1,0 +1,70 @@
+"""Image decoding for Pillow users, sandboxed: ``open(fp)`` returns a ``PIL.Image.Image``
+decoded by the C library Pillow uses (PNG: libpng with zlib, where Pillow decodes in
+Python and zlib; GIF: giflib, where Pillow has its own decoder; JPEG: libjpeg-turbo;
+WebP: libwebp), in a fresh sandbox per image; ``register()`` makes ``PIL.Image.open``
+itself decode those formats so.
+
+Each decode reads the header first (its values tainted, checked), applies the pixel
+bound (Pillow's ``MAX_IMAGE_PIXELS`` rule unless ``max_pixels`` is given) before any
+pixel buffer exists, and gives the sandbox a memory limit derived from that bound and a
+time limit per call. The pixels are copied once, from the sandbox's memory (address and
+length checked) into the image, unpacked by Pillow's own raw modes, so modes, palettes
+and transparency are Pillow's. A file in none of the formats, or whose header is
+broken, raises ``NotAnImageError`` (a ``PIL.UnidentifiedImageError``); one that fails
+to decode ``ImageError`` (an ``OSError``); both are ``SandboxError``s, as is a
+decoder trapping or exceeding its limits.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+from typing import IO
+
+from PIL import Image
+
+from sandboxlib.wrapped._skeleton import resolve_backend
+
+from ._budget import budget, checker
+from ._errors import ImageError, NotAnImageError
+from ._formats import FORMATS, chosen
+from ._plugin import register
+from ._session import Session
+
+TIMEOUT = 20.0  # seconds per call into a decoder's sandbox
+__all__ = ["FORMATS", "ImageError", "NotAnImageError", "open", "register"]
+
+
+def open(fp: bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes], *,
+         backend: str | None = None, max_pixels: int | None = None,
+         formats: list[str] | tuple[str, ...] | None = None,
+         timeout: float | None = TIMEOUT) -> Image.Image:
+    """The image in ``fp`` (its bytes, a path or a binary file), decoded (not lazily,
+    unlike ``PIL.Image.open``) in a sandbox on ``backend``, as one of ``formats``
+    (Pillow's names: "PNG", "GIF", "JPEG", "WEBP"; default all). ``max_pixels`` None:
+    Pillow's rule (``DecompressionBombWarning`` above ``Image.MAX_IMAGE_PIXELS``,
+    ``DecompressionBombError`` above twice it); else ``DecompressionBombError`` above
+    it. ``timeout``: seconds per call into the decoder's sandbox."""
+    backend = resolve_backend(backend)  # misuse is refused before anything is read
+    wanted = chosen(formats)
+    data = _read(fp)
+    fmt = next((f for f in wanted if f.accept(data[:16])), None)
+    if fmt is None:
+        names = " or ".join(f.name for f in wanted)
+        raise NotAnImageError(f"cannot identify image file (not {names})")
+    session = Session(fmt, data, budget(max_pixels), timeout, backend, checker(max_pixels))
+    try:
+        image = session.pixels()
+    finally:
+        session.close()
+    image.format = fmt.name
+    return image
+
+
+def _read(fp: bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes]) -> bytes:
+    if isinstance(fp, (bytes, bytearray, memoryview)):
+        return bytes(fp)
+    if isinstance(fp, (str, os.PathLike)):
+        with builtins.open(fp, "rb") as file:
+            return file.read()
+    return fp.read()

@@ -1,0 +1,125 @@
+"""One image in one fresh sandbox: its header read and checked first, then its pixels
+copied once from the sandbox's memory into a Pillow image."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PIL import Image, ImagePalette
+
+from sandboxlib import Limits
+
+from ._errors import ImageError, NotAnImageError
+from ._formats import Format, Layout
+
+if TYPE_CHECKING:  # (reading a class of them loads that format's generated package)
+    from . import _gif, _jpeg, _png, _webp
+    Proxy = _png.ImagePng | _gif.ImageGif | _jpeg.ImageJpeg | _webp.ImageWebp
+
+MAX_SIDE = (1 << 31) - 1  # the decoders' ints
+HEADROOM = 64 << 20       # the decoders' own allocations beside the pixels (and the file)
+MAX_MEMORY = 4 << 30      # wasm32's address space
+
+
+@functools.cache
+def limits(memory: int, timeout: float | None) -> Limits:
+    """The limits of a sandbox that may use ``memory`` bytes (rounded up to 16 MiB, so
+    that few distinct limits exist: they key the caches new sandboxes look up)."""
+    return Limits(memory_bytes=min(MAX_MEMORY, -(-memory // (16 << 20)) * (16 << 20)),
+                  timeout=timeout)
+
+
+@functools.cache
+def _layouts(fmt: Format) -> dict[int, Layout]:
+    return fmt.layouts()
+
+
+class Session:
+    """``fmt``'s decoder on ``data`` in a sandbox of its own, its header read: ``mode``,
+    ``size``, ``info`` (transparency) and ``palette`` as Pillow gives them. ``pixels()``
+    decodes; ``close()`` ends the sandbox (both once). ``max_pixels`` bounds what the
+    sandbox may allocate; ``check(width, height)`` refuses a header before any pixel
+    buffer exists."""
+
+    def __init__(self, fmt: Format, data: bytes, max_pixels: int, timeout: float | None,
+                 backend: str | None, check: Callable[[int, int], None]) -> None:
+        self.format = fmt.name
+        memory = len(data) + HEADROOM + max_pixels * fmt.bytes_per_pixel
+        self._lib: Proxy = fmt.package.sandbox(backend, limits=limits(memory, timeout))
+        try:
+            source = self._lib.copy_in(data)  # lives with the sandbox: the decoder keeps it
+            kind, width, height = self._lib.helpers.image_header(source, len(data))
+            layouts = _layouts(fmt)
+            found = kind.verify(lambda k: k == 0 or k == -1 or k in layouts, "a layout")
+            if found <= 0:
+                raise NotAnImageError(f"cannot identify the {fmt.name} image"
+                                      + (f": {self._message()}" if found else ""))
+            self.size = (width.verify_range(1, MAX_SIDE), height.verify_range(1, MAX_SIDE))
+            check(*self.size)
+            self.layout = layouts[found]
+            self.mode = self.layout.mode
+            self.palette = self._palette()
+            self.info: dict[str, Any] = self._transparency()
+        except BaseException:
+            self.close()
+            raise
+
+    def pixels(self) -> Image.Image:
+        """The decoded image (the sandbox's pixels copied once into it)."""
+        lib = self._lib
+        width, height = self.size
+        size = (width * self.layout.bits + 7) // 8 * height
+        pointer = lib.image_pixels()
+        if pointer.is_null():
+            raise ImageError(f"cannot decode the {self.format} image: {self._message()}")
+        view = lib.borrow(pointer, size).unverified_safe_because(
+            "bounds-checked by borrow; any bytes are valid pixels")
+        image = Image.frombytes(self.mode, self.size, view, "raw", self.layout.rawmode)
+        if self.palette is not None:
+            image.putpalette(self.palette.palette, "RGB")
+        image.info.update(self.info)
+        return image
+
+    def close(self) -> None:
+        self._lib.close()
+
+    def _message(self) -> str:
+        got = self._lib.helpers.image_message()
+        text = got.verify(lambda b: all(32 <= c < 127 for c in b)) if got is not None else b""
+        return text.decode() or "no reason given"
+
+    def _palette(self) -> ImagePalette.ImagePalette | None:
+        """The palette of a palette image (a GIF without one, or with a grey ramp for
+        one, is an L image to Pillow)."""
+        if self.mode != "P":
+            return None
+        pointer, count = self._lib.helpers.image_palette()
+        if pointer.is_null() and self.format == "PNG":
+            raise ImageError("the PNG palette image has no palette")
+        n = count.verify_range(1, 256) * 3 if not pointer.is_null() else 0
+        raw = pointer.copy_and_verify(n, lambda b: len(b) == n, "the palette") if n else b""
+        if self.format == "GIF" and all(raw[i:i + 3] == bytes([i // 3] * 3)
+                                        for i in range(0, n, 3)):
+            self.layout = self.layout._replace(mode="L", rawmode="L")
+            self.mode = "L"
+            return None
+        return ImagePalette.raw("RGB", raw)
+
+    def _transparency(self) -> dict[str, Any]:
+        """``info["transparency"]`` as Pillow's plugin for the format sets it."""
+        pointer, size = self._lib.helpers.image_transparency()
+        if pointer.is_null():
+            return {}
+        n = size.verify_range(1, 256)
+        raw = pointer.copy_and_verify(n, lambda b: len(b) == n, "the transparency")
+        if self.format == "GIF":
+            return {"transparency": raw[0]}
+        if self.layout.rawmode.startswith("P"):  # one transparent entry: its index
+            one = raw.count(0) == 1 and raw.count(255) == n - 1
+            return {"transparency": raw.index(0) if one else raw}
+        values = [int.from_bytes(raw[i:i + 2], "big") for i in range(0, n - 1, 2)]
+        if self.mode == "1":
+            return {"transparency": 255 if values[0] else 0}
+        return {"transparency": tuple(values) if self.mode == "RGB" else values[0]}

@@ -1,0 +1,92 @@
+/* WebP with libwebp's animation decoder (libwebpdemux), from memory, as Pillow's
+   plugin decodes every WebP file: the first frame composed on its canvas, RGBA
+   (RGBX, so RGB to Pillow, when the file has no alpha). The header is read with
+   WebPGetFeatures alone: the animation decoder allocates its canvases when it is made,
+   so only once the host has checked their size. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <webp/decode.h>
+#include <webp/demux.h>
+
+#include "image.h"
+
+static struct {
+  const unsigned char* data;
+  size_t len;
+  WebPAnimDecoder* decoder;
+  int ready, width, height;
+  const char* message;
+} s;
+
+/* Frees the previous image's state: one per sandbox, but the native backend's build
+   runs every image in the same globals. */
+static void reset(void) {
+  WebPAnimDecoderDelete(s.decoder);
+  memset(&s, 0, sizeof s);
+}
+
+int image_header(const unsigned char* data, size_t size, int* width, int* height) {
+  reset();
+  if (size < 12 || memcmp(data, "RIFF", 4) || memcmp(data + 8, "WEBP", 4))
+    return 0;
+  WebPBitstreamFeatures features;
+  if (WebPGetFeatures(data, size, &features) != VP8_STATUS_OK) {
+    s.message = "broken WebP header";
+    return -1;
+  }
+  s.data = data;
+  s.len = size;
+  s.ready = 1;
+  *width = s.width = features.width;
+  *height = s.height = features.height;
+  return features.has_alpha ? IMAGE_RGBA : IMAGE_RGBX;
+}
+
+const unsigned char* image_pixels(void) {
+  if (!s.ready) {
+    s.message = "no header read";
+    return NULL;
+  }
+  WebPAnimDecoderOptions options;
+  if (!WebPAnimDecoderOptionsInit(&options)) {
+    s.message = "libwebp's version does not match its header";
+    return NULL;
+  }
+  options.color_mode = MODE_RGBA;
+  options.use_threads = 0;
+  WebPData whole = {s.data, s.len};
+  s.decoder = WebPAnimDecoderNew(&whole, &options);
+  WebPAnimInfo info;
+  if (!s.decoder || !WebPAnimDecoderGetInfo(s.decoder, &info)) {
+    s.message = "broken WebP file";
+    return NULL;
+  }
+  /* the canvas the header gave (the host's size), as the animation decoder reads it */
+  if ((int)info.canvas_width != s.width || (int)info.canvas_height != s.height) {
+    s.message = "the canvas differs from the header's";
+    return NULL;
+  }
+  uint8_t* frame;
+  int timestamp;
+  if (!WebPAnimDecoderGetNext(s.decoder, &frame, &timestamp)) {
+    s.message = "cannot decode the first frame";
+    return NULL;
+  }
+  return frame;
+}
+
+const unsigned char* image_palette(int* count) {
+  (void)count;
+  return NULL;
+}
+
+const unsigned char* image_transparency(int* size) {
+  (void)size;
+  return NULL;
+}
+
+const char* image_message(void) {
+  return s.message ? s.message : "";
+}

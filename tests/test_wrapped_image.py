@@ -1,0 +1,369 @@
+"""sandboxlib.wrapped.image: libpng (with zlib), giflib, libjpeg-turbo and libwebp,
+fetched pinned, decoding images made here (by Pillow, or by ``png`` and ``gif`` below where
+Pillow cannot write the file: 2- and 4-bit grey, 16-bit colour, interlaced PNG, a GIF
+frame off its screen) to exactly what Pillow decodes, through
+``open()`` and through ``PIL.Image.open`` after ``register()``, on both isolating
+backends; hostile files end in clean exceptions and the next image decodes."""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import struct
+import subprocess
+import sys
+import warnings
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import ISOLATING_BACKENDS
+from PIL import Image, UnidentifiedImageError
+
+import sandboxlib.wrapped.image as si
+from sandboxlib import ResourceError, SandboxError
+from sandboxlib.toolchain.cache import CACHE_ENV
+from sandboxlib.toolchain.guard import NO_COMPILE_ENV
+
+ADAM7 = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
+         (0, 1, 1, 2)]  # (x0, y0, dx, dy) of each pass
+CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # PNG colour type -> samples per pixel
+
+
+def chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png(width: int, height: int, color: int, depth: int, *, interlace: bool = False,
+        seed: int = 1, extra: bytes = b"") -> bytes:
+    """A PNG of random samples (``extra``: chunks before IDAT; a palette image gets a
+    PLTE of 2**depth entries)."""
+    rng = random.Random(seed)
+    samples = [[rng.randrange(1 << depth) for _ in range(width * CHANNELS[color])]
+               for _ in range(height)]
+    passes = ADAM7 if interlace else [(0, 0, 1, 1)]
+    raw = b""
+    for x0, y0, dx, dy in passes:
+        for y in range(y0, height, dy):
+            row = [v for x in range(x0, width, dx)
+                   for v in samples[y][x * CHANNELS[color]:(x + 1) * CHANNELS[color]]]
+            if row:
+                raw += b"\0" + pack(row, depth)
+    head = struct.pack(">IIBBBBB", width, height, depth, color, 0, 0, int(interlace))
+    if color == 3:
+        extra = chunk(b"PLTE", bytes(rng.randrange(256) for _ in range(3 << depth))) + extra
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", head) + extra
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def pack(values: list[int], depth: int) -> bytes:
+    if depth >= 8:
+        return b"".join(v.to_bytes(depth // 8, "big") for v in values)
+    bits = "".join(format(v, f"0{depth}b") for v in values)
+    bits += "0" * (-len(bits) % 8)
+    return int(bits, 2).to_bytes(len(bits) // 8, "big")
+
+
+def gif(screen: tuple[int, int], frame: tuple[int, int, int, int], *,
+        transparent: int | None = None, interlace: bool = False) -> bytes:
+    """A GIF of one ``frame`` (left, top, width, height) of 4-colour indices on a
+    ``screen`` that may not hold it, LZW-coded with a clear code every two pixels (so
+    every code is 3 bits)."""
+    left, top, width, height = frame
+    indices = [(x + 2 * y) % 4 for y in range(height) for x in range(width)]
+    codes = [c for i in range(0, len(indices), 2) for c in (4, *indices[i:i + 2])] + [5]
+    bits = sum(c << 3 * i for i, c in enumerate(codes))
+    data = bits.to_bytes(-(-3 * len(codes) // 8), "little")
+    blocks = b"".join(bytes([len(data[i:i + 255])]) + data[i:i + 255]
+                      for i in range(0, len(data), 255)) + b"\0"
+    control = (b"!\xf9\x04" + bytes([1, 0, 0, transparent, 0]) if transparent is not None
+               else b"")
+    return (b"GIF89a" + struct.pack("<HHBBB", *screen, 0x81, 0, 0) + bytes(range(10, 22))
+            + control + b"," + struct.pack("<HHHHB", left, top, width, height,
+                                           0x40 if interlace else 0) + b"\2" + blocks + b";")
+
+
+# Every colour type at every bit depth PNG allows.
+DEPTHS = [(0, 1), (0, 2), (0, 4), (0, 8), (0, 16), (2, 8), (2, 16), (3, 1), (3, 2), (3, 4),
+          (3, 8), (4, 8), (4, 16), (6, 8), (6, 16)]
+
+
+def saved(image: Image.Image, **options: object) -> bytes:
+    out = io.BytesIO()
+    image.save(out, **options)
+    return out.getvalue()
+
+
+def photo(mode: str = "RGB", size: tuple[int, int] = (61, 47)) -> Image.Image:
+    grad = Image.radial_gradient("L").resize(size)
+    rgb = Image.merge("RGB", [grad, grad.transpose(Image.Transpose.ROTATE_180),
+                              Image.linear_gradient("L").resize(size)])
+    if mode == "RGBA":  # with an alpha that varies
+        rgb.putalpha(grad.transpose(Image.Transpose.TRANSPOSE).resize(size))
+    return rgb.convert(mode)
+
+
+def pillow(data: bytes) -> Image.Image:
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        return image
+
+
+def assert_as_pillow(got: Image.Image, data: bytes) -> None:
+    want = pillow(data)
+    assert (got.mode, got.size) == (want.mode, want.size)
+    assert got.tobytes() == want.tobytes()
+    assert got.getpalette() == want.getpalette()
+    assert got.info.get("transparency") == want.info.get("transparency")
+
+
+CORPUS: dict[str, bytes] = {
+    **{f"png-{c}-{d}": png(13, 11, c, d) for c, d in DEPTHS},
+    **{f"png-{c}-{d}-interlaced": png(19, 17, c, d, interlace=True) for c, d in DEPTHS},
+    "png-grey-trns": png(9, 9, 0, 8, extra=chunk(b"tRNS", b"\0\x07")),
+    "png-grey2-trns": png(9, 9, 0, 2, extra=chunk(b"tRNS", b"\0\x01")),
+    "png-grey1-trns": png(9, 9, 0, 1, extra=chunk(b"tRNS", b"\0\x01")),
+    "png-grey16-trns": png(9, 9, 0, 16, extra=chunk(b"tRNS", b"\x12\x34")),
+    "png-rgb-trns": png(9, 9, 2, 8, extra=chunk(b"tRNS", b"\0\1\0\2\0\3")),
+    "png-rgb16-trns": png(9, 9, 2, 16, extra=chunk(b"tRNS", b"\1\1\2\2\3\3")),
+    "png-p-one-transparent": png(9, 9, 3, 4, extra=chunk(b"tRNS", b"\xff\xff\0\xff")),
+    "png-p-alphas": png(9, 9, 3, 8, extra=chunk(b"tRNS", bytes(range(0, 250, 7)))),
+    "png-pillow-rgba": saved(photo("RGBA"), format="PNG"),
+    "png-pillow-p": saved(photo("P"), format="PNG", transparency=5),
+    "png-pillow-1": saved(photo("1"), format="PNG"),
+    "jpeg": saved(photo(), format="JPEG"),
+    "jpeg-444": saved(photo(), format="JPEG", quality=95, subsampling=0),
+    "jpeg-422": saved(photo(), format="JPEG", subsampling=1),
+    "jpeg-progressive": saved(photo(size=(203, 101)), format="JPEG", progressive=True),
+    "jpeg-optimized-restarts": saved(photo(), format="JPEG", optimize=True, restart_marker_rows=1),
+    "jpeg-grey": saved(photo("L"), format="JPEG"),
+    "jpeg-cmyk": saved(photo("CMYK"), format="JPEG"),
+    "webp": saved(photo(), format="WEBP", quality=80),
+    "webp-odd-size": saved(photo(size=(203, 101)), format="WEBP", quality=95, method=6),
+    "webp-lossless": saved(photo(), format="WEBP", lossless=True),
+    "webp-alpha": saved(photo("RGBA"), format="WEBP"),
+    "webp-lossless-alpha": saved(photo("RGBA"), format="WEBP", lossless=True),
+    "webp-animated": saved(photo("RGBA"), format="WEBP", save_all=True,
+                           append_images=[photo("RGBA").rotate(90)]),
+    "gif": saved(photo("P"), format="GIF"),
+    "gif-transparency": saved(photo("P"), format="GIF", transparency=7, optimize=False),
+    "gif-grey": saved(photo("L"), format="GIF", optimize=False),
+    "gif-interlaced": saved(photo("P"), format="GIF", interlace=True),
+    "gif-frame-off-screen": gif((5, 4), (3, 2, 6, 7)),
+    "gif-frame-inside-transparent": gif((9, 8), (2, 1, 5, 5), transparent=2),
+    "gif-frame-interlaced": gif((4, 4), (0, 0, 4, 11), interlace=True),
+    "gif-animated": saved(photo("P"), format="GIF", save_all=True,
+                          append_images=[photo("P").rotate(90)]),
+}
+
+
+@pytest.mark.quick
+def test_importing_the_drop_in_loads_no_decoder(tmp_path: Path) -> None:
+    """A format's generated package loads at its first image: importing the drop-in
+    (and its benchmark) builds nothing, even with an empty cache."""
+    env = {**os.environ, CACHE_ENV: str(tmp_path), NO_COMPILE_ENV: "1"}
+    code = "import sandboxlib.wrapped.image, sandboxlib.wrapped.image.bench"
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert not (tmp_path / "generated").exists()
+
+
+@pytest.fixture(params=ISOLATING_BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def registered(backend: str) -> Iterator[dict[str, object]]:
+    """``register()`` on ``backend`` for the test (yields Pillow's own plugins, put
+    back after it)."""
+    Image.init()
+    pillows = dict(Image.OPEN)
+    si.register(backend=backend)
+    yield pillows
+    Image.OPEN.update(pillows)
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_open_decodes_as_pillow_does(name: str, backend: str) -> None:
+    data = CORPUS[name]
+    image = si.open(data, backend=backend)
+    assert image.format == name.split("-")[0].upper()
+    assert_as_pillow(image, data)
+
+
+def test_the_corpus_covers_what_pillow_distinguishes() -> None:
+    """The corpus reaches every mode, and the transparency cases are real ones."""
+    decoded = {name: pillow(data) for name, data in CORPUS.items()}
+    assert {im.mode for im in decoded.values()} >= {"1", "L", "LA", "I;16", "RGB", "RGBA", "P",
+                                                          "CMYK"}
+    assert decoded["png-p-one-transparent"].info["transparency"] == 2
+    assert isinstance(decoded["png-p-alphas"].info["transparency"], bytes)
+    assert decoded["png-rgb16-trns"].info["transparency"] == (0x101, 0x202, 0x303)
+    assert decoded["gif-transparency"].info["transparency"] == 7
+    assert decoded["gif-grey"].mode == "L"
+    assert decoded["webp-alpha"].mode == decoded["webp-lossless-alpha"].mode == "RGBA"
+    assert decoded["webp-animated"].n_frames == 2
+
+
+@pytest.mark.parametrize("source", ["bytes", "path", "file"])
+def test_open_takes_what_pillow_open_takes(source: str, backend: str,
+                                           tmp_path: Path) -> None:
+    data = CORPUS["png-2-8"]
+    path = f"{tmp_path}/image.png"
+    with open(path, "wb") as out:
+        out.write(data)
+    fp = {"bytes": data, "path": path, "file": io.BytesIO(data)}[source]
+    assert_as_pillow(si.open(fp, backend=backend), data)
+
+
+@pytest.mark.parametrize("name", ["png-6-16", "png-3-2-interlaced", "gif-transparency",
+                                  "jpeg-progressive", "jpeg-cmyk", "webp-alpha",
+                                  "webp-animated"])
+def test_pillow_open_decodes_in_the_sandbox_after_register(
+        name: str, registered: dict[str, object]) -> None:
+    data = CORPUS[name]
+    with Image.open(io.BytesIO(data)) as image:
+        assert type(image).__name__.startswith("Sandboxed")
+        assert image.format == name.split("-")[0].upper()
+        assert image.size == pillow(data).size  # the header only, so far
+        image.load()
+        sandboxed = image.copy()
+    Image.OPEN.update(registered)  # then Pillow's own decoders, to compare with
+    assert_as_pillow(sandboxed, data)
+
+
+def test_register_takes_only_the_formats_asked_for(backend: str) -> None:
+    Image.init()
+    pillows = dict(Image.OPEN)
+    try:
+        with pytest.raises(ValueError, match="BMP"):
+            si.register(backend=backend, formats=["png", "bmp"])
+        assert Image.OPEN == pillows  # nothing registered
+        si.register(backend=backend, formats=["png"])
+        with Image.open(io.BytesIO(CORPUS["png-2-8"])) as png_file, \
+                Image.open(io.BytesIO(CORPUS["gif"])) as gif_file:
+            assert type(png_file).__name__ == "SandboxedPNGImageFile"
+            assert type(gif_file).__module__ == "PIL.GifImagePlugin"
+    finally:
+        Image.OPEN.update(pillows)
+
+
+def test_pillow_open_refuses_a_broken_file_in_the_sandbox(
+        registered: dict[str, object]) -> None:
+    data = CORPUS["png-2-8"]
+    with Image.open(io.BytesIO(data[:-60])) as image, pytest.raises(si.ImageError) as info:
+        image.load()
+    assert isinstance(info.value, OSError) and isinstance(info.value, SandboxError)
+
+
+def test_open_refuses_what_it_does_not_decode(backend: str) -> None:
+    with pytest.raises(si.NotAnImageError) as info:
+        si.open(b"not an image at all", backend=backend)
+    assert isinstance(info.value, UnidentifiedImageError)
+    assert isinstance(info.value, SandboxError)
+    with pytest.raises(si.NotAnImageError):
+        si.open(CORPUS["gif"], backend=backend, formats=["PNG"])
+    assert si.open(CORPUS["gif"], backend=backend, formats=["png", "gif"]).format == "GIF"
+    with pytest.raises(ValueError, match="JPEG2000"):
+        si.open(CORPUS["gif"], formats=["JPEG2000"])
+
+
+def ihdr(width: int, height: int) -> bytes:
+    return (b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)))
+
+
+def gif_screen(width: int, height: int) -> bytes:
+    return b"GIF89a" + struct.pack("<HHBBB", width, height, 0, 0, 0)
+
+
+def riff(chunks: bytes) -> bytes:
+    """A WebP file of ``chunks``."""
+    return b"RIFF" + struct.pack("<I", len(chunks) + 4) + b"WEBP" + chunks
+
+
+# name -> (hostile file, what decoding it raises)
+HOSTILE: dict[str, tuple[bytes, type[BaseException]]] = {
+    "png-truncated-idat": (CORPUS["png-2-8"][:-40], si.ImageError),
+    "png-truncated-header": (CORPUS["png-2-8"][:20], si.NotAnImageError),
+    "png-bad-ihdr-crc": (CORPUS["png-2-8"][:29] + b"\0\0\0\0" + CORPUS["png-2-8"][33:],
+                         si.NotAnImageError),
+    "png-bad-idat-crc": (CORPUS["png-2-8"][:-13] + b"\xee" + CORPUS["png-2-8"][-12:],
+                         si.ImageError),
+    "png-corrupt-idat": (png(64, 64, 2, 8)[:60] + b"\xff" * 40 + png(64, 64, 2, 8)[100:],
+                         si.ImageError),
+    "png-no-idat": (ihdr(10, 10) + chunk(b"IEND", b""), si.ImageError),
+    "png-zero-width": (ihdr(0, 10) + chunk(b"IEND", b""), si.NotAnImageError),
+    "png-huge": (ihdr(1 << 30, 1 << 30) + chunk(b"IEND", b""), si.NotAnImageError),
+    "png-bomb": (ihdr(50_000, 50_000) + chunk(b"IDAT", zlib.compress(b"")),
+                 Image.DecompressionBombError),
+    "gif-truncated": (CORPUS["gif"][:200], si.ImageError),
+    "gif-no-image": (gif_screen(10, 10) + b";", si.NotAnImageError),
+    "jpeg-truncated": (CORPUS["jpeg"][:len(CORPUS["jpeg"]) // 2], si.ImageError),
+    "jpeg-header-only": (CORPUS["jpeg"][:300], si.ImageError),
+    "jpeg-no-frame": (b"\xff\xd8\xff\xd9", si.NotAnImageError),
+    "jpeg-bomb": (CORPUS["jpeg"].replace(b"\xff\xc0\x00\x11\x08\x00\x2f\x00\x3d",
+                                         b"\xff\xc0\x00\x11\x08\xff\xdc\xff\xdc"),
+                  Image.DecompressionBombError),
+    "webp-truncated": (CORPUS["webp"][:len(CORPUS["webp"]) // 2], si.ImageError),
+    "webp-broken-header": (CORPUS["webp"][:20] + b"\0" * 20, si.NotAnImageError),
+    "webp-corrupt-lossless": (CORPUS["webp-lossless"][:40] + bytes(range(256)) * 4,
+                              si.ImageError),
+    "webp-bomb": (riff(b"VP8X\x0a\0\0\0\x02\0\0\0" + b"\x1f\x4e\0" * 2  # 20000x20000
+                       + CORPUS["webp-animated"][30:]), Image.DecompressionBombError),
+    "gif-bomb": (gif_screen(65535, 65535) + b",\0\0\0\0\xff\xff\xff\xff\0\x08\0;",
+                 Image.DecompressionBombError),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_files_end_in_clean_exceptions(name: str, backend: str) -> None:
+    data, raised = HOSTILE[name]
+    with pytest.raises(raised):
+        si.open(data, backend=backend)
+    assert_as_pillow(si.open(CORPUS["png-6-8"], backend=backend), CORPUS["png-6-8"])
+
+
+def test_the_pixel_bound_is_pillows_rule_by_default(backend: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    data = png(40, 30, 0, 8)  # 1200 pixels
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    with pytest.warns(Image.DecompressionBombWarning):
+        assert si.open(data, backend=backend).size == (40, 30)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 500)
+    with pytest.raises(Image.DecompressionBombError):
+        si.open(data, backend=backend)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert si.open(data, backend=backend).size == (40, 30)
+    with pytest.raises(Image.DecompressionBombError, match="max_pixels=1199"):
+        si.open(data, backend=backend, max_pixels=1199)
+    assert si.open(data, backend=backend, max_pixels=1200).size == (40, 30)
+
+
+def test_a_bomb_within_the_bound_decodes_within_the_memory_limit(backend: str) -> None:
+    """A 4000x4000 PNG of zeros (a few KB): the sandbox has room for exactly the pixels
+    the bound allows, and decodes it; its decoding (16 Mpx of inflate) stops at a time
+    limit far below what it needs."""
+    raw = zlib.compress(b"\0" * (4001 * 4000), 9)
+    data = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 4000, 4000, 8, 0,
+                                                            0, 0, 0))
+            + chunk(b"IDAT", raw) + chunk(b"IEND", b""))
+    assert len(data) < 20_000
+    image = si.open(data, backend=backend, max_pixels=16_000_000)
+    assert image.size == (4000, 4000) and image.getextrema() == (0, 0)
+    with pytest.raises(ResourceError, match="time limit"):
+        si.open(data, backend=backend, max_pixels=16_000_000, timeout=1e-4)
+
+
+def test_the_native_build_decodes_image_after_image() -> None:
+    """The native backend's build (the benchmarks' baseline) keeps its globals between
+    images: each header starts from a clean state."""
+    for name in ("png-2-8", "png-3-4-interlaced", "gif-transparency", "gif", "png-6-16",
+                 "jpeg", "jpeg-cmyk", "webp-animated", "webp"):
+        assert_as_pillow(si.open(CORPUS[name], backend="native"), CORPUS[name])
