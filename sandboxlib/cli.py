@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import argparse
 import errno
+import json
 import importlib
 import logging
 import os
 import sys
 import warnings
 from pathlib import Path
-from typing import TextIO
+from typing import Callable, TextIO
 
 from . import __version__
 from .codegen.plan import PackagePlan, warn_skipped
@@ -179,16 +180,28 @@ def _precompile(args: argparse.Namespace) -> int:
 
 def _bench(args: argparse.Namespace) -> int:
     from .bench import report, run_suite
+    progress = ((lambda line: None) if is_quiet()
+                else lambda line: print(f"bench: {line}", file=sys.stderr, flush=True))
+    if args.corpus:
+        return _bench_corpus(args, progress)
     if args.plot:
         _require("matplotlib", "plot", "--plot")
         _check_out_file(Path(args.plot))
-    metrics = run_suite(quick=not args.full, progress=(lambda line: None) if is_quiet()
-                        else lambda line: print(f"bench: {line}", file=sys.stderr, flush=True))
+    metrics = run_suite(quick=not args.full, progress=progress)
     _out(report.as_json(metrics) if args.json else report.table(metrics))
     if args.plot:
         report.plot(metrics, Path(args.plot))
         if not is_quiet():
             print(f"plot written to {args.plot}", file=sys.stderr)
+    return 0
+
+
+def _bench_corpus(args: argparse.Namespace, progress: Callable[[str], None]) -> int:
+    from .bench import corpus
+    if args.plot:
+        raise SandboxError("bench --corpus draws no plot (--plot is for the suite)")
+    rows = corpus.run_corpus(quick=not args.full, progress=progress)
+    _out(json.dumps(corpus.as_dict(rows), indent=2) if args.json else corpus.table(rows))
     return 0
 
 
@@ -256,6 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--plot", metavar="FILE.png", help="draw the ratios to native (matplotlib)")
     p.add_argument("--full", action="store_true", help="longer measurements, less noise")
+    p.add_argument("--corpus", action="store_true",
+                   help="instead: one real workload per corpus library and drop-in on native, "
+                        "wasm2c and wasmtime (needs a source checkout and the [wrap] extra)")
     p.set_defaults(run=_bench)
     return parser
 

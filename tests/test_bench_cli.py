@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from sandboxlib import SandboxError
+from sandboxlib.bench.plugins import Case
 
 
 def test_bench_json_schema(tmp_path: Path) -> None:
@@ -95,3 +99,43 @@ def test_sandboxlib_never_imports_wrapped() -> None:
                  for node in ast.walk(ast.parse(path.read_text(), str(path)))
                  if _imports_wrapped(node)]
     assert not offenders, offenders
+
+
+def test_bench_corpus_without_the_corpus_says_what_it_needs(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "sandboxlib", "bench", "--corpus"],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "SANDBOXLIB_CORPUS": str(tmp_path)})
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith("sandboxlib: error: the corpus specs are not in ")
+    assert "source checkout" in proc.stderr and "SANDBOXLIB_CORPUS" in proc.stderr
+
+
+def test_corpus_rows_time_every_backend_after_checking_the_results() -> None:
+    from sandboxlib.bench import corpus
+    rows = corpus.run_corpus(only=frozenset({"bzip2_decompress_1mib", "zlib_decompress_1mib"}),
+                             progress=lambda line: None)
+    assert [r.name for r in rows] == ["bzip2_decompress_1mib", "zlib_decompress_1mib"]
+    for r in rows:
+        assert set(r.seconds) == {"native", "wasm2c", "wasmtime"}
+        assert all(s > 0 for s in r.seconds.values())
+        assert r.ratios["wasmtime/wasm2c"] == r.seconds["wasmtime"] / r.seconds["wasm2c"]
+    data = json.loads(json.dumps(corpus.as_dict(rows)))
+    assert [set(r) for r in data["corpus"]] == [{"name", "what", "ms", "ratios"}] * 2
+    means = data["geomean"]
+    assert set(means) == {"wasm2c/native", "wasmtime/native", "wasmtime/wasm2c"}
+    ratios = [r.ratios["wasm2c/native"] for r in rows]
+    assert means["wasm2c/native"] == pytest.approx((ratios[0] * ratios[1]) ** 0.5)
+
+
+def test_a_backend_computing_something_else_fails_the_corpus_bench() -> None:
+    from sandboxlib.bench import corpus
+    case = Case("wrong", "a result that depends on the backend",
+                       lambda backend, stack: lambda: backend == "wasmtime")
+    with pytest.raises(SandboxError, match="bench wrong: wasmtime's result differs"):
+        corpus.measure(case, rounds=1)
+
+
+def test_drop_ins_register_their_corpus_cases() -> None:
+    from sandboxlib.bench.plugins import registered_cases as registered
+    assert [c.name for c in registered()] == ["expat_parse_2mib", "lz4_compress_1mib",
+                                             "jpeg_decode_1024x768", "zlib_decompress_1mib"]

@@ -33,11 +33,12 @@ from typing import Any
 
 import pytest
 from conftest import ALL_BACKENDS
-from corpus_libs import (Gif, JSONError, LibraryError, PatternError, bz_compress,
-                         bz_decompress, gif_decode, json_dump, json_load, package, pcre2_search,
-                         plain, xz_decode, xz_encode)
 
 from sandboxlib.backends import BACKENDS
+from sandboxlib.bench.corpus_libs import (Gif, JSONError, LibraryError, PatternError,
+                                          bz_compress, bz_decompress, gif_decode, json_dump,
+                                          json_load, package, pcre2_search, plain, xz_decode,
+                                          xz_encode)
 
 BACKENDS_HERE = [b for b in ALL_BACKENDS if b in BACKENDS]
 

@@ -14,12 +14,13 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from libs import C_SRC, import_from, plain
+from libs import C_SRC, import_from
 
-from sandboxlib import Limits, Prim, ResourceError
+from sandboxlib import Limits, ResourceError
+from sandboxlib.bench.corpus_libs import LUA_OK, lua_run
 
 SPEC = C_SRC / "corpus" / "lua" / "lua.toml"
-LUA_OK, LUA_ERRRUN, LUA_ERRSYNTAX, LUA_ERRMEM = 0, 2, 3, 4
+LUA_ERRRUN, LUA_ERRSYNTAX, LUA_ERRMEM = 2, 3, 4
 
 # (script, status of lua_pcall, the string it leaves on the stack), as lua5.4 answers
 SCRIPTS = [
@@ -62,21 +63,10 @@ def state(request: pytest.FixtureRequest, lua: ModuleType) -> Iterator[tuple[Any
         yield lib, L
 
 
-def run(lib: Any, L: Any, script: str) -> tuple[int, bytes | None]:
-    """lua_pcall's status and the string (or number) it leaves on top, then an empty stack."""
-    status = plain(lib.luaL_loadstring(L, script))
-    if status == LUA_OK:
-        status = plain(lib.lua_pcallk(L, 0, 1, 0, 0, None))
-    text = lib.lua_tolstring(L, -1, lib.out(Prim.ULONG))
-    value = plain(text.copy_string(max_len=1 << 12)) if plain(text) else None
-    lib.lua_settop(L, 0)
-    return status, value
-
-
 def test_scripts_and_their_errors(state: tuple[Any, Any]) -> None:
     lib, L = state
     for script, status, expected in SCRIPTS:
-        assert run(lib, L, script) == (status, expected), script
+        assert lua_run(lib, L, script) == (status, expected), script
 
 
 def test_no_shell_and_memory_exhaustion_is_a_lua_error(state: tuple[Any, Any],
@@ -84,9 +74,9 @@ def test_no_shell_and_memory_exhaustion_is_a_lua_error(state: tuple[Any, Any],
     if "native" in request.node.callspec.id:
         pytest.skip("native is the host process: a shell, and no memory limit")
     lib, L = state
-    assert run(lib, L, "return tostring(os.execute())") == (LUA_OK, b"false")
-    assert run(lib, L, "return #string.rep('x', 1 << 30)") == (LUA_ERRMEM, b"not enough memory")
-    assert run(lib, L, "return 6 * 7") == (LUA_OK, b"42")  # the state is still usable
+    assert lua_run(lib, L, "return tostring(os.execute())") == (LUA_OK, b"false")
+    assert lua_run(lib, L, "return #string.rep('x', 1 << 30)") == (LUA_ERRMEM, b"not enough memory")
+    assert lua_run(lib, L, "return 6 * 7") == (LUA_OK, b"42")  # the state is still usable
 
 
 def test_a_runaway_script_meets_the_time_limit(lua: ModuleType) -> None:
@@ -94,4 +84,4 @@ def test_a_runaway_script_meets_the_time_limit(lua: ModuleType) -> None:
         L = lib.luaL_newstate()
         lib.luaL_openlibs(L)
         with pytest.raises(ResourceError, match="time limit"):
-            run(lib, L, "while true do end")
+            lua_run(lib, L, "while true do end")

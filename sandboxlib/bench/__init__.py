@@ -2,11 +2,12 @@
 measurements shared by both, so the numbers printed and the numbers tested agree.
 
 Packages that sandbox a real library add their own workloads through the entry-point
-group ``sandboxlib.bench`` (see ``plugins``); sandboxlib never imports them."""
+group ``sandboxlib.bench``, and their ``bench --corpus`` cases through
+``sandboxlib.bench.corpus`` (see ``plugins``); sandboxlib never imports them."""
 
-from .plugins import GROUP, Record, Workload
+from .plugins import CORPUS_GROUP, GROUP, Case, Record, Workload
 from .suite import ISOLATING, Metric, run_suite
 from .timing import interleaved_medians, median_seconds
 
-__all__ = ["GROUP", "ISOLATING", "Metric", "Record", "Workload", "interleaved_medians",
-           "median_seconds", "run_suite"]
+__all__ = ["CORPUS_GROUP", "GROUP", "ISOLATING", "Case", "Metric", "Record", "Workload",
+           "interleaved_medians", "median_seconds", "run_suite"]

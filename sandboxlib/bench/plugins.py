@@ -14,12 +14,15 @@ fewer rounds. ``sandboxlib.wrapped.zlib`` and ``sandboxlib.wrapped.expat`` regis
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Callable, Protocol, cast
 
 from ..progress import LOGGER
 
 GROUP = "sandboxlib.bench"
+CORPUS_GROUP = "sandboxlib.bench.corpus"
 
 
 class Record(Protocol):
@@ -44,3 +47,24 @@ def registered() -> list[tuple[str, Workload]]:
                 raise
             LOGGER.info("bench: %s left out: it needs %s, not installed", ep.name, exc.name)
     return loaded
+
+
+Op = Callable[[], object]
+
+
+@dataclass(frozen=True)
+class Case:
+    """A workload of ``sandboxlib bench --corpus``: ``prepare(backend, stack)`` opens
+    what it runs in (closed by ``stack``) and returns the operation to time, whose
+    result every backend must give alike. A package adds its own through the group
+    ``sandboxlib.bench.corpus``: an entry point names a function returning its Case."""
+
+    name: str
+    what: str
+    prepare: Callable[[str, ExitStack], Op]
+
+
+def registered_cases() -> list[Case]:
+    """The corpus cases other packages add (the drop-ins), in entry-point name order."""
+    found = sorted(entry_points(group=CORPUS_GROUP), key=lambda ep: ep.name)
+    return [cast(Callable[[], Case], ep.load())() for ep in found]

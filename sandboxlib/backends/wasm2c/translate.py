@@ -20,6 +20,7 @@ from ...toolchain.cache import build_entry
 from ...toolchain.extras import require
 from ...toolchain.guard import refuse_if_no_compile
 from ._csrc import MODULE_NAME
+from .checks import merge_checks
 from ...toolchain.wasmbinary import FuncType, has_tags
 
 # Features wabt enables by default that the ABI refuses (``toolchain.moduleshape``
@@ -59,6 +60,7 @@ LEAF_MAX_TEXT = 8192
 _LOCALS = r"(?:  (?:u32|u64|f32|f64|v128) .*\n(?:      .*\n)*)*"  # declared before it
 _DEFINITION = re.compile(r"^[^\s#/].*\bw2c_\w+\(.*\) \{\n" + _LOCALS + re.escape(PROLOGUE),
                          re.M)
+CHECKS = Path(__file__).with_name("checks.py")  # its code is part of the translation's key
 _CALL = re.compile(r"\bw2c_\w+\(|\bwasm_rt_\w+\(|CALL_INDIRECT|\bsbx_\w+\(")
 # Each load and store goes through hooks.h's SBX_CHECKED, which checks its bounds where
 # it is written, so that its trap names the function (wasm2c's own check, in its inline
@@ -138,7 +140,8 @@ def translate(wasm: Path) -> Translation:
     h = hashlib.sha256(data)
     for part in (wabt().wabt_version(), HOOKS_ANCHOR, HOOKS_INCLUDE, METER_AT, METER,
                  *wasm2c_flags(data), LEAF_PROLOGUE, str(LEAF_MAX_TEXT), _CALL.pattern,
-                 _ACCESS.pattern, repr(sorted(ACCESS_WIDTHS.items())), _BULK.pattern):
+                 _ACCESS.pattern, repr(sorted(ACCESS_WIDTHS.items())), _BULK.pattern,
+                 CHECKS.read_text()):
         h.update(b"\0" + part.encode())
     return read_header(build_entry("wasm2c-src", h.hexdigest()[:32], "module.h",
                                     lambda tmp: _generate(wasm, tmp)))
@@ -158,12 +161,13 @@ def run_wasm2c(wasm: Path, out: Path) -> str:
 
 def insert_hooks(source: str, wasm: Path) -> str:
     """wasm2c's module.c of ``wasm`` including the hooks at ``HOOKS_ANCHOR`` and the meter
-    at every ``METER_AT`` after it; BuildError if the anchor is not there once."""
+    at every ``METER_AT`` after it, its bounds checks merged (``checks``); BuildError if
+    the anchor is not there once."""
     if source.count(HOOKS_ANCHOR) != 1:
         raise BuildError(f"{wasm}: unexpected wasm2c output (wabt {wabt().wabt_version()});"
                          " the hooks cannot be inserted")
     at = source.index(HOOKS_ANCHOR)
-    code = check_accesses_in_place(mark_leaves(source[at:]))
+    code = check_accesses_in_place(merge_checks(mark_leaves(source[at:]), ACCESS_WIDTHS))
     return source[:at] + HOOKS_INCLUDE + code.replace(METER_AT, METER + METER_AT)
 
 

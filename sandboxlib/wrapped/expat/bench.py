@@ -14,10 +14,12 @@ import functools
 import statistics
 import time
 import xml.parsers.expat as pyexpat
+from contextlib import ExitStack
 from typing import Any, Callable
 
 from sandboxlib.backends import BACKENDS
 from sandboxlib.bench import ISOLATING, Record, interleaved_medians
+from sandboxlib.bench.plugins import Case
 
 from sandboxlib.wrapped import expat
 
@@ -160,6 +162,17 @@ def main() -> None:
                   f"{vs_native}")
     for backend in BACKENDS:
         print(f"  create+close a parser on {backend}: {creation_seconds(backend) * 1e6:.1f} us")
+
+
+def corpus_case() -> Case:
+    """``sandboxlib bench --corpus``: parse 2 MiB with no handlers (the library's own
+    work), the native backend the baseline."""
+    def prepare(backend: str, stack: ExitStack) -> Callable[[], dict[str, int]]:
+        doc = make_document(2 << 20)
+        create = functools.partial(expat.ParserCreate, backend=backend)
+        return lambda: vars(parse_with(create, doc, handlers=False))
+    return Case("expat_parse_2mib", "expat 2.5.0: parse a 2 MiB XML catalogue, no handlers",
+                prepare)
 
 
 if __name__ == "__main__":

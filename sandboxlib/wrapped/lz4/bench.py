@@ -16,10 +16,11 @@ import functools
 import importlib
 import statistics
 from collections.abc import Callable
-from contextlib import closing
+from contextlib import ExitStack, closing
 from typing import Any
 
 from sandboxlib.bench import ISOLATING, Record, interleaved_medians
+from sandboxlib.bench.plugins import Case
 
 import sandboxlib.wrapped.lz4 as wl
 from sandboxlib.wrapped.lz4 import _Block, _decompress_in
@@ -123,6 +124,16 @@ def main() -> None:
             for op in ("compress", "decompress"):
                 print(f"lz4 {op} {size} on {backend}: {r[op] * 1e6:.2f} µs, {name} "
                       f"{r['base_' + op] * 1e6:.2f} µs ({r[op] / r['base_' + op]:.2f}×)")
+
+
+def corpus_case() -> Case:
+    """``sandboxlib bench --corpus``: compress a 1 MiB block, the native backend the
+    baseline."""
+    def prepare(backend: str, stack: ExitStack) -> Callable[[], bytes]:
+        block = make_blocks(1, SIZES["1mib"][0])[0]
+        return functools.partial(wl.compress, block, backend=backend)
+    return Case("lz4_compress_1mib", "lz4 1.10.0: LZ4_compress_default of a 1 MiB block of "
+                "log lines", prepare)
 
 
 if __name__ == "__main__":

