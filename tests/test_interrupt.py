@@ -17,6 +17,7 @@ import pytest
 from libs import hostile_library, plain, sample_library, sigint_as_python_starts_it
 
 from sandboxlib import Interrupted, Limits, PoisonedError, SandboxError
+from sandboxlib.backends.wasm2c._csrc import CSRC
 
 HANG_GUARD = 120.0  # seconds; only there so that a regression fails instead of hanging
 
@@ -178,3 +179,45 @@ def test_uninterruptible_sandboxes_refuse_interrupt(isolating_backend: str) -> N
 def test_a_timeout_needs_interruptible_calls() -> None:
     with pytest.raises(ValueError, match="timeout needs interruptible"):
         Limits(timeout=1.0, interruptible=False)
+
+
+# hooks.h's SBX_METER guarding a loop's back-edge, as translate.py writes it, with a
+# stand-in sbx.h: every check fires, and sbx_attend returns (as it does for an interrupt()
+# meant for an earlier call, one that arrives after that call ended).
+STAND_IN_SBX_H = """
+#include <stdint.h>
+typedef uint64_t u64;
+typedef struct { int64_t fuel; uint64_t* clock; uint64_t deadline; } sbx_state;
+#define SBX_STATE(inst) (inst)
+#define UNLIKELY(x) (x)
+static int attended;
+static void sbx_attend(sbx_state* st) { attended++; }
+"""
+LOOP_OF_FIVE = """
+#include <stdio.h>
+#include "hooks.h"
+int main(void) {
+  uint64_t clock = 1;
+  sbx_state state = {1 << 20, &clock, 0}, *instance = &state;
+  int n = 0;
+var_L1:
+  n++;
+  if (n < 5) SBX_METER goto var_L1;
+  printf("%d %d", n, attended);
+  return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("metered", [0, 1, 2])
+def test_a_check_that_returns_still_runs_the_statement_it_guards(metered: int,
+                                                                  tmp_path: Path) -> None:
+    """A loop runs every iteration when its check fires and sbx_attend returns (it used to
+    skip the back-edge: the loop ended early, a silently wrong result)."""
+    (tmp_path / "hooks.h").write_text((CSRC / "hooks.h").read_text())
+    (tmp_path / "sbx.h").write_text(STAND_IN_SBX_H)
+    (tmp_path / "loop.c").write_text(LOOP_OF_FIVE)
+    subprocess.run(["gcc", f"-DSBX_METERED={metered}", "-o", str(tmp_path / "loop"),
+                    str(tmp_path / "loop.c")], check=True)
+    out = subprocess.run([str(tmp_path / "loop")], capture_output=True, text=True, check=True)
+    assert out.stdout == ("5 0" if metered == 0 else "5 4"), out.stdout
