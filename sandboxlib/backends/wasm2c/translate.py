@@ -21,6 +21,7 @@ from ...toolchain.extras import require
 from ...toolchain.guard import refuse_if_no_compile
 from ._csrc import MODULE_NAME
 from .checks import merge_checks
+from .prologues import place_prologues
 from ...toolchain.wasmbinary import FuncType, has_tags
 
 # Features wabt enables by default that the ABI refuses (``toolchain.moduleshape``
@@ -50,18 +51,10 @@ EXCEPTIONS_INCLUDE = '#include "wasm-rt-exceptions.h"'
 # Every loop back-edge of the generated code (loop labels are var_L<n>) gets the meter.
 METER_AT = "goto var_L"
 METER = "SBX_METER "
-# A function that calls nothing (no function of the module, import, table entry or
-# runtime function) cannot recurse: its prologue (hooks.h) skips the native stack check.
-# Only a small one counts (its C under LEAF_MAX_TEXT bytes, so its frame is a few KiB),
-# which the stack reserve kept for host functions holds.
-PROLOGUE = "  FUNC_PROLOGUE;\n"
-LEAF_PROLOGUE = "  SBX_LEAF_PROLOGUE;\n"
-LEAF_MAX_TEXT = 8192
-_LOCALS = r"(?:  (?:u32|u64|f32|f64|v128) .*\n(?:      .*\n)*)*"  # declared before it
-_DEFINITION = re.compile(r"^[^\s#/].*\bw2c_\w+\(.*\) \{\n" + _LOCALS + re.escape(PROLOGUE),
-                         re.M)
-CHECKS = Path(__file__).with_name("checks.py")  # its code is part of the translation's key
-_CALL = re.compile(r"\bw2c_\w+\(|\bwasm_rt_\w+\(|CALL_INDIRECT|\bsbx_\w+\(")
+# wasm2c runs tail calls (return_call) in a trampoline loop: each round gets the meter.
+TRAMPOLINE_AT = "while (next->fn) { next->fn("
+# the code of these passes is part of the translation's key
+PASSES = tuple(Path(__file__).with_name(n) for n in ("checks.py", "prologues.py"))
 # Each load and store goes through hooks.h's SBX_CHECKED, which checks its bounds where
 # it is written, so that its trap names the function (wasm2c's own check, in its inline
 # helper, is then known to pass and folded away): wasm2c's checked helpers and the bytes
@@ -139,9 +132,9 @@ def translate(wasm: Path) -> Translation:
     data = wasm.read_bytes()
     h = hashlib.sha256(data)
     for part in (wabt().wabt_version(), HOOKS_ANCHOR, HOOKS_INCLUDE, METER_AT, METER,
-                 *wasm2c_flags(data), LEAF_PROLOGUE, str(LEAF_MAX_TEXT), _CALL.pattern,
-                 _ACCESS.pattern, repr(sorted(ACCESS_WIDTHS.items())), _BULK.pattern,
-                 CHECKS.read_text()):
+                 TRAMPOLINE_AT, *wasm2c_flags(data), _ACCESS.pattern,
+                 repr(sorted(ACCESS_WIDTHS.items())), _BULK.pattern,
+                 *(p.read_text() for p in PASSES)):
         h.update(b"\0" + part.encode())
     return read_header(build_entry("wasm2c-src", h.hexdigest()[:32], "module.h",
                                     lambda tmp: _generate(wasm, tmp)))
@@ -167,7 +160,8 @@ def insert_hooks(source: str, wasm: Path) -> str:
         raise BuildError(f"{wasm}: unexpected wasm2c output (wabt {wabt().wabt_version()});"
                          " the hooks cannot be inserted")
     at = source.index(HOOKS_ANCHOR)
-    code = check_accesses_in_place(merge_checks(mark_leaves(source[at:]), ACCESS_WIDTHS))
+    code = check_accesses_in_place(merge_checks(place_prologues(source[at:]), ACCESS_WIDTHS))
+    code = code.replace(TRAMPOLINE_AT, TRAMPOLINE_AT.replace("{ ", "{ " + METER))
     return source[:at] + HOOKS_INCLUDE + code.replace(METER_AT, METER + METER_AT)
 
 
@@ -180,22 +174,6 @@ def check_accesses_in_place(source: str) -> str:
         return m[0] if width is None else f"SBX_CHECKED({m[1]}, {width}, __func__, "
     bulk = _BULK.sub(lambda m: f"{m[1]}SBX_{m[2].upper()}(__func__, ", source)
     return _ACCESS.sub(checked, bulk)
-
-
-def mark_leaves(source: str) -> str:
-    """``source`` with the prologue of every small function that calls nothing made
-    ``LEAF_PROLOGUE`` (a function's body runs from its definition's line to the next
-    line that is a lone ``}``)."""
-    out, done = [], 0
-    for m in _DEFINITION.finditer(source):
-        end = source.find("\n}\n", m.end())
-        if end < 0:
-            break
-        body = source[m.end():end]
-        if len(body) <= LEAF_MAX_TEXT and not _CALL.search(body):
-            out += [source[done:m.end() - len(PROLOGUE)], LEAF_PROLOGUE]
-            done = m.end()
-    return "".join(out) + source[done:]
 
 
 def _generate(wasm: Path, out: Path) -> None:

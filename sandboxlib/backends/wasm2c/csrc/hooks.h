@@ -1,11 +1,13 @@
 /* sandboxlib: the hooks of the translated module. translate.py includes this file in
    wasm2c's module.c where wasm2c's own macros end (HOOKS_ANCHOR), so it redefines
    them, and the code after it (every function and instance set-up of the module) uses
-   ours: a native stack budget check in every function prologue, a call_indirect slow
+   ours: a native stack budget check in function prologues, a call_indirect slow
    path that tells the failure apart, and memory and tables allocated by us (a slot of
    sandboxlib._slab sized for the sandbox's memory limit, never aborting the process).
-   Builds also check at every call and, as translate.py puts SBX_METER before every
-   loop back-edge (METER_AT), every loop iteration: SBX_METERED=1 spends one unit of
+   Builds also check in the prologues of the functions prologues.py picks (those that
+   can recurse, and enough along chains of calls; every function in fuel builds) and,
+   as translate.py puts SBX_METER before every loop back-edge (METER_AT) and in each
+   round of a tail call's trampoline, every loop iteration: SBX_METERED=1 spends one unit of
    fuel there and compares the call's clock with its deadline, SBX_METERED=2 (the
    default: a time limit, interrupt() and Ctrl-C stop a call there) just compares,
    which costs nothing measurable; SBX_METERED=0 (Limits(interruptible=False)) checks
@@ -78,17 +80,21 @@
 
 #define wasm_rt_throw() sbx_throw_in(__func__)
 
+/* A function's prologue: the native stack check if `stack`, the stop check if `stop`
+   or the build spends fuel on every call (prologues.py decides which a function needs;
+   the constants fold). */
+#define SBX_PROLOGUE(stack, stop)                                         \
+  do {                                                                    \
+    if ((stack) && UNLIKELY(SBX_SP() < SBX_STATE(instance)->stack_limit)) \
+      sbx_trap_in((wasm_rt_trap_t)SBX_TRAP_STACK, __func__);              \
+    if ((stop) || SBX_METERED == 1)                                       \
+      SBX_METER {                                                         \
+      }                                                                   \
+  } while (0)
+/* Before a function with the stack check that one without it calls (prologues.py). */
+#define SBX_NOINLINE __attribute__((noinline))
 #undef FUNC_PROLOGUE
-#define FUNC_PROLOGUE                                        \
-  if (UNLIKELY(SBX_SP() < SBX_STATE(instance)->stack_limit)) \
-    sbx_trap_in((wasm_rt_trap_t)SBX_TRAP_STACK, __func__);   \
-  SBX_METER {                                                \
-  }
-
-/* A function that calls nothing (translate.py: mark_leaves) cannot recurse. */
-#define SBX_LEAF_PROLOGUE \
-  SBX_METER {             \
-  }
+#define FUNC_PROLOGUE SBX_PROLOGUE(1, 1)
 
 #undef CHECK_CALL_INDIRECT
 #define CHECK_CALL_INDIRECT(table, ft, x)                       \
