@@ -51,7 +51,10 @@ typedef struct sbx_frame {
 } sbx_frame;
 
 /* Run `body` (which calls into wasm) in a trap frame; `refused` runs instead if
-   the call cannot start. The trap code is left in s->state.trap. */
+   the call cannot start. The trap code is left in s->state.trap. Every call from the
+   host compares the clock with the deadline first (prologues.py leaves that check
+   out of functions that cannot repeat): a call from a callback runs under the outer
+   call's deadline and stops at its entry once that is past. */
 #define SBX_CALL(s, refused, body)     \
   sbx_frame f_;                        \
   int code_ = sbx_enter(s, &f_);       \
@@ -62,9 +65,19 @@ typedef struct sbx_frame {
   f_.code = 0;                         \
   f_.in = NULL;                        \
   if (sigsetjmp(f_.buf, 0) == 0) {     \
+    sbx_check_entry(&(s)->state);      \
     body;                              \
   }                                    \
   sbx_leave(s, &f_);
+
+static void sbx_check_entry(sbx_state* st) {
+#if SBX_METERED
+  if (__builtin_expect(*st->clock >= st->deadline, 0))
+    sbx_attend(st);
+#else
+  (void)st;
+#endif
+}
 
 static __thread sbx_frame* sbx_top;        /* innermost call on this thread */
 static __thread uintptr_t sbx_stack_floor; /* lowest usable address, per thread */
