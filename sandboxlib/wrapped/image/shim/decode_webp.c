@@ -105,16 +105,6 @@ static const unsigned char* first_frame(void) {
   return frame;
 }
 
-const unsigned char* image_palette(int* count) {
-  (void)count;
-  return NULL;
-}
-
-const unsigned char* image_transparency(int* size) {
-  (void)size;
-  return NULL;
-}
-
 const char* image_message(void) {
   return s.message ? s.message : "";
 }
