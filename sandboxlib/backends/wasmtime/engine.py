@@ -8,9 +8,10 @@ moves every engine's epoch each tick once a sandbox with a time limit started it
 and on a watched signal.
 
 Memories are slots of ``sandboxlib._slab`` sized for the sandbox's limit, which cost no
-mapping each; compiled code checks bounds against the memory's current size (with
-wasmtime's Spectre masking of the checked address) and every other trap condition too:
-no trap depends on a signal handler (see ``_config``).
+mapping each; compiled code checks bounds against the memory's current size (a compare
+and a branch: Cranelift masks the checked address against speculation only where traps
+are signals-based) and every other trap condition too: no trap depends on a signal
+handler (see ``_config``).
 """
 
 from __future__ import annotations
