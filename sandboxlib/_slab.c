@@ -165,7 +165,8 @@ static int pagemap_fd = -2; /* /proc/self/pagemap; -2 not opened yet, -1 unavail
    discarded: zero already), else from mincore (not resident may mean swapped out:
    discard). */
 static int page_states(uint8_t* slot, size_t pages, size_t page, unsigned char* state) {
-  static __thread uint64_t entry[SCRUB_LIMIT / 4096];
+  uint64_t entry[SCRUB_LIMIT / 4096]; /* 8 KiB of stack: a thread-local array costs a call
+                                         to the loader's __tls_get_addr at every use */
   int fd = __atomic_load_n(&pagemap_fd, __ATOMIC_ACQUIRE);
   if (fd == -2) {
     int opened = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
@@ -221,7 +222,7 @@ static void zero_page(uint8_t* p, size_t page) {
    of its resident pages (zeroed in place) and discarding the others: the bytes kept,
    or -1 on failure. */
 static ssize_t wipe(uint8_t* slot, size_t used, size_t budget) {
-  static __thread unsigned char state[SCRUB_LIMIT / 4096];
+  unsigned char state[SCRUB_LIMIT / 4096]; /* on the stack too (see page_states) */
   size_t page = (size_t)sysconf(_SC_PAGESIZE);
   if (budget >= page && used <= SCRUB_LIMIT && page >= 4096 && used % page == 0 &&
       page_states(slot, used / page, page, state) == 0) {

@@ -142,6 +142,7 @@ HOSTILE_FUNCTIONS = (
     fn("hostile_table_size", P.INT),
     fn("hostile_table_grow", P.INT, ("n", P.UINT)),
     fn("hostile_stack_pointer", Ptr("char")),
+    fn("hostile_overflow_arg", P.INT, ("text", Ptr("char", const=True)), ("extra", P.UINT)),
 )
 
 

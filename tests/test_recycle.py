@@ -276,3 +276,44 @@ def test_a_slot_recycled_with_its_pages_resident_reads_zero_where_its_tenant_wro
     proc = subprocess.run([sys.executable, "-c", KEPT_RESIDENT, backend_name],
                           capture_output=True, text=True, cwd=Path(__file__).parent, timeout=300)
     assert proc.returncode == 0 and proc.stdout.strip() == "clean", proc.stderr
+
+
+FILLED_BY_THE_TENANT = """
+import sys
+from libs import hostile_library, plain
+from sandboxlib import Limits, _slab
+lib, limits = hostile_library(), Limits(memory_bytes=(12 << 20) + (7 << 16))
+first = lib.sandbox(sys.argv[1], limits=limits)
+base, initial = first._instance.memory.region()[0], first.memory.size
+size = 600 << 10
+block = first.alloc(size)  # past the initial size: the memory grows
+block.write(b"X\\0")
+# the tenant's memset (memory.fill): 'X' over the block, from its strlen on
+assert plain(first.hostile_overflow_arg(block, size - 2)) == size - 1
+page = (block.address + 4095) & ~4095
+first.memory.write(page + 3 * 4096, bytes(3 * 4096))  # three pages written, then zero again
+view = first.memory.view(page + 8 * 4096, 4096)  # a page the host read, then wrote
+assert bytes(view) == b"X" * 4096
+first.memory.write(page + 8 * 4096, b"Y" * 4096)
+grown = first.memory.size
+first.close()
+del first, block, view
+assert _slab.stats()["kept_bytes"] > size // 2, _slab.stats()  # kept resident, zeroed
+second = lib.sandbox(sys.argv[1], limits=limits)
+assert second._instance.memory.region()[0] == base
+while second.memory.size < grown:
+    second.alloc(64 << 10)
+image = second.memory.read(1, grown - 1)
+assert b"XXXX" not in image and b"YYYY" not in image, "the tenant's fill is back"
+print("clean")
+"""
+
+
+@pytest.mark.parametrize("backend_name", SLABS)
+def test_pages_the_tenant_filled_with_bulk_memory_are_wiped(backend_name: str) -> None:
+    """What the tenant wrote with ``memory.fill`` (its memset), pages it wrote and zeroed
+    again, and a page the host wrote after reading it are gone from the slot kept
+    resident for the next sandbox."""
+    proc = subprocess.run([sys.executable, "-c", FILLED_BY_THE_TENANT, backend_name],
+                          capture_output=True, text=True, cwd=Path(__file__).parent, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.strip() == "clean", proc.stderr

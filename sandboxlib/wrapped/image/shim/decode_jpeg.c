@@ -98,16 +98,6 @@ const unsigned char* image_pixels(void) {
   return s.pixels;
 }
 
-const unsigned char* image_palette(int* count) {
-  (void)count;
-  return NULL;
-}
-
-const unsigned char* image_transparency(int* size) {
-  (void)size;
-  return NULL;
-}
-
 const char* image_message(void) {
   return s.message;
 }

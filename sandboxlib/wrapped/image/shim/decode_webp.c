@@ -1,8 +1,10 @@
-/* WebP with libwebp's animation decoder (libwebpdemux), from memory, as Pillow's
-   plugin decodes every WebP file: the first frame composed on its canvas, RGBA
-   (RGBX, so RGB to Pillow, when the file has no alpha). The header is read with
-   WebPGetFeatures alone: the animation decoder allocates its canvases when it is made,
-   so only once the host has checked their size. */
+/* WebP with libwebp, from memory, as Pillow's plugin decodes every WebP file: RGBA
+   (RGBX, so RGB to Pillow, when the file has no alpha); an animation's first frame
+   composed on its canvas by the animation decoder (libwebpdemux). A still image is
+   decoded straight into one buffer: the animation decoder's frame is the same pixels,
+   but it first zeroes two canvases (a quarter of a 1024x768 image's instructions, and
+   each page touched). The header is read with WebPGetFeatures alone: the decoders
+   allocate when they start, so only once the host has checked the size. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +18,8 @@ static struct {
   const unsigned char* data;
   size_t len;
   WebPAnimDecoder* decoder;
-  int ready, width, height;
+  uint8_t* still;
+  int ready, animated, width, height;
   const char* message;
 } s;
 
@@ -24,6 +27,7 @@ static struct {
    runs every image in the same globals. */
 static void reset(void) {
   WebPAnimDecoderDelete(s.decoder);
+  WebPFree(s.still);
   memset(&s, 0, sizeof s);
 }
 
@@ -39,16 +43,40 @@ int image_header(const unsigned char* data, size_t size, int* width, int* height
   s.data = data;
   s.len = size;
   s.ready = 1;
+  s.animated = features.has_animation;
   *width = s.width = features.width;
   *height = s.height = features.height;
   return features.has_alpha ? IMAGE_RGBA : IMAGE_RGBX;
 }
+
+static const unsigned char* still_image(void);
+static const unsigned char* first_frame(void);
 
 const unsigned char* image_pixels(void) {
   if (!s.ready) {
     s.message = "no header read";
     return NULL;
   }
+  return s.animated ? first_frame() : still_image();
+}
+
+/* A still image's pixels, of the header's size. */
+static const unsigned char* still_image(void) {
+  int width, height;
+  s.still = WebPDecodeRGBA(s.data, s.len, &width, &height);
+  if (!s.still) {
+    s.message = "broken WebP file";
+    return NULL;
+  }
+  if (width != s.width || height != s.height) {
+    s.message = "the image differs from the header's size";
+    return NULL;
+  }
+  return s.still;
+}
+
+/* An animation's first frame on its canvas, of the header's size. */
+static const unsigned char* first_frame(void) {
   WebPAnimDecoderOptions options;
   if (!WebPAnimDecoderOptionsInit(&options)) {
     s.message = "libwebp's version does not match its header";
@@ -75,16 +103,6 @@ const unsigned char* image_pixels(void) {
     return NULL;
   }
   return frame;
-}
-
-const unsigned char* image_palette(int* count) {
-  (void)count;
-  return NULL;
-}
-
-const unsigned char* image_transparency(int* size) {
-  (void)size;
-  return NULL;
 }
 
 const char* image_message(void) {
