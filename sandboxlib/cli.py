@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable, TextIO
 
 from . import __version__
+from .__main__ import interrupted
 from .codegen.plan import PackagePlan, warn_skipped
 from .codegen.generate import WrapRequest, build_module, check_package_name, plan_for, wrap
 from .codegen.spec import load_annotations, load_spec
@@ -318,7 +319,9 @@ def _run(argv: list[str] | None) -> int:
         return _fail(f"error: {exc}", 2)
     except OSError as exc:
         return _fail(f"error: {_describe(exc)}", 1)
-    except KeyboardInterrupt:
+    except BaseException as exc:
+        if not interrupted(exc):
+            raise
         return _fail("interrupted", 130)
     finally:
         LOGGER.removeHandler(handler)

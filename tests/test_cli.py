@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import platformdirs
@@ -154,6 +155,42 @@ def test_ctrl_c_while_starting_ends_quietly_too(wait: float) -> None:
     assert not ours, stderr
     if not frames:
         assert status in (130, -signal.SIGINT), stderr
+
+
+class _Raising:
+    """A class attribute whose ``__set_name__`` raises ``error`` as its class is made."""
+
+    def __init__(self, error: type[BaseException]) -> None:
+        self.error = error
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        raise self.error
+
+
+class _CliImportedAsItRaises(types.ModuleType):
+    """``sandboxlib.cli`` while it is imported: making a class raises ``error`` from its
+    ``__set_name__`` (Python 3.11 wraps it in a RuntimeError, as it did for Ctrl-C
+    during the standard library's ``ipaddress``: ``IPv4Interface.hostmask``)."""
+
+    def __init__(self, error: type[BaseException]) -> None:
+        super().__init__("sandboxlib.cli")
+        self.error = error
+
+    def __getattr__(self, name: str) -> object:
+        return type("Made", (), {"attribute": _Raising(self.error)})
+
+
+@pytest.mark.quick
+def test_ctrl_c_wrapped_by_python_while_importing_ends_quietly(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import sandboxlib.__main__ as entry
+    monkeypatch.setitem(sys.modules, "sandboxlib.cli", _CliImportedAsItRaises(KeyboardInterrupt))
+    assert entry.run() == 130
+    assert capsys.readouterr().err == "sandboxlib: interrupted\n"
+    # any other error while importing is not an interrupt: it propagates
+    monkeypatch.setitem(sys.modules, "sandboxlib.cli", _CliImportedAsItRaises(ValueError))
+    with pytest.raises((RuntimeError, ValueError)):
+        entry.run()
 
 
 @pytest.mark.quick
