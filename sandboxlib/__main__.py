@@ -21,12 +21,13 @@ def interrupted(exc: BaseException) -> bool:
 def run() -> int:
     try:
         from .cli import main
+
+        return main()
     except BaseException as exc:
         if not interrupted(exc):
             raise
         print("sandboxlib: interrupted", file=sys.stderr)
         return 130
-    return main()
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Callable, TextIO
 
 from . import __version__
-from .__main__ import interrupted
 from .codegen.plan import PackagePlan, warn_skipped
 from .codegen.generate import WrapRequest, build_module, check_package_name, plan_for, wrap
 from .codegen.spec import load_annotations, load_spec
@@ -319,9 +318,7 @@ def _run(argv: list[str] | None) -> int:
         return _fail(f"error: {exc}", 2)
     except OSError as exc:
         return _fail(f"error: {_describe(exc)}", 1)
-    except BaseException as exc:
-        if not interrupted(exc):
-            raise
+    except KeyboardInterrupt:  # (one Python made into another error: __main__.run)
         return _fail("interrupted", 130)
     finally:
         LOGGER.removeHandler(handler)

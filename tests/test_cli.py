@@ -167,28 +167,35 @@ class _Raising:
         raise self.error
 
 
-class _CliImportedAsItRaises(types.ModuleType):
-    """``sandboxlib.cli`` while it is imported: making a class raises ``error`` from its
-    ``__set_name__`` (Python 3.11 wraps it in a RuntimeError, as it did for Ctrl-C
-    during the standard library's ``ipaddress``: ``IPv4Interface.hostmask``)."""
+class _CliRaising(types.ModuleType):
+    """``sandboxlib.cli`` making a class whose ``__set_name__`` raises ``error``: while
+    it is imported, or in its ``main()`` (Python 3.11 wraps the error in a RuntimeError,
+    as it did for Ctrl-C during the standard library's ``ipaddress``:
+    ``IPv4Interface.hostmask``)."""
 
-    def __init__(self, error: type[BaseException]) -> None:
+    def __init__(self, error: type[BaseException], importing: bool) -> None:
         super().__init__("sandboxlib.cli")
-        self.error = error
+        self.error, self.importing = error, importing
 
     def __getattr__(self, name: str) -> object:
-        return type("Made", (), {"attribute": _Raising(self.error)})
+        def main() -> int:
+            type("Made", (), {"attribute": _Raising(self.error)})
+            return 0
+
+        return main() if self.importing else main
 
 
 @pytest.mark.quick
-def test_ctrl_c_wrapped_by_python_while_importing_ends_quietly(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("importing", [True, False])
+def test_ctrl_c_wrapped_by_python_ends_quietly(
+        importing: bool, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
     import sandboxlib.__main__ as entry
-    monkeypatch.setitem(sys.modules, "sandboxlib.cli", _CliImportedAsItRaises(KeyboardInterrupt))
+    monkeypatch.setitem(sys.modules, "sandboxlib.cli", _CliRaising(KeyboardInterrupt, importing))
     assert entry.run() == 130
     assert capsys.readouterr().err == "sandboxlib: interrupted\n"
-    # any other error while importing is not an interrupt: it propagates
-    monkeypatch.setitem(sys.modules, "sandboxlib.cli", _CliImportedAsItRaises(ValueError))
+    # any other error is not an interrupt: it propagates
+    monkeypatch.setitem(sys.modules, "sandboxlib.cli", _CliRaising(ValueError, importing))
     with pytest.raises((RuntimeError, ValueError)):
         entry.run()
 
