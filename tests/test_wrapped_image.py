@@ -41,20 +41,22 @@ def chunk(kind: bytes, data: bytes) -> bytes:
 
 
 def png(width: int, height: int, color: int, depth: int, *, interlace: bool = False,
-        seed: int = 1, extra: bytes = b"") -> bytes:
+        seed: int = 1, extra: bytes = b"", filters: bytes = b"\0") -> bytes:
     """A PNG of random samples (``extra``: chunks before IDAT; a palette image gets a
-    PLTE of 2**depth entries)."""
+    PLTE of 2**depth entries; ``filters``: the rows' filter types in turn, which make
+    the random bytes differences from the row before or the pixel to the left)."""
     rng = random.Random(seed)
     samples = [[rng.randrange(1 << depth) for _ in range(width * CHANNELS[color])]
                for _ in range(height)]
     passes = ADAM7 if interlace else [(0, 0, 1, 1)]
-    raw = b""
+    raw, rows = b"", 0
     for x0, y0, dx, dy in passes:
         for y in range(y0, height, dy):
             row = [v for x in range(x0, width, dx)
                    for v in samples[y][x * CHANNELS[color]:(x + 1) * CHANNELS[color]]]
             if row:
-                raw += b"\0" + pack(row, depth)
+                raw += bytes([filters[rows % len(filters)]]) + pack(row, depth)
+                rows += 1
     head = struct.pack(">IIBBBBB", width, height, depth, color, 0, 0, int(interlace))
     if color == 3:
         extra = chunk(b"PLTE", bytes(rng.randrange(256) for _ in range(3 << depth))) + extra
@@ -160,6 +162,10 @@ TEXTS.add_itxt("XML:com.adobe.xmp", "<x:xmpmeta/>", zip=True)
 CORPUS: dict[str, bytes] = {
     **{f"png-{c}-{d}": png(13, 11, c, d) for c, d in DEPTHS},
     **{f"png-{c}-{d}-interlaced": png(19, 17, c, d, interlace=True) for c, d in DEPTHS},
+    # every filter type on rows of 1 to 8 bytes a pixel (libpng's SIMD filters: 3 and 4)
+    **{f"png-{c}-{d}-filters": png(37, 29, c, d, filters=b"\1\2\3\4\0\4\3\2")
+       for c, d in [(0, 8), (4, 8), (2, 8), (6, 8), (2, 16), (6, 16), (3, 4)]},
+    "png-2-8-filters-interlaced": png(37, 29, 2, 8, interlace=True, filters=b"\4\1\3\2"),
     "png-grey-trns": png(9, 9, 0, 8, extra=chunk(b"tRNS", b"\0\x07")),
     "png-grey2-trns": png(9, 9, 0, 2, extra=chunk(b"tRNS", b"\0\x01")),
     "png-grey1-trns": png(9, 9, 0, 1, extra=chunk(b"tRNS", b"\0\x01")),
