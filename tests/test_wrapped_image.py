@@ -111,6 +111,37 @@ def photo(mode: str = "RGB", size: tuple[int, int] = (61, 47)) -> Image.Image:
     return rgb.convert(mode)
 
 
+def busy(size: tuple[int, int]) -> Image.Image:
+    """Saturated colours changing at every pixel (a seeded pattern): the largest
+    high-frequency coefficients, and colours past the range before clamping."""
+    noise = random.Random(size[0]).getrandbits(size[0] * size[1] * 3)
+    return Image.frombytes("RGB", size, bytes(
+        255 * (noise >> i & 1) for i in range(size[0] * size[1] * 3)))
+
+
+def tiles(size: tuple[int, int]) -> Image.Image:
+    """Flat 16x16 tiles of saturated colours: blocks whose DC alone decodes past
+    the range at quality 1."""
+    image = Image.new("RGB", size)
+    colours = [(255, 255, 255), (0, 0, 0), (255, 0, 0), (0, 0, 255), (0, 255, 0)]
+    corners = [(x, y) for y in range(0, size[1], 16) for x in range(0, size[0], 16)]
+    for i, (x, y) in enumerate(corners):
+        image.paste(colours[i % len(colours)], (x, y, x + 16, y + 16))
+    return image
+
+
+# the SIMD code's extremes: quality 100 (quantizers 1) and 1 (255), every subsampling,
+# odd sizes (partial blocks and MCUs), restarts, progressive
+EXTREMES = {f"jpeg-busy-q{q}-{s}": saved(busy(size), format="JPEG", quality=q, subsampling=s)
+            for q in (1, 100) for s, size in ((0, (17, 9)), (1, (33, 18)), (2, (41, 23)))}
+EXTREMES["jpeg-busy-q100-restarts"] = saved(busy((67, 35)), format="JPEG", quality=100,
+                                            restart_marker_blocks=3)
+EXTREMES["jpeg-busy-q1-progressive"] = saved(busy((50, 31)), format="JPEG", quality=1,
+                                             progressive=True)
+EXTREMES["jpeg-flat-q1"] = saved(tiles((80, 48)), format="JPEG", quality=1)
+EXTREMES["jpeg-busy-grey"] = saved(busy((19, 13)).convert("L"), format="JPEG", quality=100)
+
+
 def pillow(data: bytes) -> Image.Image:
     with Image.open(io.BytesIO(data)) as image:
         image.load()
@@ -207,6 +238,7 @@ CORPUS: dict[str, bytes] = {
     "gif-animated-comment": saved(photo("P"), format="GIF", save_all=True, loop=3,
                                   duration=70, comment=b"made here",
                                   append_images=[photo("P").rotate(90)]),
+    **EXTREMES,
     "webp": saved(photo(), format="WEBP", quality=80),
     "webp-odd-size": saved(photo(size=(203, 101)), format="WEBP", quality=95, method=6),
     "webp-lossless": saved(photo(), format="WEBP", lossless=True),
