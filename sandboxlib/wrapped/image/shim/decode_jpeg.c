@@ -1,5 +1,5 @@
-/* JPEG with libjpeg-turbo, from memory, as Pillow's decoder asks for it: grey, RGB or
-   CMYK (Pillow inverts CMYK: Adobe's convention), libjpeg's defaults otherwise (its
+/* JPEG with libjpeg-turbo, from memory, as Pillow's decoder asks for it: grey, RGB (as
+   RGBX) or CMYK (Pillow inverts CMYK: Adobe's convention), libjpeg's defaults otherwise (its
    accurate integer IDCT, fancy upsampling). An error, or the data ending early (a
    warning to libjpeg, which would pad the image with grey), returns through a longjmp
    with libjpeg's message. Its APPn and COM segments are kept for image_metadata. */
@@ -68,9 +68,9 @@ int image_header(const unsigned char* data, size_t size, int* width, int* height
     case 1:
       s.info.out_color_space = JCS_GRAYSCALE;
       return IMAGE_L;
-    case 3:
-      s.info.out_color_space = JCS_RGB;
-      return IMAGE_RGB;
+    case 3: /* RGBX: what Pillow copies into an RGB image as it is */
+      s.info.out_color_space = JCS_EXT_RGBX;
+      return IMAGE_RGBX;
     case 4:
       s.info.out_color_space = JCS_CMYK;
       return IMAGE_CMYKI;

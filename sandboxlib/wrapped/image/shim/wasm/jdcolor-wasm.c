@@ -1,12 +1,11 @@
-/* libjpeg-turbo's YCbCr -> RGB conversion (jdcolext.c's, to 3-byte RGB) in wasm SIMD128,
-   under the name its Arm jsimd.c calls (shim/neon/jdcolor-neon.c renames libjpeg-turbo's
-   Neon one). jdcolor.c's tables hold, for x = Cb or Cr - 128, round(1.402 x) and so on
-   with 16 fractional bits; each is computed here as a whole multiple of x plus a product
-   of 16-bit constants (i32x4.dot_i16x8_s on the pair (Cb, Cr)), the same integers:
-     R = Y + Cr + ((26345 Cr + 2^15) >> 16)                    (91881 = 2^16 + 26345)
-     G = Y - Cr + ((-22554 Cb + 18734 Cr + 2^15) >> 16)        (-46802 = -2^16 + 18734)
-     B = Y + 2 Cb + ((-14942 Cb + 2^15) >> 16)                 (116130 = 2^17 - 14942)
-   then clamped to 0-255 as jdcolor.c's range_limit does. */
+/* libjpeg-turbo's YCbCr -> RGB conversion (jdcolext.c's, to 3-byte RGB and to RGBX) in
+   wasm SIMD128, under the names its Arm jsimd.c calls (shim/neon/jdcolor-neon.c renames
+   libjpeg-turbo's Neon one). jdcolor.c's tables hold, for x = Cb or Cr - 128, round(1.402 x) and so
+   on with 16 fractional bits; each is computed here as a whole multiple of x plus a product of
+   16-bit constants (i32x4.dot_i16x8_s on the pair (Cb, Cr)), the same integers: R = Y + Cr +
+   ((26345 Cr + 2^15) >> 16)                    (91881 = 2^16 + 26345) G = Y - Cr + ((-22554 Cb +
+   18734 Cr + 2^15) >> 16)        (-46802 = -2^16 + 18734) B = Y + 2 Cb + ((-14942 Cb + 2^15) >> 16)
+   (116130 = 2^17 - 14942) then clamped to 0-255 as jdcolor.c's range_limit does. */
 #ifdef __wasm__
 #include <stdint.h>
 #include <string.h>
@@ -40,23 +39,31 @@ static inline v128_t pack12(v128_t p) {
                             16, 16, 16);
 }
 
-/* Sixteen pixels: Y, Cb and Cr in, 48 bytes of RGB out. */
-static inline void convert16(const JSAMPLE* y, const JSAMPLE* cb, const JSAMPLE* cr, JSAMPLE* out) {
-  const v128_t zero = wasm_i64x2_const(0, 0), center = wasm_i16x8_splat(CENTERJSAMPLE);
+/* Sixteen pixels' R, G and B (u8) from their Y, Cb and Cr. */
+static inline void rgb16(const JSAMPLE* y, const JSAMPLE* cb, const JSAMPLE* cr, v128_t rgb[3]) {
+  const v128_t center = wasm_i16x8_splat(CENTERJSAMPLE);
   v128_t vy = wasm_v128_load(y), vcb = wasm_v128_load(cb), vcr = wasm_v128_load(cr);
   v128_t lo[3], hi[3];
   rgb8(wasm_u16x8_extend_low_u8x16(vy), wasm_i16x8_sub(wasm_u16x8_extend_low_u8x16(vcb), center),
        wasm_i16x8_sub(wasm_u16x8_extend_low_u8x16(vcr), center), lo);
   rgb8(wasm_u16x8_extend_high_u8x16(vy), wasm_i16x8_sub(wasm_u16x8_extend_high_u8x16(vcb), center),
        wasm_i16x8_sub(wasm_u16x8_extend_high_u8x16(vcr), center), hi);
-  v128_t r = wasm_u8x16_narrow_i16x8(lo[0], hi[0]), g = wasm_u8x16_narrow_i16x8(lo[1], hi[1]);
-  v128_t b = wasm_u8x16_narrow_i16x8(lo[2], hi[2]);
-  v128_t rg_lo = wasm_i8x16_shuffle(r, g, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-  v128_t rg_hi =
-      wasm_i8x16_shuffle(r, g, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-  v128_t b_lo = wasm_i8x16_shuffle(b, zero, 0, 16, 1, 16, 2, 16, 3, 16, 4, 16, 5, 16, 6, 16, 7, 16);
-  v128_t b_hi =
-      wasm_i8x16_shuffle(b, zero, 8, 16, 9, 16, 10, 16, 11, 16, 12, 16, 13, 16, 14, 16, 15, 16);
+  for (int i = 0; i < 3; i++)
+    rgb[i] = wasm_u8x16_narrow_i16x8(lo[i], hi[i]);
+}
+
+/* R G (low or high eight pixels) and B with `fill` (0 or 0xff), each pair as a u16 */
+#define PAIRS(a, b, half)                                                                \
+  wasm_i8x16_shuffle(a, b, 8 * (half), 16 + 8 * (half), 8 * (half) + 1, 17 + 8 * (half), \
+                     8 * (half) + 2, 18 + 8 * (half), 8 * (half) + 3, 19 + 8 * (half),   \
+                     8 * (half) + 4, 20 + 8 * (half), 8 * (half) + 5, 21 + 8 * (half),   \
+                     8 * (half) + 6, 22 + 8 * (half), 8 * (half) + 7, 23 + 8 * (half))
+
+/* Sixteen pixels as 48 bytes of RGB. */
+static inline void store_rgb(const v128_t rgb[3], JSAMPLE* out) {
+  const v128_t zero = wasm_i64x2_const(0, 0);
+  v128_t rg_lo = PAIRS(rgb[0], rgb[1], 0), rg_hi = PAIRS(rgb[0], rgb[1], 1);
+  v128_t b_lo = PAIRS(rgb[2], zero, 0), b_hi = PAIRS(rgb[2], zero, 1);
   v128_t q0 = pack12(wasm_i16x8_shuffle(rg_lo, b_lo, 0, 8, 1, 9, 2, 10, 3, 11));
   v128_t q1 = pack12(wasm_i16x8_shuffle(rg_lo, b_lo, 4, 12, 5, 13, 6, 14, 7, 15));
   v128_t q2 = pack12(wasm_i16x8_shuffle(rg_hi, b_hi, 0, 8, 1, 9, 2, 10, 3, 11));
@@ -69,25 +76,52 @@ static inline void convert16(const JSAMPLE* y, const JSAMPLE* cb, const JSAMPLE*
                                                24, 25, 26, 27));
 }
 
-void jsimd_ycc_extrgb_convert_neon(JDIMENSION out_width, JSAMPIMAGE input_buf, JDIMENSION input_row,
-                                   JSAMPARRAY output_buf, int num_rows) {
+/* Sixteen pixels as 64 bytes of RGBX (X = 0xff, as libjpeg's C writes it). */
+static inline void store_rgbx(const v128_t rgb[3], JSAMPLE* out) {
+  const v128_t ones = wasm_i8x16_splat(-1);
+  v128_t rg_lo = PAIRS(rgb[0], rgb[1], 0), rg_hi = PAIRS(rgb[0], rgb[1], 1);
+  v128_t bx_lo = PAIRS(rgb[2], ones, 0), bx_hi = PAIRS(rgb[2], ones, 1);
+  wasm_v128_store(out, wasm_i16x8_shuffle(rg_lo, bx_lo, 0, 8, 1, 9, 2, 10, 3, 11));
+  wasm_v128_store(out + 16, wasm_i16x8_shuffle(rg_lo, bx_lo, 4, 12, 5, 13, 6, 14, 7, 15));
+  wasm_v128_store(out + 32, wasm_i16x8_shuffle(rg_hi, bx_hi, 0, 8, 1, 9, 2, 10, 3, 11));
+  wasm_v128_store(out + 48, wasm_i16x8_shuffle(rg_hi, bx_hi, 4, 12, 5, 13, 6, 14, 7, 15));
+}
+
+/* The rows, `bytes` (3 or 4) a pixel written by `store` (inlined: one loop each). */
+static inline void convert_rows(JDIMENSION out_width, JSAMPIMAGE input_buf, JDIMENSION input_row,
+                                JSAMPARRAY output_buf, int num_rows, size_t bytes,
+                                void (*store)(const v128_t[3], JSAMPLE*)) {
   for (; num_rows > 0; num_rows--, input_row++, output_buf++) {
     const JSAMPLE* y = input_buf[0][input_row];
     const JSAMPLE* cb = input_buf[1][input_row];
     const JSAMPLE* cr = input_buf[2][input_row];
     JSAMPLE* out = *output_buf;
     JDIMENSION col = 0;
-    for (; col + 16 <= out_width; col += 16)
-      convert16(y + col, cb + col, cr + col, out + 3 * col);
+    v128_t rgb[3];
+    for (; col + 16 <= out_width; col += 16) {
+      rgb16(y + col, cb + col, cr + col, rgb);
+      store(rgb, out + bytes * col);
+    }
     if (col < out_width) { /* the last pixels, through buffers of sixteen */
-      JSAMPLE in[3][16] = {{0}}, rgb[48];
+      JSAMPLE in[3][16] = {{0}}, pixels[64];
       size_t n = out_width - col;
       memcpy(in[0], y + col, n);
       memcpy(in[1], cb + col, n);
       memcpy(in[2], cr + col, n);
-      convert16(in[0], in[1], in[2], rgb);
-      memcpy(out + 3 * col, rgb, 3 * n);
+      rgb16(in[0], in[1], in[2], rgb);
+      store(rgb, pixels);
+      memcpy(out + bytes * col, pixels, bytes * n);
     }
   }
+}
+
+void jsimd_ycc_extrgb_convert_neon(JDIMENSION out_width, JSAMPIMAGE input_buf, JDIMENSION input_row,
+                                   JSAMPARRAY output_buf, int num_rows) {
+  convert_rows(out_width, input_buf, input_row, output_buf, num_rows, 3, store_rgb);
+}
+
+void jsimd_ycc_extrgbx_convert_neon(JDIMENSION out_width, JSAMPIMAGE input_buf,
+                                    JDIMENSION input_row, JSAMPARRAY output_buf, int num_rows) {
+  convert_rows(out_width, input_buf, input_row, output_buf, num_rows, 4, store_rgbx);
 }
 #endif
