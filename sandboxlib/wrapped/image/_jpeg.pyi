@@ -25,6 +25,12 @@ IMAGE_RGBA: int
 IMAGE_RGBA16B: int
 IMAGE_CMYKI: int
 IMAGE_RGBX: int
+IMAGE_RECORDS: int
+IMAGE_ICC: int
+IMAGE_EXIF: int
+IMAGE_XMP: int
+IMAGE_PHYS: int
+IMAGE_ANIMATION: int
 
 FUNCTIONS: tuple[Any, ...]
 LIBRARY: Library
@@ -49,8 +55,10 @@ class ImageJpeg(LibraryProxy):
         """const unsigned char * image_palette(int * count)  [image.h:41]"""
     def image_transparency(self, size: PointerArg, /) -> TaintedPtr:
         """const unsigned char * image_transparency(int * size)  [image.h:46]"""
+    def image_metadata(self, kind: int, size: PointerArg, /) -> TaintedPtr:
+        """const unsigned char * image_metadata(int kind, int * size)  [image.h:73]"""
     def image_message(self) -> TaintedPtr:
-        """const char * image_message(void)  [image.h:49]"""
+        """const char * image_message(void)  [image.h:76]"""
 
 class ImageJpegHelpers(Helpers):
     def image_header(
@@ -60,6 +68,7 @@ class ImageJpegHelpers(Helpers):
     ) -> tuple[Tainted[int], Tainted[int], Tainted[int]]: ...
     def image_palette(self) -> tuple[TaintedPtr, Tainted[int]]: ...
     def image_transparency(self) -> tuple[TaintedPtr, Tainted[int]]: ...
+    def image_metadata(self, kind: int) -> tuple[TaintedPtr, Tainted[int]]: ...
     def image_message(self) -> Tainted[bytes] | None: ...
 
 def sandbox(backend: str | None = ..., *, limits: Limits | None = ...,

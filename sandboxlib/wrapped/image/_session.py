@@ -13,6 +13,7 @@ from sandboxlib import Limits
 
 from ._errors import ImageError, NotAnImageError
 from ._formats import Format, Layout
+from ._metadata import READERS
 
 if TYPE_CHECKING:  # (reading a class of them loads that format's generated package)
     from . import _gif, _jpeg, _png, _webp
@@ -38,10 +39,10 @@ def _layouts(fmt: Format) -> dict[int, Layout]:
 
 class Session:
     """``fmt``'s decoder on ``data`` in a sandbox of its own, its header read: ``mode``,
-    ``size``, ``info`` (transparency) and ``palette`` as Pillow gives them. ``pixels()``
-    decodes; ``close()`` ends the sandbox (both once). ``max_pixels`` bounds what the
-    sandbox may allocate; ``check(width, height)`` refuses a header before any pixel
-    buffer exists."""
+    ``size``, ``info`` (transparency and metadata) and ``palette`` as Pillow gives
+    them. ``pixels()`` decodes; ``close()`` ends the sandbox (both once).
+    ``max_pixels`` bounds what the sandbox may allocate; ``check(width, height)``
+    refuses a header before any pixel buffer exists."""
 
     def __init__(self, fmt: Format, data: bytes, max_pixels: int, timeout: float | None,
                  backend: str | None, check: Callable[[int, int], None]) -> None:
@@ -61,7 +62,9 @@ class Session:
             self.layout = layouts[found]
             self.mode = self.layout.mode
             self.palette = self._palette()
-            self.info: dict[str, Any] = self._transparency()
+            self._most = memory
+            self.info: dict[str, Any] = {**READERS[fmt.name](self._metadata, data),
+                                         **self._transparency()}
         except BaseException:
             self.close()
             raise
@@ -89,6 +92,16 @@ class Session:
         got = self._lib.helpers.image_message()
         text = got.verify(lambda b: all(32 <= c < 127 for c in b)) if got is not None else b""
         return text.decode() or "no reason given"
+
+    def _metadata(self, kind: int) -> bytes | None:
+        """The header's metadata of ``kind`` (``image_metadata``), None if it has none."""
+        pointer, size = self._lib.helpers.image_metadata(kind)
+        if pointer.is_null():
+            return None
+        n = size.verify_range(0, self._most)
+        if n == 0:
+            return b""
+        return pointer.copy_and_verify(n, lambda got: len(got) == n, "the metadata")
 
     def _palette(self) -> ImagePalette.ImagePalette | None:
         """The palette of a palette image (a GIF without one, or with a grey ramp for

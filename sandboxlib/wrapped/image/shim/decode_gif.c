@@ -1,11 +1,13 @@
 /* GIF's first frame with giflib's record-level API, from memory, as Pillow composes
    it: palette indices on a canvas of the screen's size (grown to hold the frame),
-   filled with the transparent index if the frame has one, else 0. */
+   filled with the transparent index if the frame has one, else 0. The extensions
+   before it are kept for image_metadata. */
 #include <gif_lib.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "image.h"
+#include "records.h"
 
 static struct {
   const unsigned char* data;
@@ -14,6 +16,7 @@ static struct {
   int width, height, transparent;
   unsigned char index;
   unsigned char* canvas;
+  records extensions;
   const char* message;
 } s;
 
@@ -32,7 +35,36 @@ static int failed(void) {
   return -1;
 }
 
-/* Reads records up to the first image's descriptor, keeping its transparent index. */
+/* Keeps extension `code`, whose first sub-block (`block`: its length, then its data)
+   was just read, as image_metadata lists it, and reads the rest of it. */
+static int keep_extension(int code, GifByteType* block) {
+  if (code == APPLICATION_EXT_FUNC_CODE && block) {
+    unsigned char head[5 + 255];
+    for (int i = 0; i < 4; i++)
+      head[i] = (unsigned char)(s.pos >> (24 - 8 * i));
+    memcpy(head + 4, block, 1 + (size_t)block[0]);
+    if (DGifGetExtensionNext(s.gif, &block) == GIF_ERROR)
+      return failed();
+    records_add(&s.extensions, code, head, 5 + (size_t)head[4], block ? block + 1 : NULL,
+                block ? block[0] : 0);
+  } else if (code == COMMENT_EXT_FUNC_CODE && block) {
+    records_add(&s.extensions, code, NULL, 0, NULL, 0);
+    while (block) { /* its sub-blocks joined */
+      records_extend(&s.extensions, block + 1, block[0]);
+      if (DGifGetExtensionNext(s.gif, &block) == GIF_ERROR)
+        return failed();
+    }
+  } else if (code == GRAPHICS_EXT_FUNC_CODE && block) {
+    records_add(&s.extensions, code, block + 1, block[0], NULL, 0);
+  }
+  while (block)
+    if (DGifGetExtensionNext(s.gif, &block) == GIF_ERROR)
+      return failed();
+  return 0;
+}
+
+/* Reads records up to the first image's descriptor, keeping its transparent index and
+   its extensions. */
 static int first_image(void) {
   for (;;) {
     GifRecordType type;
@@ -50,9 +82,8 @@ static int first_image(void) {
       return failed();
     if (code == GRAPHICS_EXT_FUNC_CODE && block && block[0] >= 4)
       s.transparent = block[1] & 1 ? block[4] : -1;
-    while (block)
-      if (DGifGetExtensionNext(s.gif, &block) == GIF_ERROR)
-        return failed();
+    if (keep_extension(code, block))
+      return -1;
   }
 }
 
@@ -62,6 +93,7 @@ static void reset(void) {
   if (s.gif)
     DGifCloseFile(s.gif, NULL);
   free(s.canvas);
+  records_free(&s.extensions);
   memset(&s, 0, sizeof s);
   s.transparent = -1;
 }
@@ -129,6 +161,10 @@ const unsigned char* image_transparency(int* size) {
   s.index = (unsigned char)s.transparent;
   *size = 1;
   return &s.index;
+}
+
+const unsigned char* image_metadata(int kind, int* size) {
+  return kind == IMAGE_RECORDS && s.gif ? records_get(&s.extensions, size) : NULL;
 }
 
 const char* image_message(void) {

@@ -2,7 +2,7 @@
    CMYK (Pillow inverts CMYK: Adobe's convention), libjpeg's defaults otherwise (its
    accurate integer IDCT, fancy upsampling). An error, or the data ending early (a
    warning to libjpeg, which would pad the image with grey), returns through a longjmp
-   with libjpeg's message. */
+   with libjpeg's message. Its APPn and COM segments are kept for image_metadata. */
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +13,7 @@
 #include <jpeglib.h>
 
 #include "image.h"
+#include "records.h"
 
 static struct {
   struct jpeg_decompress_struct info;
@@ -20,6 +21,8 @@ static struct {
   jmp_buf jump;
   int ready;
   unsigned char* pixels;
+  records segments; /* image_metadata's, made at its first call */
+  int listed;
   char message[JMSG_LENGTH_MAX];
 } s;
 
@@ -39,6 +42,7 @@ static void reset(void) {
   if (s.ready)
     jpeg_destroy_decompress(&s.info);
   free(s.pixels);
+  records_free(&s.segments);
   memset(&s, 0, sizeof s);
 }
 
@@ -54,6 +58,9 @@ int image_header(const unsigned char* data, size_t size, int* width, int* height
   jpeg_create_decompress(&s.info);
   s.ready = 1;
   jpeg_mem_src(&s.info, data, (unsigned long)size);
+  for (int app = 0; app < 16; app++)
+    jpeg_save_markers(&s.info, JPEG_APP0 + app, 0xFFFF);
+  jpeg_save_markers(&s.info, JPEG_COM, 0xFFFF);
   jpeg_read_header(&s.info, TRUE);
   *width = (int)s.info.image_width;
   *height = (int)s.info.image_height;
@@ -96,6 +103,19 @@ const unsigned char* image_pixels(void) {
     jpeg_read_scanlines(&s.info, rows, n);
   }
   return s.pixels;
+}
+
+const unsigned char* image_metadata(int kind, int* size) {
+  if (kind != IMAGE_RECORDS || !s.ready)
+    return NULL;
+  if (!s.listed) {
+    for (jpeg_saved_marker_ptr m = s.info.marker_list; m; m = m->next)
+      records_add(&s.segments, m->marker, m->data, m->data_length, NULL, 0);
+    if (s.info.progressive_mode)
+      records_add(&s.segments, 0xC2, NULL, 0, NULL, 0);
+    s.listed = 1;
+  }
+  return records_get(&s.segments, size);
 }
 
 const char* image_message(void) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "image.h"
+#include "records.h"
 
 static struct {
   const unsigned char* data;
@@ -16,6 +17,9 @@ static struct {
   int height;
   unsigned char* rows;
   unsigned char trns[256];
+  unsigned char phys[9];
+  records texts; /* image_metadata's, made at its first call */
+  int listed;
   char message[160];
 } s;
 
@@ -80,6 +84,7 @@ static void reset(void) {
   if (s.png)
     png_destroy_read_struct(&s.png, &s.info, NULL);
   free(s.rows);
+  records_free(&s.texts);
   memset(&s, 0, sizeof s);
 }
 
@@ -161,6 +166,63 @@ const unsigned char* image_transparency(int* size) {
     s.trns[2 * i + 1] = (unsigned char)values[i];
   }
   return s.trns;
+}
+
+/* The text chunks as image_metadata lists them. */
+static const unsigned char* texts(int* size) {
+  if (!s.listed) {
+    png_textp text;
+    int n = png_get_text(s.png, s.info, &text, NULL);
+    for (int i = 0; i < n; i++) {
+      const char* key = text[i].key;
+      if (text[i].compression <= PNG_TEXT_COMPRESSION_zTXt) {
+        records_add(&s.texts, 't', key, strlen(key) + 1, text[i].text, text[i].text_length);
+        continue;
+      }
+      records_add(&s.texts, 'i', key, strlen(key) + 1, text[i].lang,
+                  text[i].lang ? strlen(text[i].lang) : 0);
+      records_extend(&s.texts, "", 1);
+      records_extend(&s.texts, text[i].lang_key, text[i].lang_key ? strlen(text[i].lang_key) : 0);
+      records_extend(&s.texts, "", 1);
+      records_extend(&s.texts, text[i].text, text[i].itxt_length);
+    }
+    s.listed = 1;
+  }
+  return records_get(&s.texts, size);
+}
+
+const unsigned char* image_metadata(int kind, int* size) {
+  if (!s.info)
+    return NULL;
+  if (kind == IMAGE_RECORDS)
+    return texts(size);
+  png_uint_32 length = 0;
+  png_bytep data = NULL;
+  if (kind == IMAGE_ICC) {
+    png_charp name;
+    int compression;
+    if (!png_get_iCCP(s.png, s.info, &name, &compression, &data, &length))
+      return NULL;
+  } else if (kind == IMAGE_EXIF) {
+    if (!png_get_eXIf_1(s.png, s.info, &length, &data))
+      return NULL;
+  } else if (kind == IMAGE_PHYS) {
+    png_uint_32 x, y;
+    int unit;
+    if (!png_get_pHYs(s.png, s.info, &x, &y, &unit))
+      return NULL;
+    for (int i = 0; i < 4; i++) {
+      s.phys[i] = (unsigned char)(x >> (24 - 8 * i));
+      s.phys[4 + i] = (unsigned char)(y >> (24 - 8 * i));
+    }
+    s.phys[8] = (unsigned char)unit;
+    data = s.phys;
+    length = sizeof s.phys;
+  }
+  if (!data || length > INT32_MAX)
+    return NULL;
+  *size = (int)length;
+  return data;
 }
 
 const char* image_message(void) {

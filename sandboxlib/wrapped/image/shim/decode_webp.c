@@ -18,6 +18,8 @@ static struct {
   const unsigned char* data;
   size_t len;
   WebPAnimDecoder* decoder;
+  WebPDemuxer* demuxer; /* image_metadata's, made at its first call */
+  unsigned char animation[10];
   uint8_t* still;
   int ready, animated, width, height;
   const char* message;
@@ -27,6 +29,7 @@ static struct {
    runs every image in the same globals. */
 static void reset(void) {
   WebPAnimDecoderDelete(s.decoder);
+  WebPDemuxDelete(s.demuxer);
   WebPFree(s.still);
   memset(&s, 0, sizeof s);
 }
@@ -103,6 +106,58 @@ static const unsigned char* first_frame(void) {
     return NULL;
   }
   return frame;
+}
+
+/* The first chunk named `fourcc`, as Pillow's plugin reads it. */
+static const unsigned char* chunk(const char* fourcc, int* size) {
+  WebPChunkIterator found;
+  if (!WebPDemuxGetChunk(s.demuxer, fourcc, 1, &found))
+    return NULL;
+  const unsigned char* data = found.chunk.bytes;
+  size_t length = found.chunk.size;
+  WebPDemuxReleaseChunkIterator(&found);
+  if (length > INT32_MAX)
+    return NULL;
+  *size = (int)length;
+  return data;
+}
+
+const unsigned char* image_metadata(int kind, int* size) {
+  if (!s.ready)
+    return NULL;
+  if (!s.demuxer) {
+    WebPData whole = {s.data, s.len};
+    if (!(s.demuxer = WebPDemux(&whole)))
+      return NULL;
+  }
+  switch (kind) {
+    case IMAGE_ICC:
+      return chunk("ICCP", size);
+    case IMAGE_EXIF:
+      return chunk("EXIF", size);
+    case IMAGE_XMP:
+      return chunk("XMP ", size);
+    case IMAGE_ANIMATION: {
+      uint32_t loop = WebPDemuxGetI(s.demuxer, WEBP_FF_LOOP_COUNT);
+      uint32_t background = WebPDemuxGetI(s.demuxer, WEBP_FF_BACKGROUND_COLOR);
+      s.animation[0] = (unsigned char)(loop >> 8);
+      s.animation[1] = (unsigned char)loop;
+      WebPIterator first;
+      uint32_t duration = 0;
+      if (WebPDemuxGetFrame(s.demuxer, 1, &first)) {
+        duration = (uint32_t)first.duration;
+        WebPDemuxReleaseIterator(&first);
+      }
+      for (int i = 0; i < 4; i++) {
+        s.animation[2 + i] = (unsigned char)(background >> (24 - 8 * i));
+        s.animation[6 + i] = (unsigned char)(duration >> (24 - 8 * i));
+      }
+      *size = sizeof s.animation;
+      return s.animation;
+    }
+    default:
+      return NULL;
+  }
 }
 
 const char* image_message(void) {

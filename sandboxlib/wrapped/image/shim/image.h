@@ -45,6 +45,33 @@ const unsigned char* image_palette(int* count);
    big-endian), or 1 byte (GIF: the transparent index); NULL if none. */
 const unsigned char* image_transparency(int* size);
 
+/* What image_metadata returns. */
+enum image_metadata {
+  /* A list of records, each its kind (1 byte), the length of its data (4 bytes,
+     big-endian) and the data. JPEG: its APPn and COM segments in file order (the kind
+     their marker's second byte), then 0xC2 and no data if the frame is progressive.
+     GIF: the extensions before the first image, in file order: 0xF9 a graphic
+     control's data, 0xFE a comment's sub-blocks joined, 0xFF an application's: where
+     its first sub-block ends in the file (4 bytes), that sub-block's length (1 byte),
+     the sub-block and the second sub-block if there is one. PNG: its text chunks
+     before the pixels: 0x74 a tEXt's or zTXt's keyword, a 0 byte and its text
+     (inflated), 0x69 an iTXt's keyword, language tag, translated keyword and text,
+     0-separated. */
+  IMAGE_RECORDS = 1,
+  IMAGE_ICC,       /* PNG's and WebP's ICC profile (PNG's inflated) */
+  IMAGE_EXIF,      /* PNG's eXIf chunk, WebP's EXIF chunk */
+  IMAGE_XMP,       /* WebP's XMP chunk */
+  IMAGE_PHYS,      /* PNG's pHYs chunk: pixels per unit in x and y (4 bytes each,
+                      big-endian) and the unit (1 byte) */
+  IMAGE_ANIMATION, /* WebP: the loop count (2 bytes), background colour (4 bytes,
+                      A R G B) and first frame's duration (4 bytes), big-endian, as its
+                      demuxer reads them */
+};
+
+/* The header's metadata of `kind`, `*size` bytes; NULL if the image has none (or its
+   format never has that kind). */
+const unsigned char* image_metadata(int kind, int* size);
+
 /* Why the last call failed. */
 const char* image_message(void);
 
