@@ -181,9 +181,10 @@ def test_a_timeout_needs_interruptible_calls() -> None:
         Limits(timeout=1.0, interruptible=False)
 
 
-# hooks.h's SBX_METER guarding a loop's back-edge, as translate.py writes it, with a
-# stand-in sbx.h: every check fires, and sbx_attend returns (as it does for an interrupt()
-# meant for an earlier call, one that arrives after that call ended).
+# hooks.h's SBX_METER guarding a loop's back-edge, as translate.py writes it (the clock
+# pointer read once, as a function's prologue does), with a stand-in sbx.h: every check
+# fires, and sbx_attend returns (as it does for an interrupt() meant for an earlier call,
+# one that arrives after that call ended).
 STAND_IN_SBX_H = """
 #include <stdint.h>
 typedef uint64_t u64;
@@ -199,6 +200,7 @@ LOOP_OF_FIVE = """
 int main(void) {
   uint64_t clock = 1;
   sbx_state state = {1 << 20, &clock, 0}, *instance = &state;
+  SBX_CLOCK;
   int n = 0;
 var_L1:
   n++;
