@@ -124,6 +124,27 @@ def test_ctrl_c_is_for_the_main_thread(isolating_backend: str) -> None:
     assert out == ["main: KeyboardInterrupt", "worker still running", "worker interrupted"], out
 
 
+SIGINT_AFTER_A_CALL_ON_ANOTHER_THREAD = CHILD_PRELUDE + """
+sb = lib.sandbox(backend, limits=limits)
+worker = threading.Thread(target=lambda: print("worker", plain(sb.hostile_ok(1))))
+worker.start()
+worker.join()
+threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+try:
+    sb.hostile_spin()  # forever, unless stopped
+except KeyboardInterrupt:
+    print("main: KeyboardInterrupt")
+"""
+
+
+def test_each_call_checks_its_own_thread_clock(isolating_backend: str) -> None:
+    """Compiled code reads the pointer to its call's clock once per function (hooks.h's
+    SBX_CLOCK): a sandbox's call on the main thread, after one on another thread, still
+    stops for Ctrl-C (the main thread's clock is the call's, not the last call's)."""
+    out = _child(SIGINT_AFTER_A_CALL_ON_ANOTHER_THREAD, isolating_backend)
+    assert out == ["worker 2", "main: KeyboardInterrupt"], out
+
+
 def test_interrupt_from_another_thread(isolating_backend: str) -> None:
     lib = hostile_library()
     sb = lib.sandbox(isolating_backend)
@@ -181,9 +202,10 @@ def test_a_timeout_needs_interruptible_calls() -> None:
         Limits(timeout=1.0, interruptible=False)
 
 
-# hooks.h's SBX_METER guarding a loop's back-edge, as translate.py writes it, with a
-# stand-in sbx.h: every check fires, and sbx_attend returns (as it does for an interrupt()
-# meant for an earlier call, one that arrives after that call ended).
+# hooks.h's SBX_METER guarding a loop's back-edge, as translate.py writes it (the clock
+# pointer read once, as a function's prologue does), with a stand-in sbx.h: every check
+# fires, and sbx_attend returns (as it does for an interrupt() meant for an earlier call,
+# one that arrives after that call ended).
 STAND_IN_SBX_H = """
 #include <stdint.h>
 typedef uint64_t u64;
@@ -199,6 +221,7 @@ LOOP_OF_FIVE = """
 int main(void) {
   uint64_t clock = 1;
   sbx_state state = {1 << 20, &clock, 0}, *instance = &state;
+  SBX_CLOCK;
   int n = 0;
 var_L1:
   n++;

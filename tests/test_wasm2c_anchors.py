@@ -18,6 +18,7 @@ from sandboxlib.backends.wasm2c._csrc import CSRC, SHARED_HEADERS, TRAPS, read_t
 from sandboxlib.backends.wasm2c.prologues import PROLOGUE, place_prologues, prologue
 from sandboxlib.backends.wasm2c.translate import (ACCESS_WIDTHS, EXPORT, HOOKS_ANCHOR,
                                                   HOOKS_INCLUDE, IMPORT, METER, METER_AT,
+                                                  TAILCALLEE_AT, TAILCALLEE_CLOCK,
                                                   TRAMPOLINE_AT, check_accesses_in_place,
                                                   insert_hooks, run_wasm2c, translate)
 from sandboxlib.toolchain.moduleshape import ModuleShape, check_module
@@ -160,7 +161,12 @@ def test_the_meter_goes_in_every_tail_call_trampoline(name: str, tmp_path: Path)
     source = run_wasm2c(wasm, tmp_path)
     rounds = source.count("while (next->fn)")
     assert rounds and source.count(TRAMPOLINE_AT) == rounds
-    assert insert_hooks(source, wasm).count(f"while (next->fn) {{ {METER}next->fn(") == rounds
+    hooked = insert_hooks(source, wasm)
+    assert hooked.count(f"while (next->fn) {{ {METER}next->fn(") == rounds
+    # each tail callee (no prologue) declares the clock pointer its meters read
+    callees = len(re.findall(r"^(?:static )?void wasm_tailcall_\w+\(.*\) \{$", source, re.M))
+    assert callees and source.count(TAILCALLEE_AT) == callees
+    assert hooked.count(TAILCALLEE_AT + TAILCALLEE_CLOCK) == callees
 
 
 def test_the_header_names_every_export_and_import(translated: Translated) -> None:

@@ -53,6 +53,10 @@ METER_AT = "goto var_L"
 METER = "SBX_METER "
 # wasm2c runs tail calls (return_call) in a trampoline loop: each round gets the meter.
 TRAMPOLINE_AT = "while (next->fn) { next->fn("
+# A tail callee (wasm_tailcall_*, a function's form when return_call reaches it) has no
+# prologue: its meters read the clock pointer that hooks.h's SBX_CLOCK declares here.
+TAILCALLEE_AT = f"  w2c_{MODULE_NAME}* instance = *instance_ptr;\n"
+TAILCALLEE_CLOCK = "  SBX_CLOCK;\n"
 # the code of these passes is part of the translation's key
 PASSES = tuple(Path(__file__).with_name(n) for n in ("checks.py", "prologues.py"))
 # Each load and store goes through hooks.h's SBX_CHECKED, which checks its bounds where
@@ -132,8 +136,8 @@ def translate(wasm: Path) -> Translation:
     data = wasm.read_bytes()
     h = hashlib.sha256(data)
     for part in (wabt().wabt_version(), HOOKS_ANCHOR, HOOKS_INCLUDE, METER_AT, METER,
-                 TRAMPOLINE_AT, *wasm2c_flags(data), _ACCESS.pattern,
-                 repr(sorted(ACCESS_WIDTHS.items())), _BULK.pattern,
+                 TRAMPOLINE_AT, TAILCALLEE_AT, TAILCALLEE_CLOCK, *wasm2c_flags(data),
+                 _ACCESS.pattern, repr(sorted(ACCESS_WIDTHS.items())), _BULK.pattern,
                  *(p.read_text() for p in PASSES)):
         h.update(b"\0" + part.encode())
     return read_header(build_entry("wasm2c-src", h.hexdigest()[:32], "module.h",
@@ -162,6 +166,7 @@ def insert_hooks(source: str, wasm: Path) -> str:
     at = source.index(HOOKS_ANCHOR)
     code = check_accesses_in_place(merge_checks(place_prologues(source[at:]), ACCESS_WIDTHS))
     code = code.replace(TRAMPOLINE_AT, TRAMPOLINE_AT.replace("{ ", "{ " + METER))
+    code = code.replace(TAILCALLEE_AT, TAILCALLEE_AT + TAILCALLEE_CLOCK)
     return source[:at] + HOOKS_INCLUDE + code.replace(METER_AT, METER + METER_AT)
 
 

@@ -24,17 +24,26 @@
 
 /* SBX_METER is the head of the statement it guards (a loop's `goto`, a prologue's
    `{}`), which runs whether or not the check fired: sbx_attend either traps or returns
-   (an interrupt() meant for an earlier call), and then the statement must still run. */
+   (an interrupt() meant for an earlier call), and then the statement must still run.
+   A call's clock is fixed from its outermost entry (runtime.c's sbx_enter) until it
+   returns, so a function reads the pointer to it once (SBX_CLOCK: in its prologue, or
+   where translate.py puts it in a tail callee) and each check loads only the clock and
+   the deadline (bzip2's decompression ran 3.6% fewer instructions than with the
+   pointer loaded at every check). */
+#if SBX_METERED
+#define SBX_CLOCK const volatile uint64_t* const sbx_clock_ = SBX_STATE(instance)->clock
+#else
+#define SBX_CLOCK (void)0
+#endif
 #if SBX_METERED == 1
-#define SBX_METER                                                            \
-  if (UNLIKELY(--SBX_STATE(instance)->fuel < 0 ||                            \
-               *SBX_STATE(instance)->clock >= SBX_STATE(instance)->deadline) \
-          ? (sbx_attend(SBX_STATE(instance)), 1)                             \
+#define SBX_METER                                                                               \
+  if (UNLIKELY(--SBX_STATE(instance)->fuel < 0 || *sbx_clock_ >= SBX_STATE(instance)->deadline) \
+          ? (sbx_attend(SBX_STATE(instance)), 1)                                                \
           : 1)
 #elif SBX_METERED == 2
-#define SBX_METER                                                            \
-  if (UNLIKELY(*SBX_STATE(instance)->clock >= SBX_STATE(instance)->deadline) \
-          ? (sbx_attend(SBX_STATE(instance)), 1)                             \
+#define SBX_METER                                            \
+  if (UNLIKELY(*sbx_clock_ >= SBX_STATE(instance)->deadline) \
+          ? (sbx_attend(SBX_STATE(instance)), 1)             \
           : 1)
 #else
 #define SBX_METER
@@ -84,6 +93,7 @@
    or the build spends fuel on every call (prologues.py decides which a function needs;
    the constants fold). */
 #define SBX_PROLOGUE(stack, stop)                                         \
+  SBX_CLOCK;                                                              \
   do {                                                                    \
     if ((stack) && UNLIKELY(SBX_SP() < SBX_STATE(instance)->stack_limit)) \
       sbx_trap_in((wasm_rt_trap_t)SBX_TRAP_STACK, __func__);              \
