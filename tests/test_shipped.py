@@ -4,8 +4,10 @@ Real packages, generated from tests/golden/tiny.c (compiled once, then cached)."
 
 from __future__ import annotations
 
+import fnmatch
 import shutil
-from pathlib import Path
+import tomllib
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -135,3 +137,34 @@ def test_a_drop_ins_shipped_package_carries_the_licences_of_its_sources(name: st
     for file in found.values():
         text = file.read_text(errors="replace").lower()
         assert "copyright" in text or "license" in text, file
+
+
+DATA_FOLDERS = ["wrapped/*/shim", "wrapped/*/config", "toolchain/x86_intrinsics",
+                "toolchain/sjlj", "backends/wasm2c/csrc"]
+
+
+def _package_data() -> list[str]:
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        return list(tomllib.load(f)["tool"]["setuptools"]["package-data"]["sandboxlib"])
+
+
+def _covered(path: PurePosixPath, patterns: list[str]) -> bool:
+    """Whether setuptools' package-data glob (``*`` within one folder) takes ``path``."""
+    return any(len(p.parts) == len(path.parts)
+               and all(fnmatch.fnmatchcase(a, b) for a, b in zip(path.parts, p.parts))
+               for p in map(PurePosixPath, patterns))
+
+
+@pytest.mark.quick
+def test_every_file_the_builds_read_is_in_the_wheel() -> None:
+    """The C, headers and specs the drop-ins and the toolchain build from (a shim's
+    subfolder too) are package data: a wheel without one fails to build its drop-ins."""
+    package = ROOT / "sandboxlib"
+    files = sorted({f for folder in DATA_FOLDERS for d in package.glob(folder)
+                    for f in d.rglob("*") if f.is_file() and f.suffix in (".c", ".h")}
+                   | set(package.glob("wrapped/*/*.toml")))
+    assert len(files) > 50
+    patterns = _package_data()
+    missing = [str(f.relative_to(package)) for f in files
+               if not _covered(PurePosixPath(f.relative_to(package).as_posix()), patterns)]
+    assert not missing, f"not package data (pyproject.toml): {missing}"
