@@ -47,6 +47,7 @@ def loaded_from(spec: Path) -> Path:
     module = load_generated(spec)
     with module.sandbox("wasmtime") as lib:
         assert lib.tiny_add(2, 3).verify_in({5}) == 5
+    assert module.__file__ is not None
     return Path(module.__file__).parent
 
 

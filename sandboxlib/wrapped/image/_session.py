@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImagePalette
 
-from sandboxlib import Limits
+from sandboxlib import Limits, TaintedPtr
 
 from ._errors import ImageError, NotAnImageError
 from ._formats import Format, Layout
@@ -22,6 +22,12 @@ if TYPE_CHECKING:  # (reading a class of them loads that format's generated pack
 MAX_SIDE = (1 << 31) - 1  # the decoders' ints
 HEADROOM = 64 << 20       # the decoders' own allocations beside the pixels (and the file)
 MAX_MEMORY = 4 << 30      # wasm32's address space
+
+
+def _copy_out(pointer: TaintedPtr, n: int, what: str) -> bytes:
+    """The ``n`` bytes at ``pointer`` (none when ``n`` is 0), bounds-checked and copied
+    out once."""
+    return pointer.copy_and_verify(n, lambda got: len(got) == n, what) if n else b""
 
 
 @functools.cache
@@ -98,10 +104,7 @@ class Session:
         pointer, size = self._lib.helpers.image_metadata(kind)
         if pointer.is_null():
             return None
-        n = size.verify_range(0, self._most)
-        if n == 0:
-            return b""
-        return pointer.copy_and_verify(n, lambda got: len(got) == n, "the metadata")
+        return _copy_out(pointer, size.verify_range(0, self._most), "the metadata")
 
     def _palette(self) -> ImagePalette.ImagePalette | None:
         """The palette of a palette image (a GIF without one, or with a grey ramp for
@@ -112,7 +115,7 @@ class Session:
         if pointer.is_null() and self.format == "PNG":
             raise ImageError("the PNG palette image has no palette")
         n = count.verify_range(1, 256) * 3 if not pointer.is_null() else 0
-        raw = pointer.copy_and_verify(n, lambda b: len(b) == n, "the palette") if n else b""
+        raw = _copy_out(pointer, n, "the palette")
         if self.format == "GIF" and all(raw[i:i + 3] == bytes([i // 3] * 3)
                                         for i in range(0, n, 3)):
             self.layout = self.layout._replace(mode="L", rawmode="L")
@@ -126,7 +129,7 @@ class Session:
         if pointer.is_null():
             return {}
         n = size.verify_range(1, 256)
-        raw = pointer.copy_and_verify(n, lambda b: len(b) == n, "the transparency")
+        raw = _copy_out(pointer, n, "the transparency")
         if self.format == "GIF":
             return {"transparency": raw[0]}
         if self.layout.rawmode.startswith("P"):  # one transparent entry: its index
