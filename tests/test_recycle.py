@@ -317,3 +317,41 @@ def test_pages_the_tenant_filled_with_bulk_memory_are_wiped(backend_name: str) -
     proc = subprocess.run([sys.executable, "-c", FILLED_BY_THE_TENANT, backend_name],
                           capture_output=True, text=True, cwd=Path(__file__).parent, timeout=300)
     assert proc.returncode == 0 and proc.stdout.strip() == "clean", proc.stderr
+
+
+LARGE_TENANT = """
+import sys
+from libs import hostile_library
+from sandboxlib import Limits, _slab
+lib, limits = hostile_library(), Limits(memory_bytes=48 << 20)
+secret = b"sandboxlib-secret-" * 64
+first = lib.sandbox(sys.argv[1], limits=limits)
+base, initial = first._instance.memory.region()[0], first.memory.size
+blocks = [first.alloc(6 << 20) for _ in range(4)]  # 24 MiB: past a chunk and the budget
+for block in blocks:
+    block.write(secret * ((6 << 20) // len(secret)))
+grown = first.memory.size
+first.close()
+del first, blocks, block
+kept = _slab.stats()["kept_bytes"]
+assert 4 << 20 < kept <= 16 << 20, f"the slot kept {kept} bytes resident"
+second = lib.sandbox(sys.argv[1], limits=limits)
+assert second._instance.memory.region()[0] == base
+assert second.memory.size == initial
+while second.memory.size < grown:
+    second.alloc(1 << 20)
+image = second.memory.read(1, grown - 1)
+assert secret[:18] not in image, "the old tenant's bytes are back"
+print("clean")
+"""
+
+
+@pytest.mark.parametrize("backend_name", SLABS)
+def test_a_large_tenant_leaves_a_slot_whose_kept_and_discarded_pages_read_zero(
+        backend_name: str) -> None:
+    """A tenant that wrote 24 MiB (an image's pixels) leaves its slot with more pages
+    resident than one chunk of page states covers, up to the slot's budget, zeroed in
+    place, and the rest discarded: the next sandbox reads none of it anywhere."""
+    proc = subprocess.run([sys.executable, "-c", LARGE_TENANT, backend_name],
+                          capture_output=True, text=True, cwd=Path(__file__).parent, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.strip() == "clean", proc.stderr
