@@ -34,6 +34,7 @@
 #define MAX_SLAB_BYTES ((size_t)1 << 40)
 #define MAX_CLASSES 16                /* slot sizes with slabs; others are mapped one by one */
 #define CHUNK ((size_t)4 << 20)       /* bytes whose page states are read at once */
+#define SCAN_LIMIT ((size_t)64 << 20) /* bytes whose page states are read, at most */
 #define KEEP_SLOT ((size_t)16 << 20)  /* resident bytes one free slot keeps, at most */
 #define KEEP_TOTAL ((size_t)64 << 20) /* resident bytes all free slots keep, at most */
 
@@ -246,13 +247,14 @@ static int wipe_pages(uint8_t* slot, size_t pages, size_t page, const unsigned c
 
 /* Make the first `used` bytes of `slot` read as zeros, keeping at most `budget` bytes
    of its resident pages (zeroed in place) and discarding the others: the bytes kept,
-   or -1 on failure. Page states are read a chunk at a time until the budget is spent;
-   what lies past that is discarded in one call. */
+   or -1 on failure. Page states are read a chunk at a time until the budget is spent
+   or SCAN_LIMIT is read (a sparse memory of gigabytes costs no long scan); what lies
+   past that is discarded in one call. */
 static ssize_t wipe(uint8_t* slot, size_t used, size_t budget) {
   unsigned char state[CHUNK / 4096]; /* on the stack too (see page_states) */
   size_t page = (size_t)sysconf(_SC_PAGESIZE), kept = 0, done = 0;
   if (page >= 4096 && used % page == 0)
-    while (done < used && kept + page <= budget) {
+    while (done < used && done < SCAN_LIMIT && kept + page <= budget) {
       size_t bytes = used - done < CHUNK ? used - done : CHUNK;
       if (page_states(slot + done, bytes / page, page, state) != 0)
         break;

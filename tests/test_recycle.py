@@ -355,3 +355,40 @@ def test_a_large_tenant_leaves_a_slot_whose_kept_and_discarded_pages_read_zero(
     proc = subprocess.run([sys.executable, "-c", LARGE_TENANT, backend_name],
                           capture_output=True, text=True, cwd=Path(__file__).parent, timeout=300)
     assert proc.returncode == 0 and proc.stdout.strip() == "clean", proc.stderr
+
+
+SPARSE_TENANT = """
+import sys
+from libs import hostile_library
+from sandboxlib import Limits, _slab
+lib, limits = hostile_library(), Limits(memory_bytes=96 << 20)
+secret = b"sandboxlib-secret-" * 64
+first = lib.sandbox(sys.argv[1], limits=limits)
+base = first._instance.memory.region()[0]
+blocks = []
+while first.memory.size < 72 << 20:  # grown, written only past the pages a wipe scans
+    blocks.append(first.alloc(4 << 20))
+grown = first.memory.size
+for at in (66 << 20, grown - len(secret)):
+    first.memory.write(at, secret)
+first.close()
+del first, blocks
+second = lib.sandbox(sys.argv[1], limits=limits)
+assert second._instance.memory.region()[0] == base
+while second.memory.size < grown:
+    second.alloc(4 << 20)
+image = second.memory.read(1, grown - 1)
+assert secret[:18] not in image, "the old tenant's bytes are back"
+print("clean")
+"""
+
+
+@pytest.mark.parametrize("backend_name", SLABS)
+def test_pages_past_the_scanned_part_of_a_sparse_memory_are_discarded(
+        backend_name: str) -> None:
+    """A tenant that grew its memory to 72 MiB and wrote only near its end leaves
+    nothing there: the wipe reads the page states of the first 64 MiB only and
+    discards everything past them."""
+    proc = subprocess.run([sys.executable, "-c", SPARSE_TENANT, backend_name],
+                          capture_output=True, text=True, cwd=Path(__file__).parent, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.strip() == "clean", proc.stderr
