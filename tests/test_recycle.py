@@ -179,6 +179,14 @@ def test_a_sandbox_cannot_reach_the_next_slot(hostile_lib: Library, backend: str
                 low.hostile_read_far(address)
 
 
+def assert_clean_in_a_child(script: str, *args: str) -> None:
+    """Run ``script`` in a child process (the budget of resident pages is the
+    process's) and check that it printed "clean"."""
+    proc = subprocess.run([sys.executable, "-c", script, *args], capture_output=True,
+                          text=True, cwd=Path(__file__).parent, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.strip() == "clean", proc.stderr
+
+
 WIPE_WITHOUT_PAGEMAP = """
 import os, resource
 from libs import hostile_library
@@ -201,9 +209,7 @@ print("clean")
 
 
 def test_the_wipe_without_pagemap_falls_back_to_mincore() -> None:
-    proc = subprocess.run([sys.executable, "-c", WIPE_WITHOUT_PAGEMAP], capture_output=True,
-                          text=True, cwd=Path(__file__).parent, timeout=120)
-    assert proc.returncode == 0 and proc.stdout.strip() == "clean", proc.stderr
+    assert_clean_in_a_child(WIPE_WITHOUT_PAGEMAP)
 
 
 KEPT_RESIDENT = """
@@ -261,9 +267,7 @@ print("clean")
 def test_pages_only_read_are_not_kept(backend_name: str) -> None:
     """A page the tenant only read maps the shared zero page: the wipe lets it go
     instead of keeping it (it would be scanned at every later wipe of the slot)."""
-    proc = subprocess.run([sys.executable, "-c", ONLY_READ, backend_name],
-                          capture_output=True, text=True, cwd=Path(__file__).parent, timeout=300)
-    assert proc.returncode == 0 and proc.stdout.strip() == "clean", proc.stderr
+    assert_clean_in_a_child(ONLY_READ, backend_name)
 
 
 @pytest.mark.parametrize("backend_name", SLABS)
@@ -273,9 +277,7 @@ def test_a_slot_recycled_with_its_pages_resident_reads_zero_where_its_tenant_wro
     its pages resident for the next sandbox, zeroed in place: nothing the tenant wrote
     is readable, in the initial pages or past them once the memory grows again. In a
     child process: the budget of resident pages is the process's."""
-    proc = subprocess.run([sys.executable, "-c", KEPT_RESIDENT, backend_name],
-                          capture_output=True, text=True, cwd=Path(__file__).parent, timeout=300)
-    assert proc.returncode == 0 and proc.stdout.strip() == "clean", proc.stderr
+    assert_clean_in_a_child(KEPT_RESIDENT, backend_name)
 
 
 FILLED_BY_THE_TENANT = """
@@ -314,9 +316,7 @@ def test_pages_the_tenant_filled_with_bulk_memory_are_wiped(backend_name: str) -
     """What the tenant wrote with ``memory.fill`` (its memset), pages it wrote and zeroed
     again, and a page the host wrote after reading it are gone from the slot kept
     resident for the next sandbox."""
-    proc = subprocess.run([sys.executable, "-c", FILLED_BY_THE_TENANT, backend_name],
-                          capture_output=True, text=True, cwd=Path(__file__).parent, timeout=300)
-    assert proc.returncode == 0 and proc.stdout.strip() == "clean", proc.stderr
+    assert_clean_in_a_child(FILLED_BY_THE_TENANT, backend_name)
 
 
 LARGE_TENANT = """
@@ -352,9 +352,7 @@ def test_a_large_tenant_leaves_a_slot_whose_kept_and_discarded_pages_read_zero(
     """A tenant that wrote 24 MiB (an image's pixels) leaves its slot with more pages
     resident than one chunk of page states covers, up to the slot's budget, zeroed in
     place, and the rest discarded: the next sandbox reads none of it anywhere."""
-    proc = subprocess.run([sys.executable, "-c", LARGE_TENANT, backend_name],
-                          capture_output=True, text=True, cwd=Path(__file__).parent, timeout=300)
-    assert proc.returncode == 0 and proc.stdout.strip() == "clean", proc.stderr
+    assert_clean_in_a_child(LARGE_TENANT, backend_name)
 
 
 SPARSE_TENANT = """
@@ -389,6 +387,4 @@ def test_pages_past_the_scanned_part_of_a_sparse_memory_are_discarded(
     """A tenant that grew its memory to 72 MiB and wrote only near its end leaves
     nothing there: the wipe reads the page states of the first 64 MiB only and
     discards everything past them."""
-    proc = subprocess.run([sys.executable, "-c", SPARSE_TENANT, backend_name],
-                          capture_output=True, text=True, cwd=Path(__file__).parent, timeout=300)
-    assert proc.returncode == 0 and proc.stdout.strip() == "clean", proc.stderr
+    assert_clean_in_a_child(SPARSE_TENANT, backend_name)
