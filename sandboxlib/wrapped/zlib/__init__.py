@@ -115,7 +115,7 @@ def compress(data: ReadableBuffer, /, level: int = Z_DEFAULT_COMPRESSION,
         code = stream.end(True)
         if code != Z_OK:
             raise zlib_error(code, "while finishing compression", stream.message())
-        return bytes(out.data)
+        return out.result()
 
 
 def decompress(data: ReadableBuffer, /, wbits: int = MAX_WBITS, bufsize: int = DEF_BUF_SIZE,
@@ -155,7 +155,7 @@ def decompress(data: ReadableBuffer, /, wbits: int = MAX_WBITS, bufsize: int = D
         code = stream.end(False)
         if code != Z_OK:
             raise zlib_error(code, "while finishing decompression", stream.message())
-        return bytes(out.data)
+        return out.result()
 
 
 def _checksum(name: str, data: ReadableBuffer, value: int, backend: str | None) -> int:

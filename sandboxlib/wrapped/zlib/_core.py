@@ -263,7 +263,7 @@ class Stream:
         self.pos += given_in - left_in
         self.avail_in = left_in
         if left_out < room:
-            out.take(self.memory.view(next_out, room - left_out))
+            out.take(self.memory.read(next_out, room - left_out))
         return code
 
     def deflate_init(self, level: int, method: int, wbits: int, mem_level: int,

@@ -15,12 +15,15 @@ BLOCKS = (32 * _KB, 64 * _KB, 256 * _KB, 1 * _MB, 4 * _MB, 8 * _MB, 16 * _MB, 16
 class Output:
     """CPython's block output buffer, so zlib sees the same ``avail_out`` at every call
     as under CPython (level 0 output depends on it); each block lives in sandbox
-    memory and is copied out as it fills. ``limit`` caps the total: the last block is
-    cut to one byte past it, and producing that byte raises ``LimitExceeded``."""
+    memory, what a call wrote to it is copied out as one piece, and ``result()`` joins
+    the pieces (one copy more, none for a single piece, as CPython's joined blocks).
+    ``limit`` caps the total: the last block is cut to one byte past it, and producing
+    that byte raises ``LimitExceeded``."""
 
     def __init__(self, first: int, max_length: int = -1, limit: int | None = None,
                  over: str = "") -> None:
-        self.data = bytearray()
+        self.pieces: list[bytes] = []
+        self.length = 0  # bytes taken
         self.blocks = 1
         self.allocated = first
         self.max_length = max_length
@@ -37,7 +40,7 @@ class Output:
 
     def _cut(self, size: int) -> int:
         if self.limit is not None:
-            size = min(size, self.limit - len(self.data) + 1)
+            size = min(size, self.limit - self.length + 1)
         return size
 
     @property
@@ -53,11 +56,16 @@ class Output:
         self.used = 0
         self.size = self._cut(size)
 
-    def take(self, produced: memoryview) -> None:
-        self.data += produced
+    def take(self, produced: bytes) -> None:
+        self.pieces.append(produced)
+        self.length += len(produced)
         self.used += len(produced)
-        if self.limit is not None and len(self.data) > self.limit:
+        if self.limit is not None and self.length > self.limit:
             raise LimitExceeded(self.over)
+
+    def result(self) -> bytes:
+        """Everything taken, in order."""
+        return b"".join(self.pieces)
 
 
 def output_bound(total_in: int, calls: int) -> int:

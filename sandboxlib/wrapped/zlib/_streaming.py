@@ -4,8 +4,7 @@ across calls, in a sandbox of its own (shared with its copies)."""
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterator
-from contextlib import contextmanager
+from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
 
 from sandboxlib import SandboxError, UnknownBackendError
@@ -49,23 +48,9 @@ class _Streaming:
                 raise
             raise error(f"cannot start a zlib stream: {exc}") from exc
 
-    @contextmanager
-    def _use(self, what: str) -> Iterator[Stream | None]:
+    def _use(self, what: str) -> _Using:
         """The live stream (None once ended), locked; failures break the object."""
-        with self._lock:
-            if self._broken is not None:
-                raise error(f"this {type(self).__name__} object cannot be used: {self._broken}")
-            stream = self._stream
-            try:
-                yield stream
-            except LimitExceeded as exc:
-                self._break(str(exc), discard=False)
-                raise
-            except error:
-                raise
-            except SandboxError as exc:
-                self._break(f"its sandbox failed while {what} ({exc})", discard=True)
-                raise error(f"zlib sandbox failed while {what}: {exc}") from exc
+        return _Using(self, what)
 
     def interrupt(self) -> bool:
         """Stop this object's running call from another thread (an asyncio server
@@ -133,6 +118,36 @@ class _Streaming:
             pass
 
 
+class _Using:
+    """``_Streaming._use``: a class, not a generator, since every call of a stream
+    (three per fresh request) enters one."""
+
+    __slots__ = ("_owner", "_what")
+
+    def __init__(self, owner: _Streaming, what: str) -> None:
+        self._owner, self._what = owner, what
+
+    def __enter__(self) -> Stream | None:
+        owner = self._owner
+        owner._lock.acquire()
+        if owner._broken is not None:
+            owner._lock.release()
+            raise error(f"this {type(owner).__name__} object cannot be used: {owner._broken}")
+        return owner._stream
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        owner, what = self._owner, self._what
+        try:
+            if isinstance(exc, LimitExceeded):
+                owner._break(str(exc), discard=False)
+            elif isinstance(exc, SandboxError) and not isinstance(exc, error):
+                owner._break(f"its sandbox failed while {what} ({exc})", discard=True)
+                raise error(f"zlib sandbox failed while {what}: {exc}") from exc
+        finally:
+            owner._lock.release()
+
+
 class Compress(_Streaming):
     """A compressor (``compressobj()``), as ``zlib.Compress``."""
 
@@ -146,7 +161,10 @@ class Compress(_Streaming):
         if dictionary is not None and len(dictionary) > _core.UINT_MAX:
             raise OverflowError("zdict length does not fit in an unsigned int")
         key = ("deflate", *args)
-        super().__init__(self._start(backend, key))
+        started = self._start(backend, key)
+        super().__init__(started)
+        if started.ready and dictionary is None:
+            return  # started from the warm snapshot, no dictionary to set: nothing to call
         try:
             with self._use("creating a compression object") as stream:
                 assert stream is not None
@@ -194,8 +212,8 @@ class Compress(_Streaming):
                 insist(stream.avail_in == 0, "deflate left input with output room")
                 if stream.unarranged == 0:
                     break
-            self._total_out += len(out.data)
-            return bytes(out.data)
+            self._total_out += out.length
+            return out.result()
 
     def flush(self, mode: int = Z_FINISH, /) -> bytes:
         """Flush with ``mode``; after Z_FINISH the object cannot be used again."""
@@ -208,7 +226,7 @@ class Compress(_Streaming):
             out = self._out(0)
             stream.feed(memoryview(b""))
             code = self._deflate(stream, mode, out, "while flushing")
-            self._total_out += len(out.data)
+            self._total_out += out.length
             if code == Z_STREAM_END and mode == Z_FINISH:
                 code = stream.end(True)
                 if code != Z_OK:
@@ -216,7 +234,7 @@ class Compress(_Streaming):
                 self._finish()
             elif code not in (Z_OK, Z_BUF_ERROR):
                 raise zlib_error(code, "while flushing", stream.message())
-            return bytes(out.data)
+            return out.result()
 
     def copy(self) -> Compress:
         """A copy of the compressor's state (sharing its sandbox)."""
@@ -252,7 +270,10 @@ class Decompress(_Streaming):
         if self._zdict is not None and len(self._zdict) > _core.UINT_MAX:
             raise OverflowError("zdict length does not fit in an unsigned int")
         key = ("inflate", wbits)
-        super().__init__(self._start(backend, key))
+        started = self._start(backend, key)
+        super().__init__(started)
+        if started.ready and (self._zdict is None or wbits >= 0):
+            return  # started from the warm snapshot, no dictionary to set: nothing to call
         try:
             with self._use("creating a decompression object") as stream:
                 assert stream is not None
@@ -319,12 +340,12 @@ class Decompress(_Streaming):
             stream.feed(view)
             code = self._inflate(stream, out, max_length)
             self._save(stream, view, code)
-            self._produced += len(out.data)
+            self._produced += out.length
             if code == Z_STREAM_END:
                 self._eof = True
             elif code not in (Z_OK, Z_BUF_ERROR):
                 raise zlib_error(code, "while decompressing data", stream.message())
-            return bytes(out.data)
+            return out.result()
 
     def _inflate(self, stream: Stream, out: Output, max_length: int) -> int:
         """CPython's decompress loop; returns the last code (its ``goto save``)."""
@@ -333,7 +354,7 @@ class Decompress(_Streaming):
             stream.arrange()
             while True:
                 if out.avail == 0:
-                    if len(out.data) == max_length:
+                    if out.length == max_length:
                         return code
                     out.grow()
                 code = stream.call(False, Z_SYNC_FLUSH, out)
@@ -371,11 +392,11 @@ class Decompress(_Streaming):
                 if code == Z_STREAM_END or stream.unarranged == 0:
                     break
             self._save(stream, data, code)
-            self._produced += len(out.data)
+            self._produced += out.length
             if code == Z_STREAM_END:
                 self._eof = True
                 self._end(stream)
-            return bytes(out.data)
+            return out.result()
 
     def _end(self, stream: Stream) -> None:
         """inflateEnd, after the end of the stream."""
