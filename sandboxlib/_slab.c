@@ -33,8 +33,8 @@
 #define MAX_SLAB_SLOTS 4096
 #define MAX_SLAB_BYTES ((size_t)1 << 40)
 #define MAX_CLASSES 16                /* slot sizes with slabs; others are mapped one by one */
-#define SCRUB_LIMIT ((size_t)4 << 20) /* slots wiped page by page, at most */
-#define KEEP_SLOT ((size_t)1 << 20)   /* resident bytes one free slot keeps, at most */
+#define SCRUB_LIMIT ((size_t)8 << 20) /* slots wiped page by page, at most */
+#define KEEP_SLOT ((size_t)4 << 20)   /* resident bytes one free slot keeps, at most */
 #define KEEP_TOTAL ((size_t)32 << 20) /* resident bytes all free slots keep, at most */
 
 typedef struct {
@@ -165,7 +165,7 @@ static int pagemap_fd = -2; /* /proc/self/pagemap; -2 not opened yet, -1 unavail
    discarded: zero already), else from mincore (not resident may mean swapped out:
    discard). */
 static int page_states(uint8_t* slot, size_t pages, size_t page, unsigned char* state) {
-  uint64_t entry[SCRUB_LIMIT / 4096]; /* 8 KiB of stack: a thread-local array costs a call
+  uint64_t entry[SCRUB_LIMIT / 4096]; /* 16 KiB of stack: a thread-local array costs a call
                                          to the loader's __tls_get_addr at every use */
   int fd = __atomic_load_n(&pagemap_fd, __ATOMIC_ACQUIRE);
   if (fd == -2) {
