@@ -220,8 +220,9 @@ lib, limits = hostile_library(), Limits(memory_bytes=(12 << 20) + (5 << 16))
 secret = b"sandboxlib-secret-" * 64
 first = lib.sandbox(sys.argv[1], limits=limits)
 base, initial = first._instance.memory.region()[0], first.memory.size
-block = first.alloc(600 << 10)  # past the initial size: the memory grows
-block.write(secret * ((600 << 10) // len(secret)))
+size = int(sys.argv[2])
+block = first.alloc(size)  # past the initial size: the memory grows
+block.write(secret * (size // len(secret)))
 first.copy_in(secret)
 sparse = first.alloc(256 << 10)  # pages holding one byte each, where a wipe's test looks last
 start = (sparse.address + 4095) & ~4095
@@ -233,7 +234,7 @@ assert grown > initial, (grown, initial)
 first.close()
 del first, block, sparse
 kept = _slab.stats()["kept_bytes"]
-assert kept > 600 << 10, f"the slot kept {kept} bytes resident"
+assert kept > size, f"the slot kept {kept} bytes resident"
 second = lib.sandbox(sys.argv[1], limits=limits)
 assert second._instance.memory.region()[0] == base
 assert _slab.stats()["kept_bytes"] == 0  # taken with its pages
@@ -270,14 +271,16 @@ def test_pages_only_read_are_not_kept(backend_name: str) -> None:
     assert_clean_in_a_child(ONLY_READ, backend_name)
 
 
+@pytest.mark.parametrize("size", [600 << 10, 3 << 20])
 @pytest.mark.parametrize("backend_name", SLABS)
 def test_a_slot_recycled_with_its_pages_resident_reads_zero_where_its_tenant_wrote(
-        backend_name: str) -> None:
-    """A light slot (its tenant wrote about 600 KiB, grown past the initial memory) keeps
-    its pages resident for the next sandbox, zeroed in place: nothing the tenant wrote
-    is readable, in the initial pages or past them once the memory grows again. In a
-    child process: the budget of resident pages is the process's."""
-    assert_clean_in_a_child(KEPT_RESIDENT, backend_name)
+        backend_name: str, size: int) -> None:
+    """A light slot (its tenant wrote 600 KiB, or 3 MiB as an image decoder's pixels
+    do, grown past the initial memory) keeps its pages resident for the next sandbox,
+    zeroed in place: nothing the tenant wrote is readable, in the initial pages or past
+    them once the memory grows again. In a child process: the budget of resident pages
+    is the process's."""
+    assert_clean_in_a_child(KEPT_RESIDENT, backend_name, str(size))
 
 
 FILLED_BY_THE_TENANT = """

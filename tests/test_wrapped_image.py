@@ -294,6 +294,19 @@ def test_open_decodes_as_pillow_does(name: str, backend: str) -> None:
     assert_as_pillow(image, data)
 
 
+@pytest.mark.parametrize("subsampling", [1, 2])
+def test_chroma_upsampled_as_pillow_at_every_row_end(subsampling: int, backend: str) -> None:
+    """4:2:2 and 4:2:0 chroma upsampled with the colour conversion (wasm: in one pass,
+    shim/wasm/jdsample-wasm.c): every width from 3 to 36 pixels (the last 1-8 chroma
+    columns of a row in each position, and the 1-2 columns libjpeg upsamples its own way),
+    odd heights, the extreme quantizers, the same pixels as Pillow's."""
+    for width in range(3, 37):
+        for quality in (1, 100):
+            data = saved(busy((width, 2 * width % 13 + 3)), format="JPEG", quality=quality,
+                         subsampling=subsampling)
+            assert_as_pillow(si.open(data, backend=backend), data)
+
+
 def test_the_corpus_covers_what_pillow_distinguishes() -> None:
     """The corpus reaches every mode, and the transparency cases are real ones."""
     decoded = {name: pillow(data) for name, data in CORPUS.items()}

@@ -1,6 +1,7 @@
 /* JPEG with libjpeg-turbo, from memory, as Pillow's decoder asks for it: grey, RGB (as
    RGBX) or CMYK (Pillow inverts CMYK: Adobe's convention), libjpeg's defaults otherwise (its
-   accurate integer IDCT, fancy upsampling). An error, or the data ending early (a
+   accurate integer IDCT, fancy upsampling; in wasm the upsampling of 4:2:0 and 4:2:2 fused
+   with the conversion to RGBX, shim/wasm/jdsample-wasm.c). An error, or the data ending early (a
    warning to libjpeg, which would pad the image with grey), returns through a longjmp
    with libjpeg's message. Its APPn and COM segments are kept for image_metadata. */
 #include <setjmp.h>
@@ -14,6 +15,9 @@
 
 #include "image.h"
 #include "records.h"
+#ifdef __wasm__
+#include "wasm/jdsample-wasm.h"
+#endif
 
 static struct {
   struct jpeg_decompress_struct info;
@@ -88,6 +92,9 @@ const unsigned char* image_pixels(void) {
   if (setjmp(s.jump))
     return NULL;
   jpeg_start_decompress(&s.info);
+#ifdef __wasm__
+  jsimd_fuse_upsampling(&s.info);
+#endif
   size_t stride = (size_t)s.info.output_width * (size_t)s.info.output_components;
   s.pixels = malloc(stride * s.info.output_height);
   if (!s.pixels) {
