@@ -115,14 +115,19 @@ WHITE, BLACK = b"\xff\xff\xff\xff", b"\x00\x00\x00\xff"
 
 
 def gif(size: int, frames: list[tuple[int, int, int, int]]) -> bytes:
-    """An animated GIF89a of ``size``x``size`` pixels, black and white; each frame (x, y,
-    disposal method, colour index) draws the one pixel at (x, y)."""
+    """An animated GIF89a of ``size``x``size`` pixels, black and white (colour indices 0
+    and 1); each frame (x, y, disposal method, colour index) draws the one pixel at
+    (x, y)."""
     out = [b"GIF89a", struct.pack("<HHBBB", size, size, 0x80, 0, 0), b"\0\0\0\xff\xff\xff"]
     for x, y, dispose, colour in frames:
         out.append(b"\x21\xf9\x04" + bytes([dispose << 2]) + bytes(4))  # graphic control
         out.append(b"\x2c" + struct.pack("<HHHHB", x, y, 1, 1, 0))       # image descriptor
-        codes = 4 | colour << 3 | 5 << 6  # LZW, 3-bit codes: clear, the pixel, end
-        out.append(bytes([2, 2, codes & 0xFF, codes >> 8, 0]))
+        # LZW (the minimum code size the index needs, at least 2): clear, the pixel, end
+        least = max(2, colour.bit_length())
+        clear, bits = 1 << least, least + 1
+        codes = (clear | colour << bits | (clear + 1) << 2 * bits).to_bytes(
+            (3 * bits + 7) // 8, "little")
+        out.append(bytes([least, len(codes)]) + codes + b"\0")
     return b"".join(out) + b"\x3b"
 
 
@@ -148,6 +153,28 @@ def decode_gif(lib: Any, data: bytes) -> list[bytes]:
 def stb_gif_two_back(pkg: ModuleType, lib: Any) -> list[bytes]:
     """GHSL-2023-145: a fourth frame restored from "two back"."""
     return decode_gif(lib, gif(GIF_SIZE, gif_frames(restore=True)))
+
+
+# -- giflib 5.2.1: CVE-2022-28506 -------------------------------------------------------
+# gif2rgb (a utility giflib's release ships) dumps each pixel of the screen as its colour
+# map's entry for the pixel's index, ``ColorMap->Colors[GifRow[j]]``, never checking that
+# the map has that many entries: index 8 in a map of 2 (6 bytes) reads 18 bytes past it.
+
+GIF2RGB_SIZE = 4
+OUT_OF_MAP = 8
+
+
+def gif2rgb(lib: Any, data: bytes) -> bytes:
+    """What gif2rgb dumps of ``data`` (a GIF of a GIF2RGB_SIZE-pixel square screen): RGB."""
+    size = 3 * GIF2RGB_SIZE * GIF2RGB_SIZE
+    rgb = lib.alloc(size)
+    lib.helpers.gif2rgb_memory(data, rgb.address, size)
+    return bytes(plain(rgb.read()))
+
+
+def gif2rgb_past_the_map(pkg: ModuleType, lib: Any) -> bytes:
+    """CVE-2022-28506: a white pixel, then one of index OUT_OF_MAP."""
+    return gif2rgb(lib, gif(GIF2RGB_SIZE, [(0, 0, 1, 1), (1, 0, 1, OUT_OF_MAP)]))
 
 
 # -- libwebp 1.2.4: CVE-2023-4863 --------------------------------------------------------
@@ -318,6 +345,8 @@ CASES = {case.name: case for case in (
          "inflate"),
     Case("GHSL-2023-145", CVES / "stb_image_gif" / "stb_image_gif.toml", stb_gif_two_back,
          "stbi__gif_load_next"),
+    Case("CVE-2022-28506", CVES / "giflib_5_2_1" / "giflib.toml", gif2rgb_past_the_map,
+         "DumpScreen2RGB"),
     Case("CVE-2023-4863", CVES / "libwebp_1_2_4" / "libwebp.toml", webp_huffman_overflow,
          "BuildHuffmanTable"),
     Case("CVE-2022-23852", CVES / "expat_2_2_10" / "expat.toml", expat_get_buffer_overflow,

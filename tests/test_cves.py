@@ -20,9 +20,9 @@ import pytest
 
 from sandboxlib import PoisonedError, TrapError
 
-from cves import (BLACK, CASES, GIF_SIZE, WEBP_PIXEL, WHITE, Case, GzipStream, PngRead,
-                  asan_runtime, decode_gif, decode_webp, gif, gif_frames, gzip_member,
-                  palette_png)
+from cves import (BLACK, CASES, GIF2RGB_SIZE, GIF_SIZE, WEBP_PIXEL, WHITE, Case,
+                  GzipStream, PngRead, asan_runtime, decode_gif, decode_webp, gif, gif2rgb,
+                  gif_frames, gzip_member, palette_png)
 from libs import plain
 
 TABLES_BYTES = 2954 * 4  # libwebp's Huffman tables of one group (kTableSize[0] entries)
@@ -32,6 +32,7 @@ OVERFLOW = 432           # what the trigger's tables write past them
 # allocation's)
 NATIVE = [("CVE-2022-37434", "heap-buffer-overflow"),
           ("GHSL-2023-145", "heap-use-after-free"),
+          ("CVE-2022-28506", "heap-buffer-overflow"),
           ("CVE-2023-4863", "heap-buffer-overflow"),
           ("CVE-2022-23852", "heap-buffer-overflow"),
           ("CVE-2025-66293", "global-buffer-overflow")]
@@ -96,6 +97,25 @@ def test_stb_image_ghsl_2023_145_reads_only_its_sandboxs_memory(
         assert lib.poisoned is None and other.poisoned is None
         assert decode_gif(lib, benign) == expected
         assert decode_gif(other, benign) == expected
+
+
+def test_giflib_cve_2022_28506_reads_only_its_sandboxs_memory(
+        isolating_backend: str) -> None:
+    """The look-up past the colour map reads the sandbox's own heap: no trap, a pixel of
+    neither colour of the map; the sandbox converts right afterwards."""
+    case = CASES["CVE-2022-28506"]
+    pkg = case.package()
+    benign = gif(GIF2RGB_SIZE, [(0, 0, 1, 1), (1, 0, 1, 0)])
+    white, black = WHITE[:3], BLACK[:3]
+    with pkg.sandbox(isolating_backend) as other, pkg.sandbox(isolating_backend) as lib:
+        expected = gif2rgb(other, benign)
+        assert expected == white + black * (GIF2RGB_SIZE * GIF2RGB_SIZE - 1)
+        rgb = case.trigger(pkg, lib)
+        assert rgb[:3] == white and rgb[3:6] not in (white, black)
+        assert rgb[6:] == expected[6:]
+        assert lib.poisoned is None and other.poisoned is None
+        assert gif2rgb(lib, benign) == expected
+        assert gif2rgb(other, benign) == expected
 
 
 def test_libwebp_cve_2023_4863_overflows_only_its_sandboxs_heap(
