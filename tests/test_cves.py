@@ -20,9 +20,9 @@ import pytest
 
 from sandboxlib import PoisonedError, TrapError
 
-from cves import (BLACK, CASES, GIF2RGB_SIZE, GIF_SIZE, WEBP_PIXEL, WHITE, Case,
-                  GzipStream, PngRead, asan_runtime, decode_gif, decode_webp, gif, gif2rgb,
-                  gif_frames, gzip_member, palette_png)
+from cves import (BLACK, CASES, GIF2RGB_SIZE, GIF_SIZE, PGM, PGM_PIXELS, WEBP_PIXEL, WHITE,
+                  Case, GzipStream, PngRead, asan_runtime, decode_gif, decode_webp, gif,
+                  gif2rgb, gif_frames, gzip_member, palette_png, ppm_gray)
 from libs import plain
 
 TABLES_BYTES = 2954 * 4  # libwebp's Huffman tables of one group (kTableSize[0] entries)
@@ -35,6 +35,7 @@ NATIVE = [("CVE-2022-37434", "heap-buffer-overflow"),
           ("CVE-2022-28506", "heap-buffer-overflow"),
           ("CVE-2023-4863", "heap-buffer-overflow"),
           ("CVE-2022-23852", "heap-buffer-overflow"),
+          ("CVE-2021-46822", "heap-buffer-overflow"),
           ("CVE-2025-66293", "global-buffer-overflow")]
 
 
@@ -152,6 +153,19 @@ def test_expat_cve_2022_23852_traps_and_poisons_only_its_sandbox(
         assert other.poisoned is None
         assert plain(other.helpers.XML_Parse(parser, b"text</doc>", 1)) == 1
         assert plain(other.XML_GetErrorCode(parser)) == 0
+
+
+def test_libjpeg_turbo_cve_2021_46822_traps_and_poisons_only_its_sandbox(
+        isolating_backend: str) -> None:
+    """The row's overrun tramples the memory manager's pools in the sandbox's heap;
+    freeing them then follows a trampled link out of the sandbox's memory: a trap."""
+    case = CASES["CVE-2021-46822"]
+    pkg = case.package()
+    with pkg.sandbox(isolating_backend) as other, pkg.sandbox(isolating_backend) as lib:
+        assert ppm_gray(other, PGM, len(PGM_PIXELS)) == PGM_PIXELS
+        assert_traps_and_poisons(case, pkg, lib)
+        assert other.poisoned is None
+        assert ppm_gray(other, PGM, len(PGM_PIXELS)) == PGM_PIXELS
 
 
 def test_libpng_cve_2025_66293_reads_only_its_sandboxs_memory(
