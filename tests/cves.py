@@ -158,10 +158,13 @@ def stb_gif_two_back(pkg: ModuleType, lib: Any) -> list[bytes]:
 # -- giflib 5.2.1: CVE-2022-28506 -------------------------------------------------------
 # gif2rgb (a utility giflib's release ships) dumps each pixel of the screen as its colour
 # map's entry for the pixel's index, ``ColorMap->Colors[GifRow[j]]``, never checking that
-# the map has that many entries: index 8 in a map of 2 (6 bytes) reads 18 bytes past it.
+# the map has that many entries: indices 2 to 15 in a map of 2 (6 bytes) read up to 42
+# bytes past it.
 
 GIF2RGB_SIZE = 4
-OUT_OF_MAP = 8
+# a white pixel, then one of each index from 2 to 15, then a black one (the background)
+PAST_THE_MAP = [(0, 0, 1, 1), *((i % GIF2RGB_SIZE, i // GIF2RGB_SIZE, 1, i + 1)
+                                for i in range(1, GIF2RGB_SIZE * GIF2RGB_SIZE - 1))]
 
 
 def gif2rgb(lib: Any, data: bytes) -> bytes:
@@ -173,8 +176,8 @@ def gif2rgb(lib: Any, data: bytes) -> bytes:
 
 
 def gif2rgb_past_the_map(pkg: ModuleType, lib: Any) -> bytes:
-    """CVE-2022-28506: a white pixel, then one of index OUT_OF_MAP."""
-    return gif2rgb(lib, gif(GIF2RGB_SIZE, [(0, 0, 1, 1), (1, 0, 1, OUT_OF_MAP)]))
+    """CVE-2022-28506: pixels of indices past the colour map (PAST_THE_MAP)."""
+    return gif2rgb(lib, gif(GIF2RGB_SIZE, PAST_THE_MAP))
 
 
 # -- libwebp 1.2.4: CVE-2023-4863 --------------------------------------------------------
