@@ -325,6 +325,7 @@ PNG_ALPHAS = (0, 255, 240)  # the entries' alpha (all white): unchanged, opaque,
 
 
 def png_chunk(kind: bytes, data: bytes) -> bytes:
+    """A PNG chunk: length, type, data, CRC."""
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
