@@ -115,14 +115,19 @@ WHITE, BLACK = b"\xff\xff\xff\xff", b"\x00\x00\x00\xff"
 
 
 def gif(size: int, frames: list[tuple[int, int, int, int]]) -> bytes:
-    """An animated GIF89a of ``size``x``size`` pixels, black and white; each frame (x, y,
-    disposal method, colour index) draws the one pixel at (x, y)."""
+    """An animated GIF89a of ``size``x``size`` pixels, black and white (colour indices 0
+    and 1); each frame (x, y, disposal method, colour index) draws the one pixel at
+    (x, y)."""
     out = [b"GIF89a", struct.pack("<HHBBB", size, size, 0x80, 0, 0), b"\0\0\0\xff\xff\xff"]
     for x, y, dispose, colour in frames:
         out.append(b"\x21\xf9\x04" + bytes([dispose << 2]) + bytes(4))  # graphic control
         out.append(b"\x2c" + struct.pack("<HHHHB", x, y, 1, 1, 0))       # image descriptor
-        codes = 4 | colour << 3 | 5 << 6  # LZW, 3-bit codes: clear, the pixel, end
-        out.append(bytes([2, 2, codes & 0xFF, codes >> 8, 0]))
+        # LZW (the minimum code size the index needs, at least 2): clear, the pixel, end
+        least = max(2, colour.bit_length())
+        clear, bits = 1 << least, least + 1
+        codes = (clear | colour << bits | (clear + 1) << 2 * bits).to_bytes(
+            (3 * bits + 7) // 8, "little")
+        out.append(bytes([least, len(codes)]) + codes + b"\0")
     return b"".join(out) + b"\x3b"
 
 
@@ -148,6 +153,31 @@ def decode_gif(lib: Any, data: bytes) -> list[bytes]:
 def stb_gif_two_back(pkg: ModuleType, lib: Any) -> list[bytes]:
     """GHSL-2023-145: a fourth frame restored from "two back"."""
     return decode_gif(lib, gif(GIF_SIZE, gif_frames(restore=True)))
+
+
+# -- giflib 5.2.1: CVE-2022-28506 -------------------------------------------------------
+# gif2rgb (a utility giflib's release ships) dumps each pixel of the screen as its colour
+# map's entry for the pixel's index, ``ColorMap->Colors[GifRow[j]]``, never checking that
+# the map has that many entries: indices 2 to 15 in a map of 2 (6 bytes) read up to 42
+# bytes past it.
+
+GIF2RGB_SIZE = 4
+# a white pixel, then one of each index from 2 to 15, then a black one (the background)
+PAST_THE_MAP = [(0, 0, 1, 1), *((i % GIF2RGB_SIZE, i // GIF2RGB_SIZE, 1, i + 1)
+                                for i in range(1, GIF2RGB_SIZE * GIF2RGB_SIZE - 1))]
+
+
+def gif2rgb(lib: Any, data: bytes) -> bytes:
+    """What gif2rgb dumps of ``data`` (a GIF of a GIF2RGB_SIZE-pixel square screen): RGB."""
+    size = 3 * GIF2RGB_SIZE * GIF2RGB_SIZE
+    rgb = lib.alloc(size)
+    lib.helpers.gif2rgb_memory(data, rgb.address, size)
+    return bytes(plain(rgb.read()))
+
+
+def gif2rgb_past_the_map(pkg: ModuleType, lib: Any) -> bytes:
+    """CVE-2022-28506: pixels of indices past the colour map (PAST_THE_MAP)."""
+    return gif2rgb(lib, gif(GIF2RGB_SIZE, PAST_THE_MAP))
 
 
 # -- libwebp 1.2.4: CVE-2023-4863 --------------------------------------------------------
@@ -257,15 +287,103 @@ def expat_get_buffer_overflow(pkg: ModuleType, lib: Any) -> int:
     return int(plain(lib.XML_ParseBuffer(parser, FILL, 0)))
 
 
+# -- libjpeg-turbo 2.0.6: CVE-2021-46822 ------------------------------------------------
+# tjLoadImage() sets the PPM reader's input colour space from the caller's pixel format
+# before rdppm.c's start_input picks a row reader; for a binary PPM of maxval above 255
+# it picks get_word_rgb_row whatever that colour space is, which writes three samples a
+# pixel into a row start_input sized for one when the caller asked for grayscale: a row
+# of 32768 pixels overruns its allocation by 64 KiB.
+
+PPM_WIDTH = 1 << 15
+PGM_PIXELS = bytes(range(8))
+PGM = b"P5 4 2 255\n" + PGM_PIXELS  # 4x2, 8-bit
+
+
+def ppm_gray(lib: Any, data: bytes, size: int) -> bytes:
+    """The ``size`` grayscale pixels the PPM reader reads of ``data``."""
+    gray = lib.alloc(size)
+    assert plain(lib.helpers.ppm_gray(data, gray.address, size)) == 1
+    return bytes(plain(gray.read()))
+
+
+def ppm_word_rgb_overflow(pkg: ModuleType, lib: Any) -> bytes:
+    """CVE-2021-46822: a one-row 16-bit PPM read as grayscale."""
+    ppm = b"P6 %d 1 65535\n" % PPM_WIDTH + b"\x12\x34" * (3 * PPM_WIDTH)
+    return ppm_gray(lib, ppm, PPM_WIDTH)
+
+
+# -- libpng 1.6.39: CVE-2025-66293 ------------------------------------------------------
+# The simplified API reads an image with transparency into a format without alpha by
+# composing each pixel on what the caller's buffer holds (png_image_read_composite): it
+# expects linear components premultiplied by alpha (so never above it) and looks the sum
+# ``component * 65535 + (255 - alpha) * background`` up in png_sRGB_base[512] by its top
+# bits. A palette image with gamma correction has its palette composed by libpng
+# instead, which hands over sRGB-encoded components, above alpha: a white entry of alpha
+# 240 (component 248) on a white background looks up entry 525.
+
+PNG_ALPHAS = (0, 255, 240)  # the entries' alpha (all white): unchanged, opaque, the attack
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    """A PNG chunk: length, type, data, CRC."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def palette_png(alphas: tuple[int, ...]) -> bytes:
+    """A one-row palette PNG of gamma 1/2.2: one pixel per palette entry, each entry
+    white with its alpha from ``alphas``."""
+    n = len(alphas)
+    return b"".join((b"\x89PNG\r\n\x1a\n",
+                     png_chunk(b"IHDR", struct.pack(">IIBBBBB", n, 1, 8, 3, 0, 0, 0)),
+                     png_chunk(b"gAMA", struct.pack(">I", 45455)),
+                     png_chunk(b"PLTE", b"\xff\xff\xff" * n),
+                     png_chunk(b"tRNS", bytes(alphas)),
+                     png_chunk(b"IDAT", zlib.compress(b"\0" + bytes(range(n)))),
+                     png_chunk(b"IEND", b"")))
+
+
+class PngRead:
+    """A simplified-API read of ``data`` begun (png_image_begin_read_from_memory)."""
+
+    def __init__(self, pkg: ModuleType, lib: Any, data: bytes) -> None:
+        self.lib = lib
+        self.image, _ = lib.new(pkg.png_image)
+        self.image.version = pkg.PNG_IMAGE_VERSION
+        self.data = lib.copy_in(data)  # read from until the image is freed
+        self.rgb = pkg.PNG_FORMAT_RGB
+        assert plain(lib.png_image_begin_read_from_memory(self.image, self.data.address,
+                                                           len(data))) == 1
+
+    def finish(self, background: int) -> bytes:
+        """The RGB pixels png_image_finish_read composes on a buffer of ``background``
+        bytes."""
+        self.image.format = self.rgb
+        size = 3 * int(plain(self.image.width)) * int(plain(self.image.height))
+        pixels = self.lib.copy_in(bytes([background]) * size)
+        assert plain(self.lib.png_image_finish_read(self.image, 0, pixels.address, 0, 0)) == 1
+        return bytes(plain(pixels.read()))
+
+
+def png_composite_overread(pkg: ModuleType, lib: Any) -> bytes:
+    """CVE-2025-66293: a palette entry of partial alpha composed on white."""
+    return PngRead(pkg, lib, palette_png(PNG_ALPHAS)).finish(0xFF)
+
+
 CASES = {case.name: case for case in (
     Case("CVE-2022-37434", CVES / "zlib_1_2_11" / "zlib.toml", zlib_extra_overflow,
          "inflate"),
     Case("GHSL-2023-145", CVES / "stb_image_gif" / "stb_image_gif.toml", stb_gif_two_back,
          "stbi__gif_load_next"),
+    Case("CVE-2022-28506", CVES / "giflib_5_2_1" / "giflib.toml", gif2rgb_past_the_map,
+         "DumpScreen2RGB"),
     Case("CVE-2023-4863", CVES / "libwebp_1_2_4" / "libwebp.toml", webp_huffman_overflow,
          "BuildHuffmanTable"),
     Case("CVE-2022-23852", CVES / "expat_2_2_10" / "expat.toml", expat_get_buffer_overflow,
          "XML_GetBuffer"),
+    Case("CVE-2021-46822", CVES / "libjpeg_turbo_2_0_6" / "libjpeg_turbo.toml",
+         ppm_word_rgb_overflow, "get_word_rgb_row"),
+    Case("CVE-2025-66293", CVES / "libpng_1_6_39" / "libpng.toml", png_composite_overread,
+         "png_image_read_composite"),
 )}
 
 

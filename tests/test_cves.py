@@ -20,8 +20,9 @@ import pytest
 
 from sandboxlib import PoisonedError, TrapError
 
-from cves import (BLACK, CASES, GIF_SIZE, WEBP_PIXEL, WHITE, Case, GzipStream,
-                  asan_runtime, decode_gif, decode_webp, gif, gif_frames, gzip_member)
+from cves import (BLACK, CASES, GIF2RGB_SIZE, GIF_SIZE, PGM, PGM_PIXELS, WEBP_PIXEL, WHITE,
+                  Case, GzipStream, PngRead, asan_runtime, decode_gif, decode_webp, gif,
+                  gif2rgb, gif_frames, gzip_member, palette_png, ppm_gray)
 from libs import plain
 
 TABLES_BYTES = 2954 * 4  # libwebp's Huffman tables of one group (kTableSize[0] entries)
@@ -31,8 +32,11 @@ OVERFLOW = 432           # what the trigger's tables write past them
 # allocation's)
 NATIVE = [("CVE-2022-37434", "heap-buffer-overflow"),
           ("GHSL-2023-145", "heap-use-after-free"),
+          ("CVE-2022-28506", "heap-buffer-overflow"),
           ("CVE-2023-4863", "heap-buffer-overflow"),
-          ("CVE-2022-23852", "heap-buffer-overflow")]
+          ("CVE-2022-23852", "heap-buffer-overflow"),
+          ("CVE-2021-46822", "heap-buffer-overflow"),
+          ("CVE-2025-66293", "global-buffer-overflow")]
 
 
 @pytest.mark.parametrize("name, report", NATIVE)
@@ -96,6 +100,26 @@ def test_stb_image_ghsl_2023_145_reads_only_its_sandboxs_memory(
         assert decode_gif(other, benign) == expected
 
 
+def test_giflib_cve_2022_28506_reads_only_its_sandboxs_memory(
+        isolating_backend: str) -> None:
+    """The look-ups past the colour map read the sandbox's own heap: no trap, pixels of
+    neither colour of the map; the sandbox converts right afterwards."""
+    case = CASES["CVE-2022-28506"]
+    pkg = case.package()
+    benign = gif(GIF2RGB_SIZE, [(0, 0, 1, 1), (1, 0, 1, 0)])
+    white, black = WHITE[:3], BLACK[:3]
+    with pkg.sandbox(isolating_backend) as other, pkg.sandbox(isolating_backend) as lib:
+        expected = gif2rgb(other, benign)
+        assert expected == white + black * (GIF2RGB_SIZE * GIF2RGB_SIZE - 1)
+        rgb = case.trigger(pkg, lib)
+        pixels = [rgb[i:i + 3] for i in range(0, len(rgb), 3)]
+        assert pixels[0] == white and pixels[-1] == black
+        assert any(pixel not in (white, black) for pixel in pixels[1:-1])
+        assert lib.poisoned is None and other.poisoned is None
+        assert gif2rgb(lib, benign) == expected
+        assert gif2rgb(other, benign) == expected
+
+
 def test_libwebp_cve_2023_4863_overflows_only_its_sandboxs_heap(
         isolating_backend: str) -> None:
     """The Huffman tables overflow inside the sandbox's heap (what they wrote past their
@@ -130,3 +154,34 @@ def test_expat_cve_2022_23852_traps_and_poisons_only_its_sandbox(
         assert other.poisoned is None
         assert plain(other.helpers.XML_Parse(parser, b"text</doc>", 1)) == 1
         assert plain(other.XML_GetErrorCode(parser)) == 0
+
+
+def test_libjpeg_turbo_cve_2021_46822_traps_and_poisons_only_its_sandbox(
+        isolating_backend: str) -> None:
+    """The row's overrun tramples the memory manager's pools in the sandbox's heap;
+    freeing them then follows a trampled link out of the sandbox's memory: a trap."""
+    case = CASES["CVE-2021-46822"]
+    pkg = case.package()
+    with pkg.sandbox(isolating_backend) as other, pkg.sandbox(isolating_backend) as lib:
+        assert ppm_gray(other, PGM, len(PGM_PIXELS)) == PGM_PIXELS
+        assert_traps_and_poisons(case, pkg, lib)
+        assert other.poisoned is None
+        assert ppm_gray(other, PGM, len(PGM_PIXELS)) == PGM_PIXELS
+
+
+def test_libpng_cve_2025_66293_reads_only_its_sandboxs_memory(
+        isolating_backend: str) -> None:
+    """The look-up past png_sRGB_base reads what follows the table in the sandbox's
+    memory: no trap, a wrong pixel (white on white is white); the sandbox reads right
+    afterwards."""
+    case = CASES["CVE-2025-66293"]
+    pkg = case.package()
+    benign = palette_png((0, 255, 255))
+    grey, white = b"\x20" * 3, b"\xff" * 3
+    with pkg.sandbox(isolating_backend) as other, pkg.sandbox(isolating_backend) as lib:
+        reading = PngRead(pkg, other, benign)  # header read when the attack comes
+        pixels = case.trigger(pkg, lib)
+        assert pixels[:6] == white * 2 and pixels[6:] != white
+        assert lib.poisoned is None and other.poisoned is None
+        assert reading.finish(0x20) == grey + white * 2
+        assert PngRead(pkg, lib, benign).finish(0x20) == grey + white * 2

@@ -55,8 +55,8 @@ STB = SourcePin(
 )
 
 # sandboxlib.wrapped.image's decoders: Debian 13's versions. libpng 1.6.48's simplified
-# API (png_image_*) has published overflows fixed in 1.6.51; the drop-in calls only the
-# row-by-row API, which they do not reach.
+# API (png_image_*) has published overflows fixed in 1.6.51 and 1.6.52; the drop-in calls
+# only the row-by-row API, which they do not reach.
 LIBPNG = SourcePin(
     name="libpng", package="libpng1.6", version="1.6.48",
     filename="libpng1.6_1.6.48.orig.tar.gz",
