@@ -2,8 +2,9 @@
 them, for tests/test_cves.py.
 
 Each case builds a vulnerable upstream release from its test-only spec under
-c_src/cves/ (fetched pinned from Debian's pool, never shipped) and makes its triggering
-input here, from the public description of the bug: no third-party exploit file is used.
+c_src/cves/ (fetched pinned from Debian's pool or PyPI, never shipped) and makes its
+triggering input here, from the public description of the bug: no third-party exploit
+file is used.
 A case's ``trigger`` runs the attack in one sandbox of the case's package; run natively
 in a child process built with AddressSanitizer it is reported there (``fire_natively``).
 """
@@ -369,6 +370,37 @@ def png_composite_overread(pkg: ModuleType, lib: Any) -> bytes:
     return PngRead(pkg, lib, palette_png(PNG_ALPHAS)).finish(0xFF)
 
 
+# -- lz4 1.9.3: CVE-2021-3520 -----------------------------------------------------------
+# LZ4_decompress_generic never checks that its output size is not negative. An
+# application that takes the size from a file's header as an int (as Firefox's mozlz4
+# files carry it: 4 bytes, then the block) passes a crafted -1 on; the end pointer then
+# lies one byte before the output, and a partial decode cuts the block's literal run to
+# what "fits", ``oend - op``: a memmove of (size_t)-1 bytes.
+
+LZ4_TEXT = b"lz4 literals"
+
+
+def lz4_file(size: int, literals: bytes) -> bytes:
+    """A header (``size``, a little-endian int), then an LZ4 block of ``literals`` alone
+    (fewer than 15 bytes): a token of their count and no match, then the bytes."""
+    assert len(literals) < 15
+    return struct.pack("<i", size) + bytes([len(literals) << 4]) + literals
+
+
+def lz4_read(lib: Any, data: bytes, out: int) -> int:
+    """The application: decode the block of ``data`` to ``out`` (an address in ``lib``),
+    as many bytes as its header says, both as target and capacity."""
+    (size,) = struct.unpack_from("<i", data)
+    block = lib.copy_in(data[4:])
+    return int(plain(lib.LZ4_decompress_safe_partial(block.address, out, len(data) - 4,
+                                                      size, size)))
+
+
+def lz4_negative_size(pkg: ModuleType, lib: Any) -> int:
+    """CVE-2021-3520: a file whose header says -1 bytes."""
+    return lz4_read(lib, lz4_file(-1, LZ4_TEXT), lib.alloc(64).address)
+
+
 CASES = {case.name: case for case in (
     Case("CVE-2022-37434", CVES / "zlib_1_2_11" / "zlib.toml", zlib_extra_overflow,
          "inflate"),
@@ -384,6 +416,8 @@ CASES = {case.name: case for case in (
          ppm_word_rgb_overflow, "get_word_rgb_row"),
     Case("CVE-2025-66293", CVES / "libpng_1_6_39" / "libpng.toml", png_composite_overread,
          "png_image_read_composite"),
+    Case("CVE-2021-3520", CVES / "lz4_1_9_3" / "lz4.toml", lz4_negative_size,
+         "LZ4_decompress_generic"),
 )}
 
 

@@ -20,9 +20,9 @@ import pytest
 
 from sandboxlib import PoisonedError, TrapError
 
-from cves import (BLACK, CASES, GIF2RGB_SIZE, GIF_SIZE, PGM, PGM_PIXELS, WEBP_PIXEL, WHITE,
-                  Case, GzipStream, PngRead, asan_runtime, decode_gif, decode_webp, gif,
-                  gif2rgb, gif_frames, gzip_member, palette_png, ppm_gray)
+from cves import (BLACK, CASES, GIF2RGB_SIZE, GIF_SIZE, LZ4_TEXT, PGM, PGM_PIXELS, WEBP_PIXEL,
+                  WHITE, Case, GzipStream, PngRead, asan_runtime, decode_gif, decode_webp, gif,
+                  gif2rgb, gif_frames, gzip_member, lz4_file, lz4_read, palette_png, ppm_gray)
 from libs import plain
 
 TABLES_BYTES = 2954 * 4  # libwebp's Huffman tables of one group (kTableSize[0] entries)
@@ -36,7 +36,8 @@ NATIVE = [("CVE-2022-37434", "heap-buffer-overflow"),
           ("CVE-2023-4863", "heap-buffer-overflow"),
           ("CVE-2022-23852", "heap-buffer-overflow"),
           ("CVE-2021-46822", "heap-buffer-overflow"),
-          ("CVE-2025-66293", "global-buffer-overflow")]
+          ("CVE-2025-66293", "global-buffer-overflow"),
+          ("CVE-2021-3520", "negative-size-param")]
 
 
 @pytest.mark.parametrize("name, report", NATIVE)
@@ -185,3 +186,17 @@ def test_libpng_cve_2025_66293_reads_only_its_sandboxs_memory(
         assert lib.poisoned is None and other.poisoned is None
         assert reading.finish(0x20) == grey + white * 2
         assert PngRead(pkg, lib, benign).finish(0x20) == grey + white * 2
+
+
+def test_lz4_cve_2021_3520_traps_and_poisons_only_its_sandbox(isolating_backend: str) -> None:
+    """The memmove of (size_t)-1 bytes runs past the end of the sandbox's memory: a trap."""
+    case = CASES["CVE-2021-3520"]
+    pkg = case.package()
+    part = lz4_file(len(LZ4_TEXT), LZ4_TEXT)
+    with pkg.sandbox(isolating_backend) as other, pkg.sandbox(isolating_backend) as lib:
+        out = other.alloc(2 * len(LZ4_TEXT))
+        assert lz4_read(other, part, out.address) == len(LZ4_TEXT)  # half the file read
+        assert_traps_and_poisons(case, pkg, lib)
+        assert other.poisoned is None
+        assert lz4_read(other, part, out.address + len(LZ4_TEXT)) == len(LZ4_TEXT)
+        assert plain(out.read()) == LZ4_TEXT * 2

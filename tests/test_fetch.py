@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import io
 import os
+import sys
 import tarfile
 import threading
 import urllib.error
@@ -22,7 +23,7 @@ from sandboxlib.errors import BuildError, SandboxError
 from sandboxlib.toolchain import fetch
 from sandboxlib.toolchain.fetch import (
     MAX_MEMBERS, MIRROR_ENV, SOURCES_ENV, bundle_pins, debian_mirror, fetch_debian_source,
-    fetch_pin, pool_path,
+    fetch_pin, fetch_pypi_sdist, pool_path,
 )
 from sandboxlib.toolchain.pins import PINS, ZLIB, SourcePin
 
@@ -326,6 +327,49 @@ def test_bundled_pins_build_offline_and_a_bad_download_is_not_bundled(
     with pytest.raises(BuildError, match="sha256 mismatch"):
         bundle_pins(bundled)
     assert sorted(p.name for p in bundled.iterdir()) == [filename]  # nor a partial file
+
+
+# -- a PyPI sdist, through pip (here a stand-in that "downloads" a local file) ---------
+
+
+def fake_pip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+             members: list[tuple[tarfile.TarInfo, bytes]]) -> tuple[str, int]:
+    """Make ``pip download ... -d DIR`` write demo-1.0.tar.gz of ``members`` into DIR;
+    its sha256 and size."""
+    served = tmp_path / "served"
+    served.mkdir()
+    sha = publish_tarball(served, "demo", "demo-1.0.tar.gz", members)
+    (tarball,) = served.rglob("demo-1.0.tar.gz")
+    script = tmp_path / "pip.py"
+    script.write_text("import shutil, sys\nfrom pathlib import Path\n"
+                      "into = Path(sys.argv[sys.argv.index('-d') + 1])\n"
+                      "into.mkdir(parents=True)\n"
+                      f"shutil.copy({str(tarball)!r}, into)\n")
+    monkeypatch.setattr(fetch, "PIP", (sys.executable, str(script)))
+    return sha, tarball.stat().st_size
+
+
+def test_an_sdist_is_verified_extracted_and_then_needs_no_pip(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sha, size = fake_pip(tmp_path, monkeypatch, GOOD)
+    top = fetch_pypi_sdist("demo==1.0", sha, size)
+    assert top.name == "demo-1.0" and (top / "demo.h").read_bytes() == b"#define DEMO 1\n"
+    assert cache_leftovers(tmp_path) == [sha]
+    monkeypatch.setattr(fetch, "PIP", ("false",))
+    assert fetch_pypi_sdist("demo==1.0", sha, size) == top
+
+
+def test_an_sdist_of_another_sha256_or_size_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sha, size = fake_pip(tmp_path, monkeypatch, GOOD)
+    with pytest.raises(BuildError, match="sha256 mismatch") as err:
+        fetch_pypi_sdist("demo==1.0", "0" * 64, size)
+    assert sha in str(err.value)
+    with pytest.raises(BuildError, match="more than the 10 bytes"):
+        fetch_pypi_sdist("demo==1.0", sha, 10)
+    with pytest.raises(BuildError, match="not a pinned requirement"):
+        fetch_pypi_sdist("demo>=1.0", sha, size)
+    assert cache_leftovers(tmp_path) == []
 
 
 # -- the real thing, through this machine's Debian archive ---------------------------

@@ -19,6 +19,8 @@ exports = ["crc32", "adler32"]  # optional; default: every function the headers 
 [source]                        # optional; without it paths are relative to the spec
 pin = "zlib"                    # a pin of sandboxlib.toolchain.pins
 subdir = "."                    # the source root inside the fetched tree
+                                # (test-only specs may name a PyPI sdist instead:
+                                # pypi = "name==version", sha256 and size)
 
 [[with]]                        # optional: another pinned library built into the same
 pin = "zlib"                    # module (libpng's zlib); pin (or package, file, sha256)
@@ -47,7 +49,8 @@ from .generate import WrapRequest, x86_intrinsics_for
 _LIBRARY_KEYS = {"name", "headers", "sources", "include", "local_include", "local_headers",
                  "local_sources", "defines", "cflags", "wasm_cflags", "wasm_x86_intrinsics",
                  "exports", "stack_size"}
-_WITH_KEYS = {"pin", "package", "file", "sha256", "subdir", "sources", "include"}
+_WITH_KEYS = {"pin", "package", "file", "pypi", "size", "sha256", "subdir", "sources",
+              "include"}
 
 
 @dataclass
@@ -198,10 +201,13 @@ def _source_root(source: Any, path: Path) -> Path:
 
 def _fetched(source: Any, path: Path) -> Path:
     """The unpacked tarball ``[source]`` names (fetched if not cached)."""
-    from ..toolchain.fetch import fetch_debian_source, fetch_pin
+    from ..toolchain.fetch import fetch_debian_source, fetch_pin, fetch_pypi_sdist
     pin = _pin(source, path)
-    return (fetch_pin(pin) if pin is not None
-            else fetch_debian_source(source["package"], source["file"], source["sha256"]))
+    if pin is not None:
+        return fetch_pin(pin)
+    if "pypi" in source:
+        return fetch_pypi_sdist(source["pypi"], source["sha256"], source["size"])
+    return fetch_debian_source(source["package"], source["file"], source["sha256"])
 
 
 LICENCE_NAMES = ("LICENSE*", "LICENCE*", "COPYING*")
@@ -248,8 +254,14 @@ def _pin(source: Any, path: Path) -> SourcePin | None:
             raise BuildError(f"{path}: [source] pin {source['pin']!r} is unknown; known: "
                              f"{', '.join(sorted(PINS))}")
         return pin
+    if "pypi" in source:
+        if not (isinstance(source["pypi"], str) and isinstance(source.get("sha256"), str)
+                and isinstance(source.get("size"), int)):
+            raise BuildError(f"{path}: [source] pypi needs a string, sha256 and size")
+        return None
     if not {"package", "file", "sha256"} <= set(source):
-        raise BuildError(f"{path}: [source] needs pin = NAME, or package, file and sha256")
+        raise BuildError(f"{path}: [source] needs pin = NAME; or package, file and sha256; "
+                         "or pypi, sha256 and size")
     return None
 
 
@@ -258,6 +270,8 @@ def _tarball(source: Any, path: Path) -> str:
     if source is None:
         return ""
     pin = _pin(source, path)
+    if pin is None and "pypi" in source:
+        return f"pypi {source['pypi']} - {source['sha256']}"
     if pin is None:
         return f"{source['package']} {source['file']} - {source['sha256']}"
     return f"{pin.package} {pin.filename} {pin.version} {pin.sha256}"

@@ -1,4 +1,5 @@
-"""Third-party C sources, pinned by sha256, fetched from Debian's archive.
+"""Third-party C sources, pinned by sha256, fetched from Debian's archive (or, for a
+test-only spec, a PyPI sdist fetched by pip through its own configured index).
 
 The archive's address is never written into the project: it is read from this
 machine's apt configuration, or from $SANDBOXLIB_DEBIAN_MIRROR. A tarball is taken
@@ -14,6 +15,8 @@ import hashlib
 import http.client
 import os
 import re
+import subprocess
+import sys
 import tarfile
 import urllib.error
 import urllib.parse
@@ -44,6 +47,9 @@ DEBIAN_SUITES = frozenset({
 _PACKAGE = re.compile(r"[a-z0-9][a-z0-9.+-]+")
 _FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+~-]*")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_REQUIREMENT = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)==([0-9][A-Za-z0-9.+!-]*)")
+PIP = (sys.executable, "-m", "pip")  # run with this machine's pip configuration
+PIP_TIMEOUT = 600.0                   # seconds, for one `pip download`
 _NO = frozenset({"no", "false", "off", "0"})
 
 
@@ -300,6 +306,54 @@ def fetch_debian_source(package: str, filename: str, sha256: str,
         try:
             tarball = download / filename
             _obtain(package, filename, sha256, MAX_DOWNLOAD if size is None else size, tarball)
+            _extract(tarball, tree)
+        finally:
+            discard(download)
+    return _top_dir(build_entry("sources", sha256, "", fetch))
+
+
+def _pip_download(requirement: str, sha256: str, folder: Path) -> Path:
+    """The sdist of ``requirement`` (name==version) that ``pip download`` puts into
+    ``folder`` through pip's configured index; pip checks ``sha256`` before it runs any
+    of the sdist's build code."""
+    pinned = folder / "requirement.txt"
+    pinned.write_text(f"{requirement} --hash=sha256:{sha256}\n")
+    into = folder / "sdist"
+    cmd = [*PIP, "download", "--no-deps", "--no-binary", ":all:", "--require-hashes",
+           "--disable-pip-version-check", "-r", str(pinned), "-d", str(into)]
+    try:
+        with progress(f"pip download {requirement}"):
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise BuildError(f"pip download {requirement}: {e}") from e
+    found = sorted(into.iterdir()) if into.is_dir() else []
+    if proc.returncode != 0 or len(found) != 1:
+        raise BuildError(f"pip download {requirement} failed (exit {proc.returncode}, "
+                         f"{len(found)} files):\n{proc.stderr[-2000:]}")
+    return found[0]
+
+
+def fetch_pypi_sdist(requirement: str, sha256: str, size: int) -> Path:
+    """The sdist of ``requirement`` (``name==version``) from PyPI as pip is configured
+    to reach it, checked against ``sha256`` and ``size``, extracted into the cache like
+    a Debian tarball; its top directory. Cached: a second call runs no pip."""
+    sha256 = sha256.lower()
+    if not _REQUIREMENT.fullmatch(requirement):
+        raise BuildError(f"{requirement!r} is not a pinned requirement (name==version)")
+    if not _SHA256.fullmatch(sha256):
+        raise BuildError(f"{sha256!r} is not a sha256 (64 hex digits)")
+
+    def fetch(tree: Path) -> None:
+        download = scratch_dir("sources")
+        try:
+            sdist = _pip_download(requirement, sha256, download)
+            tarball = download / sdist.name
+            with sdist.open("rb") as source:
+                got, actual = _copy(source, tarball, size, str(sdist))
+            if (got, actual) != (size, sha256):
+                raise BuildError(f"{sdist.name}: sha256 mismatch or wrong size (from pip):\n"
+                                 f"  expected {sha256}, {size} bytes\n"
+                                 f"  actual   {actual}, {got} bytes")
             _extract(tarball, tree)
         finally:
             discard(download)
