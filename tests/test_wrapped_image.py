@@ -307,6 +307,16 @@ def test_chroma_upsampled_as_pillow_at_every_row_end(subsampling: int, backend: 
             assert_as_pillow(si.open(data, backend=backend), data)
 
 
+@pytest.mark.parametrize("mode", ["L", "RGB", "CMYK"])
+def test_a_jpeg_decoded_strip_by_strip_is_pillows_image(mode: str, backend: str) -> None:
+    """JPEG decodes a strip of rows at a time (256 KiB, so 16 rows of a 4096-wide RGB
+    image, 64 of a grey one): images whose rows end a strip, a partial last strip, one
+    row, and strips of a single row (a row wider than a strip) come out as Pillow's."""
+    for size in ((4096, 16), (4096, 50), (4096, 1), (1024, 257), (65000, 3)):
+        data = saved(busy(size).convert(mode), format="JPEG", quality=90)
+        assert_as_pillow(si.open(data, backend=backend), data)
+
+
 def test_the_corpus_covers_what_pillow_distinguishes() -> None:
     """The corpus reaches every mode, and the transparency cases are real ones."""
     decoded = {name: pillow(data) for name, data in CORPUS.items()}

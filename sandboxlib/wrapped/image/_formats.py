@@ -39,12 +39,15 @@ LAYOUTS = {
 @dataclass(frozen=True)
 class Format:
     """One format: Pillow's name for it, a test of a file's first bytes, its decoder's
-    package, and the most bytes per pixel the decoder holds while decoding."""
+    package, the most bytes per pixel the decoder holds while decoding, and whether it
+    decodes a strip of rows at a time (``image_rows``) or the whole image
+    (``image_pixels``)."""
 
     name: str
     accept: Callable[[bytes], bool]
     package: ModuleType
     bytes_per_pixel: int
+    strips: bool = False
 
     def layouts(self) -> dict[int, Layout]:
         """The layouts by the values the decoder reports (its package's constants)."""
@@ -56,7 +59,7 @@ FORMATS = {f.name: f for f in (
     Format("GIF", lambda head: head[:6] in (b"GIF87a", b"GIF89a"), _gif, 1),
     # libjpeg's coefficients (2 bytes a sample, kept whole for a progressive image) and
     # the pixels
-    Format("JPEG", lambda head: head.startswith(b"\xff\xd8\xff"), _jpeg, 16),
+    Format("JPEG", lambda head: head.startswith(b"\xff\xd8\xff"), _jpeg, 16, strips=True),
     # the animation decoder's two RGBA canvases and libwebp's own buffers
     Format("WEBP", lambda head: head[:4] == b"RIFF" and head[8:12] == b"WEBP", _webp, 16),
 )}

@@ -49,16 +49,16 @@ class ImageJpeg(LibraryProxy):
         """int image_header(const unsigned char * data, size_t size, int * width, int * height)
         [image.h:35]
         """
-    def image_pixels(self) -> TaintedPtr:
-        """const unsigned char * image_pixels(void)  [image.h:38]"""
+    def image_rows(self, count: PointerArg, /) -> TaintedPtr:
+        """const unsigned char * image_rows(int * count)  [image.h:43]"""
     def image_palette(self, count: PointerArg, /) -> TaintedPtr:
-        """const unsigned char * image_palette(int * count)  [image.h:41]"""
+        """const unsigned char * image_palette(int * count)  [image.h:46]"""
     def image_transparency(self, size: PointerArg, /) -> TaintedPtr:
-        """const unsigned char * image_transparency(int * size)  [image.h:46]"""
+        """const unsigned char * image_transparency(int * size)  [image.h:51]"""
     def image_metadata(self, kind: int, size: PointerArg, /) -> TaintedPtr:
-        """const unsigned char * image_metadata(int kind, int * size)  [image.h:73]"""
+        """const unsigned char * image_metadata(int kind, int * size)  [image.h:78]"""
     def image_message(self) -> TaintedPtr:
-        """const char * image_message(void)  [image.h:76]"""
+        """const char * image_message(void)  [image.h:81]"""
 
 class ImageJpegHelpers(Helpers):
     def image_header(
@@ -66,6 +66,7 @@ class ImageJpegHelpers(Helpers):
         data: ConstData,
         size: int,
     ) -> tuple[Tainted[int], Tainted[int], Tainted[int]]: ...
+    def image_rows(self) -> tuple[TaintedPtr, Tainted[int]]: ...
     def image_palette(self) -> tuple[TaintedPtr, Tainted[int]]: ...
     def image_transparency(self) -> tuple[TaintedPtr, Tainted[int]]: ...
     def image_metadata(self, kind: int) -> tuple[TaintedPtr, Tainted[int]]: ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from PIL import Image, ImagePalette
 
@@ -17,7 +17,8 @@ from ._metadata import READERS
 
 if TYPE_CHECKING:  # (reading a class of them loads that format's generated package)
     from . import _gif, _jpeg, _png, _webp
-    Proxy = _png.ImagePng | _gif.ImageGif | _jpeg.ImageJpeg | _webp.ImageWebp
+    Whole = _png.ImagePng | _gif.ImageGif | _webp.ImageWebp  # image_pixels
+    Proxy = Whole | _jpeg.ImageJpeg  # image_rows
 
 MAX_SIDE = (1 << 31) - 1  # the decoders' ints
 HEADROOM = 64 << 20       # the decoders' own allocations beside the pixels (and the file)
@@ -53,6 +54,7 @@ class Session:
     def __init__(self, fmt: Format, data: bytes, max_pixels: int, timeout: float | None,
                  backend: str | None, check: Callable[[int, int], None]) -> None:
         self.format = fmt.name
+        self._strips = fmt.strips
         memory = len(data) + HEADROOM + max_pixels * fmt.bytes_per_pixel
         self._lib: Proxy = fmt.package.sandbox(backend, limits=limits(memory, timeout))
         try:
@@ -77,15 +79,7 @@ class Session:
 
     def pixels(self) -> Image.Image:
         """The decoded image (the sandbox's pixels copied once into it)."""
-        lib = self._lib
-        width, height = self.size
-        size = (width * self.layout.bits + 7) // 8 * height
-        pointer = lib.image_pixels()
-        if pointer.is_null():
-            raise ImageError(f"cannot decode the {self.format} image: {self._message()}")
-        view = lib.borrow(pointer, size).unverified_safe_because(
-            "bounds-checked by borrow; any bytes are valid pixels")
-        image = Image.frombytes(self.mode, self.size, view, "raw", self.layout.rawmode)
+        image = self._by_strips() if self._strips else self._whole()
         if self.palette is not None:
             image.putpalette(self.palette.palette, "RGB")
         image.info.update(self.info)
@@ -93,6 +87,38 @@ class Session:
 
     def close(self) -> None:
         self._lib.close()
+
+    def _whole(self) -> Image.Image:
+        """The pixels of a decoder that decodes the whole image at once."""
+        pointer = cast("Whole", self._lib).image_pixels()
+        if pointer.is_null():
+            raise ImageError(f"cannot decode the {self.format} image: {self._message()}")
+        return Image.frombytes(self.mode, self.size, self._view(pointer, self.size[1]), "raw",
+                               self.layout.rawmode)
+
+    def _by_strips(self) -> Image.Image:
+        """The pixels of a decoder that decodes a strip of rows at a time into a buffer
+        small enough to stay in the cache while each is copied into the image."""
+        width, height = self.size
+        image = Image.new(self.mode, self.size, None)
+        row = 0
+        while row < height:
+            pointer, count = cast("_jpeg.ImageJpeg", self._lib).helpers.image_rows()
+            n = count.verify_range(0, height - row)
+            if pointer.is_null() or n == 0:
+                raise ImageError(f"cannot decode the {self.format} image: {self._message()}")
+            decoder = Image._getdecoder(self.mode, "raw", self.layout.rawmode)
+            decoder.setimage(image.im, (0, row, width, row + n))
+            if decoder.decode(self._view(pointer, n))[0] != -1:  # -1: the rows are filled
+                raise ImageError(f"the {self.format} decoder's rows do not fill the image")
+            row += n
+        return image
+
+    def _view(self, pointer: TaintedPtr, rows: int) -> memoryview:
+        """The ``rows`` rows of pixels at ``pointer``, borrowed from the sandbox."""
+        stride = (self.size[0] * self.layout.bits + 7) // 8
+        return self._lib.borrow(pointer, stride * rows).unverified_safe_because(
+            "bounds-checked by borrow; any bytes are valid pixels")
 
     def _message(self) -> str:
         got = self._lib.helpers.image_message()

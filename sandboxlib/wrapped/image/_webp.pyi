@@ -52,13 +52,13 @@ class ImageWebp(LibraryProxy):
     def image_pixels(self) -> TaintedPtr:
         """const unsigned char * image_pixels(void)  [image.h:38]"""
     def image_palette(self, count: PointerArg, /) -> TaintedPtr:
-        """const unsigned char * image_palette(int * count)  [image.h:41]"""
+        """const unsigned char * image_palette(int * count)  [image.h:46]"""
     def image_transparency(self, size: PointerArg, /) -> TaintedPtr:
-        """const unsigned char * image_transparency(int * size)  [image.h:46]"""
+        """const unsigned char * image_transparency(int * size)  [image.h:51]"""
     def image_metadata(self, kind: int, size: PointerArg, /) -> TaintedPtr:
-        """const unsigned char * image_metadata(int kind, int * size)  [image.h:73]"""
+        """const unsigned char * image_metadata(int kind, int * size)  [image.h:78]"""
     def image_message(self) -> TaintedPtr:
-        """const char * image_message(void)  [image.h:76]"""
+        """const char * image_message(void)  [image.h:81]"""
 
 class ImageWebpHelpers(Helpers):
     def image_header(

@@ -19,13 +19,17 @@
 #include "wasm/jdsample-wasm.h"
 #endif
 
+#define STRIP_BYTES (256 << 10)
+
 static struct {
   struct jpeg_decompress_struct info;
   struct jpeg_error_mgr errors;
   jmp_buf jump;
   int ready;
-  unsigned char* pixels;
-  records segments; /* image_metadata's, made at its first call */
+  unsigned char* pixels; /* the strip */
+  size_t stride;         /* bytes per row */
+  JDIMENSION strip;      /* rows per strip */
+  records segments;      /* image_metadata's, made at its first call */
   int listed;
   char message[JMSG_LENGTH_MAX];
 } s;
@@ -84,31 +88,48 @@ int image_header(const unsigned char* data, size_t size, int* width, int* height
   }
 }
 
-const unsigned char* image_pixels(void) {
+/* Starts the decompression and allocates the strip the rows are decoded into, sized to
+   stay in the cache while the host copies it out; 0 on success. */
+static int start(void) {
+  jpeg_start_decompress(&s.info);
+#ifdef __wasm__
+  jsimd_fuse_upsampling(&s.info);
+#endif
+  s.stride = (size_t)s.info.output_width * (size_t)s.info.output_components;
+  s.strip = STRIP_BYTES / s.stride ? (JDIMENSION)(STRIP_BYTES / s.stride) : 1;
+  if (s.strip > s.info.output_height)
+    s.strip = s.info.output_height;
+  s.pixels = malloc(s.stride * s.strip);
+  if (!s.pixels) {
+    strcpy(s.message, "out of memory for the pixels");
+    return -1;
+  }
+  return 0;
+}
+
+const unsigned char* image_rows(int* count) {
+  *count = 0;
   if (!s.ready) {
     strcpy(s.message, "no header read");
     return NULL;
   }
   if (setjmp(s.jump))
     return NULL;
-  jpeg_start_decompress(&s.info);
-#ifdef __wasm__
-  jsimd_fuse_upsampling(&s.info);
-#endif
-  size_t stride = (size_t)s.info.output_width * (size_t)s.info.output_components;
-  s.pixels = malloc(stride * s.info.output_height);
-  if (!s.pixels) {
-    strcpy(s.message, "out of memory for the pixels");
+  if (!s.pixels && start() != 0)
     return NULL;
-  }
-  while (s.info.output_scanline < s.info.output_height) {
+  JDIMENSION done = 0;
+  while (done < s.strip && s.info.output_scanline < s.info.output_height) {
     JSAMPROW rows[16];
-    JDIMENSION n = s.info.output_height - s.info.output_scanline;
+    JDIMENSION n = s.strip - done;
     n = n < 16 ? n : 16;
     for (JDIMENSION i = 0; i < n; i++)
-      rows[i] = s.pixels + (s.info.output_scanline + i) * stride;
-    jpeg_read_scanlines(&s.info, rows, n);
+      rows[i] = s.pixels + (done + i) * s.stride;
+    JDIMENSION got = jpeg_read_scanlines(&s.info, rows, n);
+    if (!got)
+      break;
+    done += got;
   }
+  *count = (int)done;
   return s.pixels;
 }
 

@@ -37,6 +37,11 @@ int image_header(const unsigned char* data, size_t size, int* width, int* height
 /* Decodes the pixels (rows packed as the layout says, `width` wide); NULL on failure. */
 const unsigned char* image_pixels(void);
 
+/* Decodes the next rows into a buffer the module keeps (a strip: rows packed as for
+   image_pixels), `*count` of them, 0 once every row was decoded; NULL on failure. A
+   decoder exports this or image_pixels. */
+const unsigned char* image_rows(int* count);
+
 /* The palette, `*count` RGB triples; NULL if the image has none. */
 const unsigned char* image_palette(int* count);
 
