@@ -21,6 +21,7 @@ import tarfile
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -301,12 +302,21 @@ def fetch_debian_source(package: str, filename: str, sha256: str,
     mismatch (a downloaded file is deleted) or an unsafe archive member."""
     sha256 = _checked(package, filename, sha256)
 
+    def obtain(download: Path) -> Path:
+        tarball = download / filename
+        _obtain(package, filename, sha256, MAX_DOWNLOAD if size is None else size, tarball)
+        return tarball
+    return _unpacked(sha256, obtain)
+
+
+def _unpacked(sha256: str, obtain: Callable[[Path], Path]) -> Path:
+    """The top directory of the tarball of ``sha256``, extracted into the cache once:
+    ``obtain`` puts it, verified, into the scratch folder it is given and returns its
+    path (the folder is deleted afterwards, whatever happens)."""
     def fetch(tree: Path) -> None:
         download = scratch_dir("sources")
         try:
-            tarball = download / filename
-            _obtain(package, filename, sha256, MAX_DOWNLOAD if size is None else size, tarball)
-            _extract(tarball, tree)
+            _extract(obtain(download), tree)
         finally:
             discard(download)
     return _top_dir(build_entry("sources", sha256, "", fetch))
@@ -343,21 +353,17 @@ def fetch_pypi_sdist(requirement: str, sha256: str, size: int) -> Path:
     if not _SHA256.fullmatch(sha256):
         raise BuildError(f"{sha256!r} is not a sha256 (64 hex digits)")
 
-    def fetch(tree: Path) -> None:
-        download = scratch_dir("sources")
-        try:
-            sdist = _pip_download(requirement, sha256, download)
-            tarball = download / sdist.name
-            with sdist.open("rb") as source:
-                got, actual = _copy(source, tarball, size, str(sdist))
-            if (got, actual) != (size, sha256):
-                raise BuildError(f"{sdist.name}: sha256 mismatch or wrong size (from pip):\n"
-                                 f"  expected {sha256}, {size} bytes\n"
-                                 f"  actual   {actual}, {got} bytes")
-            _extract(tarball, tree)
-        finally:
-            discard(download)
-    return _top_dir(build_entry("sources", sha256, "", fetch))
+    def obtain(download: Path) -> Path:
+        sdist = _pip_download(requirement, sha256, download)
+        tarball = download / sdist.name
+        with sdist.open("rb") as source:
+            got, actual = _copy(source, tarball, size, str(sdist))
+        if (got, actual) != (size, sha256):
+            raise BuildError(f"{sdist.name}: sha256 mismatch or wrong size (from pip):\n"
+                             f"  expected {sha256}, {size} bytes\n"
+                             f"  actual   {actual}, {got} bytes")
+        return tarball
+    return _unpacked(sha256, obtain)
 
 
 def fetch_pin(pin: SourcePin) -> Path:
