@@ -27,9 +27,16 @@ from PIL import Image, ImageCms, ImageOps, PngImagePlugin, UnidentifiedImageErro
 
 import sandboxlib.wrapped.image as si
 from sandboxlib.wrapped.image import _metadata
-from sandboxlib import ResourceError, SandboxError
+from sandboxlib import ResourceError, SandboxError, TaintError
+from sandboxlib.codegen.packages import load_generated
+from sandboxlib.errors import BoundsError
+from sandboxlib.wrapped.image._budget import budget, checker
+from sandboxlib.wrapped.image._formats import Format
+from sandboxlib.wrapped.image._session import Session
 from sandboxlib.toolchain.cache import CACHE_ENV
 from sandboxlib.toolchain.guard import NO_COMPILE_ENV
+
+from libs import C_SRC
 
 ADAM7 = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
          (0, 1, 1, 2)]  # (x0, y0, dx, dy) of each pass
@@ -315,6 +322,29 @@ def test_a_jpeg_decoded_strip_by_strip_is_pillows_image(mode: str, backend: str)
     for size in ((4096, 16), (4096, 50), (4096, 1), (1024, 257), (65000, 3)):
         data = saved(busy(size).convert(mode), format="JPEG", quality=90)
         assert_as_pillow(si.open(data, backend=backend), data)
+
+
+HOSTILE_IMAGE = C_SRC / "hostile_image" / "hostile_image.toml"
+
+
+@pytest.mark.parametrize("lie, refusal", [(1, TaintError), (2, TaintError), (3, BoundsError),
+                                          (4, si.ImageError)])
+def test_a_decoder_lying_about_its_strips_is_refused(lie: int, refusal: type[Exception],
+                                                     backend: str) -> None:
+    """A decoder module that claims more rows than the image has left, a negative count,
+    a strip outside its memory, or no rows before the image is complete ends in an
+    exception of SandboxError's family; told the truth, it gives its (zero) pixels."""
+    fmt = Format("JPEG", lambda head: True, load_generated(HOSTILE_IMAGE), 16, strips=True)
+    for data, expected in ((bytes(16), None), (bytes([lie]) + bytes(15), refusal)):
+        session = Session(fmt, data, budget(None), None, backend, checker(None))
+        try:
+            if expected is None:
+                assert session.pixels().tobytes() == bytes(8 * 8 * 3)
+            else:
+                with pytest.raises(expected):
+                    session.pixels()
+        finally:
+            session.close()
 
 
 def test_the_corpus_covers_what_pillow_distinguishes() -> None:
