@@ -19,7 +19,8 @@ from sandboxlib.bench import ISOLATING
 from sandboxlib.wrapped import expat
 from sandboxlib.wrapped.expat.bench import REQUEST_BYTES, make_document, parse_with
 from sandboxlib.wrapped.lz4 import bench as lz4_bench
-from sandboxlib.wrapped.zlib.bench import LEVEL, REQUEST_SIZE, make_payload, request_ops
+from sandboxlib.bench.payloads import text_like as make_payload
+from sandboxlib.wrapped.zlib.bench import LEVEL, REQUEST_SIZE, request_ops
 
 DATA = make_payload(REQUEST_SIZE)
 PACKED = zlib.compress(DATA, LEVEL)

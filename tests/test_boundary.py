@@ -9,7 +9,7 @@ import math
 import struct
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from hypothesis import given, settings
@@ -18,7 +18,7 @@ from libs import H, packages, plain, sample_library  # noqa: F401 fixtures
 
 from sandboxlib import (ArgumentError, Function, FuncPtr, Prim, Ptr, SandboxError, Signature,
                         Tainted, TaintedPtr)
-from sandboxlib.runtime.structs import Struct
+from sandboxlib.runtime.structs import FieldType, Struct
 from sandboxlib.runtime.marshal import converter
 from sandboxlib.runtime.sandbox import Sandbox
 
@@ -227,11 +227,12 @@ def test_bytes_and_str_arguments_are_copied_in_for_the_call(backend: str) -> Non
 
 
 class Every(Struct):
-    _fields_ = (("c", Prim.CHAR), ("b", Prim.BOOL), ("i8", Prim.SCHAR), ("u8", Prim.UCHAR),
-                ("i16", Prim.SHORT), ("u16", Prim.USHORT), ("i32", Prim.INT),
-                ("u32", Prim.UINT), ("l", Prim.LONG), ("ul", Prim.ULONG), ("i64", Prim.LLONG),
-                ("u64", Prim.ULLONG), ("f", Prim.FLOAT), ("d", Prim.DOUBLE), ("p", Ptr()),
-                ("cp", Ptr("char", const=True)), ("fp", FuncPtr(CB)), ("inner", Point))
+    _fields_: ClassVar[tuple[tuple[str, FieldType], ...]] = (
+        ("c", Prim.CHAR), ("b", Prim.BOOL), ("i8", Prim.SCHAR), ("u8", Prim.UCHAR),
+        ("i16", Prim.SHORT), ("u16", Prim.USHORT), ("i32", Prim.INT), ("u32", Prim.UINT),
+        ("l", Prim.LONG), ("ul", Prim.ULONG), ("i64", Prim.LLONG), ("u64", Prim.ULLONG),
+        ("f", Prim.FLOAT), ("d", Prim.DOUBLE), ("p", Ptr()), ("cp", Ptr("char", const=True)),
+        ("fp", FuncPtr(CB)), ("inner", Point))
 
 
 @pytest.mark.parametrize("backend", ["native", "wasmtime", "wasm2c"])
@@ -271,7 +272,7 @@ def test_compiled_struct_fields_agree_with_the_checked_python_path(backend: str)
                 check.hypothesis.inner_test(name, value)  # type: ignore[attr-defined]
         check()
     with pytest.raises(SandboxError, match="closed"):
-        fast.i32
+        fast.i32  # type: ignore[attr-defined]  # a field, read through Struct's descriptors
 
 
 def test_the_boundary_refuses_to_work_before_it_is_set_up() -> None:

@@ -79,7 +79,7 @@ def test_floats(sample: Sandbox) -> None:
     assert plain(sample.sample_hypot(3.0, 4.0)) == 5.0
     assert plain(sample.sample_hypot(3, 4)) == 5.0
     assert plain(sample.sample_scale(1.5, 2.0)) == 3.0
-    assert math.isinf(plain(sample.sample_scale(math.inf, 1.0)))  # type: ignore[arg-type]
+    assert math.isinf(plain(sample.sample_scale(math.inf, 1.0)))
     with pytest.raises(ArgumentError, match="float"):
         sample.sample_scale(1e39, 1.0)  # does not fit a C float
     with pytest.raises(ArgumentError):
@@ -122,7 +122,7 @@ def test_struct_written_by_the_library_and_read_by_the_host(sample: Sandbox) -> 
     size = 16 + m.pointer_size
     with sample.alloc(size) as p:
         sample.sample_point_init(p, 3, -4, 2.0)
-        x, y, w = struct.unpack_from("<iid", plain(p.read(16)))  # type: ignore[arg-type]
+        x, y, w = struct.unpack_from("<iid", plain(p.read(16)))
         assert (x, y, w) == (3, -4, 2.0)
         assert plain(sample.sample_point_norm(p)) == 10.0
         label = plain(p.read_int(Prim.ULONG, offset=16))
@@ -240,7 +240,7 @@ def test_blocks_dropped_unfreed_or_kept_past_close(sample_lib: Library) -> None:
             use()
     kept.free()  # already freed by the close: nothing to do
     with pytest.raises(TypeError):
-        type(kept)(sb, 8, 8)  # only a sandbox makes them
+        type(kept)(sb, 8, 8)  # type: ignore[call-arg]  # only a sandbox makes them
 
 
 def test_a_poisoned_sandbox_gives_no_kept_block(hostile_lib: Library) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from libs import C_SRC, ROOT, H, fn, import_from, packages, plain, run_mypy  # noqa: F401
+from libs import C_SRC, ROOT, H, fn, import_from, package_dir, packages, plain, run_mypy  # noqa: F401
 
 from sandboxlib import WASM32, HOST, ClosedError, Library, Prim, Ptr, Tainted, TaintedPtr
 from sandboxlib.proxy import Struct
@@ -497,7 +497,7 @@ def test_generated_methods_take_positional_arguments_only(H: ModuleType, tmp_pat
     script = tmp_path / "kw.py"
     script.write_text("import hostile\nwith hostile.sandbox() as lib:\n    lib.hostile_ok(v=1)\n")
     out = run_mypy(tmp_path / ".mypy", "--strict", str(script),
-                   mypypath=Path(H.__file__).parent.parent).stdout
+                   mypypath=package_dir(H).parent).stdout
     assert 'Unexpected keyword argument "v"' in out, out
 
 

@@ -37,7 +37,7 @@ def test_a_closed_sandbox_reaches_no_callback_not_even_anothers(H: ModuleType,
     with H.sandbox(isolating_backend) as other:
         lib = H.sandbox(isolating_backend)
         lib.hostile_store_cb(lib.callback(lambda v: 1, H.hostile_cb, "stored"))
-        others = []
+        others: list[object] = []
 
         def close_and_register_elsewhere(v: Tainted[int]) -> int:
             lib.close()

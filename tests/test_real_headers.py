@@ -25,11 +25,12 @@ from typing import Any
 
 import pytest
 from conftest import ALL_BACKENDS
-from libs import C_SRC, import_from, plain, run_mypy
+from libs import C_SRC, import_from, package_dir, plain, run_mypy
 
 from sandboxlib import ArgumentError, PointerValue, Prim, Ptr, Signature, TaintedPtr, cli
 from sandboxlib.backends import BACKENDS
 from sandboxlib.codegen import generate
+from sandboxlib.codegen.emit_py import emit_proxy
 from sandboxlib.toolchain import build_wasm
 from sandboxlib.toolchain.wasmbinary import exported_functions
 from sandboxlib.toolchain.zig import undefined_exports
@@ -95,9 +96,9 @@ def test_wrap_warns_once_per_undefined_function_and_sums_up(
 
 def test_package_holds_only_the_defined_functions(R: ModuleType) -> None:
     assert [f.name for f in R.FUNCTIONS] == DEFINED
-    exported = set(exported_functions((Path(R.__file__).parent / "module.wasm").read_bytes()))
+    exported = set(exported_functions((package_dir(R) / "module.wasm").read_bytes()))
     assert set(DEFINED) <= exported and not {"rl_trace", "rl_compress_hc"} & exported
-    stub = (Path(R.__file__).parent / "__init__.pyi").read_text()
+    stub = (package_dir(R) / "__init__.pyi").read_text()
     for name in ("rl_trace", "rl_compress_hc"):
         assert not hasattr(R.Realistic, name) and name not in stub
 
@@ -110,7 +111,7 @@ def test_function_types_get_named_signatures(R: ModuleType) -> None:
                                               ("file", "amount", "offset"))
     assert R.rl_io_methods_xClose == Signature((void_p,), Prim.INT, ("file",))
     assert R.rl_io_methods_xLog == R.rl_log_fn
-    stub = (Path(R.__file__).parent / "__init__.pyi").read_text().splitlines()
+    stub = (package_dir(R) / "__init__.pyi").read_text().splitlines()
     for name in ("rl_handler", "rl_log_fn", "rl_io_methods_xRead", "rl_io_methods_xClose",
                  "rl_io_methods_xLog"):
         assert f"{name}: Signature" in stub
@@ -195,7 +196,7 @@ def test_unimportable_package_fails_wrap(tmp_path: Path, monkeypatch: pytest.Mon
     """The guard: what the emitter writes is imported before the package is written
     (here the emitter is made to write a syntax error, or the one-field ``_fields_``
     without its trailing comma, which raises when the class is created)."""
-    emit = generate.emit_proxy
+    emit = emit_proxy
     if broken == "syntax":
         monkeypatch.setattr(generate, "emit_proxy", lambda plan: emit(plan) + "def broken(:\n")
     else:
@@ -272,7 +273,7 @@ def test_pointer_valued_macros_pass_at_the_backends_width(R: ModuleType, lib: An
     lib.rl_encode(b"other bytes", 11, lib.alloc(16), lib.out(Prim.ULONG, 16))
     assert plain(lib.rl_kept().copy_string(64)) == b"copied now"
     assert plain(lib.rl_keep_text(b"", R.RL_STATIC)) == 0
-    stub = (Path(R.__file__).parent / "__init__.pyi").read_text()
+    stub = (package_dir(R) / "__init__.pyi").read_text()
     assert "RL_TRANSIENT: PointerValue" in stub
 
 
@@ -281,7 +282,7 @@ def test_stubs_tell_pointers_apart_and_show_prototypes(R: ModuleType, tmp_path: 
     an ``rl_state *`` where a ``struct rl_io_methods *`` goes), struct classes answer to
     their typedef names too, and the stubs carry each function's C prototype."""
     assert R.rl_state is R.rl_state_s
-    package = Path(R.__file__).parent
+    package = package_dir(R)
     stub = (package / "__init__.pyi").read_text()
     assert "rl_state_s_ptr = NewType('rl_state_s_ptr', TaintedPtr)" in stub
     assert '"""int rl_state_level(const struct rl_state_s * state)  [realistic.h:' in stub
@@ -307,5 +308,5 @@ def test_enums_are_intenums_accepted_where_the_c_enum_goes(R: ModuleType, lib: A
     assert plain(lib.rl_set_mode(state, R.rl_mode.RL_SMALL)) == 2 and plain(state.level) == 9
     assert plain(lib.rl_set_mode(state, R.RL_FAST)) == 1 and plain(state.level) == 1
     assert [m.name for m in R.rl_mode] == ["RL_FAST", "RL_SMALL"]
-    stub = (Path(R.__file__).parent / "__init__.pyi").read_text()
+    stub = (package_dir(R) / "__init__.pyi").read_text()
     assert "mode: rl_mode | int," in stub

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from libs import ROOT, run_mypy
@@ -16,15 +18,19 @@ pytestmark = pytest.mark.quick  # no compiler: `make quick` runs every test here
 
 def test_implicit_uses_are_refused() -> None:
     t = Tainted(5, "test")
-    for use in (bool, int, float, complex, bytes, operator.index, len, iter, reversed, hash,
-                operator.neg, operator.pos, abs, operator.invert, round, math.trunc,
-                math.floor, math.ceil):
+    uses: tuple[Callable[[Any], object], ...] = (
+        bool, int, float, complex, bytes, operator.index, len, iter, reversed, hash,
+        operator.neg, operator.pos, abs, operator.invert, round, math.trunc, math.floor,
+        math.ceil)
+    for use in uses:
         with pytest.raises((TaintError, TypeError)):
-            use(t)  # type: ignore[operator]
-    for op in (operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge,
-               operator.add, operator.sub, operator.mul, operator.truediv, operator.floordiv,
-               operator.mod, operator.pow, divmod, operator.and_, operator.or_, operator.xor,
-               operator.lshift, operator.rshift):
+            use(t)
+    ops: tuple[Callable[[Any, Any], object], ...] = (
+        operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge,
+        operator.add, operator.sub, operator.mul, operator.truediv, operator.floordiv,
+        operator.mod, operator.pow, divmod, operator.and_, operator.or_, operator.xor,
+        operator.lshift, operator.rshift)
+    for op in ops:
         with pytest.raises(TaintError):
             op(t, 1)
         with pytest.raises(TaintError):
@@ -32,7 +38,7 @@ def test_implicit_uses_are_refused() -> None:
     with pytest.raises(TaintError):
         1 in t  # type: ignore[operator]
     with pytest.raises(TaintError):
-        [1, 2, 3][t]  # type: ignore[index]
+        [1, 2, 3][t]  # type: ignore[call-overload]
     with pytest.raises(TaintError):
         if t:
             pass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -95,7 +96,7 @@ def test_every_compiling_entry_point_refuses_while_compiling_is_disabled(
     src.write_text("int x(void) { return 1; }\n")
     wasm = tmp_path / "x.wasm"
     wasm.write_bytes(b"not wasm")  # never read while compiling is disabled
-    attempts = {
+    attempts: dict[str, Callable[[], object]] = {
         "compiling x to wasm32": lambda: build_wasm([src], exports=["x"], name="x"),
         "compiling x for the native backend":
             lambda: build_extension("native", "x", "int x(void);", "", [src]),

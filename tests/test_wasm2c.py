@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -266,7 +266,7 @@ def tree(tmp_path: Path) -> Iterator[Path]:
     yield root
 
 
-def answers(lib: Library, backend: str, grants: Grants, calls: list[tuple[object, ...]],
+def answers(lib: Library, backend: str, grants: Grants, calls: Sequence[tuple[object, ...]],
             capfd: pytest.CaptureFixture[str]) -> list[object]:
     out: list[object] = []
     with lib.sandbox(backend, grants=grants) as sb:
@@ -279,13 +279,14 @@ def answers(lib: Library, backend: str, grants: Grants, calls: list[tuple[object
 @pytest.mark.parametrize("grant", ["nothing", "stdio", "read-only dir", "writable dir", "env"])
 def test_wasi_answers_match_wasmtime(probe_lib: Library, tree: Path, grant: str,
                                      capfd: pytest.CaptureFixture[str]) -> None:
-    grants, calls = {
+    cases: dict[str, tuple[Grants, Sequence[tuple[object, ...]]]] = {
         "nothing": (Grants(), STDIO),
         "stdio": (Grants(stdout=True, stderr=True, clock=True, random=True), STDIO),
         "read-only dir": (Grants(dirs=(Preopen(str(tree), "/data"),)), DIRS),
         "writable dir": (Grants(dirs=(Preopen(str(tree), "/data", writable=True),)), WRITES),
         "env": (Grants(env=(("A", "1"), ("BB", "22"))), [("p_env",)]),
-    }[grant]
+    }
+    grants, calls = cases[grant]
     expected = answers(probe_lib, "wasmtime", grants, calls, capfd)
     for leftover in ("new.txt",):
         (tree / leftover).unlink(missing_ok=True)

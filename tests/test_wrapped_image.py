@@ -18,6 +18,7 @@ import warnings
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO, Any
 
 import pytest
 from conftest import ISOLATING_BACKENDS
@@ -103,7 +104,7 @@ DEPTHS = [(0, 1), (0, 2), (0, 4), (0, 8), (0, 16), (2, 8), (2, 16), (3, 1), (3, 
           (3, 8), (4, 8), (4, 16), (6, 8), (6, 16)]
 
 
-def saved(image: Image.Image, **options: object) -> bytes:
+def saved(image: Image.Image, **options: Any) -> bytes:
     out = io.BytesIO()
     image.save(out, **options)
     return out.getvalue()
@@ -168,7 +169,7 @@ def garbled(data: bytes, at: float, n: int = 24) -> bytes:
 NOT_KEPT = {"gamma", "srgb", "chromaticity", "photoshop", "flashpix", "mp", "mpoffset"}
 
 
-def kept(info: dict[str, object]) -> dict[str, object]:
+def kept(info: dict[Any, Any]) -> dict[Any, Any]:
     return {key: value for key, value in info.items() if key not in NOT_KEPT}
 
 
@@ -283,7 +284,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def registered(backend: str) -> Iterator[dict[str, object]]:
+def registered(backend: str) -> Iterator[dict[str, Any]]:
     """``register()`` on ``backend`` for the test (yields Pillow's own plugins, put
     back after it)."""
     Image.init()
@@ -358,7 +359,7 @@ def test_the_corpus_covers_what_pillow_distinguishes() -> None:
     assert decoded["gif-transparency"].info["transparency"] == 7
     assert decoded["gif-grey"].mode == "L"
     assert decoded["webp-alpha"].mode == decoded["webp-lossless-alpha"].mode == "RGBA"
-    assert decoded["webp-animated"].n_frames == 2
+    assert decoded["webp-animated"].n_frames == 2  # type: ignore[attr-defined]  # an ImageFile
     assert decoded["jpeg-metadata"].info["icc_profile"] == ICC
     assert decoded["jpeg-metadata"].info["dpi"] == (300, 150)
     assert decoded["jpeg-icc-fragments"].info["icc_profile"] == bytes(range(256)) * 600
@@ -390,7 +391,9 @@ def test_open_takes_what_pillow_open_takes(source: str, backend: str,
     path = f"{tmp_path}/image.png"
     with open(path, "wb") as out:
         out.write(data)
-    fp = {"bytes": data, "path": path, "file": io.BytesIO(data)}[source]
+    sources: dict[str, bytes | str | IO[bytes]] = {"bytes": data, "path": path,
+                                                   "file": io.BytesIO(data)}
+    fp = sources[source]
     assert_as_pillow(si.open(fp, backend=backend), data)
 
 
@@ -399,7 +402,7 @@ def test_open_takes_what_pillow_open_takes(source: str, backend: str,
                                   "webp-animated", "jpeg-metadata", "png-text",
                                   "webp-metadata", "gif-animated-comment"])
 def test_pillow_open_decodes_in_the_sandbox_after_register(
-        name: str, registered: dict[str, object]) -> None:
+        name: str, registered: dict[str, Any]) -> None:
     data = CORPUS[name]
     with Image.open(io.BytesIO(data)) as image:
         assert type(image).__name__.startswith("Sandboxed")
@@ -428,7 +431,7 @@ def test_register_takes_only_the_formats_asked_for(backend: str) -> None:
 
 
 def test_pillow_open_refuses_a_broken_file_in_the_sandbox(
-        registered: dict[str, object]) -> None:
+        registered: dict[str, Any]) -> None:
     data = CORPUS["png-2-8"]
     with Image.open(io.BytesIO(data[:-60])) as image, pytest.raises(si.ImageError) as info:
         image.load()
