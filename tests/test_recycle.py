@@ -14,15 +14,11 @@ from pathlib import Path
 import pytest
 
 from libs import plain
+from recycling import SECRET, slot_base
 
 from sandboxlib import Library, Limits, Sandbox, TrapError
 
-SECRET = b"sandboxlib-secret-" * 64
 LIMITS = Limits(memory_bytes=(12 << 20) + (1 << 16))  # a reservation size of their own
-
-
-def _base(sb: Sandbox) -> int:
-    return sb._instance.memory.region()[0]
 
 
 def _image(sb: Sandbox) -> bytes:
@@ -52,7 +48,7 @@ def test_a_recycled_memory_holds_nothing_of_the_closed_sandbox(hostile_lib: Libr
                                                                fresh: bytes, size: int) -> None:
     first = hostile_lib.sandbox(backend, limits=LIMITS)
     initial = first.memory.size
-    base = _base(first)
+    base = slot_base(first)
     small = first.copy_in(SECRET)  # inside the initial pages
     block = first.alloc(size)
     block.write(SECRET * (size // len(SECRET)))
@@ -64,7 +60,7 @@ def test_a_recycled_memory_holds_nothing_of_the_closed_sandbox(hostile_lib: Libr
 
     second = hostile_lib.sandbox(backend, limits=LIMITS)
     try:
-        assert _base(second) == base  # the same slot, recycled
+        assert slot_base(second) == base  # the same slot, recycled
         assert second.memory.size == initial
         assert _image(second) == fresh  # zeros but the data image: no trace of SECRET
         if far >= initial:  # what the first sandbox grew is inaccessible again
@@ -121,14 +117,14 @@ def test_a_recycled_slot_starts_with_a_fresh_table_and_globals(hostile_lib: Libr
         fresh = _table_and_stack(sb)
     own = Limits(memory_bytes=LIMITS.memory_bytes + (1 << 16))  # no other slot of its size
     first = hostile_lib.sandbox(backend, limits=own)
-    base = _base(first)
+    base = slot_base(first)
     assert plain(first.hostile_table_grow(7)) == fresh[0]
     with pytest.raises(TrapError):  # leaves the stack pointer deep down
         first.hostile_recurse(0)
     first.close()
     del first
     with hostile_lib.sandbox(backend, limits=own) as second:
-        assert _base(second) == base
+        assert slot_base(second) == base
         assert _table_and_stack(second) == fresh
 
 
@@ -168,8 +164,8 @@ def test_a_sandbox_cannot_reach_the_next_slot(hostile_lib: Library, backend: str
     for reach in ("size", "slot end", "secret", "neighbour end", "4 GiB"):
         with hostile_lib.sandbox(backend, limits=own) as a, \
                 hostile_lib.sandbox(backend, limits=own) as b:
-            low, high = sorted([a, b], key=_base)
-            assert _base(high) == _base(low) + slot  # neighbours
+            low, high = sorted([a, b], key=slot_base)
+            assert slot_base(high) == slot_base(low) + slot  # neighbours
             secret = high.copy_in(SECRET)
             address = {"size": low.memory.size, "slot end": slot - 4,
                        "secret": slot + secret.address,
@@ -190,21 +186,17 @@ def assert_clean_in_a_child(script: str, *args: str) -> None:
 WIPE_WITHOUT_PAGEMAP = """
 import os, resource
 from libs import hostile_library
+from recycling import SECRET, assert_no_secret, next_tenant_reads, slot_base
 from sandboxlib import Limits
 lib, limits = hostile_library(), Limits(memory_bytes=(12 << 20) + (3 << 16))
 first = lib.sandbox("wasm2c", limits=limits)
-base = first._instance.memory.region()[0]
-secret = b"sandboxlib-secret-" * 64
-first.copy_in(secret)  # a light memory: its resident pages are zeroed one by one
+base, size = slot_base(first), first.memory.size
+first.copy_in(SECRET)  # a light memory: its resident pages are zeroed one by one
 lowest = os.dup(0)  # the lowest free descriptor: none may be opened from there on
 os.close(lowest)
 resource.setrlimit(resource.RLIMIT_NOFILE, (lowest, lowest))  # the wipe cannot open pagemap
 first.close()
-second = lib.sandbox("wasm2c", limits=limits)
-assert second._instance.memory.region()[0] == base
-image = second.memory.read(1, second.memory.size - 1)
-assert secret[:18] not in image, "the old tenant's bytes are back"
-print("clean")
+assert_no_secret(next_tenant_reads(lib, "wasm2c", limits, base, size))
 """
 
 
@@ -215,15 +207,15 @@ def test_the_wipe_without_pagemap_falls_back_to_mincore() -> None:
 KEPT_RESIDENT = """
 import sys
 from libs import hostile_library
+from recycling import SECRET, assert_no_secret, next_tenant_reads, slot_base
 from sandboxlib import Limits, _slab
 lib, limits = hostile_library(), Limits(memory_bytes=(12 << 20) + (5 << 16))
-secret = b"sandboxlib-secret-" * 64
 first = lib.sandbox(sys.argv[1], limits=limits)
-base, initial = first._instance.memory.region()[0], first.memory.size
+base, initial = slot_base(first), first.memory.size
 size = int(sys.argv[2])
 block = first.alloc(size)  # past the initial size: the memory grows
-block.write(secret * (size // len(secret)))
-first.copy_in(secret)
+block.write(SECRET * (size // len(SECRET)))
+first.copy_in(SECRET)
 sparse = first.alloc(256 << 10)  # pages holding one byte each, where a wipe's test looks last
 start = (sparse.address + 4095) & ~4095
 marks = [start + i * 4096 + (255, 256, 2047, 4000, 4095)[i % 5] for i in range(60)]
@@ -235,16 +227,10 @@ first.close()
 del first, block, sparse
 kept = _slab.stats()["kept_bytes"]
 assert kept > size, f"the slot kept {kept} bytes resident"
-second = lib.sandbox(sys.argv[1], limits=limits)
-assert second._instance.memory.region()[0] == base
+image = next_tenant_reads(lib, sys.argv[1], limits, base, grown, initial=initial)
 assert _slab.stats()["kept_bytes"] == 0  # taken with its pages
-assert second.memory.size == initial
-while second.memory.size < grown:  # grown as far as the first one was
-    second.alloc(64 << 10)
-image = second.memory.read(1, grown - 1)
-assert secret[:18] not in image, "the old tenant's bytes are back"
 assert [at for at in marks if image[at - 1]] == [], "a page holding one byte kept it"
-print("clean")
+assert_no_secret(image)
 """
 
 
@@ -286,10 +272,11 @@ def test_a_slot_recycled_with_its_pages_resident_reads_zero_where_its_tenant_wro
 FILLED_BY_THE_TENANT = """
 import sys
 from libs import hostile_library, plain
+from recycling import next_tenant_reads, slot_base
 from sandboxlib import Limits, _slab
 lib, limits = hostile_library(), Limits(memory_bytes=(12 << 20) + (7 << 16))
 first = lib.sandbox(sys.argv[1], limits=limits)
-base, initial = first._instance.memory.region()[0], first.memory.size
+base = slot_base(first)
 size = 600 << 10
 block = first.alloc(size)  # past the initial size: the memory grows
 block.write(b"X\\0")
@@ -304,11 +291,7 @@ grown = first.memory.size
 first.close()
 del first, block, view
 assert _slab.stats()["kept_bytes"] > size // 2, _slab.stats()  # kept resident, zeroed
-second = lib.sandbox(sys.argv[1], limits=limits)
-assert second._instance.memory.region()[0] == base
-while second.memory.size < grown:
-    second.alloc(64 << 10)
-image = second.memory.read(1, grown - 1)
+image = next_tenant_reads(lib, sys.argv[1], limits, base, grown)
 assert b"XXXX" not in image and b"YYYY" not in image, "the tenant's fill is back"
 print("clean")
 """
@@ -325,27 +308,20 @@ def test_pages_the_tenant_filled_with_bulk_memory_are_wiped(backend_name: str) -
 LARGE_TENANT = """
 import sys
 from libs import hostile_library
+from recycling import SECRET, assert_no_secret, next_tenant_reads, slot_base
 from sandboxlib import Limits, _slab
 lib, limits = hostile_library(), Limits(memory_bytes=48 << 20)
-secret = b"sandboxlib-secret-" * 64
 first = lib.sandbox(sys.argv[1], limits=limits)
-base, initial = first._instance.memory.region()[0], first.memory.size
+base, initial = slot_base(first), first.memory.size
 blocks = [first.alloc(6 << 20) for _ in range(4)]  # 24 MiB: past a chunk and the budget
 for block in blocks:
-    block.write(secret * ((6 << 20) // len(secret)))
+    block.write(SECRET * ((6 << 20) // len(SECRET)))
 grown = first.memory.size
 first.close()
 del first, blocks, block
 kept = _slab.stats()["kept_bytes"]
 assert 4 << 20 < kept <= 16 << 20, f"the slot kept {kept} bytes resident"
-second = lib.sandbox(sys.argv[1], limits=limits)
-assert second._instance.memory.region()[0] == base
-assert second.memory.size == initial
-while second.memory.size < grown:
-    second.alloc(1 << 20)
-image = second.memory.read(1, grown - 1)
-assert secret[:18] not in image, "the old tenant's bytes are back"
-print("clean")
+assert_no_secret(next_tenant_reads(lib, sys.argv[1], limits, base, grown, 1 << 20, initial))
 """
 
 
@@ -361,26 +337,20 @@ def test_a_large_tenant_leaves_a_slot_whose_kept_and_discarded_pages_read_zero(
 SPARSE_TENANT = """
 import sys
 from libs import hostile_library
-from sandboxlib import Limits, _slab
+from recycling import SECRET, assert_no_secret, next_tenant_reads, slot_base
+from sandboxlib import Limits
 lib, limits = hostile_library(), Limits(memory_bytes=96 << 20)
-secret = b"sandboxlib-secret-" * 64
 first = lib.sandbox(sys.argv[1], limits=limits)
-base = first._instance.memory.region()[0]
+base = slot_base(first)
 blocks = []
 while first.memory.size < 72 << 20:  # grown, written only past the pages a wipe scans
     blocks.append(first.alloc(4 << 20))
 grown = first.memory.size
-for at in (66 << 20, grown - len(secret)):
-    first.memory.write(at, secret)
+for at in (66 << 20, grown - len(SECRET)):
+    first.memory.write(at, SECRET)
 first.close()
 del first, blocks
-second = lib.sandbox(sys.argv[1], limits=limits)
-assert second._instance.memory.region()[0] == base
-while second.memory.size < grown:
-    second.alloc(4 << 20)
-image = second.memory.read(1, grown - 1)
-assert secret[:18] not in image, "the old tenant's bytes are back"
-print("clean")
+assert_no_secret(next_tenant_reads(lib, sys.argv[1], limits, base, grown, 4 << 20))
 """
 
 
