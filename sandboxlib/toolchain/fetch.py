@@ -1,5 +1,6 @@
-"""Third-party C sources, pinned by sha256, fetched from Debian's archive (or, for a
-test-only spec, a PyPI sdist fetched by pip through its own configured index).
+"""Third-party C sources, pinned by sha256, fetched from Debian's archive or as a PyPI
+sdist from the package indexes pip is configured with (``pypi``: read as pages, never
+through pip's resolver, which would run the sdist's build code).
 
 The archive's address is never written into the project: it is read from this
 machine's apt configuration, or from $SANDBOXLIB_DEBIAN_MIRROR. A tarball is taken
@@ -15,8 +16,7 @@ import hashlib
 import http.client
 import os
 import re
-import subprocess
-import sys
+import ssl
 import tarfile
 import urllib.error
 import urllib.parse
@@ -30,6 +30,7 @@ from ..errors import BuildError
 from ..progress import progress
 from .cache import build_entry, discard, scratch_dir
 from .pins import PINS, SourcePin
+from .pypi import pip_locations, sdist_link
 
 MIRROR_ENV = "SANDBOXLIB_DEBIAN_MIRROR"
 SOURCES_ENV = "SANDBOXLIB_SOURCES"  # a directory of tarballs, looked in before the network
@@ -49,8 +50,7 @@ _PACKAGE = re.compile(r"[a-z0-9][a-z0-9.+-]+")
 _FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+~-]*")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _REQUIREMENT = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)==([0-9][A-Za-z0-9.+!-]*)")
-PIP = (sys.executable, "-m", "pip")  # run with this machine's pip configuration
-PIP_TIMEOUT = 600.0                   # seconds, for one `pip download`
+_PIP_HINT = "pip's configuration (`pip config list`) says which indexes are read."
 _NO = frozenset({"no", "false", "off", "0"})
 
 
@@ -187,12 +187,15 @@ def _copy(source: BinaryIO, dest: Path, limit: int, where: str) -> tuple[int, st
     return got, digest.hexdigest()
 
 
-def _download(url: str, dest: Path, limit: int) -> str:
-    """Stream ``url`` into ``dest`` (at most ``limit`` bytes); return its sha256."""
+def _download(url: str, dest: Path, limit: int, tls: ssl.SSLContext | None = None,
+              hint: str | None = None) -> str:
+    """Stream ``url`` into ``dest`` (at most ``limit`` bytes); return its sha256. An
+    error says ``hint`` (default: where the Debian archive's address comes from)."""
     expected: int | None = None
+    hint = _hint() if hint is None else hint
     try:
         request = urllib.request.Request(url, headers={"User-Agent": "sandboxlib"})
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as resp:
+        with urllib.request.urlopen(request, timeout=TIMEOUT, context=tls) as resp:
             length = resp.headers.get("Content-Length", "")
             expected = int(length) if length.isdigit() else None
             if expected is not None and expected > limit:
@@ -201,13 +204,13 @@ def _download(url: str, dest: Path, limit: int) -> str:
             with progress(f"downloading {dest.name} ({size})"):
                 got, sha256 = _copy(resp, dest, limit, url)
     except urllib.error.HTTPError as e:
-        raise BuildError(f"could not download {url}: HTTP {e.code} {e.reason}. {_hint()}") from e
+        raise BuildError(f"could not download {url}: HTTP {e.code} {e.reason}. {hint}") from e
     except (OSError, http.client.HTTPException) as e:
         reason = e.reason if isinstance(e, urllib.error.URLError) else e
-        raise BuildError(f"could not download {url}: {reason}. {_hint()}") from e
+        raise BuildError(f"could not download {url}: {reason}. {hint}") from e
     if expected is not None and got != expected:
         raise BuildError(f"could not download {url}: the connection closed after {got} of "
-                         f"{expected} bytes. {_hint()}")
+                         f"{expected} bytes. {hint}")
     return sha256
 
 
@@ -322,46 +325,30 @@ def _unpacked(sha256: str, obtain: Callable[[Path], Path]) -> Path:
     return _top_dir(build_entry("sources", sha256, "", fetch))
 
 
-def _pip_download(requirement: str, sha256: str, folder: Path) -> Path:
-    """The sdist of ``requirement`` (name==version) that ``pip download`` puts into
-    ``folder`` through pip's configured index; pip checks ``sha256`` before it runs any
-    of the sdist's build code."""
-    pinned = folder / "requirement.txt"
-    pinned.write_text(f"{requirement} --hash=sha256:{sha256}\n")
-    into = folder / "sdist"
-    cmd = [*PIP, "download", "--no-deps", "--no-binary", ":all:", "--require-hashes",
-           "--disable-pip-version-check", "-r", str(pinned), "-d", str(into)]
-    try:
-        with progress(f"pip download {requirement}"):
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        raise BuildError(f"pip download {requirement}: {e}") from e
-    found = sorted(into.iterdir()) if into.is_dir() else []
-    if proc.returncode != 0 or len(found) != 1:
-        raise BuildError(f"pip download {requirement} failed (exit {proc.returncode}, "
-                         f"{len(found)} files):\n{proc.stderr[-2000:]}")
-    return found[0]
-
-
 def fetch_pypi_sdist(requirement: str, sha256: str, size: int) -> Path:
-    """The sdist of ``requirement`` (``name==version``) from PyPI as pip is configured
-    to reach it, checked against ``sha256`` and ``size``, extracted into the cache like
-    a Debian tarball; its top directory. Cached: a second call runs no pip."""
+    """The sdist of ``requirement`` (``name==version``) from the indexes pip is
+    configured with (``pypi.sdist_link``), checked against ``sha256`` and ``size``,
+    extracted into the cache like a Debian tarball; its top directory. Nothing of the
+    sdist runs. Cached: a second call reads no index."""
     sha256 = sha256.lower()
-    if not _REQUIREMENT.fullmatch(requirement):
+    pinned = _REQUIREMENT.fullmatch(requirement)
+    if pinned is None:
         raise BuildError(f"{requirement!r} is not a pinned requirement (name==version)")
+    name, version = pinned.groups()
     if not _SHA256.fullmatch(sha256):
         raise BuildError(f"{sha256!r} is not a sha256 (64 hex digits)")
 
     def obtain(download: Path) -> Path:
-        sdist = _pip_download(requirement, sha256, download)
-        tarball = download / sdist.name
-        with sdist.open("rb") as source:
-            got, actual = _copy(source, tarball, size, str(sdist))
-        if (got, actual) != (size, sha256):
-            raise BuildError(f"{sdist.name}: sha256 mismatch or wrong size (from pip):\n"
-                             f"  expected {sha256}, {size} bytes\n"
-                             f"  actual   {actual}, {got} bytes")
+        where = pip_locations()
+        url = sdist_link(name, version, sha256, where)
+        filename = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
+        if not _FILENAME.fullmatch(filename):
+            raise BuildError(f"{url}: {filename!r} is not a plain file name")
+        tarball = download / filename
+        actual = _download(url, tarball, size, where.tls(), _PIP_HINT)
+        if actual != sha256:
+            raise BuildError(f"{filename}: sha256 mismatch (downloaded from {url}, deleted):\n"
+                             f"  expected {sha256}\n  actual   {actual}")
         return tarball
     return _unpacked(sha256, obtain)
 
