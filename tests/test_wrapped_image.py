@@ -510,12 +510,15 @@ def test_pillow_open_decodes_in_the_sandbox_after_register(
     assert_as_pillow(sandboxed, data)
 
 
-def every_frame(data: bytes) -> list[Any]:
+def every_frame(data: bytes, first_loaded: bool = False) -> list[Any]:
     """What ``Image.open`` gives of each frame of ``data``: after its seek, and loaded;
-    the frames in order, then the first, the last and the second again."""
+    the frames in order, then the first, the last and the second again (the first
+    loaded before any question about frames if ``first_loaded``)."""
     with Image.open(io.BytesIO(data)) as opened:
         image: Any = opened  # an ImageFile with frames
-        seen: list[Any] = [type(image).__name__.startswith("Sandboxed"), image.n_frames,
+        first = [(image.mode, image.size, image.tobytes(), image.getpalette(),
+                  dict(image.info))] if first_loaded else []
+        seen: list[Any] = [type(image).__name__.startswith("Sandboxed"), *first, image.n_frames,
                            image.is_animated, image.tell()]
         for frame in [*range(image.n_frames), 0, image.n_frames - 1, 1]:
             image.seek(frame)
@@ -529,16 +532,31 @@ def every_frame(data: bytes) -> list[Any]:
     return seen
 
 
+@pytest.mark.parametrize("first_loaded", [False, True])
 @pytest.mark.parametrize("name", sorted(ANIMATIONS))
-def test_every_frame_is_pillows_after_register(name: str, registered: dict[str, Any]) -> None:
+def test_every_frame_is_pillows_after_register(name: str, first_loaded: bool,
+                                               registered: dict[str, Any]) -> None:
     data = ANIMATIONS[name]
-    sandboxed = every_frame(data)
+    sandboxed = every_frame(data, first_loaded)
     Image.OPEN.update(registered)
-    pillows = every_frame(data)
+    pillows = every_frame(data, first_loaded)
     assert sandboxed[0] and not pillows[0]
-    assert sandboxed[1:4] == pillows[1:4]
-    for got, want in zip(sandboxed[4:], pillows[4:], strict=True):
+    for got, want in zip(sandboxed[1:], pillows[1:], strict=True):
         assert got == want
+
+
+def test_the_native_build_gives_every_frame() -> None:
+    """The native backend's build keeps one image's state: the frames, once asked
+    for, give the first frame too."""
+    Image.init()
+    pillows = dict(Image.OPEN)
+    for name in ("webp-animated-lossy", "gif-grown-local-palettes"):
+        si.register(backend="native")
+        try:
+            sandboxed = every_frame(ANIMATIONS[name])
+        finally:
+            Image.OPEN.update(pillows)
+        assert sandboxed[1:] == every_frame(ANIMATIONS[name])[1:]
 
 
 @pytest.mark.parametrize("strategy", list(GifImagePlugin.LoadingStrategy))

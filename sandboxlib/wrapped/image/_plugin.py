@@ -61,8 +61,8 @@ class SandboxedImageFile(ImageFile.ImageFile):
 
 class AnimatedImageFile(SandboxedImageFile):
     """A GIF or WebP ``Image.open`` opened, with Pillow's frame API: its first frame
-    decoded as any image's, the frames (and the first again once another was current)
-    by the format's ``Frames``, made when first asked about frames."""
+    decoded as any image's unless asked about frames before, every frame then by the
+    format's ``Frames``."""
 
     _frames: Frames | None = None
     _frame = 0
@@ -71,8 +71,7 @@ class AnimatedImageFile(SandboxedImageFile):
         super()._start(data)
         self._data = data
         if composed_first(self.sandboxed.name):
-            self._leave_first()
-            self._sync(self._animation())
+            self._animation()
 
     @property
     def n_frames(self) -> int:
@@ -91,7 +90,7 @@ class AnimatedImageFile(SandboxedImageFile):
         frames = self._animation()
         frames.seek(frame)
         self._frame = frame
-        self._leave_first()
+        self._im = None
         self._sync(frames)
 
     def load(self) -> Any:
@@ -105,17 +104,17 @@ class AnimatedImageFile(SandboxedImageFile):
             self._frames_closer()
         super().close()
 
-    def _leave_first(self) -> None:
-        """Frames from now on: the first frame's sandbox closed, its pixels dropped."""
-        if getattr(self, "_session", None) is not None:
-            self._session = None
-            self._closer()
-        self._im = None
-
     def _animation(self) -> Frames:
+        """The frames, made at the first call: from then on they give every frame, the
+        first too if it was not decoded yet (the native backend's build keeps one
+        image's state)."""
         if self._frames is None:
-            self._frames = FRAMES[self.sandboxed.name](self._data, self.backend)
-            self._frames_closer = weakref.finalize(self, self._frames.close)
+            frames = self._frames = FRAMES[self.sandboxed.name](self._data, self.backend)
+            self._frames_closer = weakref.finalize(self, frames.close)
+            if getattr(self, "_session", None) is not None:
+                self._session = None
+                self._closer()
+                self._sync(frames)
         return self._frames
 
     def _sync(self, frames: Frames) -> None:
