@@ -24,7 +24,8 @@ import pytest
 from conftest import ISOLATING_BACKENDS
 from hypothesis import given
 from hypothesis import strategies as st
-from PIL import Image, ImageCms, ImageOps, PngImagePlugin, UnidentifiedImageError
+from PIL import (GifImagePlugin, Image, ImageCms, ImageOps, ImageSequence, PngImagePlugin,
+                 UnidentifiedImageError)
 
 import sandboxlib.wrapped.image as si
 from sandboxlib.wrapped.image import _metadata
@@ -34,6 +35,7 @@ from sandboxlib.errors import BoundsError
 from sandboxlib.wrapped.image._budget import budget, checker
 from sandboxlib.wrapped.image._formats import Format
 from sandboxlib.wrapped.image._session import Session
+from sandboxlib.wrapped.image._webp_frames import Animation
 from sandboxlib.toolchain.cache import CACHE_ENV
 from sandboxlib.toolchain.guard import NO_COMPILE_ENV
 
@@ -85,18 +87,32 @@ def gif(screen: tuple[int, int], frame: tuple[int, int, int, int], *,
     """A GIF of one ``frame`` (left, top, width, height) of 4-colour indices on a
     ``screen`` that may not hold it, LZW-coded with a clear code every two pixels (so
     every code is 3 bits)."""
-    left, top, width, height = frame
-    indices = [(x + 2 * y) % 4 for y in range(height) for x in range(width)]
-    codes = [c for i in range(0, len(indices), 2) for c in (4, *indices[i:i + 2])] + [5]
-    bits = sum(c << 3 * i for i, c in enumerate(codes))
-    data = bits.to_bytes(-(-3 * len(codes) // 8), "little")
-    blocks = b"".join(bytes([len(data[i:i + 255])]) + data[i:i + 255]
-                      for i in range(0, len(data), 255)) + b"\0"
-    control = (b"!\xf9\x04" + bytes([1, 0, 0, transparent, 0]) if transparent is not None
-               else b"")
-    return (b"GIF89a" + struct.pack("<HHBBB", *screen, 0x81, 0, 0) + bytes(range(10, 22))
-            + control + b"," + struct.pack("<HHHHB", left, top, width, height,
-                                           0x40 if interlace else 0) + b"\2" + blocks + b";")
+    return animated_gif(screen, [(frame, 0, transparent, None)], interlace=interlace)
+
+
+def animated_gif(screen: tuple[int, int],
+                 frames: list[tuple[tuple[int, int, int, int], int, int | None, bytes | None]],
+                 *, interlace: bool = False) -> bytes:
+    """A GIF of ``frames``, each its rectangle (as ``gif``'s frame), disposal method,
+    transparent index or None and local palette (4 colours) or None, on a global
+    palette of 4 colours; a frame's indices start where the frame before left off."""
+    out = b"GIF89a" + struct.pack("<HHBBB", *screen, 0x81, 0, 0) + bytes(range(10, 22))
+    shift = 0
+    for (left, top, width, height), disposal, transparent, local in frames:
+        if transparent is not None or disposal:
+            out += b"!\xf9\x04" + bytes([disposal << 2 | (transparent is not None), 3, 0,
+                                          transparent or 0, 0])
+        indices = [(x + 2 * y + shift) % 4 for y in range(height) for x in range(width)]
+        shift += 1
+        codes = [c for i in range(0, len(indices), 2) for c in (4, *indices[i:i + 2])] + [5]
+        bits = sum(c << 3 * i for i, c in enumerate(codes))
+        data = bits.to_bytes(-(-3 * len(codes) // 8), "little")
+        blocks = b"".join(bytes([len(data[i:i + 255])]) + data[i:i + 255]
+                          for i in range(0, len(data), 255)) + b"\0"
+        flags = (0x40 if interlace else 0) | (0x81 if local is not None else 0)
+        out += (b"," + struct.pack("<HHHHB", left, top, width, height, flags) + (local or b"")
+                + b"\2" + blocks)
+    return out + b";"
 
 
 # Every colour type at every bit depth PNG allows.
@@ -266,6 +282,58 @@ CORPUS: dict[str, bytes] = {
 }
 
 
+def palette_frames(count: int, size: tuple[int, int] = (61, 47)) -> list[Image.Image]:
+    """``count`` frames turned by ever more, each with a palette of its own."""
+    return [photo(size=size).rotate(40 * k).convert("P", palette=Image.Palette.ADAPTIVE,
+                                                     colors=16 + 60 * k)
+            for k in range(count)]
+
+
+def patched(image: Image.Image, box: tuple[int, int, int, int], fill: int) -> Image.Image:
+    """``image`` with ``box`` filled (a frame Pillow's writer crops to that box)."""
+    image = image.copy()
+    image.paste(fill, box)
+    return image
+
+
+def animation(frames: list[Image.Image], **options: Any) -> bytes:
+    return saved(frames[0], save_all=True, append_images=frames[1:], **options)
+
+
+FIRST = palette_frames(1)[0]
+LOCAL = bytes([200, 10, 10, 10, 200, 10, 10, 10, 200, 90, 90, 90])
+# Animations whose frames after the first Pillow composes: per-frame palettes, disposal
+# 2 and 3, transparency, frames at offsets (Pillow's writer crops each to what changed)
+# or past the screen, varying durations; WebP lossy and lossless, with and without alpha.
+ANIMATIONS: dict[str, bytes] = {
+    "gif-animated-comment": CORPUS["gif-animated-comment"],
+    "webp-animated": CORPUS["webp-animated"],
+    "gif-palettes-disposal": animation(palette_frames(4), format="GIF", disposal=[0, 2, 3, 1],
+                                       duration=[20, 30, 40, 50], loop=0),
+    "gif-transparency-disposal": animation(palette_frames(3), format="GIF", transparency=0,
+                                           disposal=[2, 3, 2], duration=60, optimize=False),
+    # the writer keeps the transparency of the later frames only
+    "gif-later-transparency": animation(palette_frames(3), format="GIF", transparency=0,
+                                        disposal=[3, 2, 1]),
+    "gif-offsets": animation([FIRST, patched(FIRST, (5, 6, 20, 16), 3),
+                              patched(FIRST, (30, 20, 50, 40), 9)], format="GIF",
+                             duration=[10, 20, 30], disposal=1),
+    "gif-grey-frames": animation([photo("L"), photo("L").rotate(90)], format="GIF",
+                                 optimize=False),
+    "gif-grown-local-palettes": animated_gif((6, 5), [
+        ((0, 0, 4, 4), 2, None, None), ((2, 1, 3, 3), 3, 1, LOCAL),
+        ((3, 3, 5, 4), 1, 2, None), ((1, 0, 2, 2), 2, 3, LOCAL)]),
+    "gif-transparent-first": animated_gif((5, 5), [
+        ((1, 1, 3, 3), 3, 0, None), ((0, 0, 4, 2), 2, 2, LOCAL), ((2, 2, 3, 3), 0, None, None)],
+        interlace=True),
+    "webp-animated-lossless": animation([photo("RGBA"), photo("RGBA").rotate(90),
+                                         photo("RGBA").rotate(45)], format="WEBP",
+                                        lossless=True, duration=[10, 20, 30], loop=2),
+    "webp-animated-lossy": animation([photo(), photo().rotate(90), photo().rotate(180)],
+                                     format="WEBP", quality=70, duration=[40, 60, 80]),
+}
+
+
 @pytest.mark.quick
 def test_importing_the_drop_in_loads_no_decoder(tmp_path: Path) -> None:
     """A format's generated package loads at its first image: importing the drop-in
@@ -348,6 +416,34 @@ def test_a_decoder_lying_about_its_strips_is_refused(lie: int, refusal: type[Exc
             session.close()
 
 
+@pytest.mark.parametrize("lie, refusal", [(5, TaintError), (6, TaintError), (7, TaintError),
+                                          (8, BoundsError)])
+def test_a_decoder_lying_about_its_frames_is_refused(lie: int, refusal: type[Exception],
+                                                     backend: str) -> None:
+    """A decoder module that claims more frames than the file has bytes, none, a frame
+    ending before the one before it, or a frame outside its memory ends in an exception
+    of SandboxError's family; told the truth, it gives its frames and their times."""
+    fmt = Format("WEBP", lambda head: True, load_generated(HOSTILE_IMAGE), 16)
+    for data, expected in ((bytes(16), None), (bytes([lie]) + bytes(15), refusal)):
+        animation = Animation(fmt, data, budget(None), None, backend, checker(None))
+        try:
+            if expected is None:
+                assert animation.count(len(data)) == 2
+                ends = [animation.next_frame(0)[1], animation.next_frame(100)[1]]
+                assert ends == [100, 200]
+                frame = animation.frame(animation.next_frame(0)[0])
+                assert frame.tobytes() == bytes(8 * 8 * 3)
+            else:
+                with pytest.raises(expected):
+                    animation.count(len(data))
+                    end = 0
+                    for _ in range(2):
+                        pointer, end = animation.next_frame(end)
+                        animation.frame(pointer)
+        finally:
+            animation.close()
+
+
 def test_the_corpus_covers_what_pillow_distinguishes() -> None:
     """The corpus reaches every mode, and the transparency cases are real ones."""
     decoded = {name: pillow(data) for name, data in CORPUS.items()}
@@ -412,6 +508,122 @@ def test_pillow_open_decodes_in_the_sandbox_after_register(
         sandboxed = image.copy()
     Image.OPEN.update(registered)  # then Pillow's own decoders, to compare with
     assert_as_pillow(sandboxed, data)
+
+
+def every_frame(data: bytes, first_loaded: bool = False) -> list[Any]:
+    """What ``Image.open`` gives of each frame of ``data``: after its seek, and loaded;
+    the frames in order, then the first, the last and the second again (the first
+    loaded before any question about frames if ``first_loaded``)."""
+    with Image.open(io.BytesIO(data)) as opened:
+        image: Any = opened  # an ImageFile with frames
+        first = [(image.mode, image.size, image.tobytes(), image.getpalette(),
+                  dict(image.info))] if first_loaded else []
+        seen: list[Any] = [type(image).__name__.startswith("Sandboxed"), *first, image.n_frames,
+                           image.is_animated, image.tell()]
+        for frame in [*range(image.n_frames), 0, image.n_frames - 1, 1]:
+            image.seek(frame)
+            seen.append((image.tell(), image.mode, image.size, dict(image.info)))
+            image.load()
+            seen.append((image.mode, image.size, image.tobytes(), image.getpalette(),
+                         dict(image.info)))
+        with pytest.raises(EOFError):
+            image.seek(image.n_frames)
+        assert image.tell() == 1
+    return seen
+
+
+@pytest.mark.parametrize("first_loaded", [False, True])
+@pytest.mark.parametrize("name", sorted(ANIMATIONS))
+def test_every_frame_is_pillows_after_register(name: str, first_loaded: bool,
+                                               registered: dict[str, Any]) -> None:
+    data = ANIMATIONS[name]
+    sandboxed = every_frame(data, first_loaded)
+    Image.OPEN.update(registered)
+    pillows = every_frame(data, first_loaded)
+    assert sandboxed[0] and not pillows[0]
+    for got, want in zip(sandboxed[1:], pillows[1:], strict=True):
+        assert got == want
+
+
+def test_the_native_build_gives_every_frame() -> None:
+    """The native backend's build keeps one image's state: the frames, once asked
+    for, give the first frame too."""
+    Image.init()
+    pillows = dict(Image.OPEN)
+    for name in ("webp-animated-lossy", "gif-grown-local-palettes"):
+        si.register(backend="native")
+        try:
+            sandboxed = every_frame(ANIMATIONS[name])
+        finally:
+            Image.OPEN.update(pillows)
+        assert sandboxed[1:] == every_frame(ANIMATIONS[name])[1:]
+
+
+@pytest.mark.parametrize("strategy", list(GifImagePlugin.LoadingStrategy))
+@pytest.mark.parametrize("name", ["gif-palettes-disposal", "gif-grown-local-palettes",
+                                  "gif-transparent-first"])
+def test_gif_frames_follow_pillows_loading_strategy(
+        name: str, strategy: GifImagePlugin.LoadingStrategy, registered: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(GifImagePlugin, "LOADING_STRATEGY", strategy)
+    sandboxed = every_frame(ANIMATIONS[name])
+    Image.OPEN.update(registered)
+    assert sandboxed[1:] == every_frame(ANIMATIONS[name])[1:]
+
+
+def test_the_animations_cover_what_pillow_distinguishes() -> None:
+    """Pillow composes the animations' later frames with both disposals that keep
+    something, in RGB, RGBA and L, at offsets and on a screen that grows; the WebP
+    frames are RGB and RGBA, their durations vary."""
+    seen: dict[str, set[Any]] = {"disposal": set(), "mode": set(), "grown": set(),
+                                 "offset": set(), "duration": set()}
+    for name, data in ANIMATIONS.items():
+        with Image.open(io.BytesIO(data)) as opened:
+            image: Any = opened  # an ImageFile with frames
+            first = image.size
+            for frame in range(1, image.n_frames):
+                image.seek(frame)
+                image.load()
+                seen["mode"].add((name[:4], image.mode))
+                seen["disposal"].add(getattr(image, "disposal_method", None))
+                seen["grown"].add(image.size != first)
+                seen["offset"].add(getattr(image, "dispose_extent", (0, 0))[:2] != (0, 0))
+                seen["duration"].add((name[:4], image.info.get("duration")))
+    assert {2, 3} <= seen["disposal"]
+    assert {("gif-", "RGB"), ("gif-", "RGBA"), ("gif-", "L"), ("webp", "RGB"),
+            ("webp", "RGBA")} <= seen["mode"]
+    assert True in seen["grown"] and True in seen["offset"]
+    assert len({d for fmt, d in seen["duration"] if fmt == "webp"}) > 2
+    assert len({d for fmt, d in seen["duration"] if fmt == "gif-"}) > 2
+
+
+@pytest.mark.parametrize("name, fmt, options", [
+    ("gif-palettes-disposal", "GIF", {}), ("gif-grown-local-palettes", "GIF", {}),
+    ("webp-animated-lossless", "WEBP", {"lossless": True})])
+def test_frames_iterate_and_save_as_pillows(name: str, fmt: str, options: dict[str, Any],
+                                            registered: dict[str, Any]) -> None:
+    """Code that goes through every frame (``ImageSequence``, ``save_all``) gets them
+    all, as from Pillow's own plugin."""
+    def through(data: bytes) -> tuple[list[bytes], bytes]:
+        with Image.open(io.BytesIO(data)) as image:
+            frames = [frame.copy().tobytes() for frame in ImageSequence.Iterator(image)]
+            return frames, saved(image, format=fmt, save_all=True, **options)
+
+    sandboxed = through(ANIMATIONS[name])
+    Image.OPEN.update(registered)
+    assert sandboxed == through(ANIMATIONS[name])
+    assert len(sandboxed[0]) > 2
+
+
+def test_a_still_image_has_one_frame(registered: dict[str, Any]) -> None:
+    for name in ("gif", "webp", "webp-alpha"):
+        with Image.open(io.BytesIO(CORPUS[name])) as opened:
+            image: Any = opened  # an ImageFile with frames
+            assert (image.n_frames, image.is_animated) == (1, False)
+            image.seek(0)
+            with pytest.raises(EOFError):
+                image.seek(1)
+            assert_as_pillow(image.copy(), CORPUS[name])
 
 
 def test_register_takes_only_the_formats_asked_for(backend: str) -> None:
@@ -501,6 +713,44 @@ HOSTILE: dict[str, tuple[bytes, type[BaseException]]] = {
     "gif-bomb": (gif_screen(65535, 65535) + b",\0\0\0\0\xff\xff\xff\xff\0\x08\0;",
                  Image.DecompressionBombError),
 }
+
+
+GIF_FRAMES = ANIMATIONS["gif-palettes-disposal"]
+WEBP_FRAMES = ANIMATIONS["webp-animated-lossless"]
+SECOND_ANMF = WEBP_FRAMES.index(b"ANMF", WEBP_FRAMES.index(b"ANMF") + 4)
+# name -> (an animation whose first frame is sound and a later one hostile, what
+# decoding the frames raises)
+HOSTILE_FRAMES: dict[str, tuple[bytes, type[BaseException]]] = {
+    "gif-later-frame-truncated": (GIF_FRAMES[:len(GIF_FRAMES) * 9 // 10], si.ImageError),
+    # broken off in a descriptor (Pillow's own plugin: IndexError)
+    "gif-blocks-broken-off": (GIF_FRAMES[:len(GIF_FRAMES) * 7 // 10], si.ImageError),
+    # a second frame whose rectangle says 65535x65535 (so does the screen it grows)
+    "gif-later-frame-bomb": (gif((4, 4), (0, 0, 4, 4))[:-1] + b","
+                             + struct.pack("<HHHHB", 0, 0, 65535, 65535, 0) + b"\2\1\4\0;",
+                             Image.DecompressionBombError),
+    # a second frame 0 pixels wide (Pillow's own plugin: ValueError)
+    "gif-later-frame-empty": (gif((4, 4), (0, 0, 4, 4))[:-1] + b","
+                              + struct.pack("<HHHHB", 1, 1, 0, 3, 0) + b"\2\1\4\0;",
+                              si.ImageError),
+    "webp-later-frame-corrupt": (garbled(WEBP_FRAMES, (SECOND_ANMF + 60) / len(WEBP_FRAMES),
+                                         200), si.ImageError),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_FRAMES))
+def test_hostile_later_frames_end_in_clean_exceptions(name: str,
+                                                      registered: dict[str, Any]) -> None:
+    """The first frame decodes as Pillow's; going through the frames ends in the
+    exception, no frame of a size other than the image's before it."""
+    data, raised = HOSTILE_FRAMES[name]
+    with Image.open(io.BytesIO(data)) as image:
+        first = image.copy()
+        with pytest.raises(raised):
+            for frame in ImageSequence.Iterator(image):
+                frame.load()
+                assert frame.im.size == frame.size
+    Image.OPEN.update(registered)
+    assert_as_pillow(first, data)
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))

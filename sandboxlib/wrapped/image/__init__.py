@@ -2,7 +2,8 @@
 decoded by the C library Pillow uses (PNG: libpng with zlib, where Pillow decodes in
 Python and zlib; GIF: giflib, where Pillow has its own decoder; JPEG: libjpeg-turbo;
 WebP: libwebp), in a fresh sandbox per image; ``register()`` makes ``PIL.Image.open``
-itself decode those formats so.
+itself decode those formats so, an animated GIF's or WebP's every frame too (Pillow's
+``n_frames``, ``seek``, ``tell``; ``_frames.py``).
 
 Each decode reads the header first (its values tainted, checked), applies the pixel
 bound (Pillow's ``MAX_IMAGE_PIXELS`` rule unless ``max_pixels`` is given) before any
@@ -39,8 +40,9 @@ def open(fp: bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes]
          backend: str | None = None, max_pixels: int | None = None,
          formats: list[str] | tuple[str, ...] | None = None,
          timeout: float | None = TIMEOUT) -> Image.Image:
-    """The image in ``fp`` (its bytes, a path or a binary file), decoded (not lazily,
-    unlike ``PIL.Image.open``) in a sandbox on ``backend``, as one of ``formats``
+    """The image in ``fp`` (its bytes, a path or a binary file; an animation's first
+    frame: ``register()`` gives the others), decoded (not lazily, unlike
+    ``PIL.Image.open``) in a sandbox on ``backend``, as one of ``formats``
     (Pillow's names: "PNG", "GIF", "JPEG", "WEBP"; default all). ``max_pixels`` None:
     Pillow's rule (``DecompressionBombWarning`` above ``Image.MAX_IMAGE_PIXELS``,
     ``DecompressionBombError`` above twice it); else ``DecompressionBombError`` above

@@ -39,15 +39,17 @@ LAYOUTS = {
 @dataclass(frozen=True)
 class Format:
     """One format: Pillow's name for it, a test of a file's first bytes, its decoder's
-    package, the most bytes per pixel the decoder holds while decoding, and whether it
+    package, the most bytes per pixel the decoder holds while decoding, whether it
     decodes a strip of rows at a time (``image_rows``) or the whole image
-    (``image_pixels``)."""
+    (``image_pixels``), and the ``info`` keys Pillow's plugin sets only when it loads
+    the pixels."""
 
     name: str
     accept: Callable[[bytes], bool]
     package: ModuleType
     bytes_per_pixel: int
     strips: bool = False
+    info_at_load: tuple[str, ...] = ()
 
     def layouts(self) -> dict[int, Layout]:
         """The layouts by the values the decoder reports (its package's constants)."""
@@ -61,7 +63,8 @@ FORMATS = {f.name: f for f in (
     # the pixels
     Format("JPEG", lambda head: head.startswith(b"\xff\xd8\xff"), _jpeg, 16, strips=True),
     # the animation decoder's two RGBA canvases and libwebp's own buffers
-    Format("WEBP", lambda head: head[:4] == b"RIFF" and head[8:12] == b"WEBP", _webp, 16),
+    Format("WEBP", lambda head: head[:4] == b"RIFF" and head[8:12] == b"WEBP", _webp, 16,
+           info_at_load=("timestamp", "duration")),
 )}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import weakref
 from typing import Any
 
@@ -11,6 +12,7 @@ from sandboxlib.wrapped._skeleton import resolve_backend
 
 from ._budget import budget, pillow_check
 from ._formats import Format, chosen
+from ._frames import FRAMES, Frames, composed_first
 from ._session import Session
 
 
@@ -23,14 +25,18 @@ class SandboxedImageFile(ImageFile.ImageFile):
 
     def _open(self) -> None:
         assert self.fp is not None
-        data = self.fp.read()
+        self._start(self.fp.read())
+
+    def _start(self, data: bytes) -> None:
+        """Reads the header of ``data``, the file's bytes."""
         # Image.open warns above MAX_IMAGE_PIXELS itself: refuse only what it refuses
         session = Session(self.sandboxed, data, budget(None), None, self.backend,
                           lambda w, h: pillow_check(w, h, error_only=True))
         self._session: Session | None = session
         self._closer = weakref.finalize(self, session.close)
         self._mode, self._size = session.mode, session.size
-        self.info.update(session.info)
+        self.info.update((key, value) for key, value in session.info.items()
+                         if key not in self.sandboxed.info_at_load)
         self.palette = session.palette
         self.tile = []
 
@@ -38,7 +44,10 @@ class SandboxedImageFile(ImageFile.ImageFile):
         session, self._session = getattr(self, "_session", None), None
         if session is not None:
             try:
-                self.im = session.pixels().im
+                image = session.pixels()
+                self.im = image.im
+                self.info.update((key, image.info[key]) for key in self.sandboxed.info_at_load
+                                 if key in image.info)
             finally:
                 self._closer()
         return Image.Image.load(self)
@@ -50,6 +59,72 @@ class SandboxedImageFile(ImageFile.ImageFile):
         super().close()
 
 
+class AnimatedImageFile(SandboxedImageFile):
+    """A GIF or WebP ``Image.open`` opened, with Pillow's frame API: its first frame
+    decoded as any image's unless asked about frames before, every frame then by the
+    format's ``Frames``."""
+
+    _frames: Frames | None = None
+    _frame = 0
+
+    def _start(self, data: bytes) -> None:
+        super()._start(data)
+        self._data = data
+        if composed_first(self.sandboxed.name):
+            self._animation()
+
+    @property
+    def n_frames(self) -> int:
+        return self._animation().n_frames
+
+    @property
+    def is_animated(self) -> bool:
+        return self._animation().is_animated
+
+    def tell(self) -> int:
+        return self._frame
+
+    def seek(self, frame: int) -> None:
+        if frame == self._frame:
+            return
+        frames = self._animation()
+        frames.seek(frame)
+        self._frame = frame
+        self._im = None
+        self._sync(frames)
+
+    def load(self) -> Any:
+        if self._frames is not None and self._im is None and self._session is None:
+            self.im = self._frames.pixels().im
+            self._sync(self._frames)
+        return super().load()
+
+    def close(self) -> None:
+        if self._frames is not None:
+            self._frames_closer()
+        super().close()
+
+    def _animation(self) -> Frames:
+        """The frames, made at the first call: from then on they give every frame, the
+        first too if it was not decoded yet (the native backend's build keeps one
+        image's state)."""
+        if self._frames is None:
+            frames = self._frames = FRAMES[self.sandboxed.name](self._data, self.backend)
+            self._frames_closer = weakref.finalize(self, frames.close)
+            if getattr(self, "_session", None) is not None:
+                self._session = None
+                self._closer()
+                self._sync(frames)
+        return self._frames
+
+    def _sync(self, frames: Frames) -> None:
+        """The current frame's mode, size, palette and info, as Pillow's plugin has
+        them."""
+        self._mode, self._size = frames.mode, frames.size
+        self.info = dict(frames.info)
+        self.palette = copy.copy(frames.palette)
+
+
 def register(*, backend: str | None = None,
              formats: list[str] | tuple[str, ...] | None = None) -> None:
     """Make ``PIL.Image.open`` decode ``formats`` (default: all the drop-in's) through
@@ -58,7 +133,8 @@ def register(*, backend: str | None = None,
     wanted = chosen(formats)
     Image.init()  # Pillow's own plugins first, so that they do not replace these later
     for fmt in wanted:
-        plugin = type(f"Sandboxed{fmt.name}ImageFile", (SandboxedImageFile,),
+        base = AnimatedImageFile if fmt.name in FRAMES else SandboxedImageFile
+        plugin = type(f"Sandboxed{fmt.name}ImageFile", (base,),
                       {"format": fmt.name, "format_description": f"{fmt.name} (sandboxed)",
                        "sandboxed": fmt, "backend": backend})
         Image.register_open(fmt.name, plugin, fmt.accept)

@@ -90,9 +90,13 @@ class Session:
 
     def _whole(self) -> Image.Image:
         """The pixels of a decoder that decodes the whole image at once."""
-        pointer = cast("Whole", self._lib).image_pixels()
+        return self._image(cast("Whole", self._lib).image_pixels(), "image")
+
+    def _image(self, pointer: TaintedPtr, what: str) -> Image.Image:
+        """The image whose pixels the decoder returned at ``pointer`` (NULL: it failed
+        to decode ``what``)."""
         if pointer.is_null():
-            raise ImageError(f"cannot decode the {self.format} image: {self._message()}")
+            raise ImageError(f"cannot decode the {self.format} {what}: {self._message()}")
         return Image.frombytes(self.mode, self.size, self._view(pointer, self.size[1]), "raw",
                                self.layout.rawmode)
 

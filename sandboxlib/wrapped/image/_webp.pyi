@@ -59,6 +59,12 @@ class ImageWebp(LibraryProxy):
         """const unsigned char * image_metadata(int kind, int * size)  [image.h:78]"""
     def image_message(self) -> TaintedPtr:
         """const char * image_message(void)  [image.h:81]"""
+    def image_frames(self) -> Tainted[int]:
+        """int image_frames(void)  [image.h:84]"""
+    def image_next_frame(self, timestamp: PointerArg, /) -> TaintedPtr:
+        """const unsigned char * image_next_frame(int * timestamp)  [image.h:90]"""
+    def image_rewind(self) -> Tainted[int]:
+        """int image_rewind(void)  [image.h:93]"""
 
 class ImageWebpHelpers(Helpers):
     def image_header(
@@ -70,6 +76,7 @@ class ImageWebpHelpers(Helpers):
     def image_transparency(self) -> tuple[TaintedPtr, Tainted[int]]: ...
     def image_metadata(self, kind: int) -> tuple[TaintedPtr, Tainted[int]]: ...
     def image_message(self) -> Tainted[bytes] | None: ...
+    def image_next_frame(self) -> tuple[TaintedPtr, Tainted[int]]: ...
 
 def sandbox(backend: str | None = ..., *, limits: Limits | None = ...,
             grants: Grants | None = ...) -> ImageWebp: ...

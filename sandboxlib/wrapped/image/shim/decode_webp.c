@@ -1,6 +1,7 @@
 /* WebP with libwebp, from memory, as Pillow's plugin decodes every WebP file: RGBA
    (RGBX, so RGB to Pillow, when the file has no alpha); an animation's first frame
-   composed on its canvas by the animation decoder (libwebpdemux). A still image is
+   composed on its canvas by the animation decoder (libwebpdemux), and its later
+   frames one after the other (image_next_frame). A still image is
    decoded straight into one buffer: the animation decoder's frame is the same pixels,
    but it first zeroes two canvases (a quarter of a 1024x768 image's instructions, and
    each page touched). The header is read with WebPGetFeatures alone: the decoders
@@ -21,7 +22,7 @@ static struct {
   WebPDemuxer* demuxer; /* image_metadata's, made at its first call */
   unsigned char animation[10];
   uint8_t* still;
-  int ready, animated, width, height;
+  int ready, animated, width, height, frames;
   const char* message;
 } s;
 
@@ -53,14 +54,14 @@ int image_header(const unsigned char* data, size_t size, int* width, int* height
 }
 
 static const unsigned char* still_image(void);
-static const unsigned char* first_frame(void);
 
 const unsigned char* image_pixels(void) {
   if (!s.ready) {
     s.message = "no header read";
     return NULL;
   }
-  return s.animated ? first_frame() : still_image();
+  int timestamp;
+  return s.animated ? image_next_frame(&timestamp) : still_image();
 }
 
 /* A still image's pixels, of the header's size. */
@@ -78,12 +79,18 @@ static const unsigned char* still_image(void) {
   return s.still;
 }
 
-/* An animation's first frame on its canvas, of the header's size. */
-static const unsigned char* first_frame(void) {
+/* The animation decoder (made at the first call), its canvas of the header's size. */
+static int animation(void) {
+  if (s.decoder)
+    return 1;
+  if (!s.ready) {
+    s.message = "no header read";
+    return 0;
+  }
   WebPAnimDecoderOptions options;
   if (!WebPAnimDecoderOptionsInit(&options)) {
     s.message = "libwebp's version does not match its header";
-    return NULL;
+    return 0;
   }
   options.color_mode = MODE_RGBA;
   options.use_threads = 0;
@@ -92,20 +99,37 @@ static const unsigned char* first_frame(void) {
   WebPAnimInfo info;
   if (!s.decoder || !WebPAnimDecoderGetInfo(s.decoder, &info)) {
     s.message = "broken WebP file";
-    return NULL;
+    return 0;
   }
   /* the canvas the header gave (the host's size), as the animation decoder reads it */
   if ((int)info.canvas_width != s.width || (int)info.canvas_height != s.height) {
     s.message = "the canvas differs from the header's";
-    return NULL;
+    return 0;
   }
+  s.frames = info.frame_count > INT32_MAX ? INT32_MAX : (int)info.frame_count;
+  return 1;
+}
+
+int image_frames(void) {
+  return animation() ? s.frames : 0;
+}
+
+const unsigned char* image_next_frame(int* timestamp) {
+  if (!animation())
+    return NULL;
   uint8_t* frame;
-  int timestamp;
-  if (!WebPAnimDecoderGetNext(s.decoder, &frame, &timestamp)) {
-    s.message = "cannot decode the first frame";
+  if (!WebPAnimDecoderGetNext(s.decoder, &frame, timestamp)) {
+    s.message = "cannot decode the next frame";
     return NULL;
   }
   return frame;
+}
+
+int image_rewind(void) {
+  if (!animation())
+    return 0;
+  WebPAnimDecoderReset(s.decoder);
+  return 1;
 }
 
 /* The first chunk named `fourcc`, as Pillow's plugin reads it. */

@@ -80,4 +80,16 @@ const unsigned char* image_metadata(int kind, int* size);
 /* Why the last call failed. */
 const char* image_message(void);
 
+/* An animation (WebP): how many frames it has (1 for a still image; 0 on failure). */
+int image_frames(void);
+
+/* The next frame of the animation (the first at the first call, or after
+   image_rewind), composed on its canvas (the header's layout and size), and in
+   `*timestamp` the time its display ends (milliseconds from the start); NULL after the
+   last frame or on failure. */
+const unsigned char* image_next_frame(int* timestamp);
+
+/* Back to before the first frame; 0 on failure. */
+int image_rewind(void);
+
 #endif

@@ -1,0 +1,137 @@
+"""A GIF's frames as Pillow gives them: Pillow's own ``GifImageFile`` reads the file's
+blocks (Python: extensions, descriptors, palettes) and composes each frame (disposal,
+per-frame palettes, frames after the first in RGB or RGBA under its
+``LOADING_STRATEGY``); only what Pillow does in C on the file's bytes, the LZW decoding
+of a frame, is giflib's, in a fresh sandbox per frame, bounded as the first frame's."""
+
+from __future__ import annotations
+
+import copy
+import io
+import struct
+from collections.abc import Callable, Iterator
+from typing import IO, Any, TypeVar, cast
+
+from PIL import GifImagePlugin, Image, ImageFile, ImagePalette
+
+from ._budget import budget, pillow_check
+from ._errors import ImageError
+from ._formats import FORMATS
+from ._session import Session
+
+T = TypeVar("T")
+Info = dict[str | tuple[int, int], Any]  # an image's info, as Pillow types it
+DECODER = "sandboxlib.gif"  # the sandboxed LZW decoder's name in Pillow's registry
+# what Pillow's block reading raises on a file broken off or garbled
+BROKEN = (struct.error, IndexError, ValueError, SyntaxError)
+
+
+def _sub_blocks(fp: IO[bytes]) -> Iterator[bytes]:
+    """The data sub-blocks at ``fp``'s position, each with its length byte, up to the
+    terminator (which ends them: the file broken off too)."""
+    while (size := fp.read(1)) and size[0]:
+        block = fp.read(size[0])
+        yield size + block
+        if len(block) < size[0]:
+            return
+
+
+def one_frame(lzw: bytes, size: tuple[int, int], bits: int, interlace: bool) -> bytes:
+    """A GIF of one frame of ``size`` filling its screen, without palettes: the LZW
+    code size ``bits`` and data sub-blocks ``lzw`` of a frame of another GIF."""
+    return (b"GIF89a" + struct.pack("<HHBBB", *size, 0, 0, 0) + b","
+            + struct.pack("<HHHHB", 0, 0, *size, 0x40 if interlace else 0)
+            + bytes([bits]) + lzw + b"\0;")
+
+
+class SandboxedLzw(ImageFile.PyDecoder):
+    """Pillow's GIF decoder's part, with its arguments (LZW code size, interlace, the
+    index left undrawn or -1) and the backend: the frame's indices decoded by giflib in
+    a fresh sandbox, then drawn in the tile."""
+
+    _pulls_fd = True
+
+    def decode(self, buffer: Image.DecoderInput) -> tuple[int, int]:
+        bits, interlace, transparency, backend = self.args
+        assert self.fd is not None and self.im is not None
+        size = self.state.xsize, self.state.ysize
+        data = one_frame(b"".join(_sub_blocks(self.fd)), size, bits, interlace)
+        session = Session(FORMATS["GIF"], data, budget(None), None, backend,
+                          lambda w, h: pillow_check(w, h, error_only=True))
+        try:
+            if session.size != size:
+                raise ImageError(f"the GIF decoder's frame is {session.size}, not {size}")
+            indices = session.pixels().tobytes()
+        finally:
+            session.close()
+        frame = Image.frombytes(self.mode, size, indices)
+        if transparency < 0:
+            self.im.paste(frame.im, self.state.extents())
+        else:  # Pillow's decoder leaves the transparent index's pixels as they were
+            mask = Image.frombytes("L", size, indices).point(
+                [0 if i == transparency else 255 for i in range(256)])
+            self.im.paste(frame.im, self.state.extents(), mask.im)
+        return -1, 0
+
+
+class _Reader(GifImagePlugin.GifImageFile):
+    """Pillow's GIF reader, its frames decoded by ``SandboxedLzw`` on ``backend``."""
+
+    def __init__(self, fp: IO[bytes], backend: str | None) -> None:
+        self.backend = backend
+        super().__init__(fp)
+
+    def _seek(self, frame: int, update_image: bool = True) -> None:
+        super()._seek(frame, update_image)
+        self.tile = [tile._replace(codec_name=DECODER,
+                                   args=(*cast("tuple[Any, ...]", tile.args), self.backend))
+                     for tile in self.tile]
+
+
+class GifFrames:
+    """The frames of the GIF ``data`` (its first current), decoded on ``backend``."""
+
+    def __init__(self, data: bytes, backend: str | None) -> None:
+        Image.register_decoder(DECODER, SandboxedLzw)
+        try:
+            self._file = _Reader(io.BytesIO(data), backend)
+        except BROKEN as error:
+            raise ImageError(f"cannot read the GIF's frames: {error}") from error
+        self._sync()
+
+    @property
+    def n_frames(self) -> int:
+        return self._read(lambda: self._file.n_frames)
+
+    @property
+    def is_animated(self) -> bool:
+        return self._read(lambda: self._file.is_animated)
+
+    def seek(self, frame: int) -> None:
+        self._read(lambda: self._file.seek(frame))
+        self._sync()
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def pixels(self) -> Image.Image:
+        self._read(self._file.load)
+        self._sync()
+        return self._file.copy()  # Pillow composes the next frame on its own
+
+    def close(self) -> None:
+        self._file.close()
+
+    def _sync(self) -> None:
+        self.mode, self.size = self._file.mode, self._file.size
+        self.info: Info = dict(self._file.info)
+        self.palette: ImagePalette.ImagePalette | None = copy.copy(self._file.palette)
+
+    @staticmethod
+    def _read(step: Callable[[], T]) -> T:
+        """``step()``, what Pillow raises on a broken file raised as ``ImageError``
+        (``EOFError``, the end of the frames, as it is)."""
+        try:
+            return step()
+        except BROKEN as error:
+            raise ImageError(f"cannot read the GIF's frames: {error}") from error
