@@ -3,6 +3,8 @@
    it that fit in the lookahead's 8 bits together are decoded by one lookup, in a table
    made per scan from the code's lookahead table; the others as jdhuff.c decodes them. The
    same bits make the same coefficients; only where the bit buffer is refilled differs. */
+#include <stdint.h>
+
 #include "huff64.h"
 #define jinit_huff_decoder jinit_huff_decoder_libjpeg
 #include "jdhuff.c"
