@@ -64,6 +64,33 @@ def test_what_may_branch_trap_call_or_grow_the_memory_ends_the_run(barrier: str)
 
 
 @pytest.mark.quick
+@pytest.mark.parametrize("simd", [
+    "  var_o1 = simde_wasm_i16x8_add(var_o1, var_o2);", "  var_o1 = v128_const(0x07, 0xf8);",
+    "  var_o1 = v128_i8x16_shuffle(var_o1, var_o2, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, "
+    "6, 22, 7, 23);", "  var_o1 = v128_u8x16_narrow_i16x8(var_o1, var_o2);",
+])
+def test_simd_operations_continue_the_run(simd: str) -> None:
+    code = [store("v128_store", "var_l3", 48, "var_o1"), simd,
+            store("v128_store", "var_l3", 16, "var_o1")]
+    out = merge_checks("\n".join(code)).split("\n")
+    assert out[0] == check("var_l3", 64) and CHECKED not in "\n".join(out)
+
+
+@pytest.mark.quick
+@pytest.mark.parametrize("lane_access", [
+    "  v128_store64_lane1(wasm_rt_local_memory_base, &instance->w2c_memory, (u64)(var_i5), "
+    "var_o1);",
+    "  var_o1 = v128_load8_lane3(wasm_rt_local_memory_base, &instance->w2c_memory, (u64)(var_i5), "
+    "var_o1);",
+    "  var_o1 = v128_load64_zero(wasm_rt_local_memory_base, &instance->w2c_memory, (u64)(var_i5));",
+])
+def test_simd_loads_and_stores_by_lane_still_end_the_run(lane_access: str) -> None:
+    code = [load("i32_load", "var_i0", "var_l3", 4), lane_access,
+            load("i32_load", "var_i1", "var_l3", 8)]
+    assert merge_checks("\n".join(code)) == "\n".join(code)
+
+
+@pytest.mark.quick
 @pytest.mark.parametrize("between", [
     "  var_l3 = var_i4;", "  var_l3 += var_i4;", "  var_l3 = 7u;",
     "  var_l3 = i32_load_default32(wasm_rt_local_memory_base, wasm_rt_local_memory_size, "
@@ -98,6 +125,7 @@ def test_accesses_the_pass_does_not_know_stay_checked() -> None:
 
 
 @pytest.mark.parametrize("name", ["merged_checks_far_after_near", "merged_checks_stores_between",
+                                  "merged_checks_simd_between",
                                   "merged_checks_in_bounds"])
 def test_the_hostile_modules_of_merged_checks_get_merged_checks(name: str, tmp_path: Path) -> None:
     """So the attacks in merged_checks_*.wat meet merged checks, not wasm2c's own."""

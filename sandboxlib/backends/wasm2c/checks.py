@@ -4,11 +4,11 @@ access that a check already passed covers has none.
 
 wasm2c checks every access on its own (``i32_load_default32(..., (u64)(var_i0) + 12u)``:
 ``addr + off + size > memory size`` traps). Within a run of lines that cannot branch,
-trap, call or change the memory's size (only copies, arithmetic without division,
-loads and stores: ``_in_run``), accesses whose base is the same value (a variable, or
-a copy of it, none assigned since) are grouped; a group of two or more gets one check,
-before its first access, of ``base + the largest offset + size`` against the memory's
-size, and its accesses become wasm2c's ``_unchecked`` forms. After the run, that end is
+trap, call or change the memory's size (only copies, arithmetic without division, SIMD
+operations, loads and stores: ``_in_run``), accesses whose base is the same value (a
+variable, or a copy of it, none assigned since) are grouped; a group of two or more gets
+one check, before its first access, of ``base + the largest offset + size`` against the
+memory's size, and its accesses become wasm2c's ``_unchecked`` forms. After the run, that end is
 known to be in bounds for that base value (the memory never shrinks) on every path on
 which the run ran: the rest of its block and the blocks within it, until a label (a
 join of paths), the function's end, or an assignment of the base (in a block, for the
@@ -33,6 +33,9 @@ _ACCESS = re.compile(r"\b(?P<op>\w+)" + re.escape(CHECKED) + r"\(u64\)\((?P<base
 # nothing but memory accesses and these operations, which neither trap nor branch
 PURE = frozenset({"I32_CLZ", "I64_CLZ", "I32_CTZ", "I64_CTZ", "I32_POPCNT", "I64_POPCNT",
                   "I32_ROTL", "I32_ROTR", "I64_ROTL", "I64_ROTR"})
+# wasm SIMD's operations that touch no memory (wasm2c's ``v128_*`` helpers and SIMDe's
+# ``simde_wasm_*``, by the lane shape in their name; none loads or stores, none traps)
+_SIMD = re.compile(r"(?:simde_wasm|v128)_(?:[iuf](?:8x16|16x8|32x4|64x2)|v128)_\w+|v128_const")
 _SIMPLE = re.compile(r"^ *(?:(?P<target>" + _VAR + r")|instance->w2c_g\d+) "
                      r"(?:[-+*&|^]|<<|>>)?= [^;{}]*;$")
 _STORE = re.compile(r"^ *\w+" + re.escape(CHECKED) + r"[^;{}]*\);$")
@@ -46,8 +49,12 @@ def _in_run(line: str) -> bool:
     access, calls or grows the memory)."""
     if _SIMPLE.match(line) is None and _STORE.match(line) is None:
         return False
-    return all(name in PURE or name.endswith("_default32")
+    return all(name in PURE or name.endswith("_default32") or _pure_simd(name)
                for name in _CALLED.findall(line))
+
+
+def _pure_simd(name: str) -> bool:
+    return _SIMD.fullmatch(name) is not None and "load" not in name and "store" not in name
 
 
 # any assignment of a variable anywhere in a line (more than wasm2c writes: forgetting a

@@ -49,6 +49,24 @@ static inline void triangle(v128_t prev, v128_t c, v128_t next, int h2v2, v128_t
   out[1] = wasm_i16x8_shuffle(even, odd, 4, 12, 5, 13, 6, 14, 7, 15);
 }
 
+/* Sixteen RGBX pixels at `out` from their Y and the chroma columns at `near` and `far`,
+   whose column sums are `c`, those of the eight columns before `prev`; then `prev` and `c`
+   move on by eight columns. */
+static inline void step(const JSAMPLE* near[2], const JSAMPLE* far[2], int h2v2, const JSAMPLE* y,
+                        JSAMPLE* out, v128_t prev[2], v128_t c[2]) {
+  v128_t next[2], cb[2], cr[2], rgb[3];
+  for (int k = 0; k < 2; k++)
+    next[k] = colsums(near[k] + 8, far[k] + 8, h2v2);
+  triangle(prev[0], c[0], next[0], h2v2, cb);
+  triangle(prev[1], c[1], next[1], h2v2, cr);
+  ycc16(wasm_v128_load(y), cb, cr, rgb);
+  store_rgbx(rgb, out);
+  for (int k = 0; k < 2; k++) {
+    prev[k] = c[k];
+    c[k] = next[k];
+  }
+}
+
 /* An output row: `width` RGBX pixels from the Y row and each chroma component's nearer and
    farther rows (h2v1: no farther rows), `columns` chroma columns (> 2); inlined once for
    each case, to test none in its loop. */
@@ -63,17 +81,22 @@ static inline __attribute__((always_inline)) void fused_row(const JSAMPLE* y,
     c[k] = colsums(near[k], far[k], h2v2);
     prev[k] = wasm_i16x8_shuffle(c[k], c[k], 0, 0, 0, 0, 0, 0, 0, 0);
   }
-  for (; i + 8 < columns; i += 8) { /* c[k] and next[k] are columns of the row */
-    for (int k = 0; k < 2; k++)
-      next[k] = colsums(near[k] + i + 8, far[k] + i + 8, h2v2);
-    triangle(prev[0], c[0], next[0], h2v2, cb);
-    triangle(prev[1], c[1], next[1], h2v2, cr);
-    ycc16(wasm_v128_load(y + 2 * i), cb, cr, rgb);
-    store_rgbx(rgb, out + 8 * i);
-    for (int k = 0; k < 2; k++) {
-      prev[k] = c[k];
-      c[k] = next[k];
-    }
+  for (; i + 16 < columns; i += 16) { /* two steps through one base per row */
+    const JSAMPLE *n0 = near[0] + i, *n1 = near[1] + i, *f0 = far[0] + i, *f1 = far[1] + i;
+    const JSAMPLE* luma = y + 2 * i;
+    JSAMPLE* to = out + 8 * i;
+    /* hidden from LLVM's loop strength reduction, which would otherwise compute each
+       access's address by an addition of its own: so the accesses through each use wasm's
+       offsets from one base, which wasm2c checks once (backends/wasm2c/checks.py) */
+    __asm__("" : "+r"(n0), "+r"(n1), "+r"(f0), "+r"(f1), "+r"(luma), "+r"(to));
+    step((const JSAMPLE* [2]){n0, n1}, (const JSAMPLE* [2]){f0, f1}, h2v2, luma, to, prev, c);
+    step((const JSAMPLE* [2]){n0 + 8, n1 + 8}, (const JSAMPLE* [2]){f0 + 8, f1 + 8}, h2v2,
+         luma + 16, to + 64, prev, c);
+  }
+  if (i + 8 < columns) {
+    step((const JSAMPLE* [2]){near[0] + i, near[1] + i},
+         (const JSAMPLE* [2]){far[0] + i, far[1] + i}, h2v2, y + 2 * i, out + 8 * i, prev, c);
+    i += 8;
   }
   /* the last 1-8 columns, from copies with the last column repeated to sixteen */
   JSAMPLE rows[2][2][16], ys[16] = {0}, pixels[64];

@@ -117,6 +117,11 @@ static inline int clamp(int v, int low, int high) {
 void jsimd_idct_islow_neon(void* dct_table, JCOEFPTR coef_block, JSAMPARRAY output_buf,
                            JDIMENSION output_col) {
   const int16_t* quant = (const int16_t*)dct_table;
+  /* the rows read before any store, which could otherwise change them: so their eight
+     loads are one run, which wasm2c checks once (backends/wasm2c/checks.py) */
+  JSAMPROW rows[8];
+  for (int k = 0; k < 8; k++)
+    rows[k] = output_buf[k] + output_col;
   v128_t x[8], ac = wasm_i64x2_const(0, 0);
   for (int k = 0; k < 8; k++) {
     x[k] = wasm_i16x8_mul(wasm_v128_load(coef_block + 8 * k), wasm_v128_load(quant + 8 * k));
@@ -131,7 +136,7 @@ void jsimd_idct_islow_neon(void* dct_table, JCOEFPTR coef_block, JSAMPARRAY outp
       /* The DC alone: one value, the second pass's (w + 16) >> 5, clamped. */
       int v = clamp(((int)wasm_i16x8_extract_lane(dc, 0) + 16) >> 5, -128, 127) + CENTERJSAMPLE;
       for (int k = 0; k < 8; k++)
-        memset(output_buf[k] + output_col, v, 8);
+        memset(rows[k], v, 8);
       return;
     }
     for (int k = 0; k < 8; k++)
@@ -144,9 +149,9 @@ void jsimd_idct_islow_neon(void* dct_table, JCOEFPTR coef_block, JSAMPARRAY outp
   transpose(x);
   const v128_t center = wasm_i8x16_splat((int8_t)0x80);
   for (int k = 0; k < 8; k += 2) {
-    v128_t rows = wasm_v128_xor(wasm_i8x16_narrow_i16x8(x[k], x[k + 1]), center);
-    wasm_v128_store64_lane(output_buf[k] + output_col, rows, 0);
-    wasm_v128_store64_lane(output_buf[k + 1] + output_col, rows, 1);
+    v128_t pixels = wasm_v128_xor(wasm_i8x16_narrow_i16x8(x[k], x[k + 1]), center);
+    wasm_v128_store64_lane(rows[k], pixels, 0);
+    wasm_v128_store64_lane(rows[k + 1], pixels, 1);
   }
 }
 #endif
