@@ -34,6 +34,8 @@ SJLJ_INCLUDE_FLAG = f"-I{SJLJ_INCLUDE}"  # (build keys hold its files, not its p
 TARGET = ("--target=wasm32-wasi", "-mexception-handling", SJLJ_INCLUDE_FLAG)
 SJLJ_FLAGS = ("-mllvm", "-wasm-enable-sjlj", "-mllvm", "-wasm-use-legacy-eh=false")
 LONGJMP_TAG = SJLJ_INCLUDE.parent / "c_longjmp.c"
+# C linked into every module in place of zig libc's weak definitions (libc/*.c)
+LIBC = tuple(sorted(Path(__file__).with_name("libc").glob("*.c")))
 # Not stripped (-s drops the name section too): the link keeps only function names
 # (``only_function_names``), so a trap names its C function on both backends.
 BASE_FLAGS = (*TARGET, "-mexec-model=reactor", "-O2", "-mbulk-memory", "-msimd128",
@@ -144,7 +146,7 @@ def build_wasm(sources: Sequence[Path], *, exports: Iterable[str], name: str = "
     exports = list(dict.fromkeys(exports))
     cflags_all = compile_flags(include_dirs, defines, cflags)
     flags = [*cflags_all, *link_flags(exports, stack_size)]
-    key = content_key("wasm", [*sources, LONGJMP_TAG], [*include_dirs, SJLJ_INCLUDE],
+    key = content_key("wasm", [*sources, LONGJMP_TAG, *LIBC], [*include_dirs, SJLJ_INCLUDE],
                       [compiler_version(), *(f for f in flags if f != SJLJ_INCLUDE_FLAG),
                        *(["if-defined"] if if_defined else [])])
 
@@ -155,7 +157,7 @@ def build_wasm(sources: Sequence[Path], *, exports: Iterable[str], name: str = "
                  "machine also compiles the wasm libc, about 30 s)")
         while True:  # each round drops at least one name (zig caches the objects)
             cmd = [*zig_cc(), *cflags_all, *link_flags(wanted, stack_size),
-                   *map(str, sources), str(LONGJMP_TAG), "-o", str(out)]
+                   *map(str, (*sources, LONGJMP_TAG, *LIBC)), "-o", str(out)]
             with progress(label):
                 proc = subprocess.run(cmd, capture_output=True, text=True, env=zig_env())
             if proc.returncode == 0 and out.is_file():
