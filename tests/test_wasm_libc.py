@@ -6,6 +6,7 @@ the span given, and a span ending at the memory's last byte."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -71,3 +72,14 @@ def test_memchr_reads_no_block_past_the_memory(probe: ModuleType, backend: str) 
             assert plain(lib.probe_memchr(end - length, NEEDLE, length)) == -1
             memory.write(end - 1, b"\x5a")
             assert plain(lib.probe_memchr(end - length, NEEDLE, length)) == length - 1
+
+
+@pytest.mark.parametrize("backend", ISOLATING_BACKENDS)
+def test_a_librarys_own_memchr_is_kept(tmp_path: Path, backend: str) -> None:
+    """A module whose sources define memchr links theirs (it finds the last match), not
+    sandboxlib's, instead of failing on the duplicate."""
+    own = wrap_package("ownprobe", PROBE / "probe.h",
+                       [PROBE / "probe.c", PROBE / "own_memchr.c"], tmp_path)
+    with own.sandbox(backend) as lib, lib.alloc(16) as buf:
+        buf.write(b"xZxZx")
+        assert memchr_at(lib, buf, 0, 5, NEEDLE) == 3
