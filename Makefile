@@ -45,7 +45,7 @@ quick: venv
 	SANDBOXLIB_NO_COMPILE=1 $(PY) -m pytest -q -m quick
 
 # the project's own C; c_src/ is test input whose line numbers the tests name
-C_OWN := $(wildcard sandboxlib/*.[ch] sandboxlib/toolchain/sjlj/*.c sandboxlib/toolchain/sjlj/include/*.h sandboxlib/backends/*/*.c sandboxlib/backends/wasm2c/csrc/*.[ch] \
+C_OWN := $(wildcard sandboxlib/*.[ch] sandboxlib/toolchain/sjlj/*.c sandboxlib/toolchain/libc/*.c sandboxlib/toolchain/sjlj/include/*.h sandboxlib/backends/*/*.c sandboxlib/backends/wasm2c/csrc/*.[ch] \
                     sandboxlib/wrapped/expat/*.c sandboxlib/wrapped/zlib/shim/*.c sandboxlib/wrapped/image/shim/*.[ch] \
                     sandboxlib/wrapped/image/shim/neon/*.c sandboxlib/wrapped/image/shim/wasm/*.[ch] \
                     sandboxlib/wrapped/image/config/*.h)

@@ -12,7 +12,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -50,18 +50,25 @@ def assemble_wat(path: Path, out: Path, features: tuple[str, ...] = ()) -> Path:
     return wasm
 
 
+def wrap_package(name: str, header: Path, sources: Iterable[Path], out: Path,
+                 defines: Iterable[str] = ()) -> ModuleType:
+    """The package ``sandboxlib wrap`` makes of ``header`` and ``sources`` in ``out``,
+    imported, as a user would."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "sandboxlib", "wrap", name, "--header", str(header),
+         "--source", *map(str, sources), "--out", str(out),
+         *(f"--define={d}" for d in defines)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return import_from(out, name)
+
+
 def hostile_package(name: str, root: Path) -> ModuleType:
     """The package ``sandboxlib wrap`` makes of ``c_src/hostile/<name>.h``, generated
-    under ``root`` and imported once per test session, as a user would."""
+    under ``root`` and imported once per test session."""
     if name not in _generated:
         header, sources, *defines = HOSTILE_PACKAGES[name]
-        proc = subprocess.run(
-            [sys.executable, "-m", "sandboxlib", "wrap", name, "--header", str(HOSTILE / header),
-             "--source", *(str(HOSTILE / s) for s in sources), "--out", str(root),
-             *(f"--define={d}" for group in defines for d in group)],
-            capture_output=True, text=True)
-        assert proc.returncode == 0, proc.stderr
-        _generated[name] = import_from(root, name)
+        _generated[name] = wrap_package(name, HOSTILE / header, (HOSTILE / s for s in sources),
+                                        root, (d for group in defines for d in group))
     return _generated[name]
 
 

@@ -8,14 +8,11 @@ hand-written WebAssembly."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-from libs import C_SRC, import_from, plain
+from libs import C_SRC, plain, wrap_package
 
 from sandboxlib import Limits, PoisonedError, ResourceError, TrapError
 from sandboxlib.errors import TrapKind
@@ -26,12 +23,8 @@ ISOLATING = ["wasmtime", "wasm2c"]
 
 @pytest.fixture(scope="module")
 def sjlj(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
-    out = tmp_path_factory.mktemp("sjlj")
-    proc = subprocess.run([sys.executable, "-m", "sandboxlib", "wrap", "sjlj", "--header",
-                           str(SJLJ / "sjlj.h"), "--source", str(SJLJ / "sjlj.c"),
-                           "--out", str(out)], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr  # on main: "does not preprocess for wasm32"
-    return import_from(Path(out), "sjlj")
+    return wrap_package("sjlj", SJLJ / "sjlj.h", [SJLJ / "sjlj.c"],
+                        tmp_path_factory.mktemp("sjlj"))
 
 
 def message(buf: Any) -> bytes:

@@ -35,10 +35,11 @@ _imported: Memo[str, ModuleType] = Memo()
 
 def code_fingerprint() -> str:
     """Changes whenever the generator's or the toolchain's code (flags, pins, the x86
-    intrinsics headers) does."""
+    intrinsics headers, the C it links into every module) does."""
     h = hashlib.sha256(__version__.encode())
     for path in sorted([*_GENERATOR.glob("*.py"), *_TOOLCHAIN.glob("*.py"),
-                        *_TOOLCHAIN.glob("x86_intrinsics/*.h")]):
+                        *_TOOLCHAIN.glob("x86_intrinsics/*.h"), *_TOOLCHAIN.glob("libc/*.c"),
+                        *_TOOLCHAIN.glob("sjlj/*.c"), *_TOOLCHAIN.glob("sjlj/include/*.h")]):
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
 

@@ -34,6 +34,11 @@ SJLJ_INCLUDE_FLAG = f"-I{SJLJ_INCLUDE}"  # (build keys hold its files, not its p
 TARGET = ("--target=wasm32-wasi", "-mexception-handling", SJLJ_INCLUDE_FLAG)
 SJLJ_FLAGS = ("-mllvm", "-wasm-enable-sjlj", "-mllvm", "-wasm-use-legacy-eh=false")
 LONGJMP_TAG = SJLJ_INCLUDE.parent / "c_longjmp.c"
+# C linked into every module in place of zig libc's weak definitions: libc/NAME.c defines
+# the function NAME, left out of a module whose own sources define it (the link reports
+# it twice: ``_DUPLICATE``), so that the library's own is kept.
+LIBC = tuple(sorted(Path(__file__).with_name("libc").glob("*.c")))
+_DUPLICATE = re.compile(r"^wasm-ld: error: duplicate symbol: (\S+)$", re.M)
 # Not stripped (-s drops the name section too): the link keeps only function names
 # (``only_function_names``), so a trap names its C function on both backends.
 BASE_FLAGS = (*TARGET, "-mexec-model=reactor", "-O2", "-mbulk-memory", "-msimd128",
@@ -144,7 +149,7 @@ def build_wasm(sources: Sequence[Path], *, exports: Iterable[str], name: str = "
     exports = list(dict.fromkeys(exports))
     cflags_all = compile_flags(include_dirs, defines, cflags)
     flags = [*cflags_all, *link_flags(exports, stack_size)]
-    key = content_key("wasm", [*sources, LONGJMP_TAG], [*include_dirs, SJLJ_INCLUDE],
+    key = content_key("wasm", [*sources, LONGJMP_TAG, *LIBC], [*include_dirs, SJLJ_INCLUDE],
                       [compiler_version(), *(f for f in flags if f != SJLJ_INCLUDE_FLAG),
                        *(["if-defined"] if if_defined else [])])
 
@@ -153,14 +158,19 @@ def build_wasm(sources: Sequence[Path], *, exports: Iterable[str], name: str = "
         wanted = [e for e in exports if e not in ALWAYS_EXPORTED]
         label = (f"compiling {name} to wasm32 ({len(sources)} file(s); the first build on a "
                  "machine also compiles the wasm libc, about 30 s)")
-        while True:  # each round drops at least one name (zig caches the objects)
+        libc = list(LIBC)
+        while True:  # each round drops at least one name or file (zig caches the objects)
             cmd = [*zig_cc(), *cflags_all, *link_flags(wanted, stack_size),
-                   *map(str, sources), str(LONGJMP_TAG), "-o", str(out)]
+                   *map(str, (*sources, LONGJMP_TAG, *libc)), "-o", str(out)]
             with progress(label):
                 proc = subprocess.run(cmd, capture_output=True, text=True, env=zig_env())
             if proc.returncode == 0 and out.is_file():
                 out.write_bytes(only_function_names(out.read_bytes()))
                 return
+            own = set(_DUPLICATE.findall(proc.stderr + proc.stdout))
+            if any(p.stem in own for p in libc):
+                libc = [p for p in libc if p.stem not in own]
+                continue
             missing = undefined_exports(proc.stderr + proc.stdout) if if_defined else None
             if missing is None or not set(missing) <= set(wanted):
                 raise BuildError(f"{name}: the wasm32 C compiler failed (exit "
