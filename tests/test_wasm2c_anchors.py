@@ -17,12 +17,14 @@ from sandboxlib.backends.base import RAW_VALUE_C, value_union
 from sandboxlib.backends.wasm2c._csrc import CSRC, SHARED_HEADERS, TRAPS, read_traps
 from sandboxlib.backends.wasm2c.prologues import PROLOGUE, place_prologues, prologue
 from sandboxlib.backends.wasm2c.translate import (ACCESS_WIDTHS, EXPORT, HOOKS_ANCHOR,
-                                                  HOOKS_INCLUDE, IMPORT, METER, METER_AT,
+                                                  HOOKS_INCLUDE, IMPORT, MEMORY_SIZE,
+                                                  MEMORY_SIZE_AT, MEMORY_SIZE_FIRST, METER,
+                                                  METER_AT, MIN_MEMORY,
                                                   TAILCALLEE_AT, TAILCALLEE_CLOCK,
                                                   TRAMPOLINE_AT, check_accesses_in_place,
                                                   insert_hooks, run_wasm2c, translate)
 from sandboxlib.toolchain.moduleshape import ModuleShape, check_module
-from sandboxlib.toolchain.wasmbinary import SEC_CODE, leb_u, sections
+from sandboxlib.toolchain.wasmbinary import SEC_CODE, initial_memory, leb_u, sections
 
 # What hooks.h redefines, and the wasm-rt allocators it routes to ours.
 REDEFINED = ("FUNC_PROLOGUE", "CHECK_CALL_INDIRECT")
@@ -151,6 +153,24 @@ def test_the_meter_goes_before_every_jump_to_a_loop(translated: Translated) -> N
     hooked = insert_hooks(translated.source, translated.wasm)
     assert hooked.count(HOOKS_INCLUDE + HOOKS_ANCHOR) == 1
     assert hooked.count(METER + METER_AT) == hooked.count(METER_AT) == jumps
+
+
+def test_every_read_of_the_memory_size_tells_the_compiler_the_initial_memory(
+        translated: Translated) -> None:
+    """A function reads the memory's size at its start and after each call, in the one
+    form ``MEMORY_SIZE_AT``; each becomes hooks.h's SBX_MEMORY_SIZE (no less than the
+    initial memory at the start, than the last read after that), and the translation
+    defines SBX_MIN_MEMORY, before hooks.h, as the module's initial memory."""
+    reads = translated.after.count(MEMORY_SIZE_AT)
+    first = translated.after.count("uint64_t " + MEMORY_SIZE_AT)
+    assert first == translated.after.count("FUNC_PROLOGUE;") > 0 and reads > first
+    assert MEMORY_SIZE_AT not in translated.before
+    assert len(re.findall(r"\bw2c_memory\)->size\b", translated.after)) == reads
+    hooked = insert_hooks(translated.source, translated.wasm)
+    assert MEMORY_SIZE_AT not in hooked and hooked.count(MEMORY_SIZE_FIRST) == first
+    assert hooked.count(MEMORY_SIZE) == reads - first
+    initial = initial_memory(translated.wasm.read_bytes())
+    assert initial > 0 and hooked.count(MIN_MEMORY.format(initial) + HOOKS_INCLUDE) == 1
 
 
 @pytest.mark.parametrize("name", ["tail_call_forever", "tail_call_indirect_forever"])

@@ -22,7 +22,7 @@ from ...toolchain.guard import refuse_if_no_compile
 from ._csrc import MODULE_NAME
 from .checks import merge_checks
 from .prologues import place_prologues
-from ...toolchain.wasmbinary import FuncType, has_tags
+from ...toolchain.wasmbinary import FuncType, has_tags, initial_memory
 
 # Features wabt enables by default that the ABI refuses (``toolchain.moduleshape``
 # checks first; this is the second line): a module using one fails to translate.
@@ -48,6 +48,16 @@ HOOKS_ANCHOR = "static inline uint64_t checked_add_u64("
 HOOKS_INCLUDE = '#include "hooks.h"\n'
 # module.h includes wasm-rt's exception API only if the module uses exceptions.
 EXCEPTIONS_INCLUDE = '#include "wasm-rt-exceptions.h"'
+# Each function reads the memory's size into a local at its start and again after each
+# call: through hooks.h's SBX_MEMORY_SIZE, which tells the compiler it is never below the
+# module's initial memory (SBX_MIN_MEMORY, defined before hooks.h is included), nor, read
+# again, below what it was.
+MEMORY_SIZE_AT = "wasm_rt_local_memory_size = (&instance->w2c_memory)->size;"
+MEMORY_SIZE_FIRST = ("uint64_t wasm_rt_local_memory_size = "
+                     "SBX_MEMORY_SIZE(&instance->w2c_memory, SBX_MIN_MEMORY);")
+MEMORY_SIZE = ("wasm_rt_local_memory_size = "
+               "SBX_MEMORY_SIZE(&instance->w2c_memory, wasm_rt_local_memory_size);")
+MIN_MEMORY = "#define SBX_MIN_MEMORY {}ull\n"
 # Every loop back-edge of the generated code (loop labels are var_L<n>) gets the meter.
 METER_AT = "goto var_L"
 METER = "SBX_METER "
@@ -135,7 +145,8 @@ def translate(wasm: Path) -> Translation:
     refuse_if_no_compile(f"translating {wasm.name} with wasm2c")
     data = wasm.read_bytes()
     h = hashlib.sha256(data)
-    for part in (wabt().wabt_version(), HOOKS_ANCHOR, HOOKS_INCLUDE, METER_AT, METER,
+    for part in (wabt().wabt_version(), HOOKS_ANCHOR, HOOKS_INCLUDE, MEMORY_SIZE_AT,
+                 MEMORY_SIZE_FIRST, MEMORY_SIZE, MIN_MEMORY, METER_AT, METER,
                  TRAMPOLINE_AT, TAILCALLEE_AT, TAILCALLEE_CLOCK, *wasm2c_flags(data),
                  _ACCESS.pattern, repr(sorted(ACCESS_WIDTHS.items())), _BULK.pattern,
                  *(p.read_text() for p in PASSES)):
@@ -157,9 +168,10 @@ def run_wasm2c(wasm: Path, out: Path) -> str:
 
 
 def insert_hooks(source: str, wasm: Path) -> str:
-    """wasm2c's module.c of ``wasm`` including the hooks at ``HOOKS_ANCHOR`` and the meter
-    at every ``METER_AT`` after it, its bounds checks merged (``checks``); BuildError if
-    the anchor is not there once."""
+    """wasm2c's module.c of ``wasm`` including the hooks at ``HOOKS_ANCHOR`` (after
+    ``SBX_MIN_MEMORY``, the module's initial memory) and the meter at every ``METER_AT``
+    after it, each read of the memory's size made ``MEMORY_SIZE_FIRST`` or ``MEMORY_SIZE``,
+    its bounds checks merged (``checks``); BuildError if the anchor is not there once."""
     if source.count(HOOKS_ANCHOR) != 1:
         raise BuildError(f"{wasm}: unexpected wasm2c output (wabt {wabt().wabt_version()});"
                          " the hooks cannot be inserted")
@@ -167,7 +179,10 @@ def insert_hooks(source: str, wasm: Path) -> str:
     code = check_accesses_in_place(merge_checks(place_prologues(source[at:]), ACCESS_WIDTHS))
     code = code.replace(TRAMPOLINE_AT, TRAMPOLINE_AT.replace("{ ", "{ " + METER))
     code = code.replace(TAILCALLEE_AT, TAILCALLEE_AT + TAILCALLEE_CLOCK)
-    return source[:at] + HOOKS_INCLUDE + code.replace(METER_AT, METER + METER_AT)
+    code = code.replace("uint64_t " + MEMORY_SIZE_AT, MEMORY_SIZE_FIRST)
+    code = code.replace(MEMORY_SIZE_AT, MEMORY_SIZE)
+    return (source[:at] + MIN_MEMORY.format(initial_memory(wasm.read_bytes())) + HOOKS_INCLUDE
+            + code.replace(METER_AT, METER + METER_AT))
 
 
 def check_accesses_in_place(source: str) -> str:

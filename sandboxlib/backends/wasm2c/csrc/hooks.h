@@ -49,6 +49,21 @@
 #define SBX_METER
 #endif
 
+/* The memory's size, read into a function's local: never below `least`, the module's
+   initial memory (SBX_MIN_MEMORY, which translate.py defines) where a function starts,
+   what it read before where it reads it again after a call: the memory only grows, and
+   is released only when no call runs. The compiler then drops the check of an access it
+   can place below that: static data at a constant address (a switch's table, a global
+   variable), or what a check before the call passed. Were it ever wrong, such an access
+   would still be inside the sandbox's slot, which holds the most it ever grew to. */
+#define SBX_MEMORY_SIZE(mem, least)   \
+  ({                                  \
+    uint64_t sbx_size_ = (mem)->size; \
+    if (sbx_size_ < (least))          \
+      __builtin_unreachable();        \
+    sbx_size_;                        \
+  })
+
 #undef TRAP
 #define TRAP(x) (sbx_trap_in((wasm_rt_trap_t)WASM_RT_TRAP_##x, __func__), 0)
 
