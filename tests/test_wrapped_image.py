@@ -642,6 +642,20 @@ def test_register_takes_only_the_formats_asked_for(backend: str) -> None:
         Image.OPEN.update(pillows)
 
 
+def test_a_registered_decode_is_under_a_time_limit(backend: str) -> None:
+    """``register()``'s images decode under its ``timeout`` (by default ``open()``'s):
+    16 Mpx of inflate stops at a limit far below what it needs."""
+    Image.init()
+    pillows = dict(Image.OPEN)
+    try:
+        si.register(backend=backend, formats=["png"], timeout=1e-4)
+        with pytest.raises(ResourceError, match="time limit"), \
+                Image.open(io.BytesIO(zeros_png())) as image:
+            image.load()  # (or the header's read, on a slow machine)
+    finally:
+        Image.OPEN.update(pillows)
+
+
 def test_pillow_open_refuses_a_broken_file_in_the_sandbox(
         registered: dict[str, Any]) -> None:
     data = CORPUS["png-2-8"]
@@ -779,14 +793,19 @@ def test_the_pixel_bound_is_pillows_rule_by_default(backend: str,
     assert si.open(data, backend=backend, max_pixels=1200).size == (40, 30)
 
 
-def test_a_bomb_within_the_bound_decodes_within_the_memory_limit(backend: str) -> None:
-    """A 4000x4000 PNG of zeros (a few KB): the sandbox has room for exactly the pixels
-    the bound allows, and decodes it; its decoding (16 Mpx of inflate) stops at a time
-    limit far below what it needs."""
+def zeros_png() -> bytes:
+    """A 4000x4000 grey PNG of zeros (a few KB, 16 Mpx of inflate)."""
     raw = zlib.compress(b"\0" * (4001 * 4000), 9)
-    data = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 4000, 4000, 8, 0,
-                                                            0, 0, 0))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 4000, 4000, 8, 0,
+                                                              0, 0, 0))
             + chunk(b"IDAT", raw) + chunk(b"IEND", b""))
+
+
+def test_a_bomb_within_the_bound_decodes_within_the_memory_limit(backend: str) -> None:
+    """A 4000x4000 PNG of zeros: the sandbox has room for exactly the pixels the bound
+    allows, and decodes it; its decoding stops at a time limit far below what it
+    needs."""
+    data = zeros_png()
     assert len(data) < 20_000
     image = si.open(data, backend=backend, max_pixels=16_000_000)
     assert image.size == (4000, 4000) and image.getextrema() == (0, 0)

@@ -30,9 +30,8 @@ from ._budget import budget, checker
 from ._errors import ImageError, NotAnImageError
 from ._formats import FORMATS, chosen
 from ._plugin import register
-from ._session import Session
+from ._session import TIMEOUT, Session
 
-TIMEOUT = 20.0  # seconds per call into a decoder's sandbox
 __all__ = ["FORMATS", "ImageError", "NotAnImageError", "open", "register"]
 
 

@@ -17,7 +17,7 @@ from ._webp_frames import WebpFrames
 
 Frames = GifFrames | WebpFrames
 # what reads the frames of a file in each format that animates, on a backend
-FRAMES: dict[str, Callable[[bytes, str | None], Frames]] = {"GIF": GifFrames,
+FRAMES: dict[str, Callable[[bytes, str | None, float | None], Frames]] = {"GIF": GifFrames,
                                                           "WEBP": WebpFrames}
 
 

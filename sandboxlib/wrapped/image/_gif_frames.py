@@ -52,11 +52,11 @@ class SandboxedLzw(ImageFile.PyDecoder):
     _pulls_fd = True
 
     def decode(self, buffer: Image.DecoderInput) -> tuple[int, int]:
-        bits, interlace, transparency, backend = self.args
+        bits, interlace, transparency, backend, timeout = self.args
         assert self.fd is not None and self.im is not None
         size = self.state.xsize, self.state.ysize
         data = one_frame(b"".join(_sub_blocks(self.fd)), size, bits, interlace)
-        session = Session(FORMATS["GIF"], data, budget(None), None, backend,
+        session = Session(FORMATS["GIF"], data, budget(None), timeout, backend,
                           lambda w, h: pillow_check(w, h, error_only=True))
         try:
             if session.size != size:
@@ -77,24 +77,26 @@ class SandboxedLzw(ImageFile.PyDecoder):
 class _Reader(GifImagePlugin.GifImageFile):
     """Pillow's GIF reader, its frames decoded by ``SandboxedLzw`` on ``backend``."""
 
-    def __init__(self, fp: IO[bytes], backend: str | None) -> None:
-        self.backend = backend
+    def __init__(self, fp: IO[bytes], backend: str | None, timeout: float | None) -> None:
+        self.backend, self.timeout = backend, timeout
         super().__init__(fp)
 
     def _seek(self, frame: int, update_image: bool = True) -> None:
         super()._seek(frame, update_image)
         self.tile = [tile._replace(codec_name=DECODER,
-                                   args=(*cast("tuple[Any, ...]", tile.args), self.backend))
+                                   args=(*cast("tuple[Any, ...]", tile.args), self.backend,
+                                         self.timeout))
                      for tile in self.tile]
 
 
 class GifFrames:
-    """The frames of the GIF ``data`` (its first current), decoded on ``backend``."""
+    """The frames of the GIF ``data`` (its first current), decoded on ``backend``,
+    ``timeout`` seconds per call into a sandbox."""
 
-    def __init__(self, data: bytes, backend: str | None) -> None:
+    def __init__(self, data: bytes, backend: str | None, timeout: float | None) -> None:
         Image.register_decoder(DECODER, SandboxedLzw)
         try:
-            self._file = _Reader(io.BytesIO(data), backend)
+            self._file = _Reader(io.BytesIO(data), backend, timeout)
         except BROKEN as error:
             raise ImageError(f"cannot read the GIF's frames: {error}") from error
         self._sync()

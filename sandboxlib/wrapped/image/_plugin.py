@@ -13,7 +13,7 @@ from sandboxlib.wrapped._skeleton import resolve_backend
 from ._budget import budget, pillow_check
 from ._formats import Format, chosen
 from ._frames import FRAMES, Frames, composed_first
-from ._session import Session
+from ._session import TIMEOUT, Session
 
 
 class SandboxedImageFile(ImageFile.ImageFile):
@@ -22,6 +22,7 @@ class SandboxedImageFile(ImageFile.ImageFile):
 
     sandboxed: Format
     backend: str | None = None
+    timeout: float | None = TIMEOUT
 
     def _open(self) -> None:
         assert self.fp is not None
@@ -30,7 +31,7 @@ class SandboxedImageFile(ImageFile.ImageFile):
     def _start(self, data: bytes) -> None:
         """Reads the header of ``data``, the file's bytes."""
         # Image.open warns above MAX_IMAGE_PIXELS itself: refuse only what it refuses
-        session = Session(self.sandboxed, data, budget(None), None, self.backend,
+        session = Session(self.sandboxed, data, budget(None), self.timeout, self.backend,
                           lambda w, h: pillow_check(w, h, error_only=True))
         self._session: Session | None = session
         self._closer = weakref.finalize(self, session.close)
@@ -109,7 +110,8 @@ class AnimatedImageFile(SandboxedImageFile):
         first too if it was not decoded yet (the native backend's build keeps one
         image's state)."""
         if self._frames is None:
-            frames = self._frames = FRAMES[self.sandboxed.name](self._data, self.backend)
+            frames = self._frames = FRAMES[self.sandboxed.name](self._data, self.backend,
+                                                               self.timeout)
             self._frames_closer = weakref.finalize(self, frames.close)
             if getattr(self, "_session", None) is not None:
                 self._session = None
@@ -126,9 +128,11 @@ class AnimatedImageFile(SandboxedImageFile):
 
 
 def register(*, backend: str | None = None,
-             formats: list[str] | tuple[str, ...] | None = None) -> None:
+             formats: list[str] | tuple[str, ...] | None = None,
+             timeout: float | None = TIMEOUT) -> None:
     """Make ``PIL.Image.open`` decode ``formats`` (default: all the drop-in's) through
-    the sandboxed decoders, on ``backend``; Pillow's other formats are untouched."""
+    the sandboxed decoders, on ``backend``, ``timeout`` seconds per call into a
+    sandbox (every frame's too); Pillow's other formats are untouched."""
     backend = resolve_backend(backend)
     wanted = chosen(formats)
     Image.init()  # Pillow's own plugins first, so that they do not replace these later
@@ -136,5 +140,5 @@ def register(*, backend: str | None = None,
         base = AnimatedImageFile if fmt.name in FRAMES else SandboxedImageFile
         plugin = type(f"Sandboxed{fmt.name}ImageFile", (base,),
                       {"format": fmt.name, "format_description": f"{fmt.name} (sandboxed)",
-                       "sandboxed": fmt, "backend": backend})
+                       "sandboxed": fmt, "backend": backend, "timeout": timeout})
         Image.register_open(fmt.name, plugin, fmt.accept)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # (reading a class of them loads that format's generated pack
 MAX_SIDE = (1 << 31) - 1  # the decoders' ints
 HEADROOM = 64 << 20       # the decoders' own allocations beside the pixels (and the file)
 MAX_MEMORY = 4 << 30      # wasm32's address space
+TIMEOUT = 20.0            # seconds per call into a decoder's sandbox, by default
 
 
 def _copy_out(pointer: TaintedPtr, n: int, what: str) -> bytes:

@@ -51,10 +51,11 @@ class Animation(Session):
 
 
 class WebpFrames:
-    """The frames of the WebP ``data`` (its first current), decoded on ``backend``."""
+    """The frames of the WebP ``data`` (its first current), decoded on ``backend``,
+    ``timeout`` seconds per call into its sandbox."""
 
-    def __init__(self, data: bytes, backend: str | None) -> None:
-        self._animation = Animation(FORMATS["WEBP"], data, budget(None), None, backend,
+    def __init__(self, data: bytes, backend: str | None, timeout: float | None) -> None:
+        self._animation = Animation(FORMATS["WEBP"], data, budget(None), timeout, backend,
                                      lambda w, h: pillow_check(w, h, error_only=True))
         try:  # every frame is a chunk of the file: no more of them than its bytes
             self._count = self._animation.count(len(data))
