@@ -1,7 +1,7 @@
 """sandboxlib.wrapped.image: libpng (with zlib), giflib, libjpeg-turbo and libwebp,
 fetched pinned, decoding images made here (by Pillow, or by ``png`` and ``gif`` below where
-Pillow cannot write the file: 2- and 4-bit grey, 16-bit colour, interlaced PNG, a GIF
-frame off its screen) to exactly what Pillow decodes, pixels and ``info`` (ICC profiles,
+Pillow cannot write the file: 2- and 4-bit grey, 16-bit colour, interlaced PNG and APNG,
+a GIF frame off its screen) to exactly what Pillow decodes, pixels and ``info`` (ICC profiles,
 Exif, XMP, resolution, text, comments, animation keys), through
 ``open()`` and through ``PIL.Image.open`` after ``register()``, on both isolating
 backends; hostile files end in clean exceptions and the next image decodes."""
@@ -16,7 +16,7 @@ import subprocess
 import sys
 import warnings
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,8 +24,8 @@ import pytest
 from conftest import ISOLATING_BACKENDS
 from hypothesis import given
 from hypothesis import strategies as st
-from PIL import (GifImagePlugin, Image, ImageCms, ImageOps, ImageSequence, PngImagePlugin,
-                 UnidentifiedImageError)
+from PIL import (GifImagePlugin, Image, ImageCms, ImageFile, ImageOps, ImageSequence,
+                 PngImagePlugin, UnidentifiedImageError)
 
 import sandboxlib.wrapped.image as si
 from sandboxlib.wrapped.image import _metadata
@@ -72,6 +72,41 @@ def png(width: int, height: int, color: int, depth: int, *, interlace: bool = Fa
         extra = chunk(b"PLTE", bytes(rng.randrange(256) for _ in range(3 << depth))) + extra
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", head) + extra
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def chunks(data: bytes) -> Iterator[tuple[int, bytes, bytes]]:
+    """Where each chunk of the PNG ``data`` starts, its type and its data."""
+    at = 8
+    while at < len(data):
+        end = at + 12 + int.from_bytes(data[at:at + 4], "big")
+        yield at, data[at + 4:at + 8], data[at + 8:end - 4]
+        at = end
+
+
+def rechunked(data: bytes, kind: bytes, nth: int, edit: Callable[[bytes], bytes]) -> bytes:
+    """The PNG ``data`` with its ``nth`` chunk of ``kind`` (from 0) holding ``edit`` of
+    what it held, its length and CRC made to match."""
+    at, body = [(at, body) for at, k, body in chunks(data) if k == kind][nth]
+    return data[:at] + chunk(kind, edit(body)) + data[at + 12 + len(body):]
+
+
+def fctl(index: int, width: int, height: int, x: int = 0, y: int = 0,
+         ops: bytes = b"\0\0") -> bytes:
+    """An APNG frame control (sequence number ``index``) of 10 ms, dispose and blend op
+    ``ops``."""
+    return chunk(b"fcTL", struct.pack(">IIIIIHH", index, width, height, x, y, 1, 100) + ops)
+
+
+def apng(color: int, depth: int, extra: bytes = b"", *, interlace: bool) -> bytes:
+    """An APNG Pillow does not write (``interlace``d, of any ``color`` and ``depth``): its
+    IDAT the first frame, a second at an offset blended over it (``extra``: chunks
+    before IDAT)."""
+    second = png(6, 5, color, depth, interlace=interlace, seed=2)
+    data = next(body for _, kind, body in chunks(second) if kind == b"IDAT")
+    first = png(13, 11, color, depth, interlace=interlace, extra=chunk(
+        b"acTL", struct.pack(">II", 2, 0)) + extra + fctl(0, 13, 11, ops=b"\1\0"))
+    return (first[:-12] + fctl(1, 6, 5, 4, 3, ops=b"\0\1")
+            + chunk(b"fdAT", struct.pack(">I", 2) + data) + first[-12:])
 
 
 def pack(values: list[int], depth: int) -> bytes:
@@ -301,6 +336,7 @@ def animation(frames: list[Image.Image], **options: Any) -> bytes:
 
 
 FIRST = palette_frames(1)[0]
+SHARED = photo().convert("P", palette=Image.Palette.ADAPTIVE, colors=64)  # one palette
 LOCAL = bytes([200, 10, 10, 10, 200, 10, 10, 10, 200, 90, 90, 90])
 # Animations whose frames after the first Pillow composes: per-frame palettes, disposal
 # 2 and 3, transparency, frames at offsets (Pillow's writer crops each to what changed)
@@ -331,6 +367,26 @@ ANIMATIONS: dict[str, bytes] = {
                                         lossless=True, duration=[10, 20, 30], loop=2),
     "webp-animated-lossy": animation([photo(), photo().rotate(90), photo().rotate(180)],
                                      format="WEBP", quality=70, duration=[40, 60, 80]),
+    # APNG: disposal 0, 1 (background) and 2 (previous), blend 0 (source) and 1 (over)
+    "apng-rgba": animation([photo("RGBA"), patched(photo("RGBA"), (5, 6, 20, 16), 128),
+                            patched(photo("RGBA"), (30, 20, 50, 40), 0),
+                            photo("RGBA").rotate(30)], format="PNG", disposal=[0, 1, 2, 0],
+                           blend=[0, 1, 0, 1], duration=[10, 20, 30, 40], loop=0),
+    "apng-palette": animation([SHARED, patched(SHARED, (5, 6, 20, 16), 3),
+                               patched(SHARED, (30, 20, 50, 40), 0), SHARED.rotate(30)],
+                              format="PNG", disposal=[0, 2, 2, 0], blend=[0, 1, 1, 0],
+                              transparency=0),
+    "apng-grey": animation([photo("L"), patched(photo("L"), (3, 4, 30, 9), 7),
+                            photo("L").rotate(60)], format="PNG", disposal=[0, 2, 0],
+                           duration=[50, 60, 70]),
+    "apng-1-bit": animation([photo("1"), photo("1").rotate(90)], format="PNG"),
+    "apng-16-bit-grey": animation([photo("L").convert("I;16"),
+                                   patched(photo("L").convert("I;16"), (3, 3, 9, 9), 999)],
+                                  format="PNG"),
+    # the first image shown only by viewers without APNG: frame 0 to Pillow
+    "apng-default-image": animation([photo(), photo().rotate(20),
+                                     patched(photo().rotate(20), (1, 2, 10, 12), 40)],
+                                    format="PNG", default_image=True, blend=[1, 0]),
 }
 
 
@@ -532,12 +588,23 @@ def every_frame(data: bytes, first_loaded: bool = False) -> list[Any]:
     return seen
 
 
+class Refused(ImageFile.PyDecoder):
+    """A decoder that must not run: Pillow's own, while the sandboxes decode."""
+
+    def decode(self, buffer: Image.DecoderInput) -> tuple[int, int]:
+        raise AssertionError(f"Pillow's own {self.mode} decoder ran")
+
+
 @pytest.mark.parametrize("first_loaded", [False, True])
 @pytest.mark.parametrize("name", sorted(ANIMATIONS))
 def test_every_frame_is_pillows_after_register(name: str, first_loaded: bool,
-                                               registered: dict[str, Any]) -> None:
+                                               registered: dict[str, Any],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
     data = ANIMATIONS[name]
-    sandboxed = every_frame(data, first_loaded)
+    with monkeypatch.context() as patch:
+        for codec in ("zip", "gif", "webp"):  # Pillow's C decoding of frames
+            patch.setitem(Image.DECODERS, codec, Refused)
+        sandboxed = every_frame(data, first_loaded)
     Image.OPEN.update(registered)
     pillows = every_frame(data, first_loaded)
     assert sandboxed[0] and not pillows[0]
@@ -550,7 +617,7 @@ def test_the_native_build_gives_every_frame() -> None:
     for, give the first frame too."""
     Image.init()
     pillows = dict(Image.OPEN)
-    for name in ("webp-animated-lossy", "gif-grown-local-palettes"):
+    for name in ("webp-animated-lossy", "gif-grown-local-palettes", "apng-rgba"):
         si.register(backend="native")
         try:
             sandboxed = every_frame(ANIMATIONS[name])
@@ -574,9 +641,11 @@ def test_gif_frames_follow_pillows_loading_strategy(
 def test_the_animations_cover_what_pillow_distinguishes() -> None:
     """Pillow composes the animations' later frames with both disposals that keep
     something, in RGB, RGBA and L, at offsets and on a screen that grows; the WebP
-    frames are RGB and RGBA, their durations vary."""
+    frames are RGB and RGBA, their durations vary; the APNG frames have every disposal
+    and blend op, in every mode Pillow writes, after a default image or not."""
     seen: dict[str, set[Any]] = {"disposal": set(), "mode": set(), "grown": set(),
-                                 "offset": set(), "duration": set()}
+                                 "offset": set(), "duration": set(), "apng": set(),
+                                 "default": set()}
     for name, data in ANIMATIONS.items():
         with Image.open(io.BytesIO(data)) as opened:
             image: Any = opened  # an ImageFile with frames
@@ -589,17 +658,25 @@ def test_the_animations_cover_what_pillow_distinguishes() -> None:
                 seen["grown"].add(image.size != first)
                 seen["offset"].add(getattr(image, "dispose_extent", (0, 0))[:2] != (0, 0))
                 seen["duration"].add((name[:4], image.info.get("duration")))
+                if name.startswith("apng"):
+                    seen["apng"].add((image.info["disposal"], image.info["blend"]))
+                    seen["default"].add(image.default_image)
     assert {2, 3} <= seen["disposal"]
     assert {("gif-", "RGB"), ("gif-", "RGBA"), ("gif-", "L"), ("webp", "RGB"),
             ("webp", "RGBA")} <= seen["mode"]
     assert True in seen["grown"] and True in seen["offset"]
     assert len({d for fmt, d in seen["duration"] if fmt == "webp"}) > 2
     assert len({d for fmt, d in seen["duration"] if fmt == "gif-"}) > 2
+    assert {mode for fmt, mode in seen["mode"] if fmt == "apng"} == {
+        "RGB", "RGBA", "P", "L", "1", "I;16"}
+    assert {(d, b) for d in (0, 1, 2) for b in (0, 1)} - seen["apng"] == {(1, 0)}
+    assert seen["default"] == {False, True}
 
 
 @pytest.mark.parametrize("name, fmt, options", [
     ("gif-palettes-disposal", "GIF", {}), ("gif-grown-local-palettes", "GIF", {}),
-    ("webp-animated-lossless", "WEBP", {"lossless": True})])
+    ("webp-animated-lossless", "WEBP", {"lossless": True}), ("apng-rgba", "PNG", {}),
+    ("apng-palette", "PNG", {})])
 def test_frames_iterate_and_save_as_pillows(name: str, fmt: str, options: dict[str, Any],
                                             registered: dict[str, Any]) -> None:
     """Code that goes through every frame (``ImageSequence``, ``save_all``) gets them
@@ -616,7 +693,7 @@ def test_frames_iterate_and_save_as_pillows(name: str, fmt: str, options: dict[s
 
 
 def test_a_still_image_has_one_frame(registered: dict[str, Any]) -> None:
-    for name in ("gif", "webp", "webp-alpha"):
+    for name in ("gif", "webp", "webp-alpha", "png-2-8", "png-3-2-interlaced"):
         with Image.open(io.BytesIO(CORPUS[name])) as opened:
             image: Any = opened  # an ImageFile with frames
             assert (image.n_frames, image.is_animated) == (1, False)
@@ -732,6 +809,7 @@ HOSTILE: dict[str, tuple[bytes, type[BaseException]]] = {
 GIF_FRAMES = ANIMATIONS["gif-palettes-disposal"]
 WEBP_FRAMES = ANIMATIONS["webp-animated-lossless"]
 SECOND_ANMF = WEBP_FRAMES.index(b"ANMF", WEBP_FRAMES.index(b"ANMF") + 4)
+APNG_FRAMES = ANIMATIONS["apng-rgba"]  # fcTL 1 and fdAT 0 are the second frame's
 # name -> (an animation whose first frame is sound and a later one hostile, what
 # decoding the frames raises)
 HOSTILE_FRAMES: dict[str, tuple[bytes, type[BaseException]]] = {
@@ -748,6 +826,23 @@ HOSTILE_FRAMES: dict[str, tuple[bytes, type[BaseException]]] = {
                               si.ImageError),
     "webp-later-frame-corrupt": (garbled(WEBP_FRAMES, (SECOND_ANMF + 60) / len(WEBP_FRAMES),
                                          200), si.ImageError),
+    "apng-later-frame-truncated": (APNG_FRAMES[:len(APNG_FRAMES) * 9 // 10], si.ImageError),
+    "apng-later-frame-past-canvas": (rechunked(APNG_FRAMES, b"fcTL", 1, lambda s: s[:12]
+                                               + struct.pack(">I", 50) + s[16:]),
+                                     si.ImageError),
+    "apng-later-frame-wider-than-canvas": (rechunked(APNG_FRAMES, b"fcTL", 1, lambda s: s[:4]
+                                                     + struct.pack(">I", 0xFFFF_FFF0)
+                                                     + s[8:]), si.ImageError),
+    "apng-later-frame-empty": (rechunked(APNG_FRAMES, b"fcTL", 1, lambda s: s[:4]
+                                         + struct.pack(">I", 0) + s[8:]), si.ImageError),
+    "apng-frames-out-of-sequence": (rechunked(APNG_FRAMES, b"fcTL", 1, lambda s: b"\0\0\0\7"
+                                              + s[4:]), si.ImageError),
+    "apng-fdat-broken-off": (rechunked(APNG_FRAMES, b"fdAT", 0, lambda s: s[:2]),
+                             si.ImageError),
+    "apng-fdat-data-cut": (rechunked(APNG_FRAMES, b"fdAT", 0, lambda s: s[:len(s) // 2]),
+                           si.ImageError),
+    "apng-fdat-garbled": (rechunked(APNG_FRAMES, b"fdAT", 0, lambda s: s[:6]
+                                    + bytes(range(256)) + s[262:]), si.ImageError),
 }
 
 
@@ -765,6 +860,69 @@ def test_hostile_later_frames_end_in_clean_exceptions(name: str,
                 assert frame.im.size == frame.size
     Image.OPEN.update(registered)
     assert_as_pillow(first, data)
+
+
+@pytest.mark.parametrize("color, depth, extra", [
+    (3, 4, chunk(b"tRNS", bytes(range(0, 256, 16)))), (6, 16, b""), (0, 2, b""),
+    (2, 8, chunk(b"tRNS", b"\0\1\0\2\0\3"))])
+def test_an_interlaced_apngs_frames_are_those_of_its_twin(
+        color: int, depth: int, extra: bytes, registered: dict[str, Any]) -> None:
+    """Pillow 13 decodes no later frame of an interlaced APNG (its reader adds its
+    interlace flag to its decoder's arguments at every load: ``TypeError``; added once,
+    a frame at an offset comes out scrambled): every frame is Pillow's of the same APNG
+    not interlaced, on both sides of a blend."""
+    def through(data: bytes) -> list[Any]:
+        with Image.open(io.BytesIO(data)) as image:
+            return [(frame.mode, frame.size, frame.copy().tobytes(), frame.getpalette(),
+                     {k: v for k, v in frame.info.items() if k != "interlace"})
+                    for frame in ImageSequence.Iterator(image)]
+
+    sandboxed = through(apng(color, depth, extra, interlace=True))
+    Image.OPEN.update(registered)
+    with pytest.raises(TypeError):
+        through(apng(color, depth, extra, interlace=True))
+    assert sandboxed == through(apng(color, depth, extra, interlace=False))
+    assert len(sandboxed) == 2
+
+
+@pytest.mark.parametrize("count", [0, 1, 9])
+def test_an_apng_frame_count_that_lies_gives_pillows_frames(
+        count: int, registered: dict[str, Any]) -> None:
+    """acTL's frame count told 0 (Pillow: a still image, with a warning), fewer or more
+    than the frames there are (Pillow: ``OSError`` past the last): the frames are
+    Pillow's, as many, then ``ImageError`` where Pillow raises."""
+    data = rechunked(APNG_FRAMES, b"acTL", 0, lambda s: struct.pack(">I", count) + s[4:])
+
+    def through() -> tuple[Any, ...]:
+        frames: list[bytes] = []
+        with warnings.catch_warnings(record=True) as warned, \
+                Image.open(io.BytesIO(data)) as image:
+            warnings.simplefilter("always")
+            n_frames: int = getattr(image, "n_frames")
+            try:
+                frames.extend(frame.copy().tobytes() for frame in ImageSequence.Iterator(image))
+            except OSError as error:
+                return n_frames, frames, [str(w.message) for w in warned], type(error)
+        return n_frames, frames, [str(w.message) for w in warned], None
+
+    sandboxed = through()
+    Image.OPEN.update(registered)
+    pillows = through()
+    assert sandboxed[:3] == pillows[:3]
+    assert len(sandboxed[1]) == {0: 1, 1: 1, 9: 4}[count]
+    assert (sandboxed[3], pillows[3]) == ((si.ImageError, OSError) if count == 9
+                                          else (None, None))
+
+
+def test_a_huge_apng_is_refused_as_pillow_refuses(registered: dict[str, Any]) -> None:
+    data = (ihdr(50_000, 50_000) + chunk(b"acTL", struct.pack(">II", 2, 0))
+            + fctl(0, 50_000, 50_000) + chunk(b"IDAT", zlib.compress(b"")) + fctl(1, 1, 1)
+            + chunk(b"fdAT", b"\0\0\0\2" + zlib.compress(b"\0\0\0\0")) + chunk(b"IEND", b""))
+    with pytest.raises(Image.DecompressionBombError):
+        Image.open(io.BytesIO(data))
+    Image.OPEN.update(registered)
+    with pytest.raises(Image.DecompressionBombError):
+        Image.open(io.BytesIO(data))
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))

@@ -2,8 +2,8 @@
 decoded by the C library Pillow uses (PNG: libpng with zlib, where Pillow decodes in
 Python and zlib; GIF: giflib, where Pillow has its own decoder; JPEG: libjpeg-turbo;
 WebP: libwebp), in a fresh sandbox per image; ``register()`` makes ``PIL.Image.open``
-itself decode those formats so, an animated GIF's or WebP's every frame too (Pillow's
-``n_frames``, ``seek``, ``tell``; ``_frames.py``).
+itself decode those formats so, an animated GIF's, WebP's or PNG's (APNG) every frame
+too (Pillow's ``n_frames``, ``seek``, ``tell``; ``_frames.py``).
 
 Each decode reads the header first (its values tainted, checked), applies the pixel
 bound (Pillow's ``MAX_IMAGE_PIXELS`` rule unless ``max_pixels`` is given) before any

@@ -1,6 +1,6 @@
-"""The frames of an animated GIF or WebP as Pillow's plugin for the format gives them
-(``n_frames``, ``is_animated``, ``seek``, ``tell``, each frame's mode, size, palette,
-``info`` and pixels), every byte of the file decoded in sandboxes: what
+"""The frames of an animated GIF, WebP or PNG (APNG) as Pillow's plugin for the format
+gives them (``n_frames``, ``is_animated``, ``seek``, ``tell``, each frame's mode, size,
+palette, ``info`` and pixels), every frame's pixels decoded in sandboxes: what
 ``register()``'s images use once they leave their first frame. Each reader has the
 same members: ``mode``, ``size``, ``palette`` and ``info`` of the current frame as
 Pillow's plugin has them after ``seek``, its pixels from ``pixels()`` (an image of the
@@ -13,17 +13,22 @@ from collections.abc import Callable
 from PIL import GifImagePlugin
 
 from ._gif_frames import GifFrames
+from ._pillow_frames import PillowFrames
+from ._png_frames import PngFrames, header
 from ._webp_frames import WebpFrames
 
-Frames = GifFrames | WebpFrames
+Frames = PillowFrames | WebpFrames
 # what reads the frames of a file in each format that animates, on a backend
-FRAMES: dict[str, Callable[[bytes, str | None, float | None], Frames]] = {"GIF": GifFrames,
-                                                          "WEBP": WebpFrames}
+FRAMES: dict[str, Callable[[bytes, str | None, float | None], Frames]] = {
+    "GIF": GifFrames, "WEBP": WebpFrames, "PNG": PngFrames}
 
 
-def composed_first(fmt: str) -> bool:
-    """Whether Pillow makes the first frame of a file in ``fmt`` as it makes the others
-    (GIF under ``LOADING_STRATEGY`` RGB_ALWAYS: RGB or RGBA), so that it comes from the
-    format's ``Frames`` too."""
+def composed_first(fmt: str, data: bytes) -> bool:
+    """Whether Pillow makes the first frame of ``data``, a file in ``fmt``, as it makes
+    the others, so that it comes from the format's ``Frames`` too: a GIF under
+    ``LOADING_STRATEGY`` RGB_ALWAYS (RGB or RGBA), an APNG (its info has the frame's
+    keys; its first frame's control may make it smaller than the image)."""
+    if fmt == "PNG":
+        return header(data).animated
     return fmt == "GIF" and (GifImagePlugin.LOADING_STRATEGY
                              == GifImagePlugin.LoadingStrategy.RGB_ALWAYS)

@@ -6,24 +6,16 @@ of a frame, is giflib's, in a fresh sandbox per frame, bounded as the first fram
 
 from __future__ import annotations
 
-import copy
 import io
 import struct
-from collections.abc import Callable, Iterator
-from typing import IO, Any, TypeVar, cast
+from collections.abc import Iterator
+from typing import IO
 
-from PIL import GifImagePlugin, Image, ImageFile, ImagePalette
+from PIL import GifImagePlugin, Image, ImageFile
 
-from ._budget import budget, pillow_check
-from ._errors import ImageError
-from ._formats import FORMATS
-from ._session import Session
+from ._pillow_frames import PillowFrames, decode_frame, sandboxed_tiles
 
-T = TypeVar("T")
-Info = dict[str | tuple[int, int], Any]  # an image's info, as Pillow types it
 DECODER = "sandboxlib.gif"  # the sandboxed LZW decoder's name in Pillow's registry
-# what Pillow's block reading raises on a file broken off or garbled
-BROKEN = (struct.error, IndexError, ValueError, SyntaxError)
 
 
 def _sub_blocks(fp: IO[bytes]) -> Iterator[bytes]:
@@ -56,14 +48,7 @@ class SandboxedLzw(ImageFile.PyDecoder):
         assert self.fd is not None and self.im is not None
         size = self.state.xsize, self.state.ysize
         data = one_frame(b"".join(_sub_blocks(self.fd)), size, bits, interlace)
-        session = Session(FORMATS["GIF"], data, budget(None), timeout, backend,
-                          lambda w, h: pillow_check(w, h, error_only=True))
-        try:
-            if session.size != size:
-                raise ImageError(f"the GIF decoder's frame is {session.size}, not {size}")
-            indices = session.pixels().tobytes()
-        finally:
-            session.close()
+        indices = decode_frame("GIF", data, size, backend, timeout).tobytes()
         frame = Image.frombytes(self.mode, size, indices)
         if transparency < 0:
             self.im.paste(frame.im, self.state.extents())
@@ -83,57 +68,13 @@ class _Reader(GifImagePlugin.GifImageFile):
 
     def _seek(self, frame: int, update_image: bool = True) -> None:
         super()._seek(frame, update_image)
-        self.tile = [tile._replace(codec_name=DECODER,
-                                   args=(*cast("tuple[Any, ...]", tile.args), self.backend,
-                                         self.timeout))
-                     for tile in self.tile]
+        self.tile = sandboxed_tiles(self.tile, DECODER, self.backend, self.timeout)
 
 
-class GifFrames:
+class GifFrames(PillowFrames):
     """The frames of the GIF ``data`` (its first current), decoded on ``backend``,
     ``timeout`` seconds per call into a sandbox."""
 
     def __init__(self, data: bytes, backend: str | None, timeout: float | None) -> None:
         Image.register_decoder(DECODER, SandboxedLzw)
-        try:
-            self._file = _Reader(io.BytesIO(data), backend, timeout)
-        except BROKEN as error:
-            raise ImageError(f"cannot read the GIF's frames: {error}") from error
-        self._sync()
-
-    @property
-    def n_frames(self) -> int:
-        return self._read(lambda: self._file.n_frames)
-
-    @property
-    def is_animated(self) -> bool:
-        return self._read(lambda: self._file.is_animated)
-
-    def seek(self, frame: int) -> None:
-        self._read(lambda: self._file.seek(frame))
-        self._sync()
-
-    def tell(self) -> int:
-        return self._file.tell()
-
-    def pixels(self) -> Image.Image:
-        self._read(self._file.load)
-        self._sync()
-        return self._file.copy()  # Pillow composes the next frame on its own
-
-    def close(self) -> None:
-        self._file.close()
-
-    def _sync(self) -> None:
-        self.mode, self.size = self._file.mode, self._file.size
-        self.info: Info = dict(self._file.info)
-        self.palette: ImagePalette.ImagePalette | None = copy.copy(self._file.palette)
-
-    @staticmethod
-    def _read(step: Callable[[], T]) -> T:
-        """``step()``, what Pillow raises on a broken file raised as ``ImageError``
-        (``EOFError``, the end of the frames, as it is)."""
-        try:
-            return step()
-        except BROKEN as error:
-            raise ImageError(f"cannot read the GIF's frames: {error}") from error
+        super().__init__("GIF", lambda: _Reader(io.BytesIO(data), backend, timeout))

@@ -61,9 +61,9 @@ class SandboxedImageFile(ImageFile.ImageFile):
 
 
 class AnimatedImageFile(SandboxedImageFile):
-    """A GIF or WebP ``Image.open`` opened, with Pillow's frame API: its first frame
-    decoded as any image's unless asked about frames before, every frame then by the
-    format's ``Frames``."""
+    """A GIF, WebP or PNG ``Image.open`` opened, with Pillow's frame API: its first
+    frame decoded as any image's unless asked about frames before (or made as the
+    others: ``composed_first``), every frame then by the format's ``Frames``."""
 
     _frames: Frames | None = None
     _frame = 0
@@ -71,7 +71,7 @@ class AnimatedImageFile(SandboxedImageFile):
     def _start(self, data: bytes) -> None:
         super()._start(data)
         self._data = data
-        if composed_first(self.sandboxed.name):
+        if composed_first(self.sandboxed.name, data):
             self._animation()
 
     @property

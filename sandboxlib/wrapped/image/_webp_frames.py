@@ -15,7 +15,7 @@ from sandboxlib import TaintedPtr
 from ._budget import budget, pillow_check
 from ._errors import ImageError
 from ._formats import FORMATS
-from ._gif_frames import Info
+from ._pillow_frames import Info
 from ._session import MAX_SIDE, Session
 
 if TYPE_CHECKING:

@@ -1,0 +1,111 @@
+"""An APNG's frames as Pillow gives them: Pillow's own ``PngImageFile`` reads the
+chunks (Python: acTL, fcTL, fdAT's sequence, the default image outside the animation or
+not) and composes each frame (dispose and blend ops, transparency); only what Pillow
+does in C on the file's bytes, the inflating and unfiltering of a frame's image data, is
+libpng's, in a fresh sandbox per frame, bounded as the first frame's."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from collections.abc import Callable, Iterator
+from typing import IO, NamedTuple
+
+from PIL import Image, ImageFile, PngImagePlugin
+
+from ._errors import ImageError
+from ._pillow_frames import PillowFrames, decode_frame, sandboxed_tiles
+
+DECODER = "sandboxlib.png"  # the sandboxed PNG decoder's name in Pillow's registry
+SIGNATURE = b"\x89PNG\r\n\x1a\n"
+DATA = (b"IDAT", b"fdAT", b"IEND")  # the chunks that end a PNG's header
+
+
+class Header(NamedTuple):
+    """What a PNG's chunks before its image data say that a frame needs: IHDR's data
+    after the size (bit depth, colour type, methods, interlace), the PLTE chunk (libpng
+    needs it to read a palette image's indices; tRNS changes none of the rows it gives,
+    Pillow blends with the transparency it read itself), whether acTL makes an APNG."""
+
+    ihdr: bytes
+    palette: bytes
+    animated: bool
+
+
+def header(data: bytes) -> Header:
+    """The ``Header`` of the PNG ``data`` (the chunks' lengths and types only are read
+    here: a broken chunk is the sandbox's to refuse)."""
+    ihdr, palette, animated, at = b"", b"", False, len(SIGNATURE)
+    while at + 8 <= len(data) and (kind := data[at + 4:at + 8]) not in DATA:
+        end = at + 12 + int.from_bytes(data[at:at + 4], "big")
+        if kind == b"IHDR":
+            ihdr = data[at + 16:end - 4]
+        elif kind == b"PLTE":
+            palette = data[at:end]
+        animated |= kind == b"acTL"
+        at = end
+    return Header(ihdr, palette, animated)
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def one_frame(image_data: bytes, size: tuple[int, int], head: Header) -> bytes:
+    """A PNG of one image of ``size``: the image data (IDAT's or fdAT's, sequence
+    numbers left out) of a frame of another PNG, whose header is ``head``."""
+    return (SIGNATURE + _chunk(b"IHDR", struct.pack(">II", *size) + head.ihdr) + head.palette
+            + _chunk(b"IDAT", image_data) + _chunk(b"IEND", b""))
+
+
+def _image_data(read: Callable[[int], bytes]) -> Iterator[bytes]:
+    """A frame's image data: what Pillow's ``load_read(0)`` gives, a chunk's at a time,
+    up to the first other chunk (or the end of a file broken off)."""
+    try:
+        while part := read(0):
+            yield part
+    except (struct.error, SyntaxError):  # no next chunk: libpng finds whether data lack
+        return
+
+
+class SandboxedInflate(ImageFile.PyDecoder):
+    """Pillow's PNG decoder's part, with its raw mode, the reader's ``load_read``, the
+    file's ``Header`` and the backend: the frame's image data decoded by libpng in a
+    fresh sandbox, as a PNG of that frame alone, then drawn in the tile."""
+
+    _pulls_fd = True
+
+    def decode(self, buffer: Image.DecoderInput) -> tuple[int, int]:
+        read, head, backend, timeout = self.args[1:5]  # (then Pillow's interlace flags)
+        assert self.im is not None
+        size = self.state.xsize, self.state.ysize
+        frame = decode_frame("PNG", one_frame(b"".join(_image_data(read)), size, head), size,
+                             backend, timeout)
+        if frame.mode != self.mode:
+            raise ImageError(f"the PNG decoder's frame is {frame.mode}, not {self.mode}")
+        self.im.paste(frame.im, self.state.extents())
+        return -1, 0
+
+
+class _Reader(PngImagePlugin.PngImageFile):
+    """Pillow's PNG reader, its frames decoded by ``SandboxedInflate`` on ``backend``."""
+
+    def __init__(self, fp: IO[bytes], head: Header, backend: str | None,
+                 timeout: float | None) -> None:
+        self._sandboxed = head, backend, timeout
+        super().__init__(fp)
+
+    def load_prepare(self) -> None:
+        super().load_prepare()
+        self.tile = sandboxed_tiles(self.tile, DECODER, self.load_read, *self._sandboxed)
+
+
+class PngFrames(PillowFrames):
+    """The frames of the PNG ``data`` (its first current), decoded on ``backend``,
+    ``timeout`` seconds per call into a sandbox."""
+
+    def __init__(self, data: bytes, backend: str | None, timeout: float | None) -> None:
+        Image.register_decoder(DECODER, SandboxedInflate)
+        super().__init__("PNG", lambda: _Reader(io.BytesIO(data), header(data), backend,
+                                                timeout))
