@@ -733,6 +733,45 @@ def test_a_registered_decode_is_under_a_time_limit(backend: str) -> None:
         Image.OPEN.update(pillows)
 
 
+def test_a_registered_apngs_later_frame_is_under_the_time_limit(backend: str) -> None:
+    """``register()``'s ``timeout`` bounds each frame's sandbox: after a frame of 1x1
+    pixel, one of 48 Mpx of zeros stops at a limit of 20 ms."""
+    head = struct.pack(">IIBBBBB", 8000, 6000, 8, 0, 0, 0, 0)
+    data = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", head) + chunk(b"acTL", struct.pack(">II", 2, 0))
+            + fctl(0, 1, 1) + chunk(b"IDAT", zlib.compress(b"\0\7")) + fctl(1, 8000, 6000)
+            + chunk(b"fdAT", b"\0\0\0\2" + zlib.compress(b"\0" * (8001 * 6000), 9))
+            + chunk(b"IEND", b""))
+    Image.init()
+    pillows = dict(Image.OPEN)
+    try:
+        si.register(backend=backend, formats=["png"], timeout=0.02)
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            assert image.getpixel((0, 0)) == 7
+            image.seek(1)
+            with pytest.raises(ResourceError, match="time limit"):
+                image.load()
+    finally:
+        Image.OPEN.update(pillows)
+
+
+@pytest.mark.parametrize("edit, pillows_error", [
+    (lambda s: s[:4] + struct.pack(">I", 62) + s[8:], UnidentifiedImageError),  # too wide
+    (lambda s: b"\0\0\0\1" + s[4:], UnidentifiedImageError),  # out of sequence
+    (lambda s: s[:20], ValueError)])  # broken off
+def test_an_apng_whose_first_frame_control_is_hostile_is_refused_at_open(
+        edit: Callable[[bytes], bytes], pillows_error: type[Exception],
+        registered: dict[str, Any]) -> None:
+    """Pillow's ``Image.open`` refuses it; the drop-in, whose header read passes, with
+    ``ImageError`` from its frames."""
+    data = rechunked(APNG_FRAMES, b"fcTL", 0, edit)
+    with pytest.raises(si.ImageError, match="frames"):
+        Image.open(io.BytesIO(data))
+    Image.OPEN.update(registered)
+    with pytest.raises(pillows_error):
+        Image.open(io.BytesIO(data))
+
+
 def test_pillow_open_refuses_a_broken_file_in_the_sandbox(
         registered: dict[str, Any]) -> None:
     data = CORPUS["png-2-8"]
