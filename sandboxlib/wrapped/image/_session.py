@@ -129,10 +129,12 @@ class Session:
         return image
 
     def _view(self, pointer: TaintedPtr, rows: int) -> memoryview:
-        """The ``rows`` rows of pixels at ``pointer``, borrowed from the sandbox."""
+        """The ``rows`` rows of pixels at ``pointer``: a bounds-checked view of the
+        sandbox's memory, which Pillow copies out before the next call into the sandbox
+        (so it is not ``borrow``ed, whose views the next call releases)."""
         stride = (self.size[0] * self.layout.bits + 7) // 8
-        return self._lib.borrow(pointer, stride * rows).unverified_safe_because(
-            "bounds-checked by borrow; any bytes are valid pixels")
+        address = pointer.unverified_safe_because("bounds-checked by the view")
+        return self._lib.sandbox.memory.view(address, stride * rows)  # any bytes are pixels
 
     def _message(self) -> str:
         got = self._lib.helpers.image_message()
