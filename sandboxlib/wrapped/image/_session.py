@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from PIL import Image, ImagePalette
 
-from sandboxlib import Limits, TaintedPtr
+from sandboxlib import Limits, Prim, TaintedPtr
 
 from ._errors import ImageError, NotAnImageError
 from ._formats import Format, Layout
@@ -104,26 +104,37 @@ class Session:
     def _by_strips(self) -> Image.Image:
         """The pixels of a decoder that decodes a strip of rows at a time into a buffer
         small enough to stay in the cache while each is copied into the image."""
-        width, height = self.size
+        height = self.size[1]
         image = Image.new(self.mode, self.size, None)
-        row = 0
-        while row < height:
-            pointer, count = cast("_jpeg.ImageJpeg", self._lib).helpers.image_rows()
-            n = count.verify_range(0, height - row)
-            if pointer.is_null() or n == 0:
-                raise ImageError(f"cannot decode the {self.format} image: {self._message()}")
-            decoder = Image._getdecoder(self.mode, "raw", self.layout.rawmode)
-            decoder.setimage(image.im, (0, row, width, row + n))
-            if decoder.decode(self._view(pointer, n))[0] != -1:  # -1: the rows are filled
-                raise ImageError(f"the {self.format} decoder's rows do not fill the image")
-            row += n
+        # one raw decoder for the whole image (it keeps its row between strips) and one
+        # out-parameter for every strip's row count
+        decoder = Image._getdecoder(self.mode, "raw", self.layout.rawmode)
+        decoder.setimage(image.im, (0, 0, *self.size))
+        lib = cast("_jpeg.ImageJpeg", self._lib)
+        count = lib.out(Prim.INT)
+        try:
+            row = 0
+            while row < height:
+                pointer = lib.image_rows(count)
+                n = count.value.verify_range(0, height - row)
+                if pointer.is_null() or n == 0:
+                    raise ImageError(f"cannot decode the {self.format} image: {self._message()}")
+                view = self._view(pointer, n)
+                row += n
+                # every byte of the strip taken (-1: the image filled, after its last rows)
+                if decoder.decode(view) != (-1 if row == height else len(view), 0):
+                    raise ImageError(f"the {self.format} decoder's rows do not fill the image")
+        finally:
+            count.free()
         return image
 
     def _view(self, pointer: TaintedPtr, rows: int) -> memoryview:
-        """The ``rows`` rows of pixels at ``pointer``, borrowed from the sandbox."""
+        """The ``rows`` rows of pixels at ``pointer``: a bounds-checked view of the
+        sandbox's memory, which Pillow copies out before the next call into the sandbox
+        (so it is not ``borrow``ed, whose views the next call releases)."""
         stride = (self.size[0] * self.layout.bits + 7) // 8
-        return self._lib.borrow(pointer, stride * rows).unverified_safe_because(
-            "bounds-checked by borrow; any bytes are valid pixels")
+        address = pointer.unverified_safe_because("bounds-checked by the view")
+        return self._lib.sandbox.memory.view(address, stride * rows)  # any bytes are pixels
 
     def _message(self) -> str:
         got = self._lib.helpers.image_message()
