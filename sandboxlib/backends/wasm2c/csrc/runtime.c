@@ -9,6 +9,7 @@
    signal handler is installed, so the process's own SIGSEGV handling (faulthandler,
    a user's handler) is never touched. */
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +149,18 @@ static void sbx_drop(sbx_instance* s) {
     sbx_try_release(s);
 }
 
+/* interrupt() and an outermost call's entry take turns: an interrupt() writes the
+   deadline of the call it saw running, or of none, never one that started after it looked
+   (which the entry's own deadline overwrites). Both hold it for a few stores. */
+static void sbx_take_turn(sbx_state* st) {
+  while (__atomic_exchange_n(&st->turn, 1, __ATOMIC_ACQUIRE))
+    sched_yield();
+}
+
+static void sbx_end_turn(sbx_state* st) {
+  __atomic_store_n(&st->turn, 0, __ATOMIC_RELEASE);
+}
+
 /* Push a frame for a call into s; returns a trap code if the call cannot start. */
 static int sbx_enter(sbx_instance* s, sbx_frame* f) {
   sbx_state* st = &s->state;
@@ -156,10 +169,16 @@ static int sbx_enter(sbx_instance* s, sbx_frame* f) {
   if (st->depth == 0) { /* the outermost call: its deadline; nested ones run under it */
     int main = sbx_clocks->main_thread == (uint64_t)pthread_self();
     st->clock = main ? &sbx_clocks->main_ticks : &sbx_clocks->ticks;
-    st->signals_seen = main ? __atomic_load_n(&sbx_clocks->signals, __ATOMIC_SEQ_CST) : 0;
+    /* A watched signal that came before this call is not one to stop it for (Python
+       runs its handler between bytecodes): the main thread's clock is put back now,
+       unless another comes meanwhile, so that its checks fire only to stop it. */
+    uint64_t seen = __atomic_load_n(&sbx_clocks->signals, __ATOMIC_SEQ_CST);
+    if (main && sbx_clocks->main_ticks == SBX_NEVER && sbx_clock_signalled(sbx_clocks, seen))
+      __atomic_store_n(&sbx_clocks->main_ticks, SBX_NEVER, __ATOMIC_SEQ_CST);
     st->until = st->timeout ? sbx_clocks->ticks + st->timeout : SBX_NEVER;
-    __atomic_add_fetch(&st->call, 1, __ATOMIC_SEQ_CST);
+    sbx_take_turn(st);
     __atomic_store_n(&st->deadline, st->until, __ATOMIC_SEQ_CST);
+    sbx_end_turn(st);
     uintptr_t here = SBX_SP(), floor = sbx_thread_floor();
     if (here <= floor) {
       sbx_drop(s);
@@ -346,32 +365,27 @@ int sbx_interrupted(sbx_instance* s) {
   return sbx_clocks->ticks >= s->state.until;
 }
 
+/* Why a check fired, which is always a stop: the deadline is `until` or 0 (interrupt()
+   of this call), the main thread's clock never above `ticks` unless a signal since the
+   call started made it SBX_NEVER (sbx_enter). */
 void sbx_attend(sbx_state* st) {
   if (st->fuel < 0)
     sbx_trap((wasm_rt_trap_t)SBX_TRAP_FUEL);
-  if (st->clock == &sbx_clocks->main_ticks && *st->clock == SBX_NEVER &&
-      sbx_clock_signalled(sbx_clocks, st->signals_seen))
+  if (st->clock == &sbx_clocks->main_ticks && *st->clock == SBX_NEVER)
     sbx_trap((wasm_rt_trap_t)SBX_TRAP_SIGNAL);
   if (sbx_clocks->ticks >= st->until)
     sbx_trap((wasm_rt_trap_t)SBX_TRAP_FUEL);
-  uint64_t call = __atomic_load_n(&st->call, __ATOMIC_SEQ_CST);
-  if (__atomic_load_n(&st->cancel, __ATOMIC_SEQ_CST) == call)
-    sbx_trap((wasm_rt_trap_t)SBX_TRAP_INTERRUPTED);
-  /* stale: an interrupt() of an earlier call. One of this call that comes now wrote
-     `cancel` before the deadline: it is seen below, or its deadline comes after ours */
-  __atomic_store_n(&st->deadline, st->until, __ATOMIC_SEQ_CST);
-  if (__atomic_load_n(&st->cancel, __ATOMIC_SEQ_CST) == call)
-    sbx_trap((wasm_rt_trap_t)SBX_TRAP_INTERRUPTED);
+  sbx_trap((wasm_rt_trap_t)SBX_TRAP_INTERRUPTED);
 }
 
 /* Stop the running call of s at its next check (from any thread); 0 if none runs. */
 int sbx_interrupt(sbx_instance* s) {
-  if (__atomic_load_n(&s->state.depth, __ATOMIC_SEQ_CST) == 0)
-    return 0;
-  __atomic_store_n(&s->state.cancel, __atomic_load_n(&s->state.call, __ATOMIC_SEQ_CST),
-                   __ATOMIC_SEQ_CST);
-  __atomic_store_n(&s->state.deadline, 0, __ATOMIC_SEQ_CST);
-  return 1;
+  sbx_take_turn(&s->state);
+  int running = __atomic_load_n(&s->state.depth, __ATOMIC_SEQ_CST) != 0;
+  if (running)
+    __atomic_store_n(&s->state.deadline, 0, __ATOMIC_SEQ_CST);
+  sbx_end_turn(&s->state);
+  return running;
 }
 
 /* Free the instance's memory and tables now, or when its running calls return

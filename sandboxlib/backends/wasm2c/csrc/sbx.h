@@ -29,11 +29,9 @@ typedef struct {
      stops) and what compiled code compares it with: `until`, or 0 to stop the call. */
   const volatile uint64_t* clock;
   volatile uint64_t deadline;
-  uint64_t until;           /* the clock tick at which the running call's time is up */
-  volatile uint64_t call;   /* outermost calls made so far: the running one's number */
-  volatile uint64_t cancel; /* the number of the call interrupt() stopped */
-  uint64_t signals_seen;    /* watched signals when the main thread's call started */
-  const char* trap_in;      /* the C name of the function the last trap happened in, or NULL */
+  uint64_t until;      /* the clock tick at which the running call's time is up */
+  uint32_t turn;       /* held by interrupt() and an outermost call's entry (atomic) */
+  const char* trap_in; /* the C name of the function the last trap happened in, or NULL */
 } sbx_state;
 
 /* The process's clock of deadlines and record of signals (sandboxlib._boundary's
@@ -82,9 +80,10 @@ void sbx_trap_in(wasm_rt_trap_t code, const char* fn) __attribute__((noreturn));
 /* Throw the loaded exception from the translated function `fn` (wasm_rt_throw: hooks.h);
    with no `try` to catch it, an uncaught-exception trap in `fn`. */
 void sbx_throw_in(const char* fn) __attribute__((noreturn));
-/* A check of the running call fired: trap (fuel, time, interrupt(), a signal) or
-   return if it was stale. */
-void sbx_attend(sbx_state* st);
+/* A check of the running call fired: trap (fuel, time, interrupt(), a signal). Every
+   firing is a stop (runtime.c's sbx_enter and sbx_interrupt keep it so), so compiled
+   code has no path from it back into a loop. */
+void sbx_attend(sbx_state* st) __attribute__((noreturn));
 bool sbx_call_indirect_failed(const wasm_rt_funcref_table_t* table, wasm_rt_func_type_t expected,
                               u64 index, const char* fn);
 void sbx_allocate_memory(sbx_state* st, wasm_rt_memory_t* mem, uint64_t initial, uint64_t max,
