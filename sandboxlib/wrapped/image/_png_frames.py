@@ -10,16 +10,50 @@ import io
 import struct
 import zlib
 from collections.abc import Callable, Iterator
-from typing import IO, NamedTuple
+from contextvars import ContextVar
+from typing import IO, NamedTuple, TypeVar
 
 from PIL import Image, ImageFile, PngImagePlugin
+
+from sandboxlib.wrapped import zlib as sandboxed_zlib
 
 from ._errors import ImageError
 from ._pillow_frames import PillowFrames, decode_frame, sandboxed_tiles
 
+T = TypeVar("T")
 DECODER = "sandboxlib.png"  # the sandboxed PNG decoder's name in Pillow's registry
+# Pillow's PNG reader inflates the iCCP, zTXt and compressed iTXt chunks it reads by its
+# module's _safe_zlib_decompress: while one of ours reads, the backend to inflate them on
+INFLATING_ON: ContextVar[tuple[str | None] | None] = ContextVar("INFLATING_ON", default=None)
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DATA = (b"IDAT", b"fdAT", b"IEND")  # the chunks that end a PNG's header
+
+
+def _inflate_text(s: bytes) -> bytes:
+    """A compressed chunk's text or profile: in a sandbox of its own (sandboxlib's zlib,
+    bounded as Pillow bounds it) while a reader of ours reads, else as Pillow does."""
+    on = INFLATING_ON.get()
+    if on is None:
+        assert PILLOWS_INFLATE is not None  # (_inflate_texts_in_sandboxes)
+        return PILLOWS_INFLATE(s)
+    inflater = sandboxed_zlib.decompressobj(backend=on[0])
+    text = inflater.decompress(s, PngImagePlugin.MAX_TEXT_CHUNK)
+    if inflater.unconsumed_tail:
+        raise ValueError("Decompressed data too large for PngImagePlugin.MAX_TEXT_CHUNK")
+    return text
+
+
+def _inflate_texts_in_sandboxes() -> None:
+    """Make Pillow's PNG reader inflate by ``_inflate_text``; ImageError if this Pillow
+    has no such function to replace (its reader would inflate in the host)."""
+    if PILLOWS_INFLATE is None:
+        raise ImageError("this Pillow's PNG reader inflates its text chunks where "
+                         "sandboxlib cannot reach: APNG frames are not available")
+    PngImagePlugin._safe_zlib_decompress = _inflate_text
+
+
+PILLOWS_INFLATE: Callable[[bytes], bytes] | None = getattr(PngImagePlugin,
+                                                           "_safe_zlib_decompress", None)
 
 
 class Header(NamedTuple):
@@ -107,5 +141,15 @@ class PngFrames(PillowFrames):
 
     def __init__(self, data: bytes, backend: str | None, timeout: float | None) -> None:
         Image.register_decoder(DECODER, SandboxedInflate)
+        _inflate_texts_in_sandboxes()
+        self._inflating_on = (backend,)
         super().__init__("PNG", lambda: _Reader(io.BytesIO(data), header(data), backend,
                                                 timeout))
+
+    def _read(self, step: Callable[[], T]) -> T:
+        """``PillowFrames._read``, the chunks Pillow inflates inflated in sandboxes."""
+        token = INFLATING_ON.set(self._inflating_on)
+        try:
+            return super()._read(step)
+        finally:
+            INFLATING_ON.reset(token)
