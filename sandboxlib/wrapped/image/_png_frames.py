@@ -15,8 +15,6 @@ from typing import IO, NamedTuple, TypeVar
 
 from PIL import Image, ImageFile, PngImagePlugin
 
-from sandboxlib.wrapped import zlib as sandboxed_zlib
-
 from ._errors import ImageError
 from ._pillow_frames import PillowFrames, decode_frame, sandboxed_tiles
 
@@ -36,7 +34,8 @@ def _inflate_text(s: bytes) -> bytes:
     if on is None:
         assert PILLOWS_INFLATE is not None  # (_inflate_texts_in_sandboxes)
         return PILLOWS_INFLATE(s)
-    inflater = sandboxed_zlib.decompressobj(backend=on[0])
+    from sandboxlib.wrapped import zlib as sandboxed  # (it loads its package: at first use)
+    inflater = sandboxed.decompressobj(backend=on[0])
     text = inflater.decompress(s, PngImagePlugin.MAX_TEXT_CHUNK)
     if inflater.unconsumed_tail:
         raise ValueError("Decompressed data too large for PngImagePlugin.MAX_TEXT_CHUNK")
