@@ -652,6 +652,19 @@ def test_an_apngs_compressed_chunks_are_inflated_in_sandboxes(
     assert sandboxed["Title"] == "\u00e9" * 300
 
 
+def test_pillows_inflating_is_found_under_ours(registered: dict[str, Any]) -> None:
+    """Once APNG frames replaced Pillow's inflating function, what a new import of the
+    frames module (a reload) takes for Pillow's is still Pillow's, not its replacement
+    (which would then call itself)."""
+    from sandboxlib.wrapped.image import _png_frames
+    pillows = _png_frames.PILLOWS_INFLATE
+    every_frame(ANIMATIONS["apng-rgba"])
+    assert PngImagePlugin._safe_zlib_decompress is _png_frames._inflate_text
+    assert pillows is not None and _png_frames._pillows_inflate() is pillows
+    text = zlib.compress(b"a text outside our readers")
+    assert PngImagePlugin._safe_zlib_decompress(text) == b"a text outside our readers"
+
+
 def test_the_native_build_gives_every_frame() -> None:
     """The native backend's build keeps one image's state: the frames, once asked
     for, give the first frame too."""

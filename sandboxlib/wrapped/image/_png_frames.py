@@ -11,20 +11,27 @@ import struct
 import zlib
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from typing import IO, NamedTuple, TypeVar
+from typing import IO, NamedTuple
 
 from PIL import Image, ImageFile, PngImagePlugin
 
 from ._errors import ImageError
-from ._pillow_frames import PillowFrames, decode_frame, sandboxed_tiles
+from ._pillow_frames import T, PillowFrames, decode_frame, sandboxed_tiles
 
-T = TypeVar("T")
 DECODER = "sandboxlib.png"  # the sandboxed PNG decoder's name in Pillow's registry
-# Pillow's PNG reader inflates the iCCP, zTXt and compressed iTXt chunks it reads by its
-# module's _safe_zlib_decompress: while one of ours reads, the backend to inflate them on
-INFLATING_ON: ContextVar[tuple[str | None] | None] = ContextVar("INFLATING_ON", default=None)
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DATA = (b"IDAT", b"fdAT", b"IEND")  # the chunks that end a PNG's header
+
+
+class Inflating(NamedTuple):
+    """Set while a reader of ours reads: the backend of its sandboxes."""
+
+    backend: str | None
+
+
+# Pillow's PNG reader inflates the iCCP, zTXt and compressed iTXt chunks it reads by its
+# module's _safe_zlib_decompress: while one of ours reads, where to inflate them
+INFLATING_ON: ContextVar[Inflating | None] = ContextVar("INFLATING_ON", default=None)
 
 
 def _inflate_text(s: bytes) -> bytes:
@@ -35,7 +42,7 @@ def _inflate_text(s: bytes) -> bytes:
         assert PILLOWS_INFLATE is not None  # (_inflate_texts_in_sandboxes)
         return PILLOWS_INFLATE(s)
     from sandboxlib.wrapped import zlib as sandboxed  # (it loads its package: at first use)
-    inflater = sandboxed.decompressobj(backend=on[0])
+    inflater = sandboxed.decompressobj(backend=on.backend)
     text = inflater.decompress(s, PngImagePlugin.MAX_TEXT_CHUNK)
     if inflater.unconsumed_tail:
         raise ValueError("Decompressed data too large for PngImagePlugin.MAX_TEXT_CHUNK")
@@ -51,8 +58,14 @@ def _inflate_texts_in_sandboxes() -> None:
     PngImagePlugin._safe_zlib_decompress = _inflate_text
 
 
-PILLOWS_INFLATE: Callable[[bytes], bytes] | None = getattr(PngImagePlugin,
-                                                           "_safe_zlib_decompress", None)
+def _pillows_inflate() -> Callable[[bytes], bytes] | None:
+    """Pillow's own function (not ours, installed by an earlier import of this module)."""
+    found = getattr(PngImagePlugin, "_safe_zlib_decompress", None)
+    return getattr(found, "__wrapped__", found)
+
+
+PILLOWS_INFLATE = _pillows_inflate()
+setattr(_inflate_text, "__wrapped__", PILLOWS_INFLATE)
 
 
 class Header(NamedTuple):
@@ -141,7 +154,7 @@ class PngFrames(PillowFrames):
     def __init__(self, data: bytes, backend: str | None, timeout: float | None) -> None:
         Image.register_decoder(DECODER, SandboxedInflate)
         _inflate_texts_in_sandboxes()
-        self._inflating_on = (backend,)
+        self._inflating_on = Inflating(backend)
         super().__init__("PNG", lambda: _Reader(io.BytesIO(data), header(data), backend,
                                                 timeout))
 
