@@ -19,6 +19,7 @@ decoder trapping or exceeding its limits.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import os
 from typing import IO
 
@@ -28,9 +29,10 @@ from sandboxlib.wrapped._skeleton import resolve_backend
 
 from ._budget import budget, checker
 from ._errors import ImageError, NotAnImageError
-from ._formats import FORMATS, chosen
+from ._formats import FORMATS, Format, chosen
 from ._plugin import register
 from ._session import TIMEOUT, Session
+from ._source import read, read_whole
 
 __all__ = ["FORMATS", "ImageError", "NotAnImageError", "open", "register"]
 
@@ -48,11 +50,7 @@ def open(fp: bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes]
     it. ``timeout``: seconds per call into the decoder's sandbox."""
     backend = resolve_backend(backend)  # misuse is refused before anything is read
     wanted = chosen(formats)
-    data = _read(fp)
-    fmt = next((f for f in wanted if f.accept(data[:16])), None)
-    if fmt is None:
-        names = " or ".join(f.name for f in wanted)
-        raise NotAnImageError(f"cannot identify image file (not {names})")
+    fmt, data = _read(fp, wanted)
     session = Session(fmt, data, budget(max_pixels), timeout, backend, checker(max_pixels))
     try:
         image = session.pixels()
@@ -62,10 +60,23 @@ def open(fp: bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes]
     return image
 
 
-def _read(fp: bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes]) -> bytes:
+def _read(fp: bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes],
+          wanted: list[Format]) -> tuple[Format, bytes]:
+    """The format of ``fp`` and its bytes, read past its first 16 only if they are the
+    start of one of the ``wanted`` formats."""
     if isinstance(fp, (bytes, bytearray, memoryview)):
-        return bytes(fp)
-    if isinstance(fp, (str, os.PathLike)):
-        with builtins.open(fp, "rb") as file:
-            return file.read()
-    return fp.read()
+        data = bytes(fp)
+        return _format(data[:16], wanted), data
+    with (builtins.open(fp, "rb") if isinstance(fp, (str, os.PathLike))
+          else contextlib.nullcontext(fp)) as file:
+        head = read(file, 16)
+        fmt = _format(head, wanted)
+        return fmt, read_whole(file, head)
+
+
+def _format(head: bytes, wanted: list[Format]) -> Format:
+    fmt = next((f for f in wanted if f.accept(head)), None)
+    if fmt is None:
+        names = " or ".join(f.name for f in wanted)
+        raise NotAnImageError(f"cannot identify image file (not {names})")
+    return fmt

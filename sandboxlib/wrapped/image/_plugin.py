@@ -14,6 +14,7 @@ from ._budget import budget, pillow_check
 from ._formats import Format, chosen
 from ._frames import FRAMES, Frames, composed_first
 from ._session import TIMEOUT, Session
+from ._source import read_whole
 
 
 class SandboxedImageFile(ImageFile.ImageFile):
@@ -26,7 +27,7 @@ class SandboxedImageFile(ImageFile.ImageFile):
 
     def _open(self) -> None:
         assert self.fp is not None
-        self._start(self.fp.read())
+        self._start(read_whole(self.fp))
 
     def _start(self, data: bytes) -> None:
         """Reads the header of ``data``, the file's bytes."""
@@ -51,6 +52,9 @@ class SandboxedImageFile(ImageFile.ImageFile):
                                  if key in image.info)
             finally:
                 self._closer()
+        if self._exclusive_fp and self.fp:  # its bytes were read at open: closed as
+            self.fp.close()                 # Pillow closes a loaded image's file
+        self.fp = None
         return Image.Image.load(self)
 
     def close(self) -> None:
