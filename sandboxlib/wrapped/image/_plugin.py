@@ -11,6 +11,7 @@ from PIL import Image, ImageFile
 from sandboxlib.wrapped._skeleton import resolve_backend
 
 from ._budget import budget, pillow_check
+from ._errors import ImageError
 from ._formats import Format, chosen
 from ._frames import FRAMES, Frames, composed_first
 from ._session import TIMEOUT, Session
@@ -18,12 +19,14 @@ from ._source import read_whole
 
 
 class SandboxedImageFile(ImageFile.ImageFile):
-    """An image ``Image.open`` opened: its header read in a sandbox of its own, kept
-    until ``load()`` decodes the pixels there (or the image is closed)."""
+    """An image ``Image.open`` opened: its header read in a sandbox of its own, ended
+    at once (an image opened holds no sandbox, however many are open), its pixels
+    decoded by ``load()`` in another, bounded by the header's size."""
 
     sandboxed: Format
     backend: str | None = None
     timeout: float | None = TIMEOUT
+    _pending = False  # whether load() has pixels to decode
 
     def _open(self) -> None:
         assert self.fp is not None
@@ -34,8 +37,8 @@ class SandboxedImageFile(ImageFile.ImageFile):
         # Image.open warns above MAX_IMAGE_PIXELS itself: refuse only what it refuses
         session = Session(self.sandboxed, data, budget(None), self.timeout, self.backend,
                           lambda w, h: pillow_check(w, h, error_only=True))
-        self._session: Session | None = session
-        self._closer = weakref.finalize(self, session.close)
+        session.close()
+        self._data, self._pending = data, True
         self._mode, self._size = session.mode, session.size
         self.info.update((key, value) for key, value in session.info.items()
                          if key not in self.sandboxed.info_at_load)
@@ -43,25 +46,36 @@ class SandboxedImageFile(ImageFile.ImageFile):
         self.tile = []
 
     def load(self) -> Any:
-        session, self._session = getattr(self, "_session", None), None
-        if session is not None:
-            try:
-                image = session.pixels()
-                self.im = image.im
-                self.info.update((key, image.info[key]) for key in self.sandboxed.info_at_load
-                                 if key in image.info)
-            finally:
-                self._closer()
+        if self._pending:  # (until the pixels are decoded: a failed load fails again)
+            image = self._decode()
+            self._pending = False
+            self.im = image.im
+            self.info.update((key, image.info[key]) for key in self.sandboxed.info_at_load
+                             if key in image.info)
         if self._exclusive_fp and self.fp:  # its bytes were read at open: closed as
             self.fp.close()                 # Pillow closes a loaded image's file
         self.fp = None
         return Image.Image.load(self)
 
     def close(self) -> None:
-        if getattr(self, "_session", None) is not None:
-            self._session = None
-            self._closer()
+        self._pending = False
         super().close()
+
+    def _decode(self) -> Image.Image:
+        """The pixels, in a fresh sandbox whose memory is bounded by the size the
+        header gave (a header read differently now is refused)."""
+        def same(width: int, height: int) -> None:
+            if (width, height) != self.size:
+                raise ImageError(f"the {self.format} header's size changed to {width, height}")
+        width, height = self.size
+        session = Session(self.sandboxed, self._data, width * height, self.timeout,
+                          self.backend, same)
+        try:
+            if session.mode != self.mode:
+                raise ImageError(f"the {self.format} header's mode changed to {session.mode}")
+            return session.pixels()
+        finally:
+            session.close()
 
 
 class AnimatedImageFile(SandboxedImageFile):
@@ -74,7 +88,6 @@ class AnimatedImageFile(SandboxedImageFile):
 
     def _start(self, data: bytes) -> None:
         super()._start(data)
-        self._data = data
         if composed_first(self.sandboxed.name, data):
             self._animation()
 
@@ -99,7 +112,7 @@ class AnimatedImageFile(SandboxedImageFile):
         self._sync(frames)
 
     def load(self) -> Any:
-        if self._frames is not None and self._im is None and self._session is None:
+        if self._frames is not None and self._im is None:
             self.im = self._frames.pixels().im
             self._sync(self._frames)
         return super().load()
@@ -117,9 +130,8 @@ class AnimatedImageFile(SandboxedImageFile):
             frames = self._frames = FRAMES[self.sandboxed.name](self._data, self.backend,
                                                                self.timeout)
             self._frames_closer = weakref.finalize(self, frames.close)
-            if getattr(self, "_session", None) is not None:
-                self._session = None
-                self._closer()
+            if self._pending:
+                self._pending = False
                 self._sync(frames)
         return self._frames
 
