@@ -19,7 +19,7 @@ RED = (200, 9, 30)
 
 
 def saved(fmt: str, frames: int = 1) -> bytes:
-    images = [Image.new("RGB", (9, 7), (RED[0] - i, *RED[1:])) for i in range(frames)]
+    images = [Image.new("RGB", (9, 7), (RED[0] - 60 * i, *RED[1:])) for i in range(frames)]
     out = io.BytesIO()
     images[0].save(out, fmt, save_all=frames > 1, append_images=images[1:])
     return out.getvalue()
@@ -52,3 +52,19 @@ def test_a_failed_load_fails_again(registered: str) -> None:
     for _ in range(2):
         with pytest.raises(si.ImageError, match="truncated"):
             image.load()
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "GIF", "WEBP"])
+@pytest.mark.parametrize("frames_made", [False, True])
+def test_a_closed_animation_starts_no_sandbox(fmt: str, frames_made: bool,
+                                              registered: str) -> None:
+    image = Image.open(io.BytesIO(saved(fmt, frames=3)))
+    if frames_made:
+        image.seek(1)
+    image.close()
+    live = stats()["live"]
+    for use in (lambda: image.seek(2), lambda: getattr(image, "n_frames"),
+                lambda: getattr(image, "is_animated")):
+        with pytest.raises(ValueError, match="closed image"):
+            use()
+    assert stats()["live"] == live

@@ -27,6 +27,7 @@ class SandboxedImageFile(ImageFile.ImageFile):
     backend: str | None = None
     timeout: float | None = TIMEOUT
     _pending = False  # whether load() has pixels to decode
+    _closed = False
 
     def _open(self) -> None:
         assert self.fp is not None
@@ -58,7 +59,7 @@ class SandboxedImageFile(ImageFile.ImageFile):
         return Image.Image.load(self)
 
     def close(self) -> None:
-        self._pending = False
+        self._pending, self._closed, self._data = False, True, b""
         super().close()
 
     def _decode(self) -> Image.Image:
@@ -126,6 +127,8 @@ class AnimatedImageFile(SandboxedImageFile):
         """The frames, made at the first call: from then on they give every frame, the
         first too if it was not decoded yet (the native backend's build keeps one
         image's state)."""
+        if self._closed:  # (as Pillow's plugins refuse: no sandbox for a closed image)
+            raise ValueError("Operation on closed image")
         if self._frames is None:
             frames = self._frames = FRAMES[self.sandboxed.name](self._data, self.backend,
                                                                self.timeout)
