@@ -1,7 +1,9 @@
 """sandboxlib.wrapped.image after ``register()``: what an image ``Image.open`` opened
 holds while it lives, on both isolating backends. An image opened holds no sandbox
 (however many are open, none reserves a sandbox's memory); ``load()`` decodes in one it
-ends; a load that failed fails again, as Pillow's does."""
+ends; a load that failed fails again, as Pillow's does; every sandbox that decodes
+has a memory limit for the size the header gave, not for Pillow's pixel limit; a
+closed animation starts no sandbox."""
 
 from __future__ import annotations
 
@@ -13,7 +15,10 @@ from conftest import ISOLATING_BACKENDS
 from PIL import Image
 
 import sandboxlib.wrapped.image as si
+from sandboxlib import Limits
 from sandboxlib._slab import stats
+from sandboxlib.wrapped.image import _session
+from sandboxlib.wrapped.image._session import HEADROOM, limits
 
 RED = (200, 9, 30)
 
@@ -68,3 +73,23 @@ def test_a_closed_animation_starts_no_sandbox(fmt: str, frames_made: bool,
         with pytest.raises(ValueError, match="closed image"):
             use()
     assert stats()["live"] == live
+
+
+@pytest.mark.parametrize("fmt, frames", [("PNG", 1), ("JPEG", 1), ("PNG", 3), ("GIF", 3),
+                                         ("WEBP", 3)])
+def test_decoding_sandboxes_reserve_what_the_size_needs(
+        fmt: str, frames: int, registered: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once the header gave the size, every sandbox that decodes (the image's, each
+    frame's, an animated WebP's, which lives as long as the image) has a memory limit
+    for that size, not for Pillow's pixel limit (a PNG's: 1.4 GiB, a WebP's 2.6 GiB)."""
+    image = Image.open(io.BytesIO(saved(fmt, frames)))
+    asked: list[int] = []
+
+    def recorded(memory: int, timeout: float | None) -> Limits:
+        asked.append(memory)
+        return limits(memory, timeout)
+    monkeypatch.setattr(_session, "limits", recorded)
+    for frame in range(frames):
+        image.seek(frame)
+        image.load()
+    assert asked and max(asked) < HEADROOM + (1 << 20)

@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 from PIL import Image
 
+from ._errors import ImageError
+
 MAX_WASM_PIXELS = 1 << 31  # what no 32-bit sandbox could hold
 
 
@@ -47,3 +49,12 @@ def budget(max_pixels: int | None) -> int:
         return max_pixels
     limit = Image.MAX_IMAGE_PIXELS
     return MAX_WASM_PIXELS if limit is None else min(2 * limit, MAX_WASM_PIXELS)
+
+
+def exactly(size: tuple[int, int]) -> Callable[[int, int], None]:
+    """The check of a header read again, in a sandbox bounded by ``size`` (what the
+    first read gave): ``ImageError`` for any other size."""
+    def check(width: int, height: int) -> None:
+        if (width, height) != size:
+            raise ImageError(f"the header's size changed from {size} to {(width, height)}")
+    return check

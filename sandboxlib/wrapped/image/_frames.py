@@ -18,9 +18,13 @@ from ._png_frames import PngFrames, header
 from ._webp_frames import WebpFrames
 
 Frames = PillowFrames | WebpFrames
-# what reads the frames of a file in each format that animates, on a backend
-FRAMES: dict[str, Callable[[bytes, str | None, float | None], Frames]] = {
-    "GIF": GifFrames, "WEBP": WebpFrames, "PNG": PngFrames}
+# what reads the frames of a file in each format that animates, given its bytes, the
+# size its header gave (a GIF's screen may grow; an APNG's frames are each sized
+# alone), the backend and the time limit
+FRAMES: dict[str, Callable[[bytes, tuple[int, int], str | None, float | None], Frames]] = {
+    "GIF": lambda data, size, backend, timeout: GifFrames(data, backend, timeout),
+    "WEBP": WebpFrames,
+    "PNG": lambda data, size, backend, timeout: PngFrames(data, backend, timeout)}
 
 
 def composed_first(fmt: str, data: bytes) -> bool:

@@ -2,7 +2,7 @@
 blocks (Python: extensions, descriptors, palettes) and composes each frame (disposal,
 per-frame palettes, frames after the first in RGB or RGBA under its
 ``LOADING_STRATEGY``); only what Pillow does in C on the file's bytes, the LZW decoding
-of a frame, is giflib's, in a fresh sandbox per frame, bounded as the first frame's."""
+of a frame, is giflib's, in a fresh sandbox per frame, bounded by the frame's size."""
 
 from __future__ import annotations
 

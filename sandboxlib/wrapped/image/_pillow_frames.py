@@ -13,7 +13,7 @@ from PIL import GifImagePlugin, Image, ImageFile, ImagePalette, PngImagePlugin
 
 from sandboxlib import SandboxError
 
-from ._budget import budget, pillow_check
+from ._budget import pillow_check
 from ._errors import ImageError
 from ._formats import FORMATS
 from ._session import Session
@@ -36,8 +36,9 @@ def sandboxed_tiles(tiles: list[ImageFile._Tile], decoder: str,
 def decode_frame(fmt: str, data: bytes, size: tuple[int, int], backend: str | None,
                  timeout: float | None) -> Image.Image:
     """The one image of ``data``, a file in ``fmt`` holding a frame of ``size``,
-    decoded in a fresh sandbox bounded as a first frame's."""
-    session = Session(FORMATS[fmt], data, budget(None), timeout, backend,
+    decoded in a fresh sandbox whose memory is bounded by that size (a frame Pillow's
+    rule refuses is refused first)."""
+    session = Session(FORMATS[fmt], data, size[0] * size[1], timeout, backend,
                       lambda w, h: pillow_check(w, h, error_only=True))
     try:
         if session.size != size:

@@ -10,7 +10,7 @@ from PIL import Image, ImageFile
 
 from sandboxlib.wrapped._skeleton import resolve_backend
 
-from ._budget import budget, pillow_check
+from ._budget import budget, exactly, pillow_check
 from ._errors import ImageError
 from ._formats import Format, chosen
 from ._frames import FRAMES, Frames, composed_first
@@ -65,12 +65,9 @@ class SandboxedImageFile(ImageFile.ImageFile):
     def _decode(self) -> Image.Image:
         """The pixels, in a fresh sandbox whose memory is bounded by the size the
         header gave (a header read differently now is refused)."""
-        def same(width: int, height: int) -> None:
-            if (width, height) != self.size:
-                raise ImageError(f"the {self.format} header's size changed to {width, height}")
         width, height = self.size
         session = Session(self.sandboxed, self._data, width * height, self.timeout,
-                          self.backend, same)
+                          self.backend, exactly(self.size))
         try:
             if session.mode != self.mode:
                 raise ImageError(f"the {self.format} header's mode changed to {session.mode}")
@@ -130,8 +127,8 @@ class AnimatedImageFile(SandboxedImageFile):
         if self._closed:  # (as Pillow's plugins refuse: no sandbox for a closed image)
             raise ValueError("Operation on closed image")
         if self._frames is None:
-            frames = self._frames = FRAMES[self.sandboxed.name](self._data, self.backend,
-                                                               self.timeout)
+            frames = self._frames = FRAMES[self.sandboxed.name](self._data, self.size,
+                                                               self.backend, self.timeout)
             self._frames_closer = weakref.finalize(self, frames.close)
             if self._pending:
                 self._pending = False

@@ -2,7 +2,7 @@
 chunks (Python: acTL, fcTL, fdAT's sequence, the default image outside the animation or
 not) and composes each frame (dispose and blend ops, transparency); only what Pillow
 does in C on the file's bytes, the inflating and unfiltering of a frame's image data, is
-libpng's, in a fresh sandbox per frame, bounded as the first frame's."""
+libpng's, in a fresh sandbox per frame, bounded by the frame's size."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from PIL import Image, ImagePalette
 
 from sandboxlib import TaintedPtr
 
-from ._budget import budget, pillow_check
+from ._budget import exactly
 from ._errors import ImageError
 from ._formats import FORMATS
 from ._pillow_frames import Info
@@ -51,12 +51,14 @@ class Animation(Session):
 
 
 class WebpFrames:
-    """The frames of the WebP ``data`` (its first current), decoded on ``backend``,
+    """The frames of the WebP ``data`` (its first current), of ``size`` (its header's,
+    read before: the sandbox's memory is bounded by it), decoded on ``backend``,
     ``timeout`` seconds per call into its sandbox."""
 
-    def __init__(self, data: bytes, backend: str | None, timeout: float | None) -> None:
-        self._animation = Animation(FORMATS["WEBP"], data, budget(None), timeout, backend,
-                                     lambda w, h: pillow_check(w, h, error_only=True))
+    def __init__(self, data: bytes, size: tuple[int, int], backend: str | None,
+                 timeout: float | None) -> None:
+        self._animation = Animation(FORMATS["WEBP"], data, size[0] * size[1], timeout,
+                                     backend, exactly(size))
         try:  # every frame is a chunk of the file: no more of them than its bytes
             self._count = self._animation.count(len(data))
         except BaseException:
