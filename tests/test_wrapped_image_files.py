@@ -127,3 +127,22 @@ def test_a_file_opened_by_path_is_closed_once_loaded(registered: str,
         assert image.fp is None
     assert len(os.listdir("/proc/self/fd")) == before
     assert images[0].tobytes() == Image.new("RGB", (7, 5), (9, 80, 200)).tobytes()
+
+
+# (a GIF broken off in a later frame passes, as it passes Pillow's verify(), which
+# reads nothing of a GIF)
+@pytest.mark.parametrize("fmt, frames", [("PNG", 1), ("JPEG", 1), ("GIF", 1), ("WEBP", 1),
+                                         ("PNG", 2), ("WEBP", 2)])
+def test_verify_refuses_a_file_broken_off(fmt: str, frames: int, registered: str) -> None:
+    """``verify()``, the check Pillow's users make before they load, decodes the image
+    in a sandbox and walks a PNG's chunks as Pillow does: a file broken off fails it
+    (before: it passed, ImageFile's verify() checking nothing)."""
+    images = [Image.merge("RGB", [Image.effect_noise((40, 30), 40 + 9 * i)] * 3)
+              for i in range(frames)]  # (noise: the pixels, not the header, most of it)
+    out = io.BytesIO()
+    images[0].save(out, fmt, save_all=frames > 1, append_images=images[1:])
+    data = out.getvalue()
+    Image.open(io.BytesIO(data)).verify()
+    image = Image.open(io.BytesIO(data[:len(data) * 7 // 8]))
+    with pytest.raises(si.ImageError):
+        image.verify()

@@ -14,6 +14,7 @@ from ._budget import budget, exactly, pillow_check
 from ._errors import ImageError
 from ._formats import Format, chosen
 from ._frames import FRAMES, Frames, composed_first
+from ._png_frames import verify as verify_png
 from ._session import TIMEOUT, Session
 from ._source import read_whole
 
@@ -61,6 +62,16 @@ class SandboxedImageFile(ImageFile.ImageFile):
     def close(self) -> None:
         self._pending, self._closed, self._data = False, True, b""
         super().close()
+
+    def verify(self) -> None:
+        """Checks the file: its (first) image decoded in a sandbox and dropped, a PNG's
+        chunks checked to IEND as Pillow checks them (an APNG's later frames too), what
+        a broken file raises raised; then the file is closed, as Pillow leaves it."""
+        if not self._closed:
+            self._decode()
+            if self.sandboxed.name == "PNG":
+                verify_png(self._data)
+        super().verify()
 
     def _decode(self) -> Image.Image:
         """The pixels, in a fresh sandbox whose memory is bounded by the size the

@@ -16,7 +16,7 @@ from typing import IO, NamedTuple
 from PIL import Image, ImageFile, PngImagePlugin
 
 from ._errors import ImageError
-from ._pillow_frames import T, PillowFrames, decode_frame, sandboxed_tiles
+from ._pillow_frames import BROKEN, T, PillowFrames, decode_frame, sandboxed_tiles
 
 DECODER = "sandboxlib.png"  # the sandboxed PNG decoder's name in Pillow's registry
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -92,6 +92,17 @@ def header(data: bytes) -> Header:
         animated |= kind == b"acTL"
         at = end
     return Header(ihdr, palette, animated)
+
+
+def verify(data: bytes) -> None:
+    """Pillow's ``verify`` of the PNG ``data``, its Python: every chunk's checksum (a
+    CRC, the host's zlib's arithmetic, no parsing) up to IEND; a chunk broken off or
+    a wrong checksum is ``ImageError``."""
+    stream = PngImagePlugin.PngStream(io.BytesIO(data[len(SIGNATURE):]))
+    try:
+        stream.verify()
+    except BROKEN as error:
+        raise ImageError(f"broken PNG file: {error}") from error
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
