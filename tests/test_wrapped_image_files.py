@@ -1,13 +1,15 @@
 """sandboxlib.wrapped.image and the files it is given: a path or file object that
 never ends, or whose ``read`` lies, is refused without reading it into the host's
-memory without bound; a file opened by path is closed once its image is loaded (its
-bytes were all read at open), as Pillow closes it; on both isolating backends,
-through ``open()`` and through ``PIL.Image.open`` after ``register()``."""
+memory without bound, a path to a FIFO refused without waiting on it; a file opened by
+path is closed once its image is loaded (its bytes were all read at open), as Pillow
+closes it; ``verify()`` decodes; on both isolating backends, through ``open()`` and
+through ``PIL.Image.open`` after ``register()``."""
 
 from __future__ import annotations
 
 import io
 import os
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, cast
@@ -105,6 +107,31 @@ def test_open_reads_no_more_of_what_is_no_image(backend: str) -> None:
     assert endless.given <= 16
     with pytest.raises(si.NotAnImageError):
         si.open("/dev/zero", backend=backend)
+
+
+def test_open_refuses_a_path_to_a_fifo_without_waiting(backend: str, tmp_path: Path) -> None:
+    """A FIFO no one writes to (its open waits for a writer, its reads for data):
+    refused at once, as a directory or a device is (before: open() waited forever)."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    raised: list[BaseException] = []
+
+    def opening() -> None:
+        try:
+            si.open(fifo, backend=backend)
+        except BaseException as error:  # (what the test checks, in its thread)
+            raised.append(error)
+    thread = threading.Thread(target=opening, daemon=True)
+    thread.start()
+    thread.join(10)
+    if thread.is_alive():  # let it go: a writer comes and leaves
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        thread.join()
+        pytest.fail("open() waited on a FIFO")
+    assert len(raised) == 1 and isinstance(raised[0], si.NotAnImageError)
+    for path in (tmp_path, "/dev/null"):
+        with pytest.raises(si.NotAnImageError, match="not a regular file"):
+            si.open(path, backend=backend)
 
 
 @pytest.mark.parametrize("opener", sorted(OPENERS))

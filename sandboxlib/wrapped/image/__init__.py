@@ -18,7 +18,6 @@ decoder trapping or exceeding its limits.
 
 from __future__ import annotations
 
-import builtins
 import contextlib
 import os
 from typing import IO
@@ -32,7 +31,7 @@ from ._errors import ImageError, NotAnImageError
 from ._formats import FORMATS, Format, chosen
 from ._plugin import register
 from ._session import TIMEOUT, Session
-from ._source import read, read_whole
+from ._source import open_regular, read, read_whole
 
 __all__ = ["FORMATS", "ImageError", "NotAnImageError", "open", "register"]
 
@@ -67,7 +66,7 @@ def _read(fp: bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes
     if isinstance(fp, (bytes, bytearray, memoryview)):
         data = bytes(fp)
         return _format(data[:16], wanted), data
-    with (builtins.open(fp, "rb") if isinstance(fp, (str, os.PathLike))
+    with (open_regular(fp) if isinstance(fp, (str, os.PathLike))
           else contextlib.nullcontext(fp)) as file:
         head = read(file, 16)
         fmt = _format(head, wanted)
