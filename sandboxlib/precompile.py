@@ -3,7 +3,8 @@
 ``ship_precompiled`` (the wheel's build: setup.py, after ``codegen.packages.ship``; and
 ``sandboxlib precompile``) places beside a package's module what its first sandbox on
 wasm2c would otherwise build: the pre-initialized image and the wasm2c extension for each
-meter in ``SHIPPED_METERS``; the backend loads them with no compiler, zig or wabt.
+meter in ``SHIPPED_METERS`` and each processor level of ``toolchain.cpu.shipped_levels``
+(a machine loads the best it runs); the backend loads them with no compiler, zig or wabt.
 ``warm`` (``sandboxlib precompile --cache``) does the same work into the build cache.
 """
 
@@ -17,6 +18,7 @@ from .codegen.packages import import_package
 from .config import Grants, Limits
 from .library import Library
 from .progress import progress
+from .toolchain.cpu import shipped_levels
 from .toolchain.preinit import ship_image
 
 # What a sandbox's limits make the wasm2c backend build (Wasm2cBackend.instantiate):
@@ -28,8 +30,8 @@ SHIPPED_METERS = (2,)
 
 def ship_precompiled(library: Library, meters: Iterable[int] = SHIPPED_METERS) -> list[Path]:
     """Pre-initialize ``library``'s module (whose folder is a package being shipped) and
-    build its wasm2c extension for each of ``meters``, all placed beside the module;
-    returns the files written."""
+    build its wasm2c extension for each of ``meters`` and each shipped processor level,
+    all placed beside the module; returns the files written."""
     written = []
     if library.preinit:
         with progress(f"pre-initializing {library.name}"):
@@ -37,8 +39,9 @@ def ship_precompiled(library: Library, meters: Iterable[int] = SHIPPED_METERS) -
         written += [image] if image is not None else []
     wasm = library.wasm_module(Grants(), Limits())  # the image shipped: its folder
     for meter in meters:
-        with progress(f"precompiling {_label(library, 'wasm2c', meter)}"):
-            written.append(ship_extension(library, wasm, meter))
+        for cpu in shipped_levels():
+            with progress(f"precompiling {_label(library, 'wasm2c', meter)} for {cpu}"):
+                written.append(ship_extension(library, wasm, meter, cpu))
     return written
 
 
