@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from libs import C_SRC, plain, wrap_package
 
-from sandboxlib import SandboxError, _cpu
+from sandboxlib import SandboxError
 from sandboxlib.toolchain import cpu
 from sandboxlib.toolchain.cpu import BASELINE, CPU_ENV, X86_64_V3, machine_level, runs
 
@@ -48,7 +48,7 @@ def test_the_environment_chooses_a_level_the_machine_runs(
     with pytest.raises(SandboxError, match="not a level"):
         machine_level()
     if X86_64:
-        monkeypatch.setattr(_cpu, "x86_64_level", lambda: 2)
+        monkeypatch.setattr(cpu, "x86_64_level", lambda: 2)
         monkeypatch.setenv(CPU_ENV, X86_64_V3)
         with pytest.raises(SandboxError, match="does not run it"):
             machine_level()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import platform
 
-from .. import _cpu
+from .._cpu import x86_64_level
 from ..errors import SandboxError
 
 CPU_ENV = "SANDBOXLIB_CPU"  # a level to use instead of the machine's best (it must run it)
@@ -32,7 +32,7 @@ def shipped_levels() -> tuple[str, ...]:
 
 def runs(level: str) -> bool:
     """Whether this machine runs code built for ``level``."""
-    return level == BASELINE or (level == X86_64_V3 and _cpu.x86_64_level() >= 3)
+    return level == BASELINE or (level == X86_64_V3 and x86_64_level() >= 3)
 
 
 def machine_level() -> str:
