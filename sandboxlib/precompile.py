@@ -52,9 +52,9 @@ def precompile_into_package(library: Library, backends: Iterable[str],
                             meters: Iterable[int], levels: Iterable[str]) -> list[Path]:
     """The first-use work of ``backends`` written into ``library``'s package (beside its
     module), as ``ship_precompiled``: the pre-initialized image for both wasm backends,
-    the wasm2c extension of each of ``meters`` for each processor level of ``levels``. What has no place there (the native
-    build, wasmtime's compiled code) goes to the build cache (``warm``). Returns the
-    files written into the package."""
+    the wasm2c extension of each of ``meters`` for each processor level of ``levels``.
+    What has no place there (the native build, wasmtime's compiled code) goes to the
+    build cache (``warm``). Returns the files written into the package."""
     chosen = set(backends)
     written = ship_precompiled(library, meters if "wasm2c" in chosen else (), levels) \
         if chosen & {"wasm2c", "wasmtime"} else []
