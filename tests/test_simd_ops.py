@@ -6,13 +6,16 @@ values and random ones: wasm2c compiles the instructions through SIMDe's x86 cod
 from __future__ import annotations
 
 import itertools
+import operator
 import random
 import struct
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from libs import C_SRC, P, fn, plain, wrap_package
 
 from sandboxlib import BuildError, Library
@@ -162,20 +165,68 @@ def inputs(group: str) -> tuple[list[bytes], int]:
     return [b"".join(base)], n
 
 
+@contextmanager
+def opened(probes: dict[tuple[str, str], Any]) -> Iterator[dict[tuple[str, str], Probe]]:
+    """A sandbox of each contender's probe, open."""
+    with ExitStack() as stack:
+        yield {(backend, level): Probe(stack.enter_context(package.sandbox(backend)))
+               for (backend, level), package in probes.items()}
+
+
+def differences(sandboxes: dict[tuple[str, str], Probe], group: str, data: list[bytes],
+                n: int) -> list[str]:
+    """Each op of ``group`` whose results on a wasm2c level differ from wasmtime's."""
+    seen = {key: dict(probe.run(group, data, n)) for key, probe in sandboxes.items()}
+    reference = seen.pop(("wasmtime", ""))
+    assert len(reference) > 8
+    return [f"{level}: {name} {first_difference(group, data, got[name], want)}"
+            for (_, level), got in seen.items()
+            for name, want in reference.items() if got[name] != want]
+
+
 @pytest.mark.parametrize("group", ["vector", "scalar_in", "scalar_out", "memory"])
 def test_every_simd_op_computes_what_wasmtime_does(probes: dict[tuple[str, str], Any],
                                                    group: str) -> None:
     data, n = inputs(group)
-    seen: dict[tuple[str, str], dict[str, bytes]] = {}
-    for (backend, level), package in probes.items():
-        with package.sandbox(backend) as lib:
-            seen[backend, level] = dict(Probe(lib).run(group, data, n))
-    reference = seen.pop(("wasmtime", ""))
-    assert len(reference) > 8
-    wrong = [f"{level}: {name} {first_difference(group, data, got[name], want)}"
-             for (_, level), got in seen.items()
-             for name, want in reference.items() if got[name] != want]
+    with opened(probes) as sandboxes:
+        wrong = differences(sandboxes, group, data, n)
     assert not wrong, "\n".join(wrong)
+
+
+def lane_blocks(size: int) -> st.SearchStrategy[bytes]:
+    """Blocks of ``size``-byte lanes: edge values or their neighbours (bits, so floats a
+    few ulps off), any integer, or (4 and 8 bytes) the bits of any float."""
+    near = st.builds(operator.add, st.sampled_from(EDGES[size]), st.integers(-3, 3))
+    lane = st.one_of(near, st.integers(0, 2**(8 * size) - 1))
+    if size > 2:
+        fmt = "<f" if size == 4 else "<d"
+        floats = st.floats(width=32 if size == 4 else 64)
+        lane |= floats.map(lambda x: int.from_bytes(struct.pack(fmt, x), "little"))
+    return st.lists(lane, min_size=16 // size, max_size=16 // size).map(
+        lambda values: lanes(size, values))
+
+
+BLOCK = st.sampled_from([4, 8, 2, 1]).flatmap(lane_blocks)
+SCALAR = st.one_of(st.sampled_from([*INTS, *F32, *F64]), st.integers(0, 200),
+                   st.integers(0, MASK64))
+
+
+def test_drawn_operands_compute_what_wasmtime_does(probes: dict[tuple[str, str], Any]) -> None:
+    """Hypothesis's blocks of edge and random lanes through every vector and
+    scalar-operand op."""
+    with opened(probes) as sandboxes:
+
+        @settings(max_examples=100, deadline=None, database=None)
+        @given(st.lists(st.tuples(BLOCK, BLOCK, BLOCK, SCALAR), min_size=1, max_size=24))
+        def check(items: list[tuple[bytes, bytes, bytes, int]]) -> None:
+            a, b, c, s = zip(*items)
+            vectors = [b"".join(a), b"".join(b), b"".join(c)]
+            words = [vectors[0], struct.pack(f"<{len(s)}Q", *(x & MASK64 for x in s))]
+            wrong = [*differences(sandboxes, "vector", vectors, len(items)),
+                     *differences(sandboxes, "scalar_in", words, len(items))]
+            assert not wrong, "\n".join(wrong)
+
+        check()
 
 
 def first_difference(group: str, data: list[bytes], got: bytes, want: bytes) -> str:
