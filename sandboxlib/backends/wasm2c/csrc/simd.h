@@ -1,7 +1,8 @@
 /* sandboxlib: the SIMDe functions whose version for this machine computes something else
    than the wasm instruction they stand for, replaced. translate.py includes this file
    right after wasm2c's module.c includes SIMDe, so the functions of the module call
-   these instead; tests/test_cpu_levels.py compares what they compute with wasmtime. */
+   these instead; tests/test_cpu_levels.py and tests/test_simd_ops.py compare what they
+   compute with wasmtime's results. */
 #ifndef SBX_SIMD_H
 #define SBX_SIMD_H
 #include <stdint.h>
@@ -23,5 +24,15 @@ static inline simde_v128_t sbx_u32x4_trunc_sat_f32x4(simde_v128_t v) {
   return v;
 }
 #define simde_wasm_u32x4_trunc_sat_f32x4 sbx_u32x4_trunc_sat_f32x4
+
+/* i64x2.all_true: SIMDe's SSE2 version (the baseline level; SSE4.1's is right) compares
+   the lanes with 0.0 as doubles, so a lane of INT64_MIN's bits (-0.0) counts as zero
+   and gives 0. Each lane compared as an integer. */
+static inline simde_bool sbx_i64x2_all_true(simde_v128_t v) {
+  uint64_t lanes[2];
+  memcpy(lanes, &v, sizeof lanes);
+  return lanes[0] != 0 && lanes[1] != 0;
+}
+#define simde_wasm_i64x2_all_true sbx_i64x2_all_true
 
 #endif
