@@ -1,5 +1,6 @@
 """What the wheel builds besides the Python files: the extensions (the compiled boundary
 ``sandboxlib._boundary``, the allocator of linear memories ``sandboxlib._slab``, the
+processor's level ``sandboxlib._cpu``, the
 wasmtime backend's adapter to the boundary and wrapped.expat's dispatch fast lane) and the drop-ins' generated packages
 (``build_generated``); what the sdist carries besides MANIFEST.in's files (the pinned
 third-party tarballs, ``sdist``); everything else is in pyproject.toml."""
@@ -107,6 +108,7 @@ setup(
                            "sandboxlib/_boundary_internal.h"]),
         Extension("sandboxlib._slab", ["sandboxlib/_slab.c"], extra_compile_args=FLAGS,
                   depends=["sandboxlib/_slab.h"]),
+        Extension("sandboxlib._cpu", ["sandboxlib/_cpu.c"], extra_compile_args=FLAGS),
         Extension("sandboxlib.backends.wasmtime._adapter",
                   ["sandboxlib/backends/wasmtime/_adapter.c"], extra_compile_args=FLAGS,
                   depends=["sandboxlib/_boundary.h", "sandboxlib/_slab.h", "sandboxlib/_clock.h"]),

@@ -23,6 +23,7 @@ from .codegen.plan import PackagePlan, warn_skipped
 from .codegen.generate import WrapRequest, build_module, check_package_name, plan_for, wrap
 from .codegen.spec import load_annotations, load_spec
 from .errors import SandboxError, SandboxlibWarning
+from .toolchain.cpu import machine_level, shipped_levels
 from .toolchain.extras import WrapExtraMissing
 from .progress import LOGGER, StderrHandler, is_quiet, set_quiet
 
@@ -168,12 +169,14 @@ def _precompile(args: argparse.Namespace) -> int:
     if not isinstance(library, Library):
         raise SandboxError(f"{package}: not a generated package (it defines no LIBRARY)")
     backends, meters = args.backend or ["wasm2c"], args.meter or list(SHIPPED_METERS)
+    levels = [machine_level()] if args.cache else args.cpu or list(shipped_levels())
     if args.cache:
         warm(library, backends, meters)
     else:
-        precompile_into_package(library, backends, meters)
+        precompile_into_package(library, backends, meters, levels)
     _out(f"precompiled {package}: {', '.join(backends)}"
-         + (f" (meters {', '.join(map(str, meters))})" if "wasm2c" in backends else "")
+         + (f" (meters {', '.join(map(str, meters))}; processor levels {', '.join(levels)})"
+            if "wasm2c" in backends else "")
          + (" into the build cache" if args.cache else " into the package"))
     return 0
 
@@ -260,6 +263,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--meter", action="append", type=int, choices=[0, 1, 2],
                    help="wasm2c builds: 2 the default, 1 fuel, 0 uninterruptible "
                         "(Limits(interruptible=False)) (repeatable; default: 2)")
+    p.add_argument("--cpu", action="append", choices=shipped_levels(),
+                   help="wasm2c builds: the processor level(s) to build for (repeatable; "
+                        "default: each; a machine loads the best it runs)")
     p.add_argument("--cache", action="store_true",
                    help="into this machine's build cache instead (leave the package as it is)")
     p.set_defaults(run=_precompile)

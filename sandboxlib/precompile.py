@@ -3,7 +3,8 @@
 ``ship_precompiled`` (the wheel's build: setup.py, after ``codegen.packages.ship``; and
 ``sandboxlib precompile``) places beside a package's module what its first sandbox on
 wasm2c would otherwise build: the pre-initialized image and the wasm2c extension for each
-meter in ``SHIPPED_METERS``; the backend loads them with no compiler, zig or wabt.
+meter in ``SHIPPED_METERS`` and each processor level of ``toolchain.cpu.shipped_levels``
+(a machine loads the best it runs); the backend loads them with no compiler, zig or wabt.
 ``warm`` (``sandboxlib precompile --cache``) does the same work into the build cache.
 """
 
@@ -17,6 +18,7 @@ from .codegen.packages import import_package
 from .config import Grants, Limits
 from .library import Library
 from .progress import progress
+from .toolchain.cpu import shipped_levels
 from .toolchain.preinit import ship_image
 
 # What a sandbox's limits make the wasm2c backend build (Wasm2cBackend.instantiate):
@@ -26,10 +28,13 @@ METER_LIMITS = {0: Limits(interruptible=False), 1: Limits(fuel=10**12), 2: Limit
 SHIPPED_METERS = (2,)
 
 
-def ship_precompiled(library: Library, meters: Iterable[int] = SHIPPED_METERS) -> list[Path]:
+def ship_precompiled(library: Library, meters: Iterable[int] = SHIPPED_METERS,
+                     levels: Iterable[str] | None = None) -> list[Path]:
     """Pre-initialize ``library``'s module (whose folder is a package being shipped) and
-    build its wasm2c extension for each of ``meters``, all placed beside the module;
-    returns the files written."""
+    build its wasm2c extension for each of ``meters`` and each processor level of
+    ``levels`` (default: every shipped one), all placed beside the module; returns the
+    files written."""
+    levels = shipped_levels() if levels is None else tuple(levels)
     written = []
     if library.preinit:
         with progress(f"pre-initializing {library.name}"):
@@ -37,20 +42,21 @@ def ship_precompiled(library: Library, meters: Iterable[int] = SHIPPED_METERS) -
         written += [image] if image is not None else []
     wasm = library.wasm_module(Grants(), Limits())  # the image shipped: its folder
     for meter in meters:
-        with progress(f"precompiling {_label(library, 'wasm2c', meter)}"):
-            written.append(ship_extension(library, wasm, meter))
+        for cpu in levels:
+            with progress(f"precompiling {_label(library, 'wasm2c', meter)} for {cpu}"):
+                written.append(ship_extension(library, wasm, meter, cpu))
     return written
 
 
 def precompile_into_package(library: Library, backends: Iterable[str],
-                            meters: Iterable[int]) -> list[Path]:
+                            meters: Iterable[int], levels: Iterable[str]) -> list[Path]:
     """The first-use work of ``backends`` written into ``library``'s package (beside its
     module), as ``ship_precompiled``: the pre-initialized image for both wasm backends,
-    the wasm2c extension of each of ``meters``. What has no place there (the native
-    build, wasmtime's compiled code) goes to the build cache (``warm``). Returns the
-    files written into the package."""
+    the wasm2c extension of each of ``meters`` for each processor level of ``levels``.
+    What has no place there (the native build, wasmtime's compiled code) goes to the
+    build cache (``warm``). Returns the files written into the package."""
     chosen = set(backends)
-    written = ship_precompiled(library, meters if "wasm2c" in chosen else ()) \
+    written = ship_precompiled(library, meters if "wasm2c" in chosen else (), levels) \
         if chosen & {"wasm2c", "wasmtime"} else []
     warm(library, sorted(chosen - {"wasm2c"}), [0])
     return written

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from sandboxlib import SandboxError
+from sandboxlib.toolchain.cpu import machine_level
 from sandboxlib.bench.plugins import Case
 
 
@@ -123,6 +124,7 @@ def test_corpus_rows_time_every_backend_after_checking_the_results() -> None:
     assert [set(r) for r in data["corpus"]] == [{"name", "what", "ms", "ratios"}] * 2
     means = data["geomean"]
     assert set(means) == {"wasm2c/native", "wasmtime/native", "wasmtime/wasm2c"}
+    assert data["wasm2c_cpu"] == machine_level()
     ratios = [r.ratios["wasm2c/native"] for r in rows]
     assert means["wasm2c/native"] == pytest.approx((ratios[0] * ratios[1]) ** 0.5)
 

@@ -6,6 +6,7 @@ would hide another module; where the cache lives."""
 from __future__ import annotations
 
 import logging
+import json
 import os
 import re
 import shutil
@@ -24,6 +25,7 @@ from libs import C_SRC, sigint_as_python_starts_it
 from sandboxlib.cli import build_parser
 from sandboxlib.progress import QUIET_ENV, progress, set_quiet
 from sandboxlib.toolchain.cache import CACHE_ENV, cache_root
+from sandboxlib.toolchain.cpu import BASELINE, machine_level, shipped_levels
 from sandboxlib.toolchain.guard import NO_COMPILE_ENV
 
 SAMPLE = C_SRC / "sample"
@@ -300,7 +302,8 @@ def test_precompile_into_the_cache_then_first_use_compiles_nothing(tmp_path: Pat
     proc = run_cli("precompile", str(package), "--backend", "wasm2c", "--meter", "2",
                    "--cache", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert f"precompiled {package}: wasm2c (meters 2) into the build cache" in proc.stdout
+    assert f"precompiled {package}: wasm2c (meters 2; processor levels {machine_level()}) " \
+        "into the build cache" in proc.stdout
     assert not (package / "_wasm2c").exists() and not (package / "module.preinit.wasm").exists()
     # first use: no process started (zig, wasm2c and cffi's compiler run in one each)
     use = ("import sys\n"
@@ -316,6 +319,18 @@ def test_precompile_into_the_cache_then_first_use_compiles_nothing(tmp_path: Pat
     assert done.returncode == 0 and done.stdout.strip() == "5", done.stderr
 
 
+def test_precompile_builds_the_processor_levels_asked_for(tmp_path: Path) -> None:
+    assert wrap_sample("sample", tmp_path, tmp_path / "out").returncode == 0
+    package = tmp_path / "out" / "sample"
+    proc = run_cli("--quiet", "precompile", str(package), "--cpu", BASELINE, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    index = json.loads((package / "_wasm2c" / "index.json").read_text())
+    assert [entry["cpu"] for entry in index.values()] == [BASELINE]
+    assert len(list((package / "_wasm2c").glob("*.so"))) == 1
+    refused = run_cli("precompile", str(package), "--cpu", "pentium", cwd=tmp_path)
+    assert refused.returncode == 2 and "invalid choice: 'pentium'" in refused.stderr
+
+
 def test_precompile_writes_into_the_package_what_a_fresh_machine_then_loads(
         tmp_path: Path) -> None:
     """The default: the package carries its pre-initialized module and wasm2c extensions,
@@ -324,10 +339,12 @@ def test_precompile_writes_into_the_package_what_a_fresh_machine_then_loads(
     package = tmp_path / "out" / "sample"
     proc = run_cli("--quiet", "precompile", str(package), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert f"precompiled {package}: wasm2c (meters 2) into the package" in proc.stdout
+    levels = ", ".join(shipped_levels())
+    assert f"precompiled {package}: wasm2c (meters 2; processor levels {levels}) into the " \
+        "package" in proc.stdout
     assert (package / "module.preinit.wasm").is_file()
-    assert len(list((package / "_wasm2c").glob("*.so"))) == 1  # meter 2: with or without
-    # a timeout, interruptible
+    # meter 2 (with or without a timeout, interruptible), for each processor level
+    assert len(list((package / "_wasm2c").glob("*.so"))) == len(shipped_levels())
     deployed = tmp_path / "deploy"
     shutil.copytree(tmp_path / "out", deployed)
     use = ("import sys\n"

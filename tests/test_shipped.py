@@ -5,7 +5,10 @@ Real packages, generated from tests/golden/tiny.c (compiled once, then cached)."
 from __future__ import annotations
 
 import fnmatch
+import json
 import shutil
+import subprocess
+import sys
 import tomllib
 from pathlib import Path, PurePosixPath
 
@@ -14,13 +17,14 @@ import pytest
 from libs import ROOT
 
 from sandboxlib import Limits
-from sandboxlib.backends.wasm2c.build import PRECOMPILED
+from sandboxlib.backends.wasm2c.build import INDEX, PRECOMPILED
 from sandboxlib.codegen.packages import SHIPPED, load_generated, ship, shipped_key
 from sandboxlib.precompile import SHIPPED_METERS, ship_package_precompiled
 from sandboxlib.toolchain.guard import NO_COMPILE_ENV, CompileDisabled
 from sandboxlib.toolchain.preinit import SHIPPED_IMAGE
 from sandboxlib.codegen.spec import licence_files
 from sandboxlib.toolchain.cache import CACHE_ENV, cache_root
+from sandboxlib.toolchain.cpu import BASELINE, CPU_ENV, machine_level, shipped_levels
 from sandboxlib.toolchain.fetch import MIRROR_ENV
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -66,21 +70,67 @@ def test_the_shipped_package_is_used_without_the_cache(spec: Path, tmp_path: Pat
 def test_a_precompiled_package_runs_on_wasm2c_without_compiling(
         spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A wheel's drop-ins: the pre-initialized module and the wasm2c extension of each
-    shipped meter are loaded with an empty cache and compiling disabled; another meter
-    (fuel) would compile."""
+    shipped meter and processor level are loaded with an empty cache and compiling
+    disabled (the level the machine runs best); another meter (fuel) would compile."""
     shipped = ship(spec)
     ship_package_precompiled(shipped)
     assert (shipped / SHIPPED_IMAGE).is_file()
-    assert len(list((shipped / PRECOMPILED).glob("*.so"))) == len(SHIPPED_METERS)
+    assert len(list((shipped / PRECOMPILED).glob("*.so"))) == \
+        len(SHIPPED_METERS) * len(shipped_levels())
     monkeypatch.setenv(CACHE_ENV, str(tmp_path / "empty-cache"))
     monkeypatch.setenv(NO_COMPILE_ENV, "1")
     module = load_generated(spec)
     for limits in (Limits(), Limits(timeout=5.0)):
         with module.sandbox("wasm2c", limits=limits) as lib:
             assert lib.tiny_add(2, 3).verify_in({5}) == 5
+    assert levels_loaded(spec) == [machine_level()]
     with pytest.raises(CompileDisabled):
         module.sandbox("wasm2c", limits=Limits(fuel=10**9))
     assert not (tmp_path / "empty-cache").exists()
+
+
+LEVELS_LOADED = """
+import json, sys
+from pathlib import Path
+from sandboxlib.backends.wasm2c.build import INDEX, PRECOMPILED
+from sandboxlib.codegen.packages import load_generated
+spec = Path(sys.argv[1])
+module = load_generated(spec)
+with module.sandbox("wasm2c") as lib:
+    assert lib.tiny_add(2, 3).verify_in({5}) == 5
+index = Path(module.__file__).parent / PRECOMPILED / INDEX
+print(json.dumps(sorted(e["cpu"] for e in json.loads(index.read_text()).values()
+                        if e["module"] in sys.modules)))
+"""
+
+
+def levels_loaded(spec: Path) -> list[str]:
+    """The processor levels of the shipped extensions a new process (this one's
+    environment) loads for a wasm2c sandbox of ``spec``'s package."""
+    out = subprocess.run([sys.executable, "-c", LEVELS_LOADED, str(spec)], check=True,
+                         capture_output=True, text=True).stdout
+    return list(json.loads(out))
+
+
+@pytest.mark.skipif(len(shipped_levels()) < 2 or machine_level() == BASELINE,
+                    reason="the machine runs only the baseline")
+@pytest.mark.parametrize("only_baseline", ["chosen", "shipped"])
+def test_the_baseline_extension_serves_when_chosen_or_only_it_is_shipped(
+        spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, only_baseline: str) -> None:
+    """$SANDBOXLIB_CPU=baseline loads the baseline's extension on a machine that runs
+    more; so does a package that ships only it (rather than compiling)."""
+    shipped = ship(spec)
+    ship_package_precompiled(shipped)
+    if only_baseline == "chosen":
+        monkeypatch.setenv(CPU_ENV, BASELINE)
+    else:
+        index = json.loads((shipped / PRECOMPILED / INDEX).read_text())
+        for entry in index.values():
+            if entry["cpu"] != BASELINE:
+                (shipped / PRECOMPILED / entry["file"]).unlink()
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "empty-cache"))
+    monkeypatch.setenv(NO_COMPILE_ENV, "1")
+    assert levels_loaded(spec) == [BASELINE]
 
 
 # what is edited after shipping: file, text appended

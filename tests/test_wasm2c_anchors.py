@@ -19,7 +19,8 @@ from sandboxlib.backends.wasm2c.prologues import PROLOGUE, place_prologues, prol
 from sandboxlib.backends.wasm2c.translate import (ACCESS_WIDTHS, EXPORT, HOOKS_ANCHOR,
                                                   HOOKS_INCLUDE, IMPORT, MEMORY_SIZE,
                                                   MEMORY_SIZE_AT, MEMORY_SIZE_FIRST, METER,
-                                                  METER_AT, MIN_MEMORY,
+                                                  METER_AT, MIN_MEMORY, SIMD_ANCHOR,
+                                                  SIMD_INCLUDE,
                                                   TAILCALLEE_AT, TAILCALLEE_CLOCK,
                                                   TRAMPOLINE_AT, check_accesses_in_place,
                                                   insert_hooks, run_wasm2c, translate)
@@ -60,6 +61,15 @@ def test_the_hooks_anchor_occurs_once_after_the_macros_hooks_h_redefines(
         defined = re.compile(rf"^#\s*(define|undef)\s+{macro}\b", re.MULTILINE)
         assert defined.search(translated.before), f"wasm2c no longer defines {macro}"
         assert not defined.search(translated.after), f"wasm2c defines {macro} past the anchor"
+
+
+def test_simd_h_follows_simdes_include_before_any_function(translated: Translated) -> None:
+    """csrc/simd.h's replacements are defined after SIMDe's functions and before the
+    module's functions call them."""
+    assert translated.after.count(SIMD_ANCHOR) == 1 and SIMD_ANCHOR not in translated.before
+    hooked = insert_hooks(translated.source, translated.wasm)
+    at = hooked.index(SIMD_ANCHOR + SIMD_INCLUDE)
+    assert at < hooked.index("FUNC_PROLOGUE;")
 
 
 def test_every_function_starts_with_the_prologue_and_indirect_calls_check_through_the_hook(

@@ -16,6 +16,7 @@ from typing import Callable
 
 from ..errors import SandboxError
 from ..progress import LOGGER
+from ..toolchain.cpu import machine_level
 from .plugins import Case, registered_cases
 from .timing import interleaved_medians
 
@@ -89,6 +90,7 @@ def table(rows: list[Row]) -> str:
                    + "".join(f"{v:16.2f}×" for v in r.ratios.values()))
     out.append(f"{'geometric mean':<24}{'':>33}"
                + "".join(f"{v:16.2f}×" for v in geomeans(rows).values()))
+    out.append(f"wasm2c built for the processor level {machine_level()}")
     out += ["", *(f"{r.name}: {r.what}" for r in rows)]
     return "\n".join(out)
 
@@ -98,8 +100,9 @@ def row_keys() -> list[str]:
 
 
 def as_dict(rows: list[Row]) -> dict[str, object]:
-    """What ``--json`` prints: per workload its medians (ms) and ratios, and the means."""
+    """What ``--json`` prints: per workload its medians (ms) and ratios, the means, and
+    the processor level wasm2c's extensions were built for."""
     return {"corpus": [{"name": r.name, "what": r.what,
                         "ms": {b: r.seconds[b] * 1e3 for b in BACKENDS}, "ratios": r.ratios}
                        for r in rows],
-            "geomean": geomeans(rows)}
+            "geomean": geomeans(rows), "wasm2c_cpu": machine_level()}

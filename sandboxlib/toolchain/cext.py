@@ -25,6 +25,7 @@ from ..errors import BuildError
 from ..once import Memo
 from ..progress import progress
 from .cache import build_entry, content_key, discard
+from .cpu import BASELINE
 from .extras import require
 from .guard import refuse_if_no_compile
 from .zig import compiler_version, zig_cc, zig_env
@@ -49,16 +50,17 @@ ffi.compile(tmpdir=job["tmpdir"], verbose=False)
 def build_extension(kind: str, name: str, cdef: str, prelude: str, sources: Sequence[Path],
                     include_dirs: Iterable[Path] = (), defines: Iterable[str] = (),
                     cflags: Iterable[str] = (), extra_key: Iterable[str] = (),
-                    zig: bool = False) -> ModuleType:
+                    zig: bool = False, cpu: str = BASELINE) -> ModuleType:
     """Compile (once: see ``build_entry``) and import (once per process) an extension
     exposing ``cdef`` from ``prelude`` + ``sources``: with the host's C compiler, or with
-    the clang that zig ships when ``zig`` (no C compiler needed on the machine)."""
+    the clang that zig ships when ``zig`` (no C compiler needed on the machine), for the
+    processor level ``cpu`` (``toolchain.cpu``)."""
     refuse_if_no_compile(f"compiling {name} for the {kind} backend")
     sources = [Path(s).resolve() for s in sources]
     include_dirs = [Path(d).resolve() for d in include_dirs]
     defines, cflags = list(defines), list(cflags)
     settings = [f"cffi {version('cffi')}", sys.version, cdef, prelude, *defines, *cflags,
-                *extra_key, compiler_version() if zig else "host C compiler"]
+                *extra_key, f"{compiler_version()} -mcpu={cpu}" if zig else "host C compiler"]
     key = content_key(kind, sources, include_dirs, settings)
     modname = f"_sandboxlib_{kind}_{re.sub(r'[^A-Za-z0-9_]', '_', name)}_{key[:12]}"
     filename = modname + importlib.machinery.EXTENSION_SUFFIXES[0]
@@ -73,14 +75,14 @@ def build_extension(kind: str, name: str, cdef: str, prelude: str, sources: Sequ
         require("setuptools", f"compiling {name} for the {kind} backend (cffi builds with it)")
         work = tmp / "work"
         label = f"compiling {name} for the {kind} backend ({len(sources)} file(s))"
-        first = zig and not _zig_runtime_marker().exists()
+        first = zig and not _zig_runtime_marker(cpu).exists()
         if first:
             label += ("; the first build with zig on this machine also builds zig's own "
                       "runtime for it, about 90 s, once")
         with progress(label):
             proc = subprocess.run([sys.executable, "-P", "-c", _COMPILE], capture_output=True,
                                   text=True, input=json.dumps({**job, "tmpdir": str(work)}),
-                                  env=_zig_cc_env() if zig else None)
+                                  env=_zig_cc_env(cpu) if zig else None)
         if proc.returncode != 0 or not (work / filename).is_file():
             failure = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
             raise BuildError(f"{name}: building the {kind} extension failed: {failure}",
@@ -88,7 +90,7 @@ def build_extension(kind: str, name: str, cdef: str, prelude: str, sources: Sequ
         os.replace(work / filename, tmp / filename)
         discard(work)
         if first:
-            _zig_runtime_marker().touch()
+            _zig_runtime_marker(cpu).touch()
 
     path = build_entry(kind, key, filename, build) / filename
     return load_extension(path, modname)
@@ -99,19 +101,19 @@ def load_extension(path: Path, modname: str) -> ModuleType:
     return _loaded.get(path, lambda: _import(modname, path))
 
 
-def _zig_runtime_marker() -> Path:
-    """Present once zig has built an extension (and so its runtime for this machine)."""
+def _zig_runtime_marker(cpu: str) -> Path:
+    """Present once zig has built an extension for ``cpu`` (and so its runtime for it)."""
     folder = Path(zig_env()["ZIG_GLOBAL_CACHE_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     tag = re.sub(r"[^A-Za-z0-9.]+", "-", compiler_version())
-    return folder / f".sandboxlib-native-runtime-{tag}"
+    return folder / f".sandboxlib-native-runtime-{tag}-{cpu}"
 
 
-def _zig_cc_env() -> dict[str, str]:
-    """The environment in which cffi compiles and links with zig's clang, for the CPU
-    baseline of the machine's architecture (a cache may serve other machines)."""
+def _zig_cc_env(cpu: str) -> dict[str, str]:
+    """The environment in which cffi compiles and links with zig's clang, for the level
+    ``cpu`` of the machine's architecture (part of the key: a cache may serve others)."""
     cc = shlex.join(zig_cc())
-    return {**zig_env(), "CC": cc, "LDSHARED": f"{cc} -shared", "CFLAGS": "-mcpu=baseline"}
+    return {**zig_env(), "CC": cc, "LDSHARED": f"{cc} -shared", "CFLAGS": f"-mcpu={cpu}"}
 
 
 def c_compiler() -> tuple[str, str]:

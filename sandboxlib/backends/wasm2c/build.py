@@ -21,6 +21,7 @@ from ...abi import FREE, INITIALIZE, MALLOC, Function
 from ...errors import CapabilityError, SandboxError
 from ..._slab import api as slab_api
 from ...toolchain.cext import build_extension, load_extension
+from ...toolchain.cpu import BASELINE, machine_level
 from ..base import LibraryModule, check_export
 from . import wasi
 from ._csrc import CFLAGS, CSRC, DEFINES, TRAPS, fingerprint
@@ -42,6 +43,7 @@ class LoadedModule:
     imports: tuple[str, ...]  # WASI function of each import index
     traps: dict[str, int]  # trap constant name -> its value
     has_initialize: bool
+    cpu: str  # the processor level it was compiled for (toolchain.cpu)
     entries: dict[Function, int] = field(default_factory=dict)  # see entry_address
     region_address: int = field(init=False)
     unpin_address: int = field(init=False)
@@ -85,14 +87,19 @@ def _check_imports(tr: Translation) -> tuple[str, ...]:
 
 
 def load(library: LibraryModule, wasm: Path, meter: int) -> LoadedModule:
-    """Translate, check and compile ``library``'s module ``wasm`` (each step cached), or
-    load the extension shipped beside it (``ship_extension``) if one was built from the
-    same module with the same settings. ``meter``: 1 fuel spent on every call and loop
+    """Translate, check and compile ``library``'s module ``wasm`` for this machine's
+    processor level (each step cached), or load the extension shipped beside it
+    (``ship_extension``) if one was built from the same module with the same settings,
+    for that level or else for the baseline. ``meter``: 1 fuel spent on every call and loop
     iteration, 2 those only compare the call's clock with its deadline (no fuel: a time
     limit, interrupt() and Ctrl-C stop the call there), 0 no checks (calls cannot be
     stopped)."""
-    shipped = _load_shipped(library, wasm, meter)
-    return shipped if shipped is not None else _finish(library, *_compile(library, wasm, meter))
+    cpu = machine_level()
+    for level in dict.fromkeys((cpu, BASELINE)):
+        shipped = _load_shipped(library, wasm, meter, level)
+        if shipped is not None:
+            return shipped
+    return _finish(library, *_compile(library, wasm, meter, cpu), cpu)
 
 
 def _prepare(library: LibraryModule, tr: Translation, wasm: bytes) -> tuple[tuple[str, ...], Shim]:
@@ -103,8 +110,8 @@ def _prepare(library: LibraryModule, tr: Translation, wasm: bytes) -> tuple[tupl
     return imports, generate(tr, list(wanted.values()), function_types(wasm))
 
 
-def _compile(library: LibraryModule, wasm: Path,
-             meter: int) -> tuple[ModuleType, Translation, tuple[str, ...], Shim]:
+def _compile(library: LibraryModule, wasm: Path, meter: int,
+             cpu: str) -> tuple[ModuleType, Translation, tuple[str, ...], Shim]:
     tr = translate(wasm)
     imports, shim = _prepare(library, tr, wasm.read_bytes())
     runtime = wabt().runtime_dir()
@@ -112,18 +119,19 @@ def _compile(library: LibraryModule, wasm: Path,
         "wasm2c", library.name, shim.cdef, shim.prelude,
         [tr.source, runtime / "wasm-rt-impl.c"],
         [tr.directory, runtime, wabt().include_dir(), SLAB_HEADER_DIR, CSRC],
-        [*DEFINES, f"SBX_METERED={meter}"], CFLAGS, extra_key=[fingerprint()], zig=True)
+        [*DEFINES, f"SBX_METERED={meter}"], CFLAGS, extra_key=[fingerprint()], zig=True,
+        cpu=cpu)
     return module, tr, imports, shim
 
 
 def _finish(library: LibraryModule, module: ModuleType, tr: Translation,
-            imports: tuple[str, ...], shim: Shim) -> LoadedModule:
+            imports: tuple[str, ...], shim: Shim, cpu: str) -> LoadedModule:
     if not module.lib.sbx_use_slab(slab_api()):
         raise SandboxError(f"{library.name}: the wasm2c extension was built for another "
                            "version of sandboxlib's memory allocator")
     traps = {**TRAPS, **{name: int(getattr(module.lib, name)) for name in WASM_RT_TRAPS}}
     return LoadedModule(module.ffi, module.lib, shim, tr, imports, traps,
-                        ("_initialize", fields(INITIALIZE)) in shim.wrapped)
+                        ("_initialize", fields(INITIALIZE)) in shim.wrapped, cpu)
 
 
 # -- extensions shipped beside a module (a wheel's drop-ins) ----------------------------
@@ -132,21 +140,25 @@ PRECOMPILED = "_wasm2c"  # the folder beside a module.wasm that holds its shippe
 INDEX = "index.json"  # in it: shipped_extension_key -> the extension's file and module name
 
 
-def shipped_extension_key(wasm_sha256: str, meter: int, shim: Shim) -> str:
+def shipped_extension_key(wasm_sha256: str, meter: int, shim: Shim, cpu: str) -> str:
     """What an extension shipped for a module must have been built from to be loaded:
     the module, the meter, the shim (the functions the library declares), the backend's
-    C (csrc/), defines and flags, this Python's extension ABI and cffi's
-    major version. Read without compiler or wabt (the header wasm2c wrote is shipped)."""
+    C (csrc/), defines and flags, the processor level, this Python's extension ABI and
+    cffi's major version. Read without compiler or wabt (the header wasm2c wrote is
+    shipped)."""
     h = hashlib.sha256(b"wasm2c-shipped-1")
     for part in (wasm_sha256, str(meter), shim.cdef, shim.prelude, fingerprint(), *DEFINES,
+                 f"-mcpu={cpu}",
                  *CFLAGS, importlib.machinery.EXTENSION_SUFFIXES[0],
                  "cffi " + version("cffi").split(".")[0]):
         h.update(b"\0" + part.encode())
     return h.hexdigest()[:32]
 
 
-def _load_shipped(library: LibraryModule, wasm: Path, meter: int) -> LoadedModule | None:
-    """The extension shipped for ``wasm`` and ``meter`` (see ``ship_extension``), or None."""
+def _load_shipped(library: LibraryModule, wasm: Path, meter: int,
+                  cpu: str) -> LoadedModule | None:
+    """The extension shipped for ``wasm``, ``meter`` and ``cpu`` (see ``ship_extension``),
+    or None."""
     folder = wasm.parent / PRECOMPILED
     index = folder / INDEX
     if not index.is_file():
@@ -158,18 +170,19 @@ def _load_shipped(library: LibraryModule, wasm: Path, meter: int) -> LoadedModul
         return None
     tr = read_header(header_dir)
     imports, shim = _prepare(library, tr, data)
-    entry = json.loads(index.read_text()).get(shipped_extension_key(digest, meter, shim))
+    entry = json.loads(index.read_text()).get(shipped_extension_key(digest, meter, shim, cpu))
     if not isinstance(entry, dict) or not (folder / entry.get("file", "")).is_file():
         return None
     module = load_extension(folder / entry["file"], entry["module"])
-    return _finish(library, module, tr, imports, shim)
+    return _finish(library, module, tr, imports, shim, cpu)
 
 
-def ship_extension(library: LibraryModule, wasm: Path, meter: int) -> Path:
-    """Build (through the cache) the extension ``load`` would build for ``wasm`` and
-    ``meter``, and place it beside ``wasm`` (in ``PRECOMPILED``, with wasm2c's header and
-    its key in the index), where ``load`` finds it with no compiler; returns its path."""
-    module, tr, _, shim = _compile(library, wasm, meter)
+def ship_extension(library: LibraryModule, wasm: Path, meter: int, cpu: str) -> Path:
+    """Build (through the cache) the extension ``load`` would build for ``wasm``,
+    ``meter`` and processor level ``cpu``, and place it beside ``wasm`` (in
+    ``PRECOMPILED``, with wasm2c's header and its key in the index), where ``load``
+    finds it with no compiler; returns its path."""
+    module, tr, _, shim = _compile(library, wasm, meter, cpu)
     folder = wasm.parent / PRECOMPILED
     digest = hashlib.sha256(wasm.read_bytes()).hexdigest()
     (folder / digest[:32]).mkdir(parents=True, exist_ok=True)
@@ -178,7 +191,7 @@ def ship_extension(library: LibraryModule, wasm: Path, meter: int) -> Path:
     shutil.copyfile(built, folder / built.name)
     index = folder / INDEX
     entries = json.loads(index.read_text()) if index.is_file() else {}
-    entries[shipped_extension_key(digest, meter, shim)] = {
-        "file": built.name, "module": module.__name__, "meter": meter}
+    entries[shipped_extension_key(digest, meter, shim, cpu)] = {
+        "file": built.name, "module": module.__name__, "meter": meter, "cpu": cpu}
     index.write_text(json.dumps(entries, indent=1, sort_keys=True) + "\n")
     return folder / built.name

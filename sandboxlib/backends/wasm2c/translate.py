@@ -46,6 +46,10 @@ IMPORT = re.compile(r"^/\* import: '(?P<module>.*)' '(?P<name>.*)' \*/$")
 # and before any code using them: csrc/hooks.h is included there, and redefines them.
 HOOKS_ANCHOR = "static inline uint64_t checked_add_u64("
 HOOKS_INCLUDE = '#include "hooks.h"\n'
+# wasm2c includes SIMDe after that (once; for a module using SIMD): csrc/simd.h follows
+# it, replacing the SIMDe functions that compute something else than their instruction.
+SIMD_ANCHOR = "#include <simde/wasm/simd128.h>\n"
+SIMD_INCLUDE = '#include "simd.h"\n'
 # module.h includes wasm-rt's exception API only if the module uses exceptions.
 EXCEPTIONS_INCLUDE = '#include "wasm-rt-exceptions.h"'
 # Each function reads the memory's size into a local at its start and again after each
@@ -145,7 +149,8 @@ def translate(wasm: Path) -> Translation:
     refuse_if_no_compile(f"translating {wasm.name} with wasm2c")
     data = wasm.read_bytes()
     h = hashlib.sha256(data)
-    for part in (wabt().wabt_version(), HOOKS_ANCHOR, HOOKS_INCLUDE, MEMORY_SIZE_AT,
+    for part in (wabt().wabt_version(), HOOKS_ANCHOR, HOOKS_INCLUDE, SIMD_ANCHOR,
+                 SIMD_INCLUDE, MEMORY_SIZE_AT,
                  MEMORY_SIZE_FIRST, MEMORY_SIZE, MIN_MEMORY, METER_AT, METER,
                  TRAMPOLINE_AT, TAILCALLEE_AT, TAILCALLEE_CLOCK, *wasm2c_flags(data),
                  _ACCESS.pattern, repr(sorted(ACCESS_WIDTHS.items())), _BULK.pattern,
@@ -170,17 +175,21 @@ def run_wasm2c(wasm: Path, out: Path) -> str:
 def insert_hooks(source: str, wasm: Path) -> str:
     """wasm2c's module.c of ``wasm`` including the hooks at ``HOOKS_ANCHOR`` (after
     ``SBX_MIN_MEMORY``, the module's initial memory) and the meter at every ``METER_AT``
-    after it, each read of the memory's size made ``MEMORY_SIZE_FIRST`` or ``MEMORY_SIZE``,
-    its bounds checks merged (``checks``); BuildError if the anchor is not there once."""
-    if source.count(HOOKS_ANCHOR) != 1:
+    after it, ``SIMD_INCLUDE`` after ``SIMD_ANCHOR``, each read of the memory's size made
+    ``MEMORY_SIZE_FIRST`` or ``MEMORY_SIZE``, its bounds checks merged (``checks``);
+    BuildError if the hooks' anchor is not there once, or SIMDe's more than once or
+    before it."""
+    at = source.find(HOOKS_ANCHOR)
+    if source.count(HOOKS_ANCHOR) != 1 or source.count(SIMD_ANCHOR) > 1 or \
+            -1 < source.find(SIMD_ANCHOR) < at:
         raise BuildError(f"{wasm}: unexpected wasm2c output (wabt {wabt().wabt_version()});"
                          " the hooks cannot be inserted")
-    at = source.index(HOOKS_ANCHOR)
     code = check_accesses_in_place(merge_checks(place_prologues(source[at:]), ACCESS_WIDTHS))
     code = code.replace(TRAMPOLINE_AT, TRAMPOLINE_AT.replace("{ ", "{ " + METER))
     code = code.replace(TAILCALLEE_AT, TAILCALLEE_AT + TAILCALLEE_CLOCK)
     code = code.replace("uint64_t " + MEMORY_SIZE_AT, MEMORY_SIZE_FIRST)
     code = code.replace(MEMORY_SIZE_AT, MEMORY_SIZE)
+    code = code.replace(SIMD_ANCHOR, SIMD_ANCHOR + SIMD_INCLUDE)
     return (source[:at] + MIN_MEMORY.format(initial_memory(wasm.read_bytes())) + HOOKS_INCLUDE
             + code.replace(METER_AT, METER + METER_AT))
 
