@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 
@@ -45,8 +46,9 @@ class Limits(HashOnce):
             raise ValueError(f"memory_bytes must be positive, got {self.memory_bytes}")
         if self.fuel is not None and self.fuel < 0:
             raise ValueError(f"fuel must be >= 0, got {self.fuel}")
-        if self.timeout is not None and self.timeout <= 0:
-            raise ValueError(f"timeout must be positive, got {self.timeout}")
+        if self.timeout is not None and not 0 < self.timeout < math.inf:
+            raise ValueError(f"timeout must be a positive, finite number of seconds (None: no "
+                             f"limit), got {self.timeout}")
         if self.timeout is not None and not self.interruptible:
             raise ValueError("a timeout needs interruptible calls (interruptible=True)")
         if not 1 <= self.table_elements < 1 << 32:
