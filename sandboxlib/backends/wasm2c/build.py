@@ -43,7 +43,6 @@ class LoadedModule:
     imports: tuple[str, ...]  # WASI function of each import index
     traps: dict[str, int]  # trap constant name -> its value
     has_initialize: bool
-    cpu: str  # the processor level it was compiled for (toolchain.cpu)
     entries: dict[Function, int] = field(default_factory=dict)  # see entry_address
     region_address: int = field(init=False)
     unpin_address: int = field(init=False)
@@ -99,7 +98,7 @@ def load(library: LibraryModule, wasm: Path, meter: int) -> LoadedModule:
         shipped = _load_shipped(library, wasm, meter, level)
         if shipped is not None:
             return shipped
-    return _finish(library, *_compile(library, wasm, meter, cpu), cpu)
+    return _finish(library, *_compile(library, wasm, meter, cpu))
 
 
 def _prepare(library: LibraryModule, tr: Translation, wasm: bytes) -> tuple[tuple[str, ...], Shim]:
@@ -125,13 +124,13 @@ def _compile(library: LibraryModule, wasm: Path, meter: int,
 
 
 def _finish(library: LibraryModule, module: ModuleType, tr: Translation,
-            imports: tuple[str, ...], shim: Shim, cpu: str) -> LoadedModule:
+            imports: tuple[str, ...], shim: Shim) -> LoadedModule:
     if not module.lib.sbx_use_slab(slab_api()):
         raise SandboxError(f"{library.name}: the wasm2c extension was built for another "
                            "version of sandboxlib's memory allocator")
     traps = {**TRAPS, **{name: int(getattr(module.lib, name)) for name in WASM_RT_TRAPS}}
     return LoadedModule(module.ffi, module.lib, shim, tr, imports, traps,
-                        ("_initialize", fields(INITIALIZE)) in shim.wrapped, cpu)
+                        ("_initialize", fields(INITIALIZE)) in shim.wrapped)
 
 
 # -- extensions shipped beside a module (a wheel's drop-ins) ----------------------------
@@ -174,7 +173,7 @@ def _load_shipped(library: LibraryModule, wasm: Path, meter: int,
     if not isinstance(entry, dict) or not (folder / entry.get("file", "")).is_file():
         return None
     module = load_extension(folder / entry["file"], entry["module"])
-    return _finish(library, module, tr, imports, shim, cpu)
+    return _finish(library, module, tr, imports, shim)
 
 
 def ship_extension(library: LibraryModule, wasm: Path, meter: int, cpu: str) -> Path:
