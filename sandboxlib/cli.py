@@ -23,7 +23,7 @@ from .codegen.plan import PackagePlan, warn_skipped
 from .codegen.generate import WrapRequest, build_module, check_package_name, plan_for, wrap
 from .codegen.spec import load_annotations, load_spec
 from .errors import SandboxError, SandboxlibWarning
-from .toolchain.cpu import machine_level, shipped_levels
+from .toolchain.cpu import CPU_ENV, machine_level, shipped_levels
 from .toolchain.extras import WrapExtraMissing
 from .progress import LOGGER, StderrHandler, is_quiet, set_quiet
 
@@ -160,6 +160,9 @@ def _precompile(args: argparse.Namespace) -> int:
     from .codegen.packages import import_package
     from .precompile import SHIPPED_METERS, precompile_into_package, warm
     from .library import Library
+    if args.cache and args.cpu:
+        raise SandboxError(f"--cpu chooses the levels a package ships; the build cache holds "
+                           f"this machine's own ({machine_level()}; ${CPU_ENV} chooses another)")
     package = Path(args.package).resolve()
     if not (package / "__init__.py").is_file():
         raise SandboxError(f"{package}: not a generated package (no __init__.py); give the "
@@ -265,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(Limits(interruptible=False)) (repeatable; default: 2)")
     p.add_argument("--cpu", action="append", choices=shipped_levels(),
                    help="wasm2c builds: the processor level(s) to build for (repeatable; "
-                        "default: each; a machine loads the best it runs)")
+                        "default: each; a machine loads the best it runs; not with --cache)")
     p.add_argument("--cache", action="store_true",
                    help="into this machine's build cache instead (leave the package as it is)")
     p.set_defaults(run=_precompile)

@@ -296,6 +296,15 @@ def test_precompile_refuses_what_is_not_a_generated_package(tmp_path: Path) -> N
     assert proc.returncode == 2 and "not a generated package" in proc.stderr, proc.stderr
 
 
+@pytest.mark.quick
+def test_precompile_into_the_cache_refuses_a_processor_level(tmp_path: Path) -> None:
+    """The cache holds the level this machine loads: ``--cpu`` there is refused, not
+    ignored."""
+    proc = run_cli("precompile", str(tmp_path), "--cache", "--cpu", BASELINE, cwd=tmp_path)
+    assert proc.returncode == 2 and "--cpu chooses the levels a package ships" in proc.stderr, \
+        proc.stderr
+
+
 def test_precompile_into_the_cache_then_first_use_compiles_nothing(tmp_path: Path) -> None:
     assert wrap_sample("sample", tmp_path, tmp_path / "out").returncode == 0
     package = tmp_path / "out" / "sample"

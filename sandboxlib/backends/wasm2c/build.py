@@ -94,10 +94,9 @@ def load(library: LibraryModule, wasm: Path, meter: int) -> LoadedModule:
     limit, interrupt() and Ctrl-C stop the call there), 0 no checks (calls cannot be
     stopped)."""
     cpu = machine_level()
-    for level in dict.fromkeys((cpu, BASELINE)):
-        shipped = _load_shipped(library, wasm, meter, level)
-        if shipped is not None:
-            return shipped
+    shipped = _load_shipped(library, wasm, meter, (cpu, BASELINE))
+    if shipped is not None:
+        return shipped
     return _finish(library, *_compile(library, wasm, meter, cpu))
 
 
@@ -155,9 +154,9 @@ def shipped_extension_key(wasm_sha256: str, meter: int, shim: Shim, cpu: str) ->
 
 
 def _load_shipped(library: LibraryModule, wasm: Path, meter: int,
-                  cpu: str) -> LoadedModule | None:
-    """The extension shipped for ``wasm``, ``meter`` and ``cpu`` (see ``ship_extension``),
-    or None."""
+                  levels: tuple[str, ...]) -> LoadedModule | None:
+    """The extension shipped for ``wasm`` and ``meter`` (see ``ship_extension``) at the
+    first of the processor ``levels`` one was shipped for, or None."""
     folder = wasm.parent / PRECOMPILED
     index = folder / INDEX
     if not index.is_file():
@@ -169,11 +168,13 @@ def _load_shipped(library: LibraryModule, wasm: Path, meter: int,
         return None
     tr = read_header(header_dir)
     imports, shim = _prepare(library, tr, data)
-    entry = json.loads(index.read_text()).get(shipped_extension_key(digest, meter, shim, cpu))
-    if not isinstance(entry, dict) or not (folder / entry.get("file", "")).is_file():
-        return None
-    module = load_extension(folder / entry["file"], entry["module"])
-    return _finish(library, module, tr, imports, shim)
+    entries = json.loads(index.read_text())
+    for cpu in levels:
+        entry = entries.get(shipped_extension_key(digest, meter, shim, cpu))
+        if isinstance(entry, dict) and (folder / entry.get("file", "")).is_file():
+            module = load_extension(folder / entry["file"], entry["module"])
+            return _finish(library, module, tr, imports, shim)
+    return None
 
 
 def ship_extension(library: LibraryModule, wasm: Path, meter: int, cpu: str) -> Path:
