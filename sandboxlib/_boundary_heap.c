@@ -198,9 +198,11 @@ static PyObject* Heap_alloc(Heap* h, PyObject* const* args, Py_ssize_t nargs) {
   if (!blocks_ready())
     return NULL;
   PyObject *sandbox = args[0], *size = args[1];
-  uint64_t n = PyLong_CheckExact(size) ? PyLong_AsUnsignedLongLong(size) : UINT64_MAX;
+  /* not an int, or one below 0 or above 64 bits: refused as a size beyond the limit */
+  uint64_t n = PyLong_CheckExact(size) ? PyLong_AsUnsignedLongLong(size) : (uint64_t)-1;
+  int invalid = n == (uint64_t)-1 && (!PyLong_CheckExact(size) || PyErr_Occurred());
   PyErr_Clear();
-  if (n > h->max)
+  if (invalid || n > h->max)
     return refuse(sandbox, "_refuse_size", &size, 1);
   return (PyObject*)new_block(h, sandbox, allocation_type, "alloc()", n, size, 0);
 }

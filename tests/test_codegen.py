@@ -19,10 +19,12 @@ import pytest
 
 from libs import C_SRC, ROOT, H, fn, import_from, package_dir, packages, plain, run_mypy  # noqa: F401
 
-from sandboxlib import WASM32, HOST, ClosedError, Library, Prim, Ptr, Tainted, TaintedPtr
+from sandboxlib import (WASM32, HOST, ArgumentError, ClosedError, Library, Prim, Ptr, Tainted,
+                        TaintedPtr)
 from sandboxlib.proxy import Struct
 from sandboxlib.codegen.spec import spec_inputs
 from sandboxlib.errors import BuildError
+from conftest import ALL_BACKENDS
 
 CONSTRUCTS = C_SRC / "constructs"
 SKIPS = {
@@ -158,6 +160,19 @@ def test_generated_proxy_round_trips_real_data(cn: ModuleType, backend: str) -> 
         with pytest.raises(Exception, match="does not fit"):
             record.pair.lo = 65536
         alloc.free()
+
+
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
+def test_alloc_refuses_what_is_not_a_size_on_every_backend(cn: ModuleType, backend: str) -> None:
+    """A struct class, a negative or a non-int size is ``ArgumentError`` (before: on the
+    native backend they reached ``malloc`` as SIZE_MAX and were ``ResourceError``)."""
+    with cn.sandbox(backend) as lib:
+        with pytest.raises(ArgumentError, match=r"the struct cn_record: lib\.new\(cn_record\)"):
+            lib.alloc(cn.cn_record)
+        for size in (-1, -2**70, 1.0, "8", True, None):
+            with pytest.raises(ArgumentError, match="size must be a non-negative int"):
+                lib.alloc(size)
+        assert lib.alloc(0) is not None  # an int in range is taken
 
 
 @pytest.mark.parametrize("backend", ["wasmtime", "native"])

@@ -20,7 +20,7 @@ from .handles import HandleTable
 from .marshal import converter
 from .objects import Allocation, CallbackHandle, Temps
 from .compiled import lift_spec
-from .structs import Cell
+from .structs import Cell, Struct
 from .scalars import Converter
 from .backend_name import resolve_backend
 from .snapshot import Snapshot, changed_chunks, module_of
@@ -325,6 +325,9 @@ class Sandbox:
 
     def _refuse_size(self, size: object) -> NoReturn:
         """Why ``alloc(size)`` cannot be served."""
+        if isinstance(size, type) and issubclass(size, Struct):
+            raise ArgumentError(f"alloc(): size must be a non-negative int, got the struct "
+                                f"{size.__name__}: lib.new({size.__name__}) allocates one")
         if type(size) is not int or size < 0:
             raise ArgumentError(f"alloc(): size must be a non-negative int, got {size!r}")
         if size > self.model.int_range(Prim.ULONG)[1]:
