@@ -153,9 +153,13 @@ def _entry(fn: Function) -> str:
 
 def _include(header: Path) -> str:
     """The ``#include`` line of ``header``: a path no ``#include`` can spell (a quote or
-    a line break in it) is refused, never written into the C source."""
+    a line break in it, or bytes that are not UTF-8, which cffi's source is written in)
+    is refused, never written into the C source."""
     path = str(header.resolve())
     if any(c in path for c in '"\r\n'):
         raise BuildError(f"header {path!r}: a quote or line break in its path cannot be "
                          "#included; rename it")
+    if any("\udc80" <= c <= "\udcff" for c in path):  # (os.fsdecode's undecodable bytes)
+        raise BuildError(f"header {path!r}: its path is not UTF-8, which the native build's "
+                         "C source is written in; rename it")
     return f'#include "{path}"\n'

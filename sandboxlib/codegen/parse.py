@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -99,9 +100,20 @@ def own_headers(text: str, headers: Sequence[Path]) -> list[Path]:
 _LINE_MARKER = re.compile(r'^#\s*\d+\s+"((?:\\.|[^"\\])*)"', re.M)
 
 
+_ESCAPE = re.compile(r"\\([0-7]{1,3}|.)", re.S)
+
+
 def _unescape(name: str) -> str:
-    """A file name as the compiler's line marker escaped it ('\\' and '"')."""
-    return re.sub(r"\\(.)", r"\1", name)
+    """A file name as the compiler's line marker escaped it: '\\' and '"', and (clang)
+    each byte outside printable ASCII as an octal escape, so a folder named in UTF-8 or
+    in no encoding comes back as the path the file system gives."""
+    raw, pos = bytearray(), 0
+    for escape in _ESCAPE.finditer(name):
+        what = escape.group(1)
+        raw += os.fsencode(name[pos:escape.start()])
+        raw += bytes([int(what, 8) & 0xFF]) if what[0] in "01234567" else os.fsencode(what)
+        pos = escape.end()
+    return os.fsdecode(bytes(raw + os.fsencode(name[pos:])))
 
 
 def _unnamed(t: ir.DeclType, index: int, taken: set[str]) -> str:

@@ -9,6 +9,7 @@ become prototypes, and ``__builtin_va_list`` becomes a marker type.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import tempfile
@@ -61,7 +62,8 @@ def preprocess(headers: Sequence[Path], include_dirs: Iterable[Path] = (),
                 path = str(link)
             spelled.append(path)
         wrapper = Path(tmp) / "sandboxlib_headers.c"
-        wrapper.write_text("".join(f'#include "{path}"\n' for path in spelled))
+        # (bytes: a path in no encoding is the bytes the file system gave)
+        wrapper.write_bytes(os.fsencode("".join(f'#include "{path}"\n' for path in spelled)))
         text = _run([*zig_cc(), *flags, "-E", str(wrapper)])
         macro_dump = _run([*zig_cc(), *flags, "-E", "-dM", str(wrapper)])
     for linked, header in links.items():  # line markers name the header, escaped as C does

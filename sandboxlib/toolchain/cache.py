@@ -42,10 +42,10 @@ def content_key(kind: str, sources: Iterable[Path], include_dirs: Iterable[Path]
     sources = [Path(s) for s in sources]
     h = hashlib.sha256(f"{FORMAT}\0{kind}".encode())
     for item in settings:
-        h.update(b"\0s" + item.encode())
+        h.update(b"\0s" + os.fsencode(item))  # (a path in no encoding: its bytes)
     dirs = [s.parent for s in sources] + [Path(d) for d in include_dirs]
     for path in [*sources, *_headers_near(dirs)]:
-        h.update(b"\0f" + path.name.encode() + b"\0" + path.read_bytes())
+        h.update(b"\0f" + os.fsencode(path.name) + b"\0" + path.read_bytes())
     return h.hexdigest()[:32]
 
 
