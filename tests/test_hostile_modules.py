@@ -316,3 +316,61 @@ def test_a_malformed_name_section_is_refused_by_name(
     wasm = with_names(baseline, section, tmp_path / "named.wasm")
     with pytest.raises(BuildError, match="module refused: name section: .*" + reason):
         module_library(wasm).sandbox(isolating_backend, limits=LIMITS)
+
+
+def slow_to_compile(locals_: int, statements: int) -> str:
+    """A module of the ABI's shape whose ``answer`` has ``locals_`` i32 locals and
+    ``statements`` assignments, each reading two others: clang's time on wasm2c's C for
+    it grows with the square of its size (1.2 MB of code: 80 s; twice that: four times
+    as long), wasmtime's compiler takes a second."""
+    body = "\n".join(f"(local.set {i % locals_} (i32.add (local.get {i * 7 % locals_}) "
+                     f"(i32.mul (local.get {(i * 13 + 5) % locals_}) (i32.const {i}))))"
+                     for i in range(statements))
+    return ('(module (memory (export "memory") 1)\n'
+            '(table (export "__indirect_function_table") 1 funcref)\n'
+            f'(func (export "answer") (result i32) (local{" i32" * locals_})\n'
+            f"{body}\n(i32.const 42)))\n")
+
+
+def processes_naming(text: str) -> list[str]:
+    """The command lines of this machine's processes that contain ``text``."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().split(b"\0")
+        except OSError:  # (gone meanwhile)
+            continue
+        if any(text.encode() in w for w in words):
+            found.append(b" ".join(words).decode(errors="replace"))
+    return found
+
+
+def test_a_module_made_slow_to_compile_is_stopped_at_the_build_time_limit(
+        isolating_backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        bystander: Callable[[], None]) -> None:
+    """wasm2c compiles a module ahead of time: one made to keep clang busy for hours is
+    stopped at ``$SANDBOXLIB_BUILD_TIMEOUT`` with ``BuildError``, its compilers killed
+    (before: the first sandbox waited for clang, hours for this one); wasmtime runs it."""
+    source = tmp_path / "compile_bomb.wat"
+    source.write_text(slow_to_compile(12_000, 150_000))
+    library = module_library(assemble_wat(source, tmp_path))
+    monkeypatch.setenv("SANDBOXLIB_BUILD_TIMEOUT", "20")
+    if isolating_backend == "wasmtime":
+        with library.sandbox(isolating_backend, limits=LIMITS) as sb:
+            assert plain(sb.answer()) == 42
+    else:
+        with pytest.raises(BuildError, match="took longer than 20 s and was stopped"):
+            library.sandbox(isolating_backend, limits=LIMITS)
+        assert processes_naming(str(tmp_path)) == []  # wasm2c's
+        assert processes_naming("_sandboxlib_wasm2c_compile_bomb_") == []  # the compilers'
+    bystander()
+
+
+@pytest.mark.quick
+@pytest.mark.parametrize("value", ["0", "-5", "inf", "nan", "soon"])
+def test_the_build_time_limit_must_be_a_positive_number(
+        value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sandboxlib.toolchain.bounded import build_timeout
+    monkeypatch.setenv("SANDBOXLIB_BUILD_TIMEOUT", value)
+    with pytest.raises(BuildError, match="SANDBOXLIB_BUILD_TIMEOUT.*positive number"):
+        build_timeout()

@@ -13,7 +13,6 @@ import os
 import re
 import shlex
 import shutil
-import subprocess
 import sys
 import sysconfig
 from collections.abc import Iterable, Sequence
@@ -24,6 +23,7 @@ from types import ModuleType
 from ..errors import BuildError
 from ..once import Memo
 from ..progress import progress
+from .bounded import run_bounded
 from .cache import build_entry, content_key, discard
 from .cpu import BASELINE
 from .extras import require
@@ -80,9 +80,10 @@ def build_extension(kind: str, name: str, cdef: str, prelude: str, sources: Sequ
             label += ("; the first build with zig on this machine also builds zig's own "
                       "runtime for it, about 90 s, once")
         with progress(label):
-            proc = subprocess.run([sys.executable, "-P", "-c", _COMPILE], capture_output=True,
-                                  text=True, input=json.dumps({**job, "tmpdir": str(work)}),
-                                  env=_zig_cc_env(cpu) if zig else None)
+            proc = run_bounded([sys.executable, "-P", "-c", _COMPILE],
+                               f"{name}: building the {kind} extension",
+                               input=json.dumps({**job, "tmpdir": str(work)}),
+                               env=_zig_cc_env(cpu) if zig else None)
         if proc.returncode != 0 or not (work / filename).is_file():
             failure = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
             raise BuildError(f"{name}: building the {kind} extension failed: {failure}",

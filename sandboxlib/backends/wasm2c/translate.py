@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 from ...errors import BuildError
 from ...progress import progress
+from ...toolchain.bounded import run_bounded
 from ...toolchain.cache import build_entry
 from ...toolchain.extras import require
 from ...toolchain.guard import refuse_if_no_compile
@@ -165,7 +165,7 @@ def run_wasm2c(wasm: Path, out: Path) -> str:
     cmd = [str(wabt().get_executable("wasm2c")), str(wasm), *wasm2c_flags(wasm.read_bytes()),
            "-o", str(out / "module.c")]
     with progress(f"translating {wasm.name} to C with wasm2c"):
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        proc = run_bounded(cmd, f"{wasm}: translating it with wasm2c")
     if proc.returncode != 0:
         raise BuildError(f"{wasm}: wasm2c failed (exit {proc.returncode})",
                          proc.stderr + proc.stdout)
