@@ -12,6 +12,7 @@ import platform
 import struct
 from dataclasses import dataclass, field
 from enum import Enum
+from collections.abc import Iterable
 from typing import Any
 
 from .once import HashOnce
@@ -238,6 +239,35 @@ class PointerValue:
     def __repr__(self) -> str:
         return f"PointerValue({self.value})"
 
+
+@dataclass(frozen=True)
+class Layout:
+    """A struct's size, alignment and its fields' offsets (by name)."""
+
+    size: int
+    align: int
+    offsets: dict[str, int]
+
+
+def c_layout(members: Iterable[tuple[str, int, int]], union: bool) -> Layout:
+    """C's layout rules for ``members`` (name, size, alignment): each at the next
+    multiple of its alignment (all at 0 in a union); the size rounded up to the largest
+    alignment. (A header's packing and alignment attributes are not seen here: the
+    generator asks the compiler, codegen/layouts.py.)"""
+    offset, size, align = 0, 0, 1
+    offsets: dict[str, int] = {}
+    for name, fsize, falign in members:
+        align = max(align, falign)
+        if union:
+            offsets[name] = 0
+            size = max(size, fsize)
+        else:
+            offset = (offset + falign - 1) // falign * falign
+            offsets[name] = offset
+            offset += fsize
+            size = offset
+    size = (size + align - 1) // align * align
+    return Layout(size, align, offsets)
 
 # What every module sandboxlib builds exports beside the library's own functions.
 MALLOC = Function("malloc", Signature((Prim.ULONG,), Ptr(), ("size",)))

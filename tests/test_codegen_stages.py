@@ -760,7 +760,7 @@ def test_bracketed_tuple_of_one_keeps_its_comma() -> None:
 # Each module may import only modules listed before it; emit_py and emit_pyi not each
 # other. ir, names and annotations are the shared vocabulary.
 ORDER = ["ir", "names", "annotations", "formatting", "macros", "preprocess", "parse", "lower",
-         "helpers", "plan", "emit_py", "emit_pyi", "generate", "spec", "packages"]
+         "helpers", "plan", "layouts", "emit_py", "emit_pyi", "generate", "spec", "packages"]
 RUNTIME = {"runtime", "backends", "proxy", "library", "_boundary", "workers"}
 NEEDS_NO_COMPILER = {"ir", "names", "annotations", "formatting", "macros", "parse", "lower",
                      "helpers", "plan", "emit_py", "emit_pyi"}

@@ -122,6 +122,8 @@ def _structs(plan: PackagePlan) -> list[str]:
         out += ["", "", f"class {sp.pyname}(Struct):", docstring(sp.doc, "    ", WIDTH), ""]
         if sp.union:
             out.append("    _union_ = True")
+        if sp.layouts:  # (size, alignment, the fields' offsets) as the compiler lays it out
+            out.append(f"    _layouts_ = {sp.layouts!r}")
         out += bracketed("_fields_ = (", [f"({n!r}, {field_expr(t, classes, sp.named.get(n))})"
                                           for n, t in sp.fields], ")", "    ")
     return out

@@ -33,6 +33,7 @@ from . import ir
 from .annotations import Annotation
 from .emit_py import emit_proxy, proxy_imports
 from .emit_pyi import emit_stub, stub_imports
+from .layouts import apply_compiler_layouts
 from .plan import PackagePlan, drop_undefined, make_plan, warn_skipped
 from .preprocess import preprocess
 
@@ -106,8 +107,10 @@ def plan_for(req: WrapRequest) -> PackagePlan:
     req.check()
     require("pycparser", "parsing C headers")
     from .parse import parse_api
-    return plan_api(req, parse_api(preprocess(req.headers, req.include_dirs, req.defines),
-                                   req.headers))
+    api = parse_api(preprocess(req.headers, req.include_dirs, req.defines), req.headers)
+    plan = plan_api(req, api)
+    apply_compiler_layouts(plan, api, req.headers, req.include_dirs, req.defines)
+    return plan
 
 
 def plan_api(req: WrapRequest, api: ir.Api) -> PackagePlan:

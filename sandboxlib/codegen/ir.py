@@ -82,6 +82,7 @@ class FieldDecl:
     name: str
     type: DeclType
     bits: int | None = None  # a bitfield's width
+    anonymous: bool = False  # an anonymous struct or union member (its name is made up)
 
 
 @dataclass
@@ -90,6 +91,9 @@ class StructDecl:
     union: bool
     fields: list[FieldDecl] | None  # None: opaque (declared, never defined)
     location: Location | None = None
+    # a C expression of this type (``(*(struct tag *)0)``, a field of another's), for
+    # asking the compiler its layout; None where none can be written (an anonymous member)
+    spelling: str | None = None
 
 
 @dataclass

@@ -28,8 +28,8 @@ LIBRARY_PROXY_MEMBERS = frozenset({
     "new", "out", "poisoned", "sandbox", "snapshot", "view"})
 HELPERS_MEMBERS = frozenset({"_count", "_lib", "_string"})
 STRUCT_MEMBERS = frozenset({
-    "_address", "_fields_", "_layouts", "_memory", "_model", "_offset", "_read", "_sandbox",
-    "_union_", "_write", "address", "address_in", "layout", "sizeof", "snapshot"})
+    "_address", "_fields_", "_layouts", "_layouts_", "_memory", "_model", "_offset", "_read",
+    "_sandbox", "_union_", "_write", "address", "address_in", "layout", "sizeof", "snapshot"})
 
 
 def python_names(names: Sequence[str], reserved: Collection[str]) -> list[str]:

@@ -168,7 +168,8 @@ class _Builder:
 
     def top_level(self, node: Any) -> None:
         if isinstance(node, c_ast.Typedef):
-            self.api.typedefs[node.name] = self.resolve(node.type, typedef_name=node.name)
+            self.api.typedefs[node.name] = self.resolve(node.type, typedef_name=node.name,
+                                                        spelling=f"(*({node.name} *)0)")
         elif isinstance(node, c_ast.Decl):
             if isinstance(node.type, c_ast.FuncDecl):
                 if not node.name or not self.is_own(node) or self.api.function(node.name):
@@ -194,19 +195,21 @@ class _Builder:
         self.api.functions.append(ir.FunctionDecl(node.name, ftype, self.location(node)))
 
     # -- types -------------------------------------------------------------------
-    def resolve(self, node: Any, typedef_name: str = "") -> ir.DeclType:
+    def resolve(self, node: Any, typedef_name: str = "", spelling: str | None = None
+                ) -> ir.DeclType:
+        """The type ``node`` declares; ``spelling``: a C expression of that type."""
         if isinstance(node, c_ast.TypeDecl):
-            return self.resolve_base(node.type, typedef_name)
+            return self.resolve_base(node.type, typedef_name, spelling)
         if isinstance(node, (c_ast.Struct, c_ast.Union, c_ast.Enum)):
-            return self.resolve_base(node, typedef_name)
+            return self.resolve_base(node, typedef_name, spelling)
         if isinstance(node, c_ast.PtrDecl):
             target = node.type
             const = isinstance(target, c_ast.TypeDecl) and "const" in (target.quals or [])
             # typedef struct {...} *name: the struct is name_target
             return ir.Pointer(self.resolve(target, f"{typedef_name}_target" if typedef_name
-                                           else ""), const)
+                                           else "", spelling and f"(*{spelling})"), const)
         if isinstance(node, c_ast.ArrayDecl):
-            element = self.resolve(node.type)
+            element = self.resolve(node.type, spelling=spelling and f"({spelling}[0])")
             if node.dim is None:
                 return ir.Array(element, None)
             try:
@@ -237,7 +240,8 @@ class _Builder:
             return self.resolve(node.type)
         return ir.Unsupported(f"unsupported declarator {type(node).__name__}")
 
-    def resolve_base(self, node: Any, typedef_name: str) -> ir.DeclType:
+    def resolve_base(self, node: Any, typedef_name: str, spelling: str | None = None
+                     ) -> ir.DeclType:
         if isinstance(node, c_ast.IdentifierType):
             names = tuple(node.names)
             if len(names) == 1 and names[0] == VA_LIST_MARKER:
@@ -255,9 +259,12 @@ class _Builder:
             if not node.name and id(node) in self.named:
                 return ir.StructRef(self.named[id(node)][1], union)
             tag = node.name or self.name_unnamed(node, typedef_name)
+            if node.name:
+                spelling = f"(*({'union' if union else 'struct'} {node.name} *)0)"
             if node.decls is not None:
-                fields = [self.field(d, tag) for d in node.decls]
-                self.api.structs[tag] = ir.StructDecl(tag, union, fields, self.location(node))
+                fields = [self.field(d, tag, spelling) for d in node.decls]
+                self.api.structs[tag] = ir.StructDecl(tag, union, fields, self.location(node),
+                                                      spelling)
             elif tag not in self.api.structs:
                 self.api.structs[tag] = ir.StructDecl(tag, union, None, self.location(node))
             return ir.StructRef(tag, union)
@@ -276,12 +283,13 @@ class _Builder:
             return ir.EnumRef(tag)
         return ir.Unsupported(f"unsupported type {type(node).__name__}")
 
-    def field(self, decl: Any, parent: str) -> ir.FieldDecl:
+    def field(self, decl: Any, parent: str, spelling: str | None) -> ir.FieldDecl:
         name = decl.name or self.anonymous()
         # an anonymous struct/union member type is named after its place: parent_field
-        t = self.resolve(decl.type, typedef_name=f"{parent}_{name.strip('_')}")
+        t = self.resolve(decl.type, typedef_name=f"{parent}_{name.strip('_')}",
+                         spelling=f"({spelling}).{name}" if spelling and decl.name else None)
         bits = self.const_int(decl.bitsize) if decl.bitsize is not None else None
-        return ir.FieldDecl(name, t, bits)
+        return ir.FieldDecl(name, t, bits, anonymous=not decl.name)
 
     def sizeof(self, node: Any) -> int:
         """sizeof(type) on wasm32, for scalars and pointers (what headers size arrays by)."""

@@ -70,6 +70,8 @@ class StructPlan:
     fields: list[tuple[str, FieldType]]  # (Python name, lowered type)
     doc: str
     named: dict[str, Named] = field(default_factory=dict)  # by field (Python name)
+    # the compiler's layout by data model where C's rules differ (Struct._layouts_)
+    layouts: dict[str, tuple[int, int, tuple[int, ...]]] = field(default_factory=dict)
 
 
 @dataclass

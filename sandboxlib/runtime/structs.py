@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Generic, TypeVar, Union
 
-from ..abi import DataModel, FuncPtr, Prim, Ptr
+from ..abi import DataModel, FuncPtr, Layout, Prim, Ptr, c_layout
 from ..errors import ArgumentError, BoundsError
 from ..taint import Tainted, TaintedPtr
 from .._boundary import CellBase, Field, add_pointee, setup_blocks, setup_struct
@@ -34,13 +34,6 @@ class ArrayOf:
 FieldType = Union[Prim, Ptr, FuncPtr, ArrayOf, type["Struct"]]
 
 
-@dataclass(frozen=True)
-class Layout:
-    size: int
-    align: int
-    offsets: dict[str, int]
-
-
 def size_align(t: FieldType, model: DataModel) -> tuple[int, int]:
     """sizeof and alignof of a field type in ``model``."""
     if isinstance(t, ArrayOf):
@@ -55,23 +48,8 @@ def size_align(t: FieldType, model: DataModel) -> tuple[int, int]:
 
 def compute_layout(fields: tuple[tuple[str, FieldType], ...], union: bool,
                    model: DataModel) -> Layout:
-    """The C layout rules: each member at the next multiple of its alignment (all at
-    0 in a union); the size rounded up to the largest alignment."""
-    offset, size, align = 0, 0, 1
-    offsets: dict[str, int] = {}
-    for name, t in fields:
-        fsize, falign = size_align(t, model)
-        align = max(align, falign)
-        if union:
-            offsets[name] = 0
-            size = max(size, fsize)
-        else:
-            offset = (offset + falign - 1) // falign * falign
-            offsets[name] = offset
-            offset += fsize
-            size = offset
-    size = (size + align - 1) // align * align
-    return Layout(size, align, offsets)
+    """``fields`` laid out by C's rules in ``model``."""
+    return c_layout(((name, *size_align(t, model)) for name, t in fields), union)
 
 
 class _FieldDescriptor:
@@ -120,6 +98,9 @@ class Struct:
 
     _fields_: ClassVar[tuple[tuple[str, FieldType], ...]] = ()
     _union_: ClassVar[bool] = False
+    # the compiler's layout by data model, where C's rules give another (the header
+    # packs or aligns it: codegen/layouts.py): (size, alignment, the fields' offsets)
+    _layouts_: ClassVar[dict[str, tuple[int, int, tuple[int, ...]]]] = {}
     _layouts: ClassVar[dict[str, Layout]]
 
     __slots__ = ("_sandbox", "_address", "_memory", "_model")
@@ -135,7 +116,10 @@ class Struct:
     def layout(cls, model: DataModel) -> Layout:
         lay = cls._layouts.get(model.name)
         if lay is None:
-            lay = cls._layouts[model.name] = compute_layout(cls._fields_, cls._union_, model)
+            fixed = cls._layouts_.get(model.name)
+            lay = cls._layouts[model.name] = (
+                compute_layout(cls._fields_, cls._union_, model) if fixed is None else
+                Layout(fixed[0], fixed[1], {n: o for (n, _), o in zip(cls._fields_, fixed[2])}))
         return lay
 
     @classmethod
