@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import io
+import os
 import random
 import struct
 import zlib
@@ -227,21 +228,45 @@ def test_a_file_of_many_items_ends_at_the_images_time_limit(data: bytes,
 
 def test_a_running_call_stops_when_the_image_runs_out_of_time(backend: str) -> None:
     """A decode running when the image's budget runs out is stopped then (the
-    watchdog's ``interrupt()``), not at the end of its call's own limit (60 s): 48 Mpx
-    of zeros, with 50 ms of the image's time left."""
+    watchdog's ``interrupt()``), not at the end of its call's own limit."""
+    assert stopped_by_the_budget(backend)
+
+
+def stopped_by_the_budget(backend: str) -> bool:
+    """Whether a 48 Mpx PNG decode with 50 ms of its image's budget left is stopped by
+    the watchdog's ``interrupt()`` (its call's own limit: 60 s)."""
     head = struct.pack(">IIBBBBB", 8000, 6000, 8, 0, 0, 0, 0)
     data = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", head)
             + chunk(b"IDAT", zlib.compress(bytes(8001 * 6000), 9)) + chunk(b"IEND", b""))
     budget = TimeBudget(60)
     budget.left = 0.05
-    with pytest.raises(ResourceError, match="time limit") as raised, budget.spending():
-        session = Session(FORMATS["PNG"], data, 48_000_000, 60, backend,
-                          lambda w, h: None, budget)
-        try:
-            session.pixels()
-        finally:
-            session.close()
-    assert isinstance(raised.value.__cause__, Interrupted)
+    try:
+        with budget.spending():
+            session = Session(FORMATS["PNG"], data, 48_000_000, 60, backend,
+                              lambda w, h: None, budget)
+            try:
+                session.pixels()
+            finally:
+                session.close()
+    except ResourceError as error:
+        return "time limit" in str(error) and isinstance(error.__cause__, Interrupted)
+    return False
+
+
+def test_a_forked_child_has_a_watchdog_of_its_own(backend: str) -> None:
+    """A child forked after the watchdog started starts its own (its parent's thread
+    is not in it)."""
+    assert stopped_by_the_budget(backend)
+    reading, writing = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its answer as one byte, then out without pytest's exit
+        os.write(writing, b"1" if stopped_by_the_budget(backend) else b"0")
+        os._exit(0)
+    os.close(writing)
+    answer = os.read(reading, 1)
+    os.close(reading)
+    os.waitpid(pid, 0)
+    assert answer == b"1"
 
 
 def chunk(kind: bytes, data: bytes) -> bytes:
