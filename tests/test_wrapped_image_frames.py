@@ -194,10 +194,9 @@ def test_a_broken_frame_fails_its_image_alone(backend: str) -> None:
     assert got == [frame[2] for frame in want]
 
 
-def test_an_apngs_compressed_chunks_share_one_sandbox(
-        backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Pillow's reader inflates the 300 zTXt chunks of an APNG at open: in one zlib
-    sandbox (before: one each), to Pillow's texts; the sandbox ends with the read."""
+@pytest.fixture
+def zlib_sandboxes(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every zlib sandbox started from now on."""
     started: list[object] = []
 
     class Counted(_core.Session):
@@ -205,14 +204,47 @@ def test_an_apngs_compressed_chunks_share_one_sandbox(
             started.append(args)
             super().__init__(*args)
     monkeypatch.setattr(_core, "Session", Counted)
+    return started
+
+
+def test_an_apngs_compressed_chunks_share_one_sandbox(backend: str,
+                                                      zlib_sandboxes: list[object]) -> None:
+    """Pillow's reader inflates the 300 zTXt chunks of an APNG at open: in one zlib
+    sandbox (before: one each), to Pillow's texts; the sandbox ends with the read."""
     data = apng(300)
     live = stats()["live"]
     with Image.open(io.BytesIO(data)) as image:
         texts = {key: value for key, value in image.info.items()
                  if isinstance(key, str) and key.startswith("key")}
         assert stats()["live"] == live
-    assert len(started) == 1
+    assert len(zlib_sandboxes) == 1
     assert texts == {f"key{k}": f"a text {k} " * 20 for k in range(300)}
+
+
+def texts_between_frames(data: bytes) -> bytes:
+    """The APNG ``data`` with a zTXt chunk before each frame control but the first."""
+    out, at, frames = data[:8], 8, 0
+    while at < len(data):
+        end = at + 12 + int.from_bytes(data[at:at + 4], "big")
+        if data[at + 4:at + 8] == b"fcTL":
+            if frames:
+                out += chunk(b"zTXt", b"frame%d\0\0" % frames
+                             + zlib.compress(b"before frame %d" % frames))
+            frames += 1
+        out, at = out + data[at:end], end
+    return out
+
+
+def test_compressed_chunks_between_frames_share_one_sandbox(
+        backend: str, zlib_sandboxes: list[object]) -> None:
+    """The zTXt chunks Pillow's reader inflates as it seeks from frame to frame go to
+    one zlib sandbox, which lives as long as the frames sandbox (before: one each)."""
+    data = texts_between_frames(apng(0, frames=30))
+    assert frames_of(data) == pillows(data)
+    assert len(zlib_sandboxes) == 1
+    with Image.open(io.BytesIO(data)) as image:
+        image.seek(29)
+        assert image.info["frame29"] == "before frame 29"
 
 
 @pytest.mark.parametrize("data", [gif([(1, 1)] * 4000), apng(10_000)],

@@ -70,6 +70,11 @@ class FrameDecoder:
                 self.close()
                 raise
 
+    @property
+    def started(self) -> bool:
+        """Whether it holds a sandbox."""
+        return self._session is not None
+
     def close(self) -> None:
         session, self._session = self._session, None
         if session is not None:

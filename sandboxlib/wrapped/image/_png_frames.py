@@ -31,8 +31,8 @@ DATA = (b"IDAT", b"fdAT", b"IEND")  # the chunks that end a PNG's header
 class TextInflater:
     """Where a reader of ours has Pillow's reader inflate the compressed chunks it
     reads (the iCCP profile, zTXt and iTXt texts): in one zlib sandbox on ``backend``
-    for all those of a read (``close()`` ends it), each inflating a step of the
-    image's ``budget``, bounded as Pillow bounds it (``MAX_TEXT_CHUNK``)."""
+    (``close()`` ends it), each inflating a step of the image's ``budget``, bounded as
+    Pillow bounds it (``MAX_TEXT_CHUNK``)."""
 
     def __init__(self, backend: str | None, budget: TimeBudget) -> None:
         self._backend, self._budget = backend, budget
@@ -198,12 +198,17 @@ class PngFrames(PillowFrames):
         super().__init__("PNG", lambda: _Reader(io.BytesIO(data), header(data), decoder),
                          decoder)
 
+    def close(self) -> None:
+        self._texts.close()
+        super().close()
+
     def _read(self, step: Callable[[], T]) -> T:
-        """``PillowFrames._read``, the chunks Pillow inflates inflated in a sandbox that
-        the read ends."""
+        """``PillowFrames._read``, the chunks Pillow inflates inflated in a zlib sandbox
+        that lives as long as the frames sandbox (the read ends it if there is none)."""
         token = INFLATING_ON.set(self._texts)
         try:
             return super()._read(step)
         finally:
             INFLATING_ON.reset(token)
-            self._texts.close()
+            if not self.decoder.started:
+                self._texts.close()
