@@ -16,8 +16,8 @@ from ._formats import Format, chosen
 from ._frames import FRAMES, Frames, composed_first
 from ._png_frames import verify as verify_png
 from ._session import TIMEOUT, Session
-from ._time import TimeBudget
 from ._source import read_whole
+from ._time import TimeBudget
 
 
 class SandboxedImageFile(ImageFile.ImageFile):
