@@ -571,3 +571,27 @@ def test_threads_share_nothing(backend: str) -> None:
         t.join()
     assert not errors
     shared.flush()
+
+
+def test_an_inflater_inflates_stream_after_stream_as_decompressobj(backend: str) -> None:
+    """``Inflater``: each stream as a fresh ``decompressobj()``'s ``decompress(data,
+    max_length)`` gives it (whole, cut at ``max_length``, broken off, followed by
+    other bytes, bad), all in one sandbox whose memory does not grow stream by
+    stream (each ended before the next)."""
+    inflater = wz.Inflater(backend)
+    data = zlib.compress(random.Random(3).randbytes(3000) * 4)
+    for stream, most in [(data, 1 << 20), (data, 100), (data[:-9], 1 << 20),
+                         (data + b"after", 1 << 20)]:
+        want = zlib.decompressobj()
+        assert inflater.inflate(stream, most) == (want.decompress(stream, most),
+                                                  bool(want.unconsumed_tail))
+    with pytest.raises(zlib.error, match="incorrect header check"):
+        inflater.inflate(b"not zlib", 100)
+    sizes = []
+    for count in range(1, 501):
+        inflater.inflate(data, 100 if count % 2 else 1 << 20)
+        if count in (20, 500):
+            sizes.append(inflater.sandbox.memory.size)
+    assert sizes[0] == sizes[1]
+    inflater.close()
+    assert inflater.closed

@@ -3,14 +3,16 @@ decoded by the C library Pillow uses (PNG: libpng with zlib, where Pillow decode
 Python and zlib; GIF: giflib, where Pillow has its own decoder; JPEG: libjpeg-turbo;
 WebP: libwebp), in a fresh sandbox per image; ``register()`` makes ``PIL.Image.open``
 itself decode those formats so, an animated GIF's, WebP's or PNG's (APNG) every frame
-too (Pillow's ``n_frames``, ``seek``, ``tell``; ``_frames.py``).
+too (Pillow's ``n_frames``, ``seek``, ``tell``; ``_frames.py``), in one sandbox for
+the image's frames.
 
 Each decode reads the header first (its values tainted, checked), applies the pixel
 bound (Pillow's ``MAX_IMAGE_PIXELS`` rule unless ``max_pixels`` is given) before any
-pixel buffer exists, and gives the sandbox a memory limit derived from that bound and a
-time limit per call. The pixels are copied once, from the sandbox's memory (address and
-length checked) into the image, unpacked by Pillow's own raw modes, so modes, palettes
-and transparency are Pillow's. A file in none of the formats, or whose header is
+pixel buffer exists, and gives the sandbox a memory limit derived from that bound and
+the image a time limit (all its sandboxes' calls together: ``_time.py``). The pixels
+are copied once, from the sandbox's memory (address and length checked) into the
+image, unpacked by Pillow's own raw modes, so modes, palettes and transparency are
+Pillow's. A file in none of the formats, or whose header is
 broken, raises ``NotAnImageError`` (a ``PIL.UnidentifiedImageError``); one that fails
 to decode ``ImageError`` (an ``OSError``); both are ``SandboxError``s, as is a
 decoder trapping or exceeding its limits.
@@ -32,6 +34,7 @@ from ._formats import FORMATS, Format, chosen
 from ._plugin import register
 from ._session import TIMEOUT, Session
 from ._source import open_regular, read, read_whole
+from ._time import TimeBudget
 
 __all__ = ["FORMATS", "ImageError", "NotAnImageError", "open", "register"]
 
@@ -46,15 +49,18 @@ def open(fp: bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes]
     (Pillow's names: "PNG", "GIF", "JPEG", "WEBP"; default all). ``max_pixels`` None:
     Pillow's rule (``DecompressionBombWarning`` above ``Image.MAX_IMAGE_PIXELS``,
     ``DecompressionBombError`` above twice it); else ``DecompressionBombError`` above
-    it. ``timeout``: seconds per call into the decoder's sandbox."""
+    it. ``timeout``: seconds of decoding in all (None: no bound)."""
     backend = resolve_backend(backend)  # misuse is refused before anything is read
     wanted = chosen(formats)
     fmt, data = _read(fp, wanted)
-    session = Session(fmt, data, budget(max_pixels), timeout, backend, checker(max_pixels))
-    try:
-        image = session.pixels()
-    finally:
-        session.close()
+    time = TimeBudget(timeout)
+    with time.spending():
+        session = Session(fmt, data, budget(max_pixels), timeout, backend, checker(max_pixels),
+                          time)
+        try:
+            image = session.pixels()
+        finally:
+            session.close()
     image.format = fmt.name
     return image
 

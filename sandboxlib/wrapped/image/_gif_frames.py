@@ -2,7 +2,8 @@
 blocks (Python: extensions, descriptors, palettes) and composes each frame (disposal,
 per-frame palettes, frames after the first in RGB or RGBA under its
 ``LOADING_STRATEGY``); only what Pillow does in C on the file's bytes, the LZW decoding
-of a frame, is giflib's, in a fresh sandbox per frame, bounded by the frame's size."""
+of a frame, is giflib's, in the image's frame sandbox (``FrameDecoder``), bounded by
+its largest frame's size."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from typing import IO
 
 from PIL import GifImagePlugin, Image, ImageFile
 
-from ._pillow_frames import PillowFrames, decode_frame, sandboxed_tiles
+from ._pillow_frames import FrameDecoder, PillowFrames, sandboxed_tiles
+from ._time import TimeBudget
 
 DECODER = "sandboxlib.gif"  # the sandboxed LZW decoder's name in Pillow's registry
 
@@ -38,17 +40,17 @@ def one_frame(lzw: bytes, size: tuple[int, int], bits: int, interlace: bool) -> 
 
 class SandboxedLzw(ImageFile.PyDecoder):
     """Pillow's GIF decoder's part, with its arguments (LZW code size, interlace, the
-    index left undrawn or -1) and the backend: the frame's indices decoded by giflib in
-    a fresh sandbox, then drawn in the tile."""
+    index left undrawn or -1) and the image's ``FrameDecoder``: the frame's indices
+    decoded by giflib there, then drawn in the tile."""
 
     _pulls_fd = True
 
     def decode(self, buffer: Image.DecoderInput) -> tuple[int, int]:
-        bits, interlace, transparency, backend, timeout = self.args
+        bits, interlace, transparency, decoder = self.args
         assert self.fd is not None and self.im is not None
         size = self.state.xsize, self.state.ysize
         data = one_frame(b"".join(_sub_blocks(self.fd)), size, bits, interlace)
-        indices = decode_frame("GIF", data, size, backend, timeout).tobytes()
+        indices = decoder.decode(data, size).tobytes()
         frame = Image.frombytes(self.mode, size, indices)
         if transparency < 0:
             self.im.paste(frame.im, self.state.extents())
@@ -60,21 +62,23 @@ class SandboxedLzw(ImageFile.PyDecoder):
 
 
 class _Reader(GifImagePlugin.GifImageFile):
-    """Pillow's GIF reader, its frames decoded by ``SandboxedLzw`` on ``backend``."""
+    """Pillow's GIF reader, its frames decoded by ``SandboxedLzw`` in ``decoder``."""
 
-    def __init__(self, fp: IO[bytes], backend: str | None, timeout: float | None) -> None:
-        self.backend, self.timeout = backend, timeout
+    def __init__(self, fp: IO[bytes], decoder: FrameDecoder) -> None:
+        self.decoder = decoder
         super().__init__(fp)
 
     def _seek(self, frame: int, update_image: bool = True) -> None:
         super()._seek(frame, update_image)
-        self.tile = sandboxed_tiles(self.tile, DECODER, self.backend, self.timeout)
+        self.tile = sandboxed_tiles(self.tile, DECODER, self.decoder)
 
 
 class GifFrames(PillowFrames):
-    """The frames of the GIF ``data`` (its first current), decoded on ``backend``,
-    ``timeout`` seconds per call into a sandbox."""
+    """The frames of the GIF ``data`` (its first current), decoded on ``backend`` within
+    the image's ``budget`` (``timeout`` seconds per call into a sandbox at most)."""
 
-    def __init__(self, data: bytes, backend: str | None, timeout: float | None) -> None:
+    def __init__(self, data: bytes, backend: str | None, timeout: float | None,
+                 budget: TimeBudget) -> None:
         Image.register_decoder(DECODER, SandboxedLzw)
-        super().__init__("GIF", lambda: _Reader(io.BytesIO(data), backend, timeout))
+        decoder = FrameDecoder("GIF", backend, timeout, budget)
+        super().__init__("GIF", lambda: _Reader(io.BytesIO(data), decoder), decoder)

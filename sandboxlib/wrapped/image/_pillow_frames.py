@@ -1,6 +1,6 @@
 """Frames that Pillow's own plugin reads (Python: chunks or blocks, disposal, blending,
-palettes) while its C decoding of each frame's pixels runs in a fresh sandbox per
-frame: what GIF's and APNG's frames share."""
+palettes) while its C decoding of each frame's pixels runs in the image's frame
+sandbox: what GIF's and APNG's frames share."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from ._budget import pillow_check
 from ._errors import ImageError
 from ._formats import FORMATS
 from ._session import Session
+from ._time import TimeBudget
 
 T = TypeVar("T")
 Info = dict[str | tuple[int, int], Any]  # an image's info, as Pillow types it
@@ -33,27 +34,66 @@ def sandboxed_tiles(tiles: list[ImageFile._Tile], decoder: str,
             for tile in tiles]
 
 
-def decode_frame(fmt: str, data: bytes, size: tuple[int, int], backend: str | None,
-                 timeout: float | None) -> Image.Image:
-    """The one image of ``data``, a file in ``fmt`` holding a frame of ``size``,
-    decoded in a fresh sandbox whose memory is bounded by that size (a frame Pillow's
-    rule refuses is refused first)."""
-    session = Session(FORMATS[fmt], data, size[0] * size[1], timeout, backend,
-                      lambda w, h: pillow_check(w, h, error_only=True))
-    try:
-        if session.size != size:
-            raise ImageError(f"the {fmt} decoder's frame is {session.size}, not {size}")
-        return session.pixels()
-    finally:
-        session.close()
+class FrameDecoder:
+    """The frames of one image, each a file in ``fmt`` of its own, decoded one after
+    another in one sandbox (one file's frames: one trust domain) on ``backend``, its
+    memory bounded by the largest frame so far (a frame it has no room for gets a
+    larger one instead), every decode a step of the image's ``budget``. Started at the
+    first frame; ended by ``close()`` and after a failure (the next frame starts
+    another)."""
+
+    def __init__(self, fmt: str, backend: str | None, timeout: float | None,
+                 budget: TimeBudget) -> None:
+        self._format = FORMATS[fmt]
+        self._backend, self._timeout, self.budget = backend, timeout, budget
+        self._session: Session | None = None
+
+    def decode(self, data: bytes, size: tuple[int, int]) -> Image.Image:
+        """The one image of ``data``, a file holding a frame of ``size`` (a frame
+        Pillow's rule refuses is refused first)."""
+        pixels = size[0] * size[1]
+        with self.budget.spending():
+            session = self._session
+            try:
+                if session is not None and session.fits(len(data), pixels):
+                    session.read(data, _frame_check, info=False)
+                else:
+                    self.close()
+                    session = self._session = Session(
+                        self._format, data, pixels, self._timeout, self._backend,
+                        _frame_check, self.budget, info=False)
+                if session.size != size:
+                    raise ImageError(f"the {self._format.name} decoder's frame is "
+                                     f"{session.size}, not {size}")
+                return session.pixels()
+            except BaseException:
+                self.close()
+                raise
+
+    @property
+    def started(self) -> bool:
+        """Whether it holds a sandbox."""
+        return self._session is not None
+
+    def close(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            session.close()
+
+
+def _frame_check(width: int, height: int) -> None:
+    pillow_check(width, height, error_only=True)
 
 
 class PillowFrames:
     """The frames ``reader()`` (its first current), a reader of Pillow's whose decoder
-    runs in sandboxes, gives of a file in ``fmt``."""
+    runs in ``decoder``'s sandbox, gives of a file in ``fmt``; every read a step of
+    the decoder's budget. The sandbox is ended when the frames end (a seek past the
+    last) or fail, and by ``close()``."""
 
-    def __init__(self, fmt: str, reader: Callable[[], Reader]) -> None:
+    def __init__(self, fmt: str, reader: Callable[[], Reader], decoder: FrameDecoder) -> None:
         self._format = fmt
+        self.decoder = decoder
         self._file = self._read(reader)
         self._sync()
 
@@ -78,6 +118,7 @@ class PillowFrames:
         return self._file.copy()  # Pillow composes the next frame on its own
 
     def close(self) -> None:
+        self.decoder.close()
         self._file.close()
 
     def _sync(self) -> None:
@@ -87,10 +128,14 @@ class PillowFrames:
 
     def _read(self, step: Callable[[], T]) -> T:
         """``step()``, what Pillow raises on a broken file raised as ``ImageError``
-        (``EOFError``, the end of the frames, as it is)."""
+        (``EOFError``, the end of the frames, as it is); after any failure the frames
+        sandbox is ended."""
         try:
-            return step()
-        except SandboxError:
+            with self.decoder.budget.spending():
+                return step()
+        except BaseException as error:  # (EOFError too: no frames left to decode)
+            self.decoder.close()
+            if isinstance(error, BROKEN) and not isinstance(error, SandboxError):
+                raise ImageError(f"cannot read the {self._format}'s frames: {error}") \
+                    from error
             raise
-        except BROKEN as error:
-            raise ImageError(f"cannot read the {self._format}'s frames: {error}") from error

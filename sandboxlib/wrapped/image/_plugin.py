@@ -17,6 +17,7 @@ from ._frames import FRAMES, Frames, composed_first
 from ._png_frames import verify as verify_png
 from ._session import TIMEOUT, Session
 from ._source import read_whole
+from ._time import TimeBudget
 
 
 class SandboxedImageFile(ImageFile.ImageFile):
@@ -36,10 +37,12 @@ class SandboxedImageFile(ImageFile.ImageFile):
 
     def _start(self, data: bytes) -> None:
         """Reads the header of ``data``, the file's bytes."""
+        self._budget = TimeBudget(self.timeout)  # the image's, from its header on
         # Image.open warns above MAX_IMAGE_PIXELS itself: refuse only what it refuses
-        session = Session(self.sandboxed, data, budget(None), self.timeout, self.backend,
-                          lambda w, h: pillow_check(w, h, error_only=True))
-        session.close()
+        with self._budget.spending():
+            session = Session(self.sandboxed, data, budget(None), self.timeout, self.backend,
+                              lambda w, h: pillow_check(w, h, error_only=True), self._budget)
+            session.close()
         self._data, self._pending = data, True
         self._mode, self._size = session.mode, session.size
         self.info.update((key, value) for key, value in session.info.items()
@@ -77,14 +80,16 @@ class SandboxedImageFile(ImageFile.ImageFile):
         """The pixels, in a fresh sandbox whose memory is bounded by the size the
         header gave (a header read differently now is refused)."""
         width, height = self.size
-        session = Session(self.sandboxed, self._data, width * height, self.timeout,
-                          self.backend, exactly(self.size))
-        try:
-            if session.mode != self.mode:
-                raise ImageError(f"the {self.format} header's mode changed to {session.mode}")
-            return session.pixels()
-        finally:
-            session.close()
+        with self._budget.spending():
+            session = Session(self.sandboxed, self._data, width * height, self.timeout,
+                              self.backend, exactly(self.size), self._budget)
+            try:
+                if session.mode != self.mode:
+                    raise ImageError(f"the {self.format} header's mode changed to "
+                                     f"{session.mode}")
+                return session.pixels()
+            finally:
+                session.close()
 
 
 class AnimatedImageFile(SandboxedImageFile):
@@ -138,8 +143,8 @@ class AnimatedImageFile(SandboxedImageFile):
         if self._closed:  # (as Pillow's plugins refuse: no sandbox for a closed image)
             raise ValueError("Operation on closed image")
         if self._frames is None:
-            frames = self._frames = FRAMES[self.sandboxed.name](self._data, self.size,
-                                                               self.backend, self.timeout)
+            frames = self._frames = FRAMES[self.sandboxed.name](
+                self._data, self.size, self.backend, self.timeout, self._budget)
             self._frames_closer = weakref.finalize(self, frames.close)
             if self._pending:
                 self._pending = False
@@ -158,8 +163,9 @@ def register(*, backend: str | None = None,
              formats: list[str] | tuple[str, ...] | None = None,
              timeout: float | None = TIMEOUT) -> None:
     """Make ``PIL.Image.open`` decode ``formats`` (default: all the drop-in's) through
-    the sandboxed decoders, on ``backend``, ``timeout`` seconds per call into a
-    sandbox (every frame's too); Pillow's other formats are untouched."""
+    the sandboxed decoders, on ``backend``, ``timeout`` seconds of decoding per image
+    (its header, pixels and every frame together); Pillow's other formats are
+    untouched."""
     backend = resolve_backend(backend)
     wanted = chosen(formats)
     Image.init()  # Pillow's own plugins first, so that they do not replace these later

@@ -2,7 +2,8 @@
 chunks (Python: acTL, fcTL, fdAT's sequence, the default image outside the animation or
 not) and composes each frame (dispose and blend ops, transparency); only what Pillow
 does in C on the file's bytes, the inflating and unfiltering of a frame's image data, is
-libpng's, in a fresh sandbox per frame, bounded by the frame's size."""
+libpng's, in the image's frame sandbox (``FrameDecoder``), bounded by its largest
+frame's size."""
 
 from __future__ import annotations
 
@@ -11,42 +12,70 @@ import struct
 import zlib
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from typing import IO, NamedTuple
+from typing import IO, TYPE_CHECKING, NamedTuple
 
 from PIL import Image, ImageFile, PngImagePlugin
 
 from ._errors import ImageError
-from ._pillow_frames import BROKEN, T, PillowFrames, decode_frame, sandboxed_tiles
+from ._pillow_frames import BROKEN, FrameDecoder, PillowFrames, T, sandboxed_tiles
+from ._time import WATCHDOG, TimeBudget
+
+if TYPE_CHECKING:
+    from sandboxlib.wrapped.zlib import Inflater
 
 DECODER = "sandboxlib.png"  # the sandboxed PNG decoder's name in Pillow's registry
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DATA = (b"IDAT", b"fdAT", b"IEND")  # the chunks that end a PNG's header
 
 
-class Inflating(NamedTuple):
-    """Set while a reader of ours reads: the backend of its sandboxes."""
+class TextInflater:
+    """Where a reader of ours has Pillow's reader inflate the compressed chunks it
+    reads (the iCCP profile, zTXt and iTXt texts): in one zlib sandbox on ``backend``
+    (``close()`` ends it), each inflating a step of the image's ``budget``, bounded as
+    Pillow bounds it (``MAX_TEXT_CHUNK``)."""
 
-    backend: str | None
+    def __init__(self, backend: str | None, budget: TimeBudget) -> None:
+        self._backend, self._budget = backend, budget
+        self._inflater: Inflater | None = None
+        self._watched = 0
+
+    def inflate(self, s: bytes) -> bytes:
+        """Pillow's ``_safe_zlib_decompress(s)``."""
+        with self._budget.spending():
+            if self._inflater is None:
+                from sandboxlib.wrapped.zlib import Inflater  # (it loads its package)
+                with self._budget.first_use(("zlib", self._backend)):
+                    self._inflater = Inflater(self._backend)
+                self._watched = WATCHDOG.watch(self._budget, self._inflater.sandbox)
+            try:
+                text, left = self._inflater.inflate(s, PngImagePlugin.MAX_TEXT_CHUNK)
+            finally:
+                if self._inflater.closed:  # (its sandbox failed: the next is a new one)
+                    self.close()
+        if left:
+            raise ValueError("Decompressed data too large for PngImagePlugin.MAX_TEXT_CHUNK")
+        return text
+
+    def close(self) -> None:
+        inflater, self._inflater = self._inflater, None
+        if inflater is not None:
+            WATCHDOG.unwatch(self._watched)
+            inflater.close()
 
 
 # Pillow's PNG reader inflates the iCCP, zTXt and compressed iTXt chunks it reads by its
 # module's _safe_zlib_decompress: while one of ours reads, where to inflate them
-INFLATING_ON: ContextVar[Inflating | None] = ContextVar("INFLATING_ON", default=None)
+INFLATING_ON: ContextVar[TextInflater | None] = ContextVar("INFLATING_ON", default=None)
 
 
 def _inflate_text(s: bytes) -> bytes:
-    """A compressed chunk's text or profile: in a sandbox of its own (sandboxlib's zlib,
-    bounded as Pillow bounds it) while a reader of ours reads, else as Pillow does."""
+    """A compressed chunk's text or profile: by the ``TextInflater`` of the reader of
+    ours that reads, else as Pillow does."""
     on = INFLATING_ON.get()
     if on is None:
         assert PILLOWS_INFLATE is not None  # (_inflate_texts_in_sandboxes)
         return PILLOWS_INFLATE(s)
-    from sandboxlib.wrapped import zlib as sandboxed  # (it loads its package: at first use)
-    inflater = sandboxed.decompressobj(backend=on.backend)
-    text = inflater.decompress(s, PngImagePlugin.MAX_TEXT_CHUNK)
-    if inflater.unconsumed_tail:
-        raise ValueError("Decompressed data too large for PngImagePlugin.MAX_TEXT_CHUNK")
-    return text
+    return on.inflate(s)
 
 
 def _inflate_texts_in_sandboxes() -> None:
@@ -128,17 +157,16 @@ def _image_data(read: Callable[[int], bytes]) -> Iterator[bytes]:
 
 class SandboxedInflate(ImageFile.PyDecoder):
     """Pillow's PNG decoder's part, with its raw mode, the reader's ``load_read``, the
-    file's ``Header`` and the backend: the frame's image data decoded by libpng in a
-    fresh sandbox, as a PNG of that frame alone, then drawn in the tile."""
+    file's ``Header`` and the image's ``FrameDecoder``: the frame's image data decoded
+    by libpng there, as a PNG of that frame alone, then drawn in the tile."""
 
     _pulls_fd = True
 
     def decode(self, buffer: Image.DecoderInput) -> tuple[int, int]:
-        read, head, backend, timeout = self.args[1:5]  # (then Pillow's interlace flags)
+        read, head, decoder = self.args[1:4]  # (then Pillow's interlace flags)
         assert self.im is not None
         size = self.state.xsize, self.state.ysize
-        frame = decode_frame("PNG", one_frame(b"".join(_image_data(read)), size, head), size,
-                             backend, timeout)
+        frame = decoder.decode(one_frame(b"".join(_image_data(read)), size, head), size)
         if frame.mode != self.mode:
             raise ImageError(f"the PNG decoder's frame is {frame.mode}, not {self.mode}")
         self.im.paste(frame.im, self.state.extents())
@@ -146,11 +174,10 @@ class SandboxedInflate(ImageFile.PyDecoder):
 
 
 class _Reader(PngImagePlugin.PngImageFile):
-    """Pillow's PNG reader, its frames decoded by ``SandboxedInflate`` on ``backend``."""
+    """Pillow's PNG reader, its frames decoded by ``SandboxedInflate`` in ``decoder``."""
 
-    def __init__(self, fp: IO[bytes], head: Header, backend: str | None,
-                 timeout: float | None) -> None:
-        self._sandboxed = head, backend, timeout
+    def __init__(self, fp: IO[bytes], head: Header, decoder: FrameDecoder) -> None:
+        self._sandboxed = head, decoder
         super().__init__(fp)
 
     def load_prepare(self) -> None:
@@ -159,20 +186,29 @@ class _Reader(PngImagePlugin.PngImageFile):
 
 
 class PngFrames(PillowFrames):
-    """The frames of the PNG ``data`` (its first current), decoded on ``backend``,
-    ``timeout`` seconds per call into a sandbox."""
+    """The frames of the PNG ``data`` (its first current), decoded on ``backend`` within
+    the image's ``budget`` (``timeout`` seconds per call into a sandbox at most)."""
 
-    def __init__(self, data: bytes, backend: str | None, timeout: float | None) -> None:
+    def __init__(self, data: bytes, backend: str | None, timeout: float | None,
+                 budget: TimeBudget) -> None:
         Image.register_decoder(DECODER, SandboxedInflate)
         _inflate_texts_in_sandboxes()
-        self._inflating_on = Inflating(backend)
-        super().__init__("PNG", lambda: _Reader(io.BytesIO(data), header(data), backend,
-                                                timeout))
+        self._texts = TextInflater(backend, budget)
+        decoder = FrameDecoder("PNG", backend, timeout, budget)
+        super().__init__("PNG", lambda: _Reader(io.BytesIO(data), header(data), decoder),
+                         decoder)
+
+    def close(self) -> None:
+        self._texts.close()
+        super().close()
 
     def _read(self, step: Callable[[], T]) -> T:
-        """``PillowFrames._read``, the chunks Pillow inflates inflated in sandboxes."""
-        token = INFLATING_ON.set(self._inflating_on)
+        """``PillowFrames._read``, the chunks Pillow inflates inflated in a zlib sandbox
+        that lives as long as the frames sandbox (the read ends it if there is none)."""
+        token = INFLATING_ON.set(self._texts)
         try:
             return super()._read(step)
         finally:
             INFLATING_ON.reset(token)
+            if not self.decoder.started:
+                self._texts.close()

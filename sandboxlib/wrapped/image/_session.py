@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Any, cast
 
 from PIL import Image, ImagePalette
 
-from sandboxlib import Limits, Prim, TaintedPtr
+from sandboxlib import Allocation, Limits, Prim, TaintedPtr
 
 from ._errors import ImageError, NotAnImageError
 from ._formats import Format, Layout
 from ._metadata import READERS
+from ._time import WATCHDOG, TimeBudget
 
 if TYPE_CHECKING:  # (reading a class of them loads that format's generated package)
     from . import _gif, _jpeg, _png, _webp
@@ -23,7 +24,7 @@ if TYPE_CHECKING:  # (reading a class of them loads that format's generated pack
 MAX_SIDE = (1 << 31) - 1  # the decoders' ints
 HEADROOM = 64 << 20       # the decoders' own allocations beside the pixels (and the file)
 MAX_MEMORY = 4 << 30      # wasm32's address space
-TIMEOUT = 20.0            # seconds per call into a decoder's sandbox, by default
+TIMEOUT = 20.0            # seconds of decoding per image, by default
 
 
 def _copy_out(pointer: TaintedPtr, n: int, what: str) -> bytes:
@@ -40,6 +41,11 @@ def limits(memory: int, timeout: float | None) -> Limits:
                   timeout=timeout)
 
 
+def _room(fmt: Format, size: int, pixels: int) -> int:
+    """The memory a sandbox needs for a file of ``size`` bytes of ``pixels``."""
+    return size + HEADROOM + pixels * fmt.bytes_per_pixel
+
+
 @functools.cache
 def _layouts(fmt: Format) -> dict[int, Layout]:
     return fmt.layouts()
@@ -47,36 +53,60 @@ def _layouts(fmt: Format) -> dict[int, Layout]:
 
 class Session:
     """``fmt``'s decoder on ``data`` in a sandbox of its own, its header read: ``mode``,
-    ``size``, ``info`` (transparency and metadata) and ``palette`` as Pillow gives
-    them. ``pixels()`` decodes; ``close()`` ends the sandbox (both once).
-    ``max_pixels`` bounds what the sandbox may allocate; ``check(width, height)``
-    refuses a header before any pixel buffer exists."""
+    ``size``, ``info`` (transparency and metadata; none if ``info`` is False) and
+    ``palette`` as Pillow gives them. ``pixels()`` decodes; ``close()`` ends the
+    sandbox (both once). ``max_pixels`` bounds what the sandbox may allocate;
+    ``check(width, height)`` refuses a header before any pixel buffer exists. ``read``
+    reads another file of the same source in the same sandbox (``fits``: if it has
+    room for it). ``budget``: the image's time, whose watchdog may stop the sandbox's
+    calls (the caller runs them in its steps)."""
 
     def __init__(self, fmt: Format, data: bytes, max_pixels: int, timeout: float | None,
-                 backend: str | None, check: Callable[[int, int], None]) -> None:
+                 backend: str | None, check: Callable[[int, int], None],
+                 budget: TimeBudget | None = None, *, info: bool = True) -> None:
         self.format = fmt.name
+        self._format = fmt
         self._strips = fmt.strips
-        memory = len(data) + HEADROOM + max_pixels * fmt.bytes_per_pixel
-        self._lib: Proxy = fmt.package.sandbox(backend, limits=limits(memory, timeout))
+        chosen = limits(_room(fmt, len(data), max_pixels), timeout)
+        self._most = chosen.memory_bytes
+        if budget is None:
+            self._lib: Proxy = fmt.package.sandbox(backend, limits=chosen)
+            self._watched: int | None = None
+        else:
+            with budget.first_use((fmt.name, backend)):
+                self._lib = fmt.package.sandbox(backend, limits=chosen)
+            self._watched = WATCHDOG.watch(budget, self._lib.sandbox)
+        self._source: Allocation | None = None  # the file's copy: the decoder keeps it
         try:
-            source = self._lib.copy_in(data)  # lives with the sandbox: the decoder keeps it
-            kind, width, height = self._lib.helpers.image_header(source, len(data))
-            layouts = _layouts(fmt)
-            found = kind.verify(lambda k: k == 0 or k == -1 or k in layouts, "a layout")
-            if found <= 0:
-                raise NotAnImageError(f"cannot identify the {fmt.name} image"
-                                      + (f": {self._message()}" if found else ""))
-            self.size = (width.verify_range(1, MAX_SIDE), height.verify_range(1, MAX_SIDE))
-            check(*self.size)
-            self.layout = layouts[found]
-            self.mode = self.layout.mode
-            self.palette = self._palette()
-            self._most = memory
-            self.info: dict[str, Any] = {**READERS[fmt.name](self._metadata, data),
-                                         **self._transparency()}
+            self.read(data, check, info=info)
         except BaseException:
             self.close()
             raise
+
+    def fits(self, size: int, pixels: int) -> bool:
+        """Whether the sandbox has room for a file of ``size`` bytes of ``pixels``."""
+        return _room(self._format, size, pixels) <= self._most
+
+    def read(self, data: bytes, check: Callable[[int, int], None], *,
+             info: bool = True) -> None:
+        """Reads the header of ``data`` (the decoder resets what the previous file
+        left; its copy is freed first, so that memory does not grow file by file)."""
+        if self._source is not None:
+            self._source.free()
+        self._source = source = self._lib.copy_in(data)
+        kind, width, height = self._lib.helpers.image_header(source, len(data))
+        layouts = _layouts(self._format)
+        found = kind.verify(lambda k: k == 0 or k == -1 or k in layouts, "a layout")
+        if found <= 0:
+            raise NotAnImageError(f"cannot identify the {self.format} image"
+                                  + (f": {self._message()}" if found else ""))
+        self.size = (width.verify_range(1, MAX_SIDE), height.verify_range(1, MAX_SIDE))
+        check(*self.size)
+        self.layout = layouts[found]
+        self.mode = self.layout.mode
+        self.palette = self._palette()
+        self.info: dict[str, Any] = ({**READERS[self.format](self._metadata, data),
+                                      **self._transparency()} if info else {})
 
     def pixels(self) -> Image.Image:
         """The decoded image (the sandbox's pixels copied once into it)."""
@@ -87,6 +117,8 @@ class Session:
         return image
 
     def close(self) -> None:
+        if self._watched is not None:
+            WATCHDOG.unwatch(self._watched)
         self._lib.close()
 
     def _whole(self) -> Image.Image:

@@ -17,6 +17,7 @@ from ._errors import ImageError
 from ._formats import FORMATS
 from ._pillow_frames import Info
 from ._session import MAX_SIDE, Session
+from ._time import TimeBudget
 
 if TYPE_CHECKING:
     from . import _webp
@@ -52,18 +53,20 @@ class Animation(Session):
 
 class WebpFrames:
     """The frames of the WebP ``data`` (its first current), of ``size`` (its header's,
-    read before: the sandbox's memory is bounded by it), decoded on ``backend``,
-    ``timeout`` seconds per call into its sandbox."""
+    read before: the sandbox's memory is bounded by it), decoded on ``backend`` within
+    the image's ``budget`` (``timeout`` seconds per call into its sandbox at most)."""
 
     def __init__(self, data: bytes, size: tuple[int, int], backend: str | None,
-                 timeout: float | None) -> None:
-        self._animation = Animation(FORMATS["WEBP"], data, size[0] * size[1], timeout,
-                                     backend, exactly(size))
-        try:  # every frame is a chunk of the file: no more of them than its bytes
-            self._count = self._animation.count(len(data))
-        except BaseException:
-            self._animation.close()
-            raise
+                 timeout: float | None, budget: TimeBudget) -> None:
+        self._budget = budget
+        with budget.spending():
+            self._animation = Animation(FORMATS["WEBP"], data, size[0] * size[1], timeout,
+                                         backend, exactly(size), budget)
+            try:  # every frame is a chunk of the file: no more of them than its bytes
+                self._count = self._animation.count(len(data))
+            except BaseException:
+                self._animation.close()
+                raise
         self.mode, self.size = self._animation.mode, self._animation.size
         self.palette: ImagePalette.ImagePalette | None = None
         self.info: Info = {key: value for key, value in self._animation.info.items()
@@ -90,6 +93,10 @@ class WebpFrames:
         return self._frame
 
     def pixels(self) -> Image.Image:
+        with self._budget.spending():
+            return self._pixels()
+
+    def _pixels(self) -> Image.Image:
         if self._frame < self._decoded:
             self._animation.rewind()
             self._decoded = self._end = 0

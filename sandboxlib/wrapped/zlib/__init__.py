@@ -12,16 +12,18 @@ CPython calls it). Differences:
   is ``$SANDBOXLIB_BACKEND``, else wasmtime. Module-level functions reuse one
   sandbox per thread and backend (replaced after any error; a call re-entered while
   one runs gets its own); each streaming object owns one (shared with its ``copy()``).
+- ``Inflater`` (not in CPython's module): streams inflated one after another in one
+  sandbox of its own, for a caller with many small streams from one source.
 - ``error`` derives from ``sandboxlib.SandboxError``; it is also raised when the
   sandbox fails (trap, limit, a value that did not verify) and where CPython raises
   MemoryError for zlib running out of memory (the sandbox's memory, not the host's).
 
 The modules: this one has the one-shot functions; ``_streaming`` the ``Compress`` and
-``Decompress`` objects; ``_core`` the sandboxes and the z_stream driver; ``_output``
-CPython's output buffer; ``_args`` and ``_constants`` what CPython's module has;
-``_errors`` ``error``; ``_package`` the generated package (typed by its generated
-stub, ``_package.pyi``); ``_library`` what its return codes mean here. ``bench`` is
-this library's workload for ``sandboxlib bench``.
+``Decompress`` objects; ``_inflater`` ``Inflater``; ``_core`` the sandboxes and the
+z_stream driver; ``_output`` CPython's output buffer; ``_args`` and ``_constants`` what
+CPython's module has; ``_errors`` ``error``; ``_package`` the generated package (typed
+by its generated stub, ``_package.pyi``); ``_library`` what its return codes mean here.
+``bench`` is this library's workload for ``sandboxlib bench``.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from ._constants import (CHECKSUM_CHUNK, DEF_BUF_SIZE, DEF_MEM_LEVEL, DEFAULT_MA
                          Z_PARTIAL_FLUSH, Z_RLE, Z_SYNC_FLUSH, Z_TREES, ZLIB_VERSION)
 from ._core import borrowed
 from ._errors import error, insist, zlib_error
+from ._inflater import Inflater
 from ._package import Z_BUF_ERROR, Z_MEM_ERROR, Z_OK, Z_STREAM_END, Z_STREAM_ERROR
 from ._output import Output, output_bound
 from ._streaming import Compress, Decompress
@@ -51,8 +54,8 @@ __all__ = [
     "ZLIB_RUNTIME_VERSION", "ZLIB_VERSION", "Z_BEST_COMPRESSION", "Z_BEST_SPEED", "Z_BLOCK",
     "Z_DEFAULT_COMPRESSION", "Z_DEFAULT_STRATEGY", "Z_FILTERED", "Z_FINISH", "Z_FIXED",
     "Z_FULL_FLUSH", "Z_HUFFMAN_ONLY", "Z_NO_COMPRESSION", "Z_NO_FLUSH", "Z_PARTIAL_FLUSH",
-    "Z_RLE", "Z_SYNC_FLUSH", "Z_TREES", "Compress", "Decompress", "adler32", "compress",
-    "compressobj", "crc32", "decompress", "decompressobj", "error",
+    "Z_RLE", "Z_SYNC_FLUSH", "Z_TREES", "Compress", "Decompress", "Inflater", "adler32",
+    "compress", "compressobj", "crc32", "decompress", "decompressobj", "error",
 ]
 
 _runtime_version: str | None = None

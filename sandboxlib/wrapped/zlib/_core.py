@@ -122,6 +122,10 @@ class Session(Kept["_package.Zlib"]):
             self.close()
             raise error(f"cannot prepare a zlib sandbox on {name!r}: {exc}") from exc
 
+    def close(self) -> None:
+        super().close()
+        self._scratch = None  # (it refers back here: no cycle left for the collector)
+
     def release(self) -> None:
         """One user is done; the last one closes the sandbox."""
         self.users -= 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import operator
 from types import TracebackType
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from sandboxlib import SandboxError, UnknownBackendError
@@ -348,26 +349,8 @@ class Decompress(_Streaming):
             return out.result()
 
     def _inflate(self, stream: Stream, out: Output, max_length: int) -> int:
-        """CPython's decompress loop; returns the last code (its ``goto save``)."""
-        code, dict_set = Z_OK, False
-        while True:
-            stream.arrange()
-            while True:
-                if out.avail == 0:
-                    if out.length == max_length:
-                        return code
-                    out.grow()
-                code = stream.call(False, Z_SYNC_FLUSH, out)
-                if code == Z_NEED_DICT and self._zdict is not None:
-                    insist(not dict_set, "inflate asked for the dictionary twice")
-                    self._set_zdict(stream)
-                    dict_set = True
-                elif code not in (Z_OK, Z_BUF_ERROR, Z_STREAM_END):
-                    return code
-                if out.avail != 0 and code != Z_NEED_DICT:
-                    break
-            if code == Z_STREAM_END or stream.unarranged == 0:
-                return code
+        return inflate(stream, out, max_length,
+                       None if self._zdict is None else self._set_zdict)
 
     def flush(self, length: int = DEF_BUF_SIZE, /) -> bytes:
         """Decompress what is left of ``unconsumed_tail``; ends the stream at its end."""
@@ -427,6 +410,31 @@ class Decompress(_Streaming):
 
     def __deepcopy__(self, memo: object) -> Decompress:
         return self.copy()
+
+
+def inflate(stream: Stream, out: Output, max_length: int,
+            set_zdict: Callable[[Stream], None] | None) -> int:
+    """CPython's decompress loop (``set_zdict`` answers Z_NEED_DICT, None: not
+    answered); returns the last code (its ``goto save``)."""
+    code, dict_set = Z_OK, False
+    while True:
+        stream.arrange()
+        while True:
+            if out.avail == 0:
+                if out.length == max_length:
+                    return code
+                out.grow()
+            code = stream.call(False, Z_SYNC_FLUSH, out)
+            if code == Z_NEED_DICT and set_zdict is not None:
+                insist(not dict_set, "inflate asked for the dictionary twice")
+                set_zdict(stream)
+                dict_set = True
+            elif code not in (Z_OK, Z_BUF_ERROR, Z_STREAM_END):
+                return code
+            if out.avail != 0 and code != Z_NEED_DICT:
+                break
+        if code == Z_STREAM_END or stream.unarranged == 0:
+            return code
 
 
 Compress.__module__ = Decompress.__module__ = "sandboxlib.wrapped.zlib"
