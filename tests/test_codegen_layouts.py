@@ -72,3 +72,36 @@ def test_only_structs_laid_out_otherwise_carry_the_compilers_layout(pk: ModuleTy
     # the header, its anonymous struct (not its union: all at 0), four, attr, state
     assert source.count("_layouts_ = ") == 5
     assert "_layouts_" not in pk.pk_inner.__dict__
+
+
+def test_an_array_sized_by_sizeof_is_evaluated_by_the_compiler(pk: ModuleType,
+                                                                lib: ModuleType) -> None:
+    """``digest[sizeof(struct pk_inner) * 2]`` (before: the struct was skipped, 'sizeof
+    of this type is not supported'); one whose length differs between wasm32 and the
+    host gets no view class, saying so."""
+    digest, _ = lib.new(pk.pk_digest)
+    lib.pk_fill_digest(digest)
+    assert plain(digest.digest) == bytes(i * 3 for i in range(16))
+    assert not hasattr(pk, "pk_word")
+
+
+def test_the_skipped_array_names_both_lengths(tmp_path: Path) -> None:
+    from sandboxlib.codegen.generate import WrapRequest, plan_for
+    plan = plan_for(WrapRequest("packing", [PACKING / "packing.h"], [PACKING / "packing.c"]))
+    reasons = {s.name: s.reason for s in plan.skipped}
+    assert reasons["struct pk_word"] == ("no view class: field 'word': array size "
+                                         "sizeof(long): 4 on wasm32, 8 on the host")
+
+
+def test_a_header_that_does_not_compile_is_a_build_error_naming_it(tmp_path: Path) -> None:
+    """The compiler is asked only what compiles: a header it refuses stops the
+    generator with its message, not with a guessed layout."""
+    from sandboxlib import BuildError
+    from sandboxlib.codegen.generate import WrapRequest, plan_for
+    header = tmp_path / "sizes.h"
+    header.write_text("struct nope;\n"
+                      "struct broken { char x[sizeof(struct nope)]; };\n"
+                      "void use(struct broken *b);\n")
+    with pytest.raises(BuildError, match="layouts failed") as caught:
+        plan_for(WrapRequest("sizes", [header], [PACKING / "packing.c"]))
+    assert "incomplete type 'struct nope'" in str(caught.value.args[1:]) + str(caught.value)

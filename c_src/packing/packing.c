@@ -30,3 +30,12 @@ void pk_fill_state(pk_state *s) {
   s->c = 'S';
   s->x = 99;
 }
+
+void pk_fill_digest(struct pk_digest *d) {
+  for (unsigned i = 0; i < sizeof d->digest; i++)
+    d->digest[i] = (unsigned char)(i * 3);
+}
+
+void pk_fill_word(struct pk_word *w) {
+  w->word[0] = 'w';
+}

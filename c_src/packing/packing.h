@@ -40,6 +40,16 @@ typedef struct __attribute__((aligned(32))) { /* a SIMD state */
   int32_t x __attribute__((aligned(16)));
 } pk_state;
 
+struct pk_digest { /* an array sized by sizeof, which the compiler evaluates */
+  unsigned char digest[sizeof(struct pk_inner) * 2];
+};
+
+struct pk_word { /* sized otherwise on wasm32 than on the host: no view class */
+  char word[sizeof(long)];
+};
+
+void pk_fill_digest(struct pk_digest *d);
+void pk_fill_word(struct pk_word *w);
 void pk_fill_header(struct pk_header *h);
 void pk_fill_four(struct pk_four *f);
 void pk_fill_attr(struct pk_attr *a);

@@ -33,7 +33,7 @@ from . import ir
 from .annotations import Annotation
 from .emit_py import emit_proxy, proxy_imports
 from .emit_pyi import emit_stub, stub_imports
-from .layouts import apply_compiler_layouts
+from .layouts import apply_array_lengths, apply_compiler_layouts
 from .plan import PackagePlan, drop_undefined, make_plan, warn_skipped
 from .preprocess import preprocess
 
@@ -108,6 +108,7 @@ def plan_for(req: WrapRequest) -> PackagePlan:
     require("pycparser", "parsing C headers")
     from .parse import parse_api
     api = parse_api(preprocess(req.headers, req.include_dirs, req.defines), req.headers)
+    apply_array_lengths(api, req.headers, req.include_dirs, req.defines)
     plan = plan_api(req, api)
     apply_compiler_layouts(plan, api, req.headers, req.include_dirs, req.defines)
     return plan

@@ -38,6 +38,9 @@ class Pointer:
 class Array:
     element: DeclType
     length: int | None  # None: flexible or unsized
+    # a length the parse could not evaluate (``sizeof(struct s)``), as C: the compiler is
+    # asked it (codegen/layouts.py); until then ``length`` is None
+    expr: str = ""
 
 
 @dataclass(frozen=True)

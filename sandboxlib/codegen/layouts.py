@@ -1,19 +1,22 @@
-"""Struct layouts as the compiler lays them out. The parse drops what a header asks of
-a layout beyond C's rules (``#pragma pack``, ``__attribute__((packed))``,
+"""Struct layouts and array lengths as the compiler has them. The parse drops what a
+header asks of a layout beyond C's rules (``#pragma pack``, ``__attribute__((packed))``,
 ``aligned(N)``), so the generator asks the compiler, for wasm32 and for the host, the
 size, alignment and field offsets of every struct it gives a view class (those of an
 anonymous member through the struct that holds it); one that C's rules would lay out
 otherwise gets the compiler's layout (``StructPlan.layouts``, ``Struct._layouts_``), so
-its fields read what the library wrote, never their neighbours' bytes."""
+its fields read what the library wrote, never their neighbours' bytes. An array length
+that takes a ``sizeof`` (a struct's, or a type's that differs between the models) is
+asked of the compiler too."""
 
 from __future__ import annotations
 
 import re
 import subprocess
 import tempfile
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import cast
 
 from ..abi import HOST, WASM32, DataModel, Layout, c_layout
 from ..errors import BuildError
@@ -69,6 +72,57 @@ def apply_compiler_layouts(plan: PackagePlan, api: ir.Api, headers: Sequence[Pat
             if truth != (ours.size, ours.align, tuple(ours.offsets.values())):
                 sp.layouts[model.name] = truth
                 known[sp.tag] = Layout(truth[0], truth[1], dict(zip(ours.offsets, truth[2])))
+
+
+def apply_array_lengths(api: ir.Api, headers: Sequence[Path], include_dirs: Iterable[Path],
+                        defines: Iterable[str]) -> None:
+    """Give each array of ``api`` whose length takes a ``sizeof`` (``char
+    digest[sizeof(struct hash)]``) the length the compiler gives it, where wasm32 and the
+    host agree (else the array is unsupported, saying why); BuildError with the
+    compiler's message if the headers do not compile."""
+    wanted: dict[str, int | str] = {}
+
+    def ask(t: ir.Array) -> ir.DeclType:
+        wanted[t.expr] = 0
+        return t
+
+    _each_array(api, ask)
+    if not wanted:
+        return
+    exprs = [f"(long long)({e})" for e in wanted]
+    by_model = [_compile(exprs, headers, include_dirs, defines, TARGETS[m.name])
+                for m in (WASM32, HOST)]
+    for e, ours, host in zip(wanted, *by_model):
+        wanted[e] = (ours if ours == host
+                     else f"array size {e}: {ours} on wasm32, {host} on the host")
+
+    def answer(t: ir.Array) -> ir.DeclType:
+        length = wanted[t.expr]
+        return ir.Array(t.element, length) if isinstance(length, int) else ir.Unsupported(length)
+
+    _each_array(api, answer)
+
+
+def _each_array(api: ir.Api, change: Callable[[ir.Array], ir.DeclType]) -> None:
+    """Replace each array of ``api``'s types whose length is an expression by
+    ``change`` of it (with its element type's own changed first)."""
+    def mapped(t: ir.DeclType) -> ir.DeclType:
+        if isinstance(t, ir.Array):
+            t = replace(t, element=mapped(t.element))
+            return change(t) if t.expr else t
+        if isinstance(t, ir.Pointer):
+            return replace(t, target=mapped(t.target))
+        if isinstance(t, ir.FunctionType):
+            return replace(t, params=tuple(replace(p, type=mapped(p.type)) for p in t.params),
+                           result=mapped(t.result))
+        return t
+
+    for s in api.structs.values():
+        if s.fields is not None:
+            s.fields = [replace(f, type=mapped(f.type)) for f in s.fields]
+    api.typedefs = {name: mapped(t) for name, t in api.typedefs.items()}
+    for f in api.functions:
+        f.type = cast(ir.FunctionType, mapped(f.type))
 
 
 def _questions(plan: PackagePlan, api: ir.Api) -> list[_Question]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import operator
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from pycparser import c_ast, c_parser
+from pycparser import c_ast, c_generator, c_parser
 
 from ..abi import WASM32, Prim
 from ..errors import BuildError
@@ -116,6 +116,18 @@ def _unescape(name: str) -> str:
     return os.fsdecode(bytes(raw + os.fsencode(name[pos:])))
 
 
+def _sizes_a_type(node: Any) -> bool:
+    """Whether the expression ``node`` takes a ``sizeof`` or ``_Alignof``."""
+    return any(isinstance(n, c_ast.UnaryOp) and n.op in ("sizeof", "_Alignof")
+               for n in _walk(node))
+
+
+def _walk(node: Any) -> Iterator[Any]:
+    yield node
+    for _, child in node.children():
+        yield from _walk(child)
+
+
 def _unnamed(t: ir.DeclType, index: int, taken: set[str]) -> str:
     """A name for a parameter the header leaves unnamed, from what it points to (a
     ``struct rl_state *`` is ``rl_state``, a ``char *`` is ``text``, a ``void *`` is
@@ -212,6 +224,8 @@ class _Builder:
             element = self.resolve(node.type, spelling=spelling and f"({spelling}[0])")
             if node.dim is None:
                 return ir.Array(element, None)
+            if _sizes_a_type(node.dim):  # the compiler's, for each model (codegen/layouts.py)
+                return ir.Array(element, None, c_generator.CGenerator().visit(node.dim))
             try:
                 return ir.Array(element, self.const_int(node.dim))
             except BuildError as exc:
