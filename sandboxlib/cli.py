@@ -125,8 +125,7 @@ def _report(path: Path, plan: PackagePlan) -> None:
 def _wrap(args: argparse.Namespace) -> int:
     _check_name(args.name, args.force)
     _check_out_dir(Path(args.out))
-    sources = [Path(s) for group in args.source for s in group]
-    req = WrapRequest(args.name, [Path(h) for h in args.header], sources,
+    req = WrapRequest(args.name, [Path(h) for h in args.header], [Path(s) for s in args.source],
                       [Path(i) for i in args.include], list(args.define), [],
                       args.export or None,
                       x86_intrinsics=False if args.no_x86_intrinsics else None)
@@ -233,12 +232,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("wrap", parents=[common],
                        help="headers + C sources -> an importable package DIR/NAME/")
     p.add_argument("name", help="the package name (a Python identifier)")
-    p.add_argument("--header", action="append", required=True, help="a C header (repeatable)")
-    p.add_argument("--source", action="append", required=True, nargs="+",
-                   help="C source file(s) (repeatable)")
-    p.add_argument("--include", action="append", default=[], help="an include directory")
-    p.add_argument("--define", action="append", default=[], help="K or K=V for the compiler")
-    p.add_argument("--export", action="append", help="export only these functions (repeatable)")
+    # each takes one or more (a shell's glob: --header include/*.h), and may be repeated
+    p.add_argument("--header", action="extend", required=True, nargs="+",
+                   help="C header(s) whose functions the proxy has")
+    p.add_argument("--source", action="extend", required=True, nargs="+",
+                   help="C source file(s)")
+    p.add_argument("--include", action="extend", default=[], nargs="+",
+                   help="include directory(ies)")
+    p.add_argument("--define", action="extend", default=[], nargs="+",
+                   help="K or K=V for the compiler")
+    p.add_argument("--export", action="extend", nargs="+",
+                   help="export only these functions")
     p.add_argument("--spec", help="a spec file whose annotations apply (sources still from here)")
     p.add_argument("--no-x86-intrinsics", action="store_true",
                    help="compile the library's scalar code, not its x86 SSE code (by default "

@@ -43,6 +43,22 @@ def wrap_sample(name: str, cwd: Path, out: Path, *extra: str) -> subprocess.Comp
                    str(SAMPLE / "sample.c"), "--out", str(out), *extra, cwd=cwd)
 
 
+def test_wrap_takes_several_headers_and_folders_after_one_flag(tmp_path: Path) -> None:
+    """``--header a.h b.h`` (a shell's glob), as ``--source`` takes several (before: each
+    header needed its own flag, and the second was 'unrecognized arguments')."""
+    for name, body in (("one", "int one(void);"), ("two", "int two(void);")):
+        (tmp_path / "inc" / name).mkdir(parents=True)
+        (tmp_path / "inc" / name / f"{name}.h").write_text(body + "\n")
+    (tmp_path / "both.c").write_text('#include "one.h"\n#include "two.h"\n'
+                                     "int one(void) { return ONE; }\n"
+                                     "int two(void) { return 2; }\n")
+    proc = run_cli("wrap", "both", "--header", "inc/one/one.h", "inc/two/two.h", "--source",
+                   "both.c", "--include", "inc/one", "inc/two", "--define", "ONE=1", "X=2",
+                   "--out", "out", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "wrote out/both/: 2 function(s)" in proc.stdout
+
+
 # -- OS errors and missing dependencies: one line, status 1, before the work --------------
 
 @pytest.mark.quick
