@@ -178,10 +178,12 @@ def c_decl(t: CType, name: str = "") -> str:
     return f"{spelled} {name}".rstrip()
 
 
-def function_type_decl(sig: Signature) -> str:
-    """A C function type, e.g. ``int(int, void *)``, for cffi callbacks."""
+def function_type_decl(sig: Signature, pointer: bool = False) -> str:
+    """A C function type, e.g. ``int(int, void *)``, or with ``pointer`` the type of a
+    pointer to it, ``int(*)(int, void *)``, which cffi's callbacks take (a compiled
+    module's ffi misreads ``int(const char *)``)."""
     params = ", ".join(c_decl(p) for p in sig.params) or "void"
-    return f"{c_decl(sig.result)}({params})"
+    return f"{c_decl(sig.result)}{'(*)' if pointer else ''}({params})"
 
 
 def raw_field(t: CType, model: DataModel) -> str:

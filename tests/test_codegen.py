@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from libs import C_SRC, ROOT, H, fn, import_from, package_dir, packages, plain, run_mypy  # noqa: F401
+from libs import (C_SRC, ROOT, H, fn, import_from, package_dir, packages, plain,  # noqa: F401
+                  run_mypy, wrap_package)
 
 from sandboxlib import (WASM32, HOST, ArgumentError, ClosedError, Library, Prim, Ptr, Tainted,
                         TaintedPtr)
@@ -191,6 +192,26 @@ def test_opaque_handles_and_callbacks(cn: ModuleType, backend: str) -> None:
         assert seen == [10, 11, 12]
         assert plain(lib.cn_handle_next(handle)) == 13
         lib.cn_handle_free(handle)
+
+
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
+def test_a_callback_parameter_without_a_typedef_has_its_signature(backend: str,
+                                                                 tmp_path: Path) -> None:
+    """``void (*emit)(const char *, uint32_t, void *)`` as a parameter gets a Signature,
+    ``FUNCTION_PARAMETER`` (before: none, so a caller spelled it by hand), and a callback
+    of it runs on the native backend too (before: cffi refused its ``const char *``)."""
+    folder = C_SRC / "inline_callbacks"
+    ic = wrap_package("ic", folder / "inline_callbacks.h", [folder / "inline_callbacks.c"],
+                      tmp_path)
+    assert ic.ic_each_name_emit.params == (Ptr("char", const=True), Prim.UINT, Ptr("void"))
+    seen: list[bytes] = []
+
+    def emit(name: TaintedPtr, length: Tainted[int], user: TaintedPtr) -> None:
+        seen.append(plain(name.copy_bytes(length.verify_range(0, 16))))
+
+    with ic.sandbox(backend) as lib:
+        assert plain(lib.ic_each_name(lib.callback(emit, ic.ic_each_name_emit), None)) == 3
+    assert seen == [b"alpha", b"beta", b"gamma"]
 
 
 def test_generated_code_is_readable(generated: Path, cn: ModuleType) -> None:

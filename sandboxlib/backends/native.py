@@ -73,7 +73,7 @@ class NativeInstance:
                              for i, a in enumerate(args)])
             return ffi.cast("void *", value) if pointer_result else value
 
-        cb = ffi.callback(function_type_decl(sig), trampoline)
+        cb = ffi.callback(function_type_decl(sig, pointer=True), trampoline)
         address = int(ffi.cast("uintptr_t", cb))
         self._callbacks[address] = cb
         return address

@@ -153,7 +153,7 @@ def make_plan(api: ir.Api, name: str, headers: list[str], exports: list[str] | N
     taken = {fn.name for fn, _ in exported}  # C names of the module's namespace
     constants = _constants(api, taken)
     used = _structs_used(api, headers, {fn.name for fn, _ in exported})
-    callbacks = _callbacks(api, lower, taken, used)
+    callbacks = _callbacks(api, lower, taken, used, [fn for fn, _ in exported])
     tags = _viewable_structs(api, lower, used, plan.skipped)
 
     lib_class = "".join(p.capitalize() for p in name.replace("-", "_").split("_")) or "Lib"
@@ -313,15 +313,21 @@ def _constants(api: ir.Api, taken: set[str]) -> list[ir.Constant]:
     return out
 
 
-def _callbacks(api: ir.Api, lower: Lowering, taken: set[str],
-               structs: list[str]) -> dict[str, tuple[ir.FunctionType, Signature]]:
+def _callbacks(api: ir.Api, lower: Lowering, taken: set[str], structs: list[str],
+               functions: list[ir.FunctionDecl]) -> dict[str, tuple[ir.FunctionType, Signature]]:
     """The function types the headers name, whose signature lowers, by C name, with
     their signature: typedefs of a function type (``typedef int f(int);``) or of a
-    function pointer, then the function-pointer fields of ``structs`` as ``TAG_FIELD``;
-    adds their names to ``taken``."""
+    function pointer, then the function-pointer fields of ``structs`` as ``TAG_FIELD``,
+    then the parameters of ``functions`` written as a function pointer without a
+    typedef name as ``FUNCTION_PARAMETER`` (md4c's ``md_html(..., void
+    (*process_output)(...), ...)``: ``md_html_process_output``); adds their names to
+    ``taken``."""
     named: list[tuple[str, ir.DeclType]] = list(api.typedefs.items())
     named += [(f"{tag}_{f.name}", f.type) for tag in structs
               for f in api.structs[tag].fields or []]
+    named += [(f"{fn.name}_{p.name}", p.type) for fn in functions for p in fn.type.params
+              if isinstance(p.type, ir.Pointer) and isinstance(p.type.target, ir.FunctionType)
+              and not p.type.target.spelling]
     out: dict[str, tuple[ir.FunctionType, Signature]] = {}
     for tname, t in named:
         ft = t.target if isinstance(t, ir.Pointer) else t
