@@ -105,3 +105,34 @@ def test_a_header_that_does_not_compile_is_a_build_error_naming_it(tmp_path: Pat
     with pytest.raises(BuildError, match="layouts failed") as caught:
         plan_for(WrapRequest("sizes", [header], [PACKING / "packing.c"]))
     assert "incomplete type 'struct nope'" in str(caught.value.args[1:]) + str(caught.value)
+
+
+def test_a_struct_the_host_defines_otherwise_keeps_wasm32s_answer(tmp_path: Path) -> None:
+    """A struct the host's headers define with other fields (a libc's: setjmp.h's
+    ``struct __jmp_buf_tag`` has ``__jb`` for wasm32, ``__jmpbuf`` in glibc) cannot be
+    asked of the host: the wrap goes on (before: BuildError, 'no member named __jb') and
+    wasm32's layout is still the compiler's."""
+    from sandboxlib.codegen.generate import WrapRequest, plan_for
+    header = tmp_path / "differs.h"
+    header.write_text("#pragma pack(push, 1)\n"
+                      "struct differs { char c;\n"
+                      "#ifdef __wasm__\n  int a;\n#else\n  int b;\n#endif\n};\n"
+                      "#pragma pack(pop)\n"
+                      "void use(struct differs *d);\n")
+    plan = plan_for(WrapRequest("differs", [header], [PACKING / "packing.c"]))
+    assert [(sp.tag, sp.layouts) for sp in plan.structs] == [
+        ("differs", {"wasm32": (5, 1, (0, 1))})]
+
+
+def test_an_array_whose_length_differs_on_the_host_names_both(tmp_path: Path) -> None:
+    """setjmp.h's ``__ss[128 / sizeof(long)]``: 32 on wasm32, 16 on the host; the struct
+    has no view class, saying so, and the wrap goes on."""
+    from sandboxlib.codegen.generate import WrapRequest, plan_for
+    header = tmp_path / "jumps.h"
+    header.write_text("#include <setjmp.h>\n"
+                      "struct guard { char tag; jmp_buf env; };\n"
+                      "void run(struct guard *g);\n")
+    plan = plan_for(WrapRequest("jumps", [header], [PACKING / "packing.c"]))
+    reasons = {s.name: s.reason for s in plan.skipped}
+    assert reasons["struct __jmp_buf_tag"].endswith("32 on wasm32, 16 on the host")
+    assert [f.name for f in plan.functions] == ["run"]

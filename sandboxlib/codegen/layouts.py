@@ -51,8 +51,13 @@ def apply_compiler_layouts(plan: PackagePlan, api: ir.Api, headers: Sequence[Pat
         return
     exprs = [e for q in questions for e in q.exprs]
     for model in (WASM32, HOST):
-        values = iter(_compile(exprs, headers, include_dirs, defines, TARGETS[model.name]))
-        answers = {q.tag: (q.whole, [next(values) for _ in q.exprs]) for q in questions}
+        values = iter(_compile(exprs, headers, include_dirs, defines, TARGETS[model.name],
+                               tolerant=model is HOST))
+        answers: dict[str, tuple[bool, list[int]]] = {}
+        for q in questions:  # (one the host's headers cannot answer keeps C's rules there)
+            given = [next(values) for _ in q.exprs]
+            if all(v is not None for v in given):
+                answers[q.tag] = (q.whole, [v for v in given if v is not None])
         known: dict[str, Layout] = {}  # laid out so far (nested structs come first)
         for sp in plan.structs:
             sizes = [(py, *_size_align(t, model, known)) for py, t in sp.fields]
@@ -90,11 +95,13 @@ def apply_array_lengths(api: ir.Api, headers: Sequence[Path], include_dirs: Iter
     if not wanted:
         return
     exprs = [f"(long long)({e})" for e in wanted]
-    by_model = [_compile(exprs, headers, include_dirs, defines, TARGETS[m.name])
-                for m in (WASM32, HOST)]
-    for e, ours, host in zip(wanted, *by_model):
-        wanted[e] = (ours if ours == host
-                     else f"array size {e}: {ours} on wasm32, {host} on the host")
+    wasm32 = _compile(exprs, headers, include_dirs, defines, TARGETS[WASM32.name])
+    host = _compile(exprs, headers, include_dirs, defines, TARGETS[HOST.name], tolerant=True)
+    for e, ours, theirs in zip(wanted, wasm32, host):
+        assert ours is not None
+        # (a length the host's headers cannot give: wasm32's, as the parse took it before)
+        wanted[e] = (ours if theirs in (ours, None)
+                     else f"array size {e}: {ours} on wasm32, {theirs} on the host")
 
     def answer(t: ir.Array) -> ir.DeclType:
         length = wanted[t.expr]
@@ -183,10 +190,14 @@ def _spellable(path: Path, tmp: Path, name: str) -> str:
 
 
 def _compile(exprs: list[str], headers: Sequence[Path], include_dirs: Iterable[Path],
-             defines: Iterable[str], target: list[str]) -> list[int]:
+             defines: Iterable[str], target: list[str], tolerant: bool = False
+             ) -> list[int | None]:
     """The values of the constant expressions ``exprs`` after ``headers``, compiled for
     ``target`` (as the headers were preprocessed: codegen/preprocess.py): read from the
-    assembly of an array holding them."""
+    assembly of an array holding them. With ``tolerant``, an expression the compiler
+    refuses is None (the host's libc defines some structs otherwise than wasm32's:
+    ``struct __jmp_buf_tag`` has no ``__jb``), else the refusal is a BuildError."""
+    refused: set[int] = set()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         dirs = [*(Path(d).resolve() for d in include_dirs), *(h.resolve().parent for h in headers)]
@@ -195,17 +206,25 @@ def _compile(exprs: list[str], headers: Sequence[Path], include_dirs: Iterable[P
                  *(f"-D{d}" for d in defines)]
         includes = "".join(f'#include "{_spellable(h.resolve(), folder, f"h{i}.h")}"\n'
                            for i, h in enumerate(headers))
+        first = len(headers) + 3  # the line of the first expression
         probe, assembly = folder / "probe.c", folder / "probe.s"
-        probe.write_bytes((includes + "#include <stddef.h>\n"
-                           f"const long long {PROBE}[] = {{\n" + ",\n".join(exprs)
-                           + "};\n").encode(errors="surrogateescape"))
-        proc = subprocess.run([*zig_cc(), *flags, "-S", "-O0", "-g0", "-o", str(assembly),
-                               str(probe)], capture_output=True, text=True, env=zig_env())
-        if proc.returncode != 0:
-            raise BuildError("asking the compiler for the structs' layouts failed "
-                             f"({' '.join(target) or 'for the host'})", proc.stderr)
+        for _ in range(2):  # (again without what the first compile refused)
+            probe.write_bytes((includes + "#include <stddef.h>\n"
+                               f"const long long {PROBE}[] = {{\n"
+                               + ",\n".join("0" if i in refused else e
+                                            for i, e in enumerate(exprs))
+                               + "};\n").encode(errors="surrogateescape"))
+            proc = subprocess.run([*zig_cc(), *flags, "-S", "-O0", "-g0", "-o", str(assembly),
+                                   str(probe)], capture_output=True, text=True, env=zig_env())
+            if proc.returncode == 0:
+                break
+            lines = {int(n) - first for n in re.findall(r"probe\.c:(\d+):\d+: error", proc.stderr)}
+            if not tolerant or refused or not lines <= set(range(len(exprs))):
+                raise BuildError("asking the compiler for the structs' layouts failed "
+                                 f"({' '.join(target) or 'for the host'})", proc.stderr)
+            refused = lines
         text = assembly.read_text()
     values = [int(v) for v in _VALUES.findall(text.split(f"{PROBE}:", 1)[-1])]
     if len(values) < len(exprs):
         raise BuildError("the compiler's struct layouts could not be read from its output")
-    return values[:len(exprs)]
+    return [None if i in refused else v for i, v in enumerate(values[:len(exprs)])]
