@@ -223,14 +223,15 @@ def test_a_timeout_needs_interruptible_calls() -> None:
         Limits(timeout=1.0, interruptible=False)
 
 
-# hooks.h's SBX_METER guarding a loop's back-edge, as translate.py writes it (the clock
-# pointer read once, as a function's prologue does), with a stand-in sbx.h: every check
-# fires, and the stand-in sbx_attend returns (the real one never does: every firing is a
-# stop), which must still not skip the statement the check guards.
+# hooks.h's SBX_METER guarding a loop's back-edge, as translate.py writes it, with a
+# stand-in sbx.h: every check fires, and the stand-in sbx_attend returns (the real one
+# never does: every firing is a stop), which must still not skip the statement the check
+# guards.
 STAND_IN_SBX_H = """
 #include <stdint.h>
 typedef uint64_t u64;
-typedef struct { int64_t fuel; uint64_t* clock; uint64_t deadline; } sbx_state;
+typedef struct { uint32_t stop; } sbx_watch;
+typedef struct { int64_t fuel; sbx_watch watch; } sbx_state;
 #define SBX_STATE(inst) (inst)
 #define UNLIKELY(x) (x)
 static int attended;
@@ -240,9 +241,7 @@ LOOP_OF_FIVE = """
 #include <stdio.h>
 #include "hooks.h"
 int main(void) {
-  uint64_t clock = 1;
-  sbx_state state = {1 << 20, &clock, 0}, *instance = &state;
-  SBX_CLOCK;
+  sbx_state state = {1 << 20, {1}}, *instance = &state;
   int n = 0;
 var_L1:
   n++;
