@@ -166,6 +166,30 @@ def test_each_call_checks_its_own_thread_clock(isolating_backend: str) -> None:
     assert out == ["worker 2", "main: KeyboardInterrupt"], out
 
 
+SIGINT_IN_A_CALL_FROM_A_CALLBACK = CHILD_PRELUDE + """
+from sandboxlib import Prim, Signature
+outer, inner = lib.sandbox(backend, limits=limits), lib.sandbox(backend, limits=limits)
+cb = outer.callback(lambda v: plain(inner.hostile_spin()), Signature((Prim.INT,), Prim.INT))
+for sb, run in ((inner, lambda: outer.hostile_call(cb, 1)),
+                (lib.sandbox(backend, limits=limits), None)):
+    threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+    try:
+        run() if run else sb.hostile_spin()  # forever, unless stopped
+    except KeyboardInterrupt:
+        print("KeyboardInterrupt", sb.poisoned is not None)
+"""
+
+
+@pytest.mark.parametrize("timeout", [0.0, 3600.0], ids=["no-time-limit", "time-limit"])
+def test_ctrl_c_stops_a_call_made_from_a_callback(isolating_backend: str,
+                                                   timeout: float) -> None:
+    """A call into one sandbox from another's callback, both on the main thread, stops
+    for Ctrl-C; so does the main thread's next call, after both ended (on wasm2c the
+    signal handler walks the main thread's running calls: _clock.h)."""
+    out = _child(SIGINT_IN_A_CALL_FROM_A_CALLBACK, isolating_backend, timeout)
+    assert out == ["KeyboardInterrupt True", "KeyboardInterrupt True"], out
+
+
 def test_interrupt_from_another_thread(isolating_backend: str) -> None:
     lib = hostile_library()
     sb = lib.sandbox(isolating_backend)
