@@ -13,9 +13,15 @@
    next check (main_ticks), wakes the engines that need it, then calls Python's handler.
    Python installs its own handler again whenever signal.signal() is called for SIGINT:
    watch_signals() runs at every new sandbox and puts ours back in front of whatever
-   handler is there (none in front of SIG_DFL or SIG_IGN). */
+   handler is there (none in front of SIG_DFL or SIG_IGN).
+
+   wasm2c's running calls are told to stop through their stop words (_clock.h's
+   sbx_watch): the clock sets a timed call's at the tick its time is up (`timed`, the
+   calls listed under `watch_lock`), the SIGINT handler the main thread's running
+   calls' (`main_calls`, walked without a lock). */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <time.h>
 
@@ -29,6 +35,47 @@ static int started;
 static pthread_mutex_t clock_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sigaction chained;          /* the SIGINT handler ours calls */
 static PyObject* wake_kept[SBX_MAX_WAKE]; /* what keeps each waker's argument valid */
+/* A spin lock: held for a few stores, or by the clock for one walk of the running timed
+   calls (a mutex cost a timed call 110 more instructions). */
+static uint32_t watch_lock;
+static sbx_watch* timed; /* running calls with a time limit (under watch_lock) */
+
+static void watch_take(void) {
+  while (__atomic_exchange_n(&watch_lock, 1, __ATOMIC_ACQUIRE))
+    sched_yield();
+}
+
+static void watch_give(void) {
+  __atomic_store_n(&watch_lock, 0, __ATOMIC_RELEASE);
+}
+
+static void watch(sbx_watch* w, int on) {
+  watch_take();
+  if (on) {
+    w->prev = NULL;
+    w->next = timed;
+    if (timed)
+      timed->prev = w;
+    timed = w;
+  } else {
+    if (w->prev)
+      w->prev->next = w->next;
+    else
+      timed = w->next;
+    if (w->next)
+      w->next->prev = w->prev;
+  }
+  watch_give();
+}
+
+/* Stop the timed calls whose time is up at tick `now`. */
+static void stop_late(uint64_t now) {
+  watch_take();
+  for (sbx_watch* w = timed; w; w = w->next)
+    if (w->until <= now)
+      __atomic_or_fetch(&w->stop, SBX_STOP_TIME, __ATOMIC_SEQ_CST);
+  watch_give();
+}
 
 static void wake_all(void) {
   for (int i = 0; i < SBX_MAX_WAKE; i++) {
@@ -51,6 +98,7 @@ static void* clock_run(void* unused) {
            !__atomic_compare_exchange_n(&clock_.main_ticks, &main, now, 0, __ATOMIC_SEQ_CST,
                                         __ATOMIC_SEQ_CST))
       ;
+    stop_late(now);
     wake_all();
   }
   return NULL;
@@ -58,6 +106,7 @@ static void* clock_run(void* unused) {
 
 static void clock_forget(void) {
   pthread_mutex_init(&clock_lock, NULL);
+  watch_lock = 0; /* the thread holding it may be gone */
   started = 0;
 }
 
@@ -87,6 +136,10 @@ static void on_signal(int sig, siginfo_t* info, void* context) {
   int saved = errno;
   __atomic_add_fetch(&clock_.signals, 1, __ATOMIC_SEQ_CST);
   __atomic_store_n(&clock_.main_ticks, SBX_NEVER, __ATOMIC_SEQ_CST);
+  __atomic_add_fetch(&clock_.signalling, 1, __ATOMIC_SEQ_CST);
+  for (sbx_watch* w = __atomic_load_n(&clock_.main_calls, __ATOMIC_SEQ_CST); w; w = w->outer)
+    __atomic_or_fetch(&w->stop, SBX_STOP_SIGNAL, __ATOMIC_SEQ_CST);
+  __atomic_sub_fetch(&clock_.signalling, 1, __ATOMIC_SEQ_CST);
   wake_all();
   errno = saved;
   if (chained.sa_flags & SA_SIGINFO)
@@ -145,6 +198,7 @@ PyObject* check_signals(PyObject* self, PyObject* unused) {
 }
 
 int add_clock(PyObject* m) {
+  clock_.watch = watch;
   PyObject* ticks = PyLong_FromVoidPtr((void*)&clock_.ticks);
   PyObject* all = PyLong_FromVoidPtr((void*)&clock_);
   int bad = !ticks || !all || PyModule_AddObjectRef(m, "CLOCK_TICKS", ticks) ||

@@ -119,6 +119,48 @@ def test_a_forked_child_still_enforces_timeouts(H: ModuleType, backend: str) -> 
             sb.hostile_spin()
 
 
+@pytest.mark.parametrize("backend", ISOLATING_BACKENDS)
+def test_timed_calls_on_threads_stop_at_their_own_limits(H: ModuleType, backend: str) -> None:
+    """Timed calls start and end on several threads while others run past their limits:
+    each spinning call stops at its own limit, and no other call stops (on wasm2c the
+    clock lists each timed call while it runs and sets its stop word when its time is
+    up: _clock.h)."""
+    stop = threading.Event()
+    spun: list[float] = []
+    done: list[int] = []
+
+    def spin() -> None:
+        with H.sandbox(backend, limits=Limits(timeout=0.3)) as sb:
+            start = time.monotonic()
+            with pytest.raises(ResourceError):
+                sb.hostile_spin()
+            spun.append(time.monotonic() - start)
+
+    def churn() -> None:
+        with H.sandbox(backend, limits=Limits(timeout=1.0)) as sb:
+            n = 0
+            while not stop.is_set():
+                assert plain(sb.hostile_ok(n)) == 2 * n
+                n += 1
+            done.append(n)
+
+    churners = [threading.Thread(target=churn) for _ in range(3)]
+    for t in churners:
+        t.start()
+    try:
+        spinners = [threading.Thread(target=spin) for _ in range(3)]
+        for t in spinners:
+            t.start()
+        for t in spinners:
+            t.join(HANG_GUARD)
+    finally:
+        stop.set()
+        for t in churners:
+            t.join(HANG_GUARD)
+    assert len(spun) == 3 and all(0.25 < s < 10 for s in spun), spun
+    assert len(done) == 3 and all(n > 100 for n in done), done
+
+
 BUILDER = """
 import json, sys
 sys.path.insert(0, sys.argv[1])

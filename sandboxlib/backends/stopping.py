@@ -1,11 +1,13 @@
 """Stopping a running call on the isolating backends: Ctrl-C (SIGINT) and
 ``Sandbox.interrupt()``.
 
-Compiled code compares a clock with the running call's deadline at every call and loop
-iteration (``sandboxlib/_clock.h``). ``interrupt()`` moves the deadline of the call it
-stops; a SIGINT makes the main thread's running call stop, through a C handler in front
-of Python's (``watch_signals``), and Python's own handler then runs as the call ends
-(``raise_signalled``): Ctrl-C raises ``KeyboardInterrupt`` from the call.
+Compiled code checks at every call and loop iteration whether the running call must stop
+(``sandboxlib/_clock.h``: wasmtime's epochs compare the clock with the call's deadline,
+wasm2c's code tests a stop word that the clock, a signal and ``interrupt()`` set).
+``interrupt()`` stops the call it sees running; a SIGINT makes the main thread's running
+call stop, through a C handler in front of Python's (``watch_signals``), and Python's own
+handler then runs as the call ends (``raise_signalled``): Ctrl-C raises
+``KeyboardInterrupt`` from the call.
 """
 
 from __future__ import annotations

@@ -67,10 +67,6 @@ METER_AT = "goto var_L"
 METER = "SBX_METER "
 # wasm2c runs tail calls (return_call) in a trampoline loop: each round gets the meter.
 TRAMPOLINE_AT = "while (next->fn) { next->fn("
-# A tail callee (wasm_tailcall_*, a function's form when return_call reaches it) has no
-# prologue: its meters read the clock pointer that hooks.h's SBX_CLOCK declares here.
-TAILCALLEE_AT = f"  w2c_{MODULE_NAME}* instance = *instance_ptr;\n"
-TAILCALLEE_CLOCK = "  SBX_CLOCK;\n"
 # the code of these passes is part of the translation's key
 PASSES = tuple(Path(__file__).with_name(n) for n in ("checks.py", "prologues.py"))
 # Each load and store goes through hooks.h's SBX_CHECKED, which checks its bounds where
@@ -152,7 +148,7 @@ def translate(wasm: Path) -> Translation:
     for part in (wabt().wabt_version(), HOOKS_ANCHOR, HOOKS_INCLUDE, SIMD_ANCHOR,
                  SIMD_INCLUDE, MEMORY_SIZE_AT,
                  MEMORY_SIZE_FIRST, MEMORY_SIZE, MIN_MEMORY, METER_AT, METER,
-                 TRAMPOLINE_AT, TAILCALLEE_AT, TAILCALLEE_CLOCK, *wasm2c_flags(data),
+                 TRAMPOLINE_AT, *wasm2c_flags(data),
                  _ACCESS.pattern, repr(sorted(ACCESS_WIDTHS.items())), _BULK.pattern,
                  *(p.read_text() for p in PASSES)):
         h.update(b"\0" + part.encode())
@@ -186,7 +182,6 @@ def insert_hooks(source: str, wasm: Path) -> str:
                          " the hooks cannot be inserted")
     code = check_accesses_in_place(merge_checks(place_prologues(source[at:]), ACCESS_WIDTHS))
     code = code.replace(TRAMPOLINE_AT, TRAMPOLINE_AT.replace("{ ", "{ " + METER))
-    code = code.replace(TAILCALLEE_AT, TAILCALLEE_AT + TAILCALLEE_CLOCK)
     code = code.replace("uint64_t " + MEMORY_SIZE_AT, MEMORY_SIZE_FIRST)
     code = code.replace(MEMORY_SIZE_AT, MEMORY_SIZE)
     code = code.replace(SIMD_ANCHOR, SIMD_ANCHOR + SIMD_INCLUDE)

@@ -8,11 +8,11 @@
    can recurse, and enough along chains of calls; every function in fuel builds) and,
    as translate.py puts SBX_METER before every loop back-edge (METER_AT) and in each
    round of a tail call's trampoline, every loop iteration: SBX_METERED=1 spends one unit of
-   fuel there and compares the call's clock with its deadline, SBX_METERED=2 (the
-   default: a time limit, interrupt() and Ctrl-C stop a call there) just compares,
-   which costs nothing measurable; SBX_METERED=0 (Limits(interruptible=False)) checks
-   nothing. Names used from module.c: `instance` (each function's first parameter),
-   LIKELY, UNLIKELY. Every trap raised in a function's body names that function
+   fuel there and tests the call's stop word, SBX_METERED=2 (the default: a time limit,
+   interrupt() and Ctrl-C stop a call there) just tests it; SBX_METERED=0
+   (Limits(interruptible=False)) checks nothing. Names used from module.c: `instance` (each
+   function's first parameter), LIKELY, UNLIKELY. Every trap raised in a function's body names that
+   function
    (`__func__`): translate.py makes each load and store SBX_CHECKED, which checks its
    bounds there (wasm2c's helper checks them again, which the compiler folds away), and
    a throw no `try` catches (wasm_rt_throw, exceptions.c) is raised there too, as are
@@ -27,26 +27,18 @@
    cannot return (sbx.h), so the compiler keeps no path from it back into the loop
    (instructions against a sbx_attend that could return: bzip2 -12%, Lua -2.8%, JPEG and
    lz4 -2%, expat -1.2%, pcre2 +0.8%, giflib +3.1%; README, issue 30).
-   A call's clock is fixed from its outermost entry (runtime.c's sbx_enter) until it
-   returns, so a function reads the pointer to it once (SBX_CLOCK: in its prologue, or
-   where translate.py puts it in a tail callee) and each check loads only the clock and
-   the deadline (bzip2's decompression ran 3.6% fewer instructions than with the
-   pointer loaded at every check). */
-#if SBX_METERED
-#define SBX_CLOCK const volatile uint64_t* const sbx_clock_ = SBX_STATE(instance)->clock
-#else
-#define SBX_CLOCK (void)0
-#endif
+   The check tests the running call's stop word in the instance (sbx.h: what sets it is
+   in _clock.h), one compare with memory and a branch, no register held for it: against
+   comparing the call's clock with its deadline, two loads and a pointer kept per
+   function, expat's parse ran 3.7% fewer instructions (README, issue 30). */
 #if SBX_METERED == 1
-#define SBX_METER                                                                               \
-  if (UNLIKELY(--SBX_STATE(instance)->fuel < 0 || *sbx_clock_ >= SBX_STATE(instance)->deadline) \
-          ? (sbx_attend(SBX_STATE(instance)), 1)                                                \
+#define SBX_METER                                                                       \
+  if (UNLIKELY(--SBX_STATE(instance)->fuel < 0 || SBX_STATE(instance)->watch.stop != 0) \
+          ? (sbx_attend(SBX_STATE(instance)), 1)                                        \
           : 1)
 #elif SBX_METERED == 2
-#define SBX_METER                                            \
-  if (UNLIKELY(*sbx_clock_ >= SBX_STATE(instance)->deadline) \
-          ? (sbx_attend(SBX_STATE(instance)), 1)             \
-          : 1)
+#define SBX_METER \
+  if (UNLIKELY(SBX_STATE(instance)->watch.stop != 0) ? (sbx_attend(SBX_STATE(instance)), 1) : 1)
 #else
 #define SBX_METER
 #endif
@@ -110,7 +102,6 @@
    or the build spends fuel on every call (prologues.py decides which a function needs;
    the constants fold). */
 #define SBX_PROLOGUE(stack, stop)                                         \
-  SBX_CLOCK;                                                              \
   do {                                                                    \
     if ((stack) && UNLIKELY(SBX_SP() < SBX_STATE(instance)->stack_limit)) \
       sbx_trap_in((wasm_rt_trap_t)SBX_TRAP_STACK, __func__);              \

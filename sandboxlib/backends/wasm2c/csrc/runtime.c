@@ -63,7 +63,7 @@ typedef struct sbx_frame {
 
 static void sbx_check_entry(sbx_state* st) {
 #if SBX_METERED
-  if (__builtin_expect(*st->clock >= st->deadline, 0))
+  if (__builtin_expect(st->watch.stop != 0, 0))
     sbx_attend(st);
 #else
   (void)st;
@@ -149,9 +149,9 @@ static void sbx_drop(sbx_instance* s) {
     sbx_try_release(s);
 }
 
-/* interrupt() and an outermost call's entry take turns: an interrupt() writes the
-   deadline of the call it saw running, or of none, never one that started after it looked
-   (which the entry's own deadline overwrites). Both hold it for a few stores. */
+/* interrupt() and an outermost call's entry take turns: an interrupt() stops the call
+   it saw running, or none, never one that started after it looked (the entry clears
+   the stop word). Both hold it for a few stores. */
 static void sbx_take_turn(sbx_state* st) {
   while (__atomic_exchange_n(&st->turn, 1, __ATOMIC_ACQUIRE))
     sched_yield();
@@ -166,24 +166,23 @@ static int sbx_enter(sbx_instance* s, sbx_frame* f) {
   sbx_state* st = &s->state;
   if (!sbx_hold(s))
     return SBX_TRAP_CLOSED;
-  if (st->depth == 0) { /* the outermost call: its deadline; nested ones run under it */
-    int main = sbx_clocks->main_thread == (uint64_t)pthread_self();
-    st->clock = main ? &sbx_clocks->main_ticks : &sbx_clocks->ticks;
-    /* A watched signal that came before this call is not one to stop it for (Python
-       runs its handler between bytecodes): the main thread's clock is put back now,
-       unless another comes meanwhile, so that its checks fire only to stop it. */
-    uint64_t seen = __atomic_load_n(&sbx_clocks->signals, __ATOMIC_SEQ_CST);
-    if (main && sbx_clocks->main_ticks == SBX_NEVER && sbx_clock_signalled(sbx_clocks, seen))
-      __atomic_store_n(&sbx_clocks->main_ticks, SBX_NEVER, __ATOMIC_SEQ_CST);
-    st->until = st->timeout ? sbx_clocks->ticks + st->timeout : SBX_NEVER;
-    sbx_take_turn(st);
-    __atomic_store_n(&st->deadline, st->until, __ATOMIC_SEQ_CST);
-    sbx_end_turn(st);
+  if (st->depth == 0) { /* the outermost call: its stop word; nested ones run under it */
     uintptr_t here = SBX_SP(), floor = sbx_thread_floor();
     if (here <= floor) {
       sbx_drop(s);
       return SBX_TRAP_STACK;
     }
+    sbx_take_turn(st);
+    __atomic_store_n(&st->watch.stop, 0, __ATOMIC_SEQ_CST);
+    sbx_end_turn(st);
+    /* Only a watched signal that comes while it runs stops it (one before: Python runs
+       its handler between bytecodes), so it joins the main thread's calls now. */
+    st->main = sbx_clocks->main_thread == (uint64_t)pthread_self();
+    if (st->main)
+      sbx_clock_push_main(sbx_clocks, &st->watch);
+    st->watch.until = st->timeout ? sbx_clocks->ticks + st->timeout : SBX_NEVER;
+    if (st->timeout && sbx_clocks->watch)
+      sbx_clocks->watch(&st->watch, 1);
     st->stack_limit = here - floor > SBX_STACK_BUDGET ? here - SBX_STACK_BUDGET : floor;
   }
   st->depth++;
@@ -198,6 +197,12 @@ static void sbx_leave(sbx_instance* s, sbx_frame* f) {
   sbx_top = f->prev;
   s->state.trap = (uint32_t)f->code;
   s->state.trap_in = f->in;
+  if (s->state.depth == 1) { /* the outermost call ends: nothing stops it any more */
+    if (s->state.timeout && sbx_clocks->watch)
+      sbx_clocks->watch(&s->state.watch, 0);
+    if (s->state.main)
+      sbx_clock_pop_main(sbx_clocks, &s->state.watch);
+  }
   s->state.depth--;
   sbx_drop(s);
 }
@@ -344,8 +349,7 @@ sbx_instance* sbx_new(uint64_t max_pages, uint32_t max_table, uintptr_t handle, 
   s->state.handle = handle;
   s->state.fuel = fuel;
   s->state.timeout = timeout;
-  s->state.clock = &sbx_clocks->ticks;
-  s->state.deadline = s->state.until = SBX_NEVER;
+  s->state.watch.until = SBX_NEVER;
   return s;
 }
 
@@ -362,18 +366,18 @@ void sbx_set_clock(uintptr_t clock) {
 
 /* Whether the last (or running) call's time limit has passed. */
 int sbx_interrupted(sbx_instance* s) {
-  return sbx_clocks->ticks >= s->state.until;
+  return sbx_clocks->ticks >= s->state.watch.until;
 }
 
-/* Why a check fired, which is always a stop: the deadline is `until` or 0 (interrupt()
-   of this call), the main thread's clock never above `ticks` unless a signal since the
-   call started made it SBX_NEVER (sbx_enter). */
+/* Why a check fired, which is always a stop: the stop word names its causes (fuel
+   counts down in its own word). */
 void sbx_attend(sbx_state* st) {
+  uint32_t stop = __atomic_load_n(&st->watch.stop, __ATOMIC_SEQ_CST);
   if (st->fuel < 0)
     sbx_trap((wasm_rt_trap_t)SBX_TRAP_FUEL);
-  if (st->clock == &sbx_clocks->main_ticks && *st->clock == SBX_NEVER)
+  if (stop & SBX_STOP_SIGNAL)
     sbx_trap((wasm_rt_trap_t)SBX_TRAP_SIGNAL);
-  if (sbx_clocks->ticks >= st->until)
+  if (stop & SBX_STOP_TIME)
     sbx_trap((wasm_rt_trap_t)SBX_TRAP_FUEL);
   sbx_trap((wasm_rt_trap_t)SBX_TRAP_INTERRUPTED);
 }
@@ -383,7 +387,7 @@ int sbx_interrupt(sbx_instance* s) {
   sbx_take_turn(&s->state);
   int running = __atomic_load_n(&s->state.depth, __ATOMIC_SEQ_CST) != 0;
   if (running)
-    __atomic_store_n(&s->state.deadline, 0, __ATOMIC_SEQ_CST);
+    __atomic_or_fetch(&s->state.watch.stop, SBX_STOP_INTERRUPT, __ATOMIC_SEQ_CST);
   sbx_end_turn(&s->state);
   return running;
 }

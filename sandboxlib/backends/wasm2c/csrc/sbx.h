@@ -25,17 +25,16 @@ typedef struct {
   sbx_cb* callbacks;        /* every callback record ever made, freed at release */
   volatile int64_t fuel;    /* metered builds: units left (a call or a loop iteration each) */
   uint64_t timeout;         /* clock ticks an outermost call may run (0: no time limit) */
-  /* The running call's clock (the process's, or the main thread's, which a signal
-     stops) and what compiled code compares it with: `until`, or 0 to stop the call. */
-  const volatile uint64_t* clock;
-  volatile uint64_t deadline;
-  uint64_t until;      /* the clock tick at which the running call's time is up */
+  /* The running outermost call's stop word, which compiled code tests (SBX_METER), and
+     what sets it (_clock.h): its time limit (watch.until), a signal, interrupt(). */
+  sbx_watch watch;
+  uint32_t main;       /* the running outermost call is the main thread's */
   uint32_t turn;       /* held by interrupt() and an outermost call's entry (atomic) */
   const char* trap_in; /* the C name of the function the last trap happened in, or NULL */
 } sbx_state;
 
 /* The process's clock of deadlines and record of signals (sandboxlib._boundary's
-   CLOCK): compiled code compares a call's clock with its deadline (SBX_METER). */
+   CLOCK): it lists timed calls, and its signal handler walks the main thread's. */
 extern sbx_clock* sbx_clocks;
 
 /* A host callback in a table slot. Records belong to their instance and live until
