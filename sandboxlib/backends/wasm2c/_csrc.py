@@ -36,10 +36,10 @@ DEFINES = (
 # No debug information (Python's own flags ask for it): the symbols stay, and a wheel
 # ships two levels of each drop-in's extension (JPEG's: 4.7 MB with it, 0.56 MB without).
 # Non-trivial loop unswitching (clang's -O3 has it, with a default cost threshold that
-# leaves these loops alone): a loop whose bounds check is loop-invariant but sits in some of its paths (a
-# `switch` arm's access through a parameter) is versioned on that check, made once before
-# the loop; the check itself is the same compare. Instructions (README, issue 30): pcre2
-# -2.1%, expat -1.8%, zlib -3.2%; code 5-10% larger.
+# leaves these loops alone): a loop whose bounds check is loop-invariant but sits in some
+# of its paths (a `switch` arm's access through a parameter) is versioned on that check,
+# made once before the loop; the check itself is the same compare. Instructions (README,
+# issue 30): pcre2 -2.1%, expat -1.8%, zlib -3.2%; code 5-10% larger.
 CFLAGS = ("-fvisibility=hidden", "-Wno-unused-function", "-Wno-unused-variable",
           "-ffp-contract=off", "-g0", "-mllvm", "-enable-nontrivial-unswitch",
           "-mllvm", "-unswitch-threshold=2000")

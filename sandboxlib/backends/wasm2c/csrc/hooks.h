@@ -10,11 +10,10 @@
    round of a tail call's trampoline, every loop iteration: SBX_METERED=1 spends one unit of
    fuel there and tests the call's stop word, SBX_METERED=2 (the default: a time limit,
    interrupt() and Ctrl-C stop a call there) just tests it; SBX_METERED=0
-   (Limits(interruptible=False)) checks nothing. Names used from module.c: `instance` (each
-   function's first parameter), LIKELY, UNLIKELY. Every trap raised in a function's body names that
-   function
-   (`__func__`): translate.py makes each load and store SBX_CHECKED, which checks its
-   bounds there (wasm2c's helper checks them again, which the compiler folds away), and
+   (Limits(interruptible=False)) checks nothing. Names used from module.c: `instance`
+   (each function's first parameter), LIKELY, UNLIKELY. Every trap raised in a function's
+   body names that function (`__func__`): translate.py makes each load and store SBX_CHECKED, which
+   checks its bounds there (wasm2c's helper checks them again, which the compiler folds away), and
    a throw no `try` catches (wasm_rt_throw, exceptions.c) is raised there too, as are
    bulk memory's out-of-bounds traps (SBX_FILL, SBX_COPY, SBX_INIT: their ranges checked
    before wasm2c's helper checks them again). */
