@@ -38,10 +38,12 @@ struct Heap {
   int next_recent;
   uint64_t max; /* the largest alloc() that may succeed */
   Block* live;
+  /* the blocks kept by size, made at the first kept (1 KiB a heap: a new sandbox's
+     resident cost, 100,000 of them in a process, is without it) */
   struct {
     int n;
     uint64_t* at;
-  } spare[SPARE_SIZE + 1];
+  }* spare;
 };
 
 /* A Cell: a block holding one C value, read in C (`value`). */
@@ -109,7 +111,9 @@ static Heap* unlink_block(Block* b) {
 static int give_back(Heap* h, PyObject* sandbox, uint64_t at, uint64_t n) {
   if (h->gate->unusable)
     return 0;
-  if (n <= SPARE_SIZE) {
+  if (!h->spare && n <= SPARE_SIZE)
+    h->spare = PyMem_Calloc(SPARE_SIZE + 1, sizeof *h->spare); /* (none: given back) */
+  if (h->spare && n <= SPARE_SIZE) {
     if (!h->spare[n].at)
       h->spare[n].at = PyMem_Malloc(SPARE_COUNT * sizeof(uint64_t));
     if (h->spare[n].at && h->spare[n].n < SPARE_COUNT) {
@@ -135,7 +139,7 @@ static uint64_t take(Heap* h, PyObject* sandbox, const char* where, uint64_t n, 
     Py_DECREF(r);
   }
   uint64_t at = 0;
-  if (n <= SPARE_SIZE && h->spare[n].n) {
+  if (n <= SPARE_SIZE && h->spare && h->spare[n].n) {
     at = h->spare[n].at[--h->spare[n].n];
   } else {
     PyObject* malloc = caller(h, sandbox, 0);
@@ -273,7 +277,7 @@ static PyObject* Heap_close(Heap* h, PyObject* unused) {
       Py_SETREF(b->address, zero);
     Py_DECREF(mine);
   }
-  for (int i = 0; i <= SPARE_SIZE; i++)
+  for (int i = 0; h->spare && i <= SPARE_SIZE; i++)
     h->spare[i].n = 0;
   Py_CLEAR(h->callers[0]);
   Py_CLEAR(h->callers[1]);
@@ -333,8 +337,9 @@ static int Heap_clear(Heap* h) {
 static void Heap_dealloc(Heap* h) {
   PyObject_GC_UnTrack(h);
   Heap_clear(h);
-  for (int i = 0; i <= SPARE_SIZE; i++)
+  for (int i = 0; h->spare && i <= SPARE_SIZE; i++)
     PyMem_Free(h->spare[i].at);
+  PyMem_Free(h->spare);
   Py_TYPE(h)->tp_free((PyObject*)h);
 }
 

@@ -59,7 +59,8 @@ class Sandbox:
         self._borrowed: list[memoryview] = []  # see borrow
         self._scratch: Allocation | None = None  # see temp_copy
         self._strict = strict()  # see runtime/strict.py
-        self._quarantine: deque[Allocation] = deque()  # dead temporaries, poisoned
+        # dead temporaries, poisoned (strict mode; made at the first: a deque is 0.6 KiB)
+        self._quarantine: deque[Allocation] | None = None
         self._quarantined = 0  # their bytes
         self._converters: dict[Function, list[Converter]] = {}  # see _convert
         self._gate = Gate()  # what every call checks first, and the call lock
@@ -221,6 +222,8 @@ class Sandbox:
             for t in temps:
                 t.free()
             return
+        if self._quarantine is None:
+            self._quarantine = deque()
         for t in temps:
             self.memory.write(t.address, bytes([POISON]) * t.size)
             self._quarantine.append(t)
