@@ -73,11 +73,14 @@ class Library:
         itself if ``preinit`` is off, if it was granted anything (so that its
         constructors see what it was granted) or if the image does not fit its
         memory limit. Every module is checked against the ABI's shape first
-        (``toolchain.moduleshape``): a refused one is neither run nor cached."""
+        (``toolchain.moduleshape``): a refused one is neither run nor cached, and one
+        whose initial memory or table exceeds ``limits`` is refused (ResourceError)
+        before anything compiles it."""
         built = self.built_module()
-        from .toolchain.moduleshape import check_module
-        self.memo(("shape", built), lambda: check_module(built.read_bytes(), self.name))
+        from .toolchain.moduleshape import check_limits, check_module
+        shape = self.memo(("shape", built), lambda: check_module(built.read_bytes(), self.name))
         limits = limits or Limits()
+        check_limits(shape, limits)
         if not self.preinit or (grants is not None and grants != Grants()):
             return built
         from .toolchain.preinit import preinitialized

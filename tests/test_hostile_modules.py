@@ -16,6 +16,7 @@ Defence in depth is tested with the shape check switched off, in child processes
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -29,12 +30,14 @@ from hypothesis import strategies as st
 from libs import ROOT, assemble_wat, plain
 
 import sandboxlib.errors
+from sandboxlib.backends.wasm2c.translate import translate
 from sandboxlib import (BuildError, CapabilityError, ClosedError, Function, Library, Limits,
-                        PoisonedError, Prim, SandboxError, Signature)
+                        PoisonedError, Prim, ResourceError, SandboxError, Signature, TrapError)
 from sandboxlib.toolchain import cache_root
-from sandboxlib.toolchain.moduleshape import check_module
-from sandboxlib.toolchain.wasmbinary import (SEC_EXPORT, SEC_TYPE, assemble, enc_u, encode_name,
-                                             encode_exports, sections)
+from sandboxlib.toolchain.moduleshape import (MAX_EXPORT_NAME, MAX_PASSIVE_DATA, SPARE_ELEMENTS,
+                                              check_module)
+from sandboxlib.toolchain.wasmbinary import (SEC_CUSTOM, SEC_EXPORT, SEC_TYPE, assemble, enc_s,
+                                             enc_u, encode_name, encode_exports, sections)
 
 MODULES = ROOT / "c_src" / "hostile" / "modules"
 MiB = 1 << 20
@@ -124,6 +127,22 @@ def test_hostile_module_is_refused_or_held_to_its_limits(
         assert caught.value.args[0].startswith(f"{library.name}: module refused: ")
         assert cache_entries() == before  # nothing compiled, translated or pre-initialized
     bystander()
+
+
+@pytest.mark.parametrize("name", ["memory_over_limit", "table_over_limit"])
+def test_declared_sizes_over_the_limits_are_refused_before_anything_compiles(
+        name: str, assembled: dict[str, Path], isolating_backend: str,
+        tmp_path: Path) -> None:
+    """A module whose initial memory or table exceeds the sandbox's limits was compiled
+    first, then refused at instantiation (one whose table listed 200,000 functions: 6 s
+    of wasm2c's compile for that ResourceError): it is refused before."""
+    wasm = tmp_path / f"{name}.wasm"  # made new, so that no build of it is cached
+    wasm.write_bytes(assembled[name].read_bytes() + bytes([SEC_CUSTOM]) +
+                     enc_u(len(unique := encode_name("x") + os.urandom(16))) + unique)
+    before = cache_entries()
+    with pytest.raises(ResourceError, match="does not fit the limit|larger than the limit"):
+        module_library(wasm).sandbox(isolating_backend, limits=LIMITS)
+    assert cache_entries() == before
 
 
 @pytest.mark.parametrize("attack", RAISING, ids=lambda a: a.path.stem)
@@ -318,6 +337,50 @@ def test_a_malformed_name_section_is_refused_by_name(
         module_library(wasm).sandbox(isolating_backend, limits=LIMITS)
 
 
+def test_a_function_name_is_not_written_at_each_call(isolating_backend: str,
+                                                    tmp_path: Path) -> None:
+    """wasm2c named a C function after its wasm name and wrote it at every call: this
+    module's 60 KB name called from 2,000 places was 120 MB of C in the build cache,
+    read into the host process to insert the hooks; a 1 MB name called from 10,000
+    places would be 10 GB. It is translated with the names ignored; a trap still names
+    its function."""
+    name = "n" * 60_000
+    calls = "\n".join("(drop (call 0 (i32.const 0)))" for _ in range(2000))
+    source = tmp_path / "long_name.wat"
+    source.write_text('(module (memory (export "memory") 1)\n'
+                      '(table (export "__indirect_function_table") 1 funcref)\n'
+                      '(func (param i32) (result i32) (if (local.get 0) (then unreachable)) '
+                      f'(i32.const 1))\n(func (export "answer") (result i32)\n{calls}\n'
+                      '(call 0 (i32.const 1))))\n')
+    wasm = with_names(assemble_wat(source, tmp_path).read_bytes(),
+                      function_names([(0, name.encode())]), tmp_path / "named.wasm")
+    if isolating_backend == "wasm2c":
+        assert translate(wasm).source.stat().st_size < 2 * MiB  # before: 120 MB
+    with module_library(wasm).sandbox(isolating_backend, limits=LIMITS) as sb:
+        with pytest.raises(TrapError, match=rf"^answer\(\): unreachable in {name}$"):
+            sb.answer()
+
+
+@pytest.mark.parametrize("length", [MAX_EXPORT_NAME, MAX_EXPORT_NAME + 1])
+def test_export_names_are_bounded(length: int, isolating_backend: str,
+                                  tmp_path: Path) -> None:
+    """wasm2c names an exported function after its export and writes that name at every
+    call of it: the ABI refuses export names over 256 bytes (a C function's), on every
+    backend."""
+    source = tmp_path / "long_export.wat"
+    source.write_text('(module (memory (export "memory") 1)\n'
+                      '(table (export "__indirect_function_table") 1 funcref)\n'
+                      f'(func $f (export "{"e" * length}") (result i32) (i32.const 42))\n'
+                      '(func (export "answer") (result i32) (call $f)))\n')
+    library = module_library(assemble_wat(source, tmp_path))
+    if length > MAX_EXPORT_NAME:
+        with pytest.raises(BuildError, match=f"export section: 'eee.*a name of {length} bytes"):
+            library.sandbox(isolating_backend, limits=LIMITS)
+    else:
+        with library.sandbox(isolating_backend, limits=LIMITS) as sb:
+            assert plain(sb.answer()) == 42
+
+
 def slow_to_compile(locals_: int, statements: int) -> str:
     """A module of the ABI's shape whose ``answer`` has ``locals_`` i32 locals and
     ``statements`` assignments, each reading two others: clang's time on wasm2c's C for
@@ -364,6 +427,77 @@ def test_a_module_made_slow_to_compile_is_stopped_at_the_build_time_limit(
         assert processes_naming(str(tmp_path)) == []  # wasm2c's
         assert processes_naming("_sandboxlib_wasm2c_compile_bomb_") == []  # the compilers'
     bystander()
+
+
+def made_of_data(size: int, passive: bool = False) -> bytes:
+    """A module of the ABI's shape whose memory starts as ``size`` bytes of data (one
+    active segment, or a passive one), with the word 2 at its start and 40 at its end
+    (a second segment): ``answer`` returns their sum."""
+    body = (b"\0\x41\0\x28\x02\0\x41" + enc_s(size - 4) + b"\x28\x02\0\x6a\x0b")
+    blob = (2).to_bytes(4, "little") + bytes(range(256)) * (size // 256 - 1) + bytes(252)
+    last = b"\0\x41" + enc_s(size - 4) + b"\x0b" + enc_u(4) + (40).to_bytes(4, "little")
+    first = (b"\x01" if passive else b"\0\x41\0\x0b") + enc_u(size) + blob
+    exports = [("memory", 2, 0), ("__indirect_function_table", 1, 0), ("answer", 0, 0)]
+    return assemble([(SEC_TYPE, b"\x01\x60\0\x01\x7f"), (3, b"\x01\0"),  # (type 0)
+                     (4, b"\x01\x70\0\x01"), (5, b"\x01\0" + enc_u(size // 65536 + 1)),
+                     (SEC_EXPORT, encode_exports(exports)),
+                     (10, b"\x01" + enc_u(len(body)) + body),
+                     (11, b"\x02" + first + last)])
+
+
+def test_a_module_made_of_data_compiles_as_its_code_does(
+        isolating_backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        bystander: Callable[[], None]) -> None:
+    """wasm2c wrote data into the C, six characters a byte, and clang held a node per
+    byte: 4 MiB took 8 s and 490 MB to compile, so a module of 256 MiB of data would
+    have needed 31 GB (before: this one, 24 MiB, was stopped at the time limit). The
+    data is copied in at instantiation now, and lands where wasm says."""
+    wasm = tmp_path / "made_of_data.wasm"
+    wasm.write_bytes(made_of_data(24 * MiB))
+    monkeypatch.setenv("SANDBOXLIB_BUILD_TIMEOUT", "20")
+    with module_library(wasm).sandbox(isolating_backend,
+                                      limits=Limits(memory_bytes=32 * MiB)) as sb:
+        assert plain(sb.answer()) == 42
+    bystander()
+
+
+def test_passive_data_is_bounded(isolating_backend: str, tmp_path: Path) -> None:
+    """Passive segments (memory.init's, which C compilers do not make without threads)
+    stay in wasm2c's C: the ABI refuses more than 1 MiB of them, on every backend."""
+    wasm = tmp_path / "passive.wasm"
+    wasm.write_bytes(made_of_data(MAX_PASSIVE_DATA + 256, passive=True))
+    with pytest.raises(BuildError, match="passive segments hold 1048832 bytes, over the ABI's"):
+        module_library(wasm).sandbox(isolating_backend, limits=LIMITS)
+    wasm.write_bytes(made_of_data(MAX_PASSIVE_DATA - 256, passive=True))
+    with module_library(wasm).sandbox(isolating_backend, limits=LIMITS) as sb:
+        assert plain(sb.answer()) == 40  # the passive bytes are not in memory
+
+
+def listing_elements(entries: int) -> bytes:
+    """A module of the ABI's shape whose table of ``entries`` elements an active
+    segment fills with its one function, ``answer`` (42)."""
+    body = b"\0\x41\x2a\x0b"
+    exports = [("memory", 2, 0), ("__indirect_function_table", 1, 0), ("answer", 0, 0)]
+    return assemble([(SEC_TYPE, b"\x01\x60\0\x01\x7f"), (3, b"\x01\0"),
+                     (4, b"\x01\x70\0" + enc_u(entries)), (5, b"\x01\0\x01"),
+                     (SEC_EXPORT, encode_exports(exports)),
+                     (9, b"\x01\0\x41\0\x0b" + enc_u(entries) + bytes(entries)),
+                     (10, b"\x01" + enc_u(len(body)) + body)])
+
+
+def test_element_segments_are_bounded(isolating_backend: str, tmp_path: Path) -> None:
+    """wasm2c writes each element entry as a line of C: 200,000 of them (a 200 KB
+    module) took 5.6 s and 300 MB to compile, so 16 million would have needed 24 GB.
+    The ABI refuses more than one per function and 65,536 more, on every backend."""
+    wasm = tmp_path / "elements.wasm"
+    most = SPARE_ELEMENTS + 1  # the module has one function
+    wasm.write_bytes(listing_elements(most + 1))
+    with pytest.raises(BuildError, match=f"element section: its segments list over {most} "):
+        module_library(wasm).sandbox(isolating_backend, limits=LIMITS)
+    wasm.write_bytes(listing_elements(most))
+    with module_library(wasm).sandbox(isolating_backend,
+                                      limits=Limits(table_elements=most)) as sb:
+        assert plain(sb.answer()) == 42
 
 
 @pytest.mark.quick

@@ -41,7 +41,7 @@ class Translated:
 
     def __init__(self, wasm: Path, out: Path) -> None:
         self.wasm = wasm
-        self.source = run_wasm2c(wasm, out)
+        self.source = run_wasm2c(wasm, wasm.read_bytes(), out)
         self.header = (out / "module.h").read_text()
         at = self.source.index(HOOKS_ANCHOR)
         self.before, self.after = self.source[:at], self.source[at:]
@@ -187,7 +187,7 @@ def test_the_meter_goes_in_every_tail_call_trampoline(name: str, tmp_path: Path)
     """return_call runs in wasm2c's trampoline loop, not through a loop label: each
     round of it gets the meter (a cycle of tail calls otherwise ran past a time limit)."""
     wasm = assemble_wat(HOSTILE / "modules" / f"{name}.wat", tmp_path)
-    source = run_wasm2c(wasm, tmp_path)
+    source = run_wasm2c(wasm, wasm.read_bytes(), tmp_path)
     rounds = source.count("while (next->fn)")
     assert rounds and source.count(TRAMPOLINE_AT) == rounds
     hooked = insert_hooks(source, wasm)

@@ -138,7 +138,7 @@ def test_the_hostile_modules_of_merged_checks_get_merged_checks(name: str, tmp_p
 def test_every_access_of_the_pinned_wasm2c_is_in_the_form_the_pass_reads(
         hostile_lib: object, tmp_path: Path) -> None:
     wasm = hostile_lib.wasm_module()  # type: ignore[attr-defined]
-    code = run_wasm2c(wasm, tmp_path)
+    code = run_wasm2c(wasm, wasm.read_bytes(), tmp_path)
     code = code[code.index(HOOKS_ANCHOR):]
     calls = re.findall(r"\b(\w+)_default32\(", code)
     forms = re.findall(r"\b(\w+)" + re.escape(CHECKED) + r"\(u64\)\(var_[a-z]\d+\)", code)

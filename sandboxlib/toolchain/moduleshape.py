@@ -12,7 +12,9 @@ ABI's exports with the ABI's types; value types i32, i64, f32, f64 and v128; at 
 one exception tag, of its own, unexported, of type [i32] (C's setjmp/longjmp, which LLVM
 lowers to a throw of ``__c_longjmp``). Everything else (multi-memory, memory64, shared
 memory, custom page sizes, imported, exported or further tags, GC and typed-reference
-types, reference types outside the one function table, unknown sections) is refused by
+types, reference types outside the one function table, passive data segments of more
+than 1 MiB in all, element segments listing more than one entry per function and
+65,536 more, export names over 256 bytes, unknown sections) is refused by
 name before anything runs it, with
 ``BuildError`` (``CapabilityError`` for an import), naming the module, the section
 and the reason. Instruction bodies are left to the backends' validators, whose
@@ -29,14 +31,25 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..abi import FREE, INITIALIZE, MALLOC
-from ..errors import BuildError, CapabilityError
+from ..errors import BuildError, CapabilityError, ResourceError
 from .wasi_calls import MODULE as WASI_MODULE, import_type
-from .wasmbinary import MAGIC, FuncType, wasm_type
+from .wasmbinary import EXTENDED_CONST, MAGIC, PAGE, FuncType, wasm_type
 
 if TYPE_CHECKING:
     import wasmtime
 
+    from ..config import Limits
+
 MAX_PAGES = 65536  # a 32-bit memory's 4 GiB
+# bytes of passive data segments (memory.init's: C compilers use none without threads);
+# active ones are copied in at instantiation, passive ones compiled into wasm2c's C
+MAX_PASSIVE_DATA = 1 << 20
+# entries of element segments beyond one per function (a C compiler lists each function
+# whose address is taken once; wasm2c writes each entry as a line of C)
+SPARE_ELEMENTS = 65536
+# bytes of an export's name (a C function's: wasm2c names the function after it and
+# writes that name at each call of it)
+MAX_EXPORT_NAME = 256
 _VALTYPES = {0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128"}
 _REFTYPES = {0x70: "funcref", 0x6F: "externref", 0x64: "(ref T)", 0x63: "(ref null T)",
              0x6E: "anyref", 0x6D: "eqref", 0x6C: "i31ref", 0x6B: "structref",
@@ -52,7 +65,6 @@ TABLE_EXPORT = "__indirect_function_table"
 # constant-expression opcodes: i32/i64/f32/f64.const, global.get, the extended-const
 # arithmetic (i32/i64 add, sub, mul), and v128.const (0xfd 12)
 _CONST_IMMEDIATE = {0x41: "s", 0x42: "s", 0x43: 4, 0x44: 8, 0x23: "u"}
-_EXTENDED_CONST = {0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E}
 
 
 @dataclass(frozen=True)
@@ -178,7 +190,7 @@ def _const_expr(r: _Reader, globals_: list[str], where: str) -> None:
             r.bytes(kind)
         elif op == 0xFD and r.u32() == 12:  # v128.const
             r.bytes(16)
-        elif op not in _EXTENDED_CONST:
+        elif op not in EXTENDED_CONST:
             raise r.refuse(f"{where} uses opcode 0x{op:02x}, not a numeric constant")
 
 
@@ -309,6 +321,9 @@ def _exports(r: _Reader, m: _Module) -> None:
              3: len(m.globals_)}
     for _ in range(r.count("exports")):
         name = r.name()
+        if len(name.encode()) > MAX_EXPORT_NAME:
+            raise r.refuse(f"{name[:40]!r}... is a name of {len(name.encode())} bytes, over the "
+                           f"ABI's {MAX_EXPORT_NAME} (wasm2c writes it at every call)")
         kind, index = r.byte(), r.u32()
         if kind not in sizes:
             raise r.refuse(f"{name!r} exports a {_KINDS.get(kind, f'kind {kind}')}")
@@ -320,6 +335,7 @@ def _exports(r: _Reader, m: _Module) -> None:
 
 
 def _elements(r: _Reader, m: _Module) -> None:
+    entries, most = 0, len(m.funcs) + SPARE_ELEMENTS
     for i in range(r.count("element segments")):
         flags = r.u32()
         where = f"element segment {i}"
@@ -333,7 +349,13 @@ def _elements(r: _Reader, m: _Module) -> None:
             _const_expr(r, m.globals_, f"{where}'s offset")
         if flags != 0 and r.byte() != 0x00:
             raise r.refuse(f"{where} is not of function references")
-        for _ in range(r.count("function indices")):
+        count = r.count("function indices")
+        entries += count
+        if entries > most:
+            raise r.refuse(f"its segments list over {most} functions, one for each of its "
+                           f"{len(m.funcs)} and {SPARE_ELEMENTS} more (each is compiled into "
+                           "the wasm2c backend's C)")
+        for _ in range(count):
             if r.u32() >= len(m.funcs):
                 raise r.refuse(f"{where} names a function that does not exist")
 
@@ -342,13 +364,19 @@ def _data(r: _Reader, m: _Module) -> None:
     count = r.count("data segments")
     if m.data_count is not None and count != m.data_count:
         raise r.refuse(f"{count} segments, but the data count section says {m.data_count}")
+    passive = 0
     for i in range(count):
         flags = r.u32()
         if flags > 2 or (flags == 2 and r.u32() != 0):
             raise r.refuse(f"data segment {i} targets a memory other than memory 0")
         if flags != 1:
             _const_expr(r, m.globals_, f"data segment {i}'s offset")
-        r.bytes(r.u32())
+        size = r.u32()
+        r.bytes(size)
+        passive += size if flags == 1 else 0
+    if passive > MAX_PASSIVE_DATA:
+        raise r.refuse(f"its passive segments hold {passive} bytes, over the ABI's "
+                       f"{MAX_PASSIVE_DATA} (they are compiled into the wasm2c backend's C)")
     m.data_segments = count
 
 
@@ -622,6 +650,17 @@ def check_module(wasm: bytes, name: str) -> ModuleShape:
     assert m.memory is not None
     exports = tuple((n, _KINDS[k]) for n, (k, _) in (m.exports or {}).items())
     return ModuleShape(m.memory, m.table, tuple(m.imports), exports, m.mutable_globals)
+
+
+def check_limits(shape: ModuleShape, limits: Limits) -> None:
+    """ResourceError if the module's initial memory or table exceeds ``limits`` (as its
+    instantiation would raise, but before a backend compiles it)."""
+    if shape.memory.minimum * PAGE > limits.memory_bytes:
+        raise ResourceError("the module's initial memory does not fit the limit of "
+                            f"{limits.memory_bytes} bytes")
+    if shape.table is not None and shape.table.minimum > limits.table_elements:
+        raise ResourceError("a table of the module is larger than the limit of "
+                            f"{limits.table_elements} elements")
 
 
 # wasm proposals wasmtime would accept that the ABI refuses (``check_module`` refuses

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import wasmtime
@@ -32,31 +31,13 @@ from .moduleshape import refuse_in_wasmtime
 from .wasi_linker import wasi_linker
 from .wasmbinary import (PAGE, SEC_CODE, SEC_DATA, SEC_DATACOUNT, SEC_EXPORT, SEC_GLOBAL,
                          SEC_MEMORY, SEC_START, assemble, const_expr_end, enc_s, enc_u,
-                         initial_memory, leb_u, only_function_names, sections)
+                         initial_memory, leb_u, only_function_names, parse_globals, sections)
 from .wasmbinary import encode_exports as _encode_exports
 from .wasmbinary import parse_exports as _exports
 
 FORMAT = "3"  # 3: custom sections but function names dropped
 STARTUP_TIMEOUT = 60.0  # seconds a start-up may run when the sandbox sets no timeout
 _GAP = 64  # zero bytes that split a data segment
-
-
-@dataclass
-class _Global:
-    valtype: int  # 0x7f i32, 0x7e i64, 0x7d f32, 0x7c f64
-    mutable: bool
-    init: bytes  # the init expression, including its end opcode
-
-
-def _globals(body: bytes) -> list[_Global]:
-    count, pos = leb_u(body, 0)
-    out = []
-    for _ in range(count):
-        valtype, mutable = body[pos], body[pos + 1] == 1
-        end = const_expr_end(body, pos + 2)
-        out.append(_Global(valtype, mutable, body[pos + 2:end]))
-        pos = end
-    return out
 
 
 def _check_active_data(body: bytes) -> None:
@@ -184,7 +165,7 @@ def preinitialize(wasm: bytes, limits: Limits = Limits(), name: str = "module") 
     exports = _exports(by_id.get(SEC_EXPORT, b"\0"))
     if not any(n == "_initialize" for n, _, _ in exports) or SEC_START in by_id:
         return wasm
-    globals_ = _globals(by_id.get(SEC_GLOBAL, b"\0"))
+    globals_ = parse_globals(by_id.get(SEC_GLOBAL, b"\0"))
     if SEC_DATA in by_id:
         _check_active_data(by_id[SEC_DATA])
     # 1. instrument: export every mutable global so its value can be read back

@@ -4,6 +4,7 @@ numbers, sections, constant expressions, function types, exports, the initial me
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..abi import Prim, Signature, wasm_valtype
@@ -15,6 +16,8 @@ SEC_CUSTOM = 0
 SEC_TYPE, SEC_MEMORY, SEC_GLOBAL, SEC_EXPORT, SEC_START, SEC_CODE, SEC_DATA, SEC_DATACOUNT = \
     1, 5, 6, 7, 8, 10, 11, 12
 SEC_TAG = 13
+# extended-const's opcodes (no immediates): i32.add, sub, mul, i64.add, sub, mul
+EXTENDED_CONST = frozenset({0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E})
 PAGE = 65536
 _VALTYPES = {0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128",
              0x70: "funcref", 0x6F: "externref"}
@@ -111,6 +114,26 @@ def _function_names(body: bytes) -> bytes | None:
     return None
 
 
+def function_names(wasm: bytes) -> dict[int, str]:
+    """The function names of the module's ``name`` section (a checked module's), by
+    function index."""
+    for sid, body in sections(wasm):
+        names = _function_names(body) if sid == SEC_CUSTOM and custom_name(body) == "name" \
+            else None
+        if names is not None:
+            size, pos = leb_u(names, 0)
+            pos = leb_u(names, pos + size + 1)[1]  # past "name", the subsection's id and size
+            count, pos = leb_u(names, pos)
+            out = {}
+            for _ in range(count):
+                index, pos = leb_u(names, pos)
+                size, pos = leb_u(names, pos)
+                out[index] = names[pos:pos + size].decode("utf-8", "replace")
+                pos += size
+            return out
+    return {}
+
+
 def only_function_names(wasm: bytes) -> bytes:
     """``wasm`` without custom sections but the function names of its ``name`` section
     (no debug info, producers, target features; no names of globals or data segments,
@@ -139,10 +162,59 @@ def const_expr_end(body: bytes, pos: int) -> int:
             pos += 8
         elif op == 0x23:  # global.get
             _, pos = leb_u(body, pos)
-        else:
-            raise BuildError(f"pre-initialization: unsupported constant opcode 0x{op:02x}")
+        elif op not in EXTENDED_CONST:
+            raise BuildError(f"unsupported constant opcode 0x{op:02x}")
     return pos + 1
 
+
+
+@dataclass(frozen=True)
+class Global:
+    valtype: int  # 0x7f i32, 0x7e i64, 0x7d f32, 0x7c f64
+    mutable: bool
+    init: bytes  # the init expression, including its end opcode
+
+
+def parse_globals(body: bytes) -> list[Global]:
+    """A global section's entries."""
+    count, pos = leb_u(body, 0)
+    out = []
+    for _ in range(count):
+        valtype, mutable = body[pos], body[pos + 1] == 1
+        end = const_expr_end(body, pos + 2)
+        out.append(Global(valtype, mutable, body[pos + 2:end]))
+        pos = end
+    return out
+
+
+_I32_OPS: dict[int, Callable[[int, int], int]] = {
+    0x6A: lambda a, b: a + b, 0x6B: lambda a, b: a - b, 0x6C: lambda a, b: a * b}
+
+
+def i32_const_value(expr: bytes, globals_: list[int | None]) -> int | None:
+    """The unsigned value of an i32 constant expression (``i32.const``, ``global.get``
+    of a global whose value ``globals_`` holds, extended-const ``i32.add``/``sub``/
+    ``mul``), or None for any other."""
+    stack: list[int] = []
+    pos = 0
+    while expr[pos] != 0x0B:
+        op = expr[pos]
+        if op == 0x41:
+            value, pos = leb_s(expr, pos + 1)
+            stack.append(value)
+        elif op == 0x23:
+            index, pos = leb_u(expr, pos + 1)
+            known = globals_[index] if index < len(globals_) else None
+            if known is None:
+                return None
+            stack.append(known)
+        elif op in _I32_OPS and len(stack) >= 2:
+            b, a = stack.pop(), stack.pop()
+            stack.append(_I32_OPS[op](a, b))
+            pos += 1
+        else:
+            return None
+    return stack[0] & 0xFFFFFFFF if len(stack) == 1 else None
 
 
 @dataclass(frozen=True)

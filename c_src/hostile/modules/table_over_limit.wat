@@ -1,5 +1,5 @@
 ;; A function table that starts bigger than Limits.table_elements: the shape is the
-;; ABI's, the limit holds at instantiation.
+;; ABI's, the limit holds before anything compiles it.
 ;; limit: ResourceError: table
 (module
   (memory (export "memory") 1)

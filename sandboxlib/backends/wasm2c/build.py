@@ -25,9 +25,10 @@ from ...toolchain.cpu import BASELINE, machine_level
 from ..base import LibraryModule, check_export
 from . import wasi
 from ._csrc import CFLAGS, CSRC, DEFINES, TRAPS, fingerprint
+from .datasegments import Segment, split_data
 from .shim import WASM_RT_TRAPS, Shim, Wrapped, fields, generate
 from .translate import Translation, read_header, translate, wabt
-from ...toolchain.wasmbinary import function_types, wasm_type
+from ...toolchain.wasmbinary import function_names, function_types, wasm_type
 
 SLAB_HEADER_DIR = Path(__file__).parents[2]  # _slab.h, the allocator's C interface
 
@@ -43,7 +44,10 @@ class LoadedModule:
     imports: tuple[str, ...]  # WASI function of each import index
     traps: dict[str, int]  # trap constant name -> its value
     has_initialize: bool
+    segments: tuple[Segment, ...]  # the active data, copied in at instantiation
+    names: dict[int, str]  # the name section's function names, by index (for traps)
     entries: dict[Function, int] = field(default_factory=dict)  # see entry_address
+    segment_array: Any = field(init=False)  # the segments as sbx_instantiate takes them
     region_address: int = field(init=False)
     unpin_address: int = field(init=False)
 
@@ -62,6 +66,8 @@ class LoadedModule:
         self.region_address, self.unpin_address = (
             int(self.ffi.cast("uintptr_t", self.ffi.addressof(self.lib, name)))
             if hasattr(self.lib, name) else 0 for name in ("sbx_region", "sbx_unpin"))
+        self.segment_array = self.ffi.new("sbx_segment[]", [
+            (s.offset, len(s.data), self.ffi.from_buffer(s.data)) for s in self.segments])
 
     def entry_address(self, fn: Function) -> int:
         """Where ``fn``'s uniform entry is (found once per function)."""
@@ -97,7 +103,7 @@ def load(library: LibraryModule, wasm: Path, meter: int) -> LoadedModule:
     shipped = _load_shipped(library, wasm, meter, (cpu, BASELINE))
     if shipped is not None:
         return shipped
-    return _finish(library, *_compile(library, wasm, meter, cpu))
+    return _finish(library, wasm.read_bytes(), *_compile(library, wasm, meter, cpu))
 
 
 def _prepare(library: LibraryModule, tr: Translation, wasm: bytes) -> tuple[tuple[str, ...], Shim]:
@@ -122,14 +128,15 @@ def _compile(library: LibraryModule, wasm: Path, meter: int,
     return module, tr, imports, shim
 
 
-def _finish(library: LibraryModule, module: ModuleType, tr: Translation,
+def _finish(library: LibraryModule, wasm: bytes, module: ModuleType, tr: Translation,
             imports: tuple[str, ...], shim: Shim) -> LoadedModule:
     if not module.lib.sbx_use_slab(slab_api()):
         raise SandboxError(f"{library.name}: the wasm2c extension was built for another "
                            "version of sandboxlib's memory allocator")
     traps = {**TRAPS, **{name: int(getattr(module.lib, name)) for name in WASM_RT_TRAPS}}
     return LoadedModule(module.ffi, module.lib, shim, tr, imports, traps,
-                        ("_initialize", fields(INITIALIZE)) in shim.wrapped)
+                        ("_initialize", fields(INITIALIZE)) in shim.wrapped, split_data(wasm)[1],
+                        function_names(wasm))
 
 
 # -- extensions shipped beside a module (a wheel's drop-ins) ----------------------------
@@ -173,7 +180,7 @@ def _load_shipped(library: LibraryModule, wasm: Path, meter: int,
         entry = entries.get(shipped_extension_key(digest, meter, shim, cpu))
         if isinstance(entry, dict) and (folder / entry.get("file", "")).is_file():
             module = load_extension(folder / entry["file"], entry["module"])
-            return _finish(library, module, tr, imports, shim)
+            return _finish(library, data, module, tr, imports, shim)
     return None
 
 

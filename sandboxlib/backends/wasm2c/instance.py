@@ -126,7 +126,8 @@ class Wasm2cInstance:
                 self._wasi = wasi.WasiHost(grants, Memory(self.memory, "WASI call"),
                                            self._interrupted)
             self._imports = [self._wasi.handler(n) for n in loaded.imports] if self._wasi else []
-            if lib.sbx_instantiate(raw):  # under the deadline too, as every outermost call
+            # under the deadline too, as every outermost call
+            if lib.sbx_instantiate(raw, loaded.segment_array, len(loaded.segments)):
                 self._fail()
             if loaded.has_initialize:
                 self.function(INITIALIZE)()
@@ -197,7 +198,7 @@ class Wasm2cInstance:
         kind = next((k for name, k in _KINDS.items() if traps[name] == code), TrapKind.OTHER)
         state = self._state()
         where = (wasm_function_name(self._loaded.ffi.string(state.trap_in).decode(),
-                                    self._loaded.translation.exports)
+                                    self._loaded.translation.exports, self._loaded.names)
                  if state.trap_in else None)
         raise TrapError(f"{kind.value} in {where}" if where else kind.value, kind)
 

@@ -35,7 +35,8 @@ typedef struct { uint8_t *data; uint64_t size; ...; } wasm_rt_memory_t;
 typedef ... sbx_instance;
 sbx_instance *sbx_new(uint64_t max_pages, uint32_t max_table, uintptr_t handle, int64_t fuel,
                       uint64_t timeout);
-int sbx_instantiate(sbx_instance *);
+typedef struct { uint32_t offset; uint32_t size; const uint8_t *bytes; } sbx_segment;
+int sbx_instantiate(sbx_instance *, const sbx_segment *, uint32_t);
 int sbx_use_slab(uintptr_t api);
 sbx_state *sbx_state_of(sbx_instance *);
 int sbx_interrupted(sbx_instance *);
@@ -88,9 +89,12 @@ def generate(tr: Translation, functions: list[Function], types: tuple[FuncType, 
     cdef: list[str] = [_BASE_CDEF, *(f"static const int {name};" for name in WASM_RT_TRAPS)]
     host_struct = tr.imports[0].decl.first_param if tr.imports else None
     import_arg = f", ({host_struct})&s->state" if host_struct else ""
+    memory = tr.exports.get("memory")
+    load = f"sbx_load_segments({memory.symbol}(&s->module), segs, n)" if memory else "(void)segs"
     c.append(f"""
-int sbx_instantiate(sbx_instance* s) {{
-  SBX_CALL(s, return (int)s->state.trap, wasm2c_{MODULE_NAME}_instantiate(&s->module{import_arg}))
+int sbx_instantiate(sbx_instance* s, const sbx_segment* segs, uint32_t n) {{
+  SBX_CALL(s, return (int)s->state.trap,
+           wasm2c_{MODULE_NAME}_instantiate(&s->module{import_arg}); {load})
   return (int)s->state.trap;
 }}""")
     for index, imp in enumerate(tr.imports):

@@ -21,6 +21,7 @@ from ...toolchain.extras import require
 from ...toolchain.guard import refuse_if_no_compile
 from ._csrc import MODULE_NAME
 from .checks import merge_checks
+from .datasegments import split_data
 from .prologues import place_prologues
 from ...toolchain.wasmbinary import FuncType, has_tags, initial_memory
 
@@ -33,11 +34,13 @@ NO_TAG_REFUSED = "--disable-exceptions"
 
 
 def wasm2c_flags(wasm: bytes) -> tuple[str, ...]:
-    """wasm2c's flags for the module ``wasm``: what the ABI refuses in it refused.
-    Functions keep their wasm names (the name section the toolchain keeps), so a trap
-    can name the C function it happened in (``names.wasm_function_name``)."""
+    """wasm2c's flags for the module ``wasm``: what the ABI refuses in it refused, and
+    its name section ignored. wasm2c names a C function after its wasm name and writes
+    that name at every call: a module's 1 MB name called from 10,000 places would be
+    10 GB of C. A function is ``f<index>`` or its export's name, and a trap names it
+    from the module's names (``names.wasm_function_name``)."""
     return (*REFUSED_FEATURES, *(() if has_tags(wasm) else (NO_TAG_REFUSED,)),
-            "-n", MODULE_NAME)
+            "--no-debug-names", "-n", MODULE_NAME)
 _C_TO_WASM = {"u32": "i32", "u64": "i64", "f32": "f32", "f64": "f64"}
 _DECL = re.compile(r"^(?P<result>[\w* ]+?)\s*\b(?P<symbol>w2c_\w+)\((?P<params>[^)]*)\);$")
 EXPORT = re.compile(r"^/\* export: '(?P<name>.*)' \*/$")  # in module.h, above each declaration
@@ -143,25 +146,29 @@ def translate(wasm: Path) -> Translation:
     """The module translated to ``module.c``/``module.h``, hooked, cached. module.c
     includes ``csrc/hooks.h`` by name: the extension's key covers csrc/, not this one."""
     refuse_if_no_compile(f"translating {wasm.name} with wasm2c")
-    data = wasm.read_bytes()
-    h = hashlib.sha256(data)
+    code, _ = split_data(wasm.read_bytes())  # the data is copied in at instantiation
+    h = hashlib.sha256(code)
     for part in (wabt().wabt_version(), HOOKS_ANCHOR, HOOKS_INCLUDE, SIMD_ANCHOR,
                  SIMD_INCLUDE, MEMORY_SIZE_AT,
                  MEMORY_SIZE_FIRST, MEMORY_SIZE, MIN_MEMORY, METER_AT, METER,
-                 TRAMPOLINE_AT, *wasm2c_flags(data),
+                 TRAMPOLINE_AT, *wasm2c_flags(code),
                  _ACCESS.pattern, repr(sorted(ACCESS_WIDTHS.items())), _BULK.pattern,
                  *(p.read_text() for p in PASSES)):
         h.update(b"\0" + part.encode())
     return read_header(build_entry("wasm2c-src", h.hexdigest()[:32], "module.h",
-                                    lambda tmp: _generate(wasm, tmp)))
+                                    lambda tmp: _generate(wasm, code, tmp)))
 
 
-def run_wasm2c(wasm: Path, out: Path) -> str:
-    """Translate ``wasm`` to ``out/module.c`` and ``out/module.h``; module.c's text."""
-    cmd = [str(wabt().get_executable("wasm2c")), str(wasm), *wasm2c_flags(wasm.read_bytes()),
+def run_wasm2c(wasm: Path, code: bytes, out: Path) -> str:
+    """Translate ``code`` (``wasm``'s, its data left out: ``split_data``) to
+    ``out/module.c`` and ``out/module.h``; module.c's text."""
+    source = out / "module.wasm"
+    source.write_bytes(code)
+    cmd = [str(wabt().get_executable("wasm2c")), str(source), *wasm2c_flags(code),
            "-o", str(out / "module.c")]
     with progress(f"translating {wasm.name} to C with wasm2c"):
         proc = run_bounded(cmd, f"{wasm}: translating it with wasm2c")
+    source.unlink()
     if proc.returncode != 0:
         raise BuildError(f"{wasm}: wasm2c failed (exit {proc.returncode})",
                          proc.stderr + proc.stdout)
@@ -200,8 +207,8 @@ def check_accesses_in_place(source: str) -> str:
     return _ACCESS.sub(checked, bulk)
 
 
-def _generate(wasm: Path, out: Path) -> None:
-    (out / "module.c").write_text(insert_hooks(run_wasm2c(wasm, out), wasm))
+def _generate(wasm: Path, code: bytes, out: Path) -> None:
+    (out / "module.c").write_text(insert_hooks(run_wasm2c(wasm, code, out), wasm))
 
 
 def _parse_decl(line: str) -> CDecl | None:

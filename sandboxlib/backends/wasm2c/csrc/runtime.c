@@ -95,6 +95,23 @@ void sbx_trap(wasm_rt_trap_t code) {
   sbx_trap_in(code, NULL);
 }
 
+/* An active data segment kept out of wasm2c's C (datasegments.py). */
+typedef struct {
+  uint32_t offset;
+  uint32_t size;
+  const uint8_t* bytes;
+} sbx_segment;
+
+/* Copy the module's active data segments into its memory, in order, as instantiation
+   does: one that does not fit the memory traps (out of bounds). */
+static void sbx_load_segments(wasm_rt_memory_t* m, const sbx_segment* segs, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    if ((uint64_t)segs[i].offset + segs[i].size > m->size)
+      sbx_trap((wasm_rt_trap_t)WASM_RT_TRAP_OOB);
+    memcpy(m->data + segs[i].offset, segs[i].bytes, segs[i].size);
+  }
+}
+
 static uintptr_t sbx_thread_floor(void) {
   if (!sbx_stack_floor) {
     uintptr_t low = 0;
