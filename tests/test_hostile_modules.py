@@ -381,6 +381,31 @@ def test_export_names_are_bounded(length: int, isolating_backend: str,
             assert plain(sb.answer()) == 42
 
 
+def declaring_locals(functions: int, locals_: int) -> bytes:
+    """A module of the ABI's shape of ``functions`` functions returning 42 (the first
+    exported as ``answer``), each declaring ``locals_`` locals in one group (3 bytes)."""
+    body = b"\x01" + enc_u(locals_) + b"\x7f\x41\x2a\x0b"
+    exports = [("memory", 2, 0), ("__indirect_function_table", 1, 0), ("answer", 0, 0)]
+    return assemble([(SEC_TYPE, b"\x01\x60\0\x01\x7f"), (3, enc_u(functions) + bytes(functions)),
+                     (4, b"\x01\x70\0\x01"), (5, b"\x01\0\x01"),
+                     (SEC_EXPORT, encode_exports(exports)),
+                     (10, enc_u(functions) + (enc_u(len(body)) + body) * functions)])
+
+
+def test_declared_locals_are_paid_for_by_code(isolating_backend: str, tmp_path: Path) -> None:
+    """A local group declares 50,000 locals in three bytes, and wasm2c writes each as C:
+    a 1 KB module of 100 such functions was 83 MB of C (12 s of wasm2c alone); 100,000
+    of them would be 83 GB. The ABI refuses more parameters, results and locals in all
+    than one per byte of code and 65,536 more, on every backend."""
+    wasm = tmp_path / "locals.wasm"
+    wasm.write_bytes(declaring_locals(2, 40_000))
+    with pytest.raises(BuildError, match="code section: its functions declare over 655"):
+        module_library(wasm).sandbox(isolating_backend, limits=LIMITS)
+    wasm.write_bytes(declaring_locals(1, 40_000))
+    with module_library(wasm).sandbox(isolating_backend, limits=LIMITS) as sb:
+        assert plain(sb.answer()) == 42
+
+
 def slow_to_compile(locals_: int, statements: int) -> str:
     """A module of the ABI's shape whose ``answer`` has ``locals_`` i32 locals and
     ``statements`` assignments, each reading two others: clang's time on wasm2c's C for

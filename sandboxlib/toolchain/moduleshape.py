@@ -14,13 +14,16 @@ lowers to a throw of ``__c_longjmp``). Everything else (multi-memory, memory64, 
 memory, custom page sizes, imported, exported or further tags, GC and typed-reference
 types, reference types outside the one function table, passive data segments of more
 than 1 MiB in all, element segments listing more than one entry per function and
-65,536 more, export names over 256 bytes, unknown sections) is refused by
+65,536 more, export names over 256 bytes, functions declaring more parameters, results
+and locals in all than one per byte of code and 65,536 more, unknown sections) is
+refused by
 name before anything runs it, with
 ``BuildError`` (``CapabilityError`` for an import), naming the module, the section
 and the reason. Instruction bodies are left to the backends' validators, whose
 features are set to match (see the wasmtime engine and the wasm2c translation), except
 in a module with a tag: its bodies are walked here for the exception instructions
-(LLVM's setjmp/longjmp lowering's, no legacy ones: ``_body``), about 0.5 µs a byte.
+(LLVM's setjmp/longjmp lowering's, no legacy ones: ``_instructions``), about 0.5 µs a
+byte. Every body's local declarations are read.
 A ``name`` section (kept so that a trap names its function) must be well formed and
 hold only module, function, global and data segment names.
 """
@@ -50,6 +53,9 @@ SPARE_ELEMENTS = 65536
 # bytes of an export's name (a C function's: wasm2c names the function after it and
 # writes that name at each call of it)
 MAX_EXPORT_NAME = 256
+# parameters, results and locals the functions declare beyond one per byte of code
+# (wasm2c declares each in C; a local group declares 50,000 locals in three bytes)
+SPARE_DECLARED = 65536
 _VALTYPES = {0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128"}
 _REFTYPES = {0x70: "funcref", 0x6F: "externref", 0x64: "(ref T)", 0x63: "(ref null T)",
              0x6E: "anyref", 0x6D: "eqref", 0x6C: "i31ref", 0x6B: "structref",
@@ -384,15 +390,20 @@ def _code(r: _Reader, m: _Module) -> None:
     m.code_count = r.count("function bodies")
     if m.code_count != len(m.funcs) - len(m.imports):
         raise r.refuse(f"{m.code_count} bodies for {len(m.funcs) - len(m.imports)} functions")
+    declared, most = 0, r.end - r.pos + SPARE_DECLARED
     for i in range(m.code_count):
+        index = len(m.imports) + i
         size = r.u32()
+        body = _Reader(r.data, f"code section: function {index}", r.pos, r.pos + size)
+        r.bytes(size)
+        ty = m.types[m.funcs[index]]
+        declared += len(ty.params) + len(ty.results) + _locals(body)
+        if declared > most:
+            raise r.refuse(f"its functions declare over {most} parameters, results and "
+                           f"locals, one for each byte of its code and {SPARE_DECLARED} more "
+                           "(wasm2c writes each in C)")
         if m.tags:  # what exceptions may do is checked here; the rest by the validators
-            end = r.pos + size
-            r.bytes(size)
-            _body(_Reader(r.data, f"code section: function {len(m.imports) + i}", end - size,
-                          end))
-        else:
-            r.bytes(size)  # the instructions are the backends' validators' to check
+            _instructions(body)
 
 
 # -- instructions (of modules with a tag: the exception instructions C's longjmp uses) --
@@ -465,14 +476,21 @@ def _prefixed(r: _Reader, op: int) -> None:
         raise r.refuse(f"instruction 0x{op:02x} {sub} is not part of the ABI")
 
 
-def _body(r: _Reader) -> None:
-    """Walk one function body, refusing the exception instructions C does not use."""
+def _locals(r: _Reader) -> int:
+    """Read a function body's local declarations: how many locals they declare."""
+    declared = 0
     for _ in range(r.count("local groups")):
-        r.u32()
+        declared += r.u32()
         if r.pos < r.end and r.data[r.pos] == EXNREF:
             r.byte()  # an exception caught to be thrown on (catch_all_ref, throw_ref)
         else:
             _valtype(r, "a local")
+    return declared
+
+
+def _instructions(r: _Reader) -> None:
+    """Walk a function body's instructions (after its locals), refusing the exception
+    instructions C does not use."""
     while r.pos < r.end:
         op = r.byte()
         if op in _NO_IMMEDIATE:
