@@ -239,6 +239,7 @@ import sys
 import sandboxlib.toolchain.moduleshape as shape
 from sandboxlib import Function, Library, Limits, Prim, SandboxError, Signature
 shape.check_module = lambda wasm, name: None  # the first line of defence, switched off
+shape.check_limits = lambda declared, limits: None
 wasm, backend = sys.argv[1], sys.argv[2]
 lib = Library("unchecked", (Function("answer", Signature((), Prim.INT)),),
               wasm=__import__("pathlib").Path(wasm))

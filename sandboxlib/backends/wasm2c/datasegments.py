@@ -44,8 +44,10 @@ def split_data(wasm: bytes) -> tuple[bytes, tuple[Segment, ...]]:
     for _ in range(count):
         start = pos
         flags, pos = leb_u(body, pos)
+        if flags == 2 and leb_u(body, pos)[0] != 0:
+            return wasm, ()  # another memory's (refused by the shape check, and by wasm2c)
         if flags == 2:
-            pos = leb_u(body, pos)[1]  # the memory's index (0)
+            pos = leb_u(body, pos)[1]
         expr = pos
         if flags != PASSIVE:
             pos = const_expr_end(body, pos)
