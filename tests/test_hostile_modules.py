@@ -526,6 +526,38 @@ def test_element_segments_are_bounded(isolating_backend: str, tmp_path: Path) ->
         assert plain(sb.answer()) == 42
 
 
+def test_a_build_step_is_held_to_its_memory_limit(
+        isolating_backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        bystander: Callable[[], None]) -> None:
+    """Each process of a build step may write to ``$SANDBOXLIB_BUILD_MEMORY_MIB`` (4 GiB
+    by default): clang needs 260 MB for this module, and stops with ``BuildError`` under
+    a limit of 150 MiB (before: a module could take the machine's memory for as long as
+    the time limit let it); wasmtime runs it."""
+    k = int.from_bytes(os.urandom(3), "little")  # a module of its own: no build of it cached
+    source = tmp_path / "memory_bomb.wat"
+    source.write_text(slow_to_compile(3000, 30_000).replace(
+        "(i32.const 42)))", f"(i32.sub (i32.const {42 + k}) (i32.const {k}))))"))
+    library = module_library(assemble_wat(source, tmp_path))
+    monkeypatch.setenv("SANDBOXLIB_BUILD_MEMORY_MIB", "150")
+    if isolating_backend == "wasmtime":
+        with library.sandbox(isolating_backend, limits=LIMITS) as sb:
+            assert plain(sb.answer()) == 42
+    else:
+        with pytest.raises(BuildError, match="ran out of the 150 MiB of memory a build step"):
+            library.sandbox(isolating_backend, limits=LIMITS)
+    bystander()
+
+
+@pytest.mark.quick
+@pytest.mark.parametrize("value", ["0", "-5", "1.5", "4G", "lots"])
+def test_the_build_memory_limit_must_be_a_positive_number_of_mib(
+        value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sandboxlib.toolchain.bounded import build_memory
+    monkeypatch.setenv("SANDBOXLIB_BUILD_MEMORY_MIB", value)
+    with pytest.raises(BuildError, match="SANDBOXLIB_BUILD_MEMORY_MIB.*positive number of MiB"):
+        build_memory()
+
+
 @pytest.mark.quick
 @pytest.mark.parametrize("value", ["0", "-5", "inf", "nan", "soon"])
 def test_the_build_time_limit_must_be_a_positive_number(

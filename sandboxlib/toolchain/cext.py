@@ -83,7 +83,7 @@ def build_extension(kind: str, name: str, cdef: str, prelude: str, sources: Sequ
             proc = run_bounded([sys.executable, "-P", "-c", _COMPILE],
                                f"{name}: building the {kind} extension",
                                input=json.dumps({**job, "tmpdir": str(work)}),
-                               env=_zig_cc_env(cpu) if zig else None)
+                               env=_zig_cc_env(cpu) if zig else None, memory_bounded=zig)
         if proc.returncode != 0 or not (work / filename).is_file():
             failure = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
             raise BuildError(f"{name}: building the {kind} extension failed: {failure}",
