@@ -26,9 +26,9 @@ from typing import Any
 import pytest
 from libs import H, ROOT, hostile_package, packages, plain  # noqa: F401 fixtures
 
-from sandboxlib import (ArgumentError, BoundsError, CapabilityError, ClosedError, Grants,
-                        Limits, PoisonedError, Preopen, Prim, ResourceError, SandboxError,
-                        TaintError, Tainted, TaintedPtr, TrapError)
+from sandboxlib import (ArgumentError, BoundsError, BuildError, CapabilityError, ClosedError,
+                        Grants, Limits, PoisonedError, Preopen, Prim, ResourceError,
+                        SandboxError, TaintError, Tainted, TaintedPtr, TrapError)
 
 MiB = 1 << 20
 INDIRECT = r"indirect call|call_indirect|table"  # how backends name a failed call_indirect
@@ -857,3 +857,29 @@ def test_a_freed_small_block_is_kept_for_the_next_of_its_size(isolating_backend:
             lib.out(Prim.INT)
         with pytest.raises(BoundsError, match=r"alloc\(\): the sandbox's malloc\(16\) returned"):
             lib.alloc(16)
+
+
+# a macro that doubles forty times: A25 is 2**25 tokens (clang held 1.9 GB for them)
+MACRO_BOMB = "\n".join(["#define A0 +1",
+                        *(f"#define A{i} A{i - 1} A{i - 1}" for i in range(1, 41))])
+
+
+@pytest.mark.parametrize("step", ["preprocess", "compile"])
+def test_c_made_to_exhaust_the_compiler_is_stopped_at_the_build_limits(
+        step: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Header and source are input too: a macro expanding to 2**24 tokens took clang 1 GB
+    (2**30 of them would take the machine's memory, with the host holding all clang
+    printed). Preprocessing a header, compiling a source to wasm32 and asking the
+    compiler for layouts run bounded as a module's build does: here at 300 MiB."""
+    from sandboxlib.codegen.preprocess import preprocess
+    from sandboxlib.toolchain.zig import build_wasm
+    header = tmp_path / "bomb.h"
+    header.write_text(MACRO_BOMB + "\nint f(void);\n" + ("A24\n" if step == "preprocess" else ""))
+    source = tmp_path / "bomb.c"
+    source.write_text('#include "bomb.h"\nint f(void) { return 0 A24; }\n')
+    monkeypatch.setenv("SANDBOXLIB_BUILD_MEMORY_MIB", "300")
+    with pytest.raises(BuildError, match="ran out of the 300 MiB .* a macro expanding"):
+        if step == "preprocess":
+            preprocess([header])
+        else:
+            build_wasm([source], exports=["f"], name="bomb")

@@ -11,7 +11,6 @@ asked of the compiler too."""
 from __future__ import annotations
 
 import re
-import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -20,6 +19,7 @@ from typing import cast
 
 from ..abi import HOST, WASM32, DataModel, Layout, c_layout
 from ..errors import BuildError
+from ..toolchain.bounded import C_ADVICE, run_bounded
 from ..toolchain.zig import TARGET, zig_cc, zig_env
 from . import ir
 from .lower import FieldType, FixedArray, Nested
@@ -214,8 +214,9 @@ def _compile(exprs: list[str], headers: Sequence[Path], include_dirs: Iterable[P
                                + ",\n".join("0" if i in refused else e
                                             for i, e in enumerate(exprs))
                                + "};\n").encode(errors="surrogateescape"))
-            proc = subprocess.run([*zig_cc(), *flags, "-S", "-O0", "-g0", "-o", str(assembly),
-                                   str(probe)], capture_output=True, text=True, env=zig_env())
+            proc = run_bounded([*zig_cc(), *flags, "-S", "-O0", "-g0", "-o", str(assembly),
+                                str(probe)], "asking the compiler for the structs' layouts",
+                               env=zig_env(), advice=C_ADVICE)
             if proc.returncode == 0:
                 break
             lines = {int(n) - first for n in re.findall(r"probe\.c:(\d+):\d+: error", proc.stderr)}

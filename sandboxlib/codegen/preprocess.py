@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import BuildError
+from ..toolchain.bounded import C_ADVICE, run_bounded
 from ..toolchain.zig import TARGET, zig_cc, zig_env
 
 VA_LIST_MARKER = "__sbx_va_list"
@@ -79,7 +79,7 @@ def from_compiler_output(text: str, macro_dump: str) -> Preprocessed:
 
 
 def _run(cmd: list[str]) -> str:
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=zig_env())
+    proc = run_bounded(cmd, "preprocessing the header", env=zig_env(), advice=C_ADVICE)
     if proc.returncode != 0:
         raise BuildError("the header does not preprocess for wasm32", proc.stderr)
     return proc.stdout

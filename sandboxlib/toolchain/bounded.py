@@ -48,17 +48,27 @@ def build_memory() -> int:
     return int(text) << 20
 
 
+# what a build step's BuildError suggests: a module's for the wasm2c backend, C's otherwise
+MODULE_ADVICE = ("a module made to be costly to compile ahead of time? the wasmtime backend "
+                 "compiles it")
+C_ADVICE = "C made to be costly to compile, such as a macro expanding to millions of tokens?"
+
+
 def run_bounded(cmd: Sequence[str], what: str, *, input: str | None = None,
-                env: dict[str, str] | None = None,
-                memory_bounded: bool = True) -> subprocess.CompletedProcess[str]:
+                env: dict[str, str] | None = None, memory_bounded: bool = True,
+                advice: str = MODULE_ADVICE) -> subprocess.CompletedProcess[str]:
     """Run ``cmd`` (text in and out, captured) in a process group of its own, each of its
     processes limited to ``build_memory()`` bytes of data if ``memory_bounded`` (set
     before it starts any: they inherit it); past ``build_timeout()`` seconds, or on any
     exception here (Ctrl-C), the whole group is killed (the compilers it started too):
-    then BuildError naming ``what``, as when a process ran out of memory under the
-    limit. (A native build is not bounded in memory: it compiles the library's own C
-    for the host, and its sanitizer builds reserve terabytes.)"""
+    then BuildError naming ``what`` and giving ``advice``, as when a process ran out of
+    memory under the limit. (A native build is not bounded in memory: it compiles the
+    library's own C for the host, and its sanitizer builds reserve terabytes.)"""
     limit, memory = build_timeout(), build_memory()
+    if memory_bounded:  # a library the host preloads (a sanitizer's runtime) is not the
+        # compiler's, and would reserve more than the limit
+        env = {k: v for k, v in (os.environ if env is None else env).items()
+               if k != "LD_PRELOAD"}
     with subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True, env=env,
                           start_new_session=True) as proc:
@@ -68,17 +78,14 @@ def run_bounded(cmd: Sequence[str], what: str, *, input: str | None = None,
             out, err = proc.communicate(input, timeout=limit)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
-            raise BuildError(f"{what} took longer than {limit:g} s and was stopped (a module "
-                             "made to be slow to compile ahead of time?); the wasmtime backend "
-                             f"compiles it, or set ${BUILD_TIMEOUT_ENV} to allow more") from None
+            raise BuildError(f"{what} took longer than {limit:g} s and was stopped "
+                             f"({advice}); set ${BUILD_TIMEOUT_ENV} to allow more") from None
         except BaseException:
             _kill_group(proc)
             raise
     if memory_bounded and proc.returncode != 0 and _OUT_OF_MEMORY.search(err):
         raise BuildError(f"{what} ran out of the {memory >> 20} MiB of memory a build step "
-                         "may take (a module made to be costly to compile ahead of time?); the "
-                         f"wasmtime backend compiles it, or set ${BUILD_MEMORY_ENV} to allow "
-                         "more", err + out)
+                         f"may take ({advice}); set ${BUILD_MEMORY_ENV} to allow more", err + out)
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 from collections.abc import Iterable, Sequence
 from importlib.metadata import version
@@ -13,6 +12,7 @@ from types import ModuleType
 
 from ..errors import BuildError
 from ..progress import progress
+from .bounded import C_ADVICE, run_bounded
 from .cache import build_entry, cache_root, content_key
 from .extras import require
 from .guard import refuse_if_no_compile
@@ -163,7 +163,8 @@ def build_wasm(sources: Sequence[Path], *, exports: Iterable[str], name: str = "
             cmd = [*zig_cc(), *cflags_all, *link_flags(wanted, stack_size),
                    *map(str, (*sources, LONGJMP_TAG, *libc)), "-o", str(out)]
             with progress(label):
-                proc = subprocess.run(cmd, capture_output=True, text=True, env=zig_env())
+                proc = run_bounded(cmd, f"{name}: compiling it to wasm32", env=zig_env(),
+                                   advice=C_ADVICE)
             if proc.returncode == 0 and out.is_file():
                 out.write_bytes(only_function_names(out.read_bytes()))
                 return
