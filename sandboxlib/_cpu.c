@@ -2,9 +2,26 @@
    system run, so that the wasm2c backend loads the extension built for it. The levels
    are those of the x86-64 psABI (and of compilers' -march=x86-64-v2/-v3): each needs
    the features listed below, and the AVX ones also need the operating system to save
-   the AVX state (XCR0), without which their instructions fault. */
+   the AVX state (XCR0), without which their instructions fault. Whether user code may
+   set the GS segment's base (the FSGSBASE instructions, which Linux enables from 5.9 on
+   processors that have them) is asked apart: the wasm2c backend's x86_64_v3 build
+   addresses a sandbox's memory through GS. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+
+#if defined(__x86_64__) && defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP2_FSGSBASE
+#define HWCAP2_FSGSBASE (1u << 1)
+#endif
+static int user_gs_base(void) {
+  return (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0;
+}
+#else
+static int user_gs_base(void) {
+  return 0;
+}
+#endif
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -55,10 +72,17 @@ static PyObject* level(PyObject* self, PyObject* unused) {
   return PyLong_FromLong(x86_64_level());
 }
 
+static PyObject* gs_base(PyObject* self, PyObject* unused) {
+  return PyBool_FromLong(user_gs_base());
+}
+
 static PyMethodDef methods[] = {
     {"x86_64_level", level, METH_NOARGS,
      "The x86-64 level (1, 2 or 3: x86-64-v3 and beyond count as 3) this processor and "
      "operating system run; 0 on other architectures."},
+    {"user_gs_base", gs_base, METH_NOARGS,
+     "Whether user code may read and set the GS segment's base with the FSGSBASE "
+     "instructions (x86-64 Linux 5.9+ on a processor that has them)."},
     {NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "sandboxlib._cpu",

@@ -154,6 +154,7 @@ HOSTILE_FUNCTIONS = (
     fn("hostile_pointer_near_end", Ptr("char")),
     fn("hostile_unterminated", Ptr("char")),
     fn("hostile_call", P.INT, ("cb", FuncPtr(HOSTILE_CB)), ("v", P.INT)),
+    fn("hostile_keep_across", P.INT, ("cb", FuncPtr(HOSTILE_CB)), ("v", P.INT)),
     fn("hostile_call_slot", P.INT, ("slot", P.UINT), ("v", P.INT)),
     fn("hostile_table_size", P.INT),
     fn("hostile_table_grow", P.INT, ("n", P.UINT)),

@@ -676,6 +676,28 @@ def test_reentrant_callbacks_give_right_answers(lib: Any, H: ModuleType) -> None
     assert plain(lib.hostile_ok(2)) == 4
 
 
+@pytest.mark.parametrize("trap", [False, True])
+def test_a_call_reads_its_own_memory_after_a_callback_ran_another_sandbox(
+        H: ModuleType, isolating_backend: str, trap: bool) -> None:
+    """The callback calls into another sandbox of the same library, which returns or
+    traps; the first library's code then reads what it kept in its own memory, not in
+    the other's (wasm2c's x86_64_v3 build reaches memory through the thread's GS base,
+    which the other sandbox's call leaves at its own memory: the callback's trampoline
+    sets it back)."""
+    with H.sandbox(isolating_backend) as a, H.sandbox(isolating_backend) as b:
+        assert plain(b.hostile_keep_across(b.callback(lambda v: 0, H.hostile_cb), 999)) == 999
+
+        def into_b(v: Tainted[int]) -> int:
+            if trap:
+                with pytest.raises(TrapError):
+                    b.hostile_unreachable()
+            else:
+                assert plain(b.hostile_ok(1)) == 2
+            return 0
+        assert plain(a.hostile_keep_across(a.callback(into_b, H.hostile_cb), 7)) == 7
+        assert plain(a.hostile_ok(3)) == 6 and a.poisoned is None
+
+
 def test_callback_depth_is_a_limit(H: ModuleType, isolating_backend: str) -> None:
     with H.sandbox(isolating_backend, limits=Limits(max_callback_depth=3)) as lib:
         def nest(v: Tainted[int]) -> int:

@@ -4,6 +4,7 @@ handlers, one sandbox per thread, and WASI answers identical to wasmtime's."""
 from __future__ import annotations
 
 import os
+import platform
 import subprocess
 import sys
 import threading
@@ -43,6 +44,46 @@ def test_a_trap_in_one_of_100_sandboxes_leaves_the_other_99_answering(
     finally:
         for sb in boxes:
             sb.close()
+
+
+ARCH_SET_GS, SYS_ARCH_PRCTL = 0x1001, 158  # x86-64 Linux
+ELSEWHERE = 0x5A5A0000  # a GS base host code left: no memory of any sandbox
+HOST_MOVES_GS_SCRIPT = """
+import ctypes, sys
+sys.path.insert(0, {tests!r})
+from libs import HOSTILE_CB, hostile_library, plain
+
+libc = ctypes.CDLL(None, use_errno=True)
+def move_gs(v=0):  # host code that uses GS itself (another runtime, a green thread)
+    assert libc.syscall({arch_prctl}, {set_gs}, ctypes.c_ulong({elsewhere})) == 0
+    return 0
+
+with hostile_library().sandbox("wasm2c") as lib, hostile_library().sandbox("wasm2c") as other:
+    keep = lambda sb, cb: plain(sb.hostile_keep_across(sb.callback(cb, HOSTILE_CB), 7))
+    print(keep(lib, lambda v: 0))  # GS, and wasm2c's record of it, at lib's memory
+    move_gs()
+    print(keep(lib, lambda v: 0))  # the next call enters with GS elsewhere
+    print(keep(lib, move_gs))  # its callback leaves GS elsewhere
+    print(keep(lib, lambda v: keep(other, move_gs)))  # another sandbox's callback does
+"""
+
+
+def test_a_sandbox_reaches_its_own_memory_wherever_host_code_left_gs(
+        hostile_lib: Library) -> None:
+    """The x86_64_v3 build, which this machine's level loads if it has the FSGSBASE
+    instructions, reaches its memory through GS (backends/wasm2c/_csrc.py). Host code
+    leaves GS's base elsewhere before a call, in the call's callback, or in a callback of
+    another sandbox the call's callback calls; each time the library's code reads what
+    it kept in its own memory, not at that base: a process of its own, as the read
+    would fault."""
+    if platform.machine() != "x86_64" or sys.platform != "linux":
+        pytest.skip("the GS segment is x86-64's")
+    hostile_lib.sandbox("wasm2c").close()  # build before the subprocess runs
+    script = HOST_MOVES_GS_SCRIPT.format(tests=str(TESTS), arch_prctl=SYS_ARCH_PRCTL,
+                                         set_gs=ARCH_SET_GS, elsewhere=ELSEWHERE)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300)
+    assert (proc.returncode, proc.stdout.split()) == (0, ["7"] * 4), proc.stderr
 
 
 SIGNALS_SCRIPT = """

@@ -19,8 +19,8 @@ from sandboxlib.backends.wasm2c.prologues import PROLOGUE, place_prologues, prol
 from sandboxlib.backends.wasm2c.translate import (ACCESS_WIDTHS, EXPORT, HOOKS_ANCHOR,
                                                   HOOKS_INCLUDE, IMPORT, MEMORY_SIZE,
                                                   MEMORY_SIZE_AT, MEMORY_SIZE_FIRST, METER,
-                                                  METER_AT, MIN_MEMORY, SIMD_ANCHOR,
-                                                  SIMD_INCLUDE, TRAMPOLINE_AT,
+                                                  METER_AT, MIN_MEMORY, SEGMENT_REWRITE,
+                                                  SIMD_ANCHOR, SIMD_INCLUDE, TRAMPOLINE_AT,
                                                   check_accesses_in_place, insert_hooks,
                                                   run_wasm2c, translate)
 from sandboxlib.toolchain.moduleshape import ModuleShape, check_module
@@ -180,6 +180,20 @@ def test_every_read_of_the_memory_size_tells_the_compiler_the_initial_memory(
     assert hooked.count(MEMORY_SIZE) == reads - first
     initial = initial_memory(translated.wasm.read_bytes())
     assert initial > 0 and hooked.count(MIN_MEMORY.format(initial) + HOOKS_INCLUDE) == 1
+
+
+def test_the_gs_base_is_set_only_as_a_call_enters(translated: Translated) -> None:
+    """wasm2c sets the GS base (Segue) where a call enters the module, in each export
+    wrapper and in instantiation, saving the caller's base first, and again after each
+    call_indirect and memory.grow (the hostile module has both): only the latter, in one
+    form, are left out (runtime.c restores the base where host code may have moved it)."""
+    write = "wasm_rt_segue_write_base(instance->w2c_memory.data);"
+    saves = translated.after.count("void* segue_saved_base = wasm_rt_segue_read_base();")
+    inside = len(SEGMENT_REWRITE.findall(translated.after))
+    assert saves > 0 and inside > 0 and translated.after.count(write) == saves + inside
+    assert "CALL_INDIRECT(" in translated.after and "wasm_rt_grow_memory(" in translated.after
+    hooked = insert_hooks(translated.source, translated.wasm)
+    assert hooked.count(write) == saves
 
 
 @pytest.mark.parametrize("name", ["tail_call_forever", "tail_call_indirect_forever"])

@@ -253,6 +253,14 @@ int32_t hostile_call_then_stored(hostile_cb first, int32_t v) {
     return stored(v);
 }
 
+static volatile int32_t kept_across;
+
+int32_t hostile_keep_across(hostile_cb cb, int32_t v) {
+    kept_across = v;
+    cb(v);
+    return kept_across;
+}
+
 /* -- the function table ------------------------------------------------------ */
 
 #define HOSTILE_REFTYPES __attribute__((target("reference-types")))

@@ -114,6 +114,8 @@ int32_t hostile_call_data(hostile_data_cb cb, int32_t which);
 int32_t hostile_call_user(hostile_user_cb cb, void *user, int32_t forge);
 /* first(v), then the stored callback: first may close the sandbox in between */
 int32_t hostile_call_then_stored(hostile_cb first, int32_t v);
+/* keeps v in its memory, calls cb(v), and returns what it kept, read after the call */
+int32_t hostile_keep_across(hostile_cb cb, int32_t v);
 
 /* the function table, grown and copied by the library itself */
 int32_t hostile_table_size(void);

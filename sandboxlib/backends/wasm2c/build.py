@@ -21,10 +21,10 @@ from ...abi import FREE, INITIALIZE, MALLOC, Function
 from ...errors import CapabilityError, SandboxError
 from ..._slab import api as slab_api
 from ...toolchain.cext import build_extension, load_extension
-from ...toolchain.cpu import BASELINE, machine_level
+from ...toolchain.cpu import BASELINE, X86_64_V3, machine_level
 from ..base import LibraryModule, check_export
 from . import wasi
-from ._csrc import CFLAGS, CSRC, DEFINES, TRAPS, fingerprint
+from ._csrc import CFLAGS, CSRC, DEFINES, SEGUE_CFLAGS, SEGUE_DEFINES, TRAPS, fingerprint
 from .datasegments import Segment, split_data
 from .shim import WASM_RT_TRAPS, Shim, Wrapped, fields, generate
 from .translate import Translation, read_header, translate, wabt
@@ -114,16 +114,24 @@ def _prepare(library: LibraryModule, tr: Translation, wasm: bytes) -> tuple[tupl
     return imports, generate(tr, list(wanted.values()), function_types(wasm))
 
 
+def _options(cpu: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The defines and compiler flags of a build for the processor level ``cpu``."""
+    if cpu == X86_64_V3:
+        return (*DEFINES, *SEGUE_DEFINES), (*CFLAGS, *SEGUE_CFLAGS)
+    return DEFINES, CFLAGS
+
+
 def _compile(library: LibraryModule, wasm: Path, meter: int,
              cpu: str) -> tuple[ModuleType, Translation, tuple[str, ...], Shim]:
     tr = translate(wasm)
     imports, shim = _prepare(library, tr, wasm.read_bytes())
+    defines, cflags = _options(cpu)
     runtime = wabt().runtime_dir()
     module = build_extension(
         "wasm2c", library.name, shim.cdef, shim.prelude,
         [tr.source, runtime / "wasm-rt-impl.c"],
         [tr.directory, runtime, wabt().include_dir(), SLAB_HEADER_DIR, CSRC],
-        [*DEFINES, f"SBX_METERED={meter}"], CFLAGS, extra_key=[fingerprint()], zig=True,
+        [*defines, f"SBX_METERED={meter}"], cflags, extra_key=[fingerprint()], zig=True,
         cpu=cpu)
     return module, tr, imports, shim
 
@@ -152,9 +160,10 @@ def shipped_extension_key(wasm_sha256: str, meter: int, shim: Shim, cpu: str) ->
     cffi's major version. Read without compiler or wabt (the header wasm2c wrote is
     shipped)."""
     h = hashlib.sha256(b"wasm2c-shipped-1")
-    for part in (wasm_sha256, str(meter), shim.cdef, shim.prelude, fingerprint(), *DEFINES,
+    defines, cflags = _options(cpu)
+    for part in (wasm_sha256, str(meter), shim.cdef, shim.prelude, fingerprint(), *defines,
                  f"-mcpu={cpu}",
-                 *CFLAGS, importlib.machinery.EXTENSION_SUFFIXES[0],
+                 *cflags, importlib.machinery.EXTENSION_SUFFIXES[0],
                  "cffi " + version("cffi").split(".")[0]):
         h.update(b"\0" + part.encode())
     return h.hexdigest()[:32]

@@ -132,7 +132,9 @@ def _import_stub(index: int, decl: CDecl) -> str:
     tail = "  (void)r;\n" if decl.result == "void" else f"  return ({decl.result})r;\n"
     return (f"{decl.result} {decl.symbol}({decl.first_param} env{params}) {{\n"
             f"  sbx_val v[{max(len(decl.params), 1)}];\n{stores}"
+            "  void* gs_base = sbx_gs_base();\n"
             f"  int64_t r = sbx_py_import(((sbx_state*)env)->handle, {index}, v);\n"
+            "  sbx_set_gs_base(gs_base);\n"
             "  if (r < 0)\n    sbx_trap((wasm_rt_trap_t)-r);\n"
             f"{tail}}}")
 
@@ -175,7 +177,9 @@ def _callbacks(trampolines: dict[FuncType, int], table: CDecl) -> str:
                    "  if (cb->removed || __atomic_load_n(&cb->owner->closed, __ATOMIC_SEQ_CST))\n"
                    "    sbx_trap((wasm_rt_trap_t)SBX_TRAP_UNREGISTERED);\n"
                    f"  sbx_val v[{max(len(t.params), 1)}];\n{stores}"
+                   "  void* gs_base = sbx_gs_base();\n"
                    "  int rc = sbx_dispatch(cb->target, v);\n"
+                   "  sbx_set_gs_base(gs_base);\n"
                    "  if (rc)\n"
                    "    sbx_trap((wasm_rt_trap_t)(rc == 2 ? SBX_TRAP_UNREGISTERED : SBX_TRAP_HOST));\n"
                    f"{ret}}}")

@@ -70,6 +70,13 @@ METER_AT = "goto var_L"
 METER = "SBX_METER "
 # wasm2c runs tail calls (return_call) in a trampoline loop: each round gets the meter.
 TRAMPOLINE_AT = "while (next->fn) { next->fn("
+# Segue builds (_csrc.py): wasm2c sets the GS base again after each call_indirect and
+# memory.grow, in case the memory moved or the callee left another base; a memory never
+# moves, and runtime.c restores the base after host code, so those writes are left out
+# (expat's parse, which makes an indirect call per token: 17 -> 25 ms with them). Its
+# export wrappers and instantiation keep theirs.
+SEGMENT_REWRITE = re.compile(r"^#if WASM_RT_USE_SEGUE_FOR_THIS_MODULE\n *wasm_rt_segue_write_base"
+                             r"\(instance->w2c_memory\.data\);\n#endif\n", re.M)
 # the code of these passes is part of the translation's key
 PASSES = tuple(Path(__file__).with_name(n) for n in ("checks.py", "prologues.py"))
 # Each load and store goes through hooks.h's SBX_CHECKED, which checks its bounds where
@@ -151,7 +158,7 @@ def translate(wasm: Path) -> Translation:
     for part in (wabt().wabt_version(), HOOKS_ANCHOR, HOOKS_INCLUDE, SIMD_ANCHOR,
                  SIMD_INCLUDE, MEMORY_SIZE_AT,
                  MEMORY_SIZE_FIRST, MEMORY_SIZE, MIN_MEMORY, METER_AT, METER,
-                 TRAMPOLINE_AT, *wasm2c_flags(code),
+                 TRAMPOLINE_AT, SEGMENT_REWRITE.pattern, *wasm2c_flags(code),
                  _ACCESS.pattern, repr(sorted(ACCESS_WIDTHS.items())), _BULK.pattern,
                  *(p.read_text() for p in PASSES)):
         h.update(b"\0" + part.encode())
@@ -192,6 +199,7 @@ def insert_hooks(source: str, wasm: Path) -> str:
     code = code.replace("uint64_t " + MEMORY_SIZE_AT, MEMORY_SIZE_FIRST)
     code = code.replace(MEMORY_SIZE_AT, MEMORY_SIZE)
     code = code.replace(SIMD_ANCHOR, SIMD_ANCHOR + SIMD_INCLUDE)
+    code = SEGMENT_REWRITE.sub("", code)
     return (source[:at] + MIN_MEMORY.format(initial_memory(wasm.read_bytes())) + HOOKS_INCLUDE
             + code.replace(METER_AT, METER + METER_AT))
 

@@ -41,6 +41,71 @@ typedef struct sbx_frame {
   const char* volatile in; /* the function a trap happened in (sbx_trap_in), or NULL */
 } sbx_frame;
 
+/* Segue (x86_64_v3 builds: _csrc.py): the module's code reaches its memory through the
+   GS segment, whose base must be the memory's start whenever that code runs. GS is the
+   thread's, and nothing else in the process uses it, so it is set only where code of
+   the module may start or resume with another base there: as each call from the host
+   enters (sbx_enter_gs, after which wasm2c's export wrapper finds it set), and after
+   each import and callback into Python (shim.py), whose host code may have called
+   another sandbox or moved GS itself (the base read before, set again after). It is
+   left as it is when a call returns or traps: the next entry sets it if it differs, one
+   compare where the same sandbox is called again (a write costs about 20 ns here).
+   wasm2c's runtime keeps the base it last wrote in a thread-local of this extension
+   (WASM_RT_SEGUE_FREE_SEGMENT) and skips a write of the same, so each of those places
+   sets it too. translate.py leaves out wasm2c's writes after each call_indirect and
+   memory.grow: a memory never moves, and host code a call_indirect reaches restores the
+   base itself. Without the FSGSBASE instructions (which the level needs:
+   toolchain/cpu.py) wasm2c's runtime sets it by a system call. */
+#if WASM_RT_USE_SEGUE
+#include <sys/auxv.h>
+#ifndef HWCAP2_FSGSBASE
+#define HWCAP2_FSGSBASE (1u << 1)
+#endif
+__attribute__((constructor)) static void sbx_find_fsgsbase(void) {
+  wasm_rt_fsgsbase_inst_supported = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0;
+}
+
+static inline void* sbx_gs_base(void) {
+  return wasm_rt_fsgsbase_inst_supported ? (void*)__builtin_ia32_rdgsbase64()
+                                         : wasm_rt_syscall_get_segue_base();
+}
+
+/* GS's base made `base` (written only if it is not), and wasm2c's record of it. */
+static inline void sbx_set_gs_base(void* base) {
+  if (sbx_gs_base() != base) {
+    if (wasm_rt_fsgsbase_inst_supported)
+      __builtin_ia32_wrgsbase64((uintptr_t)base);
+    else
+      wasm_rt_syscall_set_segue_base(base);
+  }
+  wasm_rt_last_segment_val = base;
+}
+
+/* As a call from the host enters s: GS based at its memory. Instantiation, before the
+   memory is there, sets it itself once it is (wasm2c's record made true first: another
+   sandbox's memory may have had the same address). */
+static inline void sbx_enter_gs(sbx_instance* s) {
+  void* memory = s->module.w2c_memory.data;
+  if (memory)
+    sbx_set_gs_base(memory);
+  else
+    wasm_rt_last_segment_val = sbx_gs_base();
+}
+#else
+static inline void* sbx_gs_base(void) {
+  return NULL;
+}
+
+static inline void sbx_set_gs_base(void* base) {
+  (void)base;
+}
+
+static inline void sbx_enter_gs(sbx_instance* s) {
+  (void)s;
+}
+#endif
+
+
 /* Run `body` (which calls into wasm) in a trap frame; `refused` runs instead if
    the call cannot start. The trap code is left in s->state.trap. Every call from the
    host compares the clock with the deadline first (prologues.py leaves that check
@@ -56,6 +121,7 @@ typedef struct sbx_frame {
   f_.code = 0;                         \
   f_.in = NULL;                        \
   if (sigsetjmp(f_.buf, 0) == 0) {     \
+    sbx_enter_gs(s);                   \
     sbx_check_entry(&(s)->state);      \
     body;                              \
   }                                    \
