@@ -31,11 +31,12 @@ EDGES = [0x00000000, 0x80000000, 0x7F800000, 0xFF800000, 0x7FC00000, 0xFFC00001,
                     reason="x86-64 Linux reports its processor's features")
 def test_the_level_agrees_with_the_kernels_report() -> None:
     """x86-64-v3 exactly when Linux reports each of its features (it reports the AVX
-    ones only where it saves their state)."""
+    ones only where it saves their state) and FSGSBASE (only where user code may use it),
+    which the level's build needs for Segue."""
     flags = set(next(line for line in Path("/proc/cpuinfo").read_text().splitlines()
                      if line.startswith("flags")).split(":", 1)[1].split())
     v3 = {"avx", "avx2", "bmi1", "bmi2", "fma", "f16c", "movbe", "abm", "xsave", "sse4_2",
-          "ssse3", "popcnt", "cx16", "lahf_lm"}
+          "ssse3", "popcnt", "cx16", "lahf_lm", "fsgsbase"}
     assert runs(X86_64_V3) == (v3 <= flags)
     assert machine_level() == (X86_64_V3 if v3 <= flags else BASELINE)
 
@@ -54,6 +55,11 @@ def test_the_environment_chooses_a_level_the_machine_runs(
             machine_level()
         monkeypatch.delenv(CPU_ENV)
         assert machine_level() == BASELINE
+        monkeypatch.setattr(cpu, "x86_64_level", lambda: 3)
+        monkeypatch.setattr(cpu, "user_gs_base", lambda: False)  # a kernel before 5.9
+        assert not runs(X86_64_V3) and machine_level() == BASELINE
+        monkeypatch.setattr(cpu, "user_gs_base", lambda: True)
+        assert runs(X86_64_V3) and machine_level() == X86_64_V3
 
 
 def float_bits(x: float) -> bytes:
