@@ -35,14 +35,25 @@ _loaded: Memo[Path, ModuleType] = Memo()
 # cffi's compile changes the working directory and the environment of the process
 # while it runs (and the compiler writes to its stdout and stderr): it runs in a child
 # process, where none of that reaches this process's other threads.
+# A source with flags of its own is compiled first, by the compiler distutils chooses
+# and configures for cffi, with the same flags and these after them, and linked in.
 _COMPILE = """
-import json, sys, cffi
+import json, sys, cffi, setuptools
+from distutils.ccompiler import new_compiler
+from distutils.sysconfig import customize_compiler
 job = json.load(sys.stdin)
+macros = [tuple(m) for m in job["macros"]]
+objects = []
+for source, flags in job["tuned"]:
+    cc = new_compiler()
+    customize_compiler(cc)
+    objects += cc.compile([source], output_dir=job["tmpdir"], macros=macros,
+                          include_dirs=job["include_dirs"], extra_postargs=job["cflags"] + flags)
 ffi = cffi.FFI()
 ffi.cdef(job["cdef"])
 ffi.set_source(job["module"], job["prelude"], sources=job["sources"],
                include_dirs=job["include_dirs"], extra_compile_args=job["cflags"],
-               define_macros=[tuple(m) for m in job["macros"]])
+               define_macros=macros, extra_objects=objects)
 ffi.compile(tmpdir=job["tmpdir"], verbose=False)
 """
 
@@ -50,31 +61,36 @@ ffi.compile(tmpdir=job["tmpdir"], verbose=False)
 def build_extension(kind: str, name: str, cdef: str, prelude: str, sources: Sequence[Path],
                     include_dirs: Iterable[Path] = (), defines: Iterable[str] = (),
                     cflags: Iterable[str] = (), extra_key: Iterable[str] = (),
-                    zig: bool = False, cpu: str = BASELINE) -> ModuleType:
+                    zig: bool = False, cpu: str = BASELINE,
+                    tuned: Sequence[tuple[Path, Sequence[str]]] = ()) -> ModuleType:
     """Compile (once: see ``build_entry``) and import (once per process) an extension
-    exposing ``cdef`` from ``prelude`` + ``sources``: with the host's C compiler, or with
-    the clang that zig ships when ``zig`` (no C compiler needed on the machine), for the
+    exposing ``cdef`` from ``prelude`` + ``sources`` + the ``tuned`` sources (each
+    compiled with its flags after ``cflags``): with the host's C compiler, or with the
+    clang that zig ships when ``zig`` (no C compiler needed on the machine), for the
     processor level ``cpu`` (``toolchain.cpu``)."""
     refuse_if_no_compile(f"compiling {name} for the {kind} backend")
     sources = [Path(s).resolve() for s in sources]
+    tuned = [(Path(s).resolve(), list(flags)) for s, flags in tuned]
     include_dirs = [Path(d).resolve() for d in include_dirs]
     defines, cflags = list(defines), list(cflags)
     settings = [f"cffi {version('cffi')}", sys.version, cdef, prelude, *defines, *cflags,
-                *extra_key, f"{compiler_version()} -mcpu={cpu}" if zig else "host C compiler"]
-    key = content_key(kind, sources, include_dirs, settings)
+                *extra_key, f"{compiler_version()} -mcpu={cpu}" if zig else "host C compiler",
+                *(f"{s.name}: {shlex.join(flags)}" for s, flags in tuned)]
+    key = content_key(kind, [*sources, *(s for s, _ in tuned)], include_dirs, settings)
     modname = f"_sandboxlib_{kind}_{re.sub(r'[^A-Za-z0-9_]', '_', name)}_{key[:12]}"
     filename = modname + importlib.machinery.EXTENSION_SUFFIXES[0]
     job = {"cdef": cdef, "module": modname, "prelude": prelude,
            "sources": [str(s) for s in sources], "include_dirs": [str(d) for d in include_dirs],
            "macros": [d.split("=", 1) if "=" in d else [d, None] for d in defines],
-           "cflags": ["-O2", *cflags]}
+           "cflags": ["-O2", *cflags], "tuned": [(str(s), flags) for s, flags in tuned]}
 
     def build(tmp: Path) -> None:
         if not zig:
             require_c_compiler(f"{name} for the {kind} backend")
         require("setuptools", f"compiling {name} for the {kind} backend (cffi builds with it)")
         work = tmp / "work"
-        label = f"compiling {name} for the {kind} backend ({len(sources)} file(s))"
+        label = (f"compiling {name} for the {kind} backend "
+                 f"({len(sources) + len(tuned)} file(s))")
         first = zig and not _zig_runtime_marker(cpu).exists()
         if first:
             label += ("; the first build with zig on this machine also builds zig's own "

@@ -27,6 +27,7 @@ from . import wasi
 from ._csrc import CFLAGS, CSRC, DEFINES, SEGUE_CFLAGS, SEGUE_DEFINES, TRAPS, fingerprint
 from .datasegments import Segment, split_data
 from .shim import WASM_RT_TRAPS, Shim, Wrapped, fields, generate
+from .split import LARGE_CFLAGS
 from .translate import Translation, read_header, translate, wabt
 from ...toolchain.wasmbinary import function_names, function_types, wasm_type
 
@@ -132,7 +133,7 @@ def _compile(library: LibraryModule, wasm: Path, meter: int,
         [tr.source, runtime / "wasm-rt-impl.c"],
         [tr.directory, runtime, wabt().include_dir(), SLAB_HEADER_DIR, CSRC],
         [*defines, f"SBX_METERED={meter}"], cflags, extra_key=[fingerprint()], zig=True,
-        cpu=cpu)
+        cpu=cpu, tuned=[] if tr.large_source is None else [(tr.large_source, LARGE_CFLAGS)])
     return module, tr, imports, shim
 
 
@@ -163,7 +164,7 @@ def shipped_extension_key(wasm_sha256: str, meter: int, shim: Shim, cpu: str) ->
     defines, cflags = _options(cpu)
     for part in (wasm_sha256, str(meter), shim.cdef, shim.prelude, fingerprint(), *defines,
                  f"-mcpu={cpu}",
-                 *cflags, importlib.machinery.EXTENSION_SUFFIXES[0],
+                 *cflags, *LARGE_CFLAGS, importlib.machinery.EXTENSION_SUFFIXES[0],
                  "cffi " + version("cffi").split(".")[0]):
         h.update(b"\0" + part.encode())
     return h.hexdigest()[:32]

@@ -23,6 +23,7 @@ from ._csrc import MODULE_NAME
 from .checks import merge_checks
 from .datasegments import split_data
 from .prologues import place_prologues
+from .split import split_large
 from ...toolchain.wasmbinary import FuncType, has_tags, initial_memory
 
 # Features wabt enables by default that the ABI refuses (``toolchain.moduleshape``
@@ -77,8 +78,9 @@ TRAMPOLINE_AT = "while (next->fn) { next->fn("
 # export wrappers and instantiation keep theirs.
 SEGMENT_REWRITE = re.compile(r"^#if WASM_RT_USE_SEGUE_FOR_THIS_MODULE\n *wasm_rt_segue_write_base"
                              r"\(instance->w2c_memory\.data\);\n#endif\n", re.M)
+LARGE_UNIT = "module_large.c"  # split.py
 # the code of these passes is part of the translation's key
-PASSES = tuple(Path(__file__).with_name(n) for n in ("checks.py", "prologues.py"))
+PASSES = tuple(Path(__file__).with_name(n) for n in ("checks.py", "prologues.py", "split.py"))
 # Each load and store goes through hooks.h's SBX_CHECKED, which checks its bounds where
 # it is written, so that its trap names the function (wasm2c's own check, in its inline
 # helper, is then known to pass and folded away): wasm2c's checked helpers and the bytes
@@ -142,6 +144,12 @@ class Translation:
     @property
     def source(self) -> Path:
         return self.directory / "module.c"
+
+    @property
+    def large_source(self) -> Path | None:
+        """The unit of the module's largest functions (``split``), if it has any."""
+        path = self.directory / LARGE_UNIT
+        return path if path.is_file() else None
 
 
 def wabt() -> ModuleType:
@@ -216,7 +224,10 @@ def check_accesses_in_place(source: str) -> str:
 
 
 def _generate(wasm: Path, code: bytes, out: Path) -> None:
-    (out / "module.c").write_text(insert_hooks(run_wasm2c(wasm, code, out), wasm))
+    main, large = split_large(insert_hooks(run_wasm2c(wasm, code, out), wasm))
+    (out / "module.c").write_text(main)
+    if large is not None:
+        (out / LARGE_UNIT).write_text(large)
 
 
 def _parse_decl(line: str) -> CDecl | None:
