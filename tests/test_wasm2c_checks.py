@@ -1,5 +1,6 @@
-"""wasm2c's bounds checks merged per straight run (backends/wasm2c/checks.py): which
-accesses share a check, what ends a run, and that the pinned wasm2c writes every access
+"""wasm2c's bounds checks merged per straight run and carried across joins
+(backends/wasm2c/checks.py): which accesses share a check, what ends a run, what a
+block's end and a loop's head still know, and that the pinned wasm2c writes every access
 in the one form the pass reads. What the merged checks must still stop is in
 c_src/hostile/modules/merged_checks_*.wat (tests/test_hostile_modules.py runs them)."""
 
@@ -173,7 +174,13 @@ def test_a_check_passed_covers_later_accesses_in_its_block_and_the_blocks_within
 
 @pytest.mark.quick
 @pytest.mark.parametrize("between", [
-    ["  var_B1:;"], ["  var_L2: "], ["  var_l3 = var_i4;"], ["}", "u32 w2c_m_g(w2c_m* instance) {"],
+    # a label that is not a block's end, or one reached by more than plain gotos before it
+    ["  var_T2_catch:;"], ["  var_B1:;", "  goto var_B1;"],
+    ["  var_B1:;", "  var_B1:;"], ["  var_B1:;", "  var_i0 = var_B1;"], ["  var_l3 = var_i4;"],
+    ["}", "u32 w2c_m_g(w2c_m* instance) {"],
+    # a loop whose body assigns the base, before or after the access at its head
+    ["  var_L2: ", "    var_l3 = var_i4;", "    SBX_METER goto var_L2;"],
+    ["  var_L2: ", "    var_l3 += var_i4;", "    if (var_i0) {SBX_METER goto var_L2;}"],
     ["  if (var_i0) {", "    var_l3 = var_i4;", "  }"],
     ["  if (var_i0) {", "  } else {", "    var_l3 += var_i4;", "  }"],
     # assignments wasm2c does not write today (a divide-assign, one inside an expression)
@@ -185,3 +192,56 @@ def test_a_join_a_function_edge_or_a_change_of_the_base_forgets_the_check(
     code = [load("i32_load", "var_i0", "var_l3", 12), *between,
             load("i32_load", "var_i1", "var_l3", 4)]
     assert merge_checks("\n".join(code)) == "\n".join(code)
+
+
+@pytest.mark.quick
+@pytest.mark.parametrize("moves", [True, False])
+def test_a_loop_head_keeps_the_checks_of_bases_its_body_leaves_alone(moves: bool) -> None:
+    before = load("i32_load", "var_i0", "var_l3", 12)  # checks var_l3 + 16
+    in_loop = "  " + load("i32_load", "var_i1", "var_l3", 8)
+    nested = ["    var_L5: ", "      var_i2 += var_i1;", "#if X", "#endif",  # at the margin
+              "      var_l3 = var_i2;" if moves else "      var_l4 = var_i2;",
+              "      if (var_i2) {SBX_METER goto var_L5;}"]
+    code = [before, "  var_L2: ", in_loop, "    if (var_i0) {SBX_METER goto var_L2;}", *nested,
+            "    SBX_METER goto var_L2;", "  var_B1:;", in_loop]
+    out = merge_checks("\n".join(code)).split("\n")
+    assert out[0] == before and "TRAP" not in "\n".join(out)
+    # the access in the loop: a round after the nested loop moved var_l3 must check it
+    assert (CHECKED in out[2]) == moves and (UNCHECKED in out[2]) == (not moves)
+    assert out[-1] == in_loop  # after the loop's end label: a join, nothing is known
+
+
+@pytest.mark.quick
+@pytest.mark.parametrize(("ways", "known"), [
+    # every goto to the block's end and the code falling into it checked var_l3 + 16
+    (["  if (var_i0) {goto var_B1;}", "  switch (var_i1) {", "    case 0: goto var_B1;",
+      "    default: goto var_B2;", "  }"], True),
+    # the way falling into it is dead code: only the goto counts
+    (["  if (var_i0) {goto var_B1;}", "  var_l3 = var_i4;", "  goto var_B2;"], True),
+    (["  if (var_i0) {goto var_B1;}", "  var_l3 = var_i4;", "  UNREACHABLE;"], True),
+    # a way on which var_l3 changed, or was not checked that far
+    (["  if (var_i0) {goto var_B1;}", "  var_l3 = var_i4;"], False),
+    (["  if (var_i0) {", "    var_l3 = var_i4;", "    goto var_B1;", "  }", "  goto var_B2;"],
+     False),
+    (["  if (var_i0) {goto var_B1;}", "  var_l3 = var_i4;",
+      load("i32_load", "var_i0", "var_l3", 0)], False),
+    # preprocessor lines at the margin (wasm2c's after a call_indirect or memory.grow)
+    # between the goto of a way that moved var_l3 and the block's end: still a way in
+    (["  if (var_i0) {", "    var_l3 = var_i4;", "    goto var_B1;", "  }", "#if X", "#endif",
+      load("i32_load", "var_i0", "var_l3", 12)], False),
+])
+def test_a_block_end_knows_what_held_on_every_way_into_it(ways: list[str], known: bool) -> None:
+    code = [load("i32_load", "var_i0", "var_l3", 12), *ways, "  var_B1:;",
+            load("i32_load", "var_i1", "var_l3", 4)]
+    out = merge_checks("\n".join(code)).split("\n")
+    assert "TRAP" not in "\n".join(out)
+    assert (UNCHECKED in out[-1]) == known and (CHECKED in out[-1]) == (not known)
+
+
+@pytest.mark.quick
+def test_a_block_end_meets_ways_checked_to_different_ends() -> None:
+    code = [load("i32_load", "var_i0", "var_l3", 12), "  if (var_i0) {goto var_B1;}",
+            "  " + load("i32_load", "var_i0", "var_l3", 28), "  var_B1:;",
+            load("i32_load", "var_i1", "var_l3", 12), load("i32_load", "var_i1", "var_l3", 16)]
+    out = merge_checks("\n".join(code)).split("\n")
+    assert UNCHECKED in out[-2] and CHECKED in out[-1]  # 16 on one way, 32 on the other

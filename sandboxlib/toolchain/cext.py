@@ -43,12 +43,12 @@ from distutils.ccompiler import new_compiler
 from distutils.sysconfig import customize_compiler
 job = json.load(sys.stdin)
 macros = [tuple(m) for m in job["macros"]]
-objects = []
-for source, flags in job["tuned"]:
-    cc = new_compiler()
-    customize_compiler(cc)
-    objects += cc.compile([source], output_dir=job["tmpdir"], macros=macros,
-                          include_dirs=job["include_dirs"], extra_postargs=job["cflags"] + flags)
+cc = new_compiler()
+customize_compiler(cc)
+objects = [obj for source, flags in job["tuned"]
+           for obj in cc.compile([source], output_dir=job["tmpdir"], macros=macros,
+                                 include_dirs=job["include_dirs"],
+                                 extra_postargs=job["cflags"] + flags)]
 ffi = cffi.FFI()
 ffi.cdef(job["cdef"])
 ffi.set_source(job["module"], job["prelude"], sources=job["sources"],

@@ -10,13 +10,19 @@ variable, or a copy of it, none assigned since) are grouped; a group of two or m
 one check, before its first access, of ``base + the largest offset + size`` against the
 memory's size, and its accesses become wasm2c's ``_unchecked`` forms. After the run, that end is
 known to be in bounds for that base value (the memory never shrinks) on every path on
-which the run ran: the rest of its block and the blocks within it, until a label (a
-join of paths), the function's end, or an assignment of the base (in a block, for the
-code after the block too); an access ending no further from the same base value there
-has no check at all. Every access is still confined to the memory's current size (the
-slot never holds less); what changes is only when an out-of-bounds group traps: at its
-first access, before the stores of the run that came before the faulting one (a trap
-poisons the sandbox either way)."""
+which the run ran: the rest of its block and the blocks within it, until a join of
+paths (a label: below), the function's end, or an assignment of the base (in a block,
+for the code after the block too); an access ending no further from the same base value there
+has no check at all. A loop's head (``var_L``: where its rounds join) keeps what was
+known before the loop of the bases its body (the lines indented under the head) never
+assigns: each round starts with them as they were, and the memory has not shrunk. The
+end of a block (``var_B``: where its branches join the code falling into it) knows what
+held on every way into it: at each ``goto`` to it, and before it unless that is dead
+code (after a ``goto``, a ``return`` or a trap). Any other label forgets everything.
+Every access is still confined to the
+memory's current size (the slot never holds less); what changes is only when an
+out-of-bounds group traps: at its first access, before the stores of the run that came
+before the faulting one (a trap poisons the sandbox either way)."""
 
 from __future__ import annotations
 
@@ -60,7 +66,15 @@ def _pure_simd(name: str) -> bool:
 # any assignment of a variable anywhere in a line (more than wasm2c writes: forgetting a
 # variable too many is safe, one too few is not)
 _ASSIGNED = re.compile(r"\b(" + _VAR + r") *(?:[-+*/%&|^]|<<|>>)?=(?!=)")
-_LABEL = re.compile(r"^ *var_[BL]\d+:")
+_LABEL = re.compile(r"^ *var_\w+:")
+_LOOP = re.compile(r"^( *)var_L\d+:")
+_BLOCK_END = re.compile(r"^ *(var_B\d+):;?$")
+_GOTO_BLOCK_END = re.compile(r"\bgoto (var_B\d+);")
+_BLOCK_NAME = re.compile(r"\bvar_B\d+\b")
+# a statement after which the next line is reached only by a branch to it
+_TRANSFER = re.compile(r"^ *(?:(?:SBX_METER )?goto var_\w+;|UNREACHABLE;|TRAP\(\w+\);"
+                       r"|return\b.*;)$")
+Known = tuple[dict[str, str], dict[str, int]]  # (alias, checked)
 
 Group = list[tuple[int, int]]  # (line number, end) of each access through one base
 
@@ -68,21 +82,30 @@ Group = list[tuple[int, int]]  # (line number, end) of each access through one b
 class _Scan:
     """What is known at a line of a function: which variables copy which (``alias``),
     how far past each base value a check has passed (``checked``: the memory never
-    shrinks, so that holds until the base changes), and the accesses of the straight
-    run now being read, by base (``open``; ``closed`` once their base changed)."""
+    shrinks, so that holds until the base changes), what held on the ways into each
+    block end not yet reached (``joining``), and the accesses of the straight run now
+    being read, by base (``open``; ``closed`` once their base changed)."""
 
-    def __init__(self) -> None:
+    def __init__(self, lines: list[str]) -> None:
+        self.loops = _loop_assigns(lines)
+        self.joins = _plain_joins(lines)
         self.free: set[int] = set()  # accesses an earlier check covers
+        self.cut: set[str] = set()  # block ends whose gotos came before a function's edge
+        # per block end not yet reached: what held at every goto to it so far
+        self.joining: dict[str, Known] = {}
         self.open: dict[str, Group] = {}
         self.closed: list[tuple[str, Group]] = []
         self.reset()
 
     def reset(self) -> None:
-        """A function's edge: nothing is known."""
+        """A function's edge: nothing is known (a block end still awaited, which no
+        function wasm2c writes leaves, is one no longer to trust)."""
+        self.cut.update(self.joining)
         self.alias: dict[str, str] = {}
         self.checked: dict[str, int] = {}
         # per enclosing block: what was known before it, and the variables it assigns
         self.blocks: list[tuple[dict[str, str], dict[str, int], set[str]]] = []
+        self.joining = {}
 
     def access(self, number: int, base: str, end: int) -> None:
         root = self.alias.get(base, base)
@@ -114,16 +137,35 @@ class _Scan:
         self.open, self.closed = {}, []
         return groups
 
-    def structure(self, line: str) -> None:
-        """Follow a line that is not part of a run: a label (a join: nothing is known),
-        a block's start (remembered) or end (back to what was known before it, less
-        what it assigned), a function's edge, or a statement assigning a variable."""
+    def structure(self, number: int, line: str, dead: bool) -> None:
+        """Follow line ``number``, not part of a run: a loop's head (what its body
+        assigns is forgotten), a block's end (what held on every way into it: each goto
+        to it and, unless ``dead``, the code falling into it), another label (nothing is
+        known), a brace opening (remembered) or closing (back to what was known before
+        it, less what it assigned), a function's edge, a goto to a block's end (one of
+        the ways into it), or a statement assigning a variable."""
         text = line.strip()
+        if line.startswith("#"):
+            return  # wasm2c's around the Segue base's update after a call_indirect or a
+            # memory.grow, at the margin inside the function: no code of the module
         if not line.startswith(" "):
             self.reset()
+        elif number in self.loops:
+            for var in self.loops[number]:
+                self._forget(var)
+        elif number in self.joins and self.joins[number] not in self.cut:
+            label = self.joins[number]
+            ways = [self.joining.pop(label)] if label in self.joining else []
+            if not dead:
+                ways.append((self.alias, self.checked))
+            self.alias, self.checked = _meet(ways)
         elif _LABEL.match(line):
             self.alias, self.checked = {}, {}
         else:
+            for label in _GOTO_BLOCK_END.findall(line):
+                ways = [(self.alias, self.checked)]
+                self.joining[label] = _meet(ways + [self.joining[label]]
+                                            if label in self.joining else ways)
             if text.startswith("}"):
                 self._leave()
             if text.endswith("{"):
@@ -149,7 +191,8 @@ def merge_checks(source: str, widths: Mapping[str, int]) -> str:
     lines = source.split("\n")
     before: dict[int, str] = {}  # line number -> the check to put before it
     unchecked: set[int] = set()
-    scan = _Scan()
+    scan = _Scan(lines)
+    previous = ""  # the last line that is not blank
 
     def end_run() -> None:
         for base, accesses in scan.end_run():
@@ -163,8 +206,10 @@ def merge_checks(source: str, widths: Mapping[str, int]) -> str:
     for number, line in enumerate(lines):
         if not _in_run(line):
             end_run()
-            scan.structure(line)
+            scan.structure(number, line, _TRANSFER.match(previous) is not None)
+            previous = line if line.strip() else previous
             continue
+        previous = line
         found = list(_ACCESS.finditer(line))
         if len(found) == 1 and found[0]["op"] in widths:
             m = found[0]
@@ -185,6 +230,72 @@ def merge_checks(source: str, widths: Mapping[str, int]) -> str:
             out.append(before[number])
         out.append(_unchecked(line) if number in unchecked else line)
     return "\n".join(out)
+
+
+def _loop_assigns(lines: list[str]) -> dict[int, set[str]]:
+    """For each loop head's line: the variables assigned in its body, the lines after
+    it indented deeper (wasm2c indents a loop's body under its label, and every branch
+    back to the head is in that body; a nested loop's body is within it too), but for
+    preprocessor lines, which wasm2c writes at the margin anywhere."""
+    heads: dict[int, set[str]] = {}
+    open_loops: list[tuple[int, int]] = []  # (indent, line number) of the loops around
+    for number, line in enumerate(lines):
+        stripped = line.lstrip()
+        if stripped and not stripped.startswith("#"):  # not at the margin: preprocessor
+            indent = len(line) - len(stripped)
+            while open_loops and indent <= open_loops[-1][0]:
+                open_loops.pop()
+            assigned = _ASSIGNED.findall(line)
+            for _, head in open_loops:
+                heads[head].update(assigned)
+        head_match = _LOOP.match(line)
+        if head_match is not None:
+            heads[number] = set()
+            open_loops.append((len(head_match[1]), number))
+    return heads
+
+
+def _meet(ways: list[Known]) -> Known:
+    """What holds on every one of ``ways`` (nothing if there is none)."""
+    if not ways:
+        return {}, {}
+    (alias, checked), rest = ways[0], ways[1:]
+    return ({v: r for v, r in alias.items() if all(a.get(v) == r for a, _ in rest)},
+            {v: min([e, *(c[v] for _, c in rest)]) for v, e in checked.items()
+             if all(v in c for _, c in rest)})
+
+
+def _plain_joins(lines: list[str]) -> dict[int, str]:
+    """The block ends (line number -> label) reached only by the code before them and by
+    plain gotos written before them in their function: every other block end (none in
+    wasm2c's output today) is a join of ways the scan may not have seen."""
+    joins: dict[int, str] = {}
+    seen: dict[str, int] = {}  # label -> its line, in the function being read
+    odd: set[str] = set()
+
+    def function_end() -> None:
+        joins.update((n, label) for label, n in seen.items() if label not in odd)
+        seen.clear()
+        odd.clear()
+
+    for number, line in enumerate(lines):
+        if line.startswith("#"):
+            continue
+        if not line.startswith(" "):
+            function_end()
+            continue
+        end = _BLOCK_END.match(line)
+        if end is not None:
+            if end[1] in seen:
+                odd.add(end[1])
+            seen[end[1]] = number
+            continue
+        names, gotos = _BLOCK_NAME.findall(line), _GOTO_BLOCK_END.findall(line)
+        if sorted(names) != sorted(gotos):
+            odd.update(names)
+        odd.update(name for name in gotos if name in seen)
+    function_end()
+    return joins
 
 
 def _unchecked(line: str) -> str:

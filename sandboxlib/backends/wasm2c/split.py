@@ -64,13 +64,12 @@ def split_large(source: str) -> tuple[str, str | None]:
     def linked(m: re.Match[str]) -> str:
         return m[1] if m[2] in shared else m[0]
 
-    rest, done = [], 0
-    for start, stop in sorted(large.values()):
+    spans = sorted(large.values())
+    head = _DECLARATION.sub(linked, source[:end.start()])
+    rest, done = [_FUNC_TYPE.sub(r"FUNC_TYPE_EXTERN_T(\1)\2", head)], end.start()
+    for start, stop in spans:
         rest.append(source[done:start])
         done = stop
     rest.append(source[done:])
-    main = _DECLARATION.sub(linked, "".join(rest))
-    main = _FUNC_TYPE.sub(r"FUNC_TYPE_EXTERN_T(\1)\2", main)
-    prelude = _DECLARATION.sub(linked, source[:end.start()])
-    prelude = _FUNC_TYPE.sub(r"FUNC_TYPE_DECL_EXTERN_T(\1);", prelude)
-    return main, prelude + "".join(source[a:b] for a, b in sorted(large.values()))
+    prelude = _FUNC_TYPE.sub(r"FUNC_TYPE_DECL_EXTERN_T(\1);", head)
+    return "".join(rest), prelude + "".join(source[a:b] for a, b in spans)
